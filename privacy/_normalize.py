@@ -1,0 +1,463 @@
+"""Per-platform normalization of CRM identifiers, vectorized with polars expressions.
+
+Every kind is a function from a string expression (and the platform, and a per-row region column)
+to two expressions: the normalized value, and the reason it was rejected (null when valid). A
+rejected value is null in the output and is never hashed; its reason is kept so that callers can
+count rejections instead of losing rows silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any, overload
+
+import polars as pl
+
+from ._errors import InputTypeError, InvalidInputError
+from ._geo import country_lookup, state_lookup
+from ._phone import SUPPORTED_REGIONS, normalize_phones
+from ._platforms import check_kind, check_platform, rule_for
+
+__all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
+
+#: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
+NORMALIZATION_VERSION = "2026.11.1"
+
+#: Why a value can be rejected. Stable strings: reports and manifests count by them.
+REASONS: tuple[str, ...] = (
+    "empty", "already_hashed", "malformed", "invalid_for_region", "unknown_country_code",
+    "unknown_code", "unsupported_value", "ambiguous_date", "invalid_date", "out_of_range",
+    "opted_out",
+)
+
+_HASH_LIKE = r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$"
+_EMAIL = (
+    r"^[^\s@\"(),:;<>\[\]\\]+@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?\.)+"
+    r"[\p{L}\p{N}\-]*\p{L}[\p{L}\p{N}\-]*$"
+)
+_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_NAME_AFFIXES = (
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "rev", "jr", "sr", "ii",
+    "iii", "iv", "phd", "md", "esq", "dds",
+)
+_MONTH_FIRST_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM", "PH", "FM", "MH",
+                                  "PW", "BZ"})
+
+Expr = pl.Expr
+
+
+def _reason_chain(*pairs: tuple[Expr, str]) -> Expr:
+    """The first reason whose condition holds, else null."""
+    chain: Any = None
+    for cond, reason in pairs:
+        chain = (pl.when(cond) if chain is None else chain.when(cond)).then(pl.lit(reason))
+    return chain.otherwise(pl.lit(None, dtype=pl.Utf8))
+
+
+def _lower(e: Expr) -> Expr:
+    return e.str.normalize("NFC").str.to_lowercase().str.normalize("NFC")
+
+
+def _squash_spaces(e: Expr) -> Expr:
+    return e.str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def _fold(e: Expr) -> Expr:
+    """Lookup key: lower case, accents removed, punctuation as spaces, spaces collapsed."""
+    decomposed = e.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{Mn}", "")
+    return _squash_spaces(decomposed.str.replace_all(r"[^\p{L}\p{N}]+", " "))
+
+
+# --- kinds -------------------------------------------------------------------------------------
+# Each takes (raw string expression, platform, region expression, dayfirst) and returns
+# (candidate value, kind-specific reason or null). Emptiness and hash-likeness are handled once.
+
+def _email(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
+    if platform in ("google", "tiktok"):
+        s = s.str.replace_all(r"\s+", "")
+    e = _lower(s.str.strip_chars())
+    local = e.str.extract(r"^(.*)@[^@]*$", 1)
+    domain = e.str.extract(r"@([^@]*)$", 1)
+    drop_tag = local.str.replace(r"\+.*$", "")
+    if platform == "google":
+        gmail = domain.is_in(["gmail.com", "googlemail.com"])
+        local = pl.when(gmail).then(drop_tag.str.replace_all(".", "", literal=True)).otherwise(local)
+    elif platform == "uid2":
+        gmail = domain == "gmail.com"
+        local = pl.when(gmail).then(drop_tag.str.replace_all(".", "", literal=True)).otherwise(local)
+    elif platform == "tiktok":
+        local = drop_tag
+    value = pl.when(domain.is_not_null()).then(local + "@" + domain).otherwise(e)
+    bad = (
+        ~value.str.contains(_EMAIL)
+        | value.str.contains("..", literal=True)
+        | local.str.starts_with(".")
+        | local.str.ends_with(".")
+    )
+    return value, _reason_chain((bad.fill_null(True), "malformed"))
+
+
+def _name(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
+    e = _lower(s)
+    if platform in ("meta", "google"):
+        e = e.str.replace_all(r"[\p{P}\p{S}]+", "")
+    e = _squash_spaces(e)
+    if platform == "google":
+        affix = "|".join(_NAME_AFFIXES)
+        e = _squash_spaces(
+            e.str.replace(rf"^(?:(?:{affix})\s+)+", "").str.replace(rf"(?:\s+(?:{affix}))+$", "")
+        )
+    return e, _reason_chain((~e.str.contains(r"\p{L}"), "malformed"))
+
+
+def _city(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
+    e = _lower(s)
+    e = e.str.replace_all(r"[\p{P}\p{S}\s]+", "") if platform == "meta" else _squash_spaces(e)
+    return e, _reason_chain((~e.str.contains(r"\p{L}"), "malformed"))
+
+
+def _state(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
+    key = _fold(s)
+    code = key.replace_strict(state_lookup(), default=None, return_dtype=pl.Utf8)
+    north_america = region.is_in(["US", "CA"])
+    # Outside the US and Canada the platforms want the lower-cased name, no punctuation/spaces.
+    other = _lower(s).str.replace_all(r"[\p{P}\p{S}\s]+", "")
+    value = pl.when(code.is_not_null()).then(code).otherwise(
+        pl.when(north_america).then(None).otherwise(other)
+    )
+    reason = _reason_chain(
+        (code.is_null() & north_america, "unknown_code"),
+        (value.is_null() | ~value.str.contains(r"\p{L}"), "malformed"),
+    )
+    return value, reason
+
+
+def _country(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
+    code = _fold(s).replace_strict(country_lookup(), default=None, return_dtype=pl.Utf8)
+    if platform == "google":
+        code = code.str.to_uppercase()
+    return code, _reason_chain((code.is_null(), "unknown_code"))
+
+
+def _zip(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
+    e = s.str.strip_chars()
+    us_shape = e.str.extract(r"^([0-9]{3,5})(?:[\s\-]?[0-9]{4})?$", 1)
+    # Spreadsheets drop the leading zeros of New England ZIPs; 3-4 digits are padded back.
+    us = us_shape.str.zfill(5)
+    other = _lower(e).str.replace_all(r"[\s\-]+", "")
+    is_us = region == "US" if platform != "snap" else pl.lit(True)
+    value = pl.when(is_us).then(us).otherwise(other)
+    bad_other = ~other.str.contains(r"^[\p{L}\p{N}]{2,10}$")
+    reason = _reason_chain(
+        (is_us & us.is_null(), "malformed"),
+        (~is_us & bad_other.fill_null(True), "malformed"),
+    )
+    return value, reason
+
+
+_GENDERS = {
+    "f": "f", "female": "f", "woman": "f", "fem": "f", "girl": "f",
+    "m": "m", "male": "m", "man": "m", "boy": "m",
+}
+
+
+def _gender(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
+    g = _fold(s).replace_strict(_GENDERS, default=None, return_dtype=pl.Utf8)
+    return g, _reason_chain((g.is_null(), "unsupported_value"))
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+
+
+def _dob(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
+    e = s.str.strip_chars()
+    iso = e.str.extract_groups(r"^(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})(?:[T ].*)?$")
+    num = e.str.extract_groups(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
+    # "16 Feb 1997", "February 16, 1997", "16-feb-1997"
+    word1 = e.str.to_lowercase().str.extract_groups(
+        r"^(\d{1,2})[\s\-]+([a-z]{3})[a-z]*\.?[\s\-,]+(\d{4})$"
+    )
+    word2 = e.str.to_lowercase().str.extract_groups(
+        r"^([a-z]{3})[a-z]*\.?[\s\-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s\-]+(\d{4})$"
+    )
+    a = num.struct.field("1").cast(pl.Int32)
+    b = num.struct.field("2").cast(pl.Int32)
+    ny = num.struct.field("3")
+    this_year = dt.date.today().year
+    yy = ny.cast(pl.Int32)
+    num_year = pl.when(ny.str.len_chars() == 2).then(
+        pl.when(yy > this_year % 100).then(1900 + yy).otherwise(2000 + yy)
+    ).otherwise(yy)
+    if dayfirst is None:
+        month_first = region.is_in(list(_MONTH_FIRST_REGIONS))
+        ambiguous_ok = month_first
+    else:
+        month_first = pl.lit(not dayfirst)
+        ambiguous_ok = pl.lit(True)
+    ambiguous = (a <= 12) & (b <= 12) & (a != b)
+    use_mf = pl.when(b > 12).then(True).when(a > 12).then(False).otherwise(month_first)
+    month = pl.coalesce(
+        iso.struct.field("2").cast(pl.Int32),
+        pl.when(use_mf).then(a).otherwise(b),
+        word1.struct.field("2").replace_strict(_MONTHS, default=None, return_dtype=pl.Int32),
+        word2.struct.field("1").replace_strict(_MONTHS, default=None, return_dtype=pl.Int32),
+    )
+    day = pl.coalesce(
+        iso.struct.field("3").cast(pl.Int32),
+        pl.when(use_mf).then(b).otherwise(a),
+        word1.struct.field("1").cast(pl.Int32),
+        word2.struct.field("2").cast(pl.Int32),
+    )
+    year = pl.coalesce(
+        iso.struct.field("1").cast(pl.Int32), num_year,
+        word1.struct.field("3").cast(pl.Int32), word2.struct.field("3").cast(pl.Int32),
+    )
+    text = (
+        year.cast(pl.Utf8).str.zfill(4) + "-" + month.cast(pl.Utf8).str.zfill(2) + "-"
+        + day.cast(pl.Utf8).str.zfill(2)
+    )
+    date = text.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    today = dt.date.today()
+    reason = _reason_chain(
+        (year.is_null() | month.is_null() | day.is_null(), "malformed"),
+        (num.struct.field("1").is_not_null() & ambiguous & ~ambiguous_ok, "ambiguous_date"),
+        (date.is_null(), "invalid_date"),
+        ((date < dt.date(1900, 1, 1)) | (date > today), "out_of_range"),
+    )
+    return date.dt.strftime("%Y%m%d"), reason
+
+
+def _maid(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
+    m = s.str.strip_chars().str.to_lowercase()
+    reason = _reason_chain(
+        (~m.str.contains(_UUID), "malformed"),
+        # The all-zero IDFA is what iOS reports when the user has limited ad tracking.
+        (m == "00000000-0000-0000-0000-000000000000", "opted_out"),
+    )
+    return m, reason
+
+
+def _external_id(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
+    v = s.str.strip_chars()
+    return v, _reason_chain((v.str.len_bytes() > 256, "malformed"))
+
+
+_KIND_FUNCS: dict[str, Callable[..., tuple[Expr, Expr]]] = {
+    "email": _email, "first_name": _name, "last_name": _name, "city": _city, "state": _state,
+    "country": _country, "zip": _zip, "gender": _gender, "dob": _dob, "maid": _maid,
+    "external_id": _external_id,
+}
+
+
+# --- the boundary ------------------------------------------------------------------------------
+
+def _scalar_text(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float):
+        if v != v:  # NaN from pandas is a missing value
+            return None
+        return str(int(v)) if v.is_integer() else str(v)
+    if isinstance(v, (str, int)):
+        return str(v)
+    raise InputTypeError(
+        f"identifier values must be str, int, date or None, got {type(v).__name__}; "
+        "convert the column to text first"
+    )
+
+
+def to_text_series(values: object, name: str = "value") -> pl.Series:
+    """Any accepted column-like input as a Utf8 polars Series (dates as ISO text)."""
+    if isinstance(values, pl.Series):
+        s = values
+    elif type(values).__module__.startswith("pandas"):
+        s = pl.from_pandas(values)  # type: ignore[arg-type]
+    elif type(values).__module__.startswith("pyarrow"):
+        s = pl.Series(values=values)  # type: ignore[arg-type]
+    elif isinstance(values, Iterable) and not isinstance(values, (str, bytes, dict)):
+        items = list(values)
+        s = pl.Series(name, [_scalar_text(v) for v in items], dtype=pl.Utf8)
+    else:
+        raise InputTypeError(
+            f"values must be a str, a sequence or a polars Series, got {type(values).__name__}"
+        )
+    if not isinstance(s, pl.Series):
+        raise InputTypeError(f"expected a single column, got {type(s).__name__}")
+    dtype = s.dtype
+    if dtype == pl.Utf8:
+        return s
+    if dtype == pl.Null:
+        return s.cast(pl.Utf8)
+    if dtype in (pl.Date, pl.Datetime) or isinstance(dtype, pl.Datetime):
+        return s.dt.strftime("%Y-%m-%d")
+    if dtype.is_integer():
+        return s.cast(pl.Utf8)
+    if dtype.is_float():
+        whole = s.is_null() | s.is_nan() | (s.fill_nan(0) == s.fill_nan(0).floor())
+        if bool(whole.all()):
+            return s.fill_nan(None).cast(pl.Int64).cast(pl.Utf8)
+        return s.fill_nan(None).cast(pl.Utf8)
+    if dtype == pl.Categorical or dtype == pl.Enum or isinstance(dtype, pl.Enum):
+        return s.cast(pl.Utf8)
+    raise InputTypeError(
+        f"column {s.name!r} has type {dtype}, which is not an identifier; "
+        "pass text, integers or dates"
+    )
+
+
+def _check_region(region: str) -> str:
+    if not isinstance(region, str) or region.upper() not in SUPPORTED_REGIONS:
+        raise InvalidInputError(
+            f"default_region must be an ISO 3166-1 alpha-2 code such as 'US' or 'GB', "
+            f"got {region!r}"
+        )
+    return region.upper()
+
+
+def resolve_regions(default_region: object, n: int) -> pl.Series:
+    """A per-row region Series from one code, or from a column of codes or country names.
+
+    In a column, missing or unknown countries fall back to ``"US"``; callers that know a better
+    fallback use :func:`regions_from_countries` directly.
+    """
+    if isinstance(default_region, str):
+        return pl.repeat(_check_region(default_region), n, eager=True, dtype=pl.Utf8)
+    regions = to_text_series(default_region)
+    if len(regions) != n:
+        raise InvalidInputError(
+            f"default_region has {len(regions)} rows but the values have {n}; "
+            "pass one region code, or one per value"
+        )
+    return regions_from_countries(regions)
+
+
+def regions_from_countries(countries: pl.Series, fallback: str | None = None) -> pl.Series:
+    """Upper-case alpha-2 codes for a column of country names/codes; unknown -> ``fallback``."""
+    frame = pl.DataFrame({"c": to_text_series(countries)})
+    codes = frame.select(
+        _fold(pl.col("c")).replace_strict(country_lookup(), default=None, return_dtype=pl.Utf8)
+        .str.to_uppercase()
+    ).to_series()
+    codes = codes.set(~codes.is_in(list(SUPPORTED_REGIONS)).fill_null(True), None)  # type: ignore[arg-type]
+    if fallback is not None:
+        codes = codes.fill_null(_check_region(fallback))
+    return codes.fill_null("US")
+
+
+def normalize_frame(
+    values: pl.Series,
+    kind: str,
+    platform: str,
+    regions: pl.Series,
+    dayfirst: bool | None = None,
+) -> pl.DataFrame:
+    """Normalize a text Series; a frame with columns ``value`` and ``reason``."""
+    frame = pl.DataFrame({"raw": values, "region": regions})
+    raw = pl.col("raw")
+    stripped = raw.str.strip_chars()
+    empty = raw.is_null() | (stripped.str.len_chars() == 0)
+    if kind == "phone":
+        e164, why = normalize_phones(values, regions)
+        digits_only = platform in ("meta", "tiktok", "snap")
+        value = e164.str.strip_prefix("+") if digits_only else e164
+        frame = frame.with_columns(cand=value, why=why)
+        hashed_like = stripped.str.contains(_HASH_LIKE)
+        reason = _reason_chain(
+            (empty, "empty"), (hashed_like, "already_hashed"), (pl.col("why").is_not_null(), "x")
+        )
+        reason = pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
+    else:
+        cand, why = _KIND_FUNCS[kind](raw, platform, pl.col("region"), dayfirst)
+        frame = frame.with_columns(cand=cand, why=why)
+        checks: list[tuple[Expr, str]] = [(empty, "empty")]
+        if kind != "maid":
+            checks.append((stripped.str.contains(_HASH_LIKE), "already_hashed"))
+        checks.append((pl.col("why").is_not_null(), "x"))
+        reason = _reason_chain(*checks)
+        reason = pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
+    out = frame.select(reason=reason, cand=pl.col("cand"))
+    return out.select(
+        value=pl.when(pl.col("reason").is_null()).then(pl.col("cand")),
+        reason=pl.col("reason"),
+    )
+
+
+@overload
+def normalize(values: str, kind: str, platform: str = ..., default_region: object = ..., *,
+              dayfirst: bool | None = ..., reasons: bool = ...) -> Any: ...
+@overload
+def normalize(values: object, kind: str, platform: str = ..., default_region: object = ..., *,
+              dayfirst: bool | None = ..., reasons: bool = ...) -> Any: ...
+
+
+def normalize(
+    values: object,
+    kind: str,
+    platform: str = "meta",
+    default_region: object = "US",
+    *,
+    dayfirst: bool | None = None,
+    reasons: bool = False,
+) -> Any:
+    """Normalize identifiers exactly as ``platform`` wants them before hashing.
+
+    Parameters
+    ----------
+    values : str, sequence, polars Series, pandas Series or pyarrow Array
+        The raw identifiers. Dates (for ``kind="dob"``) may be ``datetime.date`` objects or a
+        polars Date column.
+    kind : str
+        One of :data:`privacy.KINDS`: ``email``, ``phone``, ``first_name``, ``last_name``,
+        ``city``, ``state``, ``zip``, ``country``, ``gender``, ``dob``, ``maid``,
+        ``external_id``.
+    platform : str
+        One of :data:`privacy.PLATFORMS`; rules differ (gmail dots, ``+`` in phones...).
+    default_region : str or column
+        The region for national phone numbers, ZIP and date conventions: one ISO 3166-1
+        alpha-2 code, or one code or country name per value.
+    dayfirst : bool, optional
+        For dates such as ``03/04/1990``. ``None`` reads them month-first in the US (and the
+        few other month-first regions) and rejects them elsewhere as ``ambiguous_date``.
+    reasons : bool
+        Also return why each rejected value was rejected (see :data:`privacy.REASONS`).
+
+    Returns
+    -------
+    str or None, or polars Series
+        A str input gives the normalized str, or None when invalid; anything else a Series with
+        nulls where invalid. With ``reasons=True``: a ``(value, reason)`` pair for a str, a
+        DataFrame with columns ``value`` and ``reason`` otherwise.
+
+    Examples
+    --------
+    >>> import privacy
+    >>> privacy.normalize("  John_Smith@Gmail.com ", "email")
+    'john_smith@gmail.com'
+    >>> privacy.normalize("J.Smith+ads@gmail.com", "email", platform="google")
+    'jsmith@gmail.com'
+    >>> privacy.normalize("(650) 555-1212", "phone")
+    '16505551212'
+    >>> privacy.normalize("not a phone", "phone", reasons=True)
+    (None, 'malformed')
+    """
+    platform = check_platform(platform)
+    kind = check_kind(kind)
+    rule_for(platform, kind)  # raises when the platform does not take this kind
+    if dayfirst is not None and not isinstance(dayfirst, bool):
+        raise InputTypeError(f"dayfirst must be True, False or None, got {type(dayfirst).__name__}")
+    scalar = isinstance(values, str) or values is None
+    series = to_text_series([values] if scalar else values)
+    regions = resolve_regions(default_region, len(series))
+    out = normalize_frame(series, kind, platform, regions, dayfirst)
+    if scalar:
+        row = out.row(0)
+        return (row[0], row[1]) if reasons else row[0]
+    if reasons:
+        return out
+    return out["value"].alias(series.name)
