@@ -15,8 +15,17 @@ from ._errors import (
     UnsupportedIdentifierError,
 )
 from ._hashing import Hasher
+from ._manifest import (
+    generate_signing_key,
+    load_private_key,
+    load_public_key,
+    sign_manifest,
+    verify_manifest,
+)
 from ._normalize import NORMALIZATION_VERSION, REASONS, normalize
+from ._synthetic import synthetic_crm
 from ._platforms import KINDS, MIN_AUDIENCE, PLATFORMS
+from ._upload import Upload, UploadReport, prepare_upload
 
 __all__ = [
     "KINDS",
@@ -33,6 +42,15 @@ __all__ = [
     "ReadError",
     "UnknownPlatformError",
     "UnsupportedIdentifierError",
+    "Upload",
+    "UploadReport",
+    "generate_signing_key",
+    "load_private_key",
+    "load_public_key",
     "normalize",
+    "prepare_upload",
+    "sign_manifest",
+    "synthetic_crm",
+    "verify_manifest",
 ]
 __version__ = "0.1.0"

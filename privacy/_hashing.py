@@ -64,9 +64,10 @@ class Hasher:
     encoding : {"hex", "base64"}
         Lower-case hex (64 characters) or Base64 of the raw 32-byte digest (44 characters, what
         UID2 wants).
-    processes : int, optional
-        Worker processes for inputs of 200,000 values or more; ``None`` uses one per core,
-        ``1`` never starts workers.
+    processes : int or None
+        Worker processes for inputs of 200,000 values or more. The default ``1`` never starts
+        workers; ``None`` uses one per core (run from a script or module: worker processes
+        are spawned and import the caller's main module).
 
     Examples
     --------
@@ -90,7 +91,7 @@ class Hasher:
         self,
         key: bytes | None = None,
         encoding: Literal["hex", "base64"] = "hex",
-        processes: int | None = None,
+        processes: int | None = 1,
     ) -> None:
         if key is not None:
             if not isinstance(key, (bytes, bytearray, memoryview)):

@@ -27,7 +27,7 @@ NORMALIZATION_VERSION = "2026.11.1"
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
     "empty", "already_hashed", "malformed", "invalid_for_region", "unknown_country_code",
-    "unknown_code", "unsupported_value", "ambiguous_date", "invalid_date", "out_of_range",
+    "unknown_code", "unsupported_value", "invalid_date", "out_of_range",
     "opted_out",
 )
 
@@ -59,6 +59,16 @@ def _lower(e: Expr) -> Expr:
     return e.str.normalize("NFC").str.to_lowercase().str.normalize("NFC")
 
 
+def _lower_series(s: pl.Series) -> pl.Series:
+    """Lower case in NFC, paying for Unicode normalization only on non-ASCII values."""
+    lowered = s.str.to_lowercase()
+    non_ascii = s.str.contains(r"[^\x00-\x7F]").fill_null(False)
+    if bool(non_ascii.any()):
+        fixed = s.filter(non_ascii).str.normalize("NFC").str.to_lowercase().str.normalize("NFC")
+        lowered = lowered.scatter(non_ascii.arg_true(), fixed)
+    return lowered
+
+
 def _squash_spaces(e: Expr) -> Expr:
     return e.str.replace_all(r"\s+", " ").str.strip_chars()
 
@@ -73,29 +83,37 @@ def _fold(e: Expr) -> Expr:
 # Each takes (raw string expression, platform, region expression, dayfirst) and returns
 # (candidate value, kind-specific reason or null). Emptiness and hash-likeness are handled once.
 
-def _email(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
-    if platform in ("google", "tiktok"):
-        s = s.str.replace_all(r"\s+", "")
-    e = _lower(s.str.strip_chars())
-    local = e.str.extract(r"^(.*)@[^@]*$", 1)
-    domain = e.str.extract(r"@([^@]*)$", 1)
+def _email(frame: pl.DataFrame, platform: str, dayfirst: bool | None) -> pl.DataFrame:
+    raw = frame["raw"]
+    raw = raw.str.replace_all(r"\s+", "") if platform in ("google", "tiktok") else raw
+    frame = frame.with_columns(_e=_lower_series(raw.str.strip_chars()))
+    # Split at the first "@": a second "@" stays in the domain and fails the pattern below.
+    parts = pl.col("_e").str.split_exact("@", 1)
+    frame = frame.with_columns(
+        _local=parts.struct.field("field_0"), _domain=parts.struct.field("field_1")
+    )
+    local, domain = pl.col("_local"), pl.col("_domain")
     drop_tag = local.str.replace(r"\+.*$", "")
-    if platform == "google":
-        gmail = domain.is_in(["gmail.com", "googlemail.com"])
-        local = pl.when(gmail).then(drop_tag.str.replace_all(".", "", literal=True)).otherwise(local)
-    elif platform == "uid2":
-        gmail = domain == "gmail.com"
-        local = pl.when(gmail).then(drop_tag.str.replace_all(".", "", literal=True)).otherwise(local)
+    if platform in ("google", "uid2"):
+        gmail = domain.is_in(["gmail.com", "googlemail.com"] if platform == "google" else
+                             ["gmail.com"])
+        frame = frame.with_columns(
+            _local=pl.when(gmail).then(drop_tag.str.replace_all(".", "", literal=True))
+            .otherwise(local)
+        )
     elif platform == "tiktok":
-        local = drop_tag
-    value = pl.when(domain.is_not_null()).then(local + "@" + domain).otherwise(e)
+        frame = frame.with_columns(_local=drop_tag)
+    frame = frame.with_columns(
+        cand=pl.when(domain.is_not_null()).then(local + "@" + domain).otherwise(pl.col("_e"))
+    )
+    cand = pl.col("cand")
     bad = (
-        ~value.str.contains(_EMAIL)
-        | value.str.contains("..", literal=True)
+        ~cand.str.contains(_EMAIL)
+        | cand.str.contains("..", literal=True)
         | local.str.starts_with(".")
         | local.str.ends_with(".")
     )
-    return value, _reason_chain((bad.fill_null(True), "malformed"))
+    return frame.with_columns(why=_reason_chain((bad.fill_null(True), "malformed")))
 
 
 def _name(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
@@ -171,32 +189,33 @@ _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 
 
-def _dob(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
-    e = s.str.strip_chars()
-    iso = e.str.extract_groups(r"^(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})(?:[T ].*)?$")
-    num = e.str.extract_groups(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
-    # "16 Feb 1997", "February 16, 1997", "16-feb-1997"
-    word1 = e.str.to_lowercase().str.extract_groups(
-        r"^(\d{1,2})[\s\-]+([a-z]{3})[a-z]*\.?[\s\-,]+(\d{4})$"
+def _dob(frame: pl.DataFrame, platform: str, dayfirst: bool | None) -> pl.DataFrame:
+    e = pl.col("raw").str.strip_chars()
+    frame = frame.with_columns(
+        _iso=e.str.extract_groups(r"^([0-9]{4})[-/.]?([0-9]{1,2})[-/.]?([0-9]{1,2})(?:[T ].*)?$"),
+        _num=e.str.extract_groups(r"^([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4}|[0-9]{2})$"),
+        # "16 Feb 1997", "February 16, 1997", "16-feb-1997"
+        _word1=e.str.to_lowercase().str.extract_groups(
+            r"^([0-9]{1,2})[\s\-]+([a-z]{3})[a-z]*\.?[\s\-,]+([0-9]{4})$"
+        ),
+        _word2=e.str.to_lowercase().str.extract_groups(
+            r"^([a-z]{3})[a-z]*\.?[\s\-]+([0-9]{1,2})(?:st|nd|rd|th)?,?[\s\-]+([0-9]{4})$"
+        ),
     )
-    word2 = e.str.to_lowercase().str.extract_groups(
-        r"^([a-z]{3})[a-z]*\.?[\s\-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s\-]+(\d{4})$"
-    )
+    iso, num, word1, word2 = (pl.col(c) for c in ("_iso", "_num", "_word1", "_word2"))
+    region = pl.col("region")
     a = num.struct.field("1").cast(pl.Int32)
     b = num.struct.field("2").cast(pl.Int32)
     ny = num.struct.field("3")
-    this_year = dt.date.today().year
+    this_year = dt.date.today().year  # two-digit years: born in the last century or this one
     yy = ny.cast(pl.Int32)
     num_year = pl.when(ny.str.len_chars() == 2).then(
         pl.when(yy > this_year % 100).then(1900 + yy).otherwise(2000 + yy)
     ).otherwise(yy)
-    if dayfirst is None:
-        month_first = region.is_in(list(_MONTH_FIRST_REGIONS))
-        ambiguous_ok = month_first
-    else:
-        month_first = pl.lit(not dayfirst)
-        ambiguous_ok = pl.lit(True)
-    ambiguous = (a <= 12) & (b <= 12) & (a != b)
+    # Ambiguous numeric dates (03/04/1990) follow the region's convention unless told.
+    month_first = region.is_in(list(_MONTH_FIRST_REGIONS)) if dayfirst is None else pl.lit(
+        not dayfirst
+    )
     use_mf = pl.when(b > 12).then(True).when(a > 12).then(False).otherwise(month_first)
     month = pl.coalesce(
         iso.struct.field("2").cast(pl.Int32),
@@ -214,19 +233,20 @@ def _dob(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[E
         iso.struct.field("1").cast(pl.Int32), num_year,
         word1.struct.field("3").cast(pl.Int32), word2.struct.field("3").cast(pl.Int32),
     )
+    frame = frame.with_columns(_y=year, _m=month, _d=day)
+    y, m, d = pl.col("_y"), pl.col("_m"), pl.col("_d")
     text = (
-        year.cast(pl.Utf8).str.zfill(4) + "-" + month.cast(pl.Utf8).str.zfill(2) + "-"
-        + day.cast(pl.Utf8).str.zfill(2)
+        y.cast(pl.Utf8).str.zfill(4) + "-" + m.cast(pl.Utf8).str.zfill(2) + "-"
+        + d.cast(pl.Utf8).str.zfill(2)
     )
-    date = text.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-    today = dt.date.today()
+    frame = frame.with_columns(_date=text.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+    date = pl.col("_date")
     reason = _reason_chain(
-        (year.is_null() | month.is_null() | day.is_null(), "malformed"),
-        (num.struct.field("1").is_not_null() & ambiguous & ~ambiguous_ok, "ambiguous_date"),
+        (y.is_null() | m.is_null() | d.is_null(), "malformed"),
         (date.is_null(), "invalid_date"),
-        ((date < dt.date(1900, 1, 1)) | (date > today), "out_of_range"),
+        ((date < dt.date(1900, 1, 1)) | (date > dt.date.today()), "out_of_range"),
     )
-    return date.dt.strftime("%Y%m%d"), reason
+    return frame.with_columns(cand=date.dt.strftime("%Y%m%d"), why=reason)
 
 
 def _maid(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
@@ -244,9 +264,19 @@ def _external_id(s: Expr, platform: str, region: Expr, dayfirst: bool | None) ->
     return v, _reason_chain((v.str.len_bytes() > 256, "malformed"))
 
 
+def _expression_kind(func: Callable[..., tuple[Expr, Expr]]) -> Callable[..., pl.DataFrame]:
+    """Adapt a kind written as (value, reason) expressions to the staged frame form."""
+    def staged(frame: pl.DataFrame, platform: str, dayfirst: bool | None) -> pl.DataFrame:
+        cand, why = func(pl.col("raw"), platform, pl.col("region"), dayfirst)
+        return frame.with_columns(cand=cand, why=why)
+
+    return staged
+
+
+_STAGED: dict[str, Callable[..., pl.DataFrame]] = {"email": _email, "dob": _dob}
 _KIND_FUNCS: dict[str, Callable[..., tuple[Expr, Expr]]] = {
-    "email": _email, "first_name": _name, "last_name": _name, "city": _city, "state": _state,
-    "country": _country, "zip": _zip, "gender": _gender, "dob": _dob, "maid": _maid,
+    "first_name": _name, "last_name": _name, "city": _city, "state": _state,
+    "country": _country, "zip": _zip, "gender": _gender, "maid": _maid,
     "external_id": _external_id,
 }
 
@@ -373,8 +403,8 @@ def normalize_frame(
         )
         reason = pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
     else:
-        cand, why = _KIND_FUNCS[kind](raw, platform, pl.col("region"), dayfirst)
-        frame = frame.with_columns(cand=cand, why=why)
+        stage = _STAGED.get(kind) or _expression_kind(_KIND_FUNCS[kind])
+        frame = stage(frame, platform, dayfirst)
         checks: list[tuple[Expr, str]] = [(empty, "empty")]
         if kind != "maid":
             checks.append((stripped.str.contains(_HASH_LIKE), "already_hashed"))
@@ -422,8 +452,9 @@ def normalize(
         The region for national phone numbers, ZIP and date conventions: one ISO 3166-1
         alpha-2 code, or one code or country name per value.
     dayfirst : bool, optional
-        For dates such as ``03/04/1990``. ``None`` reads them month-first in the US (and the
-        few other month-first regions) and rejects them elsewhere as ``ambiguous_date``.
+        How to read numeric dates such as ``03/04/1990``. ``None`` follows the region's
+        convention: month first in the US (and the few other month-first regions), day first
+        elsewhere. Unambiguous dates (``16/02/1997``) are read either way.
     reasons : bool
         Also return why each rejected value was rejected (see :data:`privacy.REASONS`).
 

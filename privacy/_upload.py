@@ -1,0 +1,380 @@
+"""CRM table -> a platform's upload file, with a report and a signed manifest."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ._errors import InvalidInputError, MissingColumnError, UnsupportedIdentifierError
+from ._hashing import Hasher
+from ._io import read_table, write_frame
+from ._manifest import (
+    MANIFEST_VERSION,
+    file_sha256,
+    manifest_path,
+    sign_manifest,
+    utc_now,
+    write_manifest,
+)
+from ._normalize import NORMALIZATION_VERSION, normalize_frame, regions_from_countries, to_text_series
+from ._platforms import KINDS, MIN_AUDIENCE, check_kind, check_platform, rules_for_platform
+
+__all__ = ["HEADER_ALIASES", "Upload", "UploadReport", "prepare_upload", "recognize_columns"]
+
+#: Header names recognized when ``columns`` is not given (compared after folding case and
+#: punctuation: "E-Mail", "e_mail" and "EMAIL" are the same).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "email": ("email", "e_mail", "mail", "email_address", "emailaddress", "em"),
+    "phone": ("phone", "mobile", "msisdn", "phone_number", "phonenumber", "cell", "cellphone",
+              "mobile_phone", "mobile_number", "tel", "telephone", "ph"),
+    "first_name": ("first_name", "firstname", "fname", "given_name", "givenname", "forename",
+                   "fn"),
+    "last_name": ("last_name", "lastname", "lname", "surname", "family_name", "familyname", "ln"),
+    "city": ("city", "town", "ct"),
+    "state": ("state", "province", "state_code", "st"),
+    "zip": ("zip", "zipcode", "zip_code", "postcode", "post_code", "postal_code", "postalcode"),
+    "country": ("country", "country_code", "countrycode"),
+    "gender": ("gender", "sex", "gen"),
+    "dob": ("dob", "birthdate", "birth_date", "date_of_birth", "dateofbirth", "birthday"),
+    "maid": ("maid", "madid", "idfa", "gaid", "aaid", "mobile_ad_id", "advertising_id"),
+    "external_id": ("external_id", "extern_id", "customer_id", "crm_id", "subscriber_id",
+                    "account_id"),
+}
+_ALIAS_TO_KIND = {alias: kind for kind, aliases in HEADER_ALIASES.items() for alias in aliases}
+#: Identifiers a platform can match on their own; the rest only help alongside them.
+_MATCH_KEYS = ("email", "phone", "maid", "external_id")
+_CHUNK_ROWS = 250_000
+
+
+def _fold_header(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def recognize_columns(headers: list[str]) -> dict[str, str]:
+    """Map recognized CRM headers to identifier kinds; an error lists what was found."""
+    found: dict[str, str] = {}
+    by_kind: dict[str, list[str]] = {}
+    for header in headers:
+        kind = _ALIAS_TO_KIND.get(_fold_header(header))
+        if kind is not None:
+            found[header] = kind
+            by_kind.setdefault(kind, []).append(header)
+    if not found:
+        raise MissingColumnError(
+            f"no identifier column recognized among the headers {headers}; name them like "
+            "email, phone, first_name, zip, dob... or pass columns={'crm column': 'email', ...}"
+        )
+    clashes = {k: v for k, v in by_kind.items() if len(v) > 1}
+    if clashes:
+        raise InvalidInputError(
+            f"several columns look like the same identifier: {clashes}; pass columns= to say "
+            "which one to use"
+        )
+    return found
+
+
+@dataclass
+class ColumnReport:
+    """What happened to one identifier column: counts only, never values."""
+
+    column: str
+    kind: str
+    header: str
+    hashed: bool
+    valid: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column, "kind": self.kind, "header": self.header,
+            "hashed": self.hashed, "valid": self.valid, "rejected": dict(self.rejected),
+            "duplicates": self.duplicates,
+        }
+
+
+@dataclass
+class UploadReport:
+    """Rows in and out, and per identifier: valid, rejected by reason, duplicates."""
+
+    platform: str
+    rows_in: int
+    rows_out: int
+    rows_without_key: int
+    columns: list[ColumnReport]
+    ignored_columns: list[str]
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform, "rows_in": self.rows_in, "rows_out": self.rows_out,
+            "rows_without_key": self.rows_without_key,
+            "columns": [c.to_dict() for c in self.columns],
+            "ignored_columns": list(self.ignored_columns), "warnings": list(self.warnings),
+        }
+
+    def to_text(self) -> str:
+        """A short readable summary."""
+        lines = [
+            f"{self.platform} upload: {self.rows_in:,} rows in, {self.rows_out:,} rows out, "
+            f"{self.rows_without_key:,} without a usable identifier"
+        ]
+        for c in self.columns:
+            rejected = ", ".join(f"{r} {n:,}" for r, n in sorted(c.rejected.items())) or "none"
+            action = "hashed" if c.hashed else "plain"
+            lines.append(
+                f"  {c.column} -> {c.header} ({c.kind}, {action}): {c.valid:,} valid, "
+                f"rejected: {rejected}; duplicates {c.duplicates:,}"
+            )
+        if self.ignored_columns:
+            lines.append(f"  ignored (not taken by {self.platform}): {self.ignored_columns}")
+        lines.extend(f"  warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+
+class Upload:
+    """A platform upload: ``frame`` (headers and values as the platform wants), ``report``,
+    ``rejections`` (row, column, reason; no values) and :meth:`write`."""
+
+    def __init__(
+        self, platform: str, frame: pl.DataFrame, report: UploadReport,
+        rejections: pl.DataFrame, hasher: Hasher, key_id: str | None,
+    ) -> None:
+        self.platform = platform
+        self.frame = frame
+        self.report = report
+        self.rejections = rejections
+        self._scheme = hasher.scheme
+        self._key_id = key_id
+
+    def __repr__(self) -> str:
+        return (
+            f"Upload(platform={self.platform!r}, rows={self.frame.height}, "
+            f"columns={self.frame.columns})"
+        )
+
+    def manifest(self, path: str | os.PathLike[str]) -> dict[str, Any]:
+        """The manifest for this upload written at ``path`` (unsigned)."""
+        hashed = [c.header for c in self.report.columns if c.hashed]
+        return {
+            "manifest_version": MANIFEST_VERSION,
+            "platform": self.platform,
+            "file": Path(path).name,
+            "rows": self.frame.height,
+            "schema": [
+                {"name": c.header, "kind": c.kind, "hashed": c.hashed}
+                for c in self.report.columns
+            ],
+            "normalization_version": NORMALIZATION_VERSION,
+            "hash_scheme": self._scheme,
+            "hashed_columns": hashed,
+            "key_id": self._key_id,
+            "sha256": file_sha256(path),
+            "created_at": utc_now(),
+            "tool": f"audiencekit {_version()}",
+            "report": self.report.to_dict(),
+            "description": "pseudonymous identifiers (hashed, not anonymous)",
+        }
+
+    def write(
+        self, path: str | os.PathLike[str], signing_key: Any = None,
+    ) -> dict[str, Any]:
+        """Atomically write the upload file and its manifest at ``<path>.manifest.json``.
+
+        ``signing_key`` (an Ed25519 private key) signs the manifest. Returns the manifest.
+        """
+        write_frame(self.frame, path)
+        manifest = self.manifest(path)
+        if signing_key is not None:
+            manifest = sign_manifest(manifest, signing_key)
+        write_manifest(manifest, manifest_path(path))
+        return manifest
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _check_columns(
+    frame: pl.DataFrame, columns: Mapping[str, str] | None, platform: str,
+) -> tuple[dict[str, str], list[str]]:
+    rules = rules_for_platform(platform)
+    if columns is None:
+        recognized = recognize_columns(frame.columns)
+        taken = {c: k for c, k in recognized.items() if k in rules}
+        ignored = [c for c, k in recognized.items() if k not in rules]
+        if not taken:
+            raise UnsupportedIdentifierError(
+                f"none of the recognized identifier columns {list(recognized)} is taken by "
+                f"{platform}; it takes: {', '.join(rules)}"
+            )
+        return taken, ignored
+    if not isinstance(columns, Mapping):
+        raise InvalidInputError("columns must map CRM column names to kinds, e.g. {'mail': 'email'}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MissingColumnError(
+            f"columns {missing} are not in the table; it has {frame.columns}"
+        )
+    for col, kind in columns.items():
+        check_kind(kind)
+        if kind not in rules:
+            raise UnsupportedIdentifierError(
+                f"{platform} does not take {kind!r} (column {col!r}); it takes: {', '.join(rules)}"
+            )
+    kinds = list(columns.values())
+    if len(set(kinds)) != len(kinds):
+        raise InvalidInputError(f"each kind may be mapped once; got {dict(columns)}")
+    return dict(columns), []
+
+
+def prepare_upload(
+    crm: object,
+    platform: str,
+    columns: Mapping[str, str] | None = None,
+    default_region: str = "US",
+    *,
+    dayfirst: bool | None = None,
+    key: bytes | None = None,
+    key_id: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Upload:
+    """Normalize, hash and lay out a CRM table as ``platform``'s upload file.
+
+    Parameters
+    ----------
+    crm : polars/pandas DataFrame, pyarrow Table, or a CSV/Parquet path
+        One row per person.
+    platform : str
+        One of :data:`privacy.PLATFORMS`.
+    columns : mapping, optional
+        CRM column -> identifier kind. When omitted, common header names are recognized.
+    default_region : str
+        Region for national phone numbers, ZIPs and dates; a ``country`` column, when mapped,
+        overrides it row by row.
+    dayfirst : bool, optional
+        How to read ambiguous dates of birth (see :func:`privacy.normalize`).
+    key : bytes, optional
+        HMAC key for keyed pseudonyms (partner exchanges). Platforms want plain SHA-256: leave
+        it ``None`` for platform uploads.
+    key_id : str, optional
+        A name for the key, recorded in the manifest (never the key itself).
+    progress : callable, optional
+        Called as ``progress(rows_done, rows_total)`` after each chunk.
+
+    Returns
+    -------
+    Upload
+
+    Examples
+    --------
+    >>> import polars as pl, privacy
+    >>> crm = pl.DataFrame({"Email": ["Mary@Example.com ", "bad"], "Phone": ["(650) 555-1212", ""]})
+    >>> up = privacy.prepare_upload(crm, "meta")
+    >>> up.frame.columns
+    ['email', 'phone']
+    >>> up.report.rows_out, up.report.columns[0].rejected
+    (1, {'malformed': 1})
+    """
+    platform = check_platform(platform)
+    frame = read_table(crm, what="crm")
+    if frame.height == 0:
+        raise InvalidInputError("the CRM table has no rows; nothing to upload")
+    mapping, ignored = _check_columns(frame, columns, platform)
+    rules = rules_for_platform(platform)
+    if platform == "x" and len(mapping) > 1:
+        raise InvalidInputError(
+            f"x takes one identifier type per list, got {sorted(mapping.values())}; "
+            "pass columns= with one of them and make one upload per type"
+        )
+    n = frame.height
+    country_col = next((c for c, k in mapping.items() if k == "country"), None)
+    if country_col is None:
+        country_col = next(
+            (c for c in frame.columns if _ALIAS_TO_KIND.get(_fold_header(c)) == "country"), None
+        )
+    if country_col is not None:
+        regions = regions_from_countries(frame[country_col], fallback=default_region)
+    else:
+        regions = regions_from_countries(pl.Series([default_region] * 1), fallback=default_region)
+        regions = pl.repeat(regions[0], n, eager=True)
+
+    ordered = [(c, k) for k in KINDS for c, k2 in mapping.items() if k2 == k]
+    order = {k: i for i, k in enumerate(rules)}
+    ordered.sort(key=lambda ck: order[ck[1]])
+    out_cols: dict[str, pl.Series] = {}
+    reports: list[ColumnReport] = []
+    rejections: list[pl.DataFrame] = []
+    total_work = n * len(ordered)
+    done = 0
+    for col, kind in ordered:
+        rule = rules[kind]
+        hasher = Hasher(key=key, encoding=rule.encoding)
+        text = to_text_series(frame[col])
+        values, reasons = [], []
+        for start in range(0, n, _CHUNK_ROWS):
+            part = normalize_frame(
+                text.slice(start, _CHUNK_ROWS), kind, platform,
+                regions.slice(start, _CHUNK_ROWS), dayfirst,
+            )
+            normalized = part["value"]
+            values.append(hasher.hash(normalized) if rule.handling == "hash" else normalized)
+            reasons.append(part["reason"])
+            done += part.height
+            if progress is not None:
+                progress(done, total_work)
+        value = pl.concat(values).alias(rule.header)
+        reason = pl.concat(reasons)
+        counts = reason.drop_nulls().value_counts()
+        valid = int(value.is_not_null().sum())
+        reports.append(
+            ColumnReport(
+                column=col, kind=kind, header=rule.header, hashed=rule.handling == "hash",
+                valid=valid,
+                rejected={r: int(c) for r, c in counts.iter_rows()},
+                duplicates=valid - int(value.drop_nulls().n_unique()),
+            )
+        )
+        rejections.append(
+            pl.DataFrame({"row": pl.int_range(0, n, eager=True), "reason": reason})
+            .filter(pl.col("reason").is_not_null())
+            .with_columns(column=pl.lit(col), kind=pl.lit(kind))
+        )
+        out_cols[rule.header] = value
+
+    table = pl.DataFrame(list(out_cols.values()))
+    keys = [rules[k].header for k in _MATCH_KEYS if k in mapping.values()]
+    usable = pl.any_horizontal([pl.col(h).is_not_null() for h in keys]) if keys else pl.lit(False)
+    if platform == "google":
+        address = [rules[k].header for k in ("first_name", "last_name", "country", "zip")]
+        if all(h in table.columns for h in address):
+            usable = usable | pl.all_horizontal([pl.col(h).is_not_null() for h in address])
+    if not keys and platform != "google":
+        usable = pl.any_horizontal([pl.col(h).is_not_null() for h in table.columns])
+    mask = table.select(usable.alias("u"))["u"]
+    kept = table.filter(mask)
+    warnings = []
+    floor = MIN_AUDIENCE[platform]
+    if kept.height < floor:
+        warnings.append(
+            f"{kept.height:,} rows is under {platform}'s minimum audience of {floor:,}: "
+            "the platform will not serve it, and a list this small is easier to re-identify"
+        )
+    report = UploadReport(
+        platform=platform, rows_in=n, rows_out=kept.height, rows_without_key=n - kept.height,
+        columns=reports, ignored_columns=ignored, warnings=warnings,
+    )
+    rejected = (
+        pl.concat(rejections).select("row", "column", "kind", "reason")
+        if rejections else pl.DataFrame()
+    )
+    scheme = Hasher(key=key, encoding="base64" if platform == "uid2" else "hex")
+    return Upload(platform, kept, report, rejected, scheme, key_id)
