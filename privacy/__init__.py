@@ -23,8 +23,8 @@ from ._manifest import (
     verify_manifest,
 )
 from ._normalize import NORMALIZATION_VERSION, REASONS, normalize
-from ._synthetic import synthetic_crm
 from ._platforms import KINDS, MIN_AUDIENCE, PLATFORMS
+from ._synthetic import synthetic_crm
 from ._upload import Upload, UploadReport, prepare_upload
 
 __all__ = [

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, hmac
 
 from ._errors import InputTypeError, InvalidInputError
 
-__all__ = ["Hasher", "MIN_KEY_BYTES"]
+__all__ = ["MIN_KEY_BYTES", "Hasher"]
 
 #: HMAC keys shorter than this are refused (the spec's "at least 32 random bytes").
 MIN_KEY_BYTES = 32
@@ -76,13 +76,8 @@ class Hasher:
     'f1904cf1a9d73a55fa5de0ac823c4403ded71afd4c3248d00bdcd0866552bb79'
     >>> Hasher(encoding="base64").hash("user@example.com")
     'tMmiiTI7IaAcPpQPFQ65uMVCWH8av9jw4cwf/F5HVRQ='
-    >>> Hasher().hash(["", None])
-    shape: (2,)
-    Series: 'value' [str]
-    [
-    	null
-    	null
-    ]
+    >>> Hasher().hash(["", None, "a"]).to_list()[:2]
+    [None, None]
     """
 
     __slots__ = ("_key", "encoding", "processes")

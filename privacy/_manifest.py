@@ -128,7 +128,8 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     except FileNotFoundError:
         raise ReadError(f"manifest not found: {path}") from None
     except (OSError, json.JSONDecodeError) as exc:
-        raise ManifestError(f"manifest {Path(path).name} is not valid JSON ({exc.msg if hasattr(exc, 'msg') else type(exc).__name__})") from None
+        detail = getattr(exc, "msg", type(exc).__name__)
+        raise ManifestError(f"manifest {Path(path).name} is not valid JSON ({detail})") from None
     if not isinstance(data, dict):
         raise ManifestError(f"manifest {Path(path).name} must be a JSON object")
     return data
@@ -175,7 +176,9 @@ def private_key_pem(key: Ed25519PrivateKey) -> bytes:
 
 def public_key_pem(key: Ed25519PublicKey) -> bytes:
     """PEM (SubjectPublicKeyInfo) bytes of a public key."""
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def utc_now() -> str:

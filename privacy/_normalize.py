@@ -395,6 +395,8 @@ def normalize_frame(
     if kind == "phone":
         e164, why = normalize_phones(values, regions)
         digits_only = platform in ("meta", "tiktok", "snap")
+        if digits_only:
+            e164, why = _digits_with_code(values, regions, e164, why)
         value = e164.str.strip_prefix("+") if digits_only else e164
         frame = frame.with_columns(cand=value, why=why)
         hashed_like = stripped.str.contains(_HASH_LIKE)
@@ -416,6 +418,36 @@ def normalize_frame(
         value=pl.when(pl.col("reason").is_null()).then(pl.col("cand")),
         reason=pl.col("reason"),
     )
+
+
+def _digits_with_code(
+    values: pl.Series, regions: pl.Series, e164: pl.Series, why: pl.Series
+) -> tuple[pl.Series, pl.Series]:
+    """Platforms whose format is digits with the country code (meta, tiktok, snap).
+
+    An all-digit value that starts with its region's calling code and is a valid number read
+    that way is taken as already carrying the code: that is the platform's own format, so a
+    normalized value normalizes to itself (German numbers would otherwise gain a second 49).
+    """
+    from ._phone import calling_code
+
+    codes = regions.replace_strict(
+        {r: calling_code(r) for r in regions.unique().drop_nulls().to_list()},
+        return_dtype=pl.Utf8, default=None,
+    )
+    text = values.str.strip_chars()
+    candidate = text.str.contains(r"^[0-9]{8,15}$").fill_null(False) & text.str.starts_with(
+        codes
+    ).fill_null(False)
+    if not bool(candidate.any()):
+        return e164, why
+    idx = candidate.arg_true()
+    plus, plus_why = normalize_phones("+" + text.gather(idx), regions.gather(idx))
+    ok = plus_why.is_null()
+    if bool(ok.any()):
+        e164 = e164.scatter(idx.filter(ok), plus.filter(ok))
+        why = why.scatter(idx.filter(ok), pl.Series([None] * int(ok.sum()), dtype=pl.Utf8))
+    return e164, why
 
 
 @overload

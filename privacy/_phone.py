@@ -108,6 +108,11 @@ def _metadata_region(cc: int) -> str:
 _METADATA_REGIONS = {c: _metadata_region(c) for c in COUNTRY_CODE_TO_REGION_CODE}
 
 
+def calling_code(region: str) -> str:
+    """The country calling code of a region, as text ("US" -> "1")."""
+    return str(phonenumbers.country_code_for_region(region))
+
+
 def _full(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
@@ -371,7 +376,7 @@ def normalize_phones(raw: pl.Series, regions: pl.Series) -> tuple[pl.Series, pl.
 
     fast_ok = done.filter(~pl.col("fallback")).select(
         "row",
-        e164=pl.when(pl.col("valid")).then(pl.lit("+") + pl.col("cc").cast(pl.Utf8) + pl.col("nsn")),
+        e164=pl.when("valid").then(pl.lit("+") + pl.col("cc").cast(pl.Utf8) + pl.col("nsn")),
         reason=pl.when(pl.col("valid")).then(None).otherwise(pl.lit("invalid_for_region")),
     )
     rejected = [

@@ -77,7 +77,7 @@ def synthetic_crm(n: int, seed: int = 0, *, invalid_share: float = 0.03) -> pl.D
     ).to_series()
     gb = "07" + _digits(rng, n, 3, 400) + " " + _digits(rng, n, 6)
     de = "+49 151 " + _digits(rng, n, 8)
-    fr = "06 " + _digits(rng, n, 2) + " " + _digits(rng, n, 2) + " " + _digits(rng, n, 2) + " " + _digits(rng, n, 2)
+    fr = "06 " + pl.concat_str([_digits(rng, n, 2) for _ in range(4)], separator=" ")
     phone = pl.select(
         pl.when(country == "US").then(us).when(country == "GB").then(gb)
         .when(country == "DE").then(de).otherwise(fr)

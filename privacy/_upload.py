@@ -22,7 +22,12 @@ from ._manifest import (
     utc_now,
     write_manifest,
 )
-from ._normalize import NORMALIZATION_VERSION, normalize_frame, regions_from_countries, to_text_series
+from ._normalize import (
+    NORMALIZATION_VERSION,
+    normalize_frame,
+    regions_from_countries,
+    to_text_series,
+)
 from ._platforms import KINDS, MIN_AUDIENCE, check_kind, check_platform, rules_for_platform
 
 __all__ = ["HEADER_ALIASES", "Upload", "UploadReport", "prepare_upload", "recognize_columns"]
@@ -218,7 +223,9 @@ def _check_columns(
             )
         return taken, ignored
     if not isinstance(columns, Mapping):
-        raise InvalidInputError("columns must map CRM column names to kinds, e.g. {'mail': 'email'}")
+        raise InvalidInputError(
+            "columns must map CRM column names to kinds, e.g. {'mail': 'email'}"
+        )
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise MissingColumnError(

@@ -1,0 +1,89 @@
+"""Hypothesis invariants: idempotence, hash formats, keyed vs unkeyed, no crash on any text."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+import privacy
+from privacy._platforms import rules_for_platform
+
+ANY_TEXT = st.text(max_size=40)
+PAIRS = [(p, k) for p in privacy.PLATFORMS for k in rules_for_platform(p)]
+PLATFORM_KIND = st.sampled_from(PAIRS)
+
+_emails = st.builds(
+    lambda local, tag, dom, tld, upper: (
+        f"{local}{'+' + tag if tag else ''}@{dom}.{tld}".upper() if upper
+        else f" {local}{'+' + tag if tag else ''}@{dom}.{tld} "
+    ),
+    st.from_regex(r"[a-z0-9][a-z0-9._]{0,10}[a-z0-9]", fullmatch=True),
+    st.from_regex(r"[a-z0-9]{0,5}", fullmatch=True),
+    st.sampled_from(["gmail", "googlemail", "example", "yahoo", "exämple"]),
+    st.sampled_from(["com", "co.uk", "de"]),
+    st.booleans(),
+)
+_names = st.text(alphabet=st.characters(categories=["L", "Zs", "Pd", "Po", "Mn"]), max_size=20)
+
+
+def _value_for(kind: str, draw_text: str) -> str:
+    return draw_text
+
+
+@given(platform=st.sampled_from(privacy.PLATFORMS), email=_emails)
+@example(platform="google", email="a.b.c+x@googlemail.com")
+def test_email_idempotent(platform: str, email: str) -> None:
+    once = privacy.normalize(email, "email", platform)
+    if once is not None:
+        assert privacy.normalize(once, "email", platform) == once
+
+
+@given(pk=PLATFORM_KIND, text=ANY_TEXT)
+@example(pk=("meta", "first_name"), text="İstanbul")
+@example(pk=("google", "last_name"), text="Dr. Jr")
+def test_idempotent_every_kind_on_any_text(pk: tuple[str, str], text: str) -> None:
+    """normalize(normalize(x)) == normalize(x), whatever x is (region fixed)."""
+    platform, kind = pk
+    once = privacy.normalize(text, kind, platform)
+    if once is not None:
+        assert privacy.normalize(once, kind, platform) == once
+
+
+@given(
+    region=st.sampled_from(["US", "GB", "DE", "FR", "IT", "AU", "JP", "BR", "IN"]),
+    kind=st.sampled_from([phonenumbers.PhoneNumberType.MOBILE,
+                          phonenumbers.PhoneNumberType.FIXED_LINE]),
+    platform=st.sampled_from(["meta", "google", "uid2", "tiktok", "snap"]),
+)
+def test_phone_idempotent_in_its_region(region: str, kind: int, platform: str) -> None:
+    number = phonenumbers.example_number_for_type(region, kind)
+    text = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    once = privacy.normalize(text, "phone", platform, region)
+    assert once is not None
+    assert privacy.normalize(once, "phone", platform, region) == once
+
+
+@given(pk=PLATFORM_KIND, values=st.lists(ANY_TEXT | st.none(), max_size=8))
+def test_never_crashes_and_keeps_length(pk: tuple[str, str], values: list[str | None]) -> None:
+    platform, kind = pk
+    out = privacy.normalize(values, kind, platform, reasons=True)
+    assert out.height == len(values)
+    # a value is rejected exactly when it has a reason
+    assert (out["value"].is_null() == out["reason"].is_not_null()).all()
+
+
+@given(text=st.text(min_size=1, max_size=30), key=st.binary(min_size=32, max_size=64))
+def test_hash_formats_and_keying(text: str, key: bytes) -> None:
+    plain = privacy.Hasher().hash(text)
+    assert re.fullmatch(r"[0-9a-f]{64}", plain)
+    b64 = privacy.Hasher(encoding="base64").hash(text)
+    assert len(b64) == 44
+    assert b64.endswith("=")
+    keyed = privacy.Hasher(key=key).hash(text)
+    assert re.fullmatch(r"[0-9a-f]{64}", keyed)
+    assert keyed != plain
+    # deterministic, and a Series gives the same as a str
+    assert privacy.Hasher(key=key).hash([text]).to_list() == [keyed]

@@ -1,0 +1,151 @@
+"""prepare_upload: layouts, reports, atomic files, signed manifests, the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+import privacy
+
+CRM = pl.DataFrame({
+    "E-Mail": ["Mary@Example.com ", "bad", None, "john_smith@gmail.com"],
+    "Mobile": ["(650) 555-1212", "", "+44 20 7946 0018", "650.555.1213"],
+    "fname": ["Mary", "Jo", "", "John"],
+    "Country": ["US", "US", "United Kingdom", "usa"],
+    "dob": ["2/16/1997", "1990-01-01", "31/12/1980", "not a date"],
+})
+
+
+def test_meta_layout_and_report() -> None:
+    up = privacy.prepare_upload(CRM, "meta")
+    assert up.frame.columns == ["email", "phone", "fn", "country", "dob"]
+    r = up.report
+    assert (r.rows_in, r.rows_out, r.rows_without_key) == (4, 3, 1)
+    email = next(c for c in r.columns if c.kind == "email")
+    assert email.valid == 2
+    assert email.rejected == {"malformed": 1, "empty": 1}
+    dob = next(c for c in r.columns if c.kind == "dob")
+    assert dob.rejected == {"malformed": 1}
+    assert up.frame["email"][0] == privacy.Hasher().hash("mary@example.com")
+    # every rejection is listed by row and column, without the value
+    assert set(up.rejections.columns) == {"row", "column", "kind", "reason"}
+    assert up.rejections.height == sum(sum(c.rejected.values()) for c in r.columns)
+    assert r.warnings
+    assert "minimum audience of 100" in r.warnings[0]
+
+
+def test_google_keeps_country_and_zip_plain() -> None:
+    crm = pl.DataFrame({"email": ["a@b.com"], "zip": ["94025-1234"], "country": ["US"]})
+    up = privacy.prepare_upload(crm, "google")
+    assert up.frame.row(0) == (privacy.Hasher().hash("a@b.com"), "US", "94025")
+    assert up.frame.columns == ["Email", "Country", "Zip"]
+
+
+def test_uid2_is_base64() -> None:
+    up = privacy.prepare_upload(pl.DataFrame({"email": ["USER@example.com"]}), "uid2")
+    assert up.frame["email_hash"][0] == "tMmiiTI7IaAcPpQPFQ65uMVCWH8av9jw4cwf/F5HVRQ="
+
+
+@pytest.mark.parametrize("kind", ["pandas", "arrow", "csv", "parquet"])
+def test_inputs(kind: str, tmp_path: Path) -> None:
+    crm = pl.DataFrame({"email": ["mary@example.com"], "zip": ["02134"]})
+    if kind == "pandas":
+        src: object = pd.DataFrame(crm.to_dict(as_series=False))
+    elif kind == "arrow":
+        src = pa.table(crm.to_dict(as_series=False))
+    elif kind == "csv":
+        src = tmp_path / "crm.csv"
+        crm.write_csv(src)
+    else:
+        src = tmp_path / "crm.parquet"
+        crm.write_parquet(src)
+    up = privacy.prepare_upload(src, "meta")
+    # CSV ZIPs keep their leading zero (read as text)
+    assert up.frame["zip"][0] == privacy.Hasher().hash("02134")
+
+
+def test_write_is_atomic_and_manifest_verifies(tmp_path: Path) -> None:
+    key = privacy.generate_signing_key()
+    up = privacy.prepare_upload(CRM, "meta")
+    out = tmp_path / "upload.csv"
+    manifest = up.write(out, signing_key=key)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["upload.csv", "upload.csv.manifest.json"]
+    on_disk = json.loads((tmp_path / "upload.csv.manifest.json").read_text())
+    assert on_disk == manifest
+    for field in ("platform", "rows", "schema", "normalization_version", "hash_scheme", "sha256",
+                  "created_at", "tool", "signature"):
+        assert field in manifest
+    assert manifest["rows"] == 3
+    assert manifest["hash_scheme"] == "sha256-hex"
+    assert "anonymous" not in json.dumps(manifest).replace("not anonymous", "")
+    assert privacy.verify_manifest(on_disk, key.public_key(), out)
+    # tampering with the file or the manifest is caught
+    out.write_text(out.read_text() + "x\n")
+    with pytest.raises(privacy.ManifestError, match="sha256 differs"):
+        privacy.verify_manifest(on_disk, key.public_key(), out)
+    on_disk["rows"] = 4
+    with pytest.raises(privacy.ManifestError, match="does not verify"):
+        privacy.verify_manifest(on_disk, key.public_key())
+
+
+def test_unrecognized_layout_lists_headers() -> None:
+    with pytest.raises(privacy.MissingColumnError, match=r"\['foo', 'bar'\]"):
+        privacy.prepare_upload(pl.DataFrame({"foo": ["x"], "bar": ["y"]}), "meta")
+
+
+def test_explicit_mapping_errors() -> None:
+    crm = pl.DataFrame({"mail": ["a@b.com"]})
+    with pytest.raises(privacy.MissingColumnError, match="it has"):
+        privacy.prepare_upload(crm, "meta", columns={"email": "email"})
+    with pytest.raises(privacy.UnsupportedIdentifierError, match="linkedin does not take"):
+        privacy.prepare_upload(crm, "linkedin", columns={"mail": "phone"})
+    with pytest.raises(privacy.UnknownPlatformError, match="use one of"):
+        privacy.prepare_upload(crm, "myspace", columns={"mail": "email"})
+    with pytest.raises(privacy.InvalidInputError, match="no rows"):
+        privacy.prepare_upload(crm.clear(), "meta", columns={"mail": "email"})
+    with pytest.raises(privacy.InvalidInputError, match="one identifier type per list"):
+        privacy.prepare_upload(
+            pl.DataFrame({"email": ["a@b.com"], "maid": ["x"]}), "x"
+        )
+
+
+def test_keyed_upload_records_scheme_not_key(tmp_path: Path) -> None:
+    key = b"k" * 32
+    up = privacy.prepare_upload(CRM, "meta", key=key, key_id="partner-2026")
+    manifest = up.write(tmp_path / "partner.csv")
+    assert manifest["hash_scheme"] == "hmac-sha256-hex"
+    assert manifest["key_id"] == "partner-2026"
+    assert "kkkk" not in json.dumps(manifest)
+    assert "kkkk" not in repr(up)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "privacy", *args], cwd=cwd, capture_output=True, text=True,
+        check=False,
+    )
+
+
+def test_cli_hash_and_keygen(tmp_path: Path) -> None:
+    privacy.synthetic_crm(300, seed=1).write_csv(tmp_path / "crm.csv")
+    assert _cli("keygen", "sign.pem", cwd=tmp_path).returncode == 0
+    done = _cli("hash", "crm.csv", "--platform", "meta", "-o", "up.csv", "--signing-key",
+                "sign.pem", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "300 rows in" in done.stdout
+    assert "(signed)" in done.stdout
+    public = privacy.load_public_key(tmp_path / "sign.pub.pem")
+    assert privacy.verify_manifest(tmp_path / "up.csv.manifest.json", public, tmp_path / "up.csv")
+
+
+def test_cli_unreadable_input_exits_2(tmp_path: Path) -> None:
+    done = _cli("hash", "missing.csv", "--platform", "meta", "-o", "x.csv", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "not found" in done.stderr

@@ -1,0 +1,62 @@
+"""The platforms' published examples (spec, "Published examples") as a data file."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+import privacy
+
+VECTORS = Path(__file__).parent / "vectors"
+
+
+def _load(name: str) -> list[dict[str, str]]:
+    with open(VECTORS / name, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+PASS = _load("identifiers.csv")
+FAIL = _load("must_fail.csv")
+
+
+def _id(row: dict[str, str]) -> str:
+    return f"{row['platform']}-{row['kind']}-{row['input']!r}"
+
+
+@pytest.mark.parametrize("row", PASS, ids=_id)
+def test_published_normalization(row: dict[str, str]) -> None:
+    got = privacy.normalize(row["input"], row["kind"], row["platform"], row["region"])
+    assert got == row["normalized"]
+
+
+@pytest.mark.parametrize("row", [r for r in PASS if r["hash"]], ids=_id)
+def test_published_hash(row: dict[str, str]) -> None:
+    encoding = "base64" if row["platform"] == "uid2" else "hex"
+    assert privacy.Hasher(encoding=encoding).hash(row["normalized"]) == row["hash"]
+
+
+@pytest.mark.parametrize("row", FAIL, ids=_id)
+def test_must_fail(row: dict[str, str]) -> None:
+    value, reason = privacy.normalize(
+        row["input"], row["kind"], row["platform"], row["region"], reasons=True
+    )
+    assert value is None
+    assert reason == row["reason"]
+
+
+def test_vectorized_equals_scalar() -> None:
+    """A Series gives the same answers as one value at a time."""
+    for platform in ("meta", "uid2"):
+        rows = [r for r in PASS if r["platform"] == platform and r["region"] == "US"]
+        for kind in {r["kind"] for r in rows}:
+            subset = [r for r in rows if r["kind"] == kind]
+            series = privacy.normalize([r["input"] for r in subset], kind, platform)
+            assert series.to_list() == [r["normalized"] for r in subset]
+
+
+def test_uid2_base64_is_of_raw_digest_not_hex() -> None:
+    value = privacy.Hasher(encoding="base64").hash("user@example.com")
+    assert len(value) == 44
+    assert value != privacy.Hasher().hash("user@example.com")
