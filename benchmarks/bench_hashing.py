@@ -1,0 +1,171 @@
+"""Normalize + hash throughput on generated CRM rows, against the peers, in one process.
+
+Baselines run in the same process on the same rows:
+- Meta's Python SDK (``facebook_business``), ``Normalize.normalize_field`` per value (it
+  normalizes and hashes with hashlib);
+- a bare ``hashlib.sha256(x).hexdigest()`` loop over already-normalized emails (the floor of any
+  per-value Python loop);
+- per-row ``phonenumbers.parse`` + ``format_number`` (E.164).
+
+Usage: ``python benchmarks/bench_hashing.py [--rows 1000000] [--out benchmarks/results]``.
+Prints the figures and writes ``bench_hashing.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import phonenumbers
+import polars as pl
+
+import privacy
+from privacy._io import atomic_write
+from privacy._normalize import normalize_frame
+
+
+def _rate(n: int, seconds: float) -> float:
+    return n / seconds if seconds > 0 else float("inf")
+
+
+def _time(fn):  # noqa: ANN001, ANN202 - tiny local helper
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args()
+    try:
+        from facebook_business.adobjects.serverside.normalize import Normalize
+    except ImportError:
+        sys.exit("install the bench extra first: pip install -e '.[bench]'")
+
+    n = args.rows
+    crm = privacy.synthetic_crm(n, seed=42, invalid_share=0.0)
+    us = crm.filter(pl.col("country") == "US")
+    emails = crm["email"]
+    phones = us["phone"]
+    regions_e = pl.repeat("US", len(emails), eager=True)
+    regions_p = pl.repeat("US", len(phones), eager=True)
+    hasher = privacy.Hasher()
+    results: dict[str, object] = {
+        "rows": n, "us_phone_rows": len(phones), "python": platform.python_version(),
+        "polars": pl.__version__, "cores": os.cpu_count(),
+    }
+
+    # --- email: ours, one process and two processes ------------------------------------------
+    def ours_email(h: privacy.Hasher) -> pl.Series:
+        normalized = normalize_frame(emails, "email", "meta", regions_e)["value"]
+        return h.hash(normalized)
+
+    ours, t_ours = _time(lambda: ours_email(hasher))
+    multi_hasher = privacy.Hasher(processes=2)
+    ours_mp, t_ours_mp = _time(lambda: ours_email(multi_hasher))
+    assert ours_mp.to_list() == ours.to_list()
+
+    # --- email: Meta's SDK, per value ----------------------------------------------------------
+    email_list = emails.to_list()
+
+    def sdk_email() -> list[str | None]:
+        out = []
+        for v in email_list:
+            try:
+                out.append(Normalize.normalize_field("em", v))
+            except (TypeError, ValueError):
+                out.append(None)
+        return out
+
+    sdk, t_sdk = _time(sdk_email)
+    both = [(a, b) for a, b in zip(ours.to_list(), sdk) if a is not None and b is not None]
+    identical = sum(a == b for a, b in both) / max(len(both), 1)
+
+    # --- the hashlib floor over already-normalized emails --------------------------------------
+    normalized_emails = normalize_frame(emails, "email", "meta", regions_e)["value"].drop_nulls()
+    encoded = [v.encode() for v in normalized_emails.to_list()]
+    _, t_hashlib = _time(lambda: [hashlib.sha256(b).hexdigest() for b in encoded])
+    _, t_hash_only = _time(lambda: hasher.hash(normalized_emails))
+    _, t_hash_only_mp = _time(lambda: multi_hasher.hash(normalized_emails))
+
+    # --- phones ---------------------------------------------------------------------------------
+    def ours_phone() -> pl.Series:
+        return hasher.hash(normalize_frame(phones, "phone", "meta", regions_p)["value"])
+
+    ours_ph, t_ours_ph = _time(ours_phone)
+    _, t_norm_ph = _time(lambda: normalize_frame(phones, "phone", "meta", regions_p))
+    phone_list = phones.to_list()
+
+    def sdk_phone() -> list[str | None]:
+        out = []
+        for v in phone_list:
+            try:
+                out.append(Normalize.normalize_field("ph", v))
+            except (TypeError, ValueError):
+                out.append(None)
+        return out
+
+    sdk_ph, t_sdk_ph = _time(sdk_phone)
+    both_ph = [(a, b) for a, b in zip(ours_ph.to_list(), sdk_ph) if a is not None and b is not None]
+    identical_ph = sum(a == b for a, b in both_ph) / max(len(both_ph), 1)
+    sample = phone_list[: min(len(phone_list), 100_000)]
+
+    def pn_loop() -> list[str]:
+        out = []
+        for v in sample:
+            try:
+                out.append(phonenumbers.format_number(
+                    phonenumbers.parse(v, "US"), phonenumbers.PhoneNumberFormat.E164))
+            except phonenumbers.NumberParseException:
+                out.append("")
+        return out
+
+    _, t_pn = _time(pn_loop)
+
+    results.update({
+        "email_rate_ours": _rate(len(emails), t_ours),
+        "email_rate_ours_2proc": _rate(len(emails), t_ours_mp),
+        "email_rate_sdk": _rate(len(emails), t_sdk),
+        "email_ratio_vs_sdk": t_sdk / t_ours,
+        "email_ratio_vs_sdk_2proc": t_sdk / t_ours_mp,
+        "email_identical_hashes_where_both_accept": identical,
+        "email_both_accept": len(both),
+        "hash_rate_hashlib_loop": _rate(len(encoded), t_hashlib),
+        "hash_rate_ours": _rate(len(encoded), t_hash_only),
+        "hash_rate_ours_2proc": _rate(len(encoded), t_hash_only_mp),
+        "hash_ratio_vs_hashlib": t_hashlib / t_hash_only,
+        "hash_ratio_vs_hashlib_2proc": t_hashlib / t_hash_only_mp,
+        "hash_2proc_speedup": t_hash_only / t_hash_only_mp,
+        "phone_rate_ours": _rate(len(phones), t_ours_ph),
+        "phone_rate_sdk": _rate(len(phones), t_sdk_ph),
+        "phone_ratio_vs_sdk": t_sdk_ph / t_ours_ph,
+        "phone_identical_hashes_where_both_accept": identical_ph,
+        "phone_normalize_rate_ours": _rate(len(phones), t_norm_ph),
+        "phone_rate_phonenumbers": _rate(len(sample), t_pn),
+        "phone_normalize_ratio_vs_phonenumbers": _rate(len(phones), t_norm_ph)
+        / _rate(len(sample), t_pn),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    })
+    width = max(len(k) for k in results)
+    for key, value in results.items():
+        shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
+        print(f"{key:<{width}}  {shown}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out / "bench_hashing.json", "w") as handle:
+        json.dump(results, handle, indent=2)
+        handle.write("\n")
+    print(f"saved {out / 'bench_hashing.json'}")
+
+
+if __name__ == "__main__":
+    main()
