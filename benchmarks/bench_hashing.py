@@ -35,7 +35,7 @@ def _rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("inf")
 
 
-def _time(fn):  # noqa: ANN001, ANN202 - tiny local helper
+def _time(fn):
     start = time.perf_counter()
     result = fn()
     return result, time.perf_counter() - start
@@ -87,7 +87,8 @@ def main() -> None:
         return out
 
     sdk, t_sdk = _time(sdk_email)
-    both = [(a, b) for a, b in zip(ours.to_list(), sdk) if a is not None and b is not None]
+    pairs = zip(ours.to_list(), sdk, strict=True)
+    both = [(a, b) for a, b in pairs if a is not None and b is not None]
     identical = sum(a == b for a, b in both) / max(len(both), 1)
 
     # --- the hashlib floor over already-normalized emails --------------------------------------
@@ -115,7 +116,8 @@ def main() -> None:
         return out
 
     sdk_ph, t_sdk_ph = _time(sdk_phone)
-    both_ph = [(a, b) for a, b in zip(ours_ph.to_list(), sdk_ph) if a is not None and b is not None]
+    pairs_ph = zip(ours_ph.to_list(), sdk_ph, strict=True)
+    both_ph = [(a, b) for a, b in pairs_ph if a is not None and b is not None]
     identical_ph = sum(a == b for a, b in both_ph) / max(len(both_ph), 1)
     sample = phone_list[: min(len(phone_list), 100_000)]
 

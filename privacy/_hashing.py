@@ -8,10 +8,11 @@ polars in one vectorized pass. Large inputs can be spread over worker processes.
 from __future__ import annotations
 
 import base64
+import itertools
 import os
+import warnings
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-import warnings
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any, Literal
 
@@ -57,7 +58,7 @@ def _digest_buffer(data: bytes, offsets: list[int], key: bytes | None) -> bytes:
     view = memoryview(data)
     out = []
     append = out.append
-    for start, end in zip(offsets, offsets[1:]):
+    for start, end in itertools.pairwise(offsets):
         h = copy()
         h.update(view[start:end])
         append(h.finalize())
@@ -157,7 +158,8 @@ class Hasher:
         for i in range(0, len(present), size):
             arr = present.slice(i, size).to_arrow().cast(pa.large_binary())
             _, offsets_buf, data_buf = arr.buffers()
-            offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+            first = arr.offset
+            offsets = np.frombuffer(offsets_buf, dtype=np.int64)[first : first + len(arr) + 1]
             jobs.append((data_buf.to_pybytes(), offsets.tolist()))
         # Workers get plain lists of bytes and use only cryptography, never polars: forking is
         # then safe, and saves each worker the import of this package (about 0.8 s) that a
@@ -166,7 +168,9 @@ class Hasher:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
             with ProcessPoolExecutor(workers, mp_context=get_context(method)) as pool:
-                parts = list(pool.map(_digest_buffer, *zip(*jobs), [self._key] * len(jobs)))
+                buffers, offsets_lists = zip(*jobs, strict=True)
+                keys = [self._key] * len(jobs)
+                parts = list(pool.map(_digest_buffer, buffers, offsets_lists, keys))
         digests = np.frombuffer(b"".join(parts), dtype=np.uint8).reshape(-1, 32)
         # Through hex: numpy's fixed-width bytes would drop a digest's trailing NUL bytes.
         hexed = _HEX[digests].view("S64").ravel()
