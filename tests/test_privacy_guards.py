@@ -91,7 +91,15 @@ def test_null_and_empty_never_hashed() -> None:
 
 
 def test_multiprocess_hashing_matches_single() -> None:
-    values = pl.Series([f"user{i}@example.com" for i in range(120_000)])
+    values = pl.Series([f"user{i}@example.com" for i in range(120_000)] + [None, "", "a\nb"])
     single = privacy.Hasher().hash(values)
-    multi = privacy.Hasher(processes=2)._digests(values.cast(pl.Binary))
-    assert multi.bin.encode("hex").to_list() == single.to_list()
+    multi = privacy.Hasher(processes=2).hash(values)
+    assert multi.to_list() == single.to_list()
+    assert single[-1] == privacy.Hasher().hash("a\nb")
+    assert single.to_list()[-3:-1] == [None, None]
+    lines = values.slice(0, 120_000)
+    for encoding in ("hex", "base64"):
+        one = privacy.Hasher(encoding=encoding, key=b"k" * 32).hash(lines)
+        two = privacy.Hasher(encoding=encoding, key=b"k" * 32, processes=2).hash(lines)
+        assert one.to_list() == two.to_list()
+        assert one[5] == privacy.Hasher(encoding=encoding, key=b"k" * 32).hash(lines[5])
