@@ -1,9 +1,42 @@
-"""audiencekit segmentation: audiences, behavioral segments and lookalikes (in progress).
+"""audiencekit segmentation: demographic and behavioral audiences from profiles and events.
 
-Only the error root exists so far; conditions, populations and the lookalike model follow in
-their own issues.
+Conditions (:func:`field`, :func:`event`) combine with ``&``, ``|`` and ``~`` into a
+:class:`Segment`, which compiles to polars and to SQL; a :class:`Population` evaluates it into an
+:class:`Audience`.
 """
 
-from ._errors import SegmentationError
+from ._conditions import Condition, event, field, in_segment, parse_duration
+from ._errors import (
+    ColumnTypeError,
+    InvalidSegmentError,
+    SeedError,
+    SegmentationError,
+    SegmentCycleError,
+    UnknownColumnError,
+)
+from ._population import Audience, Population
+from ._segments import SCHEMA_VERSION, Segment, describe
+from ._synthetic import DEFAULT_NOW, EVENT_TYPES, INTERESTS, synthetic_population
 
-__all__ = ["SegmentationError"]
+__all__ = [
+    "DEFAULT_NOW",
+    "EVENT_TYPES",
+    "INTERESTS",
+    "SCHEMA_VERSION",
+    "Audience",
+    "ColumnTypeError",
+    "Condition",
+    "InvalidSegmentError",
+    "Population",
+    "SeedError",
+    "Segment",
+    "SegmentCycleError",
+    "SegmentationError",
+    "UnknownColumnError",
+    "describe",
+    "event",
+    "field",
+    "in_segment",
+    "parse_duration",
+    "synthetic_population",
+]

@@ -1,0 +1,291 @@
+"""Segments: named, versioned, serializable conditions that compile to polars and SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from ._conditions import (
+    Condition,
+    Dialect,
+    EventAggregate,
+    Field,
+    InSegment,
+    Predicate,
+    _quote,
+    aggregate_frame,
+    aggregate_sql,
+    aggregates_used,
+    check_cycles,
+    condition_from_dict,
+    to_polars_expr,
+    to_sql_expr,
+    walk,
+)
+from ._errors import ColumnTypeError, InvalidSegmentError, UnknownColumnError
+
+__all__ = ["SCHEMA_VERSION", "Segment", "compile_ids", "describe", "validate"]
+
+#: Version of the JSON form written by :meth:`Segment.to_dict`.
+SCHEMA_VERSION = 1
+
+_NUMERIC_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "between", "isin")
+
+
+def _value_fits(value: object, dtype: Any) -> bool:
+    if dtype.is_numeric():
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if dtype == pl.Boolean:
+        return isinstance(value, bool)
+    if dtype in (pl.Utf8, pl.Categorical) or isinstance(dtype, (pl.Categorical, pl.Enum)):
+        return isinstance(value, str)
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        return isinstance(value, (dt.date, dt.datetime))
+    return True
+
+
+def _check_predicate(p: Predicate, schema: dict[str, Any], table: str) -> None:
+    name = p.target.name if isinstance(p.target, Field) else None
+    if name is None:
+        return
+    if name not in schema:
+        raise UnknownColumnError(
+            f"unknown column {name!r} in the {table}; they have: {', '.join(schema)}"
+        )
+    dtype = schema[name]
+    is_list = isinstance(dtype, (pl.List, pl.Array))
+    is_text = dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum))
+    if p.op == "contains":
+        if not (is_list or is_text):
+            raise ColumnTypeError(
+                f"contains needs a list or text column; {name!r} is {dtype}"
+            )
+        inner = dtype.inner if is_list else pl.Utf8  # type: ignore[union-attr]
+        if not _value_fits(p.args[0], inner):
+            raise ColumnTypeError(
+                f"{name!r} holds {inner}, but contains() got a {type(p.args[0]).__name__}"
+            )
+        return
+    if p.op in ("matches", "starts_with") and not is_text:
+        raise ColumnTypeError(f"{p.op} needs a text column; {name!r} is {dtype}")
+    if p.op == "within" and not (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        raise ColumnTypeError(f"within needs a date or datetime column; {name!r} is {dtype}")
+    if p.op in _NUMERIC_OPS:
+        if is_list:
+            raise ColumnTypeError(f"{name!r} is a list column: use .contains(...)")
+        values = p.args[:2] if p.op == "between" else p.args
+        for v in values:
+            if not _value_fits(v, dtype):
+                raise ColumnTypeError(
+                    f"{name!r} is {dtype} but the condition compares it with a "
+                    f"{type(v).__name__}; use a value of the column's type"
+                )
+
+
+def validate(cond: Condition, schema: dict[str, Any], events_schema: dict[str, Any] | None,
+             id_col: str) -> None:
+    """Check columns and types before anything runs; errors name what exists."""
+    check_cycles(cond)
+    for node in walk(cond):
+        if not isinstance(node, Predicate):
+            continue
+        if isinstance(node.target, Field):
+            _check_predicate(node, schema, "profiles")
+            continue
+        agg: EventAggregate = node.target
+        if events_schema is None:
+            raise InvalidSegmentError(
+                f"the condition uses event {agg.event!r} but the population has no events "
+                "table; pass events= to Population"
+            )
+        for needed in (id_col, "event", "ts"):
+            if needed not in events_schema:
+                raise UnknownColumnError(
+                    f"the events table needs a {needed!r} column; it has: "
+                    f"{', '.join(events_schema)}"
+                )
+        if agg.column is not None:
+            if agg.column not in events_schema:
+                raise UnknownColumnError(
+                    f"unknown events column {agg.column!r}; the events have: "
+                    f"{', '.join(events_schema)}"
+                )
+            if not events_schema[agg.column].is_numeric():
+                raise ColumnTypeError(
+                    f"{agg.agg} needs a numeric events column; {agg.column!r} is "
+                    f"{events_schema[agg.column]}"
+                )
+        for v in node.args[:2] if node.op == "between" else node.args:
+            if node.op not in ("is_null", "is_not_null") and not (
+                isinstance(v, (int, float)) and not isinstance(v, bool)
+            ):
+                raise ColumnTypeError(
+                    f"event aggregates are numbers; got a {type(v).__name__} to compare with"
+                )
+        if agg.where is not None:
+            for inner in walk(agg.where):
+                if isinstance(inner, Predicate):
+                    if not isinstance(inner.target, Field):
+                        raise InvalidSegmentError("where= conditions test event columns only")
+                    _check_predicate(inner, events_schema, "events")
+
+
+def describe(cond: Condition) -> str:
+    """A short readable form of a condition, for waterfalls and reports."""
+    from ._conditions import And, Not, Or
+
+    if isinstance(cond, And):
+        return " and ".join(describe(p) for p in cond.parts)
+    if isinstance(cond, Or):
+        return "(" + " or ".join(describe(p) for p in cond.parts) + ")"
+    if isinstance(cond, Not):
+        return f"not ({describe(cond.part)})"
+    if isinstance(cond, InSegment):
+        return f"in segment {cond.segment.name!r}"
+    assert isinstance(cond, Predicate)
+    t = cond.target
+    if isinstance(t, Field):
+        subject = t.name
+    else:
+        win = ""
+        if t.window.start and t.window.end:
+            win = f" between {t.window.start} and {t.window.end} ago"
+        elif t.window.start:
+            win = f" in the last {t.window.start}"
+        col = f"({t.column})" if t.column else ""
+        subject = f"{t.agg}{col} of {t.event}{win}"
+    a = cond.args
+    words = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+    if cond.op in words:
+        return f"{subject} {words[cond.op]} {a[0]!r}"
+    if cond.op == "between":
+        return f"{subject} between {a[0]!r} and {a[1]!r}"
+    if cond.op == "isin":
+        return f"{subject} in {list(a)!r}"
+    if cond.op in ("is_null", "is_not_null"):
+        return f"{subject} {cond.op.replace('_', ' ')}"
+    return f"{subject} {cond.op.replace('_', ' ')} {a[0]!r}"
+
+
+def compile_ids(cond: Condition, profiles: pl.LazyFrame, events: pl.LazyFrame | None,
+                id_col: str, now: dt.datetime) -> tuple[pl.LazyFrame, pl.Expr]:
+    """Profiles with event aggregates joined, and the condition's mask over them."""
+    schema = dict(profiles.collect_schema())
+    events_schema = dict(events.collect_schema()) if events is not None else None
+    if id_col not in schema:
+        raise UnknownColumnError(
+            f"id column {id_col!r} is not in the profiles; they have: {', '.join(schema)}"
+        )
+    validate(cond, schema, events_schema, id_col)
+    aggs = aggregates_used(cond)
+    aliases = {a.key: f"__agg{i}" for i, a in enumerate(aggs)}
+    frame = profiles
+    for a in aggs:
+        assert events is not None
+        per_person = aggregate_frame(a, events, id_col, now, aliases[a.key], events_schema)
+        frame = frame.join(per_person, on=id_col, how="left")
+    return frame, to_polars_expr(cond, aliases, now, schema)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A named condition: the definition of an audience.
+
+    Examples
+    --------
+    >>> import segmentation as seg
+    >>> young_gamers = seg.Segment(
+    ...     "young gamers",
+    ...     seg.field("age").between(18, 25) & seg.field("interests").contains("gaming"),
+    ... )
+    >>> seg.Segment.from_dict(young_gamers.to_dict()).to_dict() == young_gamers.to_dict()
+    True
+    """
+
+    name: str
+    condition: Condition
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise InvalidSegmentError(f"a segment needs a non-empty name, got {self.name!r}")
+        if not isinstance(self.condition, Condition):
+            raise InvalidSegmentError(
+                f"condition must be built with segmentation.field/event, got "
+                f"{type(self.condition).__name__}"
+            )
+        check_cycles(self.condition, (self.name,))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The versioned JSON-able form."""
+        return {
+            "schema_version": SCHEMA_VERSION, "name": self.name,
+            "description": self.description, "condition": self.condition.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Segment:
+        """Rebuild a segment; an unknown schema version is an error."""
+        if not isinstance(data, dict):
+            raise InvalidSegmentError(f"a segment is a dict, got {type(data).__name__}")
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise InvalidSegmentError(
+                f"segment schema_version {version!r} is not supported (this version reads "
+                f"{SCHEMA_VERSION}); upgrade audiencekit or re-export the segment"
+            )
+        return cls(data["name"], condition_from_dict(data["condition"]),
+                   data.get("description", ""))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Segment:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise InvalidSegmentError(f"segment JSON is not valid: {exc.msg}") from None
+
+    def to_polars(self, profiles: pl.LazyFrame | pl.DataFrame,
+                  events: pl.LazyFrame | pl.DataFrame | None = None, id: str = "user_id",
+                  now: dt.datetime | None = None) -> pl.LazyFrame:
+        """A lazy plan selecting the matching ids (the caller collects or sinks it)."""
+        from ._population import as_lazy, default_now
+
+        frame, mask = compile_ids(
+            self.condition, as_lazy(profiles, "profiles"),
+            as_lazy(events, "events") if events is not None else None, id,
+            now or default_now(),
+        )
+        return frame.filter(mask).select(id)
+
+    def to_sql(self, dialect: Dialect = "duckdb", profiles: str = "profiles",
+               events: str = "events", id: str = "user_id",
+               now: dt.datetime | None = None, schema: Any = None) -> str:
+        """A SELECT of the matching ids over tables named ``profiles`` and ``events``.
+
+        ``schema`` (a Population, or column -> polars dtype) tells list columns apart for
+        ``contains``; without it ``contains`` is a substring test.
+        """
+        from ._population import Population, default_now
+
+        if dialect not in ("duckdb", "spark"):
+            raise InvalidSegmentError(f"dialect must be 'duckdb' or 'spark', got {dialect!r}")
+        if isinstance(schema, Population):
+            schema = dict(schema.profiles.collect_schema())
+        now = now or default_now()
+        aggs = aggregates_used(self.condition)
+        aliases = {a.key: f"a{i}" for i, a in enumerate(aggs)}
+        q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
+        joins = "".join(
+            f" LEFT JOIN ({aggregate_sql(a, events, id, now, aliases[a.key], dialect)}) AS "
+            f"{aliases[a.key]} ON p.{q(id)} = {aliases[a.key]}.{q(id)}"
+            for a in aggs
+        )
+        where = to_sql_expr(self.condition, aliases, now, dialect, "p.", schema or {})
+        return f"SELECT p.{q(id)} FROM {profiles} AS p{joins} WHERE {where}"
