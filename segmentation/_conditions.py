@@ -510,10 +510,7 @@ def aggregate_frame(agg: EventAggregate, events: pl.LazyFrame, id_col: str,
     filt = pl.col("event") == agg.event
     if lower is not None:
         filt = filt & (ts >= lower)
-    if agg.window.end is not None:
-        filt = filt & (ts < upper)
-    else:
-        filt = filt & (ts <= upper)
+    filt = filt & ((ts < upper) if agg.window.end is not None else (ts <= upper))
     if agg.where is not None:
         filt = filt & to_polars_expr(agg.where, {}, now, schema)
     if agg.agg == "count":

@@ -274,7 +274,9 @@ class Population:
             "clause": [describe(c) for c in clauses],
             "size": [int(s) for s in sizes],
             "share_of_population": [s / self.n if self.n else 0.0 for s in sizes],
-            "share_of_previous": [s / p if p else 0.0 for s, p in zip(sizes, previous, strict=True)],
+            "share_of_previous": [
+                s / p if p else 0.0 for s, p in zip(sizes, previous, strict=True)
+            ],
         })
 
     def profile(self, audience: Audience, columns: Sequence[str] | None = None,
