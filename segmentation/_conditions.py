@@ -200,6 +200,16 @@ class Field(_Comparable):
     def to_dict(self) -> dict[str, Any]:
         return {"field": self.name}
 
+    # A boolean column on its own is a condition: field("is_customer") means == True.
+    def __and__(self, other: object) -> And:
+        return as_condition(self) & as_condition(other, "&")
+
+    def __or__(self, other: object) -> Or:
+        return as_condition(self) | as_condition(other, "|")
+
+    def __invert__(self) -> Not:
+        return ~as_condition(self)
+
 
 @dataclass(frozen=True, eq=False, repr=True)
 class EventAggregate(_Comparable):
@@ -315,12 +325,16 @@ class Condition:
     """Base of all conditions: combine with ``&``, ``|``, ``~``."""
 
     def __and__(self, other: Condition) -> And:
-        _check_condition(other, "&")
-        return And(_flatten(And, (self, other)))
+        return And(_flatten(And, (self, as_condition(other, "&"))))
+
+    def __rand__(self, other: Condition) -> And:
+        return And(_flatten(And, (as_condition(other, "&"), self)))
 
     def __or__(self, other: Condition) -> Or:
-        _check_condition(other, "|")
-        return Or(_flatten(Or, (self, other)))
+        return Or(_flatten(Or, (self, as_condition(other, "|"))))
+
+    def __ror__(self, other: Condition) -> Or:
+        return Or(_flatten(Or, (as_condition(other, "|"), self)))
 
     def __invert__(self) -> Not:
         return Not(self)
@@ -338,12 +352,16 @@ class Condition:
         return ()
 
 
-def _check_condition(other: object, op: str) -> None:
+def as_condition(other: object, op: str = "a segment") -> Condition:
+    """A condition, or a boolean field standing for ``field == True``."""
+    if isinstance(other, Field):
+        return other == True  # noqa: E712 - builds a predicate
     if not isinstance(other, Condition):
         raise InvalidSegmentError(
             f"{op} combines conditions, got {type(other).__name__}; build one with "
             "segmentation.field(...) or segmentation.event(...)"
         )
+    return other
 
 
 def _flatten(kind: type, parts: Iterable[Condition]) -> tuple[Condition, ...]:
@@ -518,7 +536,7 @@ def aggregate_frame(agg: EventAggregate, events: pl.LazyFrame, id_col: str,
     elif agg.agg == "distinct_days":
         value = ts.dt.date().n_unique()
     elif agg.agg == "days_since_last":
-        value = ((pl.lit(now) - ts.max()).dt.total_seconds() / 86400).floor()
+        value = ((pl.lit(now) - ts.max()).dt.total_microseconds() / 86_400_000_000).floor()
     else:
         value = getattr(pl.col(agg.column), agg.agg)()
     return events.filter(filt).group_by(id_col).agg(value.alias(alias))
@@ -607,8 +625,8 @@ def sql_literal(value: object) -> str:
     raise InvalidSegmentError(f"cannot write {type(value).__name__} as SQL")
 
 
-def _epoch(expr: str, dialect: Dialect) -> str:
-    return f"epoch({expr})" if dialect == "duckdb" else f"unix_timestamp({expr})"
+def _epoch_us(expr: str, dialect: Dialect) -> str:
+    return f"epoch_us({expr})" if dialect == "duckdb" else f"unix_micros({expr})"
 
 
 def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetime,
@@ -627,8 +645,8 @@ def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetim
     elif agg.agg == "distinct_days":
         value = f"COUNT(DISTINCT CAST({q('ts')} AS DATE))"
     elif agg.agg == "days_since_last":
-        value = (f"FLOOR(({_epoch(sql_literal(now), dialect)} - "
-                 f"{_epoch('MAX(' + q('ts') + ')', dialect)}) / 86400.0)")
+        value = (f"FLOOR(({_epoch_us(sql_literal(now), dialect)} - "
+                 f"{_epoch_us('MAX(' + q('ts') + ')', dialect)}) / 86400000000.0)")
     else:
         fn = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}[agg.agg]
         value = f"{fn}({q(agg.column or 'value')})"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ._conditions import Condition, conditions_of
+from ._conditions import Condition, Field, as_condition, conditions_of
 from ._errors import InvalidSegmentError, SegmentationError, UnknownColumnError
 from ._segments import Segment, compile_ids, describe
 
@@ -55,8 +55,8 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
 def _as_segment(segment: Segment | Condition, name: str = "audience") -> Segment:
     if isinstance(segment, Segment):
         return segment
-    if isinstance(segment, Condition):
-        return Segment(name, segment)
+    if isinstance(segment, (Condition, Field)):
+        return Segment(name, as_condition(segment))
     raise InvalidSegmentError(
         f"expected a Segment or a condition, got {type(segment).__name__}"
     )

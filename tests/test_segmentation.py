@@ -1,0 +1,196 @@
+"""Segments, populations and audiences: behaviour, errors, set algebra, synthetic data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import privacy
+import segmentation as seg
+
+NOW = dt.datetime(2026, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def pop() -> seg.Population:
+    return seg.synthetic_population(20_000, seed=3)
+
+
+EXAMPLE = seg.Segment(
+    "young gamers on old slow phones",
+    seg.field("age").between(18, 25) & seg.field("interests").contains("gaming")
+    & (seg.field("device_age_years") >= 3) & (seg.field("avg_downlink_mbps") < 10),
+)
+
+
+def test_bool_of_condition_raises_with_fix() -> None:
+    with pytest.raises(seg.InvalidSegmentError, match="use|combine conditions with &"):
+        bool(seg.field("age") > 3)
+    with pytest.raises(seg.InvalidSegmentError):
+        seg.field("age") > 3 and seg.field("age") < 5
+
+
+def test_conditions_are_immutable_values() -> None:
+    a = seg.field("age") > 3
+    b = a & (seg.field("age") < 9)
+    with pytest.raises(AttributeError):
+        a.op = "lt"  # type: ignore[misc]
+    assert a.to_dict()["op"] == "gt" and len(b.parts) == 2
+
+
+def test_unknown_column_names_existing(pop: seg.Population) -> None:
+    with pytest.raises(seg.UnknownColumnError, match="they have: user_id, age"):
+        pop.select(seg.field("agee") > 3)
+    with pytest.raises(KeyError):
+        pop.select(seg.event("top_up").sum("amount") > 3)
+
+
+def test_type_mismatch_says_which(pop: seg.Population) -> None:
+    with pytest.raises(seg.ColumnTypeError, match="'age' is Int16 but .* str"):
+        pop.select(seg.field("age") > "30")
+    with pytest.raises(TypeError, match="list column"):
+        pop.select(seg.field("interests") == "gaming")
+    with pytest.raises(seg.ColumnTypeError, match="date or datetime"):
+        pop.select(seg.field("age").within("30d"))
+
+
+def test_bad_definitions() -> None:
+    with pytest.raises(seg.InvalidSegmentError, match="durations look like"):
+        seg.event("x").count(within="30 days")
+    with pytest.raises(seg.InvalidSegmentError, match="either within= or between="):
+        seg.event("x").count(within="3d", between=("9d", "3d"))
+    with pytest.raises(seg.InvalidSegmentError, match="further back"):
+        seg.event("x").count(between=("3d", "9d"))
+    with pytest.raises(seg.InvalidSegmentError, match="is_null"):
+        seg.field("x") == None  # noqa: E711, B015
+    with pytest.raises(seg.InvalidSegmentError, match="schema_version"):
+        seg.Segment.from_dict({**EXAMPLE.to_dict(), "schema_version": 99})
+    with pytest.raises(seg.InvalidSegmentError, match="no events table"):
+        seg.Population(pl.DataFrame({"user_id": [1]})).select(seg.event("x").did())
+
+
+def test_segment_cycles_are_an_error() -> None:
+    a = seg.Segment("a", seg.field("age") > 3)
+    b = seg.Segment("b", seg.in_segment(a) & (seg.field("age") < 50))
+    with pytest.raises(seg.SegmentCycleError, match="b -> .*b"):
+        seg.Segment("b", seg.in_segment(b))
+
+
+def test_segment_of_segments(pop: seg.Population) -> None:
+    young = seg.Segment("young", seg.field("age") < 30)
+    inner = pop.select(seg.in_segment(young) & seg.field("is_customer"))
+    direct = pop.select((seg.field("age") < 30) & (seg.field("is_customer") == True))  # noqa: E712
+    assert inner.ids.equals(direct.ids)
+
+
+def test_example_audience_waterfall_profile_overlap(pop: seg.Population) -> None:
+    audience = pop.select(EXAMPLE)
+    steps = pop.waterfall(EXAMPLE)
+    assert steps["size"].to_list() == sorted(steps["size"].to_list(), reverse=True)
+    assert steps["size"][-1] == audience.size > 0
+    prof = pop.profile(audience, ["age", "interests", "device_os"])
+    gaming = prof.filter((pl.col("feature") == "interests") & (pl.col("value") == "gaming"))
+    assert gaming["audience"][0] == pytest.approx(1.0) and gaming["index"][0] > 1.5
+    gamers = pop.select(seg.field("interests").contains("gaming"))
+    matrix = pop.overlap([audience, gamers])
+    assert matrix.row(0)[1:] == (audience.size, audience.size)
+    assert matrix.row(1)[2] == gamers.size
+
+
+def test_empty_audience_is_valid(pop: seg.Population) -> None:
+    empty = pop.select(seg.field("age") > 200)
+    assert empty.size == 0 and pop.size(seg.field("age") > 200) == 0
+    assert (empty | pop.select(seg.field("age") < 20)).size > 0
+
+
+def test_sample_and_split(pop: seg.Population) -> None:
+    audience = pop.select(seg.field("age") < 40)
+    train, test = audience.split(test=0.1, random_state=0)
+    assert (train & test).size == 0 and (train | test).ids.equals(audience.ids)
+    assert test.size == round(0.1 * audience.size)
+    again = audience.split(test=0.1, random_state=0)[1]
+    assert again.ids.equals(test.ids)
+    assert audience.sample(n=10, random_state=1).size == 10
+    with pytest.raises(seg.InvalidSegmentError):
+        audience.sample(n=10, fraction=0.1)
+
+
+def test_export_through_privacy(pop: seg.Population) -> None:
+    customers = pop.select(EXAMPLE.condition & (seg.field("is_customer") == True))  # noqa: E712
+    upload = customers.export("meta", crm=pop.crm)
+    assert isinstance(upload, privacy.Upload)
+    assert upload.report.rows_in == customers.size
+    assert "email" in upload.frame.columns and "user_id" not in upload.frame.columns
+
+
+def test_tables_from_pandas_arrow_and_parquet(tmp_path: object) -> None:
+    profiles = pl.DataFrame({"user_id": [1, 2, 3], "age": [20, 30, 40]})
+    path = f"{tmp_path}/p.parquet"
+    profiles.write_parquet(path)
+    for source in (profiles.to_pandas(), profiles.to_arrow(), path, profiles.lazy()):
+        p = seg.Population(source, now=NOW)
+        assert p.select(seg.field("age") >= 30).ids.to_list() == [2, 3]
+    assert isinstance(profiles.to_pandas(), pd.DataFrame)
+
+
+# --- set algebra ------------------------------------------------------------------------------
+
+_ids = st.lists(st.integers(0, 30), unique=True).map(
+    lambda xs: seg.Audience(pl.Series("user_id", sorted(xs), dtype=pl.Int64), None, 31)
+)
+
+
+@given(a=_ids, b=_ids, c=_ids)
+def test_set_algebra_laws(a: seg.Audience, b: seg.Audience, c: seg.Audience) -> None:
+    def same(x: seg.Audience, y: seg.Audience) -> bool:
+        return x.ids.sort().to_list() == y.ids.sort().to_list()
+
+    assert same(a | b, b | a) and same(a & b, b & a)
+    assert same((a | b) | c, a | (b | c)) and same((a & b) & c, a & (b & c))
+    assert same(a & (b | c), (a & b) | (a & c))
+    assert same(a | (a & b), a) and same(a & (a | b), a)
+    assert same(a - b, a - (a & b))
+    assert (a - b).overlap(b) == 0
+    assert (a | b).size == a.size + b.size - a.overlap(b)
+
+
+# --- the synthetic population -----------------------------------------------------------------
+
+
+def test_synthetic_is_deterministic() -> None:
+    one = seg.synthetic_population(2_000, seed=5)
+    two = seg.synthetic_population(2_000, seed=5)
+    assert one.profiles.collect().equals(two.profiles.collect())
+    assert one.events.collect().equals(two.events.collect())
+    assert not one.profiles.collect().equals(seg.synthetic_population(2_000, seed=6)
+                                             .profiles.collect())
+
+
+def test_synthetic_correlations_are_plausible(pop: seg.Population) -> None:
+    p = pop.profiles.collect()
+    young = p.filter(pl.col("age") < 25)
+    old = p.filter(pl.col("age") >= 50)
+    gaming = lambda f: f["interests"].list.contains("gaming").mean()  # noqa: E731
+    assert gaming(young) > 2 * gaming(old)
+    corr = np.corrcoef(p["device_age_years"], np.log(p["avg_downlink_mbps"] + 0.1))[0, 1]
+    assert corr < -0.3
+    post = p.filter(pl.col("plan") == "postpaid")["arpu"].mean()
+    pre = p.filter(pl.col("plan") == "prepaid")["arpu"].mean()
+    assert post > pre
+    assert p.filter(~pl.col("is_customer"))["is_high_value"].sum() == 0
+    hv = p.filter(pl.col("is_customer"))
+    assert hv.filter("is_high_value")["lookalike_propensity"].mean() > hv.filter(
+        ~pl.col("is_high_value"))["lookalike_propensity"].mean()
+    ev = pop.events.collect()
+    assert ev["ts"].max() <= pop.now and ev["ts"].min() >= pop.now - dt.timedelta(days=90)
+    tops = ev.filter(pl.col("event") == "top_up").join(p, on="user_id")
+    assert set(tops["plan"].unique()) == {"prepaid"}
+    assert set(ev["event"].unique().cast(pl.Utf8)) == set(seg.EVENT_TYPES)
+    crm = pop.crm
+    assert crm.height == p["is_customer"].sum() and "email" in crm.columns
