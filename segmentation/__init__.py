@@ -6,6 +6,7 @@ Conditions (:func:`field`, :func:`event`) combine with ``&``, ``|`` and ``~`` in
 """
 
 from ._conditions import Condition, event, field, in_segment, parse_duration
+from ._discover import Cluster, Discovery, discover
 from ._errors import (
     ColumnTypeError,
     InvalidSegmentError,
@@ -15,6 +16,7 @@ from ._errors import (
     UnknownColumnError,
 )
 from ._population import Audience, Population
+from ._rfm import RFM, rfm
 from ._segments import SCHEMA_VERSION, Segment, describe
 from ._synthetic import DEFAULT_NOW, EVENT_TYPES, INTERESTS, synthetic_population
 
@@ -22,10 +24,13 @@ __all__ = [
     "DEFAULT_NOW",
     "EVENT_TYPES",
     "INTERESTS",
+    "RFM",
     "SCHEMA_VERSION",
     "Audience",
+    "Cluster",
     "ColumnTypeError",
     "Condition",
+    "Discovery",
     "InvalidSegmentError",
     "Population",
     "SeedError",
@@ -34,9 +39,11 @@ __all__ = [
     "SegmentationError",
     "UnknownColumnError",
     "describe",
+    "discover",
     "event",
     "field",
     "in_segment",
     "parse_duration",
+    "rfm",
     "synthetic_population",
 ]
