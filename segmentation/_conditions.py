@@ -579,8 +579,14 @@ def to_polars_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
     if op == "between":
         return x.is_between(pl.lit(a[0]), pl.lit(a[1]), closed=a[2])  # type: ignore[arg-type]
     if op == "isin":
-        # SQL's IN gives null for a null value; so does this
-        return pl.when(x.is_null()).then(None).otherwise(x.is_in(list(a)))
+        # SQL's IN is a chain of equalities (null in, null out); short lists compile to exactly
+        # that, which also compares ints with float aggregates the way SQL does.
+        if len(a) <= 32:
+            return pl.any_horizontal([x == pl.lit(v) for v in a])
+        values = pl.Series(list(a))
+        if values.dtype.is_numeric():
+            x, values = x.cast(pl.Float64), values.cast(pl.Float64)
+        return pl.when(x.is_null()).then(None).otherwise(x.is_in(values))
     if op == "is_null":
         return x.is_null()
     if op == "is_not_null":

@@ -1,0 +1,156 @@
+"""Command line: ``python -m segmentation demo|build ...``.
+
+Exit codes: 0 done, 2 bad input (with a message on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+from ._errors import SegmentationError
+
+
+def _section(title: str) -> None:
+    print(f"\n== {title} " + "=" * max(0, 66 - len(title)))
+
+
+def _table(frame: pl.DataFrame, rows: int = 12) -> None:
+    with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=60, tbl_hide_dataframe_shape=True,
+                   float_precision=3, tbl_width_chars=120):
+        print(frame.head(rows))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import privacy
+    import segmentation as seg
+    from privacy._io import atomic_write, write_frame
+    from privacy._manifest import public_key_pem
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    _section(f"1. a synthetic telco population of {args.n:,} people (seed {args.seed})")
+    t = time.perf_counter()
+    pop = seg.synthetic_population(args.n, seed=args.seed)
+    events = pop.events.select(pl.len()).collect().item()  # type: ignore[union-attr]
+    print(f"{pop.n:,} profiles and {events:,} events over 90 days before {pop.now:%Y-%m-%d}, "
+          f"generated in {time.perf_counter() - t:.1f} s")
+
+    _section("2. the audience: 18-25 year-old gamers, 3+ year-old phone, under 10 Mb/s")
+    example = seg.Segment(
+        "young gamers on old slow phones",
+        seg.field("age").between(18, 25) & seg.field("interests").contains("gaming")
+        & (seg.field("device_age_years") >= 3) & (seg.field("avg_downlink_mbps") < 10),
+        "18-25 year-old gamers using a 3+ year-old phone on a connection under 10 Mb/s",
+    )
+    audience = pop.select(example)
+    print(audience)
+    print("waterfall (size after each clause):")
+    waterfall = pop.waterfall(example)
+    _table(waterfall)
+    heavy = seg.Segment("heavy gamers", seg.event("game_session").count(within="30d") >= 5,
+                        "5+ game sessions in the last 30 days")
+    heavy_audience = pop.select(heavy)
+    customers = pop.select(seg.field("is_customer"))
+    customers = seg.Audience(customers.ids, None, pop.n, "customers")
+    print("\noverlap (people in both):")
+    overlap = pop.overlap([audience, heavy_audience, customers])
+    _table(overlap)
+    print("\nprofile of the audience against everyone (index > 1: over-represented):")
+    profile = pop.profile(audience, ["age", "gender", "region", "device_os", "plan",
+                                     "interests", "data_gb_month"], top=4)
+    _table(profile.sort("index", descending=True, nulls_last=True), rows=10)
+
+    _section("3. export the customers in it: a hashed meta upload with a signed manifest")
+    in_crm = seg.Audience((audience & customers).ids, example, pop.n, "customers in audience")
+    upload = in_crm.export("meta", crm=pop.crm)
+    signing_key = privacy.generate_signing_key()
+    upload_path = out / "meta_upload.csv"
+    manifest = upload.write(upload_path, signing_key=signing_key)
+    with atomic_write(out / "signing-key.pub.pem") as handle:
+        handle.write(public_key_pem(signing_key.public_key()))
+    print(upload.report.to_text())
+    privacy.verify_manifest(manifest, signing_key.public_key(), upload_path)
+    print(f"manifest signature and file digest verify; only the public key is kept "
+          f"({out / 'signing-key.pub.pem'})")
+
+    _section("4. behavioral: RFM groups over top-ups")
+    groups = seg.rfm(pop, "top_up", within="90d")
+    _table(groups.sizes())
+
+    with atomic_write(out / "segment.json", "w") as handle:
+        handle.write(example.to_json())
+    write_frame(pl.DataFrame({"user_id": audience.ids}), out / "audience_ids.parquet")
+    write_frame(waterfall, out / "waterfall.csv")
+    write_frame(overlap, out / "overlap.csv")
+    write_frame(profile, out / "profile.csv")
+    _section("summary")
+    print(f"audience: {audience.size:,} people ({audience.size / pop.n:.2%}); "
+          f"{in_crm.size:,} of them are customers, {upload.report.rows_out:,} uploadable")
+    print(f"outputs in {out}/: segment.json, audience_ids.parquet, waterfall.csv, overlap.csv, "
+          "profile.csv, meta_upload.csv (+ manifest), signing-key.pub.pem")
+    print(f"done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    import segmentation as seg
+    from privacy._io import write_frame
+
+    try:
+        segment = seg.Segment.from_json(Path(args.segment).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SegmentationError(
+            f"cannot read segment file {args.segment}: {exc.strerror}"
+        ) from None
+    now = dt.datetime.fromisoformat(args.now) if args.now else None
+    pop = seg.Population(args.profiles, args.events, id=args.id, now=now)
+    audience = pop.select(segment, streaming=args.streaming)
+    print(json.dumps({"segment": segment.name, "size": audience.size, "population": pop.n,
+                      "now": pop.now.isoformat()}))
+    if args.output:
+        write_frame(pl.DataFrame({args.id: audience.ids}), args.output)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m segmentation",
+                                     description="Audiences from profiles and events.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("demo", help="the end-to-end demo on a synthetic population")
+    d.add_argument("--n", type=int, default=200_000, help="people in the population")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--out", default="audiencekit-demo", help="folder for the outputs")
+    d.set_defaults(func=_demo)
+    b = sub.add_parser("build", help="evaluate a segment JSON file over tables")
+    b.add_argument("segment", help="a segment written by Segment.to_json()")
+    b.add_argument("--profiles", required=True, help="profiles (Parquet or CSV)")
+    b.add_argument("--events", help="events (Parquet or CSV)")
+    b.add_argument("--id", default="user_id")
+    b.add_argument("--now", help="reference time, ISO 8601 (default: now, UTC)")
+    b.add_argument("--streaming", action="store_true", help="use polars' streaming engine")
+    b.add_argument("-o", "--output", help="write the ids (Parquet or CSV)")
+    b.set_defaults(func=_build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import privacy
+
+    try:
+        return int(args.func(args))
+    except (SegmentationError, privacy.PrivacyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
