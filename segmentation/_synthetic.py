@@ -218,7 +218,7 @@ def synthetic_population(n: int, seed: int = 0, now: dt.datetime | None = None,
         }))
     events = pl.concat(frames).with_columns(
         pl.col("ts").cast(pl.Datetime("us")), pl.col("event").cast(pl.Enum(EVENT_TYPES))
-    ).sort("ts")
+    )
 
     crm = _crm(profiles.filter(pl.col("is_customer")), seed, now)
     return Population(profiles, events, id="user_id", now=now, crm=crm)
