@@ -4,6 +4,7 @@ Hashed identifiers are pseudonymous, not anonymous: whoever holds the same ident
 recompute the hashes, and low-entropy values can be enumerated.
 """
 
+from ._audit import AuditReport, Finding, audit
 from ._errors import (
     InputTypeError,
     InvalidInputError,
@@ -33,6 +34,8 @@ __all__ = [
     "NORMALIZATION_VERSION",
     "PLATFORMS",
     "REASONS",
+    "AuditReport",
+    "Finding",
     "Hasher",
     "InputTypeError",
     "InvalidInputError",
@@ -44,6 +47,7 @@ __all__ = [
     "UnsupportedIdentifierError",
     "Upload",
     "UploadReport",
+    "audit",
     "generate_signing_key",
     "load_private_key",
     "load_public_key",

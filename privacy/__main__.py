@@ -54,6 +54,27 @@ def _hash(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from ._audit import audit
+    from ._io import atomic_write
+
+    progress = _Progress("auditing", enabled=args.progress or _is_large(args.file))
+    report = audit(args.file, platform=args.platform, manifest=args.manifest,
+                   public_key=args.public_key, dictionary=args.dictionary, progress=progress)
+    print(report.to_text())
+    if args.json:
+        with atomic_write(args.json, "w") as handle:
+            handle.write(report.to_json() + "\n")
+    return 0 if report.ok(args.fail_on) else 1
+
+
+def _is_large(path: str) -> bool:
+    try:
+        return Path(path).stat().st_size > 50 * 2**20
+    except OSError:
+        return False
+
+
 def _keygen(args: argparse.Namespace) -> int:
     from ._io import atomic_write
 
@@ -82,6 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--signing-key", help="Ed25519 private key (PEM) to sign the manifest")
     h.add_argument("--progress", action="store_true", help="show progress on small files too")
     h.set_defaults(func=_hash)
+    a = sub.add_parser("audit", help="audit a hashed export (exit 0 clean, 1 findings, 2 unreadable)")
+    a.add_argument("file", help="the export: CSV or Parquet")
+    a.add_argument("--manifest", help="manifest JSON (default: <file>.manifest.json if present)")
+    a.add_argument("--public-key", help="Ed25519 public key (PEM) to verify the signature")
+    a.add_argument("--platform", choices=PLATFORMS, help="destination (default: manifest/headers)")
+    a.add_argument("--fail-on", default="high",
+                   choices=("info", "low", "medium", "high", "critical"))
+    a.add_argument("--dictionary", help="a file of emails, one per line, to probe email columns")
+    a.add_argument("--json", help="also write the report as JSON here")
+    a.add_argument("--progress", action="store_true", help="show progress on small files too")
+    a.set_defaults(func=_audit)
     k = sub.add_parser("keygen", help="make an Ed25519 key pair for signing manifests")
     k.add_argument("private", help="where to write the private key (PEM)")
     k.add_argument("--public", help="where to write the public key (default: <private>.pub.pem)")

@@ -26,11 +26,19 @@ NORMALIZATION_VERSION = "2026.11.1"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
-    "empty", "already_hashed", "malformed", "invalid_for_region", "unknown_country_code",
+    "empty", "placeholder", "already_hashed", "malformed", "invalid_for_region", "unknown_country_code",
     "unknown_code", "unsupported_value", "invalid_date", "out_of_range",
     "opted_out",
 )
 
+#: Values CRMs use for "no value": never an identifier, never hashed (folded comparison).
+PLACEHOLDERS = (
+    "null", "none", "nil", "nan", "n/a", "na", "n.a.", "unknown", "unk", "undefined", "-",
+    "--", "?", "0", "x", "xx", "xxx", "test", "tbd", "not available", "not provided",
+    "no email", "noemail", "no phone", "missing", "blank", "empty", "[]", "{}", "none given",
+    "test@test.com", "test@example.com", "none@none.com", "noemail@noemail.com",
+    "email@email.com", "no@email.com",
+)
 _HASH_LIKE = r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$"
 _EMAIL = (
     r"^[^\s@\"(),:;<>\[\]\\]+@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?\.)+"
@@ -392,6 +400,7 @@ def normalize_frame(
     raw = pl.col("raw")
     stripped = raw.str.strip_chars()
     empty = raw.is_null() | (stripped.str.len_chars() == 0)
+    placeholder = stripped.str.to_lowercase().is_in(list(PLACEHOLDERS))
     if kind == "phone":
         e164, why = normalize_phones(values, regions)
         digits_only = platform in ("meta", "tiktok", "snap")
@@ -401,13 +410,14 @@ def normalize_frame(
         frame = frame.with_columns(cand=value, why=why)
         hashed_like = stripped.str.contains(_HASH_LIKE)
         reason = _reason_chain(
-            (empty, "empty"), (hashed_like, "already_hashed"), (pl.col("why").is_not_null(), "x")
+            (empty, "empty"), (placeholder, "placeholder"), (hashed_like, "already_hashed"),
+            (pl.col("why").is_not_null(), "x"),
         )
         reason = pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
     else:
         stage = _STAGED.get(kind) or _expression_kind(_KIND_FUNCS[kind])
         frame = stage(frame, platform, dayfirst)
-        checks: list[tuple[Expr, str]] = [(empty, "empty")]
+        checks: list[tuple[Expr, str]] = [(empty, "empty"), (placeholder, "placeholder")]
         if kind != "maid":
             checks.append((stripped.str.contains(_HASH_LIKE), "already_hashed"))
         checks.append((pl.col("why").is_not_null(), "x"))
