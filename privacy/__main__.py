@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--signing-key", help="Ed25519 private key (PEM) to sign the manifest")
     h.add_argument("--progress", action="store_true", help="show progress on small files too")
     h.set_defaults(func=_hash)
-    a = sub.add_parser("audit", help="audit a hashed export (exit 0 clean, 1 findings, 2 unreadable)")
+    a = sub.add_parser(
+        "audit", help="audit a hashed export (exit 0 clean, 1 findings, 2 unreadable)"
+    )
     a.add_argument("file", help="the export: CSV or Parquet")
     a.add_argument("--manifest", help="manifest JSON (default: <file>.manifest.json if present)")
     a.add_argument("--public-key", help="Ed25519 public key (PEM) to verify the signature")

@@ -316,7 +316,6 @@ class _Auditor:
         for c in self.hashed:
             s = self.stats[c]
             n = s["n"]
-            good = s["b64"] if want_b64 else s["hex64"]
             if self.guess[c] in ("md5_hex", "sha1_hex"):
                 algo = "MD5" if self.guess[c] == "md5_hex" else "SHA-1"
                 self.add("hash_format", "high", c, s["md5"] if algo == "MD5" else s["sha1"],
@@ -481,10 +480,10 @@ class _Auditor:
 
     def check_plaintext(self) -> None:
         checks = [
-            ("email", _EMAIL, "critical", "email addresses"),
-            ("phone", _PHONE, "critical", "phone numbers"),
-            ("date", _DATE, "high", "dates (of birth?)"),
-            ("ipv4", _IPV4, "high", "IPv4 addresses"),
+            (_EMAIL, "critical", "email addresses"),
+            (_PHONE, "critical", "phone numbers"),
+            (_DATE, "high", "dates (of birth?)"),
+            (_IPV4, "high", "IPv4 addresses"),
         ]
         plain_ok = {h for h, (_, handling) in self.kinds.items() if handling == "plain"}
         for c in self.frame.columns:
@@ -498,7 +497,7 @@ class _Auditor:
             col = col.drop_nulls()
             if col.len() == 0:
                 continue
-            for label, pattern, severity, words in checks:
+            for pattern, severity, words in checks:
                 hit = col.str.contains(pattern)
                 n = int(hit.sum())
                 if n:

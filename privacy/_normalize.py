@@ -26,8 +26,8 @@ NORMALIZATION_VERSION = "2026.11.1"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
-    "empty", "placeholder", "already_hashed", "malformed", "invalid_for_region", "unknown_country_code",
-    "unknown_code", "unsupported_value", "invalid_date", "out_of_range",
+    "empty", "placeholder", "already_hashed", "malformed", "invalid_for_region",
+    "unknown_country_code", "unknown_code", "unsupported_value", "invalid_date", "out_of_range",
     "opted_out",
 )
 
