@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("file", help="the export: CSV or Parquet")
     a.add_argument("--manifest", help="manifest JSON (default: <file>.manifest.json if present)")
     a.add_argument("--public-key", help="Ed25519 public key (PEM) to verify the signature")
-    a.add_argument("--platform", choices=PLATFORMS, help="destination (default: manifest/headers)")
+    a.add_argument("--platform", choices=(*PLATFORMS, "partner"),
+                   help="destination (default: manifest, then headers); 'partner' for exports "
+                   "that are not platform uploads")
     a.add_argument("--fail-on", default="high",
                    choices=("info", "low", "medium", "high", "critical"))
     a.add_argument("--dictionary", help="a file of emails, one per line, to probe email columns")

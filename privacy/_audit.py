@@ -45,7 +45,6 @@ _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 _HEX64 = r"^[0-9a-fA-F]{64}$"
 _B64_44 = r"^[A-Za-z0-9+/]{43}=$"
-_HEX_ANY = r"^[0-9a-fA-F]+$"
 JUNK_VALUES = ("", " ", "null", "none", "nan", "n/a", "na", "unknown", "0", "-", "undefined",
                "false", "true", "test", "test@test.com", "test@example.com", "none@none.com",
                "noemail@noemail.com", "email@email.com", "a@a.com", "1234567890", "0000000000",
@@ -283,7 +282,9 @@ class _Auditor:
                 col.str.contains(_B64_44).sum().alias(f"{c}\0b64"),
                 col.str.contains(r"^[0-9a-fA-F]{32}$").sum().alias(f"{c}\0md5"),
                 col.str.contains(r"^[0-9a-fA-F]{40}$").sum().alias(f"{c}\0sha1"),
-                col.str.contains(_HEX_ANY).sum().alias(f"{c}\0hexany"),
+                # truncated or odd digests: hex of digest-like length with at least one letter
+                (col.str.contains(r"^[0-9a-fA-F]{16,128}$") & col.str.contains(r"[a-fA-F]"))
+                .sum().alias(f"{c}\0hexany"),
             ]
         stats = self.frame.select(exprs).row(0, named=True) if exprs else {}
         self.stats = {c: {k.split("\0")[1]: int(v or 0) for k, v in stats.items()
@@ -301,7 +302,7 @@ class _Auditor:
                 guess[c] = ("sha256_base64" if s["b64"] > s["hex64any"] else
                             "md5_hex" if s["md5"] > s["hex64any"] else
                             "sha1_hex" if s["sha1"] > s["hex64any"] else "sha256_hex")
-            elif s["hexany"] / n > 0.5 and self.kinds.get(c, ("", "hash"))[1] == "hash":
+            elif s["hexany"] / n > 0.5:
                 guess[c] = "hex_other"
             else:
                 guess[c] = "text"
@@ -404,11 +405,23 @@ class _Auditor:
             hits = int(self.frame[c].is_in(probe).sum())
             here = US_PHONE_PLAN / rate
             gpu = US_PHONE_PLAN / GPU_HASHES_PER_SECOND
-            self.add("reversible", "medium" if not self.partner else "high", c, hits,
-                     f"phone numbers are enumerable: a block of {block:,} US numbers hashed at "
-                     f"{rate:,.0f}/s here ({hits:,} rows found in it); the whole US plan "
-                     f"(6.4e9) takes {here / 3600:,.1f} h on this machine, {gpu:.2f} s on one "
-                     "current GPU", _reversal_remedy(self.partner, "phone number"))
+            projection = (f"a block of {block:,} US numbers hashed at {rate:,.0f}/s here "
+                          f"({hits:,} rows found in it); the whole US plan (6.4e9) takes "
+                          f"{here / 3600:,.1f} h on this machine, {gpu:.2f} s on one current GPU")
+            if not self.partner:
+                # platform uploads are unkeyed SHA-256 by the platform's own rules
+                self.add("reversible", "medium", c, hits,
+                         f"phone numbers are enumerable: {projection}",
+                         _reversal_remedy(False, "phone number"))
+            elif hits:
+                self.add("reversible", "high", c, hits,
+                         f"phone numbers are enumerable and were found: {projection}",
+                         _reversal_remedy(True, "phone number"))
+            else:
+                self.add("reversible", "low", c, 0,
+                         f"no number of the enumerated block was found (keyed, or not in it); "
+                         f"if this column is unkeyed SHA-256: {projection}",
+                         _reversal_remedy(True, "phone number"))
 
     def check_dictionary(self, dictionary: Iterable[str]) -> None:
         from ._normalize import normalize
@@ -698,6 +711,8 @@ def audit(
         picked up when ``manifest`` is not given.
     platform : str, optional
         The destination; read from the manifest or guessed from the headers when not given.
+        ``"partner"`` says the file goes to a partner, not an ad platform: keyed hashes were
+        possible, so reversible columns are high, not medium.
     manifest : dict or path, optional
     public_key : Ed25519 public key, or PEM bytes/path, optional
         Verifies the manifest's signature.
@@ -734,7 +749,9 @@ def audit(
     if public_key is not None and isinstance(public_key, (bytes, str, os.PathLike)):
         public_key = load_public_key(public_key)
     source = "argument"
-    if platform is None and manifest and manifest.get("platform") in PLATFORMS:
+    if platform == "partner":
+        platform, source = None, "argument: a partner export, not a platform upload"
+    elif platform is None and manifest and manifest.get("platform") in PLATFORMS:
         platform, source = manifest["platform"], "manifest"
     elif platform is None:
         platform = _guess_platform(frame.columns)

@@ -1,0 +1,257 @@
+"""The audit: a corpus of faulty exports, each fault planted alone, and a clean baseline."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import privacy
+from privacy._hashing import _digest_values
+
+TODAY = dt.date(2026, 11, 23)
+N = 1_500
+
+
+def sha(value: str) -> str:
+    return _digest_values([value.encode()], None).hex()
+
+
+def hmac_hex(value: str, key: bytes = b"k" * 32) -> str:
+    return _digest_values([value.encode()], key).hex()
+
+
+@pytest.fixture(scope="module")
+def clean() -> pl.DataFrame:
+    """A meta upload of high-entropy identifiers only (emails, phones): nothing to find."""
+    crm = pl.DataFrame({
+        "email": [f"person{i}.x{i * 7919 % 10007}@example.com" for i in range(N)],
+        "phone": [f"+1 650 253 {i:04d}" for i in range(N)],
+    })
+    return privacy.prepare_upload(crm, "meta").frame
+
+
+@pytest.fixture(scope="module")
+def keyed() -> pl.DataFrame:
+    """A partner export keyed with HMAC: nothing reversible, nothing to find."""
+    return pl.DataFrame({
+        "email_hmac": [hmac_hex(f"person{i}@example.com") for i in range(N)],
+        "phone_hmac": [hmac_hex(f"+1650253{i:04d}") for i in range(N)],
+    })
+
+
+def run(frame: pl.DataFrame, **kwargs: object) -> privacy.AuditReport:
+    kwargs.setdefault("platform", "meta")
+    kwargs.setdefault("today", TODAY)
+    kwargs.setdefault("phone_block", 20_000)
+    return privacy.audit(frame, **kwargs)
+
+
+def checks(report: privacy.AuditReport, severity_at_least: str = "info") -> set[tuple[str, str]]:
+    order = privacy._audit.SEVERITIES
+    return {(f.check, f.severity) for f in report.findings
+            if order.index(f.severity) >= order.index(severity_at_least)}
+
+
+def test_keyed_partner_baseline_is_clean(keyed: pl.DataFrame) -> None:
+    report = run(keyed, platform="partner")
+    # an in-memory table has no manifest (medium); keyed phones cannot be confirmed (low)
+    assert report.ok("high"), report.to_text()
+    assert {(f.check, f.severity) for f in report.findings} <= {("manifest", "medium"),
+                                                                ("reversible", "low")}
+
+
+def test_clean_baseline_is_clean(clean: pl.DataFrame) -> None:
+    report = run(clean)
+    # the only findings a clean meta upload has are the documented ones: phones enumerable
+    # (medium, by design of the platform) and no manifest for an in-memory table (medium)
+    assert report.ok("high")
+    assert {f.check for f in report.findings} <= {"reversible", "manifest"}
+
+
+def _replace(frame: pl.DataFrame, col: str, values: list[str], share: int = 50) -> pl.DataFrame:
+    series = frame[col].to_list()
+    for i in range(share):
+        series[i] = values[i % len(values)]
+    return frame.with_columns(pl.Series(col, series))
+
+
+FAULTS: dict[str, tuple[Callable[[pl.DataFrame], pl.DataFrame], dict, tuple[str, str]]] = {
+    "md5": (lambda f: f.with_columns(pl.col("email").str.slice(0, 32)), {},
+            ("hash_format", "high")),
+    "uppercase": (lambda f: f.with_columns(pl.col("email").str.to_uppercase()), {},
+                  ("hash_format", "medium")),
+    "wrong_length": (lambda f: _replace(f, "email", ["abc123", "deadbeef" * 5 + "ff"]), {},
+                     ("hash_format", "high")),
+    "base64_for_hex": (lambda f: _replace(f, "email", [base64.b64encode(bytes(32)).decode()]),
+                       {}, ("hash_format", "high")),
+    "double_hashing": (lambda f: _replace(f, "email", [sha(sha("m"))]), {},
+                       ("hash_format", "high")),
+    "junk_empty": (lambda f: _replace(f, "email", [sha("")]), {}, ("junk_hashes", "high")),
+    "junk_null": (lambda f: _replace(f, "email", [sha("null"), sha("test@test.com")]), {},
+                  ("junk_hashes", "high")),
+    "dob_partner": (lambda f: f.with_columns(
+        dob=pl.Series([sha(f"19{50 + i % 40}0{1 + i % 9}1{i % 9}") for i in range(N)])),
+        {"platform": "partner"}, ("reversible", "high")),
+    "zip_meta": (lambda f: f.with_columns(zip=pl.Series([sha(f"{i % 99999:05d}")
+                                                         for i in range(N)])),
+                 {}, ("reversible", "medium")),
+    "keyed_gender_partner": (lambda f: f.with_columns(
+        secret=pl.Series([hmac_hex("f" if i % 2 else "m") for i in range(N)])),
+        {"platform": "partner"}, ("frequency", "high")),
+    "combined_key": (lambda f: f.with_columns(name_zip_dob=pl.Series(
+        [hmac_hex(f"n{i}") for i in range(N)])), {}, ("combined_key", "medium")),
+    "plain_email": (lambda f: f.with_columns(note=pl.Series(
+        ["ok"] * (N - 1) + ["call mary.jones@example.com"])), {}, ("plaintext", "critical")),
+    "plain_phone": (lambda f: f.with_columns(note=pl.Series(["ok"] * (N - 1) + ["(650) 555-1212"])),
+                    {}, ("plaintext", "critical")),
+    "plain_dob": (lambda f: f.with_columns(note=pl.Series(["ok"] * (N - 1) + ["1984-07-09"])),
+                  {}, ("plaintext", "high")),
+    "plain_ip": (lambda f: f.with_columns(note=pl.Series(["ok"] * (N - 1) + ["10.12.13.14"])),
+                 {}, ("plaintext", "high")),
+    "card": (lambda f: f.with_columns(note=pl.Series(["ok"] * (N - 1) + ["4111 1111 1111 1111"])),
+             {}, ("plaintext", "critical")),
+    "plain_zip": (lambda f: f.with_columns(postal=pl.Series(["94025"] * N)), {},
+                  ("plaintext", "medium")),
+    "header_email": (lambda f: f.rename({"email": "jane.doe@example.com"}), {},
+                     ("plaintext", "high")),
+    "k_anonymity": (lambda f: f.with_columns(
+        age=pl.Series([str(20 + i % 60) for i in range(N)]),
+        zip=pl.Series([f"{10000 + i:05d}" for i in range(N)])),
+        {"platform": "partner"}, ("k_anonymity", "high")),
+    "too_small": (lambda f: f.head(50), {}, ("audience_size", "high")),
+    "small_seed": (lambda f: f.head(500), {}, ("audience_size", "low")),
+    "sensitive": (lambda f: f.with_columns(segment=pl.lit("diabetes_interest")), {},
+                  ("sensitive_segment", "high")),
+    "duplicate_rows": (lambda f: pl.concat([f, f.head(30)]), {}, ("duplicates", "low")),
+    "anonymous_manifest": (lambda f: f, {"manifest": {"platform": "meta", "rows": N,
+                                                      "description": "anonymized customers"}},
+                           ("anonymous_claim", "medium")),
+    "manifest_rows": (lambda f: f, {"manifest": {"platform": "meta", "rows": N + 5}},
+                      ("manifest", "critical")),
+    "email_dictionary": (lambda f: f, {"dictionary": ["person3.x23757@example.com",
+                                                      "person3.x" + str(3 * 7919 % 10007)
+                                                      + "@example.com"]},
+                         ("reversible", "medium")),
+}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_each_planted_fault_is_found(clean: pl.DataFrame, keyed: pl.DataFrame, name: str
+                                     ) -> None:
+    plant, kwargs, expected = FAULTS[name]
+    base = keyed if kwargs.get("platform") == "partner" else clean
+    report = run(plant(base), **kwargs)
+    assert expected in checks(report), report.to_text()
+    # the fault is found by its own check; the clean parts raise nothing at or above high
+    others = {(c, s) for c, s in checks(report, "high") if c != expected[0]}
+    allowed = {("keying", "high")} if name == "dob_partner" else set()
+    if name == "double_hashing":
+        allowed.add(("hash_format", "high"))
+    assert others <= allowed, report.to_text()
+
+
+def test_masked_samples_only(clean: pl.DataFrame) -> None:
+    secret = "mary.jones@example.com"
+    frame = clean.with_columns(note=pl.Series(["ok"] * (N - 1) + [secret]))
+    report = run(frame)
+    text = report.to_text() + report.to_json()
+    assert secret not in text
+    assert "m***@e***.com" in text
+
+
+def test_file_manifest_signature_and_tampering(tmp_path: Path) -> None:
+    crm = privacy.synthetic_crm(400, seed=5)
+    key = privacy.generate_signing_key()
+    path = tmp_path / "upload.csv"
+    privacy.prepare_upload(crm, "meta").write(path, signing_key=key)
+    good = privacy.audit(path, public_key=key.public_key(), today=TODAY, phone_block=10_000)
+    assert good.platform == "meta"
+    assert good.platform_source == "manifest"
+    assert "manifest" not in {f.check for f in good.findings if f.severity != "info"}
+    # the file changed after the manifest was written
+    path.write_text(path.read_text().replace("a", "b", 1))
+    tampered = privacy.audit(path, public_key=key.public_key(), today=TODAY, phone_block=10_000)
+    assert ("manifest", "critical") in checks(tampered)
+    # the manifest changed after signing
+    path.unlink()
+    privacy.prepare_upload(crm, "meta").write(path, signing_key=key)
+    m = json.loads((tmp_path / "upload.csv.manifest.json").read_text())
+    m["platform"] = "google"
+    forged = privacy.audit(path, manifest=m, public_key=key.public_key(), today=TODAY,
+                           phone_block=10_000)
+    assert ("manifest", "critical") in checks(forged)
+    other = privacy.generate_signing_key().public_key()
+    wrong_key = privacy.audit(path, public_key=other, today=TODAY, phone_block=10_000)
+    assert ("manifest", "critical") in checks(wrong_key)
+
+
+def test_anonymous_file_name(tmp_path: Path, clean: pl.DataFrame) -> None:
+    path = tmp_path / "anonymized_customers.csv"
+    clean.write_csv(path)
+    report = privacy.audit(path, platform="meta", today=TODAY, phone_block=10_000)
+    assert ("anonymous_claim", "medium") in checks(report)
+
+
+def test_platform_guess_and_json_schema(clean: pl.DataFrame) -> None:
+    google = clean.rename({"email": "Email", "phone": "Phone"})
+    report = privacy.audit(google, today=TODAY, phone_block=10_000)
+    assert report.platform == "google"
+    assert report.platform_source == "headers"
+    data = json.loads(report.to_json())
+    assert set(data) == {"version", "platform", "rows", "findings"}
+    for f in data["findings"]:
+        assert set(f) == {"check", "severity", "column", "count", "share", "message", "remedy"}
+    severities = [privacy._audit.SEVERITIES.index(f["severity"]) for f in data["findings"]]
+    assert severities == sorted(severities, reverse=True)
+
+
+def test_correct_upload_only_documented_findings() -> None:
+    crm = privacy.synthetic_crm(3_000, seed=9)
+    frame = privacy.prepare_upload(crm, "meta").frame
+    report = privacy.audit(frame, platform="meta", today=TODAY, phone_block=10_000)
+    assert report.ok("high"), report.to_text()
+    reversed_cols = {f.column for f in report.findings if f.check == "reversible"}
+    assert {"dob", "zip", "gen", "st", "country"} <= reversed_cols
+    dob = next(f for f in report.findings if f.check == "reversible" and f.column == "dob")
+    assert dob.severity == "medium"
+    assert dob.share > 0.9
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.text(max_size=12), min_size=3, max_size=3), min_size=1,
+                max_size=30))
+def test_never_crashes_and_never_quotes_values(rows: list[list[str]]) -> None:
+    frame = pl.DataFrame(rows, schema=["a", "b", "c"], orient="row")
+    report = privacy.audit(frame, today=TODAY, phone_block=1_000)
+    text = report.to_json()
+    for row in rows:
+        for value in row:
+            if len(value) >= 8 and any(c.isdigit() or c == "@" for c in value):
+                assert value not in text
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "privacy", "audit", *args], cwd=cwd, capture_output=True,
+        text=True, check=False,
+    )
+
+
+def test_cli_exit_codes(tmp_path: Path, clean: pl.DataFrame) -> None:
+    clean.write_csv(tmp_path / "clean.csv")
+    ok = _cli("clean.csv", "--platform", "meta", "--json", "r.json", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["rows"] == N
+    clean.with_columns(note=pl.lit("x@example.com")).write_csv(tmp_path / "leak.csv")
+    assert _cli("leak.csv", "--platform", "meta", cwd=tmp_path).returncode == 1
+    assert _cli("missing.csv", cwd=tmp_path).returncode == 2
