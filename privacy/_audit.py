@@ -271,38 +271,52 @@ class _Auditor:
     # summary and formats -------------------------------------------------------------------
 
     def summarize(self) -> dict[str, Any]:
+        """Column type guesses, from one regex pass per column plus the odd values.
+
+        Most values of a hashed column are well-formed digests; only the rest (``residual``)
+        is examined further, here and by the plaintext scan.
+        """
         text = [c for c, t in self.frame.schema.items() if t == pl.Utf8]
-        exprs = []
+        digest = r"^(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$"
+        masks = self.frame.select(
+            [pl.col(c).str.contains(digest).fill_null(False).alias(c) for c in text]
+        ) if text else pl.DataFrame()
+        counts = self.frame.select([pl.col(c).is_not_null().sum().alias(c) for c in text]
+                                   ).row(0, named=True) if text else {}
+        self.residual: dict[str, pl.Series] = {}
+        self.stats: dict[str, dict[str, int]] = {}
         for c in text:
-            col = pl.col(c)
-            exprs += [
-                col.is_not_null().sum().alias(f"{c}\0n"),
-                col.str.contains(r"^[0-9a-f]{64}$").sum().alias(f"{c}\0hex64"),
-                col.str.contains(_HEX64).sum().alias(f"{c}\0hex64any"),
-                col.str.contains(_B64_44).sum().alias(f"{c}\0b64"),
-                col.str.contains(r"^[0-9a-fA-F]{32}$").sum().alias(f"{c}\0md5"),
-                col.str.contains(r"^[0-9a-fA-F]{40}$").sum().alias(f"{c}\0sha1"),
+            good = masks[c]
+            residual = self.frame[c].filter(~good).drop_nulls()
+            self.residual[c] = residual
+            clean_digests = self.frame[c].filter(good)
+            b64_good = int(clean_digests.str.ends_with("=").sum()) if good.any() else 0
+            r = residual
+            self.stats[c] = {
+                "n": int(counts[c]),
+                "hex64": int(good.sum()) - b64_good,
+                "b64": b64_good,
+                "hex64any": int(good.sum()) - b64_good + int(r.str.contains(_HEX64).sum()),
+                "md5": int(r.str.contains(r"^[0-9a-fA-F]{32}$").sum()),
+                "sha1": int(r.str.contains(r"^[0-9a-fA-F]{40}$").sum()),
                 # truncated or odd digests: hex of digest-like length with at least one letter
-                (col.str.contains(r"^[0-9a-fA-F]{16,128}$") & col.str.contains(r"[a-fA-F]"))
-                .sum().alias(f"{c}\0hexany"),
-            ]
-        stats = self.frame.select(exprs).row(0, named=True) if exprs else {}
-        self.stats = {c: {k.split("\0")[1]: int(v or 0) for k, v in stats.items()
-                          if k.split("\0")[0] == c} for c in text}
+                "hexany": int((r.str.contains(r"^[0-9a-fA-F]{16,128}$")
+                               & r.str.contains(r"[a-fA-F]")).sum()),
+            }
         guess = {}
         for c in self.frame.columns:
-            s = self.stats.get(c)
-            if s is None:
+            st = self.stats.get(c)
+            if st is None:
                 guess[c] = str(self.frame.schema[c]).lower()
                 continue
-            n = s["n"] or 1
-            if s["n"] == 0:
+            n = st["n"] or 1
+            if st["n"] == 0:
                 guess[c] = "empty"
-            elif (s["hex64any"] + s["b64"] + s["md5"] + s["sha1"]) / n > 0.5:
-                guess[c] = ("sha256_base64" if s["b64"] > s["hex64any"] else
-                            "md5_hex" if s["md5"] > s["hex64any"] else
-                            "sha1_hex" if s["sha1"] > s["hex64any"] else "sha256_hex")
-            elif s["hexany"] / n > 0.5:
+            elif (st["hex64any"] + st["b64"] + st["md5"] + st["sha1"]) / n > 0.5:
+                guess[c] = ("sha256_base64" if st["b64"] > st["hex64any"] else
+                            "md5_hex" if st["md5"] > st["hex64any"] else
+                            "sha1_hex" if st["sha1"] > st["hex64any"] else "sha256_hex")
+            elif (st["hexany"] + st["hex64any"]) / n > 0.5:
                 guess[c] = "hex_other"
             else:
                 guess[c] = "text"
@@ -310,6 +324,10 @@ class _Auditor:
         self.hashed = [c for c, g in guess.items() if g in ("sha256_hex", "sha256_base64",
                                                            "md5_hex", "sha1_hex", "hex_other")]
         self.clear = [c for c in self.frame.columns if c not in self.hashed]
+        # distinct counts from 64-bit value hashes: one pass, no string comparisons
+        self.distinct = self.frame.select(
+            [pl.col(c).hash().n_unique().alias(c) for c in self.hashed]
+        ).row(0, named=True) if self.hashed else {}
         return {"rows": self.rows, "columns": len(self.frame.columns), "types": guess}
 
     def check_formats(self) -> None:
@@ -350,7 +368,8 @@ class _Auditor:
         for c in self.hashed:
             b64 = self.guess[c] == "sha256_base64"
             key = "b64" if b64 else "hex"
-            values = self.frame.select(pl.col(c).str.to_lowercase() if not b64 else pl.col(c))
+            lower = b64 or self.stats[c]["hex64any"] == self.stats[c]["hex64"]
+            values = self.frame.select(pl.col(c) if lower else pl.col(c).str.to_lowercase())
             hits = values.join(table.select(pl.col(key).alias(c), "domain"), on=c, how="inner")
             junk = hits.filter(pl.col("domain").list.eval(pl.element().str.starts_with("junk"))
                                .list.any())
@@ -445,19 +464,14 @@ class _Auditor:
     # frequency, combined keys, duplicates -----------------------------------------------------
 
     def check_frequency(self) -> None:
-        if not self.hashed:
-            return
-        stats = self.frame.select(
-            [pl.col(c).n_unique().alias(c) for c in self.hashed]
-        ).row(0, named=True)
         for c in self.hashed:
-            distinct = int(stats[c])
+            distinct = int(self.distinct[c])
             explained = self.reversed.get(c, {}).get("rows", 0)
             if explained >= 0.5 * self.rows or self.rows < 50:
                 continue
-            top = self.frame[c].value_counts(sort=True).head(1)
-            top_share = _share(int(top[top.columns[1]][0]), self.rows) if top.height else 0.0
             if distinct <= 100 or distinct / max(self.rows, 1) < 0.01:
+                top = self.frame[c].value_counts(sort=True).head(1)
+                top_share = _share(int(top[top.columns[1]][0]), self.rows) if top.height else 0.0
                 self.add("frequency", "high" if self.partner else "low", c, distinct,
                          f"only {distinct:,} distinct values (top value {top_share:.1%} of rows): "
                          "guessable by frequency even when keyed",
@@ -475,7 +489,7 @@ class _Auditor:
                          "key combined hashes with HMAC, or drop them")
 
     def check_duplicates(self) -> None:
-        dup_rows = self.rows - self.frame.n_unique()
+        dup_rows = self.rows - int(self.frame.hash_rows().n_unique())
         if dup_rows:
             self.add("duplicates", "low", None, dup_rows, f"{dup_rows:,} duplicated rows",
                      "deduplicate before export")
@@ -483,9 +497,9 @@ class _Auditor:
             kind = self.kinds.get(c, ("",))[0]
             if kind not in ("email", "phone", "maid", "external_id") and self.kinds:
                 continue
-            col = self.frame[c].drop_nulls()
-            dups = col.len() - col.n_unique()
-            if dups and dups / max(col.len(), 1) > 0.001:
+            present = self.stats[c]["n"]
+            dups = present - int(self.distinct[c]) + (1 if present < self.rows else 0)
+            if dups > 0 and dups / max(present, 1) > 0.001:
                 self.add("duplicates", "low", c, dups, f"{dups:,} repeated identifiers",
                          "deduplicate identifiers; repeats inflate counts and leak frequency")
 
@@ -505,8 +519,8 @@ class _Auditor:
                 col = col.cast(pl.Utf8)
             # hashed columns: only their non-digest values can hold clear data
             if c in self.hashed:
-                col = col.filter(~col.str.contains(r"^(?:[0-9a-fA-F]{32,64}|[A-Za-z0-9+/]{43}=)$")
-                                 .fill_null(True))
+                col = self.residual[c]
+                col = col.filter(~col.str.contains(r"^(?:[0-9a-fA-F]{32,64}|[A-Za-z0-9+/]{43}=)$"))
             col = col.drop_nulls()
             if col.len() == 0:
                 continue
@@ -698,7 +712,7 @@ def audit(
     k: int = 10,
     dictionary: Iterable[str] | str | os.PathLike[str] | None = None,
     *,
-    phone_block: int = 200_000,
+    phone_block: int = 50_000,
     today: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> AuditReport:

@@ -81,7 +81,16 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"manifest signature and file digest verify; only the public key is kept "
           f"({out / 'signing-key.pub.pem'})")
 
-    _section("4. behavioral: RFM groups over top-ups")
+    _section("4. audit the upload before it leaves")
+    report = privacy.audit(upload_path, public_key=signing_key.public_key())
+    print(report.to_text())
+    with atomic_write(out / "audit.json", "w") as handle:
+        handle.write(report.to_json() + "\n")
+    gate = "passes" if report.ok("high") else "FAILS"
+    print(f"gate at 'high': {gate} (reversible low-entropy columns are medium for a platform "
+          "upload: see the severity policy)")
+
+    _section("5. behavioral: RFM groups over top-ups")
     groups = seg.rfm(pop, "top_up", within="90d")
     _table(groups.sizes())
 
@@ -95,7 +104,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"audience: {audience.size:,} people ({audience.size / pop.n:.2%}); "
           f"{in_crm.size:,} of them are customers, {upload.report.rows_out:,} uploadable")
     print(f"outputs in {out}/: segment.json, audience_ids.parquet, waterfall.csv, overlap.csv, "
-          "profile.csv, meta_upload.csv (+ manifest), signing-key.pub.pem")
+          "profile.csv, meta_upload.csv (+ manifest), audit.json, signing-key.pub.pem")
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -86,9 +86,12 @@ def test_cli_demo_and_build(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = tmp_path / "out"
     for name in ("segment.json", "audience_ids.parquet", "waterfall.csv", "meta_upload.csv",
-                 "meta_upload.csv.manifest.json", "signing-key.pub.pem"):
+                 "meta_upload.csv.manifest.json", "signing-key.pub.pem", "audit.json"):
         assert (out / name).exists(), name
     assert not any("PRIVATE" in p.read_text(errors="ignore") for p in out.glob("*.pem"))
+    audit = json.loads((out / "audit.json").read_text())
+    assert audit["platform"] == "meta"
+    assert all(f["severity"] not in ("high", "critical") for f in audit["findings"])
     pop = seg.synthetic_population(500, seed=2)
     pop.profiles.collect().write_parquet(tmp_path / "p.parquet")
     pop.events.collect().write_parquet(tmp_path / "e.parquet")  # type: ignore[union-attr]
