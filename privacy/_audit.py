@@ -421,7 +421,7 @@ class _Auditor:
         for c in phone_cols:
             b64 = self.guess[c] == "sha256_base64"
             probe = hashed.str.decode("hex").bin.encode("base64") if b64 else hashed
-            hits = int(self.frame[c].is_in(probe).sum())
+            hits = int(self.frame[c].is_in(probe.implode()).sum())
             here = US_PHONE_PLAN / rate
             gpu = US_PHONE_PLAN / GPU_HASHES_PER_SECOND
             projection = (f"a block of {block:,} US numbers hashed at {rate:,.0f}/s here "
@@ -455,7 +455,7 @@ class _Auditor:
         for c in email_cols:
             b64 = self.guess[c] == "sha256_base64"
             probe = hashed.str.decode("hex").bin.encode("base64") if b64 else hashed
-            hits = int(self.frame[c].is_in(probe).sum())
+            hits = int(self.frame[c].is_in(probe.implode()).sum())
             if hits:
                 self.add("reversible", "high" if self.partner else "medium", c, hits,
                          f"{hits:,} emails found by hashing a dictionary of {len(values):,}",

@@ -15,6 +15,7 @@ from ._errors import (
     SegmentCycleError,
     UnknownColumnError,
 )
+from ._lookalike import Lookalike, LookalikeEvaluation, evaluate_lookalike, lift_chart
 from ._population import Audience, Population
 from ._rfm import RFM, rfm
 from ._segments import SCHEMA_VERSION, Segment, describe
@@ -32,6 +33,8 @@ __all__ = [
     "Condition",
     "Discovery",
     "InvalidSegmentError",
+    "Lookalike",
+    "LookalikeEvaluation",
     "Population",
     "SeedError",
     "Segment",
@@ -40,9 +43,11 @@ __all__ = [
     "UnknownColumnError",
     "describe",
     "discover",
+    "evaluate_lookalike",
     "event",
     "field",
     "in_segment",
+    "lift_chart",
     "parse_duration",
     "rfm",
     "synthetic_population",

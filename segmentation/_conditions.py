@@ -586,7 +586,7 @@ def to_polars_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
         values = pl.Series(list(a))
         if values.dtype.is_numeric():
             x, values = x.cast(pl.Float64), values.cast(pl.Float64)
-        return pl.when(x.is_null()).then(None).otherwise(x.is_in(values))
+        return pl.when(x.is_null()).then(None).otherwise(x.is_in(values.implode()))
     if op == "is_null":
         return x.is_null()
     if op == "is_not_null":

@@ -207,7 +207,7 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
         segment = Segment(f"cluster {c}", rule, describe(rule))
         chosen = population.select(segment)
         member_ids = ids.filter(pl.Series(y))
-        hit = int(chosen.ids.is_in(member_ids).sum())
+        hit = int(chosen.ids.is_in(member_ids.implode()).sum())
         members = Audience(member_ids.sort(), None, population.n, f"cluster {c}",
                            id_column=population.id)
         clusters.append(Cluster(

@@ -107,15 +107,15 @@ class Audience:
 
     def __and__(self, other: Audience) -> Audience:
         other = self._check(other, "&")
-        return self._combine(other, self.ids.filter(self.ids.is_in(other.ids)), "&")
+        return self._combine(other, self.ids.filter(self.ids.is_in(other.ids.implode())), "&")
 
     def __sub__(self, other: Audience) -> Audience:
         other = self._check(other, "-")
-        return self._combine(other, self.ids.filter(~self.ids.is_in(other.ids)), "-")
+        return self._combine(other, self.ids.filter(~self.ids.is_in(other.ids.implode())), "-")
 
     def overlap(self, other: Audience) -> int:
         """How many people are in both."""
-        return int(self.ids.is_in(self._check(other, "overlap").ids).sum())
+        return int(self.ids.is_in(self._check(other, "overlap").ids.implode()).sum())
 
     def sample(self, n: int | None = None, fraction: float | None = None,
                random_state: int | None = None) -> Audience:
@@ -163,7 +163,7 @@ class Audience:
                 f"the CRM has no {key!r} column to join the audience on; it has: "
                 f"{', '.join(table.columns)}"
             )
-        members = table.filter(pl.col(key).is_in(self.ids.cast(table.schema[key])))
+        members = table.filter(pl.col(key).is_in(self.ids.cast(table.schema[key]).implode()))
         if columns is None:
             columns = privacy._upload.recognize_columns(  # type: ignore[attr-defined]
                 [c for c in members.columns if c != key]
@@ -294,7 +294,7 @@ class Population:
             raise UnknownColumnError(f"unknown columns {unknown}; the profiles have: "
                                      f"{', '.join(schema)}")
         frame = self._profiles.select([self.id, *cols]).collect()
-        member = frame[self.id].is_in(audience.ids.cast(frame.schema[self.id]))
+        member = frame[self.id].is_in(audience.ids.cast(frame.schema[self.id]).implode())
         rows: list[dict[str, Any]] = []
         for c in cols:
             dtype = schema[c]

@@ -57,7 +57,7 @@ def test_discover_explains_clusters(pop: seg.Population) -> None:
         # the rule is a real segment: re-evaluating it gives the precision reported
         chosen = pop.select(cluster.segment)
         members = found.labels.filter(pl.col("cluster") == cluster.label)["user_id"]
-        hit = chosen.ids.is_in(members).sum()
+        hit = chosen.ids.is_in(members.implode()).sum()
         assert cluster.precision == pytest.approx(hit / chosen.size if chosen.size else 0.0)
     assert max(c.precision for c in found.clusters) > 0.6
 

@@ -1,0 +1,197 @@
+"""Model features from a population: the fitted pipeline that the lookalike model carries.
+
+Numeric columns are imputed (median, plus a missing flag when there were nulls) and scaled;
+categorical and boolean columns are one-hot with rare levels bucketed into ``__other__``; list
+columns are multi-hot over their most common items; event aggregates per person are counted over
+windows (count and total value in the last 30 and 90 days, days since the last event). What was
+learned at fit time (levels, items, medians, scales, event types) is reused at transform time,
+so a model fitted on one population scores another consistently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ._errors import InvalidSegmentError, UnknownColumnError
+
+__all__ = ["FeatureBuilder"]
+
+_OTHER = "__other__"
+
+
+@dataclass
+class _Spec:
+    name: str
+    kind: str  # numeric | categorical | list
+    median: float = 0.0
+    has_missing: bool = False
+    levels: list[str] = field(default_factory=list)
+
+
+class FeatureBuilder:
+    """Learns and applies the feature encoding of profiles (and events).
+
+    Parameters
+    ----------
+    columns : sequence of str, optional
+        Profile columns to use; all but the id when None.
+    windows : sequence of str
+        Event windows for counts and sums ("30d", "90d").
+    rare_share : float
+        Levels rarer than this share go to ``__other__``.
+    max_items : int
+        Most common items of a list column to encode.
+    """
+
+    def __init__(self, columns: Sequence[str] | None = None,
+                 windows: Sequence[str] = ("30d", "90d"), rare_share: float = 0.005,
+                 max_items: int = 20) -> None:
+        self.columns = list(columns) if columns is not None else None
+        self.windows = tuple(windows)
+        self.rare_share = rare_share
+        self.max_items = max_items
+
+    # -- event aggregates ------------------------------------------------------------------------
+
+    def _event_frame(self, population: Any, ids: pl.Series) -> pl.DataFrame | None:
+        from ._conditions import parse_duration
+
+        events = population.events
+        if events is None:
+            return None
+        now = population.now
+        id_col = population.id
+        types = self.event_types_
+        if not types:
+            return None
+        aggs: list[pl.Expr] = []
+        for e in types:
+            is_e = pl.col("event") == e
+            for w in self.windows:
+                since = now - parse_duration(w)
+                in_w = is_e & (pl.col("ts") >= since) & (pl.col("ts") <= now)
+                aggs.append(in_w.sum().alias(f"ev:{e}:count_{w}"))
+                if self.has_value_:
+                    aggs.append(pl.when(in_w).then(pl.col("value")).otherwise(0.0).sum()
+                                .alias(f"ev:{e}:sum_{w}"))
+            last = pl.when(is_e & (pl.col("ts") <= now)).then(pl.col("ts")).max()
+            aggs.append(((pl.lit(now) - last).dt.total_seconds() / 86400.0)
+                        .alias(f"ev:{e}:days_since_last"))
+        per_person = events.group_by(id_col).agg(aggs).collect()
+        frame = pl.DataFrame({id_col: ids}).join(per_person, on=id_col, how="left")
+        fills = {c: 0 for c in frame.columns if ":count_" in c or ":sum_" in c}
+        frame = frame.with_columns([pl.col(c).fill_null(v) for c, v in fills.items()])
+        # never seen: as long ago as the data goes, and a flag
+        since = [c for c in frame.columns if c.endswith("days_since_last")]
+        return frame.with_columns(
+            [pl.col(c).is_null().cast(pl.Float32).alias(f"{c}:never") for c in since]
+            + [pl.col(c).fill_null(120.0) for c in since]
+        ).drop(id_col)
+
+    # -- fit / transform -------------------------------------------------------------------------
+
+    def _profile_frame(self, population: Any) -> tuple[pl.DataFrame, str]:
+        schema = population.profiles.collect_schema()
+        cols = self.columns if self.columns is not None else [
+            c for c in schema if c != population.id]
+        missing = [c for c in cols if c not in schema]
+        if missing:
+            raise UnknownColumnError(f"unknown feature columns {missing}; the profiles have: "
+                                     f"{', '.join(schema)}")
+        return population.profiles.select([population.id, *cols]).collect(), population.id
+
+    def fit(self, population: Any) -> FeatureBuilder:
+        frame, id_col = self._profile_frame(population)
+        n = max(frame.height, 1)
+        specs: list[_Spec] = []
+        for c in frame.columns:
+            if c == id_col:
+                continue
+            s = frame[c]
+            dtype = s.dtype
+            if isinstance(dtype, (pl.List, pl.Array)):
+                items = s.explode().drop_nulls().value_counts(sort=True).head(self.max_items)
+                specs.append(_Spec(c, "list", levels=[str(v) for v in items[c]]))
+            elif dtype.is_numeric() and dtype != pl.Boolean:
+                x = s.cast(pl.Float64)
+                specs.append(_Spec(c, "numeric", median=float(x.median() or 0.0),
+                                   has_missing=bool(x.is_null().any())))
+            elif dtype == pl.Boolean or dtype == pl.Utf8 or isinstance(
+                    dtype, (pl.Categorical, pl.Enum)):
+                counts = s.cast(pl.Utf8).fill_null("__null__").value_counts(sort=True)
+                keep = counts.filter(pl.col("count") / n >= self.rare_share)[c].to_list()
+                specs.append(_Spec(c, "categorical", levels=[str(v) for v in keep] + [_OTHER]))
+            else:
+                raise InvalidSegmentError(
+                    f"feature column {c!r} has type {dtype}; use numeric, text, boolean or "
+                    "list columns"
+                )
+        self.specs_ = specs
+        events = population.events
+        if events is not None:
+            ev_schema = events.collect_schema()
+            self.has_value_ = "value" in ev_schema and ev_schema["value"].is_numeric()
+            self.event_types_ = sorted(str(e) for e in events.select(pl.col("event").unique())
+                                       .collect()["event"].to_list())
+        else:
+            self.has_value_, self.event_types_ = False, []
+        raw, names = self._encode(population, frame)
+        self.mean_ = raw.mean(axis=0)
+        std = raw.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        self.feature_names_ = names
+        return self
+
+    def _encode(self, population: Any, frame: pl.DataFrame | None = None
+                ) -> tuple[np.ndarray, list[str]]:
+        if frame is None:
+            frame, _ = self._profile_frame(population)
+        blocks: list[np.ndarray] = []
+        names: list[str] = []
+        for spec in self.specs_:
+            s = frame[spec.name]
+            if spec.kind == "numeric":
+                x = s.cast(pl.Float64)
+                blocks.append(x.fill_null(spec.median).to_numpy().reshape(-1, 1))
+                names.append(spec.name)
+                if spec.has_missing:
+                    blocks.append(x.is_null().to_numpy().astype(float).reshape(-1, 1))
+                    names.append(f"{spec.name}:missing")
+            elif spec.kind == "categorical":
+                text = s.cast(pl.Utf8).fill_null("__null__")
+                known = spec.levels[:-1]
+                for level in known:
+                    blocks.append((text == level).to_numpy().astype(float).reshape(-1, 1))
+                    names.append(f"{spec.name}={level}")
+                blocks.append((~text.is_in(known)).to_numpy().astype(float).reshape(-1, 1))
+                names.append(f"{spec.name}={_OTHER}")
+            else:
+                for item in spec.levels:
+                    blocks.append(s.list.contains(item).fill_null(False).to_numpy()
+                                  .astype(float).reshape(-1, 1))
+                    names.append(f"{spec.name}:{item}")
+        ev = self._event_frame(population, frame[population.id])
+        if ev is not None:
+            blocks.append(ev.to_numpy().astype(float))
+            names.extend(ev.columns)
+        matrix = np.hstack(blocks) if blocks else np.zeros((frame.height, 0))
+        return matrix, names
+
+    def transform(self, population: Any) -> np.ndarray:
+        """The scaled feature matrix (float32), one row per profile, in profile order."""
+        raw, names = self._encode(population)
+        if names != self.feature_names_:
+            raise InvalidSegmentError(
+                "the population's features differ from the ones the model was fitted on "
+                f"({len(names)} vs {len(self.feature_names_)}); score a population with the same "
+                "columns and event types"
+            )
+        return ((raw - self.mean_) / self.scale_).astype(np.float32)
+
+    def ids(self, population: Any) -> pl.Series:
+        return population.profiles.select(population.id).collect()[population.id]

@@ -1,0 +1,482 @@
+"""Lookalike audiences: score non-seeds by how much they look like a seed of customers.
+
+Everything that is not a seed is *unlabeled*, not negative (positive-unlabeled learning): some of
+the unlabeled people are exactly the lookalikes we want. The default method is Mordelet and
+Vert's bagging PU learner: many classifiers, each trained on the seeds against a fresh random
+subsample of the unlabeled, averaged; an unlabeled person is scored only by the models that did
+not see them (out of bag). Also available: a plain seed-versus-rest classifier, and a similarity
+method (closeness to the nearest seeds in the scaled feature space).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sklearn.base import BaseEstimator, clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._errors import InvalidSegmentError, SeedError
+from ._features import FeatureBuilder
+from ._population import Audience, Population
+
+__all__ = ["Lookalike", "LookalikeEvaluation", "evaluate_lookalike", "lift_chart"]
+
+METHODS = ("pu_bagging", "classifier", "similarity")
+
+
+def _default_estimator(random_state: Any) -> HistGradientBoostingClassifier:
+    """Shallow, regularized boosting: pairwise interactions, slow learning.
+
+    Chosen on a 200,000-person synthetic population with 1,000-seed draws (depth 2 beat depth
+    3 and 15-leaf trees by 4-10% of the oracle's precision at the top 1%: with few seeds,
+    deeper trees fit the noise of the unlabeled sample).
+    """
+    return HistGradientBoostingClassifier(
+        max_iter=300, learning_rate=0.03, max_depth=2, min_samples_leaf=100,
+        l2_regularization=1.0, early_stopping=False, random_state=random_state,
+    )
+
+
+def _proba(model: Any, x: np.ndarray) -> np.ndarray:
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(x)[:, 1]
+    return model.decision_function(x)
+
+
+class Lookalike(BaseEstimator):
+    """A scikit-learn-compatible lookalike model (positive-unlabeled learning).
+
+    Parameters
+    ----------
+    method : {"pu_bagging", "classifier", "similarity"}
+        Bagged PU learning (default), one seed-versus-rest classifier, or closeness to the
+        nearest seeds.
+    estimator : classifier, optional
+        The base classifier (anything with ``fit`` and ``predict_proba``); a histogram
+        gradient boosting classifier when None.
+    n_estimators : int
+        Bags for ``pu_bagging``.
+    unlabeled_ratio : float
+        Unlabeled people per seed in each bag.
+    n_neighbors : int
+        Seeds considered by ``similarity``.
+    features : sequence of str, optional
+        Profile columns to use when ``X`` is a Population (all but the id when None).
+    windows : sequence of str
+        Windows of the event aggregates.
+    min_seeds : int
+        Fewer seeds is an error unless ``allow_small_seed``; under 1,000 warns (platform
+        guidance is 1,000 to 5,000).
+    allow_small_seed : bool
+    random_state : int, optional
+
+    Examples
+    --------
+    >>> import segmentation as seg
+    >>> pop = seg.synthetic_population(5_000, seed=1)
+    >>> seeds = pop.select(seg.field("is_high_value"))
+    >>> model = seg.Lookalike(n_estimators=3, features=["age", "interests", "data_gb_month"],
+    ...                       allow_small_seed=True, random_state=0)
+    >>> import warnings; warnings.simplefilter("ignore", UserWarning)
+    >>> tiers = model.fit(pop, seeds).tiers(pop, fractions=(0.01, 0.05))
+    >>> [t.size for t in tiers.values()]
+    [47, 233]
+    """
+
+    def __init__(self, method: str = "pu_bagging", estimator: Any = None, n_estimators: int = 15,
+                 unlabeled_ratio: float = 5.0, n_neighbors: int = 10,
+                 features: Sequence[str] | None = None, windows: Sequence[str] = ("30d", "90d"),
+                 min_seeds: int = 100, allow_small_seed: bool = False,
+                 random_state: Any = None) -> None:
+        self.method = method
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.unlabeled_ratio = unlabeled_ratio
+        self.n_neighbors = n_neighbors
+        self.features = features
+        self.windows = windows
+        self.min_seeds = min_seeds
+        self.allow_small_seed = allow_small_seed
+        self.random_state = random_state
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def _matrix(self, X: Any, fitting: bool) -> tuple[np.ndarray, pl.Series | None]:
+        if isinstance(X, Population):
+            if fitting:
+                self.features_ = FeatureBuilder(self.features, self.windows).fit(X)
+                self.feature_names_in_ = np.array(self.features_.feature_names_, dtype=object)
+            elif getattr(self, "features_", None) is None:
+                raise InvalidSegmentError("this model was fitted on an array; score arrays")
+            builder: FeatureBuilder = self.features_
+            return builder.transform(X), builder.ids(X)
+        if isinstance(X, (pl.DataFrame, pl.LazyFrame)) or (type(X).__module__.startswith(
+                "pandas") and hasattr(X, "columns")):
+            frame = X.collect() if isinstance(X, pl.LazyFrame) else (
+                X if isinstance(X, pl.DataFrame) else pl.from_pandas(X))
+            id_col = "user_id" if "user_id" in frame.columns else None
+            if id_col is None:
+                frame = frame.with_row_index("user_id")
+                id_col = "user_id"
+            return self._matrix(Population(frame, id=id_col), fitting)
+        x = check_array(X, dtype=np.float64, ensure_all_finite=True)
+        if fitting:
+            self.features_ = None
+            self.n_features_in_ = x.shape[1]
+        elif getattr(self, "features_", None) is not None:
+            raise InvalidSegmentError("this model was fitted on a Population; score Populations")
+        elif x.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {x.shape[1]} features, but Lookalike is expecting "
+                             f"{self.n_features_in_} features as input")
+        return x, None
+
+    def _seed_mask(self, seeds: Any, ids: pl.Series | None, n: int) -> np.ndarray:
+        if isinstance(seeds, Audience):
+            seeds = seeds.ids
+        if isinstance(seeds, pl.Series):
+            arr = seeds.to_numpy()
+        elif isinstance(seeds, np.ndarray) or hasattr(seeds, "__array__"):
+            arr = np.asarray(seeds)
+        elif isinstance(seeds, Iterable) and not isinstance(seeds, (str, bytes, dict)):
+            arr = np.asarray(list(seeds))
+        else:
+            raise SeedError(f"seeds must be an Audience, ids or a boolean array, got "
+                            f"{type(seeds).__name__}")
+        if arr.dtype == bool or (arr.ndim == 1 and len(arr) == n and ids is None):
+            if arr.shape != (n,):
+                raise SeedError(f"a seed mask must have one value per row ({n}), got {arr.shape}")
+            if arr.dtype.kind not in "biuf":
+                raise SeedError(f"Unknown label type: a seed mask holds True/False (or 1/0), got "
+                                f"{arr.dtype} values")
+            self.n_seeds_missing_ = 0
+            # positive-unlabeled convention: nonzero marks a labeled seed, zero is unlabeled
+            return arr != 0
+        if ids is None:
+            raise SeedError("seed ids need a Population or table to look them up in; with an "
+                            "array X pass a boolean mask")
+        wanted = pl.Series("s", arr).cast(ids.dtype, strict=False)
+        found = ids.is_in(wanted.implode()).to_numpy()
+        self.n_seeds_missing_ = int(wanted.n_unique() - wanted.is_in(ids.implode()).sum())
+        if self.n_seeds_missing_:
+            warnings.warn(f"{self.n_seeds_missing_:,} seed ids are not in the population and "
+                          "were left out", UserWarning, stacklevel=3)
+        return found
+
+    # -- fit -----------------------------------------------------------------------------------
+
+    def fit(self, X: Any, seeds: Any = None, sample_weight: Any = None, *, y: Any = None
+            ) -> Lookalike:
+        """Learn what sets the seeds apart from everyone else.
+
+        ``seeds``: an Audience, ids (with a Population or table ``X``), or a boolean array
+        aligned with the rows of ``X`` (nonzero = seed; ``y=`` is accepted as an alias, as
+        scikit-learn tools pass it). ``sample_weight`` weighs the seeds (value-based lookalikes:
+        high-value seeds count more); it is ignored for unlabeled rows.
+        """
+        if seeds is None:
+            seeds = y
+        if seeds is None:
+            raise SeedError("Lookalike requires y to be passed, but the target y is None: pass "
+                            "the seeds (an Audience, ids or a boolean mask)")
+        if self.method not in METHODS:
+            raise InvalidSegmentError(f"method must be one of {METHODS}, got {self.method!r}")
+        if not isinstance(self.n_estimators, int) or self.n_estimators < 1:
+            raise InvalidSegmentError(f"n_estimators must be a positive int, got "
+                                      f"{self.n_estimators!r}")
+        x, ids = self._matrix(X, fitting=True)
+        if x.shape[0] < 2:
+            raise SeedError(f"Lookalike needs seeds and non-seeds: got n_samples={x.shape[0]}")
+        mask = self._seed_mask(seeds, ids, x.shape[0])
+        n_seeds = int(mask.sum())
+        if n_seeds == 0:
+            raise SeedError("the seed is empty: no seed is in the population")
+        if n_seeds == x.shape[0]:
+            raise SeedError("every row is a seed: there is nobody left to score")
+        if n_seeds < self.min_seeds and not self.allow_small_seed:
+            raise SeedError(f"{n_seeds} seeds is under {self.min_seeds}: too few to learn from; "
+                            "pass allow_small_seed=True to fit anyway")
+        if n_seeds < 1000:
+            warnings.warn(f"{n_seeds} seeds: platforms recommend 1,000 to 5,000",
+                          UserWarning, stacklevel=2)
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=float)
+            if weights.shape != (x.shape[0],):
+                raise SeedError(f"sample_weight needs one value per row ({x.shape[0]}), got "
+                                f"{weights.shape}")
+            if (weights[mask] < 0).any():
+                raise SeedError("sample_weight must not be negative")
+            if not (weights[mask] > 0).any():
+                raise SeedError("sample_weight is zero for every seed: nothing to learn from")
+        self.n_seeds_ = n_seeds
+        self.seed_ids_ = ids.filter(pl.Series(mask)) if ids is not None else None
+        self._warn_separating_features(x, mask)
+        rng = np.random.default_rng(self.random_state)
+        pos = np.flatnonzero(mask)
+        unl = np.flatnonzero(~mask)
+        self.seed_mean_ = x[pos].mean(axis=0)
+        self.unlabeled_mean_ = x[unl].mean(axis=0)
+        self.seed_std_ = x.std(axis=0)
+        base = self.estimator if self.estimator is not None else _default_estimator(
+            int(rng.integers(2**31)))
+        if self.method == "similarity":
+            k = min(self.n_neighbors, n_seeds)
+            self.neighbors_ = NearestNeighbors(n_neighbors=k).fit(x[pos])
+            self.estimators_ = []
+            return self
+        if self.method == "classifier":
+            model = clone(base)
+            y = mask.astype(int)
+            w = _balanced(mask, weights)
+            self.estimators_ = [_fit(model, x, y, w)]
+            return self
+        k = min(len(unl), max(1, round(self.unlabeled_ratio * n_seeds)))
+        self.estimators_ = []
+        for _ in range(self.n_estimators):
+            sample = rng.choice(unl, size=k, replace=False)
+            rows = np.concatenate([pos, sample])
+            y = np.concatenate([np.ones(len(pos), int), np.zeros(k, int)])
+            w = None
+            if weights is not None:
+                w = np.concatenate([weights[pos], np.ones(k)])
+            model = clone(base)
+            if "random_state" in model.get_params():
+                model.set_params(random_state=int(rng.integers(2**31)))
+            self.estimators_.append(_fit(model, x[rows], y, w))
+        return self
+
+    def _warn_separating_features(self, x: np.ndarray, mask: np.ndarray) -> None:
+        """Warn about 0/1 features that no seed has but most others do (or the reverse).
+
+        Columns that exist only for customers (plan, ARPU, tenure) look like that when the seeds
+        are customers and the targets are not: a model that splits on them first cannot rank
+        the non-customers. Legitimate signals rarely separate a seed perfectly.
+        """
+        if getattr(self, "features_", None) is None:
+            return
+        names = self.features_.feature_names_
+        raw_seed = x[mask]
+        raw_rest = x[~mask]
+        flagged = []
+        for j, name in enumerate(names):
+            col_seed, col_rest = raw_seed[:, j], raw_rest[:, j]
+            if len(np.unique(col_rest)) != 2 or len(np.unique(col_seed)) != 1:
+                continue
+            share = float(np.mean(col_rest != col_seed[0]))
+            if share >= 0.5:
+                flagged.append(f"{name} ({share:.0%} of the rest differ from every seed)")
+        if flagged:
+            self.separating_features_ = flagged
+            warnings.warn(
+                "features that separate the seeds perfectly: " + "; ".join(flagged[:5])
+                + ". If they exist only for customers (plan, ARPU, tenure...), leave them out "
+                "with features=: the model cannot rank non-customers on them",
+                UserWarning, stacklevel=3,
+            )
+
+    # -- scoring -------------------------------------------------------------------------------
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """How much each row looks like the seed (higher = more alike)."""
+        check_is_fitted(self, "n_seeds_")
+        x, _ = self._matrix(X, fitting=False)
+        return self._score(x)
+
+    def _score(self, x: np.ndarray) -> np.ndarray:
+        if self.method == "similarity":
+            dist, _ = self.neighbors_.kneighbors(x)
+            return -dist.mean(axis=1)
+        return np.mean([_proba(m, x) for m in self.estimators_], axis=0)
+
+    def _ranked(self, population: Population, exclude: Any) -> tuple[pl.Series, np.ndarray]:
+        if not isinstance(population, Population):
+            raise InvalidSegmentError("expand and tiers take a Population")
+        x, ids = self._matrix(population, fitting=False)
+        assert ids is not None
+        scores = self._score(x)
+        keep = ~ids.is_in(self._seed_ids(population, ids).implode()).to_numpy()
+        if exclude is not None:
+            ex = exclude.ids if isinstance(exclude, Audience) else pl.Series(list(exclude))
+            keep &= ~ids.is_in(ex.cast(ids.dtype, strict=False).implode()).to_numpy()
+        order = np.argsort(-scores[keep], kind="stable")
+        return ids.filter(pl.Series(keep)).gather(order), scores[keep][order]
+
+    def _seed_ids(self, population: Population, ids: pl.Series) -> pl.Series:
+        seeds = getattr(self, "seed_ids_", None)
+        return seeds.cast(ids.dtype) if seeds is not None else pl.Series([], dtype=ids.dtype)
+
+    def expand(self, population: Population, fraction: float = 0.01, exclude: Any = None
+               ) -> Audience:
+        """The top ``fraction`` of the candidates (everyone but the seeds and ``exclude``)."""
+        return self.tiers(population, (fraction,), exclude)[fraction]
+
+    def tiers(self, population: Population,
+              fractions: Sequence[float] = (0.01, 0.02, 0.05, 0.10), exclude: Any = None
+              ) -> dict[float, Audience]:
+        """Nested audiences: the top 1%, 2%, 5%, 10%... of the candidates, by score."""
+        if not fractions or any(not 0 < f <= 1 for f in fractions):
+            raise InvalidSegmentError(f"fractions must be within (0, 1], got {fractions!r}")
+        ranked, _ = self._ranked(population, exclude)
+        out = {}
+        for f in sorted(fractions):
+            k = round(f * len(ranked))
+            out[f] = Audience(ranked.head(k).sort(), None, population.n,
+                              f"lookalike top {f:.0%}", id_column=population.id)
+        return out
+
+    def explain(self, top: int = 15) -> pl.DataFrame:
+        """The features that set the seed apart: standardized mean difference, seed vs rest."""
+        check_is_fitted(self, "n_seeds_")
+        names = (list(self.feature_names_in_) if getattr(self, "features_", None) is not None
+                 else [f"x{i}" for i in range(len(self.seed_mean_))])
+        diff = (self.seed_mean_ - self.unlabeled_mean_) / np.where(self.seed_std_ > 0,
+                                                                    self.seed_std_, 1.0)
+        frame = pl.DataFrame({"feature": names, "seed_mean": self.seed_mean_,
+                              "rest_mean": self.unlabeled_mean_, "difference": diff})
+        return frame.sort(pl.col("difference").abs(), descending=True).head(top)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _balanced(mask: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    n_pos, n = mask.sum(), len(mask)
+    w = np.where(mask, (n - n_pos) / max(n_pos, 1), 1.0)
+    if weights is not None:
+        w = np.where(mask, w * weights, w)
+    return w
+
+
+def _fit(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> Any:
+    if w is None:
+        return model.fit(x, y)
+    try:
+        return model.fit(x, y, sample_weight=w)
+    except TypeError:
+        raise InvalidSegmentError(
+            f"{type(model).__name__} does not take sample_weight; use another estimator for "
+            "value-based seeds"
+        ) from None
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LookalikeEvaluation:
+    """Hidden-seed recall, precision and lift per tier, AUC, and a gain table, with spreads."""
+
+    table: pl.DataFrame
+    gains: pl.DataFrame
+    auc_mean: float
+    auc_std: float
+    runs: pl.DataFrame
+
+
+def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience,
+                       hidden: float = 0.2, fractions: Sequence[float] = (0.01, 0.02, 0.05, 0.10),
+                       exclude: Audience | None = None, truth: str | None = None,
+                       random_states: Sequence[int] = (0, 1, 2)) -> LookalikeEvaluation:
+    """Hide a share of the seeds, fit on the rest, and see where the hidden ones rank.
+
+    Hidden seeds never reach ``fit``. Candidates are everyone but the fitted seeds and
+    ``exclude`` (the hidden seeds stay candidates even when ``exclude`` holds them). ``truth``
+    names a ground-truth profile column (a probability or a 0/1 outcome): precision is its mean
+    in the tier, lift that precision over the candidates' mean.
+    """
+    if not 0 < hidden < 1:
+        raise InvalidSegmentError(f"hidden must be within (0, 1), got {hidden}")
+    ids = population.profiles.select(population.id).collect()[population.id]
+    truth_values = None
+    if truth is not None:
+        truth_values = population.profiles.select(pl.col(truth).cast(pl.Float64)).collect()[truth]
+    rows = []
+    gain_rows = []
+    aucs = []
+    for state in random_states:
+        fit_seeds, held = seeds.split(test=hidden, random_state=state)
+        m = clone(model).set_params(random_state=state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            m.fit(population, fit_seeds)
+        x, _ = m._matrix(population, fitting=False)
+        scores = m._score(x)
+        cand = ~ids.is_in(fit_seeds.ids.implode()).to_numpy()
+        if exclude is not None:
+            cand &= ~(ids.is_in(exclude.ids.implode()) & ~ids.is_in(held.ids.implode())).to_numpy()
+        is_held = ids.is_in(held.ids.implode()).to_numpy()[cand]
+        s = scores[cand]
+        order = np.argsort(-s, kind="stable")
+        hit_sorted = is_held[order]
+        t_sorted = truth_values.to_numpy()[cand][order] if truth_values is not None else None
+        base_rate = float(np.nanmean(truth_values.to_numpy()[cand])) if t_sorted is not None \
+            else None
+        if 0 < is_held.sum() < len(is_held):
+            aucs.append(float(roc_auc_score(is_held, s)))
+        for f in fractions:
+            k = max(1, round(f * len(s)))
+            recall = float(hit_sorted[:k].sum() / max(is_held.sum(), 1))
+            precision = float(np.nanmean(t_sorted[:k])) if t_sorted is not None else None
+            rows.append({"random_state": state, "fraction": f, "size": k, "recall": recall,
+                         "precision": precision,
+                         "lift": precision / base_rate if precision is not None and base_rate
+                         else recall / f})
+        for decile in range(1, 11):
+            k = round(decile / 10 * len(s))
+            gain_rows.append({"random_state": state, "top_share": decile / 10,
+                              "gain": float(hit_sorted[:k].sum() / max(is_held.sum(), 1))})
+    runs = pl.DataFrame(rows)
+    table = runs.group_by("fraction", maintain_order=True).agg(
+        pl.col("size").mean().alias("size"),
+        pl.col("recall").mean().alias("recall_mean"), pl.col("recall").std().alias("recall_std"),
+        pl.col("precision").mean().alias("precision_mean"),
+        pl.col("precision").std().alias("precision_std"),
+        pl.col("lift").mean().alias("lift_mean"), pl.col("lift").std().alias("lift_std"),
+    )
+    gains = pl.DataFrame(gain_rows).group_by("top_share", maintain_order=True).agg(
+        pl.col("gain").mean().alias("gain_mean"), pl.col("gain").std().alias("gain_std"),
+    ).with_columns(lift=pl.col("gain_mean") / pl.col("top_share"))
+    return LookalikeEvaluation(table, gains, float(np.mean(aucs)) if aucs else float("nan"),
+                               float(np.std(aucs)) if aucs else float("nan"), runs)
+
+
+def lift_chart(evaluation: LookalikeEvaluation, path: str | Path) -> Path:
+    """Write a cumulative gain chart (PNG) of an evaluation; needs matplotlib (extra 'plot')."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InvalidSegmentError(
+            "lift_chart needs matplotlib: pip install 'audiencekit[plot]'"
+        ) from None
+    from privacy._io import atomic_write
+
+    g = evaluation.gains
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.plot([0, *g["top_share"].to_list()], [0, *g["gain_mean"].to_list()], marker="o",
+            label=f"model (AUC {evaluation.auc_mean:.3f})")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
+    ax.set_xlabel("share of candidates targeted")
+    ax.set_ylabel("share of hidden seeds found")
+    ax.set_title("Lookalike cumulative gain (hidden seeds)")
+    ax.legend()
+    fig.tight_layout()
+    target = Path(path)
+    with atomic_write(target) as handle:
+        fig.savefig(handle, format="png", dpi=120)
+    plt.close(fig)
+    return target
