@@ -19,12 +19,21 @@ from ._lookalike import Lookalike, LookalikeEvaluation, evaluate_lookalike, lift
 from ._population import Audience, Population
 from ._rfm import RFM, rfm
 from ._segments import SCHEMA_VERSION, Segment, describe
-from ._synthetic import DEFAULT_NOW, EVENT_TYPES, INTERESTS, synthetic_population
+from ._synthetic import (
+    DEFAULT_NOW,
+    EVENT_TYPES,
+    INTERESTS,
+    PLATFORM_EVENTS,
+    PLATFORM_FEATURES,
+    synthetic_population,
+)
 
 __all__ = [
     "DEFAULT_NOW",
     "EVENT_TYPES",
     "INTERESTS",
+    "PLATFORM_EVENTS",
+    "PLATFORM_FEATURES",
     "RFM",
     "SCHEMA_VERSION",
     "Audience",

@@ -90,7 +90,39 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"gate at 'high': {gate} (reversible low-entropy columns are medium for a platform "
           "upload: see the severity policy)")
 
-    _section("5. behavioral: RFM groups over top-ups")
+    _section("5. lookalikes of the high-value customers among non-customers")
+    import warnings
+
+    import numpy as np
+
+    high_value = pop.select(seg.field("is_high_value"))
+    # platform guidance: 1,000 to 5,000 seeds
+    seeds = high_value.sample(n=min(5_000, high_value.size), random_state=args.seed)
+    model = seg.Lookalike(features=list(seg.PLATFORM_FEATURES),
+                          event_types=list(seg.PLATFORM_EVENTS), random_state=args.seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # seed-size advice is printed below
+        model.fit(pop, seeds)
+    tiers = model.tiers(pop, (0.01, 0.05), exclude=customers)
+    truth = pop.profiles.select("user_id", "is_customer", "lookalike_propensity").collect()
+    others = truth.filter(~pl.col("is_customer"))["lookalike_propensity"].sort(descending=True)
+    rows = []
+    for fraction, tier in tiers.items():
+        chosen = truth.filter(pl.col("user_id").is_in(tier.ids.implode()))
+        best = float(others.head(tier.size).mean() or 0.0)
+        mean = float(chosen["lookalike_propensity"].mean() or 0.0)
+        rows.append({"tier": f"top {fraction:.0%}", "people": tier.size,
+                     "mean true propensity": mean, "oracle": best,
+                     "share of oracle": mean / best if best else np.nan,
+                     "random": float(others.mean() or 0.0)})
+    print(f"seed: {seeds.size:,} of the {high_value.size:,} high-value customers; candidates: the "
+          f"{others.len():,} non-customers")
+    _table(pl.DataFrame(rows))
+    print("what sets the seed apart:")
+    _table(model.explain(top=5))
+    write_frame(pl.DataFrame({"user_id": tiers[0.01].ids}), out / "lookalike_top1pct.parquet")
+
+    _section("6. behavioral: RFM groups over top-ups")
     groups = seg.rfm(pop, "top_up", within="90d")
     _table(groups.sizes())
 
@@ -104,7 +136,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"audience: {audience.size:,} people ({audience.size / pop.n:.2%}); "
           f"{in_crm.size:,} of them are customers, {upload.report.rows_out:,} uploadable")
     print(f"outputs in {out}/: segment.json, audience_ids.parquet, waterfall.csv, overlap.csv, "
-          "profile.csv, meta_upload.csv (+ manifest), audit.json, signing-key.pub.pem")
+          "profile.csv, meta_upload.csv (+ manifest), audit.json, lookalike_top1pct.parquet, "
+          "signing-key.pub.pem")
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
 

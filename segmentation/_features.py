@@ -46,12 +46,15 @@ class FeatureBuilder:
         Levels rarer than this share go to ``__other__``.
     max_items : int
         Most common items of a list column to encode.
+    event_types : sequence of str, optional
+        Event types to aggregate (all when None); leave out events only customers have.
     """
 
     def __init__(self, columns: Sequence[str] | None = None,
                  windows: Sequence[str] = ("30d", "90d"), rare_share: float = 0.005,
-                 max_items: int = 20) -> None:
+                 max_items: int = 20, event_types: Sequence[str] | None = None) -> None:
         self.columns = list(columns) if columns is not None else None
+        self.event_types = list(event_types) if event_types is not None else None
         self.windows = tuple(windows)
         self.rare_share = rare_share
         self.max_items = max_items
@@ -136,8 +139,15 @@ class FeatureBuilder:
         if events is not None:
             ev_schema = events.collect_schema()
             self.has_value_ = "value" in ev_schema and ev_schema["value"].is_numeric()
-            self.event_types_ = sorted(str(e) for e in events.select(pl.col("event").unique())
-                                       .collect()["event"].to_list())
+            present = sorted(str(e) for e in events.select(pl.col("event").unique())
+                             .collect()["event"].to_list())
+            if self.event_types is not None:
+                unknown = sorted(set(self.event_types) - set(present))
+                if unknown:
+                    raise UnknownColumnError(f"event types {unknown} are not in the events; "
+                                             f"they have: {', '.join(present)}")
+                present = [e for e in present if e in self.event_types]
+            self.event_types_ = present
         else:
             self.has_value_, self.event_types_ = False, []
         raw, names = self._encode(population, frame)

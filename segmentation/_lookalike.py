@@ -73,6 +73,9 @@ class Lookalike(BaseEstimator):
         Profile columns to use when ``X`` is a Population (all but the id when None).
     windows : sequence of str
         Windows of the event aggregates.
+    event_types : sequence of str, optional
+        Event types to aggregate (all when None). Leave out events only customers have (top-ups,
+        support calls) when the targets are not customers.
     min_seeds : int
         Fewer seeds is an error unless ``allow_small_seed``; under 1,000 warns (platform
         guidance is 1,000 to 5,000).
@@ -95,6 +98,7 @@ class Lookalike(BaseEstimator):
     def __init__(self, method: str = "pu_bagging", estimator: Any = None, n_estimators: int = 15,
                  unlabeled_ratio: float = 5.0, n_neighbors: int = 10,
                  features: Sequence[str] | None = None, windows: Sequence[str] = ("30d", "90d"),
+                 event_types: Sequence[str] | None = None,
                  min_seeds: int = 100, allow_small_seed: bool = False,
                  random_state: Any = None) -> None:
         self.method = method
@@ -104,6 +108,7 @@ class Lookalike(BaseEstimator):
         self.n_neighbors = n_neighbors
         self.features = features
         self.windows = windows
+        self.event_types = event_types
         self.min_seeds = min_seeds
         self.allow_small_seed = allow_small_seed
         self.random_state = random_state
@@ -113,7 +118,8 @@ class Lookalike(BaseEstimator):
     def _matrix(self, X: Any, fitting: bool) -> tuple[np.ndarray, pl.Series | None]:
         if isinstance(X, Population):
             if fitting:
-                self.features_ = FeatureBuilder(self.features, self.windows).fit(X)
+                self.features_ = FeatureBuilder(self.features, self.windows,
+                                                event_types=self.event_types).fit(X)
                 self.feature_names_in_ = np.array(self.features_.feature_names_, dtype=object)
             elif getattr(self, "features_", None) is None:
                 raise InvalidSegmentError("this model was fitted on an array; score arrays")

@@ -18,12 +18,20 @@ import polars as pl
 from ._errors import InvalidSegmentError
 from ._population import Population
 
-__all__ = ["DEFAULT_NOW", "EVENT_TYPES", "INTERESTS", "synthetic_population"]
+__all__ = ["DEFAULT_NOW", "EVENT_TYPES", "INTERESTS", "PLATFORM_EVENTS", "PLATFORM_FEATURES",
+           "synthetic_population"]
 
 #: The reference time of a synthetic population when ``now`` is not given (deterministic).
 DEFAULT_NOW = dt.datetime(2026, 11, 1)
 INTERESTS = ("gaming", "streaming", "sports", "music", "travel", "fashion", "tech", "news",
              "food", "fitness")
+#: Profile columns known for everyone, customers or not (what a platform can match on). Plan,
+#: ARPU and tenure exist only for customers: a lookalike of customers must not use them.
+PLATFORM_FEATURES = ("age", "gender", "region", "city", "device_model", "device_os",
+                     "device_age_years", "avg_downlink_mbps", "data_gb_month", "is_5g_capable",
+                     "interests")
+#: Event types recorded for everyone; top-ups and support calls exist only for customers.
+PLATFORM_EVENTS = ("app_open", "game_session", "video_stream", "roaming_day", "data_session")
 EVENT_TYPES = ("app_open", "game_session", "video_stream", "top_up", "support_call",
                "roaming_day", "data_session")
 _REGIONS = {
