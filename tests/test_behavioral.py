@@ -86,7 +86,8 @@ def test_cli_demo_and_build(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = tmp_path / "out"
     for name in ("segment.json", "audience_ids.parquet", "waterfall.csv", "meta_upload.csv",
-                 "meta_upload.csv.manifest.json", "signing-key.pub.pem", "audit.json"):
+                 "meta_upload.csv.manifest.json", "signing-key.pub.pem", "audit.json",
+                 "lookalike_top1pct.parquet"):
         assert (out / name).exists(), name
     assert not any("PRIVATE" in p.read_text(errors="ignore") for p in out.glob("*.pem"))
     audit = json.loads((out / "audit.json").read_text())

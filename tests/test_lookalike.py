@@ -173,3 +173,14 @@ def test_evaluation_hides_seeds(pop: seg.Population, seeds: seg.Audience,
     pytest.importorskip("matplotlib")
     path = seg.lift_chart(result, tmp_path / "lift.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_event_types_leave_out_customer_only_events(pop: seg.Population,
+                                                    seeds: seg.Audience) -> None:
+    m = seg.Lookalike(features=FEATS, event_types=list(seg.PLATFORM_EVENTS), n_estimators=2,
+                      random_state=0).fit(pop, seeds)
+    names = m.features_.feature_names_
+    assert not any("top_up" in n or "support_call" in n for n in names)
+    assert any("game_session" in n for n in names)
+    with pytest.raises(seg.UnknownColumnError, match="not in the events"):
+        seg.Lookalike(features=FEATS, event_types=["teleport"]).fit(pop, seeds)
