@@ -14,30 +14,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import polars as pl
+from _results import RESULTS, peak_rss_mb, print_and_save
 
 import privacy
 from privacy import _audit
-from privacy._io import atomic_write
-
-
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     today = dt.date.today()
     crm = privacy.synthetic_crm(args.rows, seed=7).select(
@@ -97,20 +88,11 @@ def main() -> None:
         "join_hits": hits,
         "worst_severity": warm.worst(),
         "audit_step_seconds": {k: round(v, 3) for k, v in warm.timings.items()},
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     })
     print(cold.to_text())
     print()
-    width = max(len(k) for k in results)
-    for key_, value in results.items():
-        shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
-        print(f"{key_:<{width}}  {shown}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out / "bench_audit.json", "w") as handle:
-        json.dump(results, handle, indent=2)
-        handle.write("\n")
-    print(f"saved {out / 'bench_audit.json'}")
+    print_and_save(results, "bench_audit", args.out)
 
 
 if __name__ == "__main__":

@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import platform
-import resource
 import sys
 import time
-from pathlib import Path
 
 import phonenumbers
 import polars as pl
+from _results import RESULTS, peak_rss_mb, print_and_save
 
 import privacy
-from privacy._io import atomic_write
 from privacy._normalize import normalize_frame
 
 
@@ -44,7 +41,7 @@ def _time(fn):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     try:
         from facebook_business.adobjects.serverside.normalize import Normalize
@@ -75,18 +72,18 @@ def main() -> None:
     assert ours_mp.to_list() == ours.to_list()
 
     # --- email: Meta's SDK, per value ----------------------------------------------------------
-    email_list = emails.to_list()
-
-    def sdk_email() -> list[str | None]:
-        out = []
-        for v in email_list:
+    def sdk_loop(field: str, values: list[str]) -> list[str | None]:
+        """The SDK's per-value normalize + hash; a value it refuses becomes None."""
+        out: list[str | None] = []
+        for v in values:
             try:
-                out.append(Normalize.normalize_field("em", v))
+                out.append(Normalize.normalize_field(field, v))
             except (TypeError, ValueError):
                 out.append(None)
         return out
 
-    sdk, t_sdk = _time(sdk_email)
+    email_list = emails.to_list()
+    sdk, t_sdk = _time(lambda: sdk_loop("em", email_list))
     pairs = zip(ours.to_list(), sdk, strict=True)
     both = [(a, b) for a, b in pairs if a is not None and b is not None]
     identical = sum(a == b for a, b in both) / max(len(both), 1)
@@ -105,17 +102,7 @@ def main() -> None:
     ours_ph, t_ours_ph = _time(ours_phone)
     _, t_norm_ph = _time(lambda: normalize_frame(phones, "phone", "meta", regions_p))
     phone_list = phones.to_list()
-
-    def sdk_phone() -> list[str | None]:
-        out = []
-        for v in phone_list:
-            try:
-                out.append(Normalize.normalize_field("ph", v))
-            except (TypeError, ValueError):
-                out.append(None)
-        return out
-
-    sdk_ph, t_sdk_ph = _time(sdk_phone)
+    sdk_ph, t_sdk_ph = _time(lambda: sdk_loop("ph", phone_list))
     pairs_ph = zip(ours_ph.to_list(), sdk_ph, strict=True)
     both_ph = [(a, b) for a, b in pairs_ph if a is not None and b is not None]
     identical_ph = sum(a == b for a, b in both_ph) / max(len(both_ph), 1)
@@ -155,18 +142,9 @@ def main() -> None:
         "phone_rate_phonenumbers": _rate(len(sample), t_pn),
         "phone_normalize_ratio_vs_phonenumbers": _rate(len(phones), t_norm_ph)
         / _rate(len(sample), t_pn),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     })
-    width = max(len(k) for k in results)
-    for key, value in results.items():
-        shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
-        print(f"{key:<{width}}  {shown}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out / "bench_hashing.json", "w") as handle:
-        json.dump(results, handle, indent=2)
-        handle.write("\n")
-    print(f"saved {out / 'bench_hashing.json'}")
+    print_and_save(results, "bench_hashing", args.out)
 
 
 if __name__ == "__main__":

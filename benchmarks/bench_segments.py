@@ -16,19 +16,17 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import duckdb
 import polars as pl
+from _results import RESULTS, peak_rss_mb, print_and_save
 
 import segmentation as seg
-from privacy._io import atomic_write
 
 SEGMENT = seg.Segment(
     "young gamers on old slow phones, 5+ sessions in 30 days",
@@ -79,23 +77,14 @@ def _streaming_child(profiles: str, events: str, now: str) -> None:
     pop = seg.Population(profiles, events, now=dt.datetime.fromisoformat(now))
     size = pop.select(SEGMENT, streaming=True).size
     elapsed = time.perf_counter() - start
-    print(json.dumps({"size": size, "seconds": elapsed, "peak_rss_mb": _peak_rss_mb()}))
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM: reset by exec, unlike ru_maxrss)."""
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"size": size, "seconds": elapsed, "peak_rss_mb": peak_rss_mb()}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=10_000_000)
     parser.add_argument("--events-scale", type=float, default=0.25)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -158,18 +147,9 @@ def main() -> None:
                    streaming_peak_rss_mb=streamed["peak_rss_mb"],
                    in_memory_tables_mb=(profiles.estimated_size() + events.estimated_size())
                    / 2**20,
-                   main_process_peak_rss_mb=_peak_rss_mb())
-    width = max(len(k) for k in results)
+                   main_process_peak_rss_mb=peak_rss_mb())
     print()
-    for key, value in results.items():
-        shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
-        print(f"{key:<{width}}  {shown}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out / "bench_segments.json", "w") as handle:
-        json.dump(results, handle, indent=2)
-        handle.write("\n")
-    print(f"saved {out / 'bench_segments.json'}")
+    print_and_save(results, "bench_segments", args.out)
 
 
 if __name__ == "__main__":

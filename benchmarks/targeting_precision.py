@@ -27,11 +27,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _results import RESULTS, print_and_save
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 import segmentation as seg
-from privacy._io import atomic_write
 
 FEATURES = list(seg.PLATFORM_FEATURES)  # columns known for customers and non-customers alike
 FRACTIONS = (0.01, 0.05, 0.10)
@@ -159,22 +159,19 @@ def main() -> None:
     parser.add_argument("--skip-synthetic", action="store_true")
     parser.add_argument("--skip-coil", action="store_true",
                         help="keep the CoIL result already saved (its targets are read once)")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     results: dict = {}
     saved = Path(args.out) / "targeting_precision.json"
-    if args.skip_coil and saved.exists():
-        results["coil2000"] = json.loads(saved.read_text())["coil2000"]
-    else:
+    if not args.skip_coil:
         coil(args.coil, results)
+    elif saved.exists():  # keep the count from the run that read the test targets
+        results["coil2000"] = json.loads(saved.read_text()).get("coil2000", {"skipped": True})
+    else:
+        results["coil2000"] = {"skipped": "--skip-coil"}
     if not args.skip_synthetic:
         synthetic(args.people, results)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out / "targeting_precision.json", "w") as handle:
-        json.dump(results, handle, indent=2)
-        handle.write("\n")
-    print(f"saved {out / 'targeting_precision.json'}")
+    print_and_save(results, "targeting_precision", args.out)
 
 
 if __name__ == "__main__":
