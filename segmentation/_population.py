@@ -28,15 +28,6 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
     """A LazyFrame from polars, pandas, pyarrow or a Parquet/CSV path (scanned lazily)."""
     if isinstance(table, pl.LazyFrame):
         return table
-    if isinstance(table, pl.DataFrame):
-        return table.lazy()
-    module = type(table).__module__
-    if module.startswith("pandas"):
-        return pl.from_pandas(table).lazy()  # type: ignore[arg-type]
-    if module.startswith("pyarrow"):
-        frame = pl.from_arrow(table)  # type: ignore[arg-type]
-        if isinstance(frame, pl.DataFrame):
-            return frame.lazy()
     if isinstance(table, (str, os.PathLike)):
         path = Path(table)
         if not path.exists():
@@ -46,10 +37,13 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
         if path.suffix.lower() == ".csv":
             return pl.scan_csv(path, try_parse_dates=True)
         raise SegmentationError(f"{what} file {path.name}: use .parquet or .csv")
-    raise SegmentationError(
-        f"{what} must be a polars/pandas DataFrame, a pyarrow Table or a Parquet/CSV path, "
-        f"got {type(table).__name__}"
-    )
+    from privacy import PrivacyError
+    from privacy._io import read_table
+
+    try:  # in-memory tables convert once, at the boundary, as privacy does it
+        return read_table(table, what=what).lazy()
+    except PrivacyError as exc:
+        raise SegmentationError(str(exc)) from None
 
 
 def _as_segment(segment: Segment | Condition, name: str = "audience") -> Segment:
