@@ -446,9 +446,12 @@ def _digits_with_code(
         return_dtype=pl.Utf8, default=None,
     )
     text = values.str.strip_chars()
-    candidate = text.str.contains(r"^[0-9]{8,15}$").fill_null(False) & text.str.starts_with(
-        codes
-    ).fill_null(False)
+    candidate = (
+        text.str.contains(r"^[0-9]{8,15}$").fill_null(False)
+        & text.str.starts_with(codes).fill_null(False)
+        # already read with its code (US "16505551212"): nothing to re-check
+        & (e164 != "+" + text).fill_null(True)
+    )
     if not bool(candidate.any()):
         return e164, why
     idx = candidate.arg_true()

@@ -40,6 +40,7 @@ SUPPORTED_REGIONS: frozenset[str] = frozenset(phonenumbers.SUPPORTED_REGIONS)
 # extension. Anything else goes to the reference path.
 _EXTENSION = r"(?i)\s*(?:,|;\s*ext=|ext\.?|extension|x|#)\s*[0-9]{1,7}\s*$"
 _FAST_SHAPE = r"^\+?[0-9 ().\-/]*[0-9][0-9 ().\-/]*$"
+_PUNCTUATION = (" ", "-", "(", ")", ".", "/", "+")
 _MIN_NSN = 2
 _MAX_NSN = 17
 
@@ -320,15 +321,31 @@ def normalize_phones(raw: pl.Series, regions: pl.Series) -> tuple[pl.Series, pl.
     n_rows = len(raw)
     df = pl.DataFrame({"raw": raw, "region": regions}).with_row_index("row")
     stripped = pl.col("raw").str.strip_chars()
-    no_ext = stripped.str.replace(_EXTENSION, "")
+    # Most values have no extension: strip one only where the plain shape check fails.
+    df = df.with_columns(no_ext=stripped)
+    plain = df["no_ext"].str.contains(_FAST_SHAPE).fill_null(True)
+    if not bool(plain.all()):
+        rows = (~plain).arg_true()
+        fixed = df["no_ext"].gather(rows).str.replace(_EXTENSION, "")
+        df = df.with_columns(df["no_ext"].scatter(rows, fixed))
+    no_ext = pl.col("no_ext")
+    fast = no_ext.str.contains(_FAST_SHAPE)
+    # On fast-shape values only these characters surround the digits: one Aho-Corasick pass.
+    digits = no_ext.str.replace_many(list(_PUNCTUATION), [""] * len(_PUNCTUATION))
     df = df.with_columns(
         empty=pl.col("raw").is_null() | (stripped.str.len_chars() == 0),
-        # phonenumbers calls fewer than two digits (of any script) not a number at all.
-        junk=stripped.str.count_matches(r"\p{Nd}") < _MIN_NSN,
-        fast=no_ext.str.contains(_FAST_SHAPE),
+        fast=fast.fill_null(False),
         plus=no_ext.str.starts_with("+"),
-        digits=no_ext.str.replace_all(r"[^0-9]", ""),
+        digits=pl.when(fast).then(digits),
     )
+    # phonenumbers calls fewer than two digits (of any script) not a number at all: on the fast
+    # path the digits are at hand; the rare other shapes count digits of every script.
+    odd = df.filter(~pl.col("fast"))
+    df = pl.concat([
+        df.filter("fast").with_columns(junk=pl.col("digits").str.len_bytes() < _MIN_NSN),
+        odd.with_columns(junk=pl.col("raw").str.strip_chars().str.count_matches(r"\p{Nd}")
+                         < _MIN_NSN),
+    ])
     live = ~pl.col("empty") & ~pl.col("junk").fill_null(False)
     fast = df.filter(live & pl.col("fast").fill_null(False))
     slow = df.filter(live & ~pl.col("fast").fill_null(False))
