@@ -323,18 +323,19 @@ def normalize_phones(raw: pl.Series, regions: pl.Series) -> tuple[pl.Series, pl.
     stripped = pl.col("raw").str.strip_chars()
     # Most values have no extension: strip one only where the plain shape check fails.
     df = df.with_columns(no_ext=stripped)
-    plain = df["no_ext"].str.contains(_FAST_SHAPE).fill_null(True)
-    if not bool(plain.all()):
-        rows = (~plain).arg_true()
+    fast_shape = df["no_ext"].str.contains(_FAST_SHAPE).fill_null(False).alias("fast")
+    if not bool(fast_shape.all()):
+        rows = (~fast_shape).arg_true()
         fixed = df["no_ext"].gather(rows).str.replace(_EXTENSION, "")
         df = df.with_columns(df["no_ext"].scatter(rows, fixed))
+        fast_shape = fast_shape.scatter(rows, fixed.str.contains(_FAST_SHAPE).fill_null(False))
+    df = df.with_columns(fast_shape)
     no_ext = pl.col("no_ext")
-    fast = no_ext.str.contains(_FAST_SHAPE)
+    fast = pl.col("fast")
     # On fast-shape values only these characters surround the digits: one Aho-Corasick pass.
     digits = no_ext.str.replace_many(list(_PUNCTUATION), [""] * len(_PUNCTUATION))
     df = df.with_columns(
         empty=pl.col("raw").is_null() | (stripped.str.len_chars() == 0),
-        fast=fast.fill_null(False),
         plus=no_ext.str.starts_with("+"),
         digits=pl.when(fast).then(digits),
     )
