@@ -32,10 +32,20 @@ def _rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("inf")
 
 
-def _time(fn):
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
+def _rounds(tasks: dict, rounds: int = 3) -> tuple[dict, dict]:
+    """Run every task once per round, interleaved; the median time and last result of each.
+
+    The machine is shared and noisy: interleaving makes each ratio compare runs made moments
+    apart, and the median drops the round a neighbour disturbed.
+    """
+    times: dict = {k: [] for k in tasks}
+    results: dict = {}
+    for _ in range(rounds):
+        for key, fn in tasks.items():
+            start = time.perf_counter()
+            results[key] = fn()
+            times[key].append(time.perf_counter() - start)
+    return results, {k: sorted(v)[len(v) // 2] for k, v in times.items()}
 
 
 def main() -> None:
@@ -57,21 +67,15 @@ def main() -> None:
     regions_p = pl.repeat("US", len(phones), eager=True)
     hasher = privacy.Hasher()
     results: dict[str, object] = {
-        "rows": n, "us_phone_rows": len(phones), "python": platform.python_version(),
+        "rows": n, "timing": "median of 3 interleaved rounds", "us_phone_rows": len(phones),
+        "python": platform.python_version(),
         "polars": pl.__version__, "cores": os.cpu_count(),
     }
 
-    # --- email: ours, one process and two processes ------------------------------------------
     def ours_email(h: privacy.Hasher) -> pl.Series:
         normalized = normalize_frame(emails, "email", "meta", regions_e)["value"]
         return h.hash(normalized)
 
-    ours, t_ours = _time(lambda: ours_email(hasher))
-    multi_hasher = privacy.Hasher(processes=2)
-    ours_mp, t_ours_mp = _time(lambda: ours_email(multi_hasher))
-    assert ours_mp.to_list() == ours.to_list()
-
-    # --- email: Meta's SDK, per value ----------------------------------------------------------
     def sdk_loop(field: str, values: list[str]) -> list[str | None]:
         """The SDK's per-value normalize + hash; a value it refuses becomes None."""
         out: list[str | None] = []
@@ -82,30 +86,12 @@ def main() -> None:
                 out.append(None)
         return out
 
+    multi_hasher = privacy.Hasher(processes=2)
+    multi_hasher.hash(pl.Series(["warm"] * 200_000))  # start the pool outside the timings
     email_list = emails.to_list()
-    sdk, t_sdk = _time(lambda: sdk_loop("em", email_list))
-    pairs = zip(ours.to_list(), sdk, strict=True)
-    both = [(a, b) for a, b in pairs if a is not None and b is not None]
-    identical = sum(a == b for a, b in both) / max(len(both), 1)
-
-    # --- the hashlib floor over already-normalized emails --------------------------------------
     normalized_emails = normalize_frame(emails, "email", "meta", regions_e)["value"].drop_nulls()
     encoded = [v.encode() for v in normalized_emails.to_list()]
-    _, t_hashlib = _time(lambda: [hashlib.sha256(b).hexdigest() for b in encoded])
-    _, t_hash_only = _time(lambda: hasher.hash(normalized_emails))
-    _, t_hash_only_mp = _time(lambda: multi_hasher.hash(normalized_emails))
-
-    # --- phones ---------------------------------------------------------------------------------
-    def ours_phone() -> pl.Series:
-        return hasher.hash(normalize_frame(phones, "phone", "meta", regions_p)["value"])
-
-    ours_ph, t_ours_ph = _time(ours_phone)
-    _, t_norm_ph = _time(lambda: normalize_frame(phones, "phone", "meta", regions_p))
     phone_list = phones.to_list()
-    sdk_ph, t_sdk_ph = _time(lambda: sdk_loop("ph", phone_list))
-    pairs_ph = zip(ours_ph.to_list(), sdk_ph, strict=True)
-    both_ph = [(a, b) for a, b in pairs_ph if a is not None and b is not None]
-    identical_ph = sum(a == b for a, b in both_ph) / max(len(both_ph), 1)
     sample = phone_list[: min(len(phone_list), 100_000)]
 
     def pn_loop() -> list[str]:
@@ -118,7 +104,32 @@ def main() -> None:
                 out.append("")
         return out
 
-    _, t_pn = _time(pn_loop)
+    tasks = {
+        "email_ours": lambda: ours_email(hasher),
+        "email_ours_2proc": lambda: ours_email(multi_hasher),
+        "email_sdk": lambda: sdk_loop("em", email_list),
+        "hashlib": lambda: [hashlib.sha256(b).hexdigest() for b in encoded],
+        "hash_ours": lambda: hasher.hash(normalized_emails),
+        "hash_ours_2proc": lambda: multi_hasher.hash(normalized_emails),
+        "phone_ours": lambda: hasher.hash(
+            normalize_frame(phones, "phone", "meta", regions_p)["value"]),
+        "phone_normalize": lambda: normalize_frame(phones, "phone", "meta", regions_p),
+        "phone_sdk": lambda: sdk_loop("ph", phone_list),
+        "phonenumbers": pn_loop,
+    }
+    out, t = _rounds(tasks)
+    ours, ours_mp, sdk = out["email_ours"], out["email_ours_2proc"], out["email_sdk"]
+    assert ours_mp.to_list() == ours.to_list()
+    pairs = zip(ours.to_list(), sdk, strict=True)
+    both = [(a, b) for a, b in pairs if a is not None and b is not None]
+    identical = sum(a == b for a, b in both) / max(len(both), 1)
+    pairs_ph = zip(out["phone_ours"].to_list(), out["phone_sdk"], strict=True)
+    both_ph = [(a, b) for a, b in pairs_ph if a is not None and b is not None]
+    identical_ph = sum(a == b for a, b in both_ph) / max(len(both_ph), 1)
+    t_ours, t_ours_mp, t_sdk = t["email_ours"], t["email_ours_2proc"], t["email_sdk"]
+    t_hashlib, t_hash_only, t_hash_only_mp = t["hashlib"], t["hash_ours"], t["hash_ours_2proc"]
+    t_ours_ph, t_norm_ph, t_sdk_ph, t_pn = (t["phone_ours"], t["phone_normalize"],
+                                           t["phone_sdk"], t["phonenumbers"])
 
     results.update({
         "email_rate_ours": _rate(len(emails), t_ours),
