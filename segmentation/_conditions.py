@@ -485,12 +485,6 @@ def walk(cond: Condition) -> Iterable[Condition]:
         yield from walk(child)
 
 
-def fields_used(cond: Condition) -> set[str]:
-    """Profile columns the condition reads."""
-    return {n.target.name for n in walk(cond)
-            if isinstance(n, Predicate) and isinstance(n.target, Field)}
-
-
 def aggregates_used(cond: Condition) -> list[EventAggregate]:
     """Distinct event aggregates, in first-use order."""
     seen: dict[str, EventAggregate] = {}
