@@ -107,8 +107,8 @@ class Hasher:
         Lower-case hex (64 characters) or Base64 of the raw 32-byte digest (44 characters, what
         UID2 wants).
     processes : int or None
-        Worker processes for inputs of 200,000 values or more. The default ``1`` never starts
-        workers; ``None`` uses one per core. Workers are forked where the platform allows
+        Worker processes for large inputs, each given at least 50,000 values. The default ``1``
+        never starts workers; ``None`` uses one per core for inputs of 200,000 values or more. Workers are forked where the platform allows
         (they only run the digest loop on plain bytes), spawned elsewhere.
 
     Examples

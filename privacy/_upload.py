@@ -26,9 +26,10 @@ from ._normalize import (
     NORMALIZATION_VERSION,
     normalize_frame,
     regions_from_countries,
+    resolve_regions,
     to_text_series,
 )
-from ._platforms import KINDS, MIN_AUDIENCE, check_kind, check_platform, rules_for_platform
+from ._platforms import MIN_AUDIENCE, check_kind, check_platform, rules_for_platform
 
 __all__ = ["HEADER_ALIASES", "Upload", "UploadReport", "prepare_upload", "recognize_columns"]
 
@@ -311,12 +312,10 @@ def prepare_upload(
     if country_col is not None:
         regions = regions_from_countries(frame[country_col], fallback=default_region)
     else:
-        regions = regions_from_countries(pl.Series([default_region] * 1), fallback=default_region)
-        regions = pl.repeat(regions[0], n, eager=True)
+        regions = resolve_regions(default_region, n)
 
-    ordered = [(c, k) for k in KINDS for c, k2 in mapping.items() if k2 == k]
-    order = {k: i for i, k in enumerate(rules)}
-    ordered.sort(key=lambda ck: order[ck[1]])
+    order = {k: i for i, k in enumerate(rules)}  # the platform's column order
+    ordered = sorted(mapping.items(), key=lambda ck: order[ck[1]])
     out_cols: dict[str, pl.Series] = {}
     reports: list[ColumnReport] = []
     rejections: list[pl.DataFrame] = []
