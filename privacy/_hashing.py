@@ -108,8 +108,9 @@ class Hasher:
         UID2 wants).
     processes : int or None
         Worker processes for large inputs, each given at least 50,000 values. The default ``1``
-        never starts workers; ``None`` uses one per core for inputs of 200,000 values or more. Workers are forked where the platform allows
-        (they only run the digest loop on plain bytes), spawned elsewhere.
+        never starts workers; ``None`` uses one per core for inputs of 200,000 values or more.
+        Workers are forked where the platform allows (they only run the digest loop on plain
+        bytes), spawned elsewhere.
 
     Examples
     --------
