@@ -15,7 +15,15 @@ from ._errors import (
     SegmentCycleError,
     UnknownColumnError,
 )
-from ._lookalike import Lookalike, LookalikeEvaluation, evaluate_lookalike, lift_chart
+from ._lookalike import (
+    DEFAULT_CANDIDATES,
+    Lookalike,
+    LookalikeEvaluation,
+    LookalikeSelection,
+    evaluate_lookalike,
+    lift_chart,
+    select_lookalike,
+)
 from ._population import Audience, Population
 from ._rfm import RFM, rfm
 from ._segments import SCHEMA_VERSION, Segment, describe
@@ -29,6 +37,7 @@ from ._synthetic import (
 )
 
 __all__ = [
+    "DEFAULT_CANDIDATES",
     "DEFAULT_NOW",
     "EVENT_TYPES",
     "INTERESTS",
@@ -44,6 +53,7 @@ __all__ = [
     "InvalidSegmentError",
     "Lookalike",
     "LookalikeEvaluation",
+    "LookalikeSelection",
     "Population",
     "SeedError",
     "Segment",
@@ -59,5 +69,6 @@ __all__ = [
     "lift_chart",
     "parse_duration",
     "rfm",
+    "select_lookalike",
     "synthetic_population",
 ]

@@ -3,9 +3,14 @@
 Everything that is not a seed is *unlabeled*, not negative (positive-unlabeled learning): some of
 the unlabeled people are exactly the lookalikes we want. The default method is Mordelet and
 Vert's bagging PU learner: many classifiers, each trained on the seeds against a fresh random
-subsample of the unlabeled, averaged; an unlabeled person is scored only by the models that did
-not see them (out of bag). Also available: a plain seed-versus-rest classifier, and a similarity
-method (closeness to the nearest seeds in the scaled feature space).
+subsample of the unlabeled, averaged; an unlabeled person of the fitted population is scored only
+by the models that did not draw them as a negative (out of bag). Also available: a plain
+seed-versus-rest classifier, and a similarity method (closeness to the nearest seeds in the
+scaled feature space).
+
+:func:`select_lookalike` chooses among candidate models by cross-validation on the seeds alone
+(a fold of seeds is hidden, the rest fitted, and the hidden seeds' recall at the top of the
+ranking compared), the only model selection possible when nobody is known to be a non-lookalike.
 """
 
 from __future__ import annotations
@@ -28,7 +33,15 @@ from ._errors import InvalidSegmentError, SeedError
 from ._features import FeatureBuilder
 from ._population import Audience, Population
 
-__all__ = ["Lookalike", "LookalikeEvaluation", "evaluate_lookalike", "lift_chart"]
+__all__ = [
+    "DEFAULT_CANDIDATES",
+    "Lookalike",
+    "LookalikeEvaluation",
+    "LookalikeSelection",
+    "evaluate_lookalike",
+    "lift_chart",
+    "select_lookalike",
+]
 
 METHODS = ("pu_bagging", "classifier", "similarity")
 
@@ -225,6 +238,9 @@ class Lookalike(BaseEstimator):
                 raise SeedError("sample_weight is zero for every seed: nothing to learn from")
         self.n_seeds_ = n_seeds
         self.seed_ids_ = ids.filter(pl.Series(mask)) if ids is not None else None
+        self.n_fit_rows_ = x.shape[0]
+        self.fit_fingerprint_ = _fingerprint(ids) if ids is not None else None
+        self.bags_: list[np.ndarray] = []
         self._warn_separating_features(x, mask)
         rng = np.random.default_rng(self.random_state)
         pos = np.flatnonzero(mask)
@@ -258,7 +274,22 @@ class Lookalike(BaseEstimator):
             if "random_state" in model.get_params():
                 model.set_params(random_state=int(rng.integers(2**31)))
             self.estimators_.append(_fit(model, x[rows], y, w))
+            self.bags_.append(np.sort(sample).astype(np.int64))
         return self
+
+    def fit_score(self, X: Any, seeds: Any = None, sample_weight: Any = None, *,
+                  y: Any = None) -> np.ndarray:
+        """Fit, then score the rows of ``X`` themselves, out of bag.
+
+        With ``pu_bagging`` an unlabeled row is scored only by the bags that did not draw it as
+        a negative (each bag learned it as "not a seed", which would push real lookalikes down);
+        rows every bag drew, and the seeds, get the plain average. Other methods score as
+        :meth:`score_samples` does. ``expand`` and ``tiers`` use these scores when given the
+        population the model was fitted on.
+        """
+        self.fit(X, seeds, sample_weight, y=y)
+        x, _ = self._matrix(X, fitting=False)
+        return self._score(x, oob=True)
 
     def _warn_separating_features(self, x: np.ndarray, mask: np.ndarray) -> None:
         """Warn about 0/1 features that no seed has but most others do (or the reverse).
@@ -297,18 +328,35 @@ class Lookalike(BaseEstimator):
         x, _ = self._matrix(X, fitting=False)
         return self._score(x)
 
-    def _score(self, x: np.ndarray) -> np.ndarray:
+    def _score(self, x: np.ndarray, oob: bool = False) -> np.ndarray:
+        """Scores of ``x``; ``oob``: ``x`` holds the fitted rows, in the fitted order."""
         if self.method == "similarity":
             dist, _ = self.neighbors_.kneighbors(x)
             return -dist.mean(axis=1)
-        return np.mean([_proba(m, x) for m in self.estimators_], axis=0)
+        bags = getattr(self, "bags_", [])
+        if not (oob and bags and x.shape[0] == self.n_fit_rows_):
+            return np.mean([_proba(m, x) for m in self.estimators_], axis=0)
+        total = np.zeros(x.shape[0])
+        out_total = np.zeros(x.shape[0])
+        out_count = np.zeros(x.shape[0])
+        for model, bag in zip(self.estimators_, bags, strict=True):
+            p = _proba(model, x)
+            total += p
+            p[bag] = 0.0
+            out_total += p
+            out_count += 1
+            out_count[bag] -= 1
+        plain = total / len(self.estimators_)
+        return np.where(out_count > 0, out_total / np.maximum(out_count, 1), plain)
 
     def _ranked(self, population: Population, exclude: Any) -> tuple[pl.Series, np.ndarray]:
         if not isinstance(population, Population):
             raise InvalidSegmentError("expand and tiers take a Population")
         x, ids = self._matrix(population, fitting=False)
         assert ids is not None
-        scores = self._score(x)
+        fitted_on_it = (getattr(self, "fit_fingerprint_", None) is not None
+                        and _fingerprint(ids) == self.fit_fingerprint_)
+        scores = self._score(x, oob=fitted_on_it)
         keep = ~ids.is_in(self._seed_ids(population, ids).implode()).to_numpy()
         if exclude is not None:
             ex = exclude.ids if isinstance(exclude, Audience) else pl.Series(list(exclude))
@@ -355,6 +403,14 @@ class Lookalike(BaseEstimator):
         tags.target_tags.required = True
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _fingerprint(ids: pl.Series) -> tuple[int, int]:
+    """Row count and an order-sensitive checksum of the ids: is this the fitted population?"""
+    h = ids.hash(seed=0).to_numpy()
+    weights = np.arange(1, len(h) + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return len(h), int(np.bitwise_xor.reduce(h * weights)) if len(h) else 0
 
 
 def _balanced(mask: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
@@ -418,7 +474,7 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
             warnings.simplefilter("ignore", UserWarning)
             m.fit(population, fit_seeds)
         x, _ = m._matrix(population, fitting=False)
-        scores = m._score(x)
+        scores = m._score(x, oob=True)
         cand = ~ids.is_in(fit_seeds.ids.implode()).to_numpy()
         if exclude is not None:
             cand &= ~(ids.is_in(exclude.ids.implode()) & ~ids.is_in(held.ids.implode())).to_numpy()
@@ -486,3 +542,126 @@ def lift_chart(evaluation: LookalikeEvaluation, path: str | Path) -> Path:
         fig.savefig(handle, format="png", dpi=120)
     plt.close(fig)
     return target
+
+
+# --- model selection -----------------------------------------------------------------------------
+
+
+def _default_candidates(random_state: Any) -> list[Lookalike]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    stumps = HistGradientBoostingClassifier(
+        max_iter=300, learning_rate=0.03, max_depth=1, min_samples_leaf=100,
+        l2_regularization=1.0, early_stopping=False,
+    )
+    linear = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
+    return [
+        Lookalike(random_state=random_state),
+        Lookalike(estimator=stumps, random_state=random_state),
+        Lookalike(estimator=linear, random_state=random_state),
+        Lookalike(method="classifier", random_state=random_state),
+    ]
+
+
+#: What :func:`select_lookalike` compares when given no candidates: bagged PU learning over
+#: depth-2 boosted trees (the default model), over boosted stumps (an additive model, naive
+#: Bayes-like), over a regularized logistic regression, and one seed-versus-rest classifier.
+DEFAULT_CANDIDATES = (
+    "pu_bagging + boosted depth-2 trees (Lookalike())",
+    "pu_bagging + boosted stumps (additive)",
+    "pu_bagging + logistic regression (C=0.1, scaled)",
+    "classifier (seed versus rest) + boosted depth-2 trees",
+)
+
+
+@dataclass(frozen=True)
+class LookalikeSelection:
+    """The chosen model refitted on every seed, its scores, and the cross-validation table.
+
+    ``scores`` are the refitted model's out-of-bag scores of the rows of ``X`` (see
+    :meth:`Lookalike.fit_score`); ``table`` has one row per candidate: its description, the mean
+    and standard deviation of the hidden seeds' recall at ``fraction`` over every fold, and
+    whether it was chosen.
+    """
+
+    best: Lookalike
+    scores: np.ndarray
+    table: pl.DataFrame
+
+
+def select_lookalike(X: Any, seeds: Any, candidates: Sequence[Lookalike] | None = None, *,
+                     fraction: float = 0.05, folds: int = 5, repeats: int = 2,
+                     random_state: int = 0, sample_weight: Any = None) -> LookalikeSelection:
+    """Choose a lookalike model by cross-validation on the seeds alone, and refit it.
+
+    The seeds are split into ``folds`` folds (``repeats`` times, reshuffled). For each fold
+    and candidate, the fold's seeds are hidden (they become unlabeled and never reach ``fit``),
+    the candidate is fitted on the other seeds, every row but the fitted seeds is scored (out of
+    bag), and the share of hidden seeds in the top ``fraction`` of that ranking is its recall.
+    The candidate with the best mean recall is refitted on all the seeds. Nothing but the seeds
+    is used: this is the model selection a positive-unlabeled task allows, and it is blind to
+    any outcome outside them.
+
+    Parameters
+    ----------
+    X : Population, table or 2-D array
+    seeds : Audience, ids or boolean mask (as for :meth:`Lookalike.fit`)
+    candidates : sequence of Lookalike, optional
+        Unfitted models to compare; ``DEFAULT_CANDIDATES`` (described there) when None.
+    fraction : float
+        The share of the ranking the audience will take (0.05 for a top-5% lookalike).
+    folds, repeats : int
+    random_state : int
+    sample_weight : array, optional
+        Passed to every fit (value-based seeds).
+    """
+    if not 0 < fraction < 1:
+        raise InvalidSegmentError(f"fraction must be within (0, 1), got {fraction}")
+    if not isinstance(folds, int) or folds < 2 or not isinstance(repeats, int) or repeats < 1:
+        raise InvalidSegmentError(f"folds must be an int >= 2 and repeats an int >= 1, got "
+                                  f"folds={folds!r}, repeats={repeats!r}")
+    models = list(candidates) if candidates is not None else _default_candidates(random_state)
+    names = ([repr(m) for m in models] if candidates is not None else list(DEFAULT_CANDIDATES))
+    if not models or not all(isinstance(m, Lookalike) for m in models):
+        raise InvalidSegmentError("candidates must be a non-empty sequence of Lookalike models")
+    probe = clone(models[0])
+    x_probe, ids = probe._matrix(X, fitting=True)
+    mask = probe._seed_mask(seeds, ids, x_probe.shape[0])
+    seed_rows = np.flatnonzero(mask)
+    if len(seed_rows) < 2 * folds:
+        raise SeedError(f"{len(seed_rows)} seeds cannot be split into {folds} folds: pass fewer "
+                        "folds or more seeds")
+    rng = np.random.default_rng(random_state)
+    splits = []
+    for _ in range(repeats):
+        order = rng.permutation(seed_rows)
+        splits.extend(np.array_split(order, folds))
+    recalls = np.zeros((len(models), len(splits)))
+    for j, hidden in enumerate(splits):
+        fit_mask = mask.copy()
+        fit_mask[hidden] = False
+        candidates_rows = ~fit_mask
+        is_hidden = np.zeros(len(mask), bool)
+        is_hidden[hidden] = True
+        for i, model in enumerate(models):
+            m = clone(model)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                scores = m.fit_score(X, fit_mask, sample_weight)
+            s = scores[candidates_rows]
+            k = max(1, round(fraction * len(s)))
+            top = np.argpartition(-s, k - 1)[:k]
+            recalls[i, j] = is_hidden[candidates_rows][top].sum() / len(hidden)
+    means = recalls.mean(axis=1)
+    chosen = int(np.argmax(means))
+    best = clone(models[chosen])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        scores = best.fit_score(X, mask, sample_weight)
+    table = pl.DataFrame({
+        "candidate": names, "recall_mean": means, "recall_std": recalls.std(axis=1),
+        "chosen": [i == chosen for i in range(len(models))],
+    })
+    return LookalikeSelection(best, scores, table)

@@ -184,3 +184,86 @@ def test_event_types_leave_out_customer_only_events(pop: seg.Population,
     assert any("game_session" in n for n in names)
     with pytest.raises(seg.UnknownColumnError, match="not in the events"):
         seg.Lookalike(features=FEATS, event_types=["teleport"]).fit(pop, seeds)
+
+
+def test_fit_score_is_out_of_bag() -> None:
+    """Each unlabeled row is scored only by the bags that did not draw it as a negative."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3_000, 3))
+    mask = x[:, 0] + rng.normal(scale=0.5, size=3_000) > 1.6
+    est = LogisticRegression(max_iter=500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        m = seg.Lookalike(estimator=est, n_estimators=4, unlabeled_ratio=2.0, random_state=1)
+        oob = m.fit_score(x, mask)
+    per_bag = np.array([mod.predict_proba(x)[:, 1] for mod in m.estimators_])
+    drawn = np.zeros((4, len(x)), bool)
+    for i, bag in enumerate(m.bags_):
+        drawn[i, bag] = True
+        assert not mask[bag].any()  # bags draw unlabeled rows only
+    row = int(np.flatnonzero(drawn.sum(axis=0) == 1)[0])  # drawn by exactly one bag
+    assert oob[row] == pytest.approx(per_bag[~drawn[:, row], row].mean())
+    never = np.flatnonzero((drawn.sum(axis=0) == 0) & ~mask)
+    assert oob[never] == pytest.approx(per_bag[:, never].mean(axis=0))
+    seed = int(np.flatnonzero(mask)[0])
+    assert oob[seed] == pytest.approx(per_bag[:, seed].mean())
+    assert m.score_samples(x)[row] == pytest.approx(per_bag[:, row].mean())  # new data: all bags
+
+
+def test_tiers_on_the_fitted_population_use_out_of_bag_scores(pop: seg.Population,
+                                                              seeds: seg.Audience) -> None:
+    m = seg.Lookalike(features=FEATS, n_estimators=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        oob = m.fit_score(pop, seeds)
+    ranked, scores = m._ranked(pop, None)
+    ids = pop.profiles.select("user_id").collect()["user_id"]
+    by_id = dict(zip(ids.to_list(), oob.tolist(), strict=True))
+    assert scores[:50].tolist() == [by_id[i] for i in ranked.head(50).to_list()]
+    shuffled = seg.Population(pop.profiles.collect().sample(fraction=1.0, seed=1), pop.events,
+                              id="user_id")
+    _, plain = m._ranked(shuffled, None)  # another row order: not the fitted rows
+    assert not np.allclose(np.sort(plain), np.sort(scores))
+
+
+def test_select_lookalike_is_blind_outside_the_seeds() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(4_000, 5))
+    truth = x[:, 0] - x[:, 1] + rng.normal(scale=0.7, size=4_000) > 1.8
+    mask = truth & (rng.random(4_000) < 0.6)  # some true lookalikes stay unlabeled
+    seen: list[np.ndarray] = []
+    original = seg.Lookalike.fit
+
+    def spy(self: seg.Lookalike, X: object, s: object, sample_weight: object = None,
+            **kw: object) -> object:
+        seen.append(np.asarray(s).copy())
+        return original(self, X, s, sample_weight)
+
+    candidates = [
+        seg.Lookalike(estimator=LogisticRegression(max_iter=500), n_estimators=3),
+        seg.Lookalike(method="similarity", allow_small_seed=True),
+    ]
+    seg.Lookalike.fit = spy  # type: ignore[method-assign]
+    try:
+        sel = seg.select_lookalike(x, mask, candidates, fraction=0.1, folds=3, repeats=1)
+    finally:
+        seg.Lookalike.fit = original  # type: ignore[method-assign]
+    assert len(seen) == 2 * 3 + 1  # every candidate on every fold, then the refit
+    for s in seen:
+        assert not (s & ~mask).any()  # only seeds are ever labeled
+    for s in seen[:-1]:
+        assert (mask & ~s).sum() >= mask.sum() // 3 - 1  # a fold of seeds hidden
+    assert sel.table["chosen"].sum() == 1
+    assert sel.table["candidate"].to_list()[0].startswith("Lookalike(")
+    assert sel.table.filter("chosen")["recall_mean"].item() == sel.table["recall_mean"].max()
+    assert sel.scores.shape == (4_000,)
+    assert sel.best.n_seeds_ == int(mask.sum())
+    unl = ~mask
+    hit = truth[unl][np.argsort(-sel.scores[unl])[: round(0.1 * unl.sum())]].mean()
+    assert hit > 3 * truth[unl].mean()  # the chosen model finds the unlabeled lookalikes
+    with pytest.raises(seg.InvalidSegmentError, match="fraction"):
+        seg.select_lookalike(x, mask, candidates, fraction=1.5)
+    with pytest.raises(seg.InvalidSegmentError, match="Lookalike"):
+        seg.select_lookalike(x, mask, [LogisticRegression()])  # type: ignore[list-item]
+    with pytest.raises(seg.SeedError, match="folds"):
+        seg.select_lookalike(x, np.arange(4_000) < 5, candidates, folds=5)
