@@ -20,6 +20,7 @@ import importlib.resources
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+from cryptography.hazmat.primitives import hashes
 
 from ._errors import InputTypeError, InvalidInputError, ManifestError, ReadError
 from ._geo import country_lookup, state_lookup
@@ -214,6 +217,73 @@ def domain_table(today: dt.date, key: bytes | None = None) -> pl.DataFrame:
     return table.with_columns(b64=pl.col("hex").str.decode("hex").bin.encode("base64"))
 
 
+# --- one pass over the file's bytes -----------------------------------------------------------
+
+_HEX_CHARS = b"0123456789abcdef"
+_CSV_HEX_BYTES = _HEX_CHARS + b",\r\n"
+_SCAN_CHUNK = 1 << 22
+
+
+class _FileScan(threading.Thread):
+    """SHA-256 of the file and "is every CSV cell lower-case hex?", beside the polars read.
+
+    Runs in a thread while polars parses the file: the digest releases the GIL, and the byte
+    check is one C call per 4 MB chunk. A CSV whose body holds only hex digits, commas and line
+    ends has lower-case hex (or empty) cells and nothing else: no quoting, no clear text, no
+    upper case, no Base64. That proves the format of every cell at once, so the per-value format
+    regexes are needed only when it fails.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.csv = path.suffix.lower() in (".csv", ".txt", "")
+        self.sha256: str | None = None
+        self.hex_cells = False
+        self.error: OSError | None = None
+
+    def run(self) -> None:
+        digest = hashes.Hash(hashes.SHA256())
+        clean = self.csv
+        header = True
+        try:
+            with open(self.path, "rb") as handle:
+                while chunk := handle.read(_SCAN_CHUNK):
+                    digest.update(chunk)
+                    if not clean:
+                        continue
+                    if header:  # the header line holds the column names: not cells
+                        end = chunk.find(b"\n")
+                        if end < 0:
+                            continue
+                        header, chunk = False, chunk[end + 1:]
+                    clean = not chunk.translate(None, _CSV_HEX_BYTES)
+        except OSError as exc:
+            self.error = exc
+            return
+        self.sha256 = digest.finalize().hex()
+        self.hex_cells = clean and not header
+
+
+def _only_hex(column: pl.Series) -> bool:
+    """True when every non-null value of a text column is lower-case hex, from its raw buffer.
+
+    One C pass over the Arrow data buffer (bytes outside the values, if any, can only make the
+    answer False, never wrongly True).
+    """
+    array = column.to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    if len(array) == 0 or array.null_count == len(array):
+        return True
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[array.offset: array.offset + len(array) + 1]
+    data = bytes(memoryview(buffers[2])[int(offsets[0]): int(offsets[-1])])
+    return not data.translate(None, _HEX_CHARS)
+
+
 # --- the audit -------------------------------------------------------------------------------
 
 
@@ -246,8 +316,12 @@ def _share(n: int, d: int) -> float:
 
 class _Auditor:
     def __init__(self, frame: pl.DataFrame, platform: str | None, source: str,
-                 name: str | None, progress: Callable[[int, int], None] | None) -> None:
+                 name: str | None, progress: Callable[[int, int], None] | None,
+                 today: dt.date, scan: _FileScan | None = None) -> None:
         self.frame = frame
+        self.today = today
+        self.scan = scan
+        self._distinct: dict[str, int] = {}
         self.platform = platform
         self.source = source
         self.name = name
@@ -271,15 +345,29 @@ class _Auditor:
     # summary and formats -------------------------------------------------------------------
 
     def summarize(self) -> dict[str, Any]:
-        """Column type guesses, from one regex pass per column plus the odd values.
+        """Column type guesses, with as few passes over the values as the export allows.
 
-        Most values of a hashed column are well-formed digests; only the rest (``residual``)
-        is examined further, here and by the plaintext scan.
+        One parallel pass per text column gives its value lengths and probes its 64-bit value
+        hashes against the hashed low-entropy domains (for the reversal check); meanwhile the
+        file scan finishes. When every cell is proven lower-case hex (by the file scan, or one
+        pass over each column's buffer for in-memory tables), lengths classify the values;
+        otherwise a format regex runs per value. Only the values that are not well-formed
+        digests (``residual``) are examined further, here and by the plaintext scan.
         """
         text = [c for c, t in self.frame.schema.items() if t == pl.Utf8]
+        if text:
+            self.prefetch(text)
+        if self.scan is not None:
+            self.scan.join()
+        proven = {c: bool(self.scan is not None and self.scan.hex_cells) for c in text}
+        if self.scan is None:
+            proven = {c: _only_hex(self.frame[c]) for c in text}
         digest = r"^(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$"
+        regex = [c for c in text if not proven[c]]
         masks = self.frame.select(
-            [pl.col(c).str.contains(digest).fill_null(False).alias(c) for c in text]
+            [(pl.col(c).str.len_bytes() == 64).fill_null(False).alias(c) for c in text
+             if proven[c]]
+            + [pl.col(c).str.contains(digest).fill_null(False).alias(c) for c in regex]
         ) if text else pl.DataFrame()
         counts = self.frame.select([pl.col(c).is_not_null().sum().alias(c) for c in text]
                                    ).row(0, named=True) if text else {}
@@ -287,16 +375,19 @@ class _Auditor:
         self.stats: dict[str, dict[str, int]] = {}
         for c in text:
             good = masks[c]
-            residual = self.frame[c].filter(~good).drop_nulls()
+            n_good = int(good.sum())
+            residual = self.frame[c].filter(~good).drop_nulls() if n_good < counts[c] else \
+                pl.Series(c, [], dtype=pl.Utf8)
             self.residual[c] = residual
-            clean_digests = self.frame[c].filter(good)
-            b64_good = int(clean_digests.str.ends_with("=").sum()) if good.any() else 0
+            b64_good = 0
+            if not proven[c] and n_good:
+                b64_good = int(self.frame[c].filter(good).str.ends_with("=").sum())
             r = residual
             self.stats[c] = {
                 "n": int(counts[c]),
-                "hex64": int(good.sum()) - b64_good,
+                "hex64": n_good - b64_good,
                 "b64": b64_good,
-                "hex64any": int(good.sum()) - b64_good + int(r.str.contains(_HEX64).sum()),
+                "hex64any": n_good - b64_good + int(r.str.contains(_HEX64).sum()),
                 "md5": int(r.str.contains(r"^[0-9a-fA-F]{32}$").sum()),
                 "sha1": int(r.str.contains(r"^[0-9a-fA-F]{40}$").sum()),
                 # truncated or odd digests: hex of digest-like length with at least one letter
@@ -324,11 +415,48 @@ class _Auditor:
         self.hashed = [c for c, g in guess.items() if g in ("sha256_hex", "sha256_base64",
                                                            "md5_hex", "sha1_hex", "hex_other")]
         self.clear = [c for c in self.frame.columns if c not in self.hashed]
-        # distinct counts from 64-bit value hashes: one pass, no string comparisons
-        self.distinct = self.frame.select(
-            [pl.col(c).hash().n_unique().alias(c) for c in self.hashed]
-        ).row(0, named=True) if self.hashed else {}
         return {"rows": self.rows, "columns": len(self.frame.columns), "types": guess}
+
+    def prefetch(self, columns: Sequence[str]) -> None:
+        """The per-value passes of the later checks, on 64-bit value hashes computed once.
+
+        For each text column: its values whose hash is that of a hashed domain value, grouped
+        by hash with one value of each group kept (the reversal check confirms it by exact
+        string equality with the domain's digest); distinct counts of identifier columns;
+        distinct rows. None of it depends on the column's format, so it runs while the file
+        scan finishes.
+        """
+        table = domain_table(self.today)
+        hashed = self.frame.select([pl.col(c).hash() for c in self.frame.columns])
+        lengths = self.frame.select(
+            [(pl.col(c).str.len_bytes() == 44).sum().alias(f"{c}:44") for c in columns]
+            + [(pl.col(c).str.len_bytes() == 64).sum().alias(f"{c}:64") for c in columns]
+        ).row(0, named=True)
+        known = {False: table["hex"].hash().implode(), True: table["b64"].hash().implode()}
+        self.hit_counts: dict[str, pl.DataFrame] = {}
+        for c in columns:
+            b64 = lengths[f"{c}:44"] > lengths[f"{c}:64"]
+            self.hit_counts[c] = (
+                pl.DataFrame({"\0h": hashed[c], c: self.frame[c]}).lazy()
+                .filter(pl.col("\0h").is_in(known[b64]))
+                .group_by("\0h").agg(pl.col(c).first(), pl.len().alias("\0rows")).collect()
+                .select(c, rows="\0rows")
+            )
+        ids = [c for c in columns
+               if self.kinds.get(c, ("",))[0] in ("email", "phone", "maid", "external_id", "")]
+        row = pl.lit(0, dtype=pl.UInt64)
+        for c in self.frame.columns:  # an order-sensitive combination of the value hashes
+            row = (row * pl.lit(0x9E3779B97F4A7C15, dtype=pl.UInt64)).xor(pl.col(c))
+        counts = hashed.select([pl.col(c).n_unique().alias(c) for c in ids]
+                               + [row.n_unique().alias("\0rows")]).row(0, named=True)
+        self.distinct_rows = int(counts.pop("\0rows"))
+        self._distinct.update({c: int(v) for c, v in counts.items()})
+
+    def distinct(self, c: str) -> int:
+        """Distinct values of a column, from 64-bit value hashes (computed when first asked)."""
+        if c not in self._distinct:
+            self._distinct[c] = int(self.frame[c].hash().n_unique())
+        return self._distinct[c]
 
     def check_formats(self) -> None:
         want_b64 = self.platform == "uid2"
@@ -362,34 +490,48 @@ class _Auditor:
 
     # reversal ------------------------------------------------------------------------------
 
-    def check_reversal(self, today: dt.date) -> None:
-        table = domain_table(today)
+    def check_reversal(self) -> None:
+        table = domain_table(self.today)
         self.reversed: dict[str, dict[str, int]] = {}
         for c in self.hashed:
             b64 = self.guess[c] == "sha256_base64"
             key = "b64" if b64 else "hex"
             lower = b64 or self.stats[c]["hex64any"] == self.stats[c]["hex64"]
-            values = self.frame.select(pl.col(c) if lower else pl.col(c).str.to_lowercase())
-            hits = values.join(table.select(pl.col(key).alias(c), "domain"), on=c, how="inner")
-            junk = hits.filter(pl.col("domain").list.eval(pl.element().str.starts_with("junk"))
-                               .list.any())
-            double = hits.filter(pl.col("domain").list.eval(pl.element().str.ends_with("(double)"))
-                                 .list.any())
-            if junk.height:
-                self.add("junk_hashes", "high", c, junk.height,
-                         f"{junk.height:,} values are hashes of empty or placeholder values "
+            if lower:
+                counted = self.hit_counts[c]
+            else:  # upper- or mixed-case hex: compare in lower case
+                counted = self.frame[c].str.to_lowercase().drop_nulls().value_counts(name="rows")
+            # exact join of the distinct candidate values, weighted by their row counts
+            hits = counted.join(table.select(pl.col(key).alias(c), "domain"), on=c, how="inner")
+            if not hits.height:
+                self.reversed[c] = {"rows": 0}
+                continue
+            tags = hits.select(
+                "rows", "domain",
+                junk=pl.col("domain").list.eval(pl.element().str.starts_with("junk")).list.any(),
+                double=pl.col("domain").list.eval(pl.element().str.ends_with("(double)"))
+                .list.any(),
+                real=pl.col("domain").list.eval(~pl.element().str.starts_with("junk")
+                                                & ~pl.element().str.ends_with("(double)"))
+                .list.any(),
+            )
+            junk = int(tags.filter("junk")["rows"].sum())
+            double = int(tags.filter("double")["rows"].sum())
+            real = tags.filter("real")
+            real_rows = int(real["rows"].sum())
+            if junk:
+                self.add("junk_hashes", "high", c, junk,
+                         f"{junk:,} values are hashes of empty or placeholder values "
                          "(such as sha256 of '' or of 'null')",
                          "never hash empty or placeholder values; drop them")
-            if double.height:
-                self.add("hash_format", "high", c, double.height,
-                         f"{double.height:,} values are hashes of hashes",
+            if double:
+                self.add("hash_format", "high", c, double,
+                         f"{double:,} values are hashes of hashes",
                          "hash the normalized value once")
-            real = hits.filter(pl.col("domain").list.eval(
-                ~pl.element().str.starts_with("junk") & ~pl.element().str.ends_with("(double)")
-            ).list.any())
-            counts = dict(real.explode("domain").group_by("domain").len().iter_rows())
-            self.reversed[c] = {"rows": real.height, **counts}
-            if not real.height:
+            counts = dict(real.explode("domain").group_by("domain").agg(pl.col("rows").sum())
+                          .iter_rows())
+            self.reversed[c] = {"rows": real_rows, **counts}
+            if not real_rows:
                 continue
             ranked = sorted(counts, key=lambda d: -counts[d])
             expected = {"dob": "date_of_birth", "gender": "gender", "zip": "zip",
@@ -399,11 +541,11 @@ class _Auditor:
             others = [d.replace("_", " ") for d in ranked if d != main][:3]
             what = main.replace("_", " ")
             also = f" (some values also match: {', '.join(others)})" if others else ""
-            self.add("reversible", "high" if self.partner else "medium", c, real.height,
-                     f"{real.height:,} of {self.rows:,} rows reversed by enumerating every "
+            self.add("reversible", "high" if self.partner else "medium", c, real_rows,
+                     f"{real_rows:,} of {self.rows:,} rows reversed by enumerating every "
                      f"{what} and hashing it{also}", _reversal_remedy(self.partner, what))
             if self.partner:
-                self.add("keying", "high", c, real.height,
+                self.add("keying", "high", c, real_rows,
                          "an unkeyed SHA-256 column: the audit reversed it without any key",
                          "use HMAC-SHA256 with a secret key of 32+ bytes for partner exports")
 
@@ -412,12 +554,7 @@ class _Auditor:
                       if self.kinds.get(c, ("",))[0] == "phone" or "phone" in c.lower()]
         if not phone_cols:
             return
-        digits_only = self.platform in ("meta", "tiktok", "snap")
-        numbers = pl.int_range(0, block, eager=True).cast(pl.Utf8).str.zfill(7)
-        candidates = ("1650" + numbers) if digits_only else ("+1650" + numbers)
-        start = time.perf_counter()
-        hashed = Hasher().hash(candidates)
-        rate = block / max(time.perf_counter() - start, 1e-9)
+        hashed, rate = _phone_block(block, self.platform in ("meta", "tiktok", "snap"))
         for c in phone_cols:
             b64 = self.guess[c] == "sha256_base64"
             probe = hashed.str.decode("hex").bin.encode("base64") if b64 else hashed
@@ -465,10 +602,10 @@ class _Auditor:
 
     def check_frequency(self) -> None:
         for c in self.hashed:
-            distinct = int(self.distinct[c])
             explained = self.reversed.get(c, {}).get("rows", 0)
             if explained >= 0.5 * self.rows or self.rows < 50:
                 continue
+            distinct = self.distinct(c)
             if distinct <= 100 or distinct / max(self.rows, 1) < 0.01:
                 top = self.frame[c].value_counts(sort=True).head(1)
                 top_share = _share(int(top[top.columns[1]][0]), self.rows) if top.height else 0.0
@@ -489,7 +626,10 @@ class _Auditor:
                          "key combined hashes with HMAC, or drop them")
 
     def check_duplicates(self) -> None:
-        dup_rows = self.rows - int(self.frame.hash_rows().n_unique())
+        distinct_rows = getattr(self, "distinct_rows", None)
+        if distinct_rows is None:
+            distinct_rows = int(self.frame.hash_rows().n_unique())
+        dup_rows = self.rows - distinct_rows
         if dup_rows:
             self.add("duplicates", "low", None, dup_rows, f"{dup_rows:,} duplicated rows",
                      "deduplicate before export")
@@ -498,7 +638,7 @@ class _Auditor:
             if kind not in ("email", "phone", "maid", "external_id") and self.kinds:
                 continue
             present = self.stats[c]["n"]
-            dups = present - int(self.distinct[c]) + (1 if present < self.rows else 0)
+            dups = present - self.distinct(c) + (1 if present < self.rows else 0)
             if dups > 0 and dups / max(present, 1) > 0.001:
                 self.add("duplicates", "low", c, dups, f"{dups:,} repeated identifiers",
                          "deduplicate identifiers; repeats inflate counts and leak frequency")
@@ -647,7 +787,8 @@ class _Auditor:
                      "write the export with prepare_upload(...).write(), which adds one")
             return
         if path is not None:
-            actual = file_sha256(path)
+            actual = self.scan.sha256 if self.scan is not None and self.scan.sha256 else \
+                file_sha256(path)
             if manifest.get("sha256") != actual:
                 self.add("manifest", "critical", None, None,
                          "the file's sha256 does not match its manifest: the file was changed",
@@ -684,6 +825,19 @@ class _Auditor:
             self.add("manifest", "low", None, None, f"the manifest lacks {missing}",
                      "record destination, normalization version, hash scheme, key id, "
                      "creation time and tool version")
+
+
+@functools.lru_cache(maxsize=4)
+def _phone_block(block: int, digits_only: bool) -> tuple[pl.Series, float]:
+    """Hashes of a block of the US numbering plan (650-000-0000 on), and this machine's rate.
+
+    Measured once per process and block size: the rate is a property of the machine.
+    """
+    numbers = pl.int_range(0, block, eager=True).cast(pl.Utf8).str.zfill(7)
+    candidates = ("1650" + numbers) if digits_only else ("+1650" + numbers)
+    start = time.perf_counter()
+    hashed = Hasher().hash(candidates)
+    return hashed, block / max(time.perf_counter() - start, 1e-9)
 
 
 def _reversal_remedy(partner: bool, what: str) -> str:
@@ -752,10 +906,19 @@ def audit(
     started = time.perf_counter()
     path: Path | None = None
     name: str | None = None
+    scan: _FileScan | None = None
+    day = today or dt.date.today()
+    # the low-entropy domains are hashed (once per process) while polars reads the file
+    domains = threading.Thread(target=domain_table, args=(day,), daemon=True)
+    domains.start()
     if isinstance(export, (str, os.PathLike)):
         path = Path(export)
         name = path.name
+        if path.is_file():
+            scan = _FileScan(path)
+            scan.start()
     frame = read_table(export, what="export")
+    domains.join()
     if manifest is None and path is not None and manifest_path(path).exists():
         manifest = manifest_path(path)
     if manifest is not None and not isinstance(manifest, dict):
@@ -784,12 +947,12 @@ def audit(
     if dictionary is not None and isinstance(dictionary, (bytes, dict)):
         raise InputTypeError("dictionary must be an iterable of emails or a file path")
 
-    a = _Auditor(frame, platform, source, name, progress)
+    a = _Auditor(frame, platform, source, name, progress, day, scan)
     a.timings["read"] = time.perf_counter() - started
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("summary", lambda: setattr(a, "summary", a.summarize())),
         ("formats", a.check_formats),
-        ("reversal", lambda: a.check_reversal(today or dt.date.today())),
+        ("reversal", a.check_reversal),
         ("phones", lambda: a.check_phones(phone_block)),
         ("dictionary", lambda: a.check_dictionary(dictionary) if dictionary else None),
         ("frequency", a.check_frequency),

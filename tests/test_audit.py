@@ -94,6 +94,7 @@ FAULTS: dict[str, tuple[Callable[[pl.DataFrame], pl.DataFrame], dict, tuple[str,
                      ("hash_format", "high")),
     "base64_for_hex": (lambda f: _replace(f, "email", [base64.b64encode(bytes(32)).decode()]),
                        {}, ("hash_format", "high")),
+    "not_hex_64": (lambda f: _replace(f, "email", ["g" * 64]), {}, ("hash_format", "high")),
     "double_hashing": (lambda f: _replace(f, "email", [sha(sha("m"))]), {},
                        ("hash_format", "high")),
     "junk_empty": (lambda f: _replace(f, "email", [sha("")]), {}, ("junk_hashes", "high")),
@@ -158,6 +159,63 @@ def test_each_planted_fault_is_found(clean: pl.DataFrame, keyed: pl.DataFrame, n
     if name == "double_hashing":
         allowed.add(("hash_format", "high"))
     assert others <= allowed, report.to_text()
+
+
+_FILE_ONLY = {"manifest", "anonymous_claim"}  # findings about the manifest and the file name
+
+
+@pytest.mark.parametrize("name", [n for n, (_, kw, _) in FAULTS.items() if "manifest" not in kw])
+def test_file_and_table_audits_agree(clean: pl.DataFrame, keyed: pl.DataFrame, name: str,
+                                     tmp_path: Path) -> None:
+    """A file is proven all-hex by one byte scan (or not, and checked per value): same findings."""
+    plant, kwargs, _ = FAULTS[name]
+    frame = plant(keyed if kwargs.get("platform") == "partner" else clean)
+    path = tmp_path / "export.csv"
+    frame.write_csv(path)
+    from_table = run(frame, **kwargs)
+    from_file = run(path, **kwargs)
+
+    def key(r: privacy.AuditReport) -> set[tuple[object, ...]]:
+        return {(f.check, f.severity, f.column, f.count) for f in r.findings
+                if f.check not in _FILE_ONLY and "block of" not in f.message}
+
+    assert key(from_file) == key(from_table), (from_table.to_text(), from_file.to_text())
+    assert from_file.summary["types"] == from_table.summary["types"]
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 22])
+def test_file_scan_proves_hex_cells_across_chunks(tmp_path: Path, chunk: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from privacy import _audit
+
+    monkeypatch.setattr(_audit, "_SCAN_CHUNK", chunk)
+    rows = "".join(f"{sha(str(i))},{sha(str(-i)) if i % 3 else ''}\r\n" for i in range(40))
+    cases = {
+        "clean": ("e_mail,phone_number_of_a_long_header\r\n" + rows, True),
+        "quoted": ("email,phone\n" + rows + '"abc",' + sha("x") + "\n", False),
+        "upper": ("email,phone\n" + rows.upper(), False),
+        "header only": ("email,phone\n", True),
+        "no newline": ("email,phone", False),
+    }
+    for label, (text, proven) in cases.items():
+        path = tmp_path / f"{label}.csv"
+        path.write_bytes(text.encode())
+        scan = _audit._FileScan(path)
+        scan.run()
+        assert scan.hex_cells is proven, label
+        assert scan.sha256 == privacy._manifest.file_sha256(path)
+
+
+def test_column_hex_check_reads_the_values_only() -> None:
+    from privacy._audit import _only_hex
+
+    s = pl.Series(["ab12", None, "ff", ""])
+    assert _only_hex(s)
+    assert _only_hex(s.slice(1, 2))
+    assert not _only_hex(pl.Series(["ab12", "AB"]))
+    assert not _only_hex(pl.Series(["zz"]).append(pl.Series(["00"])))
+    assert _only_hex(pl.Series(["zz", "00", "0a"]).slice(1))  # a slice ignores what it left out
+    assert _only_hex(pl.Series([], dtype=pl.Utf8))
 
 
 def test_masked_samples_only(clean: pl.DataFrame) -> None:
