@@ -1,9 +1,10 @@
 """The audit's cost on a 1,000,000-row export, as a ratio of the time polars takes to read it.
 
 The export is a meta upload (email, phone, dob, zip, gender) of generated CRM rows, written as
-CSV. Timed in one process: polars reading the file; the whole audit cold (the low-entropy domains
-hashed for the first time in the process) and warm (domains cached), reads and warm audits
-alternating and their medians compared; the rate at which every
+CSV. Timed in one process: polars reading the file; the whole audit the first time on a machine
+(every low-entropy domain hashed, then cached on disk), as a new process runs it (the domain
+digests read from that cache, the phone-block rate measured again) and warm (in-memory caches);
+reads and audits alternate and their medians are compared; the rate at which every
 date of birth since 1900 and every US ZIP is hashed; the rate at which hashed dob and zip
 columns are reversed by the join; peak memory.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -51,19 +53,34 @@ def main() -> None:
         privacy.Hasher().hash(pl.Series(values["date_of_birth"] + values["zip"]))
         t_domain = time.perf_counter() - start
 
-        start = time.perf_counter()
-        cold = privacy.audit(path, public_key=key.public_key(), today=today)
-        t_cold = time.perf_counter() - start
-        # The machine is shared and noisy: reads and warm audits alternate, medians compared.
-        reads, warm_times = [], []
+        def forget() -> None:
+            """What a new process starts without: every in-memory cache of the audit."""
+            for cached in (_audit.domain_values, _audit.domain_table, _audit._phone_block):
+                cached.cache_clear()
+
+        def timed_audit() -> tuple[float, privacy.AuditReport]:
+            start = time.perf_counter()
+            report = privacy.audit(path, public_key=key.public_key(), today=today)
+            return time.perf_counter() - start, report
+
+        # first audit on this machine: an empty disk cache (a folder of our own)
+        os.environ["AUDIENCEKIT_CACHE_DIR"] = str(Path(tmp) / "cache")
+        forget()
+        t_first, cold = timed_audit()
+        # The machine is shared and noisy: reads, audits as a new process would run them (the
+        # domain digests read from the disk cache) and warm audits (in-process caches) alternate,
+        # and their medians are compared.
+        reads, new_times, warm_times = [], [], []
         for _ in range(args.rounds):
             start = time.perf_counter()
             pl.read_csv(path, infer_schema=False)
             reads.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            warm = privacy.audit(path, public_key=key.public_key(), today=today)
-            warm_times.append(time.perf_counter() - start)
+            forget()
+            new_times.append(timed_audit()[0])
+            t, warm = timed_audit()
+            warm_times.append(t)
         t_read = float(np.median(reads))
+        t_new = float(np.median(new_times))
         t_warm = float(np.median(warm_times))
 
         table = _audit.domain_table(today)
@@ -78,9 +95,11 @@ def main() -> None:
     results.update({
         "timing": f"median of {args.rounds} alternating rounds of read and warm audit",
         "polars_read_seconds": t_read,
-        "audit_cold_seconds": t_cold,
+        "audit_first_seconds": t_first,
+        "audit_new_process_seconds": t_new,
         "audit_warm_seconds": t_warm,
-        "ratio_cold_vs_read": t_cold / t_read,
+        "ratio_first_vs_read": t_first / t_read,
+        "ratio_new_process_vs_read": t_new / t_read,
         "ratio_warm_vs_read": t_warm / t_read,
         "dob_zip_domain_values": n_domain,
         "dob_zip_domain_hash_rate": n_domain / t_domain,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.metadata
 import importlib.resources
 import json
 import os
@@ -35,8 +36,9 @@ from cryptography.hazmat.primitives import hashes
 from ._errors import InputTypeError, InvalidInputError, ManifestError, ReadError
 from ._geo import country_lookup, state_lookup
 from ._hashing import Hasher, _digest_values
-from ._io import read_table
+from ._io import read_table, write_frame
 from ._manifest import file_sha256, load_public_key, manifest_path, read_manifest, verify_manifest
+from ._normalize import NORMALIZATION_VERSION
 from ._platforms import MIN_AUDIENCE, PLATFORMS, rules_for_platform
 
 __all__ = ["AUDIT_VERSION", "SEVERITIES", "AuditReport", "Finding", "audit"]
@@ -197,9 +199,61 @@ def domain_values(today: dt.date) -> dict[str, list[str]]:
     }
 
 
+#: Bump when :func:`domain_values` or :func:`domain_table` change what they produce: the name
+#: of the on-disk cache of the unkeyed domain digests carries it.
+_DOMAINS_VERSION = 1
+
+
+def _cache_dir() -> Path | None:
+    """Where the unkeyed domain digests are cached: ``AUDIENCEKIT_CACHE_DIR`` (``off`` for
+    nowhere), else ``$XDG_CACHE_HOME/audiencekit`` or ``~/.cache/audiencekit``."""
+    env = os.environ.get("AUDIENCEKIT_CACHE_DIR")
+    if env is not None:
+        return None if env.strip().lower() in ("", "0", "off", "none", "false") else Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "audiencekit"
+
+
+def _cache_file(today: dt.date) -> Path | None:
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    census = importlib.metadata.version("names")  # the census name lists ship with it
+    tag = "|".join(map(str, (_DOMAINS_VERSION, AUDIT_VERSION, NORMALIZATION_VERSION, census,
+                              JUNK_VALUES, today.isoformat())))
+    digest = _digest_values([tag.encode()], None).hex()[:16]
+    return folder / f"domains-{today.isoformat()}-{digest}.parquet"
+
+
 @functools.lru_cache(maxsize=8)
 def domain_table(today: dt.date, key: bytes | None = None) -> pl.DataFrame:
-    """Hex and Base64 hashes of every domain value (and of its hex hash: double hashing)."""
+    """Hex and Base64 hashes of every domain value (and of its hex hash: double hashing).
+
+    Unkeyed tables (hashes of public values: dates, ZIP codes, census names) are cached on
+    disk (see :func:`_cache_dir`), so a new process skips hashing them again; keyed ones never
+    leave memory.
+    """
+    cache = _cache_file(today) if key is None else None
+    if cache is not None and cache.is_file():
+        try:
+            table = pl.read_parquet(cache)
+            if table.columns == ["hex", "domain", "b64"] and table.height:
+                return table
+        except (pl.exceptions.PolarsError, OSError):
+            pass  # unreadable: rebuilt and rewritten below
+    table = _build_domain_table(today, key)
+    if cache is not None:
+        try:
+            write_frame(table, cache)
+            for old in cache.parent.glob("domains-*.parquet"):
+                if old != cache:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only home: the cache is an optimization, never a requirement
+    return table
+
+
+def _build_domain_table(today: dt.date, key: bytes | None) -> pl.DataFrame:
     hasher = Hasher(key=key)
     frames = []
     for name, values in domain_values(today).items():
@@ -246,12 +300,15 @@ class _FileScan(threading.Thread):
         digest = hashes.Hash(hashes.SHA256())
         clean = self.csv
         header = True
+        buffer = bytearray(_SCAN_CHUNK)  # reused: no fresh pages to fault in per chunk
+        view = memoryview(buffer)
         try:
-            with open(self.path, "rb") as handle:
-                while chunk := handle.read(_SCAN_CHUNK):
-                    digest.update(chunk)
+            with open(self.path, "rb", buffering=0) as handle:
+                while size := handle.readinto(buffer):
+                    digest.update(view[:size])
                     if not clean:
                         continue
+                    chunk = buffer if size == len(buffer) else buffer[:size]
                     if header:  # the header line holds the column names: not cells
                         end = chunk.find(b"\n")
                         if end < 0:
@@ -322,6 +379,7 @@ class _Auditor:
         self.today = today
         self.scan = scan
         self._distinct: dict[str, int] = {}
+        self.n64: dict[str, int] = {}
         self.platform = platform
         self.source = source
         self.name = name
@@ -363,24 +421,25 @@ class _Auditor:
         if self.scan is None:
             proven = {c: _only_hex(self.frame[c]) for c in text}
         digest = r"^(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$"
-        regex = [c for c in text if not proven[c]]
+        counts = {c: self.rows - self.frame[c].null_count() for c in text}
+        # proven hex columns whose every value is 64 long need no mask at all
+        whole = {c for c in text if proven[c] and self.n64.get(c) == counts[c]}
         masks = self.frame.select(
             [(pl.col(c).str.len_bytes() == 64).fill_null(False).alias(c) for c in text
-             if proven[c]]
-            + [pl.col(c).str.contains(digest).fill_null(False).alias(c) for c in regex]
-        ) if text else pl.DataFrame()
-        counts = self.frame.select([pl.col(c).is_not_null().sum().alias(c) for c in text]
-                                   ).row(0, named=True) if text else {}
+             if proven[c] and c not in whole]
+            + [pl.col(c).str.contains(digest).fill_null(False).alias(c) for c in text
+               if not proven[c]]
+        ) if len(whole) < len(text) else pl.DataFrame()
         self.residual: dict[str, pl.Series] = {}
         self.stats: dict[str, dict[str, int]] = {}
         for c in text:
-            good = masks[c]
-            n_good = int(good.sum())
-            residual = self.frame[c].filter(~good).drop_nulls() if n_good < counts[c] else \
-                pl.Series(c, [], dtype=pl.Utf8)
+            good = None if c in whole else masks[c]
+            n_good = counts[c] if good is None else int(good.sum())
+            residual = self.frame[c].filter(~good).drop_nulls() \
+                if good is not None and n_good < counts[c] else pl.Series(c, [], dtype=pl.Utf8)
             self.residual[c] = residual
             b64_good = 0
-            if not proven[c] and n_good:
+            if not proven[c] and n_good and good is not None:
                 b64_good = int(self.frame[c].filter(good).str.ends_with("=").sum())
             r = residual
             self.stats[c] = {
@@ -432,16 +491,19 @@ class _Auditor:
             [(pl.col(c).str.len_bytes() == 44).sum().alias(f"{c}:44") for c in columns]
             + [(pl.col(c).str.len_bytes() == 64).sum().alias(f"{c}:64") for c in columns]
         ).row(0, named=True)
+        self.n64 = {c: int(lengths[f"{c}:64"]) for c in columns}
         known = {False: table["hex"].hash().implode(), True: table["b64"].hash().implode()}
         self.hit_counts: dict[str, pl.DataFrame] = {}
+        row_index = pl.int_range(0, self.rows, dtype=pl.UInt32, eager=True)
         for c in columns:
             b64 = lengths[f"{c}:44"] > lengths[f"{c}:64"]
-            self.hit_counts[c] = (
-                pl.DataFrame({"\0h": hashed[c], c: self.frame[c]}).lazy()
-                .filter(pl.col("\0h").is_in(known[b64]))
-                .group_by("\0h").agg(pl.col(c).first(), pl.len().alias("\0rows")).collect()
-                .select(c, rows="\0rows")
+            groups = (
+                pl.DataFrame({"h": hashed[c], "i": row_index}).lazy()
+                .filter(pl.col("h").is_in(known[b64]))
+                .group_by("h").agg(pl.col("i").first(), pl.len().alias("rows")).collect()
             )
+            self.hit_counts[c] = pl.DataFrame({c: self.frame[c].gather(groups["i"]),
+                                               "rows": groups["rows"]})
         ids = [c for c in columns
                if self.kinds.get(c, ("",))[0] in ("email", "phone", "maid", "external_id", "")]
         row = pl.lit(0, dtype=pl.UInt64)
@@ -450,12 +512,18 @@ class _Auditor:
         counts = hashed.select([pl.col(c).n_unique().alias(c) for c in ids]
                                + [row.n_unique().alias("\0rows")]).row(0, named=True)
         self.distinct_rows = int(counts.pop("\0rows"))
+        self.value_hashes = hashed
         self._distinct.update({c: int(v) for c, v in counts.items()})
+
+    def _hashes(self, c: str) -> pl.Series:
+        """64-bit value hashes of a column (from the prefetch when it ran)."""
+        hashes_ = getattr(self, "value_hashes", None)
+        return hashes_[c] if hashes_ is not None else self.frame[c].hash()
 
     def distinct(self, c: str) -> int:
         """Distinct values of a column, from 64-bit value hashes (computed when first asked)."""
         if c not in self._distinct:
-            self._distinct[c] = int(self.frame[c].hash().n_unique())
+            self._distinct[c] = int(self._hashes(c).n_unique())
         return self._distinct[c]
 
     def check_formats(self) -> None:
@@ -558,7 +626,7 @@ class _Auditor:
         for c in phone_cols:
             b64 = self.guess[c] == "sha256_base64"
             probe = hashed.str.decode("hex").bin.encode("base64") if b64 else hashed
-            hits = int(self.frame[c].is_in(probe.implode()).sum())
+            hits = int(self._hashes(c).is_in(probe.hash().implode()).sum())
             here = US_PHONE_PLAN / rate
             gpu = US_PHONE_PLAN / GPU_HASHES_PER_SECOND
             projection = (f"a block of {block:,} US numbers hashed at {rate:,.0f}/s here "

@@ -18,3 +18,10 @@ settings.register_profile(
     "dev", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# The audit caches the digests of public domains (dates, ZIPs, names) on disk; tests keep theirs
+# in a temporary folder of their own, never in the user's cache.
+if "AUDIENCEKIT_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["AUDIENCEKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="audiencekit-test-cache-")

@@ -313,3 +313,38 @@ def test_cli_exit_codes(tmp_path: Path, clean: pl.DataFrame) -> None:
     clean.with_columns(note=pl.lit("x@example.com")).write_csv(tmp_path / "leak.csv")
     assert _cli("leak.csv", "--platform", "meta", cwd=tmp_path).returncode == 1
     assert _cli("missing.csv", cwd=tmp_path).returncode == 2
+
+
+def test_domain_digests_are_cached_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    from privacy import _audit
+
+    day = dt.date(2001, 2, 3)
+    monkeypatch.setenv("AUDIENCEKIT_CACHE_DIR", str(tmp_path / "cache"))
+    _audit.domain_table.cache_clear()
+    first = _audit.domain_table(day)
+    files = list((tmp_path / "cache").glob("domains-*.parquet"))
+    assert len(files) == 1 and "2001-02-03" in files[0].name
+    _audit.domain_table.cache_clear()
+
+    def no_hashing(*args: object) -> None:
+        raise AssertionError("the cached table should have been read")
+
+    monkeypatch.setattr(_audit, "_build_domain_table", no_hashing)
+    assert _audit.domain_table(day).equals(first)
+    monkeypatch.undo()
+    monkeypatch.setenv("AUDIENCEKIT_CACHE_DIR", str(tmp_path / "cache"))
+    files[0].write_bytes(b"not parquet")  # a damaged cache is rebuilt
+    _audit.domain_table.cache_clear()
+    assert _audit.domain_table(day).equals(first)
+    assert pl.read_parquet(files[0]).equals(first)
+    _audit.domain_table.cache_clear()
+    _audit.domain_table(dt.date(2001, 2, 4))  # a new day replaces the old file
+    assert [f.name[8:18] for f in (tmp_path / "cache").glob("domains-*")] == ["2001-02-04"]
+    _audit.domain_table.cache_clear()
+    _audit.domain_table(day, key=b"k" * 32)  # keyed digests never leave memory
+    assert len(list((tmp_path / "cache").glob("domains-*"))) == 1
+    monkeypatch.setenv("AUDIENCEKIT_CACHE_DIR", "off")
+    _audit.domain_table.cache_clear()
+    assert _audit._cache_file(day) is None
+    _audit.domain_table.cache_clear()
