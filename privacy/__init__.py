@@ -24,6 +24,7 @@ from ._manifest import (
     verify_manifest,
 )
 from ._normalize import NORMALIZATION_VERSION, REASONS, normalize
+from ._pipeline import prepare_values
 from ._platforms import KINDS, MIN_AUDIENCE, PLATFORMS
 from ._synthetic import synthetic_crm
 from ._upload import Upload, UploadReport, prepare_upload
@@ -53,6 +54,7 @@ __all__ = [
     "load_public_key",
     "normalize",
     "prepare_upload",
+    "prepare_values",
     "sign_manifest",
     "synthetic_crm",
     "verify_manifest",

@@ -67,16 +67,6 @@ def _lower(e: Expr) -> Expr:
     return e.str.normalize("NFC").str.to_lowercase().str.normalize("NFC")
 
 
-def _lower_series(s: pl.Series) -> pl.Series:
-    """Lower case in NFC, paying for Unicode normalization only on non-ASCII values."""
-    lowered = s.str.to_lowercase()
-    non_ascii = s.str.contains(r"[^\x00-\x7F]").fill_null(False)
-    if bool(non_ascii.any()):
-        fixed = s.filter(non_ascii).str.normalize("NFC").str.to_lowercase().str.normalize("NFC")
-        lowered = lowered.scatter(non_ascii.arg_true(), fixed)
-    return lowered
-
-
 def _squash_spaces(e: Expr) -> Expr:
     return e.str.replace_all(r"\s+", " ").str.strip_chars()
 
@@ -91,12 +81,22 @@ def _fold(e: Expr) -> Expr:
 # Each takes (raw string expression, platform, region expression, dayfirst) and returns
 # (candidate value, kind-specific reason or null). Emptiness and hash-likeness are handled once.
 
-def _email(frame: pl.DataFrame, platform: str, dayfirst: bool | None) -> pl.DataFrame:
-    raw = frame["raw"]
+def _email(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
+           unicode: bool = False) -> pl.LazyFrame:
+    """Email rules as one lazy plan. ``unicode``: lower case in NFC (costly: the caller runs it
+    only on the rare non-ASCII values, see :func:`normalize_frame`)."""
+    raw = pl.col("raw")
     raw = raw.str.replace_all(r"\s+", "") if platform in ("google", "tiktok") else raw
-    frame = frame.with_columns(_e=_lower_series(raw.str.strip_chars()))
+    stripped = raw.str.strip_chars()
+    frame = frame.with_columns(_e=_lower(stripped) if unicode else stripped.str.to_lowercase())
+    e = pl.col("_e")
+    if platform not in ("google", "uid2", "tiktok"):
+        # the local part is kept whole: starting or ending with "." is "^." or ".@"
+        bad = (~e.str.contains(_EMAIL) | e.str.contains("..", literal=True)
+               | e.str.starts_with(".") | e.str.contains(".@", literal=True))
+        return frame.with_columns(cand=e, why=_reason_chain((bad.fill_null(True), "malformed")))
     # Split at the first "@": a second "@" stays in the domain and fails the pattern below.
-    parts = pl.col("_e").str.split_exact("@", 1)
+    parts = e.str.split_exact("@", 1)
     frame = frame.with_columns(
         _local=parts.struct.field("field_0"), _domain=parts.struct.field("field_1")
     )
@@ -109,10 +109,10 @@ def _email(frame: pl.DataFrame, platform: str, dayfirst: bool | None) -> pl.Data
             _local=pl.when(gmail).then(drop_tag.str.replace_all(".", "", literal=True))
             .otherwise(local)
         )
-    elif platform == "tiktok":
+    else:  # tiktok
         frame = frame.with_columns(_local=drop_tag)
     frame = frame.with_columns(
-        cand=pl.when(domain.is_not_null()).then(local + "@" + domain).otherwise(pl.col("_e"))
+        cand=pl.when(domain.is_not_null()).then(local + "@" + domain).otherwise(e)
     )
     cand = pl.col("cand")
     bad = (
@@ -197,7 +197,7 @@ _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 
 
-def _dob(frame: pl.DataFrame, platform: str, dayfirst: bool | None) -> pl.DataFrame:
+def _dob(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.LazyFrame:
     e = pl.col("raw").str.strip_chars()
     frame = frame.with_columns(
         _iso=e.str.extract_groups(r"^([0-9]{4})[-/.]?([0-9]{1,2})[-/.]?([0-9]{1,2})(?:[T ].*)?$"),
@@ -272,16 +272,16 @@ def _external_id(s: Expr, platform: str, region: Expr, dayfirst: bool | None) ->
     return v, _reason_chain((v.str.len_bytes() > 256, "malformed"))
 
 
-def _expression_kind(func: Callable[..., tuple[Expr, Expr]]) -> Callable[..., pl.DataFrame]:
+def _expression_kind(func: Callable[..., tuple[Expr, Expr]]) -> Callable[..., pl.LazyFrame]:
     """Adapt a kind written as (value, reason) expressions to the staged frame form."""
-    def staged(frame: pl.DataFrame, platform: str, dayfirst: bool | None) -> pl.DataFrame:
+    def staged(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.LazyFrame:
         cand, why = func(pl.col("raw"), platform, pl.col("region"), dayfirst)
         return frame.with_columns(cand=cand, why=why)
 
     return staged
 
 
-_STAGED: dict[str, Callable[..., pl.DataFrame]] = {"email": _email, "dob": _dob}
+_STAGED: dict[str, Callable[..., pl.LazyFrame]] = {"dob": _dob}
 _KIND_FUNCS: dict[str, Callable[..., tuple[Expr, Expr]]] = {
     "first_name": _name, "last_name": _name, "city": _city, "state": _state,
     "country": _country, "zip": _zip, "gender": _gender, "maid": _maid,
@@ -415,18 +415,44 @@ def normalize_frame(
         )
         reason = pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
     else:
-        stage = _STAGED.get(kind) or _expression_kind(_KIND_FUNCS[kind])
-        frame = stage(frame, platform, dayfirst)
         checks: list[tuple[Expr, str]] = [(empty, "empty"), (placeholder, "placeholder")]
         if kind != "maid":
             checks.append((stripped.str.contains(_HASH_LIKE), "already_hashed"))
         checks.append((pl.col("why").is_not_null(), "x"))
         reason = _reason_chain(*checks)
         reason = pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
-    out = frame.select(reason=reason, cand=pl.col("cand"))
-    return out.select(
+        if kind == "email":
+            return _email_frame(frame, platform, reason)
+        stage = _STAGED.get(kind) or _expression_kind(_KIND_FUNCS[kind])
+        return _finish(stage(frame.lazy(), platform, dayfirst), reason).collect()
+    return _finish(frame.lazy(), reason).collect()
+
+
+def _finish(frame: pl.LazyFrame, reason: Expr) -> pl.LazyFrame:
+    return frame.select(reason=reason, cand=pl.col("cand")).select(
         value=pl.when(pl.col("reason").is_null()).then(pl.col("cand")),
         reason=pl.col("reason"),
+    )
+
+
+def _email_frame(frame: pl.DataFrame, platform: str, reason: Expr) -> pl.DataFrame:
+    """Emails in one lazy plan; the non-ASCII ones again with Unicode lower-casing.
+
+    NFC normalization costs more than everything else together even on plain ASCII, and CRM
+    emails are nearly all ASCII: the plan lower-cases bytewise and flags the other values, and
+    only those are normalized again with NFC and put back in place.
+    """
+    raw = pl.col("raw")
+    ascii_only = (raw.str.len_bytes() == raw.str.len_chars()).fill_null(True)
+    plan = _finish(_email(frame.lazy(), platform, None), reason)
+    out = pl.concat([plan, frame.lazy().select(_ascii=ascii_only)], how="horizontal").collect()
+    if bool(out["_ascii"].all()):
+        return out.drop("_ascii")
+    rows = (~out["_ascii"]).arg_true()
+    fixed = _finish(_email(frame[rows].lazy(), platform, None, unicode=True), reason).collect()
+    out = out.drop("_ascii")
+    return out.with_columns(
+        out["value"].scatter(rows, fixed["value"]), out["reason"].scatter(rows, fixed["reason"])
     )
 
 

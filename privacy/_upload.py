@@ -24,11 +24,11 @@ from ._manifest import (
 )
 from ._normalize import (
     NORMALIZATION_VERSION,
-    normalize_frame,
     regions_from_countries,
     resolve_regions,
     to_text_series,
 )
+from ._pipeline import prepared_chunks
 from ._platforms import MIN_AUDIENCE, check_kind, check_platform, rules_for_platform
 
 __all__ = ["HEADER_ALIASES", "Upload", "UploadReport", "prepare_upload", "recognize_columns"]
@@ -55,7 +55,6 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 _ALIAS_TO_KIND = {alias: kind for kind, aliases in HEADER_ALIASES.items() for alias in aliases}
 #: Identifiers a platform can match on their own; the rest only help alongside them.
 _MATCH_KEYS = ("email", "phone", "maid", "external_id")
-_CHUNK_ROWS = 250_000
 
 
 def _fold_header(name: str) -> str:
@@ -326,15 +325,13 @@ def prepare_upload(
         hasher = Hasher(key=key, encoding=rule.encoding)
         text = to_text_series(frame[col])
         values, reasons = [], []
-        for start in range(0, n, _CHUNK_ROWS):
-            part = normalize_frame(
-                text.slice(start, _CHUNK_ROWS), kind, platform,
-                regions.slice(start, _CHUNK_ROWS), dayfirst,
-            )
-            normalized = part["value"]
-            values.append(hasher.hash(normalized) if rule.handling == "hash" else normalized)
-            reasons.append(part["reason"])
-            done += part.height
+        for value_part, reason_part in prepared_chunks(
+            text, kind, platform, regions, dayfirst,
+            hasher if rule.handling == "hash" else None,
+        ):
+            values.append(value_part)
+            reasons.append(reason_part)
+            done += len(reason_part)
             if progress is not None:
                 progress(done, total_work)
         value = pl.concat(values).alias(rule.header)

@@ -324,7 +324,8 @@ def test_domain_digests_are_cached_on_disk(tmp_path: Path, monkeypatch: pytest.M
     _audit.domain_table.cache_clear()
     first = _audit.domain_table(day)
     files = list((tmp_path / "cache").glob("domains-*.parquet"))
-    assert len(files) == 1 and "2001-02-03" in files[0].name
+    assert len(files) == 1
+    assert "2001-02-03" in files[0].name
     _audit.domain_table.cache_clear()
 
     def no_hashing(*args: object) -> None:

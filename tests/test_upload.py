@@ -149,3 +149,38 @@ def test_cli_unreadable_input_exits_2(tmp_path: Path) -> None:
     done = _cli("hash", "missing.csv", "--platform", "meta", "-o", "x.csv", cwd=tmp_path)
     assert done.returncode == 2
     assert "not found" in done.stderr
+
+
+@pytest.mark.parametrize(("kind", "platform"), [("email", "meta"), ("email", "google"),
+                                                ("phone", "meta"), ("zip", "google"),
+                                                ("first_name", "meta"), ("email", "uid2"),
+                                                ("dob", "meta")])
+def test_prepare_values_overlapped_equals_serial(kind: str, platform: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from privacy import _pipeline
+    from privacy._platforms import rule_for
+
+    crm = privacy.synthetic_crm(2_500, seed=3)
+    column = {"first_name": "first_name", "dob": "dob"}.get(kind, kind)
+    values = crm[column]
+    monkeypatch.setattr(_pipeline, "CHUNK_ROWS", 300)  # nine chunks: the overlapped path
+    got = privacy.prepare_values(values, kind, platform, reasons=True)
+    normalized = privacy.normalize(values, kind, platform, reasons=True)
+    rule = rule_for(platform, kind)
+    expected = normalized["value"]
+    if rule.handling == "hash":
+        expected = privacy.Hasher(encoding=rule.encoding).hash(expected)
+    assert got["value"].to_list() == expected.to_list()
+    assert got["reason"].to_list() == normalized["reason"].to_list()
+    assert got.height == len(values)
+
+
+def test_prepare_values_inputs() -> None:
+    assert privacy.prepare_values(["94025-1234", "x"], "zip", "google").to_list() == ["94025",
+                                                                                      None]
+    with pytest.raises(privacy.InputTypeError, match="column"):
+        privacy.prepare_values("a@b.com", "email")
+    with pytest.raises(privacy.UnknownPlatformError):
+        privacy.prepare_values(["a@b.com"], "email", "myspace")
+    keyed = privacy.prepare_values(["a@b.com"], "email", key=b"k" * 32)
+    assert keyed.to_list() != privacy.prepare_values(["a@b.com"], "email").to_list()
