@@ -45,7 +45,9 @@ def _rounds(tasks: dict, rounds: int = 3) -> tuple[dict, dict]:
             start = time.perf_counter()
             results[key] = fn()
             times[key].append(time.perf_counter() - start)
-    return results, {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    medians = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    results["_round_seconds"] = {k: [round(t, 3) for t in v] for k, v in times.items()}
+    return results, medians
 
 
 def main() -> None:
@@ -117,6 +119,7 @@ def main() -> None:
         "phonenumbers": pn_loop,
     }
     out, t = _rounds(tasks)
+    results["round_seconds"] = out.pop("_round_seconds")
     ours, ours_mp, sdk = out["email_ours"], out["email_ours_2proc"], out["email_sdk"]
     assert ours_mp.to_list() == ours.to_list()
     pairs = zip(ours.to_list(), sdk, strict=True)

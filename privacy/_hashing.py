@@ -34,6 +34,7 @@ __all__ = ["MIN_KEY_BYTES", "Hasher"]
 #: HMAC keys shorter than this are refused (the spec's "at least 32 random bytes").
 MIN_KEY_BYTES = 32
 _PARALLEL_MIN_ROWS = 200_000
+_PIECES_PER_WORKER = 4
 
 
 def _context(key: bytes | None) -> Any:
@@ -179,22 +180,23 @@ class Hasher:
         if n == 0:
             return pl.Series(present.name, [], dtype=pl.Utf8)
         if bool(present.str.contains("\n", literal=True).any()):
-            blobs = None  # a value holds a newline: hand over a plain list
-        else:
-            workers = min(self._workers(n), max(n // 50_000, 1))
-            size = -(-n // workers)
-            blobs = [
-                present.slice(i, size).str.join("\n").item().encode()
-                for i in range(0, n, size)
-            ]
-        if blobs is None:
+            # a value holds a newline: hand over a plain list
             digests = _digest_values((v.encode() for v in present.to_list()), self._key)
-        elif len(blobs) == 1:
-            digests = _digest_blob(blobs[0], self._key)
-        else:
-            pool = _pool(len(blobs))
-            digests = b"".join(pool.map(_digest_blob, blobs, [self._key] * len(blobs)))
-        return _encode(digests, self.encoding, present.name)
+            return _encode(digests, self.encoding, present.name)
+        workers = min(self._workers(n), max(n // 50_000, 1))
+        if workers == 1:
+            digests = _digest_blob(present.str.join("\n").item().encode(), self._key)
+            return _encode(digests, self.encoding, present.name)
+        # Several pieces per worker, each sent as soon as it is made and encoded as soon as it
+        # comes back: the parent's joining and encoding overlap the workers' hashing.
+        pool = _pool(workers)
+        size = -(-n // (workers * _PIECES_PER_WORKER))
+        jobs = [
+            pool.submit(_digest_blob, present.slice(i, size).str.join("\n").item().encode(),
+                        self._key)
+            for i in range(0, n, size)
+        ]
+        return pl.concat([_encode(job.result(), self.encoding, present.name) for job in jobs])
 
     def hash(self, values: str | Iterable[str | None] | pl.Series) -> Any:
         """Hash normalized values: a str gives a str, anything else a Series (str).
