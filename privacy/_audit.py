@@ -220,7 +220,7 @@ def _cache_file(today: dt.date) -> Path | None:
         return None
     census = importlib.metadata.version("names")  # the census name lists ship with it
     tag = "|".join(map(str, (_DOMAINS_VERSION, AUDIT_VERSION, NORMALIZATION_VERSION, census,
-                              JUNK_VALUES, today.isoformat())))
+                              JUNK_VALUES)))
     digest = _digest_values([tag.encode()], None).hex()[:16]
     return folder / f"domains-{today.isoformat()}-{digest}.parquet"
 
@@ -293,8 +293,7 @@ class _FileScan(threading.Thread):
         self.path = path
         self.csv = path.suffix.lower() in (".csv", ".txt", "")
         self.sha256: str | None = None
-        self.hex_cells = False
-        self.error: OSError | None = None
+        self.hex_cells = False  # sha256 stays None when the file cannot be read
 
     def run(self) -> None:
         digest = hashes.Hash(hashes.SHA256())
@@ -315,9 +314,8 @@ class _FileScan(threading.Thread):
                             continue
                         header, chunk = False, chunk[end + 1:]
                     clean = not chunk.translate(None, _CSV_HEX_BYTES)
-        except OSError as exc:
-            self.error = exc
-            return
+        except OSError:
+            return  # the manifest check reads the file again and reports the error
         self.sha256 = digest.finalize().hex()
         self.hex_cells = clean and not header
 
@@ -413,8 +411,7 @@ class _Auditor:
         digests (``residual``) are examined further, here and by the plaintext scan.
         """
         text = [c for c, t in self.frame.schema.items() if t == pl.Utf8]
-        if text:
-            self.prefetch(text)
+        self.prefetch(text)
         if self.scan is not None:
             self.scan.join()
         proven = {c: bool(self.scan is not None and self.scan.hex_cells) for c in text}
@@ -490,7 +487,7 @@ class _Auditor:
         lengths = self.frame.select(
             [(pl.col(c).str.len_bytes() == 44).sum().alias(f"{c}:44") for c in columns]
             + [(pl.col(c).str.len_bytes() == 64).sum().alias(f"{c}:64") for c in columns]
-        ).row(0, named=True)
+        ).row(0, named=True) if columns else {}
         self.n64 = {c: int(lengths[f"{c}:64"]) for c in columns}
         known = {False: table["hex"].hash().implode(), True: table["b64"].hash().implode()}
         self.hit_counts: dict[str, pl.DataFrame] = {}
@@ -515,15 +512,10 @@ class _Auditor:
         self.value_hashes = hashed
         self._distinct.update({c: int(v) for c, v in counts.items()})
 
-    def _hashes(self, c: str) -> pl.Series:
-        """64-bit value hashes of a column (from the prefetch when it ran)."""
-        hashes_ = getattr(self, "value_hashes", None)
-        return hashes_[c] if hashes_ is not None else self.frame[c].hash()
-
     def distinct(self, c: str) -> int:
         """Distinct values of a column, from 64-bit value hashes (computed when first asked)."""
         if c not in self._distinct:
-            self._distinct[c] = int(self._hashes(c).n_unique())
+            self._distinct[c] = int(self.value_hashes[c].n_unique())
         return self._distinct[c]
 
     def check_formats(self) -> None:
@@ -626,7 +618,7 @@ class _Auditor:
         for c in phone_cols:
             b64 = self.guess[c] == "sha256_base64"
             probe = hashed.str.decode("hex").bin.encode("base64") if b64 else hashed
-            hits = int(self._hashes(c).is_in(probe.hash().implode()).sum())
+            hits = int(self.value_hashes[c].is_in(probe.hash().implode()).sum())
             here = US_PHONE_PLAN / rate
             gpu = US_PHONE_PLAN / GPU_HASHES_PER_SECOND
             projection = (f"a block of {block:,} US numbers hashed at {rate:,.0f}/s here "
@@ -694,10 +686,7 @@ class _Auditor:
                          "key combined hashes with HMAC, or drop them")
 
     def check_duplicates(self) -> None:
-        distinct_rows = getattr(self, "distinct_rows", None)
-        if distinct_rows is None:
-            distinct_rows = int(self.frame.hash_rows().n_unique())
-        dup_rows = self.rows - distinct_rows
+        dup_rows = self.rows - self.distinct_rows
         if dup_rows:
             self.add("duplicates", "low", None, dup_rows, f"{dup_rows:,} duplicated rows",
                      "deduplicate before export")

@@ -489,6 +489,18 @@ def _digits_with_code(
     return e164, why
 
 
+def checked_inputs(values: object, kind: str, platform: str, default_region: object,
+                   dayfirst: bool | None) -> tuple[str, str, pl.Series, pl.Series]:
+    """Platform, kind, text values and per-row regions, checked: what normalizing needs."""
+    platform = check_platform(platform)
+    kind = check_kind(kind)
+    rule_for(platform, kind)  # raises when the platform does not take this kind
+    if dayfirst is not None and not isinstance(dayfirst, bool):
+        raise InputTypeError(f"dayfirst must be True, False or None, got {type(dayfirst).__name__}")
+    series = to_text_series(values)
+    return platform, kind, series, resolve_regions(default_region, len(series))
+
+
 @overload
 def normalize(values: str, kind: str, platform: str = ..., default_region: object = ..., *,
               dayfirst: bool | None = ..., reasons: bool = ...) -> Any: ...
@@ -548,14 +560,9 @@ def normalize(
     >>> privacy.normalize("not a phone", "phone", reasons=True)
     (None, 'malformed')
     """
-    platform = check_platform(platform)
-    kind = check_kind(kind)
-    rule_for(platform, kind)  # raises when the platform does not take this kind
-    if dayfirst is not None and not isinstance(dayfirst, bool):
-        raise InputTypeError(f"dayfirst must be True, False or None, got {type(dayfirst).__name__}")
     scalar = isinstance(values, str) or values is None
-    series = to_text_series([values] if scalar else values)
-    regions = resolve_regions(default_region, len(series))
+    platform, kind, series, regions = checked_inputs(
+        [values] if scalar else values, kind, platform, default_region, dayfirst)
     out = normalize_frame(series, kind, platform, regions, dayfirst)
     if scalar:
         row = out.row(0)

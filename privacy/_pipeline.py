@@ -16,8 +16,8 @@ import polars as pl
 
 from ._errors import InputTypeError
 from ._hashing import Hasher
-from ._normalize import normalize_frame, resolve_regions, to_text_series
-from ._platforms import check_kind, check_platform, rule_for
+from ._normalize import checked_inputs, normalize_frame
+from ._platforms import rule_for
 
 __all__ = ["CHUNK_ROWS", "prepare_values", "prepared_chunks"]
 
@@ -95,14 +95,12 @@ def prepare_values(
     >>> privacy.prepare_values(["94025-1234"], "zip", "google").to_list()
     ['94025']
     """
-    platform = check_platform(platform)
-    kind = check_kind(kind)
-    rule = rule_for(platform, kind)
     if isinstance(values, str):
         raise InputTypeError("prepare_values takes a column of values; for one value use "
                              "privacy.normalize and privacy.Hasher")
-    text = to_text_series(values)
-    regions = resolve_regions(default_region, len(text))
+    platform, kind, text, regions = checked_inputs(values, kind, platform, default_region,
+                                                   dayfirst)
+    rule = rule_for(platform, kind)
     hasher = Hasher(key=key, encoding=rule.encoding, processes=processes) \
         if rule.handling == "hash" else None
     parts = list(prepared_chunks(text, kind, platform, regions, dayfirst, hasher))

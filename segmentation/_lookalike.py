@@ -46,7 +46,7 @@ __all__ = [
 METHODS = ("pu_bagging", "classifier", "similarity")
 
 
-def _default_estimator(random_state: Any) -> HistGradientBoostingClassifier:
+def _default_estimator(random_state: Any, max_depth: int = 2) -> HistGradientBoostingClassifier:
     """Shallow, regularized boosting: pairwise interactions, slow learning.
 
     Chosen on a 200,000-person synthetic population with 1,000-seed draws (depth 2 beat depth
@@ -54,7 +54,7 @@ def _default_estimator(random_state: Any) -> HistGradientBoostingClassifier:
     deeper trees fit the noise of the unlabeled sample).
     """
     return HistGradientBoostingClassifier(
-        max_iter=300, learning_rate=0.03, max_depth=2, min_samples_leaf=100,
+        max_iter=300, learning_rate=0.03, max_depth=max_depth, min_samples_leaf=100,
         l2_regularization=1.0, early_stopping=False, random_state=random_state,
     )
 
@@ -333,7 +333,7 @@ class Lookalike(BaseEstimator):
         if self.method == "similarity":
             dist, _ = self.neighbors_.kneighbors(x)
             return -dist.mean(axis=1)
-        bags = getattr(self, "bags_", [])
+        bags = self.bags_
         if not (oob and bags and x.shape[0] == self.n_fit_rows_):
             return np.mean([_proba(m, x) for m in self.estimators_], axis=0)
         total = np.zeros(x.shape[0])
@@ -354,7 +354,7 @@ class Lookalike(BaseEstimator):
             raise InvalidSegmentError("expand and tiers take a Population")
         x, ids = self._matrix(population, fitting=False)
         assert ids is not None
-        fitted_on_it = (getattr(self, "fit_fingerprint_", None) is not None
+        fitted_on_it = (self.fit_fingerprint_ is not None
                         and _fingerprint(ids) == self.fit_fingerprint_)
         scores = self._score(x, oob=fitted_on_it)
         keep = ~ids.is_in(self._seed_ids(population, ids).implode()).to_numpy()
@@ -547,33 +547,29 @@ def lift_chart(evaluation: LookalikeEvaluation, path: str | Path) -> Path:
 # --- model selection -----------------------------------------------------------------------------
 
 
-def _default_candidates(random_state: Any) -> list[Lookalike]:
+def _linear() -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    stumps = HistGradientBoostingClassifier(
-        max_iter=300, learning_rate=0.03, max_depth=1, min_samples_leaf=100,
-        l2_regularization=1.0, early_stopping=False,
-    )
-    linear = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
-    return [
-        Lookalike(random_state=random_state),
-        Lookalike(estimator=stumps, random_state=random_state),
-        Lookalike(estimator=linear, random_state=random_state),
-        Lookalike(method="classifier", random_state=random_state),
-    ]
+    return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
 
 
-#: What :func:`select_lookalike` compares when given no candidates: bagged PU learning over
-#: depth-2 boosted trees (the default model), over boosted stumps (an additive model, naive
-#: Bayes-like), over a regularized logistic regression, and one seed-versus-rest classifier.
-DEFAULT_CANDIDATES = (
-    "pu_bagging + boosted depth-2 trees (Lookalike())",
-    "pu_bagging + boosted stumps (additive)",
-    "pu_bagging + logistic regression (C=0.1, scaled)",
-    "classifier (seed versus rest) + boosted depth-2 trees",
+#: What :func:`select_lookalike` compares when given no candidates, with how each is built.
+_CANDIDATES: tuple[tuple[str, Any], ...] = (
+    ("pu_bagging + boosted depth-2 trees (Lookalike())",
+     lambda rs: Lookalike(random_state=rs)),
+    ("pu_bagging + boosted stumps (additive)",
+     lambda rs: Lookalike(estimator=_default_estimator(None, max_depth=1), random_state=rs)),
+    ("pu_bagging + logistic regression (C=0.1, scaled)",
+     lambda rs: Lookalike(estimator=_linear(), random_state=rs)),
+    ("classifier (seed versus rest) + boosted depth-2 trees",
+     lambda rs: Lookalike(method="classifier", random_state=rs)),
 )
+#: The default candidates of :func:`select_lookalike`: bagged PU learning over depth-2 boosted
+#: trees (the default model), over boosted stumps (an additive model, naive Bayes-like), over a
+#: regularized logistic regression, and one seed-versus-rest classifier.
+DEFAULT_CANDIDATES = tuple(name for name, _ in _CANDIDATES)
 
 
 @dataclass(frozen=True)
@@ -622,8 +618,12 @@ def select_lookalike(X: Any, seeds: Any, candidates: Sequence[Lookalike] | None 
     if not isinstance(folds, int) or folds < 2 or not isinstance(repeats, int) or repeats < 1:
         raise InvalidSegmentError(f"folds must be an int >= 2 and repeats an int >= 1, got "
                                   f"folds={folds!r}, repeats={repeats!r}")
-    models = list(candidates) if candidates is not None else _default_candidates(random_state)
-    names = ([repr(m) for m in models] if candidates is not None else list(DEFAULT_CANDIDATES))
+    if candidates is None:
+        names = list(DEFAULT_CANDIDATES)
+        models = [build(random_state) for _, build in _CANDIDATES]
+    else:
+        models = list(candidates)
+        names = [repr(m) for m in models]
     if not models or not all(isinstance(m, Lookalike) for m in models):
         raise InvalidSegmentError("candidates must be a non-empty sequence of Lookalike models")
     probe = clone(models[0])
