@@ -9,6 +9,7 @@ count rejections instead of losing rows silently.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, overload
 
@@ -16,7 +17,7 @@ import polars as pl
 
 from ._errors import InputTypeError, InvalidInputError
 from ._geo import country_lookup, state_lookup
-from ._phone import SUPPORTED_REGIONS, normalize_phones
+from ._phone import SUPPORTED_REGIONS, express_lane, express_plan, normalize_phones
 from ._platforms import check_kind, check_platform, rule_for
 
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
@@ -39,6 +40,8 @@ PLACEHOLDERS = (
     "test@test.com", "test@example.com", "none@none.com", "noemail@noemail.com",
     "email@email.com", "no@email.com",
 )
+# One anchored, case-insensitive alternation: a regex pass instead of lower-casing every value.
+_PLACEHOLDER = "(?i)^(?:" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")$"
 _HASH_LIKE = r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$"
 _EMAIL = (
     r"^[^\s@\"(),:;<>\[\]\\]+@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?\.)+"
@@ -396,42 +399,101 @@ def normalize_frame(
     dayfirst: bool | None = None,
 ) -> pl.DataFrame:
     """Normalize a text Series; a frame with columns ``value`` and ``reason``."""
-    frame = pl.DataFrame({"raw": values, "region": regions})
-    raw = pl.col("raw")
-    stripped = raw.str.strip_chars()
-    empty = raw.is_null() | (stripped.str.len_chars() == 0)
-    placeholder = stripped.str.to_lowercase().is_in(list(PLACEHOLDERS))
     if kind == "phone":
-        e164, why = normalize_phones(values, regions)
-        digits_only = platform in ("meta", "tiktok", "snap")
-        if digits_only:
-            e164, why = _digits_with_code(values, regions, e164, why)
-        value = e164.str.strip_prefix("+") if digits_only else e164
-        frame = frame.with_columns(cand=value, why=why)
-        hashed_like = stripped.str.contains(_HASH_LIKE)
-        reason = _reason_chain(
-            (empty, "empty"), (placeholder, "placeholder"), (hashed_like, "already_hashed"),
-            (pl.col("why").is_not_null(), "x"),
-        )
-        reason = pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
-    else:
-        checks: list[tuple[Expr, str]] = [(empty, "empty"), (placeholder, "placeholder")]
-        if kind != "maid":
-            checks.append((stripped.str.contains(_HASH_LIKE), "already_hashed"))
-        checks.append((pl.col("why").is_not_null(), "x"))
-        reason = _reason_chain(*checks)
-        reason = pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
-        if kind == "email":
-            return _email_frame(frame, platform, reason)
-        stage = _STAGED.get(kind) or _expression_kind(_KIND_FUNCS[kind])
-        return _finish(stage(frame.lazy(), platform, dayfirst), reason).collect()
-    return _finish(frame.lazy(), reason).collect()
+        fused = _phone_express_frame(values, platform, regions)
+        return fused if fused is not None else _phone_frame(values, platform, regions)
+    frame = pl.DataFrame({"raw": values, "region": regions})
+    stripped = pl.col("raw").str.strip_chars()
+    checks: list[tuple[Expr, str]] = [
+        (pl.col("raw").is_null() | (stripped.str.len_chars() == 0), "empty"),
+        (stripped.str.contains(_PLACEHOLDER), "placeholder"),
+    ]
+    if kind != "maid":
+        checks.append((stripped.str.contains(_HASH_LIKE), "already_hashed"))
+    checks.append((pl.col("why").is_not_null(), "x"))
+    reason = _reason_chain(*checks)
+    reason = pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
+    if kind == "email":
+        return _email_frame(frame, platform, reason)
+    stage = _STAGED.get(kind) or _expression_kind(_KIND_FUNCS[kind])
+    return _finish(stage(frame.lazy(), platform, dayfirst), reason).collect()
 
 
-def _finish(frame: pl.LazyFrame, reason: Expr) -> pl.LazyFrame:
-    return frame.select(reason=reason, cand=pl.col("cand")).select(
-        value=pl.when(pl.col("reason").is_null()).then(pl.col("cand")),
-        reason=pl.col("reason"),
+_DIGITS_ONLY = ("meta", "tiktok", "snap")
+
+
+def _phone_value(e164: Any, platform: str) -> Any:
+    """The platform's phone format from E.164 (a Series or an expression)."""
+    return e164.str.strip_prefix("+") if platform in _DIGITS_ONLY else e164
+
+
+def _phone_reason(stripped: Expr) -> Expr:
+    """Why a phone is rejected: the common checks first, then the number's own reason."""
+    reason = _reason_chain(
+        (pl.col("raw").is_null() | (stripped.str.len_chars() == 0), "empty"),
+        (stripped.str.contains(_PLACEHOLDER), "placeholder"),
+        (stripped.str.contains(_HASH_LIKE), "already_hashed"),
+        (pl.col("why").is_not_null(), "x"),
+    )
+    return pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
+
+
+def _phone_express_frame(
+    values: pl.Series, platform: str, regions: pl.Series
+) -> pl.DataFrame | None:
+    """Phones of one default region in one lazy plan, or None when that does not apply.
+
+    A chunk of ordinary numbers costs one ``collect``: the express lane of
+    :mod:`privacy._phone`, the reasons and the test for digits that already carry the code.
+    Rows the lane does not decide (or that may carry the code) are done again the general way
+    and put back in place; the answer is the same row by row, only cheaper. One ``collect``
+    also matters for the pipeline: each call into polars from the normalizing thread waits for
+    the hashing thread to hand over the interpreter.
+    """
+    if len(values) == 0 or regions[0] is None:
+        return None
+    region = str(regions[0])
+    plan = express_plan(region)
+    if plan is None or not bool((regions == region).all()):
+        return None
+    frame = express_lane(pl.DataFrame({"raw": values}).lazy(), plan).rename({"reason": "why"})
+    stripped = pl.col("stripped")
+    redo = ~pl.col("express")
+    if platform in _DIGITS_ONLY:
+        # All digits, starting with the code, read another way: may already carry the code.
+        redo = redo | (
+            stripped.str.contains(r"^[0-9]{8,15}$")
+            & stripped.str.starts_with(str(plan.cc))
+            & (pl.col("e164") != "+" + stripped).fill_null(True)
+        ).fill_null(False)
+    out = _finish(
+        frame.with_columns(cand=_phone_value(pl.col("e164"), platform)), _phone_reason(stripped),
+        redo=redo,
+    ).collect()
+    if not bool(out["redo"].any()):
+        return out.drop("redo")
+    rows = out["redo"].arg_true()
+    fixed = _phone_frame(values.gather(rows), platform, regions.gather(rows))
+    out = out.drop("redo")
+    return out.with_columns(
+        out["value"].scatter(rows, fixed["value"]), out["reason"].scatter(rows, fixed["reason"])
+    )
+
+
+def _phone_frame(values: pl.Series, platform: str, regions: pl.Series) -> pl.DataFrame:
+    """Phones of any regions and shapes: :func:`normalize_phones`, then the reasons."""
+    e164, why = normalize_phones(values, regions)
+    if platform in _DIGITS_ONLY:
+        e164, why = _digits_with_code(values, regions, e164, why)
+    frame = pl.DataFrame({"raw": values, "cand": _phone_value(e164, platform), "why": why})
+    return _finish(frame.lazy(), _phone_reason(pl.col("raw").str.strip_chars())).collect()
+
+
+def _finish(frame: pl.LazyFrame, reason: Expr, **extra: Expr) -> pl.LazyFrame:
+    return frame.select(reason=reason, cand=pl.col("cand"), **extra).select(
+        pl.when(pl.col("reason").is_null()).then(pl.col("cand")).alias("value"),
+        "reason",
+        *extra,
     )
 
 
@@ -467,21 +529,26 @@ def _digits_with_code(
     """
     from ._phone import calling_code
 
-    codes = regions.replace_strict(
-        {r: calling_code(r) for r in regions.unique().drop_nulls().to_list()},
+    text = values.str.strip_chars()
+    # Only all-digit values can carry a code without a plus: the rest of the test runs on them.
+    idx = text.str.contains(r"^[0-9]{8,15}$").fill_null(False).arg_true()
+    if len(idx) == 0:
+        return e164, why
+    text, sub_regions = text.gather(idx), regions.gather(idx)
+    codes = sub_regions.replace_strict(
+        {r: calling_code(r) for r in sub_regions.unique().drop_nulls().to_list()},
         return_dtype=pl.Utf8, default=None,
     )
-    text = values.str.strip_chars()
     candidate = (
-        text.str.contains(r"^[0-9]{8,15}$").fill_null(False)
-        & text.str.starts_with(codes).fill_null(False)
+        text.str.starts_with(codes).fill_null(False)
         # already read with its code (US "16505551212"): nothing to re-check
-        & (e164 != "+" + text).fill_null(True)
+        & (e164.gather(idx) != "+" + text).fill_null(True)
     )
     if not bool(candidate.any()):
         return e164, why
-    idx = candidate.arg_true()
-    plus, plus_why = normalize_phones("+" + text.gather(idx), regions.gather(idx))
+    idx = idx.filter(candidate)
+    text = text.filter(candidate)
+    plus, plus_why = normalize_phones("+" + text, regions.gather(idx))
     ok = plus_why.is_null()
     if bool(ok.any()):
         e164 = e164.scatter(idx.filter(ok), plus.filter(ok))

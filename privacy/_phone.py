@@ -32,7 +32,9 @@ import polars as pl
 from phonenumbers import PhoneMetadata
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
-__all__ = ["SUPPORTED_REGIONS", "normalize_phones", "reference_e164"]
+__all__ = [
+    "SUPPORTED_REGIONS", "express_lane", "express_plan", "normalize_phones", "reference_e164",
+]
 
 SUPPORTED_REGIONS: frozenset[str] = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
@@ -311,13 +313,8 @@ def _finish_cc_group(part: pl.DataFrame, cc: int) -> pl.DataFrame:
     return _with_validity(pl.concat(out), cc)
 
 
-def normalize_phones(raw: pl.Series, regions: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """E.164 strings (``+`` and digits) and reasons for each raw value.
-
-    ``raw`` holds strings (null for missing values); ``regions`` the default region of each row
-    (ISO 3166-1 alpha-2, upper case, all supported). Returns ``(e164, reason)``, where ``reason``
-    is null for valid numbers and ``e164`` is null for everything else.
-    """
+def _general_phones(raw: pl.Series, regions: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Every step for every shape of input, grouped by region and calling code."""
     n_rows = len(raw)
     df = pl.DataFrame({"raw": raw, "region": regions}).with_row_index("row")
     stripped = pl.col("raw").str.strip_chars()
@@ -428,3 +425,150 @@ def normalize_phones(raw: pl.Series, regions: pl.Series) -> tuple[pl.Series, pl.
     out = pl.concat([fast_ok, *rejected, reference.select(fast_ok.columns)]).sort("row")
     assert out.height == n_rows
     return out["e164"], out["reason"]
+
+
+def _strip_national_prefix_expr(number: pl.Expr, plan: _Plan) -> pl.Expr:
+    """:func:`_strip_national_prefix` as one expression."""
+    if plan.national_prefix is None:
+        return number
+    matched, stripped = _prefix_test(number, plan.national_prefix)
+    keep = _matches(number, plan.general) & ~_matches(stripped, plan.general)
+    return pl.when(matched & (number.str.len_chars() > 0) & ~keep).then(stripped).otherwise(number)
+
+
+@functools.cache
+def express_plan(region: str) -> _Plan | None:
+    """The region's plan when its own numbers can take the express lane, else None.
+
+    The lane needs one set of rules for every row it decides: no transform rule, the region is
+    the one whose metadata its calling code uses, and when the code is shared (+1, +44...) the
+    region comes first and claims numbers by validity, not by leading digits.
+    """
+    plan = _plan(region)
+    if plan is None or plan.has_transform or plan.general is None or not plan.types:
+        return None
+    shared = COUNTRY_CODE_TO_REGION_CODE.get(plan.cc, ())
+    if _metadata_region(plan.cc) != region or not shared or shared[0] != region:
+        return None
+    if len(shared) > 1 and plan.leading_digits:
+        return None
+    code = str(plan.cc)
+    if any(int(code[:k]) in COUNTRY_CODE_TO_REGION_CODE for k in range(1, len(code))):
+        return None  # another code is a prefix of this one (none today; kept exact anyway)
+    return plan
+
+
+def express_lane(frame: pl.LazyFrame, plan: _Plan) -> pl.LazyFrame:
+    """The common case in one lazy plan: ``express``, ``e164`` and ``reason`` per row.
+
+    ``frame`` has the text in ``raw``; the result keeps it, with ``stripped`` beside it.
+
+    Rows of one default region whose text is digits and punctuation, national or carrying the
+    region's own calling code, are decided here with the same steps as the general path
+    (:func:`_general_phones`), as expressions instead of filtered groups. ``express`` is false
+    for every other row (extensions, other calling codes, odd shapes, and for a shared code the
+    numbers the first region does not claim): those take the general path.
+    """
+    code = str(plan.cc)
+    # Each stage names its columns: polars does not share sub-expressions across when/then.
+    frame = frame.select("raw", stripped=pl.col("raw").str.strip_chars())
+    stripped = pl.col("stripped")
+    frame = frame.with_columns(
+        digits=stripped.str.replace_many(list(_PUNCTUATION), [""] * len(_PUNCTUATION)),
+        plus=stripped.str.starts_with("+"),
+        shape=stripped.str.contains(_FAST_SHAPE),
+    )
+    digits = pl.col("digits")
+    if plan.idd:
+        idd, after = _prefix_test(digits, plan.idd)
+        frame = frame.with_columns(_after=after, _idd=idd)
+        frame = frame.with_columns(_idd=pl.col("_idd") & ~pl.col("_after").str.starts_with("0"))
+    else:
+        frame = frame.with_columns(_after=digits, _idd=pl.lit(False))
+    frame = frame.with_columns(
+        intl=pl.col("plus") | pl.col("_idd"),
+        full=pl.when("plus").then(digits).otherwise("_after"),
+        # National: a number that starts with the region's own code but only fits without it.
+        _pot=pl.when(digits.str.starts_with(code)).then(digits.str.slice(len(code))),
+    )
+    frame = frame.with_columns(_pot=_strip_national_prefix_expr(pl.col("_pot"), plan))
+    pot, full = pl.col("_pot"), pl.col("full")
+    cc_no_plus = digits.str.starts_with(code) & (
+        (~_matches(digits, plan.general) & _matches(pot, plan.general)) | _too_long(digits, plan)
+    )
+    nsn0 = (
+        pl.when("intl").then(full.str.slice(len(code)))
+        .when(cc_no_plus).then(pot).otherwise(digits)
+    )
+    lane = (
+        pl.col("shape")
+        & (digits.str.len_bytes() >= _MIN_NSN)
+        & (~pl.col("intl") | ((full.str.len_chars() > _MIN_NSN) & full.str.starts_with(code)))
+    ).fill_null(False)
+    frame = frame.select("raw", "stripped", lane=lane, nsn0=nsn0)
+    stripped_nsn = _strip_national_prefix_expr(pl.col("nsn0"), plan)
+    nsn = (
+        pl.when(_length_ok_after_strip(stripped_nsn, plan)).then(stripped_nsn)
+        .otherwise(pl.col("nsn0"))
+    )
+    frame = frame.with_columns(nsn=nsn)
+    n = pl.col("nsn").str.len_chars()
+    valid = (n >= _MIN_NSN) & (n <= _MAX_NSN) & _valid_for(pl.col("nsn"), plan)
+    # A shared code: numbers the first region does not claim may be another region's.
+    express = pl.col("lane") & (valid if len(COUNTRY_CODE_TO_REGION_CODE[plan.cc]) > 1 else True)
+    return frame.select(
+        "raw", "stripped",
+        express=express.fill_null(False),
+        e164=pl.when(valid).then(pl.lit("+" + code) + pl.col("nsn")),
+        reason=pl.when(valid).then(None).otherwise(pl.lit("invalid_for_region")),
+    )
+
+
+def normalize_phones(
+    raw: pl.Series, regions: pl.Series, *, express: bool = True
+) -> tuple[pl.Series, pl.Series]:
+    """E.164 strings (``+`` and digits) and reasons for each raw value.
+
+    ``raw`` holds strings (null for missing values); ``regions`` the default region of each row
+    (ISO 3166-1 alpha-2, upper case, all supported). Returns ``(e164, reason)``, where ``reason``
+    is null for valid numbers and ``e164`` is null for everything else.
+
+    Each region's ordinary numbers take the express lane (:func:`express_lane`, one lazy plan); the
+    rest take the general path. ``express=False`` sends every row the general way (tests compare
+    the two).
+    """
+    n_rows = len(raw)
+    raw = raw.rename("raw")
+    if not express or n_rows == 0:
+        return _general_phones(raw, regions)
+    first = regions[0]
+    if first is not None and bool((regions == first).all()):
+        groups = [(str(first), None)]
+    else:
+        rows = pl.DataFrame({"region": regions}).with_row_index("row")
+        groups = [(str(r), g["row"]) for (r,), g in rows.group_by("region")]
+    # Two series: scatter writes in place.
+    e164 = pl.repeat(None, n_rows, dtype=pl.Utf8, eager=True)
+    reason = pl.repeat(None, n_rows, dtype=pl.Utf8, eager=True)
+    general = []
+    for region, rows in groups:
+        plan = express_plan(region)
+        part = raw if rows is None else raw.gather(rows)
+        if plan is None:
+            general.append(pl.arange(n_rows, eager=True) if rows is None else rows)
+            continue
+        out = express_lane(part.to_frame().lazy(), plan).collect()
+        if rows is None and bool(out["express"].all()):
+            return out["e164"], out["reason"]
+        taken = out["express"]
+        where = taken.arg_true() if rows is None else rows.filter(taken)
+        e164 = e164.scatter(where, out["e164"].filter(taken))
+        reason = reason.scatter(where, out["reason"].filter(taken))
+        left = (~taken).arg_true() if rows is None else rows.filter(~taken)
+        general.append(left)
+    rest = pl.concat(general).cast(pl.UInt32) if general else pl.Series([], dtype=pl.UInt32)
+    if len(rest):
+        g_e164, g_reason = _general_phones(raw.gather(rest), regions.gather(rest))
+        e164 = e164.scatter(rest, g_e164)
+        reason = reason.scatter(rest, g_reason)
+    return e164, reason

@@ -5,9 +5,12 @@ from __future__ import annotations
 import phonenumbers
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import privacy
-from privacy._phone import reference_e164
+from privacy._normalize import _phone_express_frame, _phone_frame
+from privacy._phone import express_plan, normalize_phones, reference_e164
 from tests.phone_corpus import REGIONS, phone_corpus
 
 
@@ -67,3 +70,61 @@ def test_per_row_regions_accept_country_names() -> None:
         default_region=["United Kingdom", "us"],
     )
     assert out.to_list() == ["+442079460018", "+16505551212"]
+
+
+def _with_plain_codes(corpus: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """The corpus plus each number's E.164 digits without the plus (the meta format)."""
+    raw = [text for text, _ in corpus]
+    regions = [region for _, region in corpus]
+    for text, region in corpus[:2_000]:
+        e164 = reference_e164(text, region)[0]
+        if e164 is not None:
+            raw.append(e164[1:])
+            regions.append(region)
+    return raw, regions
+
+
+def test_express_lane_decides_rows_as_the_general_path_does() -> None:
+    raw, regions = _with_plain_codes(phone_corpus(8_000, seed=11))
+    series = pl.Series(raw, dtype=pl.Utf8)
+    # Per-row regions (grouped lanes), then each region alone (one lane for the whole input).
+    fast = normalize_phones(series, pl.Series(regions))
+    slow = normalize_phones(series, pl.Series(regions), express=False)
+    assert fast[0].eq_missing(slow[0]).all()
+    assert fast[1].eq_missing(slow[1]).all()
+    for region in ("US", "GB", "DE", "IT", "AU", "CA", "AR"):
+        one = pl.repeat(region, len(series), eager=True)
+        fast = normalize_phones(series, one)
+        slow = normalize_phones(series, one, express=False)
+        assert fast[0].eq_missing(slow[0]).all(), region
+        assert fast[1].eq_missing(slow[1]).all(), region
+
+
+@pytest.mark.parametrize("platform", ["meta", "google", "snap", "linkedin"])
+def test_fused_phone_plan_equals_the_general_path(platform: str) -> None:
+    raw, _ = _with_plain_codes(phone_corpus(3_000, seed=5))
+    raw += ["", "  ", None, "null", "N/A", "a" * 64, "16505551212", "4915112345678", "+"]
+    series = pl.Series(raw, dtype=pl.Utf8)
+    for region in ("US", "DE", "GB", "FR"):
+        one = pl.repeat(region, len(series), eager=True)
+        fused = _phone_express_frame(series, platform, one)
+        assert fused is not None, region
+        general = _phone_frame(series, platform, one)
+        assert fused["value"].eq_missing(general["value"]).all(), region
+        assert fused["reason"].eq_missing(general["reason"]).all(), region
+
+
+def test_regions_without_an_express_lane_are_named() -> None:
+    # Canada shares +1 behind the US; Argentina needs its transform rule; both take the general way.
+    assert express_plan("US") is not None
+    assert express_plan("CA") is None
+    assert express_plan("AR") is None
+
+
+@given(st.text(alphabet="0123456789 +-().", max_size=20), st.sampled_from(["US", "GB", "DE", "IN"]))
+def test_express_lane_agrees_on_arbitrary_digit_text(text: str, region: str) -> None:
+    series = pl.Series([text], dtype=pl.Utf8)
+    one = pl.Series([region])
+    fast = normalize_phones(series, one)
+    slow = normalize_phones(series, one, express=False)
+    assert (fast[0].to_list(), fast[1].to_list()) == (slow[0].to_list(), slow[1].to_list())
