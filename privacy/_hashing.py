@@ -18,7 +18,7 @@ import base64
 import gc
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any, Literal
@@ -35,6 +35,8 @@ __all__ = ["MIN_KEY_BYTES", "Hasher"]
 MIN_KEY_BYTES = 32
 _PARALLEL_MIN_ROWS = 200_000
 _PIECES_PER_WORKER = 4
+#: Fewer values than this per worker cost more to send than to hash.
+_MIN_WORKER_ROWS = 50_000
 
 
 def _context(key: bytes | None) -> Any:
@@ -174,19 +176,40 @@ class Hasher:
             return self.processes
         return (os.cpu_count() or 1) if n >= _PARALLEL_MIN_ROWS else 1
 
-    def _hash_present(self, present: pl.Series) -> pl.Series:
-        """Encoded digests of a Series of non-empty str values (no nulls)."""
+    def _start(self, series: pl.Series) -> Callable[[], pl.Series]:
+        """Start hashing a str Series; the function returned waits for the hashes.
+
+        With worker processes the values are on their way when this returns, so a caller can
+        prepare the next batch (or encode the last one) while the workers hash this one.
+        """
+        missing = series.is_null() | (series == "")
+        if not bool(missing.any()):
+            return self._start_present(series)
+        rows = (~missing).arg_true()
+        present = self._start_present(series.filter(~missing))
+
+        def finish() -> pl.Series:
+            out = pl.repeat(None, len(series), dtype=pl.Utf8, eager=True).alias(series.name)
+            return out.scatter(rows, present())
+
+        return finish
+
+    def _start_present(self, present: pl.Series) -> Callable[[], pl.Series]:
+        """:meth:`_start` for non-empty str values (no nulls)."""
         n = len(present)
         if n == 0:
-            return pl.Series(present.name, [], dtype=pl.Utf8)
+            done = pl.Series(present.name, [], dtype=pl.Utf8)
+            return lambda: done
         if bool(present.str.contains("\n", literal=True).any()):
             # a value holds a newline: hand over a plain list
             digests = _digest_values((v.encode() for v in present.to_list()), self._key)
-            return _encode(digests, self.encoding, present.name)
-        workers = min(self._workers(n), max(n // 50_000, 1))
+            done = _encode(digests, self.encoding, present.name)
+            return lambda: done
+        workers = min(self._workers(n), max(n // _MIN_WORKER_ROWS, 1))
         if workers == 1:
             digests = _digest_blob(present.str.join("\n").item().encode(), self._key)
-            return _encode(digests, self.encoding, present.name)
+            done = _encode(digests, self.encoding, present.name)
+            return lambda: done
         # Several pieces per worker, each sent as soon as it is made and encoded as soon as it
         # comes back: the parent's joining and encoding overlap the workers' hashing.
         pool = _pool(workers)
@@ -196,7 +219,7 @@ class Hasher:
                         self._key)
             for i in range(0, n, size)
         ]
-        return pl.concat([_encode(job.result(), self.encoding, present.name) for job in jobs])
+        return lambda: pl.concat([_encode(j.result(), self.encoding, present.name) for j in jobs])
 
     def hash(self, values: str | Iterable[str | None] | pl.Series) -> Any:
         """Hash normalized values: a str gives a str, anything else a Series (str).
@@ -225,9 +248,4 @@ class Hasher:
                 f"hash expects a str, a sequence of str or a polars Series, "
                 f"got {type(values).__name__}"
             )
-        missing = series.is_null() | (series == "")
-        if not bool(missing.any()):
-            return self._hash_present(series)
-        present = self._hash_present(series.filter(~missing))
-        out = pl.Series(series.name, [None] * len(series), dtype=pl.Utf8)
-        return out.scatter((~missing).arg_true(), present)
+        return self._start(series)()

@@ -8,7 +8,8 @@ thread needs the GIL only a few times per chunk.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -44,13 +45,23 @@ def prepared_chunks(
             values = part["value"]
             yield (hasher.hash(values) if hasher is not None else values), part["reason"]
         return
+    # Normalization of chunk i+1 runs in a thread while chunk i is hashed; with worker
+    # processes, chunk i+1 is sent to them before chunk i's hashes are collected and encoded,
+    # so the workers never wait for the parent between chunks.
+    pending: deque[tuple[Callable[[], pl.Series], pl.Series]] = deque()
     with ThreadPoolExecutor(1, thread_name_prefix="audiencekit-normalize") as pool:
         job = pool.submit(normalized, starts[0])
         for i in range(len(starts)):
             part = job.result()
             if i + 1 < len(starts):
                 job = pool.submit(normalized, starts[i + 1])
-            yield hasher.hash(part["value"]), part["reason"]
+            pending.append((hasher._start(part["value"]), part["reason"]))
+            if len(pending) > 1:
+                finish, reason = pending.popleft()
+                yield finish(), reason
+        while pending:
+            finish, reason = pending.popleft()
+            yield finish(), reason
 
 
 def prepare_values(

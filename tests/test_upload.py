@@ -151,20 +151,23 @@ def test_cli_unreadable_input_exits_2(tmp_path: Path) -> None:
     assert "not found" in done.stderr
 
 
-@pytest.mark.parametrize(("kind", "platform"), [("email", "meta"), ("email", "google"),
-                                                ("phone", "meta"), ("zip", "google"),
-                                                ("first_name", "meta"), ("email", "uid2"),
-                                                ("dob", "meta")])
-def test_prepare_values_overlapped_equals_serial(kind: str, platform: str,
+@pytest.mark.parametrize(("kind", "platform", "processes"), [
+    ("email", "meta", 1), ("email", "google", 1), ("phone", "meta", 1), ("zip", "google", 1),
+    ("first_name", "meta", 1), ("email", "uid2", 1), ("dob", "meta", 1), ("email", "meta", 2),
+    ("phone", "snap", 2),
+])
+def test_prepare_values_overlapped_equals_serial(kind: str, platform: str, processes: int,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from privacy import _pipeline
+    from privacy import _hashing, _pipeline
     from privacy._platforms import rule_for
 
     crm = privacy.synthetic_crm(2_500, seed=3)
     column = {"first_name": "first_name", "dob": "dob"}.get(kind, kind)
     values = crm[column]
     monkeypatch.setattr(_pipeline, "CHUNK_ROWS", 300)  # nine chunks: the overlapped path
-    got = privacy.prepare_values(values, kind, platform, reasons=True)
+    # Workers for chunks this small too: chunk i+1 is sent before chunk i is collected.
+    monkeypatch.setattr(_hashing, "_MIN_WORKER_ROWS", 50)
+    got = privacy.prepare_values(values, kind, platform, reasons=True, processes=processes)
     normalized = privacy.normalize(values, kind, platform, reasons=True)
     rule = rule_for(platform, kind)
     expected = normalized["value"]
