@@ -200,14 +200,11 @@ class Hasher:
         if n == 0:
             done = pl.Series(present.name, [], dtype=pl.Utf8)
             return lambda: done
-        if bool(present.str.contains("\n", literal=True).any()):
-            # a value holds a newline: hand over a plain list
-            digests = _digest_values((v.encode() for v in present.to_list()), self._key)
-            done = _encode(digests, self.encoding, present.name)
-            return lambda: done
         workers = min(self._workers(n), max(n // _MIN_WORKER_ROWS, 1))
-        if workers == 1:
-            digests = _digest_blob(present.str.join("\n").item().encode(), self._key)
+        # In this process, polars hands over the UTF-8 bytes of each value directly; workers
+        # get newline-joined blobs, which a value holding a newline would break.
+        if workers == 1 or bool(present.str.contains("\n", literal=True).any()):
+            digests = _digest_values(present.cast(pl.Binary).to_list(), self._key)
             done = _encode(digests, self.encoding, present.name)
             return lambda: done
         # Several pieces per worker, each sent as soon as it is made and encoded as soon as it
