@@ -96,6 +96,7 @@ def test_multiprocess_hashing_matches_single() -> None:
     multi = privacy.Hasher(processes=2).hash(values)
     assert multi.to_list() == single.to_list()
     assert single[-1] == privacy.Hasher().hash("a\nb")
+    assert single[110_000] == privacy.Hasher().hash(values[110_000])  # the second local slice
     assert single.to_list()[-3:-1] == [None, None]
     lines = values.slice(0, 120_000)
     for encoding in ("hex", "base64"):
