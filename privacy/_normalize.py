@@ -454,7 +454,7 @@ def _phone_express_frame(
         return None
     region = str(regions[0])
     plan = express_plan(region)
-    if plan is None or not bool((regions == region).all()):
+    if plan is None or (regions == region).all(ignore_nulls=False) is not True:
         return None
     frame = express_lane(pl.DataFrame({"raw": values}).lazy(), plan).rename({"reason": "why"})
     stripped = pl.col("stripped")

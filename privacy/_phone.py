@@ -542,7 +542,7 @@ def normalize_phones(
     if not express or n_rows == 0:
         return _general_phones(raw, regions)
     first = regions[0]
-    if first is not None and bool((regions == first).all()):
+    if first is not None and (regions == first).all(ignore_nulls=False) is True:
         groups = [(str(first), None)]
     else:
         rows = pl.DataFrame({"region": regions}).with_row_index("row")
