@@ -43,8 +43,11 @@ PLACEHOLDERS = (
 # One anchored, case-insensitive alternation: a regex pass instead of lower-casing every value.
 _PLACEHOLDER = "(?i)^(?:" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")$"
 _HASH_LIKE = r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$"
+# The local part: runs of allowed characters joined by single dots (no leading, trailing or
+# doubled dot); the domain: labels that start and end with a letter or digit, so no ".." there.
 _EMAIL = (
-    r"^[^\s@\"(),:;<>\[\]\\]+@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?\.)+"
+    r"^[^\s@\"(),:;<>\[\]\\.]+(?:\.[^\s@\"(),:;<>\[\]\\.]+)*"
+    r"@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?\.)+"
     r"[\p{L}\p{N}\-]*\p{L}[\p{L}\p{N}\-]*$"
 )
 _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -94,9 +97,7 @@ def _email(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
     frame = frame.with_columns(_e=_lower(stripped) if unicode else stripped.str.to_lowercase())
     e = pl.col("_e")
     if platform not in ("google", "uid2", "tiktok"):
-        # the local part is kept whole: starting or ending with "." is "^." or ".@"
-        bad = (~e.str.contains(_EMAIL) | e.str.contains("..", literal=True)
-               | e.str.starts_with(".") | e.str.contains(".@", literal=True))
+        bad = ~e.str.contains(_EMAIL)  # dots included: see the pattern
         return frame.with_columns(cand=e, why=_reason_chain((bad.fill_null(True), "malformed")))
     # Split at the first "@": a second "@" stays in the domain and fails the pattern below.
     parts = e.str.split_exact("@", 1)
@@ -118,12 +119,8 @@ def _email(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
         cand=pl.when(domain.is_not_null()).then(local + "@" + domain).otherwise(e)
     )
     cand = pl.col("cand")
-    bad = (
-        ~cand.str.contains(_EMAIL)
-        | cand.str.contains("..", literal=True)
-        | local.str.starts_with(".")
-        | local.str.ends_with(".")
-    )
+    # The pattern also refuses a local part that starts or ends with a dot, and doubled dots.
+    bad = ~cand.str.contains(_EMAIL)
     return frame.with_columns(why=_reason_chain((bad.fill_null(True), "malformed")))
 
 
