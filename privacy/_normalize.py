@@ -17,7 +17,7 @@ import polars as pl
 
 from ._errors import InputTypeError, InvalidInputError
 from ._geo import country_lookup, state_lookup
-from ._phone import SUPPORTED_REGIONS, express_lane, express_plan, normalize_phones
+from ._phone import SUPPORTED_REGIONS, express_lane, normalize_phones, run_lanes
 from ._platforms import check_kind, check_platform, rule_for
 
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
@@ -397,8 +397,7 @@ def normalize_frame(
 ) -> pl.DataFrame:
     """Normalize a text Series; a frame with columns ``value`` and ``reason``."""
     if kind == "phone":
-        fused = _phone_express_frame(values, platform, regions)
-        return fused if fused is not None else _phone_frame(values, platform, regions)
+        return _phone_lanes_frame(values, platform, regions)
     frame = pl.DataFrame({"raw": values, "region": regions})
     stripped = pl.col("raw").str.strip_chars()
     checks: list[tuple[Expr, str]] = [
@@ -435,46 +434,37 @@ def _phone_reason(stripped: Expr) -> Expr:
     return pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
 
 
-def _phone_express_frame(
-    values: pl.Series, platform: str, regions: pl.Series
-) -> pl.DataFrame | None:
-    """Phones of one default region in one lazy plan, or None when that does not apply.
+def _phone_lanes_frame(values: pl.Series, platform: str, regions: pl.Series) -> pl.DataFrame:
+    """Phones with their reasons: one lazy plan per region's express lane, the rest generally.
 
-    A chunk of ordinary numbers costs one ``collect``: the express lane of
-    :mod:`privacy._phone`, the reasons and the test for digits that already carry the code.
-    Rows the lane does not decide (or that may carry the code) are done again the general way
-    and put back in place; the answer is the same row by row, only cheaper. One ``collect``
-    also matters for the pipeline: each call into polars from the normalizing thread waits for
-    the hashing thread to hand over the interpreter.
+    For a region with an express plan, a chunk of ordinary numbers costs one ``collect``: the
+    express lane of :mod:`privacy._phone`, the reasons and the test for digits that already
+    carry the code. Rows the lane does not decide (or that may carry the code) are done again
+    by :func:`_phone_frame` and put back in place: the answer is the same row by row, only
+    cheaper. One ``collect`` also matters for the pipeline: each call into polars from the
+    normalizing thread waits for the hashing thread to hand over the interpreter.
     """
-    if len(values) == 0 or regions[0] is None:
-        return None
-    region = str(regions[0])
-    plan = express_plan(region)
-    if plan is None or (regions == region).all(ignore_nulls=False) is not True:
-        return None
-    frame = express_lane(pl.DataFrame({"raw": values}).lazy(), plan).rename({"reason": "why"})
-    stripped = pl.col("stripped")
-    redo = ~pl.col("express")
-    if platform in _DIGITS_ONLY:
-        # All digits, starting with the code, read another way: may already carry the code.
-        redo = redo | (
-            stripped.str.contains(r"^[0-9]{8,15}$")
-            & stripped.str.starts_with(str(plan.cc))
-            & (pl.col("e164") != "+" + stripped).fill_null(True)
-        ).fill_null(False)
-    out = _finish(
-        frame.with_columns(cand=_phone_value(pl.col("e164"), platform)), _phone_reason(stripped),
-        redo=redo,
-    ).collect()
-    if not bool(out["redo"].any()):
-        return out.drop("redo")
-    rows = out["redo"].arg_true()
-    fixed = _phone_frame(values.gather(rows), platform, regions.gather(rows))
-    out = out.drop("redo")
-    return out.with_columns(
-        out["value"].scatter(rows, fixed["value"]), out["reason"].scatter(rows, fixed["reason"])
-    )
+
+    def lane(part: pl.Series, plan: Any) -> pl.DataFrame:
+        frame = express_lane(part.alias("raw").to_frame().lazy(), plan).rename({"reason": "why"})
+        stripped = pl.col("stripped")
+        redo = ~pl.col("express")
+        if platform in _DIGITS_ONLY:
+            # All digits, starting with the code, read another way: may already carry the code.
+            redo = redo | (
+                stripped.str.contains(r"^[0-9]{8,15}$")
+                & stripped.str.starts_with(str(plan.cc))
+                & (pl.col("e164") != "+" + stripped).fill_null(True)
+            ).fill_null(False)
+        return _finish(
+            frame.with_columns(cand=_phone_value(pl.col("e164"), platform)),
+            _phone_reason(stripped), done=~redo,
+        ).collect()
+
+    if len(values) == 0:
+        return _phone_frame(values, platform, regions)
+    return run_lanes(values, regions, lane,
+                     lambda part, where: _phone_frame(part, platform, where), ("value", "reason"))
 
 
 def _phone_frame(values: pl.Series, platform: str, regions: pl.Series) -> pl.DataFrame:

@@ -25,6 +25,7 @@ take the reference path for their national-format inputs.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -34,6 +35,7 @@ from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 __all__ = [
     "SUPPORTED_REGIONS", "express_lane", "express_plan", "normalize_phones", "reference_e164",
+    "run_lanes",
 ]
 
 SUPPORTED_REGIONS: frozenset[str] = frozenset(phonenumbers.SUPPORTED_REGIONS)
@@ -524,6 +526,50 @@ def express_lane(frame: pl.LazyFrame, plan: _Plan) -> pl.LazyFrame:
     )
 
 
+def run_lanes(
+    raw: pl.Series,
+    regions: pl.Series,
+    lane: Callable[[pl.Series, _Plan], pl.DataFrame],
+    general: Callable[[pl.Series, pl.Series], pl.DataFrame],
+    columns: tuple[str, ...],
+) -> pl.DataFrame:
+    """Text columns ``columns`` for every row: express lanes first, the general path after.
+
+    Rows are grouped by default region (one group, without gathering, when all share one).
+    ``lane(values, plan)`` gives ``columns`` and a boolean ``done`` for a region with an express
+    plan; ``general(values, regions)`` gives ``columns`` for the rows no lane decided.
+    """
+    n_rows = len(raw)
+    first = regions[0] if n_rows else None
+    if first is not None and (regions == first).all(ignore_nulls=False) is True:
+        groups: list[tuple[str, pl.Series | None]] = [(str(first), None)]
+    else:
+        frame = pl.DataFrame({"region": regions}).with_row_index("row")
+        groups = [(str(r), g["row"]) for (r,), g in frame.group_by("region")]
+    # One series per column: scatter writes in place.
+    result = {c: pl.repeat(None, n_rows, dtype=pl.Utf8, eager=True).alias(c) for c in columns}
+    rest = []
+    for region, rows in groups:
+        plan = express_plan(region)
+        if plan is None:
+            rest.append(pl.arange(n_rows, eager=True, dtype=pl.UInt32) if rows is None else rows)
+            continue
+        out = lane(raw if rows is None else raw.gather(rows), plan)
+        done = out["done"]
+        if rows is None and bool(done.all()):
+            return out.select(columns)
+        where = done.arg_true() if rows is None else rows.filter(done)
+        for c in columns:
+            result[c].scatter(where, out[c].filter(done))
+        rest.append((~done).arg_true() if rows is None else rows.filter(~done))
+    left = pl.concat(rest).cast(pl.UInt32) if rest else pl.Series([], dtype=pl.UInt32)
+    if len(left):
+        out = general(raw.gather(left), regions.gather(left))
+        for c in columns:
+            result[c].scatter(left, out[c])
+    return pl.DataFrame(list(result.values()))
+
+
 def normalize_phones(
     raw: pl.Series, regions: pl.Series, *, express: bool = True
 ) -> tuple[pl.Series, pl.Series]:
@@ -537,38 +583,18 @@ def normalize_phones(
     rest take the general path. ``express=False`` sends every row the general way (tests compare
     the two).
     """
-    n_rows = len(raw)
     raw = raw.rename("raw")
-    if not express or n_rows == 0:
+    if not express or len(raw) == 0:
         return _general_phones(raw, regions)
-    first = regions[0]
-    if first is not None and (regions == first).all(ignore_nulls=False) is True:
-        groups = [(str(first), None)]
-    else:
-        rows = pl.DataFrame({"region": regions}).with_row_index("row")
-        groups = [(str(r), g["row"]) for (r,), g in rows.group_by("region")]
-    # Two series: scatter writes in place.
-    e164 = pl.repeat(None, n_rows, dtype=pl.Utf8, eager=True)
-    reason = pl.repeat(None, n_rows, dtype=pl.Utf8, eager=True)
-    general = []
-    for region, rows in groups:
-        plan = express_plan(region)
-        part = raw if rows is None else raw.gather(rows)
-        if plan is None:
-            general.append(pl.arange(n_rows, eager=True) if rows is None else rows)
-            continue
-        out = express_lane(part.to_frame().lazy(), plan).collect()
-        if rows is None and bool(out["express"].all()):
-            return out["e164"], out["reason"]
-        taken = out["express"]
-        where = taken.arg_true() if rows is None else rows.filter(taken)
-        e164 = e164.scatter(where, out["e164"].filter(taken))
-        reason = reason.scatter(where, out["reason"].filter(taken))
-        left = (~taken).arg_true() if rows is None else rows.filter(~taken)
-        general.append(left)
-    rest = pl.concat(general).cast(pl.UInt32) if general else pl.Series([], dtype=pl.UInt32)
-    if len(rest):
-        g_e164, g_reason = _general_phones(raw.gather(rest), regions.gather(rest))
-        e164 = e164.scatter(rest, g_e164)
-        reason = reason.scatter(rest, g_reason)
-    return e164, reason
+
+    def lane(values: pl.Series, plan: _Plan) -> pl.DataFrame:
+        return express_lane(values.to_frame().lazy(), plan).select(
+            "e164", "reason", done="express"
+        ).collect()
+
+    def general(values: pl.Series, where: pl.Series) -> pl.DataFrame:
+        e164, reason = _general_phones(values, where)
+        return pl.DataFrame({"e164": e164, "reason": reason})
+
+    out = run_lanes(raw, regions, lane, general, ("e164", "reason"))
+    return out["e164"], out["reason"]

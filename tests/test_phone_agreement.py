@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import privacy
-from privacy._normalize import _phone_express_frame, _phone_frame
+from privacy._normalize import _phone_frame, _phone_lanes_frame
 from privacy._phone import express_plan, normalize_phones, reference_e164
 from tests.phone_corpus import REGIONS, phone_corpus
 
@@ -102,16 +102,19 @@ def test_express_lane_decides_rows_as_the_general_path_does() -> None:
 
 @pytest.mark.parametrize("platform", ["meta", "google", "snap", "linkedin"])
 def test_fused_phone_plan_equals_the_general_path(platform: str) -> None:
-    raw, _ = _with_plain_codes(phone_corpus(3_000, seed=5))
+    corpus = phone_corpus(3_000, seed=5)
+    raw, regions = _with_plain_codes(corpus)
     raw += ["", "  ", None, "null", "N/A", "a" * 64, "16505551212", "4915112345678", "+"]
+    regions += ["US", "DE", "GB", "FR", "US", "DE", "US", "DE", "GB"]
     series = pl.Series(raw, dtype=pl.Utf8)
-    for region in ("US", "DE", "GB", "FR"):
-        one = pl.repeat(region, len(series), eager=True)
-        fused = _phone_express_frame(series, platform, one)
-        assert fused is not None, region
+    # one region for all rows (one lane, no gathering), then each row's own region (lanes per
+    # region, CA/AR/JP... the general way)
+    cases = [pl.repeat(r, len(series), eager=True) for r in ("US", "DE", "GB", "FR")]
+    for one in [*cases, pl.Series(regions)]:
+        fused = _phone_lanes_frame(series, platform, one)
         general = _phone_frame(series, platform, one)
-        assert fused["value"].eq_missing(general["value"]).all(), region
-        assert fused["reason"].eq_missing(general["reason"]).all(), region
+        assert fused["value"].eq_missing(general["value"]).all(), one[0]
+        assert fused["reason"].eq_missing(general["reason"]).all(), one[0]
 
 
 def test_regions_without_an_express_lane_are_named() -> None:
