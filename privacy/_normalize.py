@@ -399,16 +399,8 @@ def normalize_frame(
     if kind == "phone":
         return _phone_lanes_frame(values, platform, regions)
     frame = pl.DataFrame({"raw": values, "region": regions})
-    stripped = pl.col("raw").str.strip_chars()
-    checks: list[tuple[Expr, str]] = [
-        (pl.col("raw").is_null() | (stripped.str.len_chars() == 0), "empty"),
-        (stripped.str.contains(_PLACEHOLDER), "placeholder"),
-    ]
-    if kind != "maid":
-        checks.append((stripped.str.contains(_HASH_LIKE), "already_hashed"))
-    checks.append((pl.col("why").is_not_null(), "x"))
-    reason = _reason_chain(*checks)
-    reason = pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
+    # mobile ad ids are hex themselves: the already-hashed test does not apply to them
+    reason = _reason(pl.col("raw").str.strip_chars(), hashed_check=kind != "maid")
     if kind == "email":
         return _email_frame(frame, platform, reason)
     stage = _STAGED.get(kind) or _expression_kind(_KIND_FUNCS[kind])
@@ -423,14 +415,18 @@ def _phone_value(e164: Any, platform: str) -> Any:
     return e164.str.strip_prefix("+") if platform in _DIGITS_ONLY else e164
 
 
-def _phone_reason(stripped: Expr) -> Expr:
-    """Why a phone is rejected: the common checks first, then the number's own reason."""
-    reason = _reason_chain(
+def _reason(stripped: Expr, hashed_check: bool = True) -> Expr:
+    """Why a value is rejected: the common checks first, then the kind's own reason (``why``).
+
+    ``stripped`` is the raw text (column ``raw``) without surrounding blanks.
+    """
+    checks: list[tuple[Expr, str]] = [
         (pl.col("raw").is_null() | (stripped.str.len_chars() == 0), "empty"),
         (stripped.str.contains(_PLACEHOLDER), "placeholder"),
-        (stripped.str.contains(_HASH_LIKE), "already_hashed"),
-        (pl.col("why").is_not_null(), "x"),
-    )
+    ]
+    if hashed_check:
+        checks.append((stripped.str.contains(_HASH_LIKE), "already_hashed"))
+    reason = _reason_chain(*checks, (pl.col("why").is_not_null(), "x"))
     return pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
 
 
@@ -458,7 +454,7 @@ def _phone_lanes_frame(values: pl.Series, platform: str, regions: pl.Series) -> 
             ).fill_null(False)
         return _finish(
             frame.with_columns(cand=_phone_value(pl.col("e164"), platform)),
-            _phone_reason(stripped), done=~redo,
+            _reason(stripped), done=~redo,
         ).collect()
 
     if len(values) == 0:
@@ -473,7 +469,7 @@ def _phone_frame(values: pl.Series, platform: str, regions: pl.Series) -> pl.Dat
     if platform in _DIGITS_ONLY:
         e164, why = _digits_with_code(values, regions, e164, why)
     frame = pl.DataFrame({"raw": values, "cand": _phone_value(e164, platform), "why": why})
-    return _finish(frame.lazy(), _phone_reason(pl.col("raw").str.strip_chars())).collect()
+    return _finish(frame.lazy(), _reason(pl.col("raw").str.strip_chars())).collect()
 
 
 def _finish(frame: pl.LazyFrame, reason: Expr, **extra: Expr) -> pl.LazyFrame:
