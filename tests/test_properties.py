@@ -9,9 +9,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import privacy
+from privacy._normalize import PLACEHOLDERS
 from privacy._platforms import rules_for_platform
 
 ANY_TEXT = st.text(max_size=40)
+# The reference test for "already hashed": hex of MD5, SHA-1 or SHA-256 length, either case.
+_HASH_LIKE = r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$"
 PAIRS = [(p, k) for p in privacy.PLATFORMS for k in rules_for_platform(p)]
 PLATFORM_KIND = st.sampled_from(PAIRS)
 
@@ -104,7 +107,7 @@ def test_email_ascii_shortcut_is_exact(platform: str, values: list[str | None]) 
     frame = pl.DataFrame({"raw": series, "region": regions})
     raw = pl.col("raw")
     stripped = raw.str.strip_chars()
-    from privacy._normalize import _HASH_LIKE, PLACEHOLDERS, _reason_chain
+    from privacy._normalize import _reason_chain
 
     reason = _reason_chain(
         (raw.is_null() | (stripped.str.len_chars() == 0), "empty"),
@@ -115,3 +118,37 @@ def test_email_ascii_shortcut_is_exact(platform: str, values: list[str | None]) 
     reason = pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
     slow = _finish(_email(frame.lazy(), platform, None, unicode=True), reason).collect()
     assert fast.equals(slow)
+
+
+_hexish = st.builds(
+    lambda n, upper, data: data.draw(st.text(alphabet="0123456789abcdefABCDEF" if upper
+                                             else "0123456789abcdef", min_size=n, max_size=n)),
+    st.sampled_from([31, 32, 33, 40, 41, 63, 64, 65]), st.booleans(), st.data(),
+)
+_placeholder_like = st.builds(
+    lambda p, flips: "".join(c.upper() if f else c for c, f in zip(p, flips + [False] * 40,
+                                                                    strict=False)),
+    st.sampled_from(list(PLACEHOLDERS)), st.lists(st.booleans(), max_size=40),
+)
+
+
+@given(kind=st.sampled_from(["email", "phone", "first_name", "zip", "maid", "external_id"]),
+       values=st.lists(_hexish | _placeholder_like | ANY_TEXT | st.none(), min_size=1,
+                       max_size=10).map(lambda v: [*v, " " + str(v[0]) + " "]))
+def test_common_rejections_come_first(kind: str, values: list[str | None]) -> None:
+    """Empty, placeholder (any case) and already hashed (hex of digest length, any case) come
+    first, in that order, for every kind; a mobile ad id is never "already hashed"."""
+    import polars as pl
+
+    got = privacy.normalize(values, kind, "meta", reasons=True)["reason"].to_list()
+    for value, reason in zip(values, got, strict=True):
+        text = (value or "").strip()
+        if not text:
+            assert reason == "empty"
+        elif text.lower() in PLACEHOLDERS:
+            assert reason == "placeholder"
+        elif kind != "maid" and re.fullmatch(_HASH_LIKE, text):
+            assert reason == "already_hashed"
+        else:
+            assert reason not in ("empty", "placeholder", "already_hashed"), (kind, reason)
+    assert pl.Series(got).len() == len(values)
