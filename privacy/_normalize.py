@@ -400,7 +400,7 @@ def normalize_frame(
         return _phone_lanes_frame(values, platform, regions)
     frame = pl.DataFrame({"raw": values, "region": regions})
     # mobile ad ids are hex themselves: the already-hashed test does not apply to them
-    reason = _reason(pl.col("raw").str.strip_chars(), hashed_check=kind != "maid")
+    reason = _reason(hashed_check=kind != "maid")
     if kind == "email":
         return _email_frame(frame, platform, reason)
     stage = _STAGED.get(kind) or _expression_kind(_KIND_FUNCS[kind])
@@ -415,19 +415,21 @@ def _phone_value(e164: Any, platform: str) -> Any:
     return e164.str.strip_prefix("+") if platform in _DIGITS_ONLY else e164
 
 
-def _reason(stripped: Expr, hashed_check: bool = True) -> Expr:
+def _reason(hashed_check: bool = True) -> Expr:
     """Why a value is rejected: the common checks first, then the kind's own reason (``why``).
 
-    ``stripped`` is the raw text (column ``raw``) without surrounding blanks.
+    Reads ``raw`` and ``_stripped`` (the raw text without surrounding blanks, which
+    :func:`_finish` provides). Each check appears once in the plan: polars does not share
+    sub-expressions across ``when``/``then`` branches, so the chain must not be repeated.
     """
+    stripped = pl.col("_stripped")
     checks: list[tuple[Expr, str]] = [
         (pl.col("raw").is_null() | (stripped.str.len_chars() == 0), "empty"),
         (stripped.str.contains(_PLACEHOLDER), "placeholder"),
     ]
     if hashed_check:
         checks.append((stripped.str.contains(_HASH_LIKE), "already_hashed"))
-    reason = _reason_chain(*checks, (pl.col("why").is_not_null(), "x"))
-    return pl.when(reason == "x").then(pl.col("why")).otherwise(reason)
+    return pl.coalesce(_reason_chain(*checks), pl.col("why"))
 
 
 def _phone_lanes_frame(values: pl.Series, platform: str, regions: pl.Series) -> pl.DataFrame:
@@ -454,7 +456,7 @@ def _phone_lanes_frame(values: pl.Series, platform: str, regions: pl.Series) -> 
             ).fill_null(False)
         return _finish(
             frame.with_columns(cand=_phone_value(pl.col("e164"), platform)),
-            _reason(stripped), done=~redo,
+            _reason(), stripped=stripped, done=~redo,
         ).collect()
 
     if len(values) == 0:
@@ -469,10 +471,15 @@ def _phone_frame(values: pl.Series, platform: str, regions: pl.Series) -> pl.Dat
     if platform in _DIGITS_ONLY:
         e164, why = _digits_with_code(values, regions, e164, why)
     frame = pl.DataFrame({"raw": values, "cand": _phone_value(e164, platform), "why": why})
-    return _finish(frame.lazy(), _reason(pl.col("raw").str.strip_chars())).collect()
+    return _finish(frame.lazy(), _reason()).collect()
 
 
-def _finish(frame: pl.LazyFrame, reason: Expr, **extra: Expr) -> pl.LazyFrame:
+def _finish(frame: pl.LazyFrame, reason: Expr, stripped: Expr | None = None,
+            **extra: Expr) -> pl.LazyFrame:
+    """``value`` (the candidate where no reason rejects it) and ``reason``, plus ``extra``."""
+    if stripped is None:
+        stripped = pl.col("raw").str.strip_chars()
+    frame = frame.with_columns(_stripped=stripped)
     return frame.select(reason=reason, cand=pl.col("cand"), **extra).select(
         pl.when(pl.col("reason").is_null()).then(pl.col("cand")).alias("value"),
         "reason",
