@@ -143,20 +143,27 @@ def _city(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[
     return e, _reason_chain((~e.str.contains(r"\p{L}"), "malformed"))
 
 
-def _state(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
-    key = _fold(s)
-    code = key.replace_strict(state_lookup(), default=None, return_dtype=pl.Utf8)
-    north_america = region.is_in(["US", "CA"])
-    # Outside the US and Canada the platforms want the lower-cased name, no punctuation/spaces.
-    other = _lower(s).str.replace_all(r"[\p{P}\p{S}\s]+", "")
-    value = pl.when(code.is_not_null()).then(code).otherwise(
-        pl.when(north_america).then(None).otherwise(other)
+def _state(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.LazyFrame:
+    # Staged: the code and the other form feed both the value and the reason, and polars does
+    # not share them across when/then branches.
+    raw = pl.col("raw")
+    frame = frame.with_columns(
+        _code=_fold(raw).replace_strict(state_lookup(), default=None, return_dtype=pl.Utf8),
+        # Outside the US and Canada the platforms want the lower-cased name, no punctuation.
+        _other=_lower(raw).str.replace_all(r"[\p{P}\p{S}\s]+", ""),
     )
-    reason = _reason_chain(
+    code, other = pl.col("_code"), pl.col("_other")
+    north_america = pl.col("region").is_in(["US", "CA"])
+    frame = frame.with_columns(
+        cand=pl.when(code.is_not_null()).then(code).otherwise(
+            pl.when(north_america).then(None).otherwise(other)
+        )
+    )
+    value = pl.col("cand")
+    return frame.with_columns(why=_reason_chain(
         (code.is_null() & north_america, "unknown_code"),
         (value.is_null() | ~value.str.contains(r"\p{L}"), "malformed"),
-    )
-    return value, reason
+    ))
 
 
 def _country(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
@@ -166,20 +173,24 @@ def _country(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tup
     return code, _reason_chain((code.is_null(), "unknown_code"))
 
 
-def _zip(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
-    e = s.str.strip_chars()
-    us_shape = e.str.extract(r"^([0-9]{3,5})(?:[\s\-]?[0-9]{4})?$", 1)
-    # Spreadsheets drop the leading zeros of New England ZIPs; 3-4 digits are padded back.
-    us = us_shape.str.zfill(5)
-    other = _lower(e).str.replace_all(r"[\s\-]+", "")
-    is_us = region == "US" if platform != "snap" else pl.lit(True)
-    value = pl.when(is_us).then(us).otherwise(other)
-    bad_other = ~other.str.contains(r"^[\p{L}\p{N}]{2,10}$")
-    reason = _reason_chain(
-        (is_us & us.is_null(), "malformed"),
-        (~is_us & bad_other.fill_null(True), "malformed"),
+def _zip(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.LazyFrame:
+    # Staged like _state: both forms feed the value and the reason.
+    e = pl.col("raw").str.strip_chars()
+    frame = frame.with_columns(
+        # Spreadsheets drop the leading zeros of New England ZIPs; 3-4 digits are padded back.
+        _us=e.str.extract(r"^([0-9]{3,5})(?:[\s\-]?[0-9]{4})?$", 1).str.zfill(5),
+        _other=_lower(e).str.replace_all(r"[\s\-]+", ""),
     )
-    return value, reason
+    us, other = pl.col("_us"), pl.col("_other")
+    is_us = pl.col("region") == "US" if platform != "snap" else pl.lit(True)
+    bad_other = ~other.str.contains(r"^[\p{L}\p{N}]{2,10}$")
+    return frame.with_columns(
+        cand=pl.when(is_us).then(us).otherwise(other),
+        why=_reason_chain(
+            (is_us & us.is_null(), "malformed"),
+            (~is_us & bad_other.fill_null(True), "malformed"),
+        ),
+    )
 
 
 _GENDERS = {
@@ -281,11 +292,10 @@ def _expression_kind(func: Callable[..., tuple[Expr, Expr]]) -> Callable[..., pl
     return staged
 
 
-_STAGED: dict[str, Callable[..., pl.LazyFrame]] = {"dob": _dob}
+_STAGED: dict[str, Callable[..., pl.LazyFrame]] = {"dob": _dob, "state": _state, "zip": _zip}
 _KIND_FUNCS: dict[str, Callable[..., tuple[Expr, Expr]]] = {
-    "first_name": _name, "last_name": _name, "city": _city, "state": _state,
-    "country": _country, "zip": _zip, "gender": _gender, "maid": _maid,
-    "external_id": _external_id,
+    "first_name": _name, "last_name": _name, "city": _city, "country": _country,
+    "gender": _gender, "maid": _maid, "external_id": _external_id,
 }
 
 
