@@ -209,15 +209,18 @@ _MONTHS = {m: i for i, m in enumerate(
 
 
 def _dob(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.LazyFrame:
-    e = pl.col("raw").str.strip_chars()
+    # the stripped and lower-cased text once, as columns (shared by the four patterns)
+    frame = frame.with_columns(_e=pl.col("raw").str.strip_chars())
+    frame = frame.with_columns(_low=pl.col("_e").str.to_lowercase())
+    e, low = pl.col("_e"), pl.col("_low")
     frame = frame.with_columns(
         _iso=e.str.extract_groups(r"^([0-9]{4})[-/.]?([0-9]{1,2})[-/.]?([0-9]{1,2})(?:[T ].*)?$"),
         _num=e.str.extract_groups(r"^([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4}|[0-9]{2})$"),
         # "16 Feb 1997", "February 16, 1997", "16-feb-1997"
-        _word1=e.str.to_lowercase().str.extract_groups(
+        _word1=low.str.extract_groups(
             r"^([0-9]{1,2})[\s\-]+([a-z]{3})[a-z]*\.?[\s\-,]+([0-9]{4})$"
         ),
-        _word2=e.str.to_lowercase().str.extract_groups(
+        _word2=low.str.extract_groups(
             r"^([a-z]{3})[a-z]*\.?[\s\-]+([0-9]{1,2})(?:st|nd|rd|th)?,?[\s\-]+([0-9]{4})$"
         ),
     )
