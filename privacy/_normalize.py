@@ -461,19 +461,12 @@ def _phone_lanes_frame(values: pl.Series, platform: str, regions: pl.Series) -> 
         stripped = pl.col("stripped")
         redo = ~pl.col("express")
         if platform in _DIGITS_ONLY:
-            # All digits, starting with the code, read another way: may already carry the code.
-            redo = redo | (
-                stripped.str.contains(r"^[0-9]{8,15}$")
-                & stripped.str.starts_with(str(plan.cc))
-                & (pl.col("e164") != "+" + stripped).fill_null(True)
-            ).fill_null(False)
+            redo = redo | _may_carry_code(stripped, str(plan.cc), pl.col("e164"))
         return _finish(
             frame.with_columns(cand=_phone_value(pl.col("e164"), platform)),
             _reason(), stripped=stripped, done=~redo,
         ).collect()
 
-    if len(values) == 0:
-        return _phone_frame(values, platform, regions)
     return run_lanes(values, regions, lane,
                      lambda part, where: _phone_frame(part, platform, where), ("value", "reason"))
 
@@ -521,6 +514,18 @@ def _email_frame(frame: pl.DataFrame, platform: str, reason: Expr) -> pl.DataFra
     )
 
 
+_PLAIN_DIGITS = r"^[0-9]{8,15}$"
+
+
+def _may_carry_code(text: Expr, code: Expr | str, e164: Expr) -> Expr:
+    """All digits and starting with the region's calling code, but not read with it already
+    (US "16505551212" is): the value may carry its code without a plus. Never null."""
+    return (
+        text.str.contains(_PLAIN_DIGITS) & text.str.starts_with(code)
+        & (e164 != "+" + text).fill_null(True)
+    ).fill_null(False)
+
+
 def _digits_with_code(
     values: pl.Series, regions: pl.Series, e164: pl.Series, why: pl.Series
 ) -> tuple[pl.Series, pl.Series]:
@@ -534,7 +539,7 @@ def _digits_with_code(
 
     text = values.str.strip_chars()
     # Only all-digit values can carry a code without a plus: the rest of the test runs on them.
-    idx = text.str.contains(r"^[0-9]{8,15}$").fill_null(False).arg_true()
+    idx = text.str.contains(_PLAIN_DIGITS).fill_null(False).arg_true()
     if len(idx) == 0:
         return e164, why
     text, sub_regions = text.gather(idx), regions.gather(idx)
@@ -542,11 +547,9 @@ def _digits_with_code(
         {r: calling_code(r) for r in sub_regions.unique().drop_nulls().to_list()},
         return_dtype=pl.Utf8, default=None,
     )
-    candidate = (
-        text.str.starts_with(codes).fill_null(False)
-        # already read with its code (US "16505551212"): nothing to re-check
-        & (e164.gather(idx) != "+" + text).fill_null(True)
-    )
+    candidate = pl.DataFrame({"t": text, "c": codes, "e": e164.gather(idx)}).select(
+        _may_carry_code(pl.col("t"), pl.col("c"), pl.col("e"))
+    ).to_series()
     if not bool(candidate.any()):
         return e164, why
     idx = idx.filter(candidate)

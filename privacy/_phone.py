@@ -584,7 +584,7 @@ def normalize_phones(
     the two).
     """
     raw = raw.rename("raw")
-    if not express or len(raw) == 0:
+    if not express:
         return _general_phones(raw, regions)
 
     def lane(values: pl.Series, plan: _Plan) -> pl.DataFrame:
