@@ -8,7 +8,11 @@ digests come back as one blob, and numpy and polars turn it into hex or Base64 i
 
 Large inputs can be spread over worker processes from a pool that is started once and reused.
 Workers only run the digest loop on bytes, never polars, so they are forked where the platform
-allows (no re-import of this package per worker) and spawned elsewhere.
+allows (no re-import of this package per worker) and spawned elsewhere. Forked workers inherit
+an anonymous shared memory arena made with their pool: a piece of values is written into a slot
+of it, the worker writes the digests back beside them, and only slot numbers travel through the
+pool's pipes (pickling the values and digests through them cost about 0.1 s per million). Spawned
+workers, and pieces too large for a slot, get pickled blobs.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from __future__ import annotations
 import atexit
 import base64
 import gc
+import mmap
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -39,6 +45,13 @@ _PIECES_PER_WORKER = 4
 _MIN_WORKER_ROWS = 50_000
 #: Values hashed at a time in this process.
 _LOCAL_ROWS = 100_000
+#: A shared-memory slot holds one piece: this many bytes of newline-joined values, and the
+#: digests of at most ``_SLOT_VALUES`` values. Two rounds of pieces per worker have slots, so
+#: the next chunk of a pipeline can be sent while the last one is hashed.
+_SLOT_BYTES = 4 << 20
+_SLOT_VALUES = 1 << 16
+#: At most this much shared memory per pool (pieces beyond its slots go through the pipes).
+_ARENA_BYTES = 128 << 20
 
 
 def _context(key: bytes | None) -> Any:
@@ -74,7 +87,51 @@ def _digest_blob(blob: bytes, key: bytes | None) -> bytes:
     return _digest_values(blob.split(b"\n"), key)
 
 
+class _Arena:
+    """Slots of anonymous shared memory that a pool's forked workers inherit.
+
+    Slot ``i`` holds a piece's newline-joined values at its start and the piece's digests at
+    ``_SLOT_BYTES`` from there. The parent takes a free slot, writes the values and submits the
+    slot number; whoever waits for the digests copies them out and frees the slot. Taking never
+    blocks: when every slot is in use, the piece travels through the pipe instead.
+    """
+
+    def __init__(self, slots: int, in_bytes: int = _SLOT_BYTES, values: int = _SLOT_VALUES) -> None:
+        self.in_bytes, self.max_values = in_bytes, values
+        self.slot_size = in_bytes + 32 * values
+        self.map = mmap.mmap(-1, slots * self.slot_size)  # MAP_SHARED | MAP_ANONYMOUS
+        self._free = list(range(slots))
+        self._lock = threading.Lock()
+
+    def take(self) -> int | None:
+        with self._lock:
+            return self._free.pop() if self._free else None
+
+    def release(self, slot: int) -> None:
+        with self._lock:
+            self._free.append(slot)
+
+    def put(self, slot: int, blob: bytes) -> None:
+        start = slot * self.slot_size
+        self.map[start: start + len(blob)] = blob
+
+    def values(self, slot: int, length: int) -> list[bytes]:
+        start = slot * self.slot_size
+        return self.map[start: start + length].split(b"\n")
+
+    def put_digests(self, slot: int, digests: bytes) -> None:
+        start = slot * self.slot_size + self.in_bytes
+        self.map[start: start + len(digests)] = digests
+
+    def digests(self, slot: int, n: int) -> bytes:
+        start = slot * self.slot_size + self.in_bytes
+        return self.map[start: start + 32 * n]
+
+
 _POOL: dict[int, ProcessPoolExecutor] = {}
+#: The arena of each forked pool, by worker count; made before the pool forks its workers, so
+#: they inherit it (a module global is how a forked worker finds it).
+_ARENA: dict[int, _Arena] = {}
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -82,12 +139,68 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     pool = _POOL.get(workers)
     if pool is None:
         method = "fork" if "fork" in get_all_start_methods() else "spawn"
+        if method == "fork":
+            slots = 2 * workers * _PIECES_PER_WORKER
+            _ARENA[workers] = _Arena(min(slots, _ARENA_BYTES // (_SLOT_BYTES + 32 * _SLOT_VALUES)))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
             pool = ProcessPoolExecutor(workers, mp_context=get_context(method))
         _POOL[workers] = pool
         atexit.register(pool.shutdown, wait=False, cancel_futures=True)
     return pool
+
+
+def _digest_slot(workers: int, slot: int, length: int, key: bytes | None) -> int:
+    """Worker entry point for a piece in the arena: digests written beside it; their count."""
+    arena = _ARENA[workers]
+    values = arena.values(slot, length)
+    arena.put_digests(slot, _digest_values(values, key))
+    return len(values)
+
+
+def _send(workers: int, blob: bytes, n: int, key: bytes | None) -> Callable[[], bytes]:
+    """Send one piece of ``n`` newline-joined values to the workers; the function returned
+    waits for its digests (laid end to end)."""
+    pool = _pool(workers)
+    arena = _ARENA.get(workers)
+    slot = None
+    if arena is not None and len(blob) <= arena.in_bytes and n <= arena.max_values:
+        slot = arena.take()
+    if arena is None or slot is None:  # spawned workers, a large piece, or every slot in use
+        return pool.submit(_digest_blob, blob, key).result
+    try:
+        arena.put(slot, blob)
+        job = pool.submit(_digest_slot, workers, slot, len(blob), key)
+    except BaseException:
+        arena.release(slot)
+        raise
+    return _SlotJob(arena, slot, job)
+
+
+class _SlotJob:
+    """Waits for a piece hashed in an arena slot, copies its digests out, frees the slot.
+
+    A job that is dropped without being waited for frees its slot when the worker is done
+    with it, never before (the worker may still be writing there).
+    """
+
+    __slots__ = ("arena", "job", "slot")
+
+    def __init__(self, arena: _Arena, slot: int, job: Any) -> None:
+        self.arena, self.slot, self.job = arena, slot, job
+
+    def __call__(self) -> bytes:
+        try:
+            return self.arena.digests(self.slot, self.job.result())
+        finally:
+            self._free()
+
+    def _free(self) -> None:
+        if self.slot >= 0:
+            slot, arena, self.slot = self.slot, self.arena, -1
+            self.job.add_done_callback(lambda _: arena.release(slot))  # now, if it is done
+
+    __del__ = _free
 
 
 def _encode(digests: bytes, encoding: str, name: str) -> pl.Series:
@@ -203,27 +316,35 @@ class Hasher:
             done = pl.Series(present.name, [], dtype=pl.Utf8)
             return lambda: done
         workers = min(self._workers(n), max(n // _MIN_WORKER_ROWS, 1))
-        # In this process, polars hands over the UTF-8 bytes of each value directly; workers
-        # get newline-joined blobs, which a value holding a newline would break.
-        if workers == 1 or bool(present.str.contains("\n", literal=True).any()):
-            # Slices of _LOCAL_ROWS: the memory of one slice's short-lived objects is reused
-            # by the next while it is still in cache (about 7% faster than all at once).
-            digests = b"".join(
-                _digest_values(present.slice(i, _LOCAL_ROWS).cast(pl.Binary).to_list(), self._key)
-                for i in range(0, n, _LOCAL_ROWS)
-            )
-            done = _encode(digests, self.encoding, present.name)
+        if workers == 1:
+            done = _encode(self._digest_here(present), self.encoding, present.name)
             return lambda: done
         # Several pieces per worker, each sent as soon as it is made and encoded as soon as it
-        # comes back: the parent's joining and encoding overlap the workers' hashing.
-        pool = _pool(workers)
-        size = -(-n // (workers * _PIECES_PER_WORKER))
-        jobs = [
-            pool.submit(_digest_blob, present.slice(i, size).str.join("\n").item().encode(),
-                        self._key)
-            for i in range(0, n, size)
-        ]
-        return lambda: pl.concat([_encode(j.result(), self.encoding, present.name) for j in jobs])
+        # comes back: the parent's joining and encoding overlap the workers' hashing. Workers
+        # get newline-joined values; a piece in which a value holds a newline (its blob has
+        # more newlines than separators) is hashed here instead.
+        size = min(-(-n // (workers * _PIECES_PER_WORKER)), _SLOT_VALUES)
+        jobs = []
+        for i in range(0, n, size):
+            piece = present.slice(i, size)
+            blob = piece.str.join("\n").item().encode()
+            if blob.count(b"\n") == len(piece) - 1:
+                jobs.append(_send(workers, blob, len(piece), self._key))
+            else:
+                jobs.append(lambda piece=piece: self._digest_here(piece))  # type: ignore[misc]
+        return lambda: pl.concat([_encode(wait(), self.encoding, present.name) for wait in jobs])
+
+    def _digest_here(self, present: pl.Series) -> bytes:
+        """Digests of non-empty str values in this process, laid end to end.
+
+        Polars hands over the UTF-8 bytes of each value directly, in slices of ``_LOCAL_ROWS``:
+        the memory of one slice's short-lived objects is reused by the next while it is still
+        in cache (about 7% faster than all at once).
+        """
+        return b"".join(
+            _digest_values(present.slice(i, _LOCAL_ROWS).cast(pl.Binary).to_list(), self._key)
+            for i in range(0, len(present), _LOCAL_ROWS)
+        )
 
     def hash(self, values: str | Iterable[str | None] | pl.Series) -> Any:
         """Hash normalized values: a str gives a str, anything else a Series (str).

@@ -90,6 +90,36 @@ def test_null_and_empty_never_hashed() -> None:
     assert privacy.Hasher().hash("") is None
 
 
+def test_worker_pieces_take_every_route_with_the_same_hashes() -> None:
+    """A piece goes through a shared-memory slot, or the pipe when every slot is taken or it
+    is too large for one; the hashes do not depend on the route."""
+    import threading
+
+    from privacy import _hashing
+
+    values = pl.Series([f"user{i}@example.com" for i in range(120_000)])
+    long = pl.Series(["x" * 300 + str(i) for i in range(120_000)])  # 4.5 MB pieces
+    hasher = privacy.Hasher(processes=2)
+    for series in (values, long):
+        assert hasher.hash(series).to_list() == privacy.Hasher().hash(series).to_list()
+    arena = _hashing._ARENA[2]
+    slots = len(arena._free)
+    taken = list(iter(arena.take, None))
+    try:
+        assert hasher.hash(values).to_list() == privacy.Hasher().hash(values).to_list()
+    finally:
+        for slot in taken:
+            arena.release(slot)
+    # a piece whose hashes nobody waits for frees its slot once the worker is done with it
+    job = _hashing._send(2, b"a\nb", 2, None)
+    assert len(arena._free) == slots - 1
+    future, finished = job.job, threading.Event()  # type: ignore[attr-defined]
+    del job
+    future.add_done_callback(lambda _: finished.set())  # runs after the slot's release
+    assert finished.wait(60)
+    assert len(arena._free) == slots
+
+
 def test_multiprocess_hashing_matches_single() -> None:
     values = pl.Series([f"user{i}@example.com" for i in range(120_000)] + [None, "", "a\nb"])
     single = privacy.Hasher().hash(values)
