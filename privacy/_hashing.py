@@ -228,7 +228,9 @@ class Hasher:
         Worker processes for large inputs, each given at least 50,000 values. The default ``1``
         never starts workers; ``None`` uses one per core for inputs of 200,000 values or more.
         Workers are forked where the platform allows (they only run the digest loop on plain
-        bytes), spawned elsewhere.
+        bytes), spawned elsewhere. Forked workers share up to 128 MiB of memory with this
+        process for the values and digests in flight (what is touched stays mapped while the
+        pool lives).
 
     Examples
     --------
