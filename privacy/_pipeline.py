@@ -24,6 +24,8 @@ __all__ = ["CHUNK_ROWS", "prepare_values", "prepared_chunks"]
 
 #: Rows per chunk: small enough that the first, unoverlapped chunk costs little.
 CHUNK_ROWS = 100_000
+#: Chunks normalized ahead of the one being hashed (two: phones 6% faster than one).
+NORMALIZE_AHEAD = 2
 
 
 def prepared_chunks(
@@ -45,16 +47,17 @@ def prepared_chunks(
             values = part["value"]
             yield (hasher.hash(values) if hasher is not None else values), part["reason"]
         return
-    # Normalization of chunk i+1 runs in a thread while chunk i is hashed; with worker
-    # processes, chunk i+1 is sent to them before chunk i's hashes are collected and encoded,
-    # so the workers never wait for the parent between chunks.
+    # A thread normalizes up to NORMALIZE_AHEAD chunks ahead while chunk i is hashed: each of
+    # its calls into polars waits for the hashing thread to hand over the interpreter, and the
+    # slack absorbs those waits. With worker processes, chunk i+1 is sent to them before chunk
+    # i's hashes are collected and encoded, so the workers never wait for the parent.
     pending: deque[tuple[Callable[[], pl.Series], pl.Series]] = deque()
     with ThreadPoolExecutor(1, thread_name_prefix="audiencekit-normalize") as pool:
-        job = pool.submit(normalized, starts[0])
+        jobs = deque(pool.submit(normalized, start) for start in starts[:NORMALIZE_AHEAD])
         for i in range(len(starts)):
-            part = job.result()
-            if i + 1 < len(starts):
-                job = pool.submit(normalized, starts[i + 1])
+            part = jobs.popleft().result()
+            if i + NORMALIZE_AHEAD < len(starts):
+                jobs.append(pool.submit(normalized, starts[i + NORMALIZE_AHEAD]))
             pending.append((hasher._start(part["value"]), part["reason"]))
             if len(pending) > 1:
                 finish, reason = pending.popleft()

@@ -151,6 +151,19 @@ def test_cli_unreadable_input_exits_2(tmp_path: Path) -> None:
     assert "not found" in done.stderr
 
 
+@pytest.mark.parametrize("ahead", [1, 2, 3, 20])
+def test_prepare_values_any_normalize_ahead(ahead: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many chunks are normalized ahead (more than there are, too), each chunk's
+    hashes come back in order."""
+    from privacy import _pipeline
+
+    values = privacy.synthetic_crm(2_000, seed=5)["phone"]
+    monkeypatch.setattr(_pipeline, "CHUNK_ROWS", 300)
+    monkeypatch.setattr(_pipeline, "NORMALIZE_AHEAD", ahead)
+    got = privacy.prepare_values(values, "phone", "meta")
+    assert got.to_list() == privacy.Hasher().hash(privacy.normalize(values, "phone")).to_list()
+
+
 @pytest.mark.parametrize(("kind", "platform", "processes"), [
     ("email", "meta", 1), ("email", "google", 1), ("phone", "meta", 1), ("zip", "google", 1),
     ("first_name", "meta", 1), ("email", "uid2", 1), ("dob", "meta", 1), ("email", "meta", 2),
