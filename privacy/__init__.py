@@ -14,6 +14,7 @@ from ._errors import (
     ReadError,
     UnknownPlatformError,
     UnsupportedIdentifierError,
+    WriteError,
 )
 from ._hashing import Hasher
 from ._manifest import (
@@ -48,6 +49,7 @@ __all__ = [
     "UnsupportedIdentifierError",
     "Upload",
     "UploadReport",
+    "WriteError",
     "audit",
     "generate_signing_key",
     "load_private_key",

@@ -1,67 +1,112 @@
 """Command line: ``python -m privacy hash|keygen ...``.
 
-Exit codes: 0 done, 2 unreadable input or bad arguments (with a message on stderr).
+Exit codes: 0 done, 1 audit findings at or above ``--fail-on``, 2 unreadable input, bad
+arguments or a refused output (``error: ...`` on stderr, never a traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from ._errors import PrivacyError
+from ._errors import InvalidInputError, PrivacyError
 from ._manifest import generate_signing_key, load_private_key, private_key_pem, public_key_pem
 from ._platforms import PLATFORMS
+from ._redact import printable, safe_name
 
 
 class _Progress:
-    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+    """Progress on stderr: a redrawn bar on a terminal, a line per tenth in a log (``force``),
+    nothing otherwise. A ``\\r`` never goes into a file."""
 
-    def __init__(self, label: str, enabled: bool) -> None:
+    def __init__(self, label: str, enabled: bool, force: bool = False) -> None:
         self.label = label
-        self.enabled = enabled
+        self.tty = _stderr_is_tty()
+        self.enabled = (enabled and self.tty) or force
         self._last = 0.0
+        self._tenth = -1
 
     def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        share = done / max(total, 1)
+        if not self.tty:
+            tenth = int(10 * share)
+            if tenth > self._tenth:
+                self._tenth = tenth
+                _say(f"{self.label}: {100 * share:.0f}%")
+            return
         now = time.monotonic()
-        if not self.enabled or (now - self._last < 0.1 and done < total):
+        if now - self._last < 0.1 and done < total:
             return
         self._last = now
         width = 30
-        filled = int(width * done / max(total, 1))
+        filled = int(width * share)
         bar = "#" * filled + "-" * (width - filled)
-        sys.stderr.write(f"\r{self.label} [{bar}] {100 * done / max(total, 1):5.1f}%")
+        sys.stderr.write(f"\r{self.label} [{bar}] {100 * share:5.1f}%")
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
 
 
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _say(message: str) -> None:
+    """A status line on stderr (what a long phase is doing)."""
+    print(printable(message), file=sys.stderr, flush=True)
+
+
+def _out(text: str) -> None:
+    print(printable(text, keep_newlines=True))
+
+
 def _hash(args: argparse.Namespace) -> int:
-    from ._io import read_table
+    from ._io import check_output, read_table
+    from ._manifest import manifest_path
     from ._upload import prepare_upload
 
-    crm = read_table(args.crm, what="CRM")
+    inputs = [args.crm, args.signing_key]
+    # every output is checked, and the key loaded, before any work starts
+    output = check_output(args.output, inputs=inputs, what="upload")
+    check_output(manifest_path(output), inputs=inputs, what="manifest")
     signing_key = load_private_key(args.signing_key) if args.signing_key else None
-    progress = _Progress("normalizing and hashing", enabled=crm.height >= 100_000 or args.progress)
+    crm = read_table(args.crm, what="CRM", encoding=args.encoding, separator=args.delimiter)
+    progress = _Progress("normalizing and hashing", enabled=crm.height >= 100_000 or args.progress,
+                         force=args.progress)
     upload = prepare_upload(
         crm, args.platform, default_region=args.region, progress=progress,
     )
-    manifest = upload.write(args.output, signing_key=signing_key)
-    print(upload.report.to_text())
-    print(f"wrote {args.output} ({manifest['rows']:,} rows) and {args.output}.manifest.json"
-          + (" (signed)" if signing_key else " (unsigned)"))
+    status = _say if (progress.enabled or crm.height >= 100_000) else None
+    manifest = upload.write(output, signing_key=signing_key, inputs=inputs, status=status)
+    _out(upload.report.to_text())
+    _out(f"wrote {safe_name(args.output)} ({manifest['rows']:,} rows) and its manifest"
+         + (" (signed)" if signing_key else " (unsigned)"))
     return 0
 
 
 def _audit(args: argparse.Namespace) -> int:
     from ._audit import audit
-    from ._io import atomic_write
+    from ._io import atomic_write, check_output
+    from ._manifest import load_public_key, manifest_path
 
-    progress = _Progress("auditing", enabled=args.progress or _is_large(args.file))
+    if args.json:
+        check_output(args.json, inputs=[args.file, args.manifest, args.public_key,
+                                        manifest_path(args.file), args.dictionary],
+                     what="JSON report")
+    public_key = load_public_key(args.public_key) if args.public_key else None
+    progress = _Progress("auditing", enabled=args.progress or _is_large(args.file),
+                         force=args.progress)
     report = audit(args.file, platform=args.platform, manifest=args.manifest,
-                   public_key=args.public_key, dictionary=args.dictionary, progress=progress)
-    print(report.to_text())
+                   public_key=public_key, dictionary=args.dictionary, progress=progress)
+    _out(report.to_text())
     if args.json:
         with atomic_write(args.json, "w") as handle:
             handle.write(report.to_json() + "\n")
@@ -76,17 +121,27 @@ def _is_large(path: str) -> bool:
 
 
 def _keygen(args: argparse.Namespace) -> int:
-    from ._io import atomic_write
+    from ._io import atomic_write, check_output
 
-    key = generate_signing_key()
     private = Path(args.private)
-    with atomic_write(private) as handle:
-        handle.write(private_key_pem(key))
-    private.chmod(0o600)
     public = Path(args.public) if args.public else private.with_suffix(".pub.pem")
-    with atomic_write(public) as handle:
-        handle.write(public_key_pem(key.public_key()))
-    print(f"wrote private key {private} (keep it away from the data) and public key {public}")
+    if os.path.abspath(private) == os.path.abspath(public) or (
+        private.exists() and public.exists() and os.path.samefile(private, public)
+    ):
+        raise InvalidInputError(
+            "the private and the public key would be the same file; give --public another path"
+        )
+    # Keys are never replaced by accident: --force replaces an existing pair on purpose.
+    check_output(private, what="private key file", replace=args.force, keys_ok=args.force)
+    check_output(public, inputs=[private], what="public key file", replace=args.force,
+                 keys_ok=args.force)
+    key = generate_signing_key()
+    with atomic_write(private, replace=args.force, file_mode=0o600, keys_ok=args.force) as h:
+        h.write(private_key_pem(key))
+    with atomic_write(public, replace=args.force, keys_ok=args.force) as h:
+        h.write(public_key_pem(key.public_key()))
+    _out(f"wrote private key {safe_name(str(private))} (keep it away from the data) and public "
+         f"key {safe_name(str(public))}")
     return 0
 
 
@@ -101,7 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("-o", "--output", required=True, help="upload file (.csv or .parquet)")
     h.add_argument("--region", default="US", help="default region for phones/ZIPs (ISO alpha-2)")
     h.add_argument("--signing-key", help="Ed25519 private key (PEM) to sign the manifest")
-    h.add_argument("--progress", action="store_true", help="show progress on small files too")
+    h.add_argument("--progress", action="store_true",
+                   help="show progress on small files too, and in logs (a line per tenth)")
+    h.add_argument("--encoding", default="utf-8",
+                   help="the CSV's text encoding (default utf-8; e.g. utf-16, cp1252)")
+    h.add_argument("--delimiter", help="the CSV's delimiter (default ',' or a tab for .tsv)")
     h.set_defaults(func=_hash)
     a = sub.add_parser(
         "audit", help="audit a hashed export (exit 0 clean, 1 findings, 2 unreadable)"
@@ -121,17 +180,26 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("keygen", help="make an Ed25519 key pair for signing manifests")
     k.add_argument("private", help="where to write the private key (PEM)")
     k.add_argument("--public", help="where to write the public key (default: <private>.pub.pem)")
+    k.add_argument("--force", action="store_true",
+                   help="replace an existing key pair (never one half with the other)")
     k.set_defaults(func=_keygen)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 done, 1 findings, 2 errors)."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except PrivacyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        _say(f"error: {exc}")
+    except OSError as exc:  # the message is the system's, about a path the user gave
+        _say(f"error: {exc.strerror or type(exc).__name__}")
+    except MemoryError:
+        _say("error: out of memory; process the file in parts")
+    except Exception as exc:  # never a traceback: it could quote a value
+        _say(f"error: unexpected {type(exc).__name__}; please report it (no data is shown)")
+    return 2
 
 
 if __name__ == "__main__":

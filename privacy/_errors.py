@@ -15,6 +15,7 @@ __all__ = [
     "ReadError",
     "UnknownPlatformError",
     "UnsupportedIdentifierError",
+    "WriteError",
 ]
 
 
@@ -51,3 +52,7 @@ class ReadError(PrivacyError, OSError):
 
 class ManifestError(PrivacyError, ValueError):
     """A manifest is malformed, or its signature or digest does not verify."""
+
+
+class WriteError(PrivacyError, OSError):
+    """An output file cannot be written where asked, or would replace what it must not."""

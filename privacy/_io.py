@@ -1,25 +1,50 @@
-"""Reading tables at the API boundary and writing files atomically."""
+"""Reading tables at the API boundary; checking and writing output files atomically.
+
+Reading: CSV is read as text (ZIP codes keep their leading zeros). Bytes that are not UTF-8 are
+never guessed at: they become U+FFFD, and normalization rejects such values as
+``invalid_encoding`` (counted, never hashed). A file in another encoding (UTF-16...) or with
+another delimiter gets an error that says how to read it.
+
+Writing: every output path is checked before any work starts (not a folder, not a special file
+or a symbolic link, not one of the inputs, not a key, in a folder that takes files). Writes go to
+a temporary file beside the target, named with the writer's process id, then are renamed over
+it; temporary files left by a killed writer are removed by the next write to the same target.
+Keys are written without ever replacing a file.
+"""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import io
 import os
+import re
+import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 import polars as pl
 
-from ._errors import InputTypeError, ReadError
+from ._errors import InputTypeError, InvalidInputError, ReadError, WriteError
+from ._redact import safe_name, safe_names
 
-__all__ = ["atomic_write", "read_table"]
+__all__ = ["atomic_write", "check_output", "read_table", "write_frame"]
+
+_SNIFF = 64 * 1024
+_PEM = b"-----BEGIN"
 
 
-def read_table(table: object, *, what: str = "table") -> pl.DataFrame:
+def read_table(
+    table: object, *, what: str = "table", encoding: str = "utf-8",
+    separator: str | None = None,
+) -> pl.DataFrame:
     """A polars DataFrame from polars, pandas, pyarrow or a CSV/Parquet path.
 
     CSV columns are read as text: ZIP codes and phone numbers keep their leading zeros.
+    ``encoding`` names the file's text encoding (Python codec names; default UTF-8) and
+    ``separator`` its delimiter (default: ``,``, or a tab for ``.tsv``).
     """
     if isinstance(table, pl.DataFrame):
         return table
@@ -27,63 +52,311 @@ def read_table(table: object, *, what: str = "table") -> pl.DataFrame:
         return table.collect()
     module = type(table).__module__
     if module.startswith("pandas"):
-        return pl.from_pandas(table)  # type: ignore[arg-type]
+        return _from_pandas(table, what)
     if module.startswith("pyarrow"):
-        frame = pl.from_arrow(table)  # type: ignore[arg-type]
+        try:
+            frame = pl.from_arrow(table)  # type: ignore[arg-type]
+        except Exception:  # pyarrow/polars errors quote values: say what, not which
+            raise InputTypeError(
+                f"{what} could not be converted from pyarrow ({type(table).__name__}); "
+                "pass a Table with text, integer or date columns"
+            ) from None
         if isinstance(frame, pl.DataFrame):
             return frame
     if isinstance(table, (str, os.PathLike)):
-        path = Path(table)
-        if not path.is_file():
-            raise ReadError(f"{what} file not found: {path}; check the path")
-        suffix = path.suffix.lower()
-        try:
-            if suffix in (".parquet", ".pq"):
-                return pl.read_parquet(path)
-            if suffix in (".csv", ".tsv", ".txt", ""):
-                sep = "\t" if suffix == ".tsv" else ","
-                return pl.read_csv(path, infer_schema=False, separator=sep, encoding="utf8-lossy")
-        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-            raise ReadError(
-                f"could not read {what} {path.name}: {type(exc).__name__}; "
-                "expected a UTF-8 CSV with a header row, or a Parquet file"
-            ) from None
-        raise ReadError(f"{what} {path.name} has suffix {suffix!r}; use .csv, .tsv or .parquet")
+        return _read_path(Path(table), what, encoding, separator)
     raise InputTypeError(
         f"{what} must be a polars/pandas DataFrame, a pyarrow Table or a CSV/Parquet path, "
         f"got {type(table).__name__}"
     )
 
 
+def _from_pandas(table: object, what: str) -> pl.DataFrame:
+    columns = list(table.columns)  # type: ignore[attr-defined]
+    seen: set[object] = set()
+    for c in columns:
+        if c in seen:
+            raise InvalidInputError(
+                f"{what} has the column {safe_name(c)!r} twice; rename or drop one"
+            )
+        seen.add(c)
+    with contextlib.suppress(Exception):  # pyarrow's message would quote the offending value
+        return pl.from_pandas(table)  # type: ignore[arg-type]
+    # A column mixing numbers and text (common for phones): each cell as text, checked.
+    from ._normalize import to_text_series
+
+    parts = []
+    for c in columns:
+        column = table[c]  # type: ignore[index]
+        try:
+            parts.append(pl.from_pandas(column).alias(str(c)))
+        except Exception:
+            parts.append(to_text_series(column.tolist(), name=str(c)))
+    return pl.DataFrame(parts)
+
+
+def _read_path(path: Path, what: str, encoding: str, separator: str | None) -> pl.DataFrame:
+    if path.is_dir():
+        raise ReadError(f"{what} {safe_name(path.name)} is a folder; give a CSV or Parquet file")
+    if not path.is_file():
+        raise ReadError(f"{what} file not found: {safe_name(path.name)}; check the path")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            return pl.read_parquet(path)
+        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            raise ReadError(
+                f"could not read {what} {safe_name(path.name)}: {type(exc).__name__}; "
+                "expected a Parquet file"
+            ) from None
+    if suffix not in (".csv", ".tsv", ".txt", ""):
+        raise ReadError(
+            f"{what} {safe_name(path.name)} has suffix {safe_name(suffix)!r}; "
+            "use .csv, .tsv or .parquet"
+        )
+    sep = separator if separator is not None else ("\t" if suffix == ".tsv" else ",")
+    if not isinstance(sep, str) or len(sep.encode()) != 1:
+        raise InvalidInputError(f"the delimiter must be one single-byte character, got {sep!r}")
+    data = _utf8_bytes(path, what, encoding)
+    try:
+        header = pl.read_csv(io.BytesIO(data), has_header=False, n_rows=1, infer_schema=False,
+                             separator=sep, encoding="utf8-lossy", truncate_ragged_lines=True)
+        frame = pl.read_csv(io.BytesIO(data), infer_schema=False, separator=sep,
+                            encoding="utf8-lossy")
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise ReadError(
+            f"could not read {what} {safe_name(path.name)}: {type(exc).__name__}; expected a "
+            f"CSV with a header row and {_describe(sep)} between fields (another delimiter: "
+            "separator= / --delimiter)"
+        ) from None
+    names = [str(v) if v is not None else "" for v in header.row(0)] if header.height else []
+    _check_headers(names, what, sep)
+    return frame
+
+
+def _utf8_bytes(path: Path, what: str, encoding: str) -> bytes:
+    """The file's bytes as UTF-8 (without a byte order mark)."""
+    try:
+        codec = codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        raise InvalidInputError(
+            f"unknown text encoding {safe_name(encoding)!r}; use a Python codec name such as "
+            "'utf-8', 'utf-16' or 'cp1252'"
+        ) from None
+    data = path.read_bytes()
+    if codec == "utf-8":
+        head = data[:_SNIFF]
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+            head and head.count(0) > len(head) // 4
+        ):
+            raise ReadError(
+                f"{what} {safe_name(path.name)} looks like UTF-16 (byte order mark or NUL "
+                "bytes between characters), not UTF-8; pass encoding='utf-16' "
+                "(--encoding utf-16) or save it as UTF-8"
+            )
+        return data[3:] if data.startswith(codecs.BOM_UTF8) else data
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise ReadError(
+            f"{what} {safe_name(path.name)} is not valid {codec} (byte {exc.start:,}); "
+            "check --encoding"
+        ) from None
+    return text.lstrip("\ufeff").encode("utf-8")
+
+
+def _describe(sep: str) -> str:
+    return {"\t": "a tab", ",": "a comma", ";": "a semicolon"}.get(sep, repr(sep))
+
+
+def _check_headers(names: list[str], what: str, sep: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            shown = safe_names(names)[names.index(name)]
+            raise InvalidInputError(
+                f"{what} has the header {shown!r} twice; rename or drop one of those columns"
+            )
+        seen.add(name)
+    if len(names) == 1:
+        for other in (";", "\t", "|", ","):
+            if other != sep and other in names[0]:
+                raise ReadError(
+                    f"{what} has one column only and its header holds {_describe(other)}: the "
+                    f"file looks {_describe(other).split()[-1]}-separated; pass "
+                    f"separator={other!r} (--delimiter {other!r})"
+                )
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def check_output(
+    path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str] | None] = (),
+    what: str = "output", replace: bool = True, keys_ok: bool = False,
+) -> Path:
+    """Check an output path before any work is done; return it as a Path.
+
+    Refused: a folder (or a path ending in a separator), anything that exists and is not a
+    regular file (device, pipe, socket, symbolic link), one of ``inputs``, an existing PEM key,
+    an existing file when ``replace`` is False, and a folder that does not take new files.
+    ``keys_ok`` lets a key file be replaced (``keygen --force``).
+    """
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text:
+        raise InvalidInputError(f"{what} path must be a non-empty file path")
+    target = Path(text)
+    shown = safe_name(text)
+    if text.endswith((os.sep, "/")) or target.is_dir():
+        raise InvalidInputError(f"{what} {shown} is a folder; give a file name inside it")
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise WriteError(f"cannot check {what} {shown}: {exc.strerror}") from None
+    if st is not None:
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+            raise WriteError(f"{what} {shown} is {kind}; refusing to replace it")
+        if not replace:
+            raise WriteError(f"{what} {shown} exists; refusing to replace it")
+        if not keys_ok and _is_pem(target):
+            raise WriteError(f"{what} {shown} holds a key (PEM); refusing to replace it")
+    for other in inputs:
+        if other is not None and _same_file(target, Path(other)):
+            raise WriteError(
+                f"{what} {shown} is also an input; write to another file"
+            )
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise WriteError(
+            f"cannot write {what} {shown}: its folder does not take new files "
+            f"({exc.strerror or type(exc).__name__})"
+        ) from None
+    return target
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _is_pem(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(_PEM)) == _PEM
+    except OSError:
+        return False
+
+
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def temp_path(target: Path) -> Path:
+    """A new, empty temporary file beside ``target``, named with this process's id."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=target.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def remove_stale_temps(target: Path) -> list[Path]:
+    """Remove temporary files beside ``target`` left by writers that are no longer running."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            found = _TEMP.match(entry.name)
+            if not found or found["name"] != target.name or not entry.is_file(
+                    follow_symlinks=False):
+                continue
+            if _alive(int(found["pid"])):
+                continue
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
+
+
+def commit(tmp: Path, target: Path, *, replace: bool = True, keys_ok: bool = False) -> None:
+    """Move a finished temporary file to ``target`` (never over a special file or, when
+    ``replace`` is False, over anything), and make the rename durable."""
+    check_output(target, what="output", replace=replace, keys_ok=keys_ok)
+    if replace:
+        os.replace(tmp, target)
+    else:
+        try:
+            os.link(tmp, target)  # fails if the target appeared meanwhile: never replaces
+        except FileExistsError:
+            raise WriteError(f"{safe_name(str(target))} exists; refusing to replace it") from None
+        os.unlink(tmp)
+    _sync_folder(target.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:  # type: ignore[type-arg]
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "wb", *, replace: bool = True,
+    file_mode: int | None = None, keys_ok: bool = False,
+) -> Iterator[IO]:  # type: ignore[type-arg]
     """Write to a temporary file beside ``path``, fsync it and rename it over ``path``.
 
     A reader never sees a half-written file; on error the temporary file is removed.
+    ``replace=False`` never replaces an existing file (keys); ``file_mode`` sets the
+    permissions before any byte is written.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    target = check_output(path, replace=replace, keys_ok=keys_ok)
+    remove_stale_temps(target)
+    tmp = temp_path(target)
     try:
-        with os.fdopen(fd, mode) as handle:
+        if file_mode is not None:
+            os.chmod(tmp, file_mode)
+        with open(tmp, mode) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        commit(tmp, target, replace=replace, keys_ok=keys_ok)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
 
 
+def frame_writer(frame: pl.DataFrame, path: str | os.PathLike[str]) -> Callable[[IO[bytes]], None]:
+    """A function writing ``frame`` as CSV (UTF-8, header) or Parquet, by the path's suffix."""
+    if Path(path).suffix.lower() in (".parquet", ".pq"):
+        return lambda h: frame.write_parquet(h)
+    return lambda h: frame.write_csv(h)
+
+
 def write_frame(frame: pl.DataFrame, path: str | os.PathLike[str]) -> None:
     """Atomically write a frame as CSV (UTF-8, header) or Parquet, by the path's suffix."""
-    writer: Callable[[IO[bytes]], None]
-    if Path(path).suffix.lower() in (".parquet", ".pq"):
-        def writer(h: IO[bytes]) -> None:
-            frame.write_parquet(h)
-    else:
-        def writer(h: IO[bytes]) -> None:
-            frame.write_csv(h)
     with atomic_write(path) as handle:
-        writer(handle)
+        frame_writer(frame, path)(handle)

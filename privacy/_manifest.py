@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ._errors import InputTypeError, ManifestError, ReadError
 from ._io import atomic_write
+from ._redact import safe_name
 
 __all__ = [
     "MANIFEST_VERSION", "file_sha256", "generate_signing_key", "load_private_key",
-    "load_public_key", "manifest_path", "read_manifest", "sign_manifest", "verify_manifest",
-    "write_manifest",
+    "load_public_key", "manifest_path", "manifest_problems", "manifest_text", "read_manifest",
+    "sign_manifest", "verify_manifest", "write_manifest",
 ]
 
 MANIFEST_VERSION = 1
@@ -84,71 +87,186 @@ def sign_manifest(manifest: dict[str, Any], private_key: Ed25519PrivateKey) -> d
     return signed
 
 
+#: The manifest's fields and the JSON types each must have (None: may be null).
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "manifest_version": (int,), "platform": (str,), "file": (str,), "rows": (int,),
+    "schema": (list,), "normalization_version": (str,), "hash_scheme": (str,),
+    "hashed_columns": (list,), "key_id": (str, type(None)), "sha256": (str,),
+    "created_at": (str,), "tool": (str,), "report": (dict,), "description": (str,),
+    "signature": (dict,), "parts": (list,),
+}
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def manifest_problems(manifest: object) -> list[str]:
+    """What is wrong with a manifest's shape: fields of the wrong type, a malformed digest or
+    signature. Empty when the shape is right (the signature itself is not checked here)."""
+    if not isinstance(manifest, dict):
+        return [f"a manifest must be a JSON object, got {_json_type(manifest)}"]
+    problems = []
+    for name, types in _FIELD_TYPES.items():
+        if name not in manifest:
+            continue
+        value = manifest[name]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            want = " or ".join(_json_type_name(t) for t in types)
+            problems.append(f"field {name!r} must be {want}, got {_json_type(value)}")
+    rows = manifest.get("rows")
+    if isinstance(rows, int) and not isinstance(rows, bool) and rows < 0:
+        problems.append("field 'rows' must not be negative")
+    digest = manifest.get("sha256")
+    if isinstance(digest, str) and not _SHA256.match(digest):
+        problems.append("field 'sha256' must be 64 lower-case hex characters")
+    sig = manifest.get("signature")
+    if isinstance(sig, dict):
+        problems.extend(_signature_problems(sig))
+    return problems
+
+
+def _signature_problems(sig: dict[str, Any]) -> list[str]:
+    problems = []
+    if sig.get("algorithm") != "ed25519":
+        problems.append("signature 'algorithm' must be 'ed25519'")
+    value = sig.get("value")
+    if not isinstance(value, str):
+        problems.append(f"signature 'value' must be a string, got {_json_type(value)}")
+    else:
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (ValueError, binascii.Error):
+            raw = b""
+        if len(raw) != 64:
+            problems.append("signature 'value' must be the Base64 of a 64-byte Ed25519 signature")
+    key_id = sig.get("public_key_id")
+    if key_id is not None and not isinstance(key_id, str):
+        problems.append(f"signature 'public_key_id' must be a string, got {_json_type(key_id)}")
+    return problems
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return {int: "an integer", float: "a number", str: "a string", list: "a list",
+            dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _json_type_name(t: type) -> str:
+    return "null" if t is type(None) else _json_type(t())
+
+
 def verify_manifest(
     manifest: dict[str, Any] | str | os.PathLike[str],
     public_key: Ed25519PublicKey,
     file: str | os.PathLike[str] | None = None,
 ) -> bool:
-    """Check a manifest's signature (and, given ``file``, its digest); raise on any mismatch.
+    """Check a manifest's shape and signature (and, given ``file``, its rows' digest); raise
+    :class:`privacy.ManifestError` saying what did not verify.
 
-    Returns True when everything verifies; raises :class:`privacy.ManifestError` saying what did
-    not.
+    A check that was asked for is never skipped: a manifest without a signature, with a
+    malformed one, or with fields of the wrong types fails. Returns True when all verifies.
     """
-    if not isinstance(manifest, dict):
-        manifest = read_manifest(manifest)
     if not isinstance(public_key, Ed25519PublicKey):
         raise InputTypeError(
-            f"public key must be an Ed25519 public key, got {type(public_key).__name__}"
+            f"public key must be an Ed25519 public key, got {type(public_key).__name__}; "
+            "load one with privacy.load_public_key"
         )
+    if isinstance(manifest, (str, os.PathLike)):
+        manifest = read_manifest(manifest)
+    problems = manifest_problems(manifest)
+    if problems:
+        raise ManifestError("manifest is malformed: " + "; ".join(problems))
+    assert isinstance(manifest, dict)
     sig = manifest.get("signature")
-    if not isinstance(sig, dict) or sig.get("algorithm") != "ed25519" or "value" not in sig:
-        raise ManifestError("manifest is not signed with ed25519; sign it with sign_manifest")
+    if sig is None:
+        raise ManifestError(
+            "manifest is not signed, but a signature check was asked for; sign it with "
+            "sign_manifest (or --signing-key), or do not release it"
+        )
     try:
         public_key.verify(base64.b64decode(sig["value"]), _canonical(manifest))
-    except (InvalidSignature, ValueError):
+    except InvalidSignature:
         raise ManifestError(
             "manifest signature does not verify with this public key: the manifest was changed "
             "after signing, or was signed by another key"
         ) from None
     if file is not None:
+        if "sha256" not in manifest:
+            raise ManifestError("manifest has no 'sha256': it cannot vouch for a file")
         actual = file_sha256(file)
-        if actual != manifest.get("sha256"):
+        if actual != manifest["sha256"]:
             raise ManifestError(
-                f"file {Path(file).name} does not match its manifest: sha256 differs "
+                f"file {safe_name(Path(file).name)} does not match its manifest: sha256 differs "
                 "(the file was changed after the manifest was written)"
             )
     return True
 
 
 def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Load a manifest JSON file."""
+    """Load a manifest JSON file; a clear :class:`privacy.ManifestError` when it is not one."""
+    name = safe_name(Path(path).name)
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        with open(path, "rb") as handle:
+            raw = handle.read(_MAX_MANIFEST + 1)
+        if len(raw) > _MAX_MANIFEST:
+            raise ManifestError(f"manifest {name} is over {_MAX_MANIFEST >> 20} MiB: not one")
+        data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
-        raise ReadError(f"manifest not found: {path}") from None
-    except (OSError, json.JSONDecodeError) as exc:
+        raise ReadError(f"manifest not found: {name}; check the path") from None
+    except IsADirectoryError:
+        raise ReadError(f"manifest {name} is a folder, not a file") from None
+    except OSError as exc:
+        raise ReadError(f"cannot read manifest {name}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ManifestError(f"manifest {name} is not UTF-8 text") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
         detail = getattr(exc, "msg", type(exc).__name__)
-        raise ManifestError(f"manifest {Path(path).name} is not valid JSON ({detail})") from None
+        raise ManifestError(f"manifest {name} is not valid JSON ({detail})") from None
     if not isinstance(data, dict):
-        raise ManifestError(f"manifest {Path(path).name} must be a JSON object")
+        raise ManifestError(f"manifest {name} must be a JSON object, got {_json_type(data)}")
     return data
+
+
+_MAX_MANIFEST = 64 * 2**20
+
+
+def manifest_text(manifest: dict[str, Any]) -> str:
+    """A manifest as the pretty JSON text written to disk."""
+    return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def write_manifest(manifest: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Atomically write a manifest as pretty JSON."""
     with atomic_write(path, "w") as handle:
-        json.dump(manifest, handle, indent=2, sort_keys=True, ensure_ascii=False)
-        handle.write("\n")
+        handle.write(manifest_text(manifest))
+
+
+def _key_bytes(pem: object, what: str) -> bytes:
+    if isinstance(pem, bytes):
+        return pem
+    if not isinstance(pem, (str, os.PathLike)):
+        raise InputTypeError(f"{what} must be PEM bytes or a file path, got {type(pem).__name__}")
+    try:
+        with open(pem, "rb") as handle:
+            return handle.read(1 << 16)
+    except FileNotFoundError:
+        raise ReadError(f"{what} file not found: {safe_name(os.fspath(pem))}") from None
+    except OSError as exc:
+        raise ReadError(
+            f"cannot read {what} file {safe_name(os.fspath(pem))}: {exc.strerror}") from None
 
 
 def load_private_key(pem: bytes | str | os.PathLike[str]) -> Ed25519PrivateKey:
     """An Ed25519 private key from PEM bytes or a PEM file (unencrypted PKCS#8)."""
-    data = pem if isinstance(pem, bytes) else Path(pem).read_bytes()
+    data = _key_bytes(pem, "signing key")
     try:
         key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError):
-        raise ManifestError("signing key is not an unencrypted PEM private key") from None
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ManifestError(
+            "signing key is not an unencrypted PEM private key; make one with "
+            "python -m privacy keygen"
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise ManifestError(f"signing key must be Ed25519, got {type(key).__name__}")
     return key
@@ -156,10 +274,10 @@ def load_private_key(pem: bytes | str | os.PathLike[str]) -> Ed25519PrivateKey:
 
 def load_public_key(pem: bytes | str | os.PathLike[str]) -> Ed25519PublicKey:
     """An Ed25519 public key from PEM bytes or a PEM file."""
-    data = pem if isinstance(pem, bytes) else Path(pem).read_bytes()
+    data = _key_bytes(pem, "public key")
     try:
         key = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise ManifestError("public key is not a PEM public key") from None
     if not isinstance(key, Ed25519PublicKey):
         raise ManifestError(f"public key must be Ed25519, got {type(key).__name__}")

@@ -15,28 +15,44 @@ from typing import Any, overload
 
 import polars as pl
 
-from ._errors import InputTypeError, InvalidInputError
+from ._errors import InputTypeError, InvalidInputError, UnsupportedIdentifierError
 from ._geo import country_lookup, state_lookup
 from ._phone import SUPPORTED_REGIONS, express_lane, normalize_phones, run_lanes
 from ._platforms import check_kind, check_platform, rule_for
+from ._redact import mask, safe_name
 
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
 
 #: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
-NORMALIZATION_VERSION = "2026.11.1"
+NORMALIZATION_VERSION = "2026.12.1"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
     "empty", "placeholder", "already_hashed", "malformed", "invalid_for_region",
     "unknown_country_code", "unknown_code", "unsupported_value", "invalid_date", "out_of_range",
-    "opted_out",
+    "opted_out", "invalid_encoding", "control_character", "too_long", "unknown_country",
+    "spreadsheet_formula",
 )
+
+#: The longest raw value (characters, surrounding blanks excluded) each kind accepts.
+MAX_LENGTH: dict[str, int] = {
+    "email": 254, "phone": 64, "first_name": 128, "last_name": 128, "city": 128, "state": 64,
+    "zip": 32, "country": 64, "gender": 32, "dob": 64, "maid": 64, "external_id": 256,
+}
+#: Kinds whose reading depends on the row's region (phone plans, ZIP shapes, states, dates).
+REGIONAL_KINDS = frozenset({"phone", "zip", "state", "dob"})
+# U+FFFD is what undecodable bytes become when read: never a character of an identifier.
+_BAD_ENCODING = "\ufffd"
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+# What a spreadsheet runs as a formula when it starts a cell (OWASP's CSV injection list).
+_FORMULA = r"^[=+\-@]"
 
 #: Values CRMs use for "no value": never an identifier, never hashed (folded comparison).
 PLACEHOLDERS = (
     "null", "none", "nil", "nan", "n/a", "na", "n.a.", "unknown", "unk", "undefined", "-",
     "--", "?", "0", "x", "xx", "xxx", "test", "tbd", "not available", "not provided",
     "no email", "noemail", "no phone", "missing", "blank", "empty", "[]", "{}", "none given",
+    "false", "true", "1234567890", "0000000000", "a@a.com",
     "test@test.com", "test@example.com", "none@none.com", "noemail@noemail.com",
     "email@email.com", "no@email.com",
 )
@@ -208,7 +224,9 @@ _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 
 
-def _dob(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.LazyFrame:
+def _dob(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
+         today: dt.date | None = None) -> pl.LazyFrame:
+    today = today or dt.date.today()
     # the stripped and lower-cased text once, as columns (shared by the four patterns)
     frame = frame.with_columns(_e=pl.col("raw").str.strip_chars())
     frame = frame.with_columns(_low=pl.col("_e").str.to_lowercase())
@@ -229,7 +247,7 @@ def _dob(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.LazyFr
     a = num.struct.field("1").cast(pl.Int32)
     b = num.struct.field("2").cast(pl.Int32)
     ny = num.struct.field("3")
-    this_year = dt.date.today().year  # two-digit years: born in the last century or this one
+    this_year = today.year  # two-digit years: born in the last century or this one
     yy = ny.cast(pl.Int32)
     num_year = pl.when(ny.str.len_chars() == 2).then(
         pl.when(yy > this_year % 100).then(1900 + yy).otherwise(2000 + yy)
@@ -266,7 +284,7 @@ def _dob(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.LazyFr
     reason = _reason_chain(
         (y.is_null() | m.is_null() | d.is_null(), "malformed"),
         (date.is_null(), "invalid_date"),
-        ((date < dt.date(1900, 1, 1)) | (date > dt.date.today()), "out_of_range"),
+        ((date < dt.date(1900, 1, 1)) | (date > today), "out_of_range"),
     )
     return frame.with_columns(cand=date.dt.strftime("%Y%m%d"), why=reason)
 
@@ -317,6 +335,9 @@ def _scalar_text(v: object) -> str | None:
         return str(int(v)) if v.is_integer() else str(v)
     if isinstance(v, (str, int)):
         return str(v)
+    if isinstance(v, (bytes, bytearray)):
+        # never "close enough": undecodable bytes become U+FFFD, rejected as invalid_encoding
+        return bytes(v).decode("utf-8", errors="replace")
     raise InputTypeError(
         f"identifier values must be str, int, date or None, got {type(v).__name__}; "
         "convert the column to text first"
@@ -328,9 +349,19 @@ def to_text_series(values: object, name: str = "value") -> pl.Series:
     if isinstance(values, pl.Series):
         s = values
     elif type(values).__module__.startswith("pandas"):
-        s = pl.from_pandas(values)  # type: ignore[arg-type]
+        try:
+            s = pl.from_pandas(values)  # type: ignore[arg-type]
+        except Exception:
+            s = pl.Series(name, [_scalar_text(v) for v in values.tolist()],  # type: ignore[attr-defined]
+                          dtype=pl.Utf8)
     elif type(values).__module__.startswith("pyarrow"):
-        s = pl.Series(values=values)  # type: ignore[arg-type]
+        try:
+            s = pl.Series(values=values)  # type: ignore[arg-type]
+        except Exception:
+            raise InputTypeError(
+                f"values could not be converted from pyarrow {type(values).__name__}; pass "
+                "a text, integer or date column"
+            ) from None
     elif isinstance(values, Iterable) and not isinstance(values, (str, bytes, dict)):
         items = list(values)
         s = pl.Series(name, [_scalar_text(v) for v in items], dtype=pl.Utf8)
@@ -356,17 +387,25 @@ def to_text_series(values: object, name: str = "value") -> pl.Series:
         return s.fill_nan(None).cast(pl.Utf8)
     if dtype == pl.Categorical or dtype == pl.Enum or isinstance(dtype, pl.Enum):
         return s.cast(pl.Utf8)
+    if dtype == pl.Binary:
+        return _binary_text(s)
     raise InputTypeError(
-        f"column {s.name!r} has type {dtype}, which is not an identifier; "
+        f"column {safe_name(s.name)!r} has type {dtype}, which is not an identifier; "
         "pass text, integers or dates"
     )
+
+
+def _binary_text(s: pl.Series) -> pl.Series:
+    """Bytes as text: valid UTF-8 decoded, anything else marked undecodable (never guessed)."""
+    return pl.Series(s.name, [None if v is None else v.decode("utf-8", errors="replace")
+                              for v in s.to_list()], dtype=pl.Utf8)
 
 
 def _check_region(region: str) -> str:
     if not isinstance(region, str) or region.upper() not in SUPPORTED_REGIONS:
         raise InvalidInputError(
             f"default_region must be an ISO 3166-1 alpha-2 code such as 'US' or 'GB', "
-            f"got {region!r}"
+            f"got {mask(region) if isinstance(region, str) else type(region).__name__!r}"
         )
     return region.upper()
 
@@ -374,8 +413,8 @@ def _check_region(region: str) -> str:
 def resolve_regions(default_region: object, n: int) -> pl.Series:
     """A per-row region Series from one code, or from a column of codes or country names.
 
-    In a column, missing or unknown countries fall back to ``"US"``; callers that know a better
-    fallback use :func:`regions_from_countries` directly.
+    In a column, a missing or unknown country is null, never guessed: values whose reading
+    depends on the region are then rejected as ``unknown_country``.
     """
     if isinstance(default_region, str):
         return pl.repeat(_check_region(default_region), n, eager=True, dtype=pl.Utf8)
@@ -389,16 +428,23 @@ def resolve_regions(default_region: object, n: int) -> pl.Series:
 
 
 def regions_from_countries(countries: pl.Series, fallback: str | None = None) -> pl.Series:
-    """Upper-case alpha-2 codes for a column of country names/codes; unknown -> ``fallback``."""
+    """Upper-case alpha-2 codes for a column of country names/codes.
+
+    A missing (null or blank) country takes ``fallback`` when one is given; a country that is
+    not recognized stays null, whatever the fallback: it is not the fallback's country.
+    """
     frame = pl.DataFrame({"c": to_text_series(countries)})
-    codes = frame.select(
-        _fold(pl.col("c")).replace_strict(country_lookup(), default=None, return_dtype=pl.Utf8)
-        .str.to_uppercase()
-    ).to_series()
+    out = frame.select(
+        code=_fold(pl.col("c")).replace_strict(country_lookup(), default=None,
+                                               return_dtype=pl.Utf8).str.to_uppercase(),
+        blank=pl.col("c").is_null() | (pl.col("c").str.strip_chars().str.len_chars() == 0),
+    )
+    codes = out["code"]
     codes = codes.set(~codes.is_in(list(SUPPORTED_REGIONS)).fill_null(True), None)  # type: ignore[arg-type]
     if fallback is not None:
-        codes = codes.fill_null(_check_region(fallback))
-    return codes.fill_null("US")
+        codes = pl.select(pl.when(out["blank"]).then(pl.lit(_check_region(fallback)))
+                          .otherwise(codes)).to_series()
+    return codes.alias("region")
 
 
 def normalize_frame(
@@ -407,17 +453,54 @@ def normalize_frame(
     platform: str,
     regions: pl.Series,
     dayfirst: bool | None = None,
+    today: dt.date | None = None,
 ) -> pl.DataFrame:
-    """Normalize a text Series; a frame with columns ``value`` and ``reason``."""
+    """Normalize a text Series; a frame with columns ``value`` and ``reason``.
+
+    A row without a region (an unknown country) is read under two different regions where its
+    kind depends on the region: when both readings agree (``+44...``, an ISO date) the region
+    did not matter; otherwise it is rejected as ``unknown_country``, never guessed.
+    """
+    if kind not in REGIONAL_KINDS or regions.null_count() == 0:
+        return _normalize_known(values, kind, platform, regions, dayfirst, today)
+    unknown = regions.is_null()
+    first = _normalize_known(values, kind, platform, regions.fill_null("US"), dayfirst, today)
+    rows = unknown.arg_true()
+    second = _normalize_known(values.gather(rows), kind, platform,
+                              pl.repeat("GB", len(rows), eager=True, dtype=pl.Utf8),
+                              dayfirst, today)
+    mine = first[rows]
+    differ = ~(mine["value"].eq_missing(second["value"])
+               & mine["reason"].eq_missing(second["reason"]))
+    common = mine["reason"].is_in(list(_COMMON_REASONS)).fill_null(False)
+    bad = rows.filter(differ & ~common)
+    if len(bad) == 0:
+        return first
+    return first.with_columns(
+        first["value"].scatter(bad, None),
+        first["reason"].scatter(bad, "unknown_country"),
+    )
+
+
+#: The reasons every kind shares, decided before the region matters.
+_COMMON_REASONS = ("empty", "invalid_encoding", "control_character", "too_long", "placeholder",
+                   "already_hashed")
+
+
+def _normalize_known(values: pl.Series, kind: str, platform: str, regions: pl.Series,
+                     dayfirst: bool | None, today: dt.date | None) -> pl.DataFrame:
     if kind == "phone":
         return _phone_lanes_frame(values, platform, regions)
     frame = pl.DataFrame({"raw": values, "region": regions})
-    # mobile ad ids are hex themselves: the already-hashed test does not apply to them
-    reason = _reason(hashed_check=kind != "maid")
+    reason = _reason(kind, platform)
     if kind == "email":
         return _email_frame(frame, platform, reason)
-    stage = _STAGED.get(kind) or _expression_kind(_KIND_FUNCS[kind])
-    return _finish(stage(frame.lazy(), platform, dayfirst), reason).collect()
+    if kind == "dob":
+        plan = _dob(frame.lazy(), platform, dayfirst, today)
+    else:
+        stage = _STAGED.get(kind) or _expression_kind(_KIND_FUNCS[kind])
+        plan = stage(frame.lazy(), platform, dayfirst)
+    return _finish(plan, reason).collect()
 
 
 _DIGITS_ONLY = ("meta", "tiktok", "snap")
@@ -428,8 +511,13 @@ def _phone_value(e164: Any, platform: str) -> Any:
     return e164.str.strip_prefix("+") if platform in _DIGITS_ONLY else e164
 
 
-def _reason(hashed_check: bool = True) -> Expr:
+def _reason(kind: str, platform: str) -> Expr:
     """Why a value is rejected: the common checks first, then the kind's own reason (``why``).
+
+    Common to every kind: empty; bytes that were not UTF-8 (read as U+FFFD); control
+    characters (NUL, ANSI escapes, line breaks inside the value); longer than the kind allows;
+    a placeholder; already a digest (not for mobile ad ids, which are hex themselves); and, for
+    values the platform takes in clear, what a spreadsheet would run as a formula.
 
     Reads ``raw`` and ``_stripped`` (the raw text without surrounding blanks, which
     :func:`_finish` provides). Each check appears once in the plan: polars does not share
@@ -438,11 +526,23 @@ def _reason(hashed_check: bool = True) -> Expr:
     stripped = pl.col("_stripped")
     checks: list[tuple[Expr, str]] = [
         (pl.col("raw").is_null() | (stripped.str.len_chars() == 0), "empty"),
+        (stripped.str.contains(_BAD_ENCODING, literal=True), "invalid_encoding"),
+        (stripped.str.contains(_CONTROL), "control_character"),
+        (stripped.str.len_chars() > MAX_LENGTH[kind], "too_long"),
         (stripped.str.contains(_PLACEHOLDER), "placeholder"),
     ]
-    if hashed_check:
+    if kind != "maid":
         checks.append((stripped.str.contains(_HASH_LIKE), "already_hashed"))
+    if _takes_plain(platform, kind):
+        checks.append((stripped.str.contains(_FORMULA), "spreadsheet_formula"))
     return pl.coalesce(_reason_chain(*checks), pl.col("why"))
+
+
+def _takes_plain(platform: str, kind: str) -> bool:
+    try:
+        return rule_for(platform, kind).handling == "plain"
+    except UnsupportedIdentifierError:  # normalizing for a platform that does not take it
+        return False
 
 
 def _phone_lanes_frame(values: pl.Series, platform: str, regions: pl.Series) -> pl.DataFrame:
@@ -464,7 +564,7 @@ def _phone_lanes_frame(values: pl.Series, platform: str, regions: pl.Series) -> 
             redo = redo | _may_carry_code(stripped, str(plan.cc), pl.col("e164"))
         return _finish(
             frame.with_columns(cand=_phone_value(pl.col("e164"), platform)),
-            _reason(), stripped=stripped, done=~redo,
+            _reason("phone", platform), stripped=stripped, done=~redo,
         ).collect()
 
     return run_lanes(values, regions, lane,
@@ -477,7 +577,7 @@ def _phone_frame(values: pl.Series, platform: str, regions: pl.Series) -> pl.Dat
     if platform in _DIGITS_ONLY:
         e164, why = _digits_with_code(values, regions, e164, why)
     frame = pl.DataFrame({"raw": values, "cand": _phone_value(e164, platform), "why": why})
-    return _finish(frame.lazy(), _reason()).collect()
+    return _finish(frame.lazy(), _reason("phone", platform)).collect()
 
 
 def _finish(frame: pl.LazyFrame, reason: Expr, stripped: Expr | None = None,
@@ -576,10 +676,12 @@ def checked_inputs(values: object, kind: str, platform: str, default_region: obj
 
 @overload
 def normalize(values: str, kind: str, platform: str = ..., default_region: object = ..., *,
-              dayfirst: bool | None = ..., reasons: bool = ...) -> Any: ...
+              dayfirst: bool | None = ..., reasons: bool = ...,
+              today: dt.date | None = ...) -> Any: ...
 @overload
 def normalize(values: object, kind: str, platform: str = ..., default_region: object = ..., *,
-              dayfirst: bool | None = ..., reasons: bool = ...) -> Any: ...
+              dayfirst: bool | None = ..., reasons: bool = ...,
+              today: dt.date | None = ...) -> Any: ...
 
 
 def normalize(
@@ -590,6 +692,7 @@ def normalize(
     *,
     dayfirst: bool | None = None,
     reasons: bool = False,
+    today: dt.date | None = None,
 ) -> Any:
     """Normalize identifiers exactly as ``platform`` wants them before hashing.
 
@@ -613,6 +716,8 @@ def normalize(
         elsewhere. Unambiguous dates (``16/02/1997``) are read either way.
     reasons : bool
         Also return why each rejected value was rejected (see :data:`privacy.REASONS`).
+    today : date, optional
+        The last possible date of birth, and the century of two-digit years (default: today).
 
     Returns
     -------
@@ -636,7 +741,9 @@ def normalize(
     scalar = isinstance(values, str) or values is None
     platform, kind, series, regions = checked_inputs(
         [values] if scalar else values, kind, platform, default_region, dayfirst)
-    out = normalize_frame(series, kind, platform, regions, dayfirst)
+    if today is not None and not isinstance(today, dt.date):
+        raise InputTypeError(f"today must be a datetime.date, got {type(today).__name__}")
+    out = normalize_frame(series, kind, platform, regions, dayfirst, today)
     if scalar:
         row = out.row(0)
         return (row[0], row[1]) if reasons else row[0]

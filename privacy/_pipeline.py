@@ -8,6 +8,7 @@ thread needs the GIL only a few times per chunk.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,7 @@ NORMALIZE_AHEAD = 2
 
 def prepared_chunks(
     text: pl.Series, kind: str, platform: str, regions: pl.Series, dayfirst: bool | None,
-    hasher: Hasher | None, chunk_rows: int | None = None,
+    hasher: Hasher | None, chunk_rows: int | None = None, today: dt.date | None = None,
 ) -> Iterator[tuple[pl.Series, pl.Series]]:
     """``(values, reasons)`` chunk by chunk; values hashed when a ``hasher`` is given."""
     chunk_rows = chunk_rows or CHUNK_ROWS
@@ -39,7 +40,7 @@ def prepared_chunks(
 
     def normalized(start: int) -> pl.DataFrame:
         return normalize_frame(text.slice(start, chunk_rows), kind, platform,
-                               regions.slice(start, chunk_rows), dayfirst)
+                               regions.slice(start, chunk_rows), dayfirst, today)
 
     if hasher is None or len(starts) == 1:
         for start in starts:
@@ -77,6 +78,7 @@ def prepare_values(
     key: bytes | None = None,
     processes: int | None = 1,
     reasons: bool = False,
+    today: dt.date | None = None,
 ) -> Any:
     """One upload column: normalized, then hashed where the platform hashes this kind.
 
@@ -87,7 +89,7 @@ def prepare_values(
     Parameters
     ----------
     values : sequence, polars Series, pandas Series or pyarrow Array
-    kind, platform, default_region, dayfirst
+    kind, platform, default_region, dayfirst, today
         As for :func:`privacy.normalize`.
     key : bytes, optional
         HMAC key for keyed pseudonyms; ``None`` for the plain SHA-256 platforms want.
@@ -117,7 +119,7 @@ def prepare_values(
     rule = rule_for(platform, kind)
     hasher = Hasher(key=key, encoding=rule.encoding, processes=processes) \
         if rule.handling == "hash" else None
-    parts = list(prepared_chunks(text, kind, platform, regions, dayfirst, hasher))
+    parts = list(prepared_chunks(text, kind, platform, regions, dayfirst, hasher, today=today))
     value = pl.concat([p[0] for p in parts]).alias(text.name)
     if reasons:
         return pl.DataFrame({"value": value, "reason": pl.concat([p[1] for p in parts])})

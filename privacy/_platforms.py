@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._errors import InputTypeError, UnknownPlatformError, UnsupportedIdentifierError
+from ._redact import mask
 
 __all__ = ["KINDS", "MIN_AUDIENCE", "PLATFORMS", "PlatformRule", "check_kind", "check_platform",
            "rule_for", "rules_for_platform"]
@@ -96,16 +97,22 @@ def check_platform(platform: object) -> str:
     name = platform.strip().lower()
     if name not in PLATFORMS:
         raise UnknownPlatformError(
-            f"unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}"
+            f"unknown platform {mask(platform)!r}; use one of {', '.join(PLATFORMS)}"
         )
     return name
 
 
 def check_kind(kind: object) -> str:
     """Return the identifier kind, or raise a clear error listing the kinds."""
-    if not isinstance(kind, str) or kind not in KINDS:
+    if not isinstance(kind, str):
+        raise InputTypeError(
+            f"kind must be a str, got {type(kind).__name__}; use one of {', '.join(KINDS)} "
+            "(the values come first: normalize(values, kind))"
+        )
+    if kind not in KINDS:
         raise UnsupportedIdentifierError(
-            f"unknown identifier kind {kind!r}; use one of {', '.join(KINDS)}"
+            f"unknown identifier kind {mask(kind)!r}; use one of {', '.join(KINDS)} "
+            "(the values come first: normalize(values, kind))"
         )
     return kind
 

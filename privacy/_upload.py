@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ._errors import InvalidInputError, MissingColumnError, UnsupportedIdentifierError
+from ._errors import (
+    InputTypeError,
+    InvalidInputError,
+    MissingColumnError,
+    UnsupportedIdentifierError,
+)
 from ._hashing import Hasher
-from ._io import read_table, write_frame
+from ._io import (
+    check_output,
+    commit,
+    frame_writer,
+    read_table,
+    remove_stale_temps,
+    temp_path,
+)
 from ._manifest import (
     MANIFEST_VERSION,
     file_sha256,
     manifest_path,
+    manifest_text,
     sign_manifest,
     utc_now,
-    write_manifest,
 )
 from ._normalize import (
     NORMALIZATION_VERSION,
@@ -30,6 +45,7 @@ from ._normalize import (
 )
 from ._pipeline import prepared_chunks
 from ._platforms import MIN_AUDIENCE, check_kind, check_platform, rules_for_platform
+from ._redact import looks_like_identifier, safe_name, safe_names
 
 __all__ = ["HEADER_ALIASES", "Upload", "UploadReport", "prepare_upload", "recognize_columns"]
 
@@ -71,11 +87,18 @@ def recognize_columns(headers: list[str]) -> dict[str, str]:
             found[header] = kind
             by_kind.setdefault(kind, []).append(header)
     if not found:
+        shown = safe_names(headers)
+        if any(looks_like_identifier(str(h)) for h in headers):
+            raise MissingColumnError(
+                f"no identifier column recognized, and the header row looks like data "
+                f"({', '.join(shown[:6])}): the file seems to have no header row; add one "
+                "(email, phone, first_name, zip, dob...) or pass columns="
+            )
         raise MissingColumnError(
-            f"no identifier column recognized among the headers {headers}; name them like "
+            f"no identifier column recognized among the headers {shown}; name them like "
             "email, phone, first_name, zip, dob... or pass columns={'crm column': 'email', ...}"
         )
-    clashes = {k: v for k, v in by_kind.items() if len(v) > 1}
+    clashes = {k: safe_names(v) for k, v in by_kind.items() if len(v) > 1}
     if clashes:
         raise InvalidInputError(
             f"several columns look like the same identifier: {clashes}; pass columns= to say "
@@ -115,13 +138,16 @@ class UploadReport:
     columns: list[ColumnReport]
     ignored_columns: list[str]
     warnings: list[str]
+    unrecognized_columns: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "platform": self.platform, "rows_in": self.rows_in, "rows_out": self.rows_out,
             "rows_without_key": self.rows_without_key,
             "columns": [c.to_dict() for c in self.columns],
-            "ignored_columns": list(self.ignored_columns), "warnings": list(self.warnings),
+            "ignored_columns": list(self.ignored_columns),
+            "unrecognized_columns": list(self.unrecognized_columns),
+            "warnings": list(self.warnings),
         }
 
     def to_text(self) -> str:
@@ -139,6 +165,8 @@ class UploadReport:
             )
         if self.ignored_columns:
             lines.append(f"  ignored (not taken by {self.platform}): {self.ignored_columns}")
+        if self.unrecognized_columns:
+            lines.append(f"  ignored (not an identifier column): {self.unrecognized_columns}")
         lines.extend(f"  warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
@@ -164,8 +192,9 @@ class Upload:
             f"columns={self.frame.columns})"
         )
 
-    def manifest(self, path: str | os.PathLike[str]) -> dict[str, Any]:
-        """The manifest for this upload written at ``path`` (unsigned)."""
+    def manifest(self, path: str | os.PathLike[str], sha256: str | None = None) -> dict[str, Any]:
+        """The manifest for this upload written at ``path`` (unsigned); ``sha256`` is the
+        file's digest when already known."""
         hashed = [c.header for c in self.report.columns if c.hashed]
         return {
             "manifest_version": MANIFEST_VERSION,
@@ -180,7 +209,7 @@ class Upload:
             "hash_scheme": self._scheme,
             "hashed_columns": hashed,
             "key_id": self._key_id,
-            "sha256": file_sha256(path),
+            "sha256": sha256 or file_sha256(path),
             "created_at": utc_now(),
             "tool": f"audiencekit {_version()}",
             "report": self.report.to_dict(),
@@ -188,17 +217,51 @@ class Upload:
         }
 
     def write(
-        self, path: str | os.PathLike[str], signing_key: Any = None,
+        self, path: str | os.PathLike[str], signing_key: Any = None, *,
+        inputs: Iterable[str | os.PathLike[str] | None] = (),
+        status: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:
-        """Atomically write the upload file and its manifest at ``<path>.manifest.json``.
+        """Write the upload file and its manifest at ``<path>.manifest.json``, together.
 
-        ``signing_key`` (an Ed25519 private key) signs the manifest. Returns the manifest.
+        Both are written to temporary files first (named with this process's id); the
+        manifest, which holds the file's SHA-256, is moved into place before the file. A run
+        killed at any point leaves either temporary files (removed by the next write) or a
+        manifest whose digest does not match what is under the file's name: never a file that
+        passes as finished without its manifest. ``signing_key`` (an Ed25519 private key) signs
+        the manifest; ``inputs`` are paths the outputs must not replace; ``status`` is told
+        each phase. Returns the manifest.
         """
-        write_frame(self.frame, path)
-        manifest = self.manifest(path)
-        if signing_key is not None:
-            manifest = sign_manifest(manifest, signing_key)
-        write_manifest(manifest, manifest_path(path))
+        if signing_key is not None and not isinstance(signing_key, Ed25519PrivateKey):
+            sign_manifest({}, signing_key)  # raises the clear error, before any write
+        target = check_output(path, inputs=inputs, what="upload")
+        meta_target = check_output(manifest_path(target), inputs=inputs, what="manifest")
+        for t in (target, meta_target):
+            remove_stale_temps(t)
+        tmp = temp_path(target)
+        meta_tmp = temp_path(meta_target)
+        try:
+            if status is not None:
+                status(f"writing {self.frame.height:,} rows")
+            with open(tmp, "wb") as handle:
+                frame_writer(self.frame, target)(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if status is not None:
+                status("checksumming and signing")
+            manifest = self.manifest(target, sha256=file_sha256(tmp))
+            if signing_key is not None:
+                manifest = sign_manifest(manifest, signing_key)
+            with open(meta_tmp, "w", encoding="utf-8") as handle:
+                handle.write(manifest_text(manifest))
+                handle.flush()
+                os.fsync(handle.fileno())
+            commit(meta_tmp, meta_target)
+            commit(tmp, target)
+        except BaseException:
+            for t in (tmp, meta_tmp):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(t)
+            raise
         return manifest
 
 
@@ -218,7 +281,7 @@ def _check_columns(
         ignored = [c for c, k in recognized.items() if k not in rules]
         if not taken:
             raise UnsupportedIdentifierError(
-                f"none of the recognized identifier columns {list(recognized)} is taken by "
+                f"none of the recognized identifier columns {safe_names(recognized)} is taken by "
                 f"{platform}; it takes: {', '.join(rules)}"
             )
         return taken, ignored
@@ -229,17 +292,20 @@ def _check_columns(
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise MissingColumnError(
-            f"columns {missing} are not in the table; it has {frame.columns}"
+            f"columns {safe_names(missing)} are not in the table; it has "
+            f"{safe_names(frame.columns)}"
         )
     for col, kind in columns.items():
         check_kind(kind)
         if kind not in rules:
             raise UnsupportedIdentifierError(
-                f"{platform} does not take {kind!r} (column {col!r}); it takes: {', '.join(rules)}"
+                f"{platform} does not take {kind!r} (column {safe_name(col)!r}); it takes: "
+                f"{', '.join(rules)}"
             )
     kinds = list(columns.values())
     if len(set(kinds)) != len(kinds):
-        raise InvalidInputError(f"each kind may be mapped once; got {dict(columns)}")
+        shown = dict(zip(safe_names(list(columns)), kinds, strict=True))
+        raise InvalidInputError(f"each kind may be mapped once; got {shown}")
     return dict(columns), []
 
 
@@ -253,6 +319,9 @@ def prepare_upload(
     key: bytes | None = None,
     key_id: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    today: dt.date | None = None,
+    encoding: str = "utf-8",
+    separator: str | None = None,
 ) -> Upload:
     """Normalize, hash and lay out a CRM table as ``platform``'s upload file.
 
@@ -276,6 +345,10 @@ def prepare_upload(
         A name for the key, recorded in the manifest (never the key itself).
     progress : callable, optional
         Called as ``progress(rows_done, rows_total)`` after each chunk.
+    today : date, optional
+        The last possible date of birth (default: today).
+    encoding, separator : str, optional
+        How to read a CSV path: its text encoding (default UTF-8) and delimiter.
 
     Returns
     -------
@@ -292,10 +365,15 @@ def prepare_upload(
     (1, {'malformed': 1})
     """
     platform = check_platform(platform)
-    frame = read_table(crm, what="crm")
+    if today is not None and not isinstance(today, dt.date):
+        raise InputTypeError(f"today must be a datetime.date, got {type(today).__name__}")
+    frame = read_table(crm, what="crm", encoding=encoding, separator=separator)
     if frame.height == 0:
         raise InvalidInputError("the CRM table has no rows; nothing to upload")
     mapping, ignored = _check_columns(frame, columns, platform)
+    unrecognized = [c for c in frame.columns if c not in mapping and c not in ignored]
+    # names as shown: all masked when the header row looks like data
+    shown = dict(zip(frame.columns, safe_names(frame.columns), strict=True))
     rules = rules_for_platform(platform)
     if platform == "x" and len(mapping) > 1:
         raise InvalidInputError(
@@ -327,7 +405,7 @@ def prepare_upload(
         values, reasons = [], []
         for value_part, reason_part in prepared_chunks(
             text, kind, platform, regions, dayfirst,
-            hasher if rule.handling == "hash" else None,
+            hasher if rule.handling == "hash" else None, today=today,
         ):
             values.append(value_part)
             reasons.append(reason_part)
@@ -340,7 +418,8 @@ def prepare_upload(
         valid = int(value.is_not_null().sum())
         reports.append(
             ColumnReport(
-                column=col, kind=kind, header=rule.header, hashed=rule.handling == "hash",
+                column=shown[col], kind=kind, header=rule.header,
+                hashed=rule.handling == "hash",
                 valid=valid,
                 rejected={r: int(c) for r, c in counts.iter_rows()},
                 duplicates=valid - int(value.drop_nulls().n_unique()),
@@ -373,7 +452,8 @@ def prepare_upload(
         )
     report = UploadReport(
         platform=platform, rows_in=n, rows_out=kept.height, rows_without_key=n - kept.height,
-        columns=reports, ignored_columns=ignored, warnings=warnings,
+        columns=reports, ignored_columns=[shown[c] for c in ignored], warnings=warnings,
+        unrecognized_columns=[shown[c] for c in unrecognized],
     )
     rejected = (
         pl.concat(rejections).select("row", "column", "kind", "reason")

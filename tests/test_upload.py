@@ -202,14 +202,18 @@ def test_prepare_values_inputs() -> None:
     assert keyed.to_list() != privacy.prepare_values(["a@b.com"], "email").to_list()
 
 
-def test_csv_with_invalid_utf8_is_read_with_replacement(tmp_path: Path) -> None:
-    # A CRM export from a Latin-1 system: nothing is lost, the bad bytes become U+FFFD.
+def test_csv_with_invalid_utf8_is_a_counted_rejection(tmp_path: Path) -> None:
+    # A CRM export from a Latin-1 system: nothing is lost, and nothing is guessed: "Ren\xe9e"
+    # is not "rene" (another person), it is rejected as invalid_encoding and never hashed.
     path = tmp_path / "crm.csv"
     path.write_bytes(b"email,first_name\nmary@example.com,Ren\xe9e\njohn@example.com,John\n")
     up = privacy.prepare_upload(path, "meta")
     assert up.report.rows_in == 2
     assert up.frame["fn"][1] == privacy.Hasher().hash("john")
-    assert up.frame["fn"][0] == privacy.Hasher().hash(privacy.normalize("Ren\ufffde", "first_name"))
+    assert up.frame["fn"][0] is None
+    fn = next(c for c in up.report.columns if c.kind == "first_name")
+    assert fn.rejected == {"invalid_encoding": 1}
+    assert fn.valid + sum(fn.rejected.values()) == 2
     ragged = tmp_path / "ragged.csv"
     ragged.write_bytes(b"email\n\"unterminated@example.com\n")
     with pytest.raises(privacy.PrivacyError, match=r"could not read|no recognized|found"):

@@ -1,0 +1,85 @@
+"""What may be shown of a value: masked samples, safe column names, terminal-safe text.
+
+Anything that reaches a person (an error, a report, a finding, a log line) goes through here
+first. A value is masked to its shape; a column name is shown as it is unless it looks like an
+identifier itself (a CSV without a header row makes its first row the headers); control
+characters never reach a terminal raw.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["looks_like_identifier", "mask", "printable", "safe_name", "safe_names"]
+
+_EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+")
+# Four digits or more anywhere (phones, dates, ZIPs, card numbers), or a long hex/Base64 run.
+_DIGITS_LIKE = re.compile(r"(?:\d[^\d]{0,3}){4,}")
+_DIGEST_LIKE = re.compile(r"[0-9a-fA-F]{16,}|[A-Za-z0-9+/]{40,}={0,2}")
+# C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidi overrides.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_MAX_NAME = 64
+
+
+def mask(value: object) -> str:
+    """A masked sample: enough shape to recognize the kind of value, never the value.
+
+    Examples
+    --------
+    >>> mask("maria.lopez@example.com")
+    'm***@e***.com'
+    >>> mask("+1 650 555 0199")
+    '+* *** *** ****'
+    """
+    text = printable(str(value)).strip()
+    if "@" in text:
+        local, _, domain = text.partition("@")
+        dom, _, tld = domain.rpartition(".")
+        tld = tld if tld.isalpha() and len(tld) <= 6 else "***"
+        return f"{local[:1]}***@{dom[:1]}***.{tld}"
+    digits = sum(c.isdigit() for c in text)
+    if digits >= 4:
+        return "".join("*" if c.isdigit() else c for c in text)[:_MAX_NAME]
+    return text[:1] + "***" if text else ""
+
+
+def looks_like_identifier(text: str) -> bool:
+    """True when a text (a header, a file name) may itself be personal data."""
+    return bool(_EMAIL_LIKE.search(text) or _DIGITS_LIKE.search(text)
+                or _DIGEST_LIKE.search(text) or len(text) > _MAX_NAME)
+
+
+def safe_name(name: object) -> str:
+    """A column or file name fit to show: as it is, or masked when it looks like data."""
+    text = printable(str(name))
+    return mask(text) if looks_like_identifier(text) else text
+
+
+def safe_names(names: object) -> list[str]:
+    """Names fit to show. When any looks like data, the row is taken for data (a file without
+    a header row) and every name is masked, the innocent-looking ones too.
+
+    >>> safe_names(["email", "phone"])
+    ['email', 'phone']
+    >>> safe_names(["maria@example.com", "Zaphod"])
+    ['m***@e***.com', 'Z***']
+    """
+    texts = [printable(str(n)) for n in names]  # type: ignore[attr-defined]
+    if any(looks_like_identifier(t) for t in texts):
+        return [mask(t) for t in texts]
+    return texts
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """Text with control characters (ANSI escapes, NUL, CR, tabs, bidi overrides) as ``\\xNN``.
+
+    ``keep_newlines`` keeps line feeds, for multi-line reports.
+    """
+    if keep_newlines:
+        return "\n".join(printable(line) for line in text.split("\n"))
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
