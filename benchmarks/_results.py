@@ -3,8 +3,11 @@ this process's peak memory."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import platform
 import resource
+import subprocess
 from pathlib import Path
 
 from privacy._io import atomic_write
@@ -24,8 +27,42 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+_LIBRARIES = ("audiencekit", "polars", "pyarrow", "numpy", "scikit-learn", "cryptography",
+              "phonenumbers", "facebook-business", "duckdb", "pyspark", "openmined-psi", "opendp")
+
+
+def environment() -> dict[str, object]:
+    """Where the figures were measured: the commit, the CPU, Python and library versions."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,  # noqa: S607
+                                text=True, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+                                    cwd=root, capture_output=True, text=True,
+                                    check=True).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = "unknown", False
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            cpu = next((line.split(":", 1)[1].strip() for line in handle
+                        if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    versions = {}
+    for lib in _LIBRARIES:
+        try:
+            versions[lib] = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return {"commit": commit + ("+uncommitted changes" if dirty else ""), "cpu": cpu,
+            "python": platform.python_version(), "libraries": versions}
+
+
 def print_and_save(results: dict[str, object], name: str, out: str | Path = RESULTS) -> Path:
-    """Print ``results`` as aligned lines and write them to ``<out>/<name>.json`` atomically."""
+    """Print ``results`` as aligned lines and write them, with :func:`environment`, to
+    ``<out>/<name>.json`` atomically."""
+    results = {**results, "environment": environment()}
     width = max(len(k) for k in results)
     for key, value in results.items():
         shown = f"{value:,.3f}" if isinstance(value, float) else str(value)

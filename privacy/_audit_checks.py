@@ -1,0 +1,557 @@
+"""The audit's checks: each a function of the export's facts (and its own arguments) that
+returns findings. No check reads another's state; what one needs of another is passed in.
+
+Findings name their column as it may be shown (masked when the header looks like data) and
+carry masked samples only. They hold nothing measured at run time: the same export gives the
+same findings on any machine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ._audit_domains import DOMAIN_KINDS
+from ._audit_facts import ExportFacts
+from ._audit_report import Finding
+from ._errors import ManifestError
+from ._hashing import Hasher
+from ._manifest import file_sha256, manifest_problems, verify_manifest
+from ._platforms import MIN_AUDIENCE
+from ._redact import mask, safe_name
+
+__all__ = [
+    "GPU_HASHES_PER_SECOND", "US_PHONE_PLAN", "check_anonymous", "check_combined",
+    "check_dictionary", "check_duplicates", "check_formats", "check_frequency",
+    "check_k_anonymity", "check_manifest", "check_phones", "check_plaintext", "check_reversal",
+    "check_sensitive", "check_size",
+]
+
+_SENSITIVE = re.compile(
+    r"diabet|cancer|hiv|aids\b|pregnan|depress|anxiety|mental|disab|dementia|alzheim|"
+    r"addict|rehab|oncolog|chemo|fertility|ivf|std\b|abortion|debt|bankrupt|insolven|"
+    r"payday|low[_ -]?income|welfare|medicaid|food[_ -]?stamp|credit[_ -]?score|"
+    r"loan[_ -]?default|arrears|collections?\b|overdra|poverty|gambl",
+    re.IGNORECASE,
+)
+_ANONYMOUS = re.compile(r"anonymi[sz]|anonymous", re.IGNORECASE)
+_EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+_PHONE = (r"(?:^|[^0-9])(?:\+|00)[1-9][0-9 ().\-]{7,17}[0-9](?:$|[^0-9])|"
+          r"(?:^|[^0-9])\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?[0-9]{4}(?:$|[^0-9])")
+_DATE = (r"(?:^|[^0-9])(?:19|20)[0-9]{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])"
+         r"(?:$|[^0-9])|(?:^|[^0-9])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)"
+         r"[0-9]{2}(?:$|[^0-9])|^(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])$")
+_ZIP = r"^[0-9]{5}(?:-[0-9]{4})?$"
+_IPV4 = (r"(?:^|[^0-9.])(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|"
+         r"1?[0-9]?[0-9])){3}(?:$|[^0-9.])")
+_CARD = r"(?:^|[^0-9])(?:[0-9][ \-]?){12,18}[0-9](?:$|[^0-9])"
+# What a spreadsheet runs as a formula at the start of a cell (OWASP), numbers excepted.
+_FORMULA = r"^[=+\-@\t\r]"
+_NUMBER = r"^[+\-]?[0-9][0-9 .,()\-]*$"
+_QUASI = {"age", "age_band", "ageband", "age_group", "zip", "zipcode", "zip_code", "postcode",
+          "postal_code", "gender", "sex", "city", "town", "state", "province", "country",
+          "region", "birth_year", "yob", "year_of_birth", "county"}
+_COMBINED_TOKENS = ("name", "zip", "dob", "birth", "email", "phone", "first", "last", "postcode")
+#: Hash rate of one current GPU for SHA-256 (spec, "Keyed pseudonyms"): a published figure,
+#: not a measurement, so findings stay the same on every machine.
+GPU_HASHES_PER_SECOND = 22e9
+US_PHONE_PLAN = 6.4e9
+
+#: How people call each kind and domain.
+WORDS = {"dob": "date of birth", "date_of_birth": "date of birth", "birth_year": "birth year",
+         "first_name": "first name", "last_name": "last name", "zip": "ZIP code",
+         "state": "state", "country": "country", "gender": "gender", "city": "city",
+         "email": "email", "phone": "phone number", "maid": "mobile ad id",
+         "external_id": "external id", "junk": "placeholder"}
+
+
+class _Findings(list[Finding]):
+    def __init__(self, facts: ExportFacts) -> None:
+        super().__init__()
+        self.facts = facts
+
+    def add(self, check: str, severity: str, column: str | None, count: int | None,
+            message: str, remedy: str) -> None:
+        rows = self.facts.rows
+        share = (count / rows if rows else 0.0) if count is not None else None
+        shown = self.facts.shown.get(column, safe_name(column)) if column is not None else None
+        self.append(Finding(check, severity, shown, count, share, message, remedy))
+
+
+def _reversal_remedy(partner: bool, what: str) -> str:
+    if partner:
+        return f"key the {what} column with HMAC-SHA256 (a 32+ byte secret), or drop it"
+    return (f"drop the {what} column unless it measurably lifts the match rate: the platform's "
+            "unkeyed SHA-256 is reversible by design")
+
+
+# --- formats -------------------------------------------------------------------------------------
+
+
+def check_formats(facts: ExportFacts) -> list[Finding]:
+    out = _Findings(facts)
+    want_b64 = facts.platform == "uid2"
+    for c in facts.hashed:
+        s = facts.stats[c]
+        n = s["n"]
+        if facts.guess[c] in ("md5_hex", "sha1_hex"):
+            algo = "MD5" if facts.guess[c] == "md5_hex" else "SHA-1"
+            out.add("hash_format", "high", c, s["md5"] if algo == "MD5" else s["sha1"],
+                    f"values are {algo} digests ({32 if algo == 'MD5' else 40} hex), "
+                    "not SHA-256", "re-hash the normalized values with SHA-256")
+            continue
+        upper = s["hex64any"] - s["hex64"]
+        if upper and not want_b64:
+            out.add("hash_format", "medium", c, upper,
+                    "SHA-256 hex in upper or mixed case; platforms expect lower case",
+                    "write hex digests in lower case")
+        if want_b64 and s["hex64any"]:
+            out.add("hash_format", "high", c, s["hex64any"],
+                    "hex digests where Base64 of the raw digest is expected (uid2)",
+                    "encode the 32 raw digest bytes as Base64 (44 characters)")
+        if not want_b64 and s["b64"]:
+            out.add("hash_format", "high", c, s["b64"],
+                    "Base64 digests where lower-case hex is expected",
+                    "encode digests as 64 lower-case hex characters")
+        other = n - s["hex64any"] - s["b64"] - s["md5"] - s["sha1"]
+        if other > 0:
+            out.add("hash_format", "high", c, other,
+                    "values of a hashed column that are not SHA-256 digests (wrong length "
+                    "or characters)", "find where unhashed or truncated values came from")
+    return out
+
+
+# --- reversal ------------------------------------------------------------------------------------
+
+
+def check_reversal(facts: ExportFacts) -> tuple[list[Finding], dict[str, int]]:
+    """Findings, and the rows reversed per column (which the frequency check needs)."""
+    out = _Findings(facts)
+    reversed_rows: dict[str, int] = {}
+    if facts.hits.height == 0:
+        return out, reversed_rows
+    tags = facts.hits.with_columns(
+        junk=pl.col("domain").list.eval(pl.element() == "junk").list.any(),
+        double=pl.col("domain").list.eval(pl.element().str.ends_with("(double)")).list.any(),
+        real=pl.col("domain").list.eval((pl.element() != "junk")
+                                        & ~pl.element().str.ends_with("(double)")).list.any(),
+    )
+    by_column = {c: part for (c,), part in tags.group_by("column")}
+    for c in facts.hashed:
+        part = by_column.get(c)
+        if part is None:
+            continue
+        junk = int(part.filter("junk")["rows"].sum())
+        double = int(part.filter("double")["rows"].sum())
+        real = part.filter("real")
+        real_rows = int(real["rows"].sum())
+        reversed_rows[c] = real_rows
+        if junk:
+            out.add("junk_hashes", "high", c, junk,
+                    f"{junk:,} values are hashes of empty or placeholder values "
+                    "(such as sha256 of '' or of 'null')",
+                    "never hash empty or placeholder values; drop them")
+        if double:
+            out.add("hash_format", "high", c, double, f"{double:,} values are hashes of hashes",
+                    "hash the normalized value once")
+        if not real_rows:
+            continue
+        counts = dict(real.explode("domain").filter(pl.col("domain") != "junk")
+                      .group_by("domain").agg(pl.col("rows").sum()).iter_rows())
+        out.extend(_reversal_findings(facts, c, real_rows, counts))
+    return out, reversed_rows
+
+
+def _reversal_findings(facts: ExportFacts, c: str, rows: int,
+                       counts: dict[str, int]) -> list[Finding]:
+    """The finding names the column's own kind; the domains that matched are said as such."""
+    out = _Findings(facts)
+    kind = facts.kind_of(c)
+    ranked = sorted(counts, key=lambda d: (-counts[d], d))
+    own = [d for d in ranked if DOMAIN_KINDS.get(d) == kind]
+    column_words = WORDS.get(kind or "", "")
+    of = f"{rows:,} of {facts.rows:,} rows"
+    if own:
+        others = [WORDS.get(d, d) for d in ranked if d not in own][:3]
+        also = f" (some also match: {', '.join(others)})" if others else ""
+        message = (f"{of} of this {column_words} column reversed by enumerating every "
+                   f"{WORDS.get(own[0], own[0])} and hashing it{also}")
+    else:
+        matched = ", ".join(WORDS.get(d, d) + "s" for d in ranked[:3])
+        subject = f"this {column_words} column" if column_words else "this column"
+        message = (f"{of} of {subject} reversed: their hashes are hashes of enumerated "
+                   f"{matched}")
+    what = column_words or "this"
+    out.add("reversible", "high" if facts.partner else "medium", c, rows, message,
+            _reversal_remedy(facts.partner, what))
+    if facts.partner:
+        out.add("keying", "high", c, rows,
+                "an unkeyed SHA-256 column: the audit reversed it without any key",
+                "use HMAC-SHA256 with a secret key of 32+ bytes for partner exports")
+    return out
+
+
+def phone_block(block: int, digits_only: bool) -> pl.Series:
+    """Hashes of a block of the US numbering plan (650-000-0000 on)."""
+    numbers = pl.int_range(0, block, eager=True).cast(pl.Utf8).str.zfill(7)
+    candidates = ("1650" + numbers) if digits_only else ("+1650" + numbers)
+    return Hasher().hash(candidates)
+
+
+def check_phones(facts: ExportFacts, block: pl.Series) -> list[Finding]:
+    out = _Findings(facts)
+    phone_cols = [c for c in facts.hashed if facts.kind_of(c) == "phone"
+                  or "phone" in c.lower()]
+    gpu = US_PHONE_PLAN / GPU_HASHES_PER_SECOND
+    for c in phone_cols:
+        b64 = facts.guess[c] == "sha256_base64"
+        probe = block.str.decode("hex").bin.encode("base64") if b64 else block
+        hits = int(facts.frame[c].is_in(probe.implode()).sum())
+        projection = (f"{hits:,} rows found in a block of {len(block):,} US numbers; the whole "
+                      f"US plan (6.4e9 numbers) takes {gpu:.2f} s on one current GPU")
+        if not facts.partner:
+            # platform uploads are unkeyed SHA-256 by the platform's own rules
+            out.add("reversible", "medium", c, hits,
+                    f"phone numbers are enumerable: {projection}",
+                    _reversal_remedy(False, "phone number"))
+        elif hits:
+            out.add("reversible", "high", c, hits,
+                    f"phone numbers are enumerable and were found: {projection}",
+                    _reversal_remedy(True, "phone number"))
+        else:
+            out.add("reversible", "low", c, 0,
+                    f"no number of the enumerated block was found (keyed, or not in it); "
+                    f"if this column is unkeyed SHA-256: {projection}",
+                    _reversal_remedy(True, "phone number"))
+    return out
+
+
+def check_dictionary(facts: ExportFacts, dictionary: Iterable[str]) -> list[Finding]:
+    from ._normalize import normalize
+
+    out = _Findings(facts)
+    email_cols = [c for c in facts.hashed if facts.kind_of(c) == "email"
+                  or "mail" in c.lower()]
+    if not email_cols:
+        return out
+    values = pl.Series("d", list(dictionary), dtype=pl.Utf8)
+    normalized = normalize(values, "email", facts.platform or "meta").drop_nulls()
+    hashed = Hasher().hash(normalized)
+    for c in email_cols:
+        b64 = facts.guess[c] == "sha256_base64"
+        probe = hashed.str.decode("hex").bin.encode("base64") if b64 else hashed
+        hits = int(facts.frame[c].is_in(probe.implode()).sum())
+        if hits:
+            out.add("reversible", "high" if facts.partner else "medium", c, hits,
+                    f"{hits:,} emails found by hashing a dictionary of {len(values):,}",
+                    _reversal_remedy(facts.partner, "email"))
+    return out
+
+
+# --- frequency, combined keys, duplicates --------------------------------------------------------
+
+
+def check_frequency(facts: ExportFacts, reversed_rows: dict[str, int]) -> list[Finding]:
+    out = _Findings(facts)
+    if facts.rows < 50:
+        return out
+    for c in facts.hashed:
+        if reversed_rows.get(c, 0) >= 0.5 * facts.rows:
+            continue  # already reported as reversed
+        distinct = facts.distinct[c]
+        if distinct <= 100 or distinct / facts.rows < 0.01:
+            top = facts.frame[c].value_counts(sort=True).head(1)
+            top_share = int(top[top.columns[1]][0]) / facts.rows if top.height else 0.0
+            out.add("frequency", "high" if facts.partner else "low", c, distinct,
+                    f"only {distinct:,} distinct values (top value {top_share:.1%} of rows): "
+                    "guessable by frequency even when keyed",
+                    "drop low-cardinality columns or generalize them before export")
+    return out
+
+
+def check_combined(facts: ExportFacts) -> list[Finding]:
+    out = _Findings(facts)
+    for c in facts.hashed:
+        folded = re.sub(r"[^a-z]+", "_", c.lower())
+        tokens = [t for t in _COMBINED_TOKENS if t in folded]
+        if len(tokens) >= 2 or any(w in folded for w in ("matchkey", "match_key", "composite",
+                                                        "combined")):
+            out.add("combined_key", "high" if facts.partner else "medium", c, None,
+                    f"looks like a hash of combined fields ({'+'.join(tokens) or 'a key'}): "
+                    "name + ZIP + date of birth combinations are enumerable",
+                    "key combined hashes with HMAC, or drop them")
+    return out
+
+
+def check_duplicates(facts: ExportFacts) -> list[Finding]:
+    out = _Findings(facts)
+    dup_rows = facts.rows - facts.distinct_rows
+    if dup_rows:
+        out.add("duplicates", "low", None, dup_rows, f"{dup_rows:,} duplicated rows",
+                "deduplicate before export")
+    for c in facts.hashed:
+        kind = facts.kinds.get(c, ("",))[0]
+        if kind not in ("email", "phone", "maid", "external_id") and facts.kinds:
+            continue
+        present = facts.stats[c]["n"]
+        dups = present - facts.distinct[c] + (1 if present < facts.rows else 0)
+        if dups > 0 and dups / max(present, 1) > 0.001:
+            out.add("duplicates", "low", c, dups, f"{dups:,} repeated identifiers",
+                    "deduplicate identifiers; repeats inflate counts and leak frequency")
+    return out
+
+
+# --- clear data ----------------------------------------------------------------------------------
+
+
+def check_plaintext(facts: ExportFacts) -> list[Finding]:
+    """Clear identifiers among the values that are not digests: one pass per pattern over the
+    residual (column, value) frame, whatever the number of columns."""
+    out = _Findings(facts)
+    hashed = set(facts.hashed)
+    plain_ok = {h for h, (_, handling) in facts.kinds.items() if handling == "plain"}
+    v, col = pl.col("value"), pl.col("column")
+    # hashed columns: their other digests (MD5, upper case) hold no clear data
+    values = facts.residual.filter(
+        ~(col.is_in(list(hashed)) & v.str.contains(r"^(?:[0-9a-fA-F]{32,64}|[A-Za-z0-9+/]{43}=)$"))
+    )
+    order = {c: i for i, c in enumerate(facts.frame.columns)}
+
+    def per_column(hit: pl.Expr) -> list[tuple[str, int, str]]:
+        found = (values.filter(hit).group_by("column", maintain_order=True)
+                 .agg(n=pl.len(), sample=v.first()))
+        rows = sorted(found.iter_rows(), key=lambda r: order.get(r[0], 0))
+        return [(c, int(n), str(s)) for c, n, s in rows]
+
+    for pattern, severity, words in ((_EMAIL, "critical", "email addresses"),
+                                     (_PHONE, "critical", "phone numbers"),
+                                     (_DATE, "high", "dates (of birth?)"),
+                                     (_IPV4, "high", "IPv4 addresses")):
+        for c, n, sample in per_column(v.str.contains(pattern)):
+            out.add("plaintext", severity, c, n,
+                    f"{n:,} values hold {words} in clear (e.g. {mask(sample)})",
+                    "normalize and hash identifiers; drop what is not needed")
+    for c, n, sample in per_column(v.str.contains(_ZIP)):
+        if c not in plain_ok and c not in hashed:
+            out.add("plaintext", "medium", c, n,
+                    f"{n:,} values look like postal codes in clear (e.g. {mask(sample)})",
+                    "hash postal codes, or generalize them (3-digit prefix)")
+    for c, n, sample in per_column(v.str.contains(_FORMULA) & ~v.str.contains(_NUMBER)):
+        out.add("spreadsheet_formula", "high", c, n,
+                f"{n:,} values start like a spreadsheet formula (e.g. {mask(sample)}): opened "
+                "in a spreadsheet, they run", "drop or escape them (a leading apostrophe)")
+    out.extend(_cards(facts, values))
+    out.extend(_names(facts))
+    return out
+
+
+def _cards(facts: ExportFacts, values: pl.DataFrame) -> list[Finding]:
+    out = _Findings(facts)
+    candidates = values.filter(pl.col("value").str.contains(_CARD)).with_columns(
+        digits=pl.col("value").str.extract(r"((?:[0-9][ \-]?){12,18}[0-9])", 1)
+        .str.replace_all(r"[^0-9]", "")
+    )
+    found: dict[str, list[str]] = {}
+    for c, digits in candidates.select("column", "digits").iter_rows():
+        if digits and _luhn(digits):
+            found.setdefault(c, []).append(digits)
+    for c, valid in found.items():
+        out.add("plaintext", "critical", c, len(valid),
+                f"{len(valid):,} values hold Luhn-valid payment card numbers "
+                f"(e.g. ****{valid[0][-4:]})",
+                "remove card numbers from the export; they never belong in an audience")
+    return out
+
+
+def _names(facts: ExportFacts) -> list[Finding]:
+    """Headers and the file name travel with the data: identifiers in them are found too."""
+    out = _Findings(facts)
+    texts = [("header", h) for h in facts.frame.columns]
+    if facts.name:
+        texts.append(("file name", facts.name))
+    for where, text in texts:
+        for pattern, words in ((_EMAIL, "an email address"), (_PHONE, "a phone number"),
+                               (_DATE, "a date")):
+            found = re.search(pattern, text)
+            if found:
+                out.add("plaintext", "high", None, None,
+                        f"the {where} holds {words} ({mask(found.group(0))})",
+                        "rename it: file and column names travel with the data")
+    return out
+
+
+def _luhn(digits: str) -> bool:
+    if not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
+        return False
+    d = np.frombuffer(digits.encode(), dtype=np.uint8) - 48
+    d = d[::-1].astype(int)
+    doubled = d[1::2] * 2
+    return int(d[::2].sum() + (doubled - 9 * (doubled > 9)).sum()) % 10 == 0
+
+
+def check_k_anonymity(facts: ExportFacts, quasi: Sequence[str] | None, k: int) -> list[Finding]:
+    out = _Findings(facts)
+    if quasi is None:
+        quasi = [c for c in facts.clear
+                 if re.sub(r"[^a-z]+", "_", c.lower()).strip("_") in _QUASI]
+    quasi = [q for q in quasi if q in facts.frame.columns]
+    if not quasi or facts.rows == 0:
+        return out
+    classes = facts.frame.group_by(quasi).len()
+    smallest = int(classes["len"].min())  # type: ignore[arg-type]
+    under = int(classes.filter(pl.col("len") < k)["len"].sum())
+    mean_risk = classes.height / facts.rows
+    required = {h for h, (_, handling) in facts.kinds.items() if handling == "plain"}
+    severity = "medium" if set(quasi) <= required else "high"
+    shown = [facts.shown[q] for q in quasi]
+    column = ",".join(shown)
+    if smallest < k:
+        out.append(Finding("k_anonymity", severity, column, under, under / facts.rows,
+                           f"clear quasi-identifiers {shown}: k = {smallest} (smallest class), "
+                           f"{under:,} rows in classes under k={k}; prosecutor risk max "
+                           f"{1 / smallest:.2f}, mean {mean_risk:.3f}",
+                           "generalize (age bands, 3-digit ZIPs) or suppress rare combinations"))
+    else:
+        out.append(Finding("k_anonymity", "info", column, 0, 0.0,
+                           f"clear quasi-identifiers {shown}: k = {smallest} >= {k}; "
+                           f"prosecutor risk max {1 / smallest:.2f}, mean {mean_risk:.3f}",
+                           "none needed"))
+    return out
+
+
+# --- release controls ----------------------------------------------------------------------------
+
+
+def check_size(facts: ExportFacts, min_audience: int | None) -> list[Finding]:
+    out = _Findings(facts)
+    floor = min_audience if min_audience is not None else (
+        MIN_AUDIENCE.get(facts.platform, 100) if facts.platform else 100)
+    if facts.rows < floor:
+        out.add("audience_size", "high", None, facts.rows,
+                f"{facts.rows:,} rows is under the minimum audience of {floor:,}"
+                + (f" for {facts.platform}" if facts.platform else ""),
+                "do not release lists this small: they are easy to re-identify")
+    elif facts.rows < 1000:
+        out.add("audience_size", "low", None, facts.rows,
+                f"{facts.rows:,} rows: under 1,000, too small as a lookalike seed",
+                "use at least 1,000 people (1,000-5,000 recommended) for lookalike seeds")
+    return out
+
+
+def check_sensitive(facts: ExportFacts, manifest: dict[str, Any] | None) -> list[Finding]:
+    out = _Findings(facts)
+    texts = [("header", facts.shown[h], h) for h in facts.frame.columns]
+    if facts.name:
+        texts.append(("file name", safe_name(facts.name), facts.name))
+    for key in ("segment", "description", "audience", "name", "label"):
+        value = (manifest or {}).get(key)
+        if isinstance(value, str):
+            texts.append((f"manifest {key}", key, value))
+    labelled = [c for c in facts.clear if any(w in c.lower() for w in
+                                              ("segment", "audience", "label", "list", "tag"))]
+    if labelled:
+        row = facts.frame.select([pl.col(c).cast(pl.Utf8, strict=False).drop_nulls().unique()
+                                  .head(200).implode().alias(str(i))
+                                  for i, c in enumerate(labelled)]).row(0)
+        for c, values in zip(labelled, row, strict=True):
+            texts.extend((f"column {facts.shown[c]}", "", v) for v in values)
+    for where, _, text in texts:
+        found = _SENSITIVE.search(text)
+        if found:
+            out.add("sensitive_segment", "high", None, None,
+                    f"the {where} implies health or financial status ('{found.group(0)}')",
+                    "meta blocks such audiences since 2025; rename or drop the segment")
+    return out
+
+
+def check_anonymous(facts: ExportFacts, manifest: dict[str, Any] | None) -> list[Finding]:
+    out = _Findings(facts)
+    texts = []
+    if facts.name:
+        texts.append(("file name", facts.name))
+    for key, value in (manifest or {}).items():
+        if isinstance(value, str):
+            texts.append((f"manifest {safe_name(key)}", value))
+    for where, text in texts:
+        if _ANONYMOUS.search(text) and "not anonymous" not in text.lower():
+            out.add("anonymous_claim", "medium", None, None,
+                    f"the {where} calls hashed data anonymous",
+                    "call hashed identifiers pseudonymous: they can be re-identified")
+    return out
+
+
+def check_manifest(facts: ExportFacts, manifest: dict[str, Any] | None, path: Path | None,
+                   public_key: Any) -> list[Finding]:
+    """Provenance. With a public key, a signature check was asked for and cannot be skipped:
+    no manifest, no signature, a malformed one or fields of the wrong types are critical."""
+    out = _Findings(facts)
+    asked = public_key is not None
+    if manifest is None:
+        if asked:
+            out.add("manifest", "critical", None, None,
+                    "no manifest, but a signature check was asked for: the file's origin "
+                    "cannot be proven", "do not release it; re-export it with its manifest")
+        else:
+            out.add("manifest", "medium", None, None,
+                    "no manifest: provenance cannot be checked",
+                    "write the export with prepare_upload(...).write(), which adds one")
+        return out
+    problems = manifest_problems(manifest)
+    if problems:
+        out.add("manifest", "critical" if asked else "high", None, None,
+                "the manifest is malformed: " + "; ".join(problems),
+                "do not release it; re-export from the source")
+        return out
+    if path is not None:
+        actual = (facts.scan.sha256 if facts.scan is not None and facts.scan.sha256
+                  else file_sha256(path))
+        if manifest.get("sha256") != actual:
+            out.add("manifest", "critical", None, None,
+                    "the file's sha256 does not match its manifest: the file was changed",
+                    "do not release it; re-export from the source")
+    rows = manifest.get("rows")
+    if rows is not None and rows != facts.rows:
+        out.add("manifest", "critical", None, facts.rows,
+                f"the manifest says {rows:,} rows, the file has {facts.rows:,}",
+                "do not release it; re-export from the source")
+    if manifest.get("platform") and facts.platform and manifest["platform"] != facts.platform:
+        out.add("manifest", "high", None, None,
+                f"the manifest is for {safe_name(manifest['platform'])}, the audit for "
+                f"{facts.platform}", "check the destination")
+    if "signature" not in manifest:
+        if asked:
+            out.add("manifest", "critical", None, None,
+                    "the manifest is not signed, but a signature check was asked for",
+                    "do not release it; sign manifests with an Ed25519 key (--signing-key)")
+        else:
+            out.add("manifest", "low", None, None, "the manifest is not signed",
+                    "sign manifests with an Ed25519 key (signing_key=)")
+    elif not asked:
+        out.add("manifest", "info", None, None,
+                "the manifest is signed but no public key was given to check it",
+                "pass public_key= (or --public-key) to verify the signature")
+    else:
+        try:
+            verify_manifest(manifest, public_key)
+        except ManifestError:
+            out.add("manifest", "critical", None, None,
+                    "the manifest's signature does not verify: it was changed after signing, "
+                    "or signed by another key", "do not release it")
+    missing = [f for f in ("platform", "normalization_version", "hash_scheme", "created_at",
+                           "tool", "sha256") if not manifest.get(f)]
+    if rows is None:
+        missing.append("rows")
+    scheme = str(manifest.get("hash_scheme") or "")
+    if scheme.startswith("hmac") and not manifest.get("key_id"):
+        missing.append("key_id")
+    if missing:
+        out.add("manifest", "critical" if asked and ("sha256" in missing or "rows" in missing)
+                else "low", None, None, f"the manifest lacks {missing}",
+                "record destination, rows, sha256, normalization version, hash scheme, key "
+                "id, creation time and tool version")
+    return out

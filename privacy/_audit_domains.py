@@ -1,0 +1,139 @@
+"""The low-entropy domains the audit enumerates, hashed once and cached on disk.
+
+Genders, every date of birth since 1900, birth years, all 100,000 US ZIP codes, state and
+country codes, first and last names from the US Census frequency lists that the ``names``
+package ships, and the placeholders CRMs use for "no value" (the same list normalization
+rejects). Their SHA-256 digests are public knowledge: anyone can build this table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib.metadata
+import importlib.resources
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from cryptography.hazmat.primitives import hashes
+
+from ._geo import country_lookup, state_lookup
+from ._hashing import Hasher
+from ._io import write_frame
+from ._normalize import NORMALIZATION_VERSION, PLACEHOLDERS
+
+__all__ = ["DOMAIN_KINDS", "JUNK_VALUES", "domain_table", "domain_values"]
+
+#: Hashes of these are hashes of "no value": the normalization placeholders, in the cases CRMs
+#: write them, and the empty and blank strings that careless exports hash.
+JUNK_VALUES: tuple[str, ...] = tuple(dict.fromkeys(
+    ["", " "] + [form for p in PLACEHOLDERS for form in (p, p.upper(), p.title())]
+))
+#: Which identifier kind each enumerated domain is made of.
+DOMAIN_KINDS = {"gender": "gender", "date_of_birth": "dob", "birth_year": "dob", "zip": "zip",
+                "state": "state", "country": "country", "first_name": "first_name",
+                "last_name": "last_name"}
+
+
+def _sha256_hex(data: bytes) -> str:
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(data)
+    return digest.finalize().hex()
+
+
+def _census_names(file: str) -> list[str]:
+    text = (importlib.resources.files("names") / file).read_text(encoding="ascii")
+    return [line.split()[0].lower() for line in text.splitlines() if line.strip()]
+
+
+@functools.lru_cache(maxsize=4)
+def domain_values(today: dt.date) -> dict[str, list[str]]:
+    """Every low-entropy domain the audit enumerates, normalized as platforms want them."""
+    days = np.arange(np.datetime64("1900-01-01"), np.datetime64(today) + 1)
+    dob = pl.Series(days).cast(pl.Date).dt.strftime("%Y%m%d").to_list()
+    return {
+        "gender": ["f", "m"],
+        "date_of_birth": dob,
+        "birth_year": [str(y) for y in range(1900, today.year + 1)],
+        "zip": [f"{z:05d}" for z in range(100_000)],
+        "state": sorted(set(state_lookup().values())),
+        "country": sorted(set(country_lookup().values())),
+        "first_name": sorted(set(_census_names("dist.female.first")
+                                 + _census_names("dist.male.first"))),
+        "last_name": _census_names("dist.all.last"),
+        "junk": list(JUNK_VALUES),
+    }
+
+
+#: Bump when :func:`domain_values` or :func:`domain_table` change what they produce: the name
+#: of the on-disk cache of the unkeyed domain digests carries it.
+_DOMAINS_VERSION = 2
+
+
+def _cache_dir() -> Path | None:
+    """Where the unkeyed domain digests are cached: ``AUDIENCEKIT_CACHE_DIR`` (``off`` for
+    nowhere), else ``$XDG_CACHE_HOME/audiencekit`` or ``~/.cache/audiencekit``."""
+    env = os.environ.get("AUDIENCEKIT_CACHE_DIR")
+    if env is not None:
+        return None if env.strip().lower() in ("", "0", "off", "none", "false") else Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "audiencekit"
+
+
+def _cache_file(today: dt.date) -> Path | None:
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    census = importlib.metadata.version("names")  # the census name lists ship with it
+    tag = "|".join(map(str, (_DOMAINS_VERSION, NORMALIZATION_VERSION, census,
+                              JUNK_VALUES)))
+    digest = _sha256_hex(tag.encode())[:16]
+    return folder / f"domains-{today.isoformat()}-{digest}.parquet"
+
+
+@functools.lru_cache(maxsize=8)
+def domain_table(today: dt.date) -> pl.DataFrame:
+    """Hex and Base64 SHA-256 of every domain value (and of its hex hash: double hashing).
+
+    The table holds hashes of public values only (dates, ZIP codes, census names), so it is
+    cached on disk (see :func:`_cache_dir`) and a new process skips hashing them again.
+    """
+    cache = _cache_file(today)
+    if cache is not None and cache.is_file():
+        try:
+            table = pl.read_parquet(cache)
+            if table.columns == ["hex", "domain", "b64"] and table.height:
+                return table
+        except (pl.exceptions.PolarsError, OSError):
+            pass  # unreadable: rebuilt and rewritten below
+    table = _build_domain_table(today)
+    if cache is not None:
+        try:
+            write_frame(table, cache)
+            for old in cache.parent.glob("domains-*.parquet"):
+                if old != cache:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only home: the cache is an optimization, never a requirement
+    return table
+
+
+def _build_domain_table(today: dt.date) -> pl.DataFrame:
+    hasher = Hasher()
+    frames = []
+    for name, values in domain_values(today).items():
+        series = pl.Series("value", values, dtype=pl.Utf8).filter(pl.Series(values) != "")
+        once = hasher.hash(series)
+        frames.append(pl.DataFrame({"hex": once, "domain": name}))
+        if name in ("gender", "state", "country", "junk", "birth_year"):
+            frames.append(pl.DataFrame({"hex": hasher.hash(once), "domain": f"{name} (double)"}))
+    table = pl.concat(frames)
+    # Hasher never hashes "", but exports that did are exactly what this looks for.
+    empty = _sha256_hex(b"")
+    table = pl.concat([table, pl.DataFrame({"hex": [empty], "domain": ["junk"]})])
+    # One row per digest: "ca" is a state and a country, "lee" a first and a last name.
+    table = table.group_by("hex", maintain_order=True).agg(pl.col("domain"))
+    return table.with_columns(b64=pl.col("hex").str.decode("hex").bin.encode("base64"))
+

@@ -1,0 +1,220 @@
+"""What the audit knows about an export, computed once and linear in its cells.
+
+Every per-column figure comes out of one ``select`` over all columns, and every per-value
+question (plaintext patterns, domain matches) is asked once of a long (column, value) frame
+made lazily, holding only the values that need asking: the cost grows with the number of cells,
+not with the number of columns times the number of rows. A 1-row file with 20,000 columns costs
+what 20,000 rows of one column cost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from ._audit_domains import domain_table
+from ._audit_scan import FileScan, only_hex
+from ._platforms import PLATFORMS, rules_for_platform
+from ._redact import safe_names
+
+__all__ = ["DIGEST", "ExportFacts", "column_kind", "guess_platform"]
+
+DIGEST = r"^(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$"
+_HEX64 = r"^[0-9a-fA-F]{64}$"
+_WORDS = re.compile(r"[^0-9a-z]+")
+# Words that say a column is hashed, not what it holds: "email_sha256" is an email column.
+_HASH_WORDS = {"sha256", "sha", "hash", "hashed", "hmac", "digest", "b64", "base64", "hex"}
+
+
+def guess_platform(headers: list[str]) -> str | None:
+    """The platform whose upload layout the headers fit best, or None when none or a tie."""
+    scores = {}
+    for platform in PLATFORMS:
+        expected = {r.header for r in rules_for_platform(platform).values()}
+        scores[platform] = sum(h in expected for h in headers)
+    best = max(scores.values())
+    winners = [p for p, s in scores.items() if s == best]
+    if best == 0 or len(winners) > 1:
+        return None
+    return winners[0]
+
+
+def column_kind(header: str, platform: str | None) -> str | None:
+    """The identifier kind a column holds: by the platform's layout, else by its name."""
+    if platform is not None:
+        for kind, rule in rules_for_platform(platform).items():
+            if rule.header == header:
+                return kind
+    from ._upload import _ALIAS_TO_KIND
+
+    words = [w for w in _WORDS.split(header.lower()) if w and w not in _HASH_WORDS]
+    return _ALIAS_TO_KIND.get("_".join(words))
+
+
+@dataclass
+class ExportFacts:
+    """The export's columns, their formats and the values that need a closer look."""
+
+    frame: pl.DataFrame
+    platform: str | None
+    today: dt.date
+    name: str | None = None
+    scan: FileScan | None = None
+    rows: int = 0
+    shown: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, tuple[str, str]] = field(default_factory=dict)
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    guess: dict[str, str] = field(default_factory=dict)
+    hashed: list[str] = field(default_factory=list)
+    clear: list[str] = field(default_factory=list)
+    #: (column, value) for every non-null value that is not a well-formed digest.
+    residual: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: (column, value, rows): hashed values that are digests of an enumerated domain value.
+    hits: pl.DataFrame = field(default_factory=pl.DataFrame)
+    distinct: dict[str, int] = field(default_factory=dict)
+    distinct_rows: int = 0
+
+    @property
+    def partner(self) -> bool:
+        """A partner export (no platform): keyed hashes were possible."""
+        return self.platform is None
+
+    def kind_of(self, column: str) -> str | None:
+        return column_kind(column, self.platform)
+
+    def summary(self) -> dict[str, Any]:
+        return {"rows": self.rows, "columns": len(self.frame.columns),
+                "types": {self.shown[c]: g for c, g in self.guess.items()}}
+
+
+def gather_facts(frame: pl.DataFrame, platform: str | None, today: dt.date,
+                 name: str | None, scan: FileScan | None) -> ExportFacts:
+    """Everything the checks read, in a fixed number of passes over the cells."""
+    facts = ExportFacts(frame=frame, platform=platform, today=today, name=name, scan=scan)
+    facts.rows = frame.height
+    facts.shown = dict(zip(frame.columns, safe_names(frame.columns), strict=True))
+    if platform is not None:
+        facts.kinds = {r.header: (k, r.handling)
+                       for k, r in rules_for_platform(platform).items()}
+    _formats(facts)
+    _matches(facts)
+    _distinct(facts)
+    return facts
+
+
+def _formats(facts: ExportFacts) -> None:
+    """Column type guesses: digest counts in one select, the rest from the residual values."""
+    frame = facts.frame
+    text = [c for c, t in frame.schema.items() if t == pl.Utf8]
+    if facts.scan is not None:
+        facts.scan.join()
+        proven_file = bool(facts.scan.hex_cells)
+        proven = dict.fromkeys(text, proven_file)
+    else:
+        proven = {c: only_hex(frame[c]) for c in text}
+    # multi-column expressions: polars expands them itself, one plan node per kind of figure
+    exprs = []
+    for group, is_proven in (([c for c in text if proven[c]], True),
+                             ([c for c in text if not proven[c]], False)):
+        if not group:
+            continue
+        cols = pl.col(group)
+        good = (cols.str.len_bytes() == 64) if is_proven else cols.str.contains(DIGEST)
+        exprs += [cols.count().name.prefix("n:"), good.fill_null(False).sum().name.prefix("g:"),
+                  (good & cols.str.ends_with("=")).fill_null(False).sum().name.prefix("b:")]
+    row = frame.select(exprs).row(0, named=True) if exprs else {}
+    counts = {c: (int(row[f"n:{c}"]), int(row[f"g:{c}"]), int(row[f"b:{c}"])) for c in text}
+    # every value that is not a well-formed digest, with the non-text columns as text
+    partial = [c for c in text if counts[c][1] < counts[c][0]]
+    other = [c for c in frame.columns if c not in counts]
+    if partial or other:
+        facts.residual = (
+            frame.lazy()
+            .select(([pl.col(partial)] if partial else [])
+                    + ([pl.col(other).cast(pl.Utf8, strict=False)] if other else []))
+            .unpivot(variable_name="column", value_name="value")
+            .filter(pl.col("value").is_not_null() & ~pl.col("value").str.contains(DIGEST))
+            .collect()
+        )
+    else:
+        facts.residual = pl.DataFrame(schema={"column": pl.Utf8, "value": pl.Utf8})
+    residual = facts.residual.filter(pl.col("column").is_in(text))
+    v = pl.col("value")
+    odd = residual.group_by("column").agg(
+        hex64any=v.str.contains(_HEX64).sum(),
+        md5=v.str.contains(r"^[0-9a-fA-F]{32}$").sum(),
+        sha1=v.str.contains(r"^[0-9a-fA-F]{40}$").sum(),
+        # truncated or odd digests: hex of digest-like length with at least one letter
+        hexany=(v.str.contains(r"^[0-9a-fA-F]{16,128}$") & v.str.contains(r"[a-fA-F]")).sum(),
+    )
+    odd_by = {r["column"]: r for r in odd.iter_rows(named=True)}
+    for c in text:
+        n, good, b64 = counts[c]
+        extra = odd_by.get(c, {})
+        facts.stats[c] = {
+            "n": n, "hex64": good - b64, "b64": b64,
+            "hex64any": good - b64 + int(extra.get("hex64any", 0)),
+            "md5": int(extra.get("md5", 0)), "sha1": int(extra.get("sha1", 0)),
+            "hexany": int(extra.get("hexany", 0)),
+        }
+    for c in frame.columns:
+        st = facts.stats.get(c)
+        if st is None:
+            facts.guess[c] = str(frame.schema[c]).lower()
+            continue
+        n = st["n"] or 1
+        if st["n"] == 0:
+            facts.guess[c] = "empty"
+        elif (st["hex64any"] + st["b64"] + st["md5"] + st["sha1"]) / n > 0.5:
+            facts.guess[c] = ("sha256_base64" if st["b64"] > st["hex64any"] else
+                              "md5_hex" if st["md5"] > st["hex64any"] else
+                              "sha1_hex" if st["sha1"] > st["hex64any"] else "sha256_hex")
+        elif (st["hexany"] + st["hex64any"]) / n > 0.5:
+            facts.guess[c] = "hex_other"
+        else:
+            facts.guess[c] = "text"
+    facts.hashed = [c for c, g in facts.guess.items()
+                    if g in ("sha256_hex", "sha256_base64", "md5_hex", "sha1_hex", "hex_other")]
+    hashed = set(facts.hashed)
+    facts.clear = [c for c in frame.columns if c not in hashed]
+
+
+def _matches(facts: ExportFacts) -> None:
+    """Hashed values that are digests of enumerated domain values, with their row counts: one
+    lazy pass over the hashed columns, only the matching values kept."""
+    table = domain_table(facts.today)
+    known = pl.concat([table.select(value="hex", domain="domain"),
+                       table.select(value="b64", domain="domain")])
+    lower, mixed = [], []
+    for c in facts.hashed:
+        st = facts.stats[c]
+        b64 = facts.guess[c] == "sha256_base64"
+        (lower if b64 or st["hex64any"] == st["hex64"] else mixed).append(c)
+    # upper- or mixed-case hex is compared in lower case
+    exprs = (([pl.col(lower)] if lower else [])
+             + ([pl.col(mixed).str.to_lowercase()] if mixed else []))
+    if not exprs:
+        facts.hits = pl.DataFrame(schema={"column": pl.Utf8, "value": pl.Utf8,
+                                          "rows": pl.UInt32, "domain": pl.List(pl.Utf8)})
+        return
+    counted = (
+        facts.frame.lazy().select(exprs)
+        .unpivot(variable_name="column", value_name="value")
+        .filter(pl.col("value").is_in(known["value"].implode()))
+        .group_by("column", "value").agg(rows=pl.len())
+        .collect()
+    )
+    facts.hits = counted.join(known, on="value", how="inner")
+
+
+def _distinct(facts: ExportFacts) -> None:
+    """Distinct values of the hashed columns and distinct rows, in one pass each."""
+    if facts.hashed:
+        row = facts.frame.select(pl.col(facts.hashed).n_unique()).row(0, named=True)
+        facts.distinct = {c: int(row[c]) for c in facts.hashed}
+    if facts.frame.width:
+        facts.distinct_rows = int(facts.frame.select(pl.all().hash()).n_unique())
