@@ -8,6 +8,7 @@ same findings on any machine.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -196,8 +197,9 @@ def _reversal_findings(facts: ExportFacts, c: str, rows: int,
     return out
 
 
+@functools.lru_cache(maxsize=4)
 def phone_block(block: int, digits_only: bool) -> pl.Series:
-    """Hashes of a block of the US numbering plan (650-000-0000 on)."""
+    """Hashes of a block of the US numbering plan (650-000-0000 on), once per process."""
     numbers = pl.int_range(0, block, eager=True).cast(pl.Utf8).str.zfill(7)
     candidates = ("1650" + numbers) if digits_only else ("+1650" + numbers)
     return Hasher().hash(candidates)

@@ -77,6 +77,11 @@ class ExportFacts:
     hits: pl.DataFrame = field(default_factory=pl.DataFrame)
     distinct: dict[str, int] = field(default_factory=dict)
     distinct_rows: int = 0
+    #: 64-bit hashes of every value (one column each), computed once for counting and probing.
+    value_hashes: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: (column, h, i, rows): values whose 64-bit hash is that of a domain digest, with the row
+    #: of one of them; confirmed by exact string equality in :func:`_matches`.
+    candidates: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def partner(self) -> bool:
@@ -100,10 +105,41 @@ def gather_facts(frame: pl.DataFrame, platform: str | None, today: dt.date,
     if platform is not None:
         facts.kinds = {r.header: (k, r.handling)
                        for k, r in rules_for_platform(platform).items()}
+    _hashes(facts)  # needs no format: runs while the file scan finishes
     _formats(facts)
     _matches(facts)
-    _distinct(facts)
     return facts
+
+
+def _domain_digests(today: dt.date) -> pl.DataFrame:
+    table = domain_table(today)
+    return pl.concat([table.select(value="hex", domain="domain"),
+                      table.select(value="b64", domain="domain")])
+
+
+def _hashes(facts: ExportFacts) -> None:
+    """64-bit hashes of every cell: distinct counts, distinct rows, and the cells that may be
+    domain digests, from one hash pass and one lazy long-form filter."""
+    frame = facts.frame
+    hashed = frame.select(pl.all().hash())
+    facts.value_hashes = hashed
+    if frame.width:
+        facts.distinct_rows = int(hashed.select(pl.struct(pl.all()).hash().n_unique()).item())
+        facts.distinct = {c: int(v) for c, v in hashed.select(pl.all().n_unique())
+                          .row(0, named=True).items()}
+    text = [c for c, t in frame.schema.items() if t == pl.Utf8]
+    known = _domain_digests(facts.today)["value"].hash().implode()
+    if not text:
+        facts.candidates = pl.DataFrame(schema={"column": pl.Utf8, "h": pl.UInt64,
+                                                "i": pl.UInt32, "rows": pl.UInt32})
+        return
+    facts.candidates = (
+        hashed.lazy().select(text).with_row_index("i")
+        .unpivot(index="i", variable_name="column", value_name="h")
+        .filter(pl.col("h").is_in(known))
+        .group_by("column", "h").agg(pl.col("i").first(), rows=pl.len())
+        .collect()
+    )
 
 
 def _formats(facts: ExportFacts) -> None:
@@ -124,10 +160,13 @@ def _formats(facts: ExportFacts) -> None:
             continue
         cols = pl.col(group)
         good = (cols.str.len_bytes() == 64) if is_proven else cols.str.contains(DIGEST)
-        exprs += [cols.count().name.prefix("n:"), good.fill_null(False).sum().name.prefix("g:"),
-                  (good & cols.str.ends_with("=")).fill_null(False).sum().name.prefix("b:")]
+        exprs += [cols.count().name.prefix("n:"), good.fill_null(False).sum().name.prefix("g:")]
+        if not is_proven:  # proven cells are lower-case hex: never Base64
+            exprs.append((good & cols.str.ends_with("=")).fill_null(False).sum()
+                         .name.prefix("b:"))
     row = frame.select(exprs).row(0, named=True) if exprs else {}
-    counts = {c: (int(row[f"n:{c}"]), int(row[f"g:{c}"]), int(row[f"b:{c}"])) for c in text}
+    counts = {c: (int(row[f"n:{c}"]), int(row[f"g:{c}"]), int(row.get(f"b:{c}", 0)))
+              for c in text}
     # every value that is not a well-formed digest, with the non-text columns as text
     partial = [c for c in text if counts[c][1] < counts[c][0]]
     other = [c for c in frame.columns if c not in counts]
@@ -184,37 +223,24 @@ def _formats(facts: ExportFacts) -> None:
 
 
 def _matches(facts: ExportFacts) -> None:
-    """Hashed values that are digests of enumerated domain values, with their row counts: one
-    lazy pass over the hashed columns, only the matching values kept."""
-    table = domain_table(facts.today)
-    known = pl.concat([table.select(value="hex", domain="domain"),
-                       table.select(value="b64", domain="domain")])
-    lower, mixed = [], []
+    """Hashed values that are digests of enumerated domain values, with their row counts,
+    confirmed by exact string equality. Upper- or mixed-case hex is compared in lower case."""
+    known = _domain_digests(facts.today)
+    parts = []
+    by_column = {c: g for (c,), g in facts.candidates.group_by("column")}
     for c in facts.hashed:
         st = facts.stats[c]
-        b64 = facts.guess[c] == "sha256_base64"
-        (lower if b64 or st["hex64any"] == st["hex64"] else mixed).append(c)
-    # upper- or mixed-case hex is compared in lower case
-    exprs = (([pl.col(lower)] if lower else [])
-             + ([pl.col(mixed).str.to_lowercase()] if mixed else []))
-    if not exprs:
-        facts.hits = pl.DataFrame(schema={"column": pl.Utf8, "value": pl.Utf8,
-                                          "rows": pl.UInt32, "domain": pl.List(pl.Utf8)})
-        return
-    counted = (
-        facts.frame.lazy().select(exprs)
-        .unpivot(variable_name="column", value_name="value")
-        .filter(pl.col("value").is_in(known["value"].implode()))
-        .group_by("column", "value").agg(rows=pl.len())
-        .collect()
-    )
+        if facts.guess[c] == "sha256_base64" or st["hex64any"] == st["hex64"]:
+            group = by_column.get(c)
+            if group is None:
+                continue
+            values = facts.frame.get_column(c).gather(group["i"])
+            parts.append(pl.DataFrame({"column": c, "value": values, "rows": group["rows"]}))
+        else:
+            counted = facts.frame.get_column(c).str.to_lowercase().drop_nulls().value_counts(
+                name="rows")
+            parts.append(counted.select(pl.lit(c).alias("column"), pl.col(c).alias("value"),
+                                        pl.col("rows").cast(pl.UInt32)))
+    schema = {"column": pl.Utf8, "value": pl.Utf8, "rows": pl.UInt32}
+    counted = pl.concat([p.cast(schema) for p in parts]) if parts else pl.DataFrame(schema=schema)  # type: ignore[arg-type]
     facts.hits = counted.join(known, on="value", how="inner")
-
-
-def _distinct(facts: ExportFacts) -> None:
-    """Distinct values of the hashed columns and distinct rows, in one pass each."""
-    if facts.hashed:
-        row = facts.frame.select(pl.col(facts.hashed).n_unique()).row(0, named=True)
-        facts.distinct = {c: int(row[c]) for c in facts.hashed}
-    if facts.frame.width:
-        facts.distinct_rows = int(facts.frame.select(pl.all().hash()).n_unique())

@@ -117,12 +117,13 @@ def _read_path(path: Path, what: str, encoding: str, separator: str | None) -> p
     sep = separator if separator is not None else ("\t" if suffix == ".tsv" else ",")
     if not isinstance(sep, str) or len(sep.encode()) != 1:
         raise InvalidInputError(f"the delimiter must be one single-byte character, got {sep!r}")
-    data = _utf8_bytes(path, what, encoding)
+    source = _utf8_source(path, what, encoding)
     try:
-        header = pl.read_csv(io.BytesIO(data), has_header=False, n_rows=1, infer_schema=False,
+        header = pl.read_csv(source, has_header=False, n_rows=1, infer_schema=False,
                              separator=sep, encoding="utf8-lossy", truncate_ragged_lines=True)
-        frame = pl.read_csv(io.BytesIO(data), infer_schema=False, separator=sep,
-                            encoding="utf8-lossy")
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+        frame = pl.read_csv(source, infer_schema=False, separator=sep, encoding="utf8-lossy")
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise ReadError(
             f"could not read {what} {safe_name(path.name)}: {type(exc).__name__}; expected a "
@@ -134,8 +135,9 @@ def _read_path(path: Path, what: str, encoding: str, separator: str | None) -> p
     return frame
 
 
-def _utf8_bytes(path: Path, what: str, encoding: str) -> bytes:
-    """The file's bytes as UTF-8 (without a byte order mark)."""
+def _utf8_source(path: Path, what: str, encoding: str) -> Path | io.BytesIO:
+    """The file as UTF-8 without a byte order mark: the path itself when it is already that
+    (polars reads it directly), else its bytes recoded in memory."""
     try:
         codec = codecs.lookup(encoding).name
     except (LookupError, TypeError):
@@ -143,9 +145,9 @@ def _utf8_bytes(path: Path, what: str, encoding: str) -> bytes:
             f"unknown text encoding {safe_name(encoding)!r}; use a Python codec name such as "
             "'utf-8', 'utf-16' or 'cp1252'"
         ) from None
-    data = path.read_bytes()
     if codec == "utf-8":
-        head = data[:_SNIFF]
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
             head and head.count(0) > len(head) // 4
         ):
@@ -154,7 +156,10 @@ def _utf8_bytes(path: Path, what: str, encoding: str) -> bytes:
                 "bytes between characters), not UTF-8; pass encoding='utf-16' "
                 "(--encoding utf-16) or save it as UTF-8"
             )
-        return data[3:] if data.startswith(codecs.BOM_UTF8) else data
+        if head.startswith(codecs.BOM_UTF8):
+            return io.BytesIO(path.read_bytes()[len(codecs.BOM_UTF8):])
+        return path
+    data = path.read_bytes()
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
@@ -162,7 +167,7 @@ def _utf8_bytes(path: Path, what: str, encoding: str) -> bytes:
             f"{what} {safe_name(path.name)} is not valid {codec} (byte {exc.start:,}); "
             "check --encoding"
         ) from None
-    return text.lstrip("\ufeff").encode("utf-8")
+    return io.BytesIO(text.lstrip("\ufeff").encode("utf-8"))
 
 
 def _describe(sep: str) -> str:
@@ -206,7 +211,7 @@ def check_output(
     if not isinstance(text, str) or not text:
         raise InvalidInputError(f"{what} path must be a non-empty file path")
     target = Path(text)
-    shown = safe_name(text)
+    shown = safe_name(target.name or text)
     if text.endswith((os.sep, "/")) or target.is_dir():
         raise InvalidInputError(f"{what} {shown} is a folder; give a file name inside it")
     try:
@@ -214,7 +219,9 @@ def check_output(
     except FileNotFoundError:
         st = None
     except OSError as exc:
-        raise WriteError(f"cannot check {what} {shown}: {exc.strerror}") from None
+        raise WriteError(
+            f"cannot write {what} {shown}: its folder does not take new files ({exc.strerror})"
+        ) from None
     if st is not None:
         if not stat.S_ISREG(st.st_mode):
             kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"

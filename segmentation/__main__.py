@@ -14,6 +14,8 @@ from pathlib import Path
 
 import polars as pl
 
+from privacy._redact import printable
+
 from ._errors import SegmentationError
 
 
@@ -146,13 +148,18 @@ def _build(args: argparse.Namespace) -> int:
     import segmentation as seg
     from privacy._io import write_frame
 
+    now = _parse_now(args.now) if args.now else None
     try:
         segment = seg.Segment.from_json(Path(args.segment).read_text(encoding="utf-8"))
     except OSError as exc:
         raise SegmentationError(
             f"cannot read segment file {args.segment}: {exc.strerror}"
         ) from None
-    now = dt.datetime.fromisoformat(args.now) if args.now else None
+    if args.output:  # checked before any work: not a folder, a special file or an input
+        from privacy._io import check_output
+
+        check_output(args.output, inputs=[args.segment, args.profiles, args.events],
+                     what="output")
     pop = seg.Population(args.profiles, args.events, id=args.id, now=now)
     audience = pop.select(segment, streaming=args.streaming)
     print(json.dumps({"segment": segment.name, "size": audience.size, "population": pop.n,
@@ -160,6 +167,16 @@ def _build(args: argparse.Namespace) -> int:
     if args.output:
         write_frame(pl.DataFrame({args.id: audience.ids}), args.output)
     return 0
+
+
+def _parse_now(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise SegmentationError(
+            f"--now must be an ISO 8601 time such as 2026-11-01 or 2026-11-01T12:00:00, got "
+            f"{printable(text[:40])!r}"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,8 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (SegmentationError, privacy.PrivacyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+    except OSError as exc:
+        print(f"error: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+    except Exception as exc:  # never a traceback: it could quote a value
+        print(f"error: unexpected {type(exc).__name__}; please report it (no data is shown)",
+              file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
