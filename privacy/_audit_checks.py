@@ -84,10 +84,12 @@ class _Findings(list[Finding]):
         self.append(Finding(check, severity, shown, count, share, message, remedy))
 
 
-def _reversal_remedy(partner: bool, what: str) -> str:
+def _reversal_remedy(partner: bool, what: str | None) -> str:
+    """What to do with a reversible column: ``what`` is its kind in words, None when unknown."""
+    column = f"the {what} column" if what else "this column"
     if partner:
-        return f"key the {what} column with HMAC-SHA256 (a 32+ byte secret), or drop it"
-    return (f"drop the {what} column unless it measurably lifts the match rate: the platform's "
+        return f"key {column} with HMAC-SHA256 (a 32+ byte secret), or drop it"
+    return (f"drop {column} unless it measurably lifts the match rate: the platform's "
             "unkeyed SHA-256 is reversible by design")
 
 
@@ -183,18 +185,21 @@ def _reversal_findings(facts: ExportFacts, c: str, rows: int,
         message = (f"{of} of this {column_words} column reversed by enumerating every "
                    f"{WORDS.get(own[0], own[0])} and hashing it{also}")
     else:
-        matched = ", ".join(WORDS.get(d, d) + "s" for d in ranked[:3])
+        matched = ", ".join(_plural(WORDS.get(d, d)) for d in ranked[:3])
         subject = f"this {column_words} column" if column_words else "this column"
         message = (f"{of} of {subject} reversed: their hashes are hashes of enumerated "
                    f"{matched}")
-    what = column_words or "this"
     out.add("reversible", "high" if facts.partner else "medium", c, rows, message,
-            _reversal_remedy(facts.partner, what))
+            _reversal_remedy(facts.partner, column_words or None))
     if facts.partner:
         out.add("keying", "high", c, rows,
                 "an unkeyed SHA-256 column: the audit reversed it without any key",
                 "use HMAC-SHA256 with a secret key of 32+ bytes for partner exports")
     return out
+
+
+def _plural(words: str) -> str:
+    return "dates of birth" if words == "date of birth" else words + "s"
 
 
 @functools.lru_cache(maxsize=4)

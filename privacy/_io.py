@@ -116,7 +116,11 @@ def _read_path(path: Path, what: str, encoding: str, separator: str | None) -> p
         )
     sep = separator if separator is not None else ("\t" if suffix == ".tsv" else ",")
     if not isinstance(sep, str) or len(sep.encode()) != 1:
-        raise InvalidInputError(f"the delimiter must be one single-byte character, got {sep!r}")
+        raise InvalidInputError(
+            f"the delimiter must be one single-byte character such as ',' ';' or a tab, got "
+            f"{len(sep) if isinstance(sep, str) else type(sep).__name__} characters"
+            if isinstance(sep, str) else
+            f"the delimiter must be a str such as ',' ';' or a tab, got {type(sep).__name__}")
     source = _utf8_source(path, what, encoding)
     try:
         header = pl.read_csv(source, has_header=False, n_rows=1, infer_schema=False,

@@ -197,7 +197,7 @@ def verify_manifest(
         actual = file_sha256(file)
         if actual != manifest["sha256"]:
             raise ManifestError(
-                f"file {safe_name(Path(file).name)} does not match its manifest: sha256 differs "
+                "the file does not match its manifest: sha256 differs "
                 "(the file was changed after the manifest was written)"
             )
     return True

@@ -39,7 +39,7 @@ def mask(value: object) -> str:
         return f"{local[:1]}***@{dom[:1]}***.{tld}"
     digits = sum(c.isdigit() for c in text)
     if digits >= 4:
-        return "".join("*" if c.isdigit() else c for c in text)[:_MAX_NAME]
+        return "".join("*" if c.isalnum() else c for c in text)[:_MAX_NAME]
     return text[:1] + "***" if text else ""
 
 

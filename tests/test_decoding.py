@@ -1,0 +1,209 @@
+"""Decoding and values: nothing guessed, nothing lost. Bytes that are not UTF-8, control
+characters, over-long values, spreadsheet formulas and countries that are not countries are
+counted rejections, never hashed; files in another encoding or with another delimiter get an
+error that says how to read them; columns never disappear silently."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import privacy
+from privacy.__main__ import main
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def reasons(values: list, kind: str, **kw: object) -> list[str | None]:
+    return privacy.normalize(values, kind, reasons=True, **kw)["reason"].to_list()
+
+
+# --- bytes that are not UTF-8 ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "kind"), [
+    (b"Jos\xe9", "first_name"), (b"m\xfcller@example.com", "email"), (b"\xff\xfe", "last_name"),
+    (b"650 555 \xa01212", "phone"), (b"Z\xfcrich", "city"),
+])
+def test_invalid_utf8_is_a_counted_rejection(tmp_path: Path, raw: bytes, kind: str) -> None:
+    header = {"first_name": b"first_name", "email": b"email", "last_name": b"last_name",
+              "phone": b"phone", "city": b"city"}[kind]
+    path = tmp_path / "crm.csv"
+    path.write_bytes(b"email," + header + b"\nok@example.com," + raw + b"\n"
+                     if kind != "email" else b"email\n" + raw + b"\n")
+    up = privacy.prepare_upload(path, "meta")
+    col = next(c for c in up.report.columns if c.kind == kind)
+    assert col.rejected == {"invalid_encoding": 1}
+    assert col.valid == 0
+    # bytes values given to the API directly: the same rejection, never a lossy guess
+    assert reasons([raw], kind) == ["invalid_encoding"]
+    assert privacy.normalize([raw.decode("utf-8", "replace")], kind).to_list() == [None]
+
+
+def test_valid_utf8_bytes_are_text() -> None:
+    assert privacy.normalize([b"Jos\xc3\xa9"], "first_name").to_list() == ["josé"]
+
+
+@pytest.mark.parametrize("value", ["ab\x00c@example.com", "a\x1b[31m@example.com",
+                                   "x\ty@example.com", "a\nb@example.com", "a\x7f@example.com",
+                                   "a\x85b@example.com"])
+def test_control_characters_are_rejected(value: str) -> None:
+    assert reasons([value], "email") == ["control_character"]
+
+
+def test_surrounding_blanks_are_not_control_characters() -> None:
+    assert reasons([" a@example.com\r\n", "\ta@example.com"], "email") == [None, None]
+
+
+@pytest.mark.parametrize(("kind", "limit", "make"), [
+    ("email", 254, lambda n: "a" * (n - 12) + "@example.com"),
+    ("first_name", 128, lambda n: "a" * n),
+    ("external_id", 256, lambda n: "x" * n),
+    ("city", 128, lambda n: "b" * n),
+])
+def test_values_past_the_kind_limit(kind: str, limit: int, make) -> None:
+    platform = "meta"
+    assert reasons([make(limit)], kind, platform=platform) == [None]
+    assert reasons([make(limit + 1)], kind, platform=platform) == ["too_long"]
+
+
+def test_utf16_file_says_how_to_read_it(tmp_path: Path) -> None:
+    path = tmp_path / "crm.csv"
+    path.write_bytes("email\nmary@example.com\n".encode("utf-16"))
+    with pytest.raises(privacy.ReadError, match=r"UTF-16.*--encoding utf-16"):
+        privacy.prepare_upload(path, "meta")
+    code, _, err = cli("hash", str(path), "--platform", "meta", "-o", str(tmp_path / "u.csv"))
+    assert code == 2
+    assert "--encoding" in err
+    code, _, err = cli("hash", str(path), "--platform", "meta", "-o", str(tmp_path / "u.csv"),
+                         "--encoding", "utf-16")
+    assert code == 0, err
+    assert pl.read_csv(tmp_path / "u.csv")["email"][0] == privacy.Hasher().hash("mary@example.com")
+
+
+def test_latin1_file_read_with_its_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "crm.csv"
+    path.write_bytes(b"first_name,email\nJos\xe9,j@example.com\n")
+    up = privacy.prepare_upload(path, "meta", encoding="latin-1")
+    assert up.frame["fn"][0] == privacy.Hasher().hash("josé")
+
+
+def test_semicolon_file_says_how_to_read_it(tmp_path: Path) -> None:
+    path = tmp_path / "crm.csv"
+    path.write_text("email;phone\nmary@example.com;+16505551212\n")
+    with pytest.raises(privacy.ReadError, match=r"semicolon.*--delimiter"):
+        privacy.prepare_upload(path, "meta")
+    code, _, err = cli("hash", str(path), "--platform", "meta", "-o", str(tmp_path / "u.csv"),
+                       "--delimiter", ";")
+    assert code == 0, err
+    assert pl.read_csv(tmp_path / "u.csv").columns == ["email", "phone"]
+
+
+# --- spreadsheet formulas -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["=HYPERLINK(\"http://x\",\"y\")", "+cmd", "-2+3", "@SUM(A1)",
+                                   "=1+1"])
+def test_plain_values_that_a_spreadsheet_runs_are_rejected(value: str) -> None:
+    assert reasons([value], "external_id") == ["spreadsheet_formula"]
+    assert reasons([value], "external_id", platform="google") == ["spreadsheet_formula"]
+
+
+def test_hashed_kinds_keep_their_plus() -> None:
+    # a phone's "+" is its format; it is hashed, never written in clear
+    assert reasons(["+1 650 555 1212"], "phone", platform="google") == [None]
+
+
+def test_audit_flags_formulas_in_clear() -> None:
+    frame = pl.DataFrame({"note": ["=HYPERLINK(\"http://evil\")", "fine", "-5", "+1 650"]})
+    report = privacy.audit(frame, platform="partner")
+    found = [f for f in report.findings if f.check == "spreadsheet_formula"]
+    assert len(found) == 1
+    assert found[0].count == 1
+
+
+# --- regions --------------------------------------------------------------------------------
+
+
+def test_a_country_that_is_not_one_is_never_the_us() -> None:
+    out = privacy.normalize(["(650) 555-1212", "+44 20 7946 0018", "94025-1234", "03/04/1990",
+                             "1990-03-04"], "phone", default_region=["Narnia"] * 5,
+                            reasons=True)
+    assert out["reason"].to_list()[:2] == ["unknown_country", None]
+    assert reasons(["94025-1234"], "zip", default_region=["Narnia"]) == ["unknown_country"]
+    assert reasons(["03/04/1990"], "dob", default_region=["Narnia"]) == ["unknown_country"]
+    # unambiguous whatever the region: kept
+    assert reasons(["1990-03-04", "13/04/1990"], "dob", default_region=["Narnia"] * 2) == \
+        [None, None]
+    assert reasons(["a@example.com"], "email", default_region=["Narnia"]) == [None]
+    with pytest.raises(privacy.InvalidInputError):
+        privacy.normalize(["(650) 555-1212"], "phone", default_region="Narnia")
+
+
+def test_a_junk_country_column_is_counted_not_guessed() -> None:
+    crm = pl.DataFrame({"phone": ["(650) 555-1212", "(650) 555-1213", "020 7946 0018"],
+                        "country": ["US", "Atlantis", ""]})
+    up = privacy.prepare_upload(crm, "meta", default_region="GB")
+    phone = next(c for c in up.report.columns if c.kind == "phone")
+    # "US" -> valid; "Atlantis" -> unknown_country; blank -> the default region, GB: valid
+    assert phone.rejected == {"unknown_country": 1}
+    assert phone.valid == 2
+
+
+def test_dates_of_birth_take_today() -> None:
+    today = dt.date(2000, 1, 1)
+    assert reasons(["1999-12-31", "2000-01-02"], "dob", today=today) == [None, "out_of_range"]
+    assert privacy.normalize("1/2/99", "dob", today=today) == "19990102"
+    assert privacy.normalize("1/2/01", "dob", today=today) == "19010102"
+    crm = pl.DataFrame({"email": ["a@example.com"], "dob": ["2000-06-01"]})
+    up = privacy.prepare_upload(crm, "meta", today=today)
+    assert next(c for c in up.report.columns if c.kind == "dob").rejected == {"out_of_range": 1}
+
+
+# --- columns never disappear ------------------------------------------------------------------
+
+
+def test_unrecognized_columns_are_listed() -> None:
+    crm = pl.DataFrame({"email": ["a@example.com"], "loyalty_tier": ["gold"], "notes": ["x"]})
+    up = privacy.prepare_upload(crm, "meta")
+    assert up.report.unrecognized_columns == ["loyalty_tier", "notes"]
+    assert "loyalty_tier" in up.report.to_text()
+    assert up.report.to_dict()["unrecognized_columns"] == ["loyalty_tier", "notes"]
+
+
+def test_duplicated_header_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "crm.csv"
+    path.write_text("email,phone,email\na@example.com,1,b@example.com\n")
+    with pytest.raises(privacy.InvalidInputError, match="'email' twice"):
+        privacy.prepare_upload(path, "meta")
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame([["a@example.com", "b@example.com"]], columns=["email", "email"])
+    with pytest.raises(privacy.InvalidInputError, match="twice"):
+        privacy.prepare_upload(frame, "meta")
+
+
+@given(st.lists(st.one_of(st.text(max_size=30), st.binary(max_size=30), st.none()),
+                min_size=1, max_size=20),
+       st.sampled_from(["email", "phone", "first_name", "dob", "zip", "external_id"]))
+def test_nothing_is_lost(values: list, kind: str) -> None:
+    """Every value is either valid or rejected with a known reason; rejected is never hashed."""
+    out = privacy.normalize(values, kind, reasons=True)
+    assert out.height == len(values)
+    for value, reason in out.iter_rows():
+        assert (value is None) != (reason is None)
+        assert reason is None or reason in privacy.REASONS
+    hashed = privacy.prepare_values(values, kind, reasons=True)
+    assert hashed["reason"].to_list() == out["reason"].to_list()
+    assert hashed["value"].is_null().to_list() == out["value"].is_null().to_list()
