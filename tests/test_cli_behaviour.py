@@ -1,0 +1,97 @@
+"""The command lines as processes: every failure is ``error: ...`` and exit 2, never a
+traceback; progress bars go to terminals only; long phases say what they are doing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True,  # noqa: S603
+                          text=True, check=False, env=env)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("cli")
+    pl.DataFrame({"email": [f"p{i}@example.com" for i in range(300)]}).write_csv(tmp / "crm.csv")
+    assert run("privacy", "keygen", "k.pem", cwd=tmp).returncode == 0
+    done = run("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "up.csv",
+               "--signing-key", "k.pem", cwd=tmp)
+    assert done.returncode == 0, done.stderr
+    (tmp / "bad.json").write_text("{not json")
+    return tmp
+
+
+FAILURES = {
+    "missing signing key file": ("privacy", "hash", "crm.csv", "--platform", "meta", "-o",
+                                 "x.csv", "--signing-key", "nope.pem"),
+    "signing key is not a key": ("privacy", "hash", "crm.csv", "--platform", "meta", "-o",
+                                 "x.csv", "--signing-key", "crm.csv"),
+    "missing public key file": ("privacy", "audit", "up.csv", "--public-key", "nope.pem"),
+    "public key is the private key": ("privacy", "audit", "up.csv", "--public-key", "k.pem"),
+    "unreadable manifest": ("privacy", "audit", "up.csv", "--manifest", "bad.json"),
+    "missing manifest file": ("privacy", "audit", "up.csv", "--manifest", "nope.json"),
+    "output in a file, not a folder": ("privacy", "hash", "crm.csv", "--platform", "meta", "-o",
+                                       "crm.csv/x.csv"),
+    "output is a folder": ("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "./"),
+    "missing input": ("privacy", "hash", "nope.csv", "--platform", "meta", "-o", "x.csv"),
+    "input is a folder": ("privacy", "audit", "."),
+    "unknown encoding": ("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "x.csv",
+                         "--encoding", "klingon"),
+    "segmentation: --now yesterday": ("segmentation", "build", "seg.json", "--profiles",
+                                      "p.parquet", "--now", "yesterday"),
+    "segmentation: missing segment": ("segmentation", "build", "seg.json", "--profiles",
+                                      "p.parquet"),
+}
+
+
+@pytest.mark.parametrize("name", list(FAILURES))
+def test_every_failure_is_error_and_exit_2(folder: Path, name: str) -> None:
+    done = run(*FAILURES[name], cwd=folder)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.startswith("error: "), done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (folder / "x.csv").exists()
+
+
+def test_the_audit_gates_with_exit_1(folder: Path) -> None:
+    done = run("privacy", "audit", "up.csv", "--public-key", "k.pub.pem", "--fail-on", "low",
+               cwd=folder)
+    assert done.returncode == 1, done.stderr  # 300 rows: a low audience-size finding
+    clean = run("privacy", "audit", "up.csv", "--public-key", "k.pub.pem", "--fail-on",
+                "critical", cwd=folder)
+    assert clean.returncode == 0, clean.stdout
+
+
+def test_progress_never_goes_into_a_log(folder: Path) -> None:
+    done = run("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "p.csv", "--progress",
+               cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "\r" not in done.stderr
+    assert "normalizing and hashing: 100%" in done.stderr
+    # the phases after hashing say what they are doing
+    assert "writing 300 rows" in done.stderr
+    assert "checksumming and signing" in done.stderr
+    quiet = run("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "q.csv", cwd=folder)
+    assert quiet.stderr == ""
+
+
+@pytest.mark.parametrize("data", [b"\xff\xfe\x00\x00", b"a,b\n\"unterminated\n", b"\x00" * 50,
+                                  b"PAR1garbage", b"email\n" + b"x" * 5000 + b"@example.com\n"])
+def test_arbitrary_bytes_as_real_processes(folder: Path, data: bytes) -> None:
+    (folder / "odd.csv").write_bytes(data)
+    for args in (("privacy", "hash", "odd.csv", "--platform", "meta", "-o", "odd-up.csv"),
+                 ("privacy", "audit", "odd.csv")):
+        done = run(*args, cwd=folder)
+        assert done.returncode in (0, 1, 2), done.stderr
+        assert "Traceback" not in done.stderr
