@@ -13,7 +13,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, overload
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from ._errors import InputTypeError, InvalidInputError, UnsupportedIdentifierError
 from ._geo import country_lookup, state_lookup
@@ -487,12 +489,50 @@ _COMMON_REASONS = ("empty", "invalid_encoding", "control_character", "too_long",
                    "already_hashed")
 
 
+def _has_rare(values: pl.Series, kind: str) -> bool:
+    """Whether any value may fail the rare checks (undecodable bytes, control characters,
+    over-long), from the raw UTF-8 bytes of the whole chunk at once: the common chunk, which
+    has none, skips three per-value checks. Errs only on the safe side."""
+    if len(values) == 0:
+        return False
+    longest = values.str.len_bytes().max()
+    if longest is not None and int(longest) > MAX_LENGTH[kind]:  # type: ignore[arg-type]
+        return True  # characters are never more than bytes
+    data = _utf8_bytes(values)
+    if data.size == 0:
+        return False
+    if int(data.min()) < 0x20 or bool((data == 0x7F).any()):
+        return True
+    if int(data.max()) < 0x80:
+        return False  # pure ASCII: no C1 control, no U+FFFD
+    lead = data[:-1]
+    follow = data[1:]
+    c1 = (lead == 0xC2) & (follow >= 0x80) & (follow <= 0x9F)  # U+0080..U+009F
+    fffd = (lead == 0xEF) & (follow == 0xBF)  # U+FFFD is EF BF BD (and a few neighbours)
+    return bool(c1.any() or fffd.any())
+
+
+def _utf8_bytes(values: pl.Series) -> np.ndarray:
+    """The bytes of every value of a text Series, end to end (one Arrow data buffer)."""
+    array = values.to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    if array.null_count == len(array):
+        return np.zeros(0, dtype=np.uint8)
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[array.offset: array.offset + len(array) + 1]
+    return np.frombuffer(buffers[2], dtype=np.uint8)[int(offsets[0]): int(offsets[-1])]
+
+
 def _normalize_known(values: pl.Series, kind: str, platform: str, regions: pl.Series,
                      dayfirst: bool | None, today: dt.date | None) -> pl.DataFrame:
+    rare = _has_rare(values, kind)
     if kind == "phone":
-        return _phone_lanes_frame(values, platform, regions)
+        return _phone_lanes_frame(values, platform, regions, rare)
     frame = pl.DataFrame({"raw": values, "region": regions})
-    reason = _reason(kind, platform)
+    reason = _reason(kind, platform, rare)
     if kind == "email":
         return _email_frame(frame, platform, reason)
     if kind == "dob":
@@ -511,13 +551,15 @@ def _phone_value(e164: Any, platform: str) -> Any:
     return e164.str.strip_prefix("+") if platform in _DIGITS_ONLY else e164
 
 
-def _reason(kind: str, platform: str) -> Expr:
+def _reason(kind: str, platform: str, rare: bool = True) -> Expr:
     """Why a value is rejected: the common checks first, then the kind's own reason (``why``).
 
     Common to every kind: empty; bytes that were not UTF-8 (read as U+FFFD); control
     characters (NUL, ANSI escapes, line breaks inside the value); longer than the kind allows;
     a placeholder; already a digest (not for mobile ad ids, which are hex themselves); and, for
-    values the platform takes in clear, what a spreadsheet would run as a formula.
+    values the platform takes in clear, what a spreadsheet would run as a formula. ``rare``
+    False says no value can fail the encoding, control-character or length checks (see
+    :func:`_has_rare`), which are then left out of the plan.
 
     Reads ``raw`` and ``_stripped`` (the raw text without surrounding blanks, which
     :func:`_finish` provides). Each check appears once in the plan: polars does not share
@@ -526,11 +568,14 @@ def _reason(kind: str, platform: str) -> Expr:
     stripped = pl.col("_stripped")
     checks: list[tuple[Expr, str]] = [
         (pl.col("raw").is_null() | (stripped.str.len_chars() == 0), "empty"),
-        (stripped.str.contains(_BAD_ENCODING, literal=True), "invalid_encoding"),
-        (stripped.str.contains(_CONTROL), "control_character"),
-        (stripped.str.len_chars() > MAX_LENGTH[kind], "too_long"),
-        (stripped.str.contains(_PLACEHOLDER), "placeholder"),
     ]
+    if rare:
+        checks += [
+            (stripped.str.contains(_BAD_ENCODING, literal=True), "invalid_encoding"),
+            (stripped.str.contains(_CONTROL), "control_character"),
+            (stripped.str.len_chars() > MAX_LENGTH[kind], "too_long"),
+        ]
+    checks.append((stripped.str.contains(_PLACEHOLDER), "placeholder"))
     if kind != "maid":
         checks.append((stripped.str.contains(_HASH_LIKE), "already_hashed"))
     if _takes_plain(platform, kind):
@@ -545,7 +590,8 @@ def _takes_plain(platform: str, kind: str) -> bool:
         return False
 
 
-def _phone_lanes_frame(values: pl.Series, platform: str, regions: pl.Series) -> pl.DataFrame:
+def _phone_lanes_frame(values: pl.Series, platform: str, regions: pl.Series,
+                       rare: bool = True) -> pl.DataFrame:
     """Phones with their reasons: one lazy plan per region's express lane, the rest generally.
 
     For a region with an express plan, a chunk of ordinary numbers costs one ``collect``: the
@@ -564,20 +610,22 @@ def _phone_lanes_frame(values: pl.Series, platform: str, regions: pl.Series) -> 
             redo = redo | _may_carry_code(stripped, str(plan.cc), pl.col("e164"))
         return _finish(
             frame.with_columns(cand=_phone_value(pl.col("e164"), platform)),
-            _reason("phone", platform), stripped=stripped, done=~redo,
+            _reason("phone", platform, rare), stripped=stripped, done=~redo,
         ).collect()
 
     return run_lanes(values, regions, lane,
-                     lambda part, where: _phone_frame(part, platform, where), ("value", "reason"))
+                     lambda part, where: _phone_frame(part, platform, where, rare),
+                     ("value", "reason"))
 
 
-def _phone_frame(values: pl.Series, platform: str, regions: pl.Series) -> pl.DataFrame:
+def _phone_frame(values: pl.Series, platform: str, regions: pl.Series,
+                 rare: bool = True) -> pl.DataFrame:
     """Phones of any regions and shapes: :func:`normalize_phones`, then the reasons."""
     e164, why = normalize_phones(values, regions)
     if platform in _DIGITS_ONLY:
         e164, why = _digits_with_code(values, regions, e164, why)
     frame = pl.DataFrame({"raw": values, "cand": _phone_value(e164, platform), "why": why})
-    return _finish(frame.lazy(), _reason("phone", platform)).collect()
+    return _finish(frame.lazy(), _reason("phone", platform, rare)).collect()
 
 
 def _finish(frame: pl.LazyFrame, reason: Expr, stripped: Expr | None = None,
