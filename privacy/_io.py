@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import csv
 import io
 import os
 import re
@@ -122,11 +123,8 @@ def _read_path(path: Path, what: str, encoding: str, separator: str | None) -> p
             if isinstance(sep, str) else
             f"the delimiter must be a str such as ',' ';' or a tab, got {type(sep).__name__}")
     source = _utf8_source(path, what, encoding)
+    names = _header(source, sep)
     try:
-        header = pl.read_csv(source, has_header=False, n_rows=1, infer_schema=False,
-                             separator=sep, encoding="utf8-lossy", truncate_ragged_lines=True)
-        if isinstance(source, io.BytesIO):
-            source.seek(0)
         frame = pl.read_csv(source, infer_schema=False, separator=sep, encoding="utf8-lossy")
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise ReadError(
@@ -134,9 +132,26 @@ def _read_path(path: Path, what: str, encoding: str, separator: str | None) -> p
             f"CSV with a header row and {_describe(sep)} between fields (another delimiter: "
             "separator= / --delimiter)"
         ) from None
-    names = [str(v) if v is not None else "" for v in header.row(0)] if header.height else []
     _check_headers(names, what, sep)
     return frame
+
+
+def _header(source: Path | io.BytesIO, sep: str) -> list[str]:
+    """The header row's names as written (polars renames duplicates; this sees them)."""
+    if isinstance(source, io.BytesIO):
+        text = io.TextIOWrapper(source, encoding="utf-8", errors="replace", newline="")
+        try:
+            return next(csv.reader(text, delimiter=sep), [])
+        except csv.Error:
+            return []
+        finally:
+            text.detach()
+            source.seek(0)
+    try:
+        with open(source, encoding="utf-8", errors="replace", newline="") as handle:
+            return next(csv.reader(handle, delimiter=sep), [])
+    except (csv.Error, OSError):
+        return []  # polars' read says what is wrong
 
 
 def _utf8_source(path: Path, what: str, encoding: str) -> Path | io.BytesIO:
