@@ -218,7 +218,10 @@ def check_phones(facts: ExportFacts, block: pl.Series) -> list[Finding]:
     for c in phone_cols:
         b64 = facts.guess[c] == "sha256_base64"
         probe = block.str.decode("hex").bin.encode("base64") if b64 else block
-        hits = int(facts.frame[c].is_in(probe.implode()).sum())
+        # 64-bit value hashes first; the few candidates are confirmed by exact equality
+        maybe = facts.value_hashes[c].is_in(probe.hash().implode())
+        hits = int(facts.frame[c].filter(maybe).is_in(probe.implode()).sum()) \
+            if bool(maybe.any()) else 0
         projection = (f"{hits:,} rows found in a block of {len(block):,} US numbers; the whole "
                       f"US plan (6.4e9 numbers) takes {gpu:.2f} s on one current GPU")
         if not facts.partner:
@@ -267,10 +270,10 @@ def check_frequency(facts: ExportFacts, reversed_rows: dict[str, int]) -> list[F
     out = _Findings(facts)
     if facts.rows < 50:
         return out
-    for c in facts.hashed:
-        if reversed_rows.get(c, 0) >= 0.5 * facts.rows:
-            continue  # already reported as reversed
-        distinct = facts.distinct[c]
+    candidates = [c for c in facts.hashed if reversed_rows.get(c, 0) < 0.5 * facts.rows]
+    counts = facts.distinct_of(candidates)  # the reversed ones are already reported
+    for c in candidates:
+        distinct = counts[c]
         if distinct <= 100 or distinct / facts.rows < 0.01:
             top = facts.frame[c].value_counts(sort=True).head(1)
             top_share = int(top[top.columns[1]][0]) / facts.rows if top.height else 0.0
@@ -301,12 +304,12 @@ def check_duplicates(facts: ExportFacts) -> list[Finding]:
     if dup_rows:
         out.add("duplicates", "low", None, dup_rows, f"{dup_rows:,} duplicated rows",
                 "deduplicate before export")
-    for c in facts.hashed:
-        kind = facts.kinds.get(c, ("",))[0]
-        if kind not in ("email", "phone", "maid", "external_id") and facts.kinds:
-            continue
+    ids = [c for c in facts.hashed if not facts.kinds
+           or facts.kinds.get(c, ("",))[0] in ("email", "phone", "maid", "external_id")]
+    counts = facts.distinct_of(ids)
+    for c in ids:
         present = facts.stats[c]["n"]
-        dups = present - facts.distinct[c] + (1 if present < facts.rows else 0)
+        dups = present - counts[c] + (1 if present < facts.rows else 0)
         if dups > 0 and dups / max(present, 1) > 0.001:
             out.add("duplicates", "low", c, dups, f"{dups:,} repeated identifiers",
                     "deduplicate identifiers; repeats inflate counts and leak frequency")

@@ -88,6 +88,15 @@ class ExportFacts:
         """A partner export (no platform): keyed hashes were possible."""
         return self.platform is None
 
+    def distinct_of(self, columns: list[str]) -> dict[str, int]:
+        """Distinct values of ``columns``, from the 64-bit value hashes: counted once, in one
+        select, for the columns a check asks about."""
+        todo = [c for c in dict.fromkeys(columns) if c not in self.distinct]
+        if todo:
+            row = self.value_hashes.select(pl.col(todo).n_unique()).row(0, named=True)
+            self.distinct.update({c: int(row[c]) for c in todo})
+        return {c: self.distinct[c] for c in columns}
+
     def kind_of(self, column: str) -> str | None:
         return column_kind(column, self.platform)
 
@@ -124,9 +133,10 @@ def _hashes(facts: ExportFacts) -> None:
     hashed = frame.select(pl.all().hash())
     facts.value_hashes = hashed
     if frame.width:
-        facts.distinct_rows = int(hashed.select(pl.struct(pl.all()).hash().n_unique()).item())
-        facts.distinct = {c: int(v) for c, v in hashed.select(pl.all().n_unique())
-                          .row(0, named=True).items()}
+        # an order-sensitive combination of the value hashes, one pass per column
+        combined = pl.fold(pl.lit(0, dtype=pl.UInt64),
+                           lambda acc, x: (acc * 0x9E3779B97F4A7C15) ^ x, pl.all())
+        facts.distinct_rows = int(hashed.select(combined.n_unique()).item())
     text = [c for c, t in frame.schema.items() if t == pl.Utf8]
     known = _domain_digests(facts.today)["value"].hash().implode()
     if not text:
