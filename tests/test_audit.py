@@ -12,28 +12,15 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from cryptography.hazmat.primitives import hashes, hmac
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import privacy
 
+from .oracle import hmac_hex, sha
+
 TODAY = dt.date(2026, 11, 23)
 N = 1_500
-
-
-# The planted digests come from the cryptography primitives directly, not from the library's
-# own hashing code: an independent oracle.
-def sha(value: str) -> str:
-    digest = hashes.Hash(hashes.SHA256())
-    digest.update(value.encode())
-    return digest.finalize().hex()
-
-
-def hmac_hex(value: str, key: bytes = b"k" * 32) -> str:
-    mac = hmac.HMAC(key, hashes.SHA256())
-    mac.update(value.encode())
-    return mac.finalize().hex()
 
 
 @pytest.fixture(scope="module")

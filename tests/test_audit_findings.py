@@ -9,19 +9,14 @@ import random
 
 import polars as pl
 import pytest
-from cryptography.hazmat.primitives import hashes
 
 import privacy
 from privacy import _audit_checks
 
+from .oracle import sha
+
 TODAY = dt.date(2026, 11, 23)
 N = 400
-
-
-def sha(value: str) -> str:
-    digest = hashes.Hash(hashes.SHA256())
-    digest.update(value.encode())
-    return digest.finalize().hex()
 
 
 # Values a hand-written rule says each kind normalizes to, drawn from the public domains.
