@@ -33,6 +33,40 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|s)\s*$")
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "min": 60, "s": 1}
 
 
+def duration_text(value: str | dt.timedelta) -> str:
+    """A duration as the text segments store: ``"30d"`` stays, ``timedelta(days=30)`` becomes
+    ``"30d"`` (the largest whole unit), so a timedelta is checked and stored in one form."""
+    if isinstance(value, dt.timedelta):
+        seconds = value.total_seconds()
+        if seconds <= 0 or not float(seconds).is_integer():
+            raise InvalidSegmentError(
+                f"a duration must be a positive whole number of seconds, got {value!r}")
+        for unit in ("w", "d", "h", "min", "s"):
+            size = _UNIT_SECONDS[unit]
+            if seconds % size == 0:
+                return f"{int(seconds // size)}{unit}"
+    parse_duration(value)  # type: ignore[arg-type]
+    return str(value).strip()
+
+
+_LOOK_AROUND = re.compile(r"\(\?<?[=!]|\\[1-9]")
+
+
+def check_pattern(pattern: str) -> None:
+    """Raise unless polars' engine (RE2 syntax) compiles ``pattern``; look-around and
+    back-references are refused by name, since DuckDB and Spark would read them differently."""
+    if _LOOK_AROUND.search(pattern):
+        raise InvalidSegmentError(
+            "look-around ((?=, (?!, (?<=, (?<!) and back-references (\\1) are not supported: "
+            "segments use the RE2 dialect that polars, DuckDB and Spark share")
+    try:
+        pl.Series([""], dtype=pl.Utf8).str.contains(pattern)
+    except pl.exceptions.PolarsError:
+        raise InvalidSegmentError(
+            "invalid regular expression for the RE2 dialect (polars, DuckDB and Spark): "
+            f"{pattern[:60]!r}") from None
+
+
 def parse_duration(text: str) -> dt.timedelta:
     """``"30d"``, ``"12h"``, ``"2w"``, ``"90min"``, ``"45s"`` as a timedelta."""
     if isinstance(text, dt.timedelta):
@@ -93,15 +127,14 @@ class Window:
                 raise InvalidSegmentError(
                     f"between= takes two durations like ('90d', '30d'), got {between!r}"
                 )
-            start, end = between
+            start, end = duration_text(between[0]), duration_text(between[1])
             if parse_duration(start) <= parse_duration(end):
                 raise InvalidSegmentError(
                     f"between=({start!r}, {end!r}): the first duration must reach further back"
                 )
-            return cls(str(start), str(end))
+            return cls(start, end)
         if within is not None:
-            parse_duration(within)
-            return cls(str(within), None)
+            return cls(duration_text(within), None)
         return cls(None, None)
 
     def bounds(self, now: dt.datetime) -> tuple[dt.datetime | None, dt.datetime]:
@@ -178,13 +211,14 @@ class Field(_Comparable):
         return self._pred("contains", _check_literal(value))
 
     def matches(self, pattern: str) -> Predicate:
-        """A regular-expression search in a string column."""
+        """A regular-expression search in a string column.
+
+        The dialect is RE2's, as Rust's ``regex`` crate (polars), DuckDB and Spark all read it:
+        no look-around and no back-references. Patterns are checked by polars' own engine.
+        """
         if not isinstance(pattern, str):
             raise InvalidSegmentError("matches takes a regular expression string")
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise InvalidSegmentError(f"invalid regular expression: {exc}") from None
+        check_pattern(pattern)
         return self._pred("matches", pattern)
 
     def starts_with(self, prefix: str) -> Predicate:
@@ -194,8 +228,7 @@ class Field(_Comparable):
 
     def within(self, duration: str) -> Predicate:
         """A date/time column within ``duration`` before now (and not after now)."""
-        parse_duration(duration)
-        return self._pred("within", str(duration))
+        return self._pred("within", duration_text(duration))
 
     def to_dict(self) -> dict[str, Any]:
         return {"field": self.name}
@@ -518,7 +551,7 @@ def aggregate_frame(agg: EventAggregate, events: pl.LazyFrame, id_col: str,
                     ) -> pl.LazyFrame:
     """One row per person with the aggregate as column ``alias`` (``schema``: the events')."""
     lower, upper = agg.window.bounds(now)
-    ts = pl.col("ts")
+    ts = utc_naive(pl.col("ts"), (schema or {}).get("ts"))
     filt = pl.col("event") == agg.event
     if lower is not None:
         filt = filt & (ts >= lower)
@@ -549,6 +582,54 @@ def _is_list(target: Field | EventAggregate, schema: dict[str, Any]) -> bool:
     return isinstance(dtype, (pl.List, pl.Array))
 
 
+def utc_naive(x: pl.Expr, dtype: Any) -> pl.Expr:
+    """A time-zone-aware datetime column as naive UTC, the clock segments compare in."""
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return x.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    return x
+
+
+def utc_now(now: dt.datetime) -> dt.datetime:
+    """``now`` as naive UTC (an aware time is converted; a naive one is taken as UTC)."""
+    if now.tzinfo is not None:
+        return now.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return now
+
+
+def _isin(x: pl.Expr, values: tuple[object, ...], dtype: Any) -> pl.Expr:
+    """SQL's IN: a chain of equalities (null in, null out), with every value kept in its exact
+    type. A long list is one ``is_in`` against a Series of the column's own type: integers stay
+    integers (2**53 + 1 is not 2**53), floats that are whole numbers meet an integer column as
+    integers, and values that cannot equal any value of the column are dropped."""
+    if len(values) <= 32 or dtype is None:
+        return pl.any_horizontal([x == pl.lit(v) for v in values])
+    if dtype.is_integer():
+        ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        ints += [int(v) for v in values if isinstance(v, float) and v.is_integer()]
+        info = _INT_RANGES.get(dtype, (-(2**63), 2**63 - 1))
+        kept = [v for v in ints if info[0] <= v <= info[1]]
+        series = pl.Series(kept, dtype=dtype)
+    elif dtype.is_float():
+        nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if any(isinstance(v, int) and abs(v) > 2**53 for v in nums):
+            return pl.any_horizontal([x == pl.lit(v) for v in values])  # as SQL compares them
+        series = pl.Series([float(v) for v in nums], dtype=dtype)
+    else:
+        try:
+            series = pl.Series(list(values)).cast(dtype, strict=True)
+        except (pl.exceptions.PolarsError, TypeError, ValueError):
+            return pl.any_horizontal([x == pl.lit(v) for v in values])
+    return pl.when(x.is_null()).then(None).otherwise(x.is_in(series.implode()))
+
+
+_INT_RANGES = {
+    pl.Int8: (-(2**7), 2**7 - 1), pl.Int16: (-(2**15), 2**15 - 1),
+    pl.Int32: (-(2**31), 2**31 - 1), pl.Int64: (-(2**63), 2**63 - 1),
+    pl.UInt8: (0, 2**8 - 1), pl.UInt16: (0, 2**16 - 1), pl.UInt32: (0, 2**32 - 1),
+    pl.UInt64: (0, 2**64 - 1),
+}
+
+
 def to_polars_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
                    schema: dict[str, Any] | None = None) -> pl.Expr:
     """A boolean polars expression for ``cond`` (aggregates already joined under ``aliases``).
@@ -573,14 +654,8 @@ def to_polars_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
     if op == "between":
         return x.is_between(pl.lit(a[0]), pl.lit(a[1]), closed=a[2])  # type: ignore[arg-type]
     if op == "isin":
-        # SQL's IN is a chain of equalities (null in, null out); short lists compile to exactly
-        # that, which also compares ints with float aggregates the way SQL does.
-        if len(a) <= 32:
-            return pl.any_horizontal([x == pl.lit(v) for v in a])
-        values = pl.Series(list(a))
-        if values.dtype.is_numeric():
-            x, values = x.cast(pl.Float64), values.cast(pl.Float64)
-        return pl.when(x.is_null()).then(None).otherwise(x.is_in(values.implode()))
+        return _isin(x, a, schema.get(cond.target.name) if isinstance(cond.target, Field)
+                     else None)
     if op == "is_null":
         return x.is_null()
     if op == "is_not_null":
@@ -595,7 +670,8 @@ def to_polars_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
         return x.str.starts_with(str(a[0]))
     if op == "within":
         lower = now - parse_duration(str(a[0]))
-        t = x.cast(pl.Datetime("us"))
+        dtype = schema.get(cond.target.name) if isinstance(cond.target, Field) else None
+        t = utc_naive(x, dtype).cast(pl.Datetime("us"))
         return (t >= lower) & (t <= now)
     raise InvalidSegmentError(f"unknown op {op!r}")
 
@@ -611,7 +687,7 @@ def _quote(name: str, dialect: Dialect) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def sql_literal(value: object) -> str:
+def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
@@ -621,6 +697,10 @@ def sql_literal(value: object) -> str:
     if isinstance(value, dt.date):
         return f"DATE '{value.isoformat()}'"
     if isinstance(value, str):
+        if dialect == "spark":
+            # Spark reads backslash escapes in string literals, and 3.5 does not read '' as a
+            # quote: both are written as backslash escapes, which every Spark version reads.
+            return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
         return "'" + value.replace("'", "''") + "'"
     raise InvalidSegmentError(f"cannot write {type(value).__name__} as SQL")
 
@@ -634,10 +714,11 @@ def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetim
     """A subquery with one row per person and the aggregate as column ``alias``."""
     q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
     lower, upper = agg.window.bounds(now)
-    conds = [f"{q('event')} = {sql_literal(agg.event)}"]
+    conds = [f"{q('event')} = {sql_literal(agg.event, dialect)}"]
     if lower is not None:
-        conds.append(f"{q('ts')} >= {sql_literal(lower)}")
-    conds.append(f"{q('ts')} {'<' if agg.window.end is not None else '<='} {sql_literal(upper)}")
+        conds.append(f"{q('ts')} >= {sql_literal(lower, dialect)}")
+    below = "<" if agg.window.end is not None else "<="
+    conds.append(f"{q('ts')} {below} {sql_literal(upper, dialect)}")
     if agg.where is not None:
         conds.append(to_sql_expr(agg.where, {}, now, dialect, prefix="", schema=schema))
     if agg.agg == "count":
@@ -645,7 +726,7 @@ def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetim
     elif agg.agg == "distinct_days":
         value = f"COUNT(DISTINCT CAST({q('ts')} AS DATE))"
     elif agg.agg == "days_since_last":
-        value = (f"FLOOR(({_epoch_us(sql_literal(now), dialect)} - "
+        value = (f"FLOOR(({_epoch_us(sql_literal(now, dialect), dialect)} - "
                  f"{_epoch_us('MAX(' + q('ts') + ')', dialect)}) / 86400000000.0)")
     else:
         fn = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}[agg.agg]
@@ -682,13 +763,14 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
     op, a = cond.op, cond.args
     sym = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
     if op in sym:
-        return f"({x} {sym[op]} {sql_literal(a[0])})"
+        return f"({x} {sym[op]} {sql_literal(a[0], dialect)})"
     if op == "between":
         lo_op = ">=" if a[2] in ("both", "left") else ">"
         hi_op = "<=" if a[2] in ("both", "right") else "<"
-        return f"({x} {lo_op} {sql_literal(a[0])} AND {x} {hi_op} {sql_literal(a[1])})"
+        lo, hi = sql_literal(a[0], dialect), sql_literal(a[1], dialect)
+        return f"({x} {lo_op} {lo} AND {x} {hi_op} {hi})"
     if op == "isin":
-        return f"({x} IN ({', '.join(sql_literal(v) for v in a)}))"
+        return f"({x} IN ({', '.join(sql_literal(v, dialect) for v in a)}))"
     if op == "is_null":
         return f"({x} IS NULL)"
     if op == "is_not_null":
@@ -696,19 +778,25 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
     if op == "contains":
         if _is_list(t, schema):
             fn = "list_contains" if dialect == "duckdb" else "array_contains"
-            return f"{fn}({x}, {sql_literal(a[0])})"
+            return f"{fn}({x}, {sql_literal(a[0], dialect)})"
+        if prefix and t.name not in schema:
+            raise InvalidSegmentError(
+                f"contains on {t.name!r} means list membership or a substring depending on the "
+                "column's type, which to_sql does not know: pass schema= (a Population, or "
+                "column -> polars dtype)"
+            )
         fn = "strpos" if dialect == "duckdb" else "instr"
-        return f"({fn}({x}, {sql_literal(a[0])}) > 0)"
+        return f"({fn}({x}, {sql_literal(a[0], dialect)}) > 0)"
     if op == "matches":
         if dialect == "duckdb":
-            return f"regexp_matches({x}, {sql_literal(a[0])})"
-        return f"({x} RLIKE {sql_literal(a[0])})"
+            return f"regexp_matches({x}, {sql_literal(a[0], dialect)})"
+        return f"({x} RLIKE {sql_literal(a[0], dialect)})"
     if op == "starts_with":
-        return f"(left({x}, {len(str(a[0]))}) = {sql_literal(a[0])})"
+        return f"(left({x}, {len(str(a[0]))}) = {sql_literal(a[0], dialect)})"
     if op == "within":
         lower = now - parse_duration(str(a[0]))
         ts = f"CAST({x} AS TIMESTAMP)"
-        return f"({ts} >= {sql_literal(lower)} AND {ts} <= {sql_literal(now)})"
+        return f"({ts} >= {sql_literal(lower, dialect)} AND {ts} <= {sql_literal(now, dialect)})"
     raise InvalidSegmentError(f"unknown op {op!r}")
 
 

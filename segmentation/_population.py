@@ -204,7 +204,10 @@ class Population:
                 )
         if now is not None and not isinstance(now, dt.datetime):
             raise InvalidSegmentError(f"now must be a datetime, got {type(now).__name__}")
+        if now is not None and now.tzinfo is not None:  # segments compare in naive UTC
+            now = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
         self.now = now or default_now()
+        self._event_names: frozenset[str] | None = None
         self.crm = crm
         self._n: int | None = None
 
@@ -227,7 +230,19 @@ class Population:
         return self._n
 
     def _masked(self, cond: Condition) -> tuple[pl.LazyFrame, pl.Expr]:
-        return compile_ids(cond, self._profiles, self._events, self.id, self.now)
+        return compile_ids(cond, self._profiles, self._events, self.id, self.now,
+                           self._known_events(cond))
+
+    def _known_events(self, cond: Condition) -> frozenset[str] | None:
+        """The events table's event names (read once, when a condition first uses events)."""
+        from ._conditions import aggregates_used
+
+        if self._events is None or not aggregates_used(cond):
+            return None
+        if self._event_names is None:
+            names = self._events.select(pl.col("event").unique()).collect()["event"]
+            self._event_names = frozenset(str(n) for n in names.drop_nulls().to_list())
+        return self._event_names
 
     def plan(self, segment: Segment | Condition) -> pl.LazyFrame:
         """The lazy plan of the matching ids (collect it, or sink it for large populations)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from ._conditions import (
     condition_from_dict,
     to_polars_expr,
     to_sql_expr,
+    utc_now,
     walk,
 )
 from ._errors import ColumnTypeError, InvalidSegmentError, UnknownColumnError
@@ -172,8 +174,14 @@ def describe(cond: Condition) -> str:
 
 
 def compile_ids(cond: Condition, profiles: pl.LazyFrame, events: pl.LazyFrame | None,
-                id_col: str, now: dt.datetime) -> tuple[pl.LazyFrame, pl.Expr]:
-    """Profiles with event aggregates joined, and the condition's mask over them."""
+                id_col: str, now: dt.datetime, event_names: Collection[str] | None = None,
+                ) -> tuple[pl.LazyFrame, pl.Expr]:
+    """Profiles with event aggregates joined, and the condition's mask over them.
+
+    ``event_names``, when the events table's names are known, turns an unknown event name (a
+    typo selects nobody) into an error listing the known ones. Times compare in UTC.
+    """
+    now = utc_now(now)
     schema = dict(profiles.collect_schema())
     events_schema = dict(events.collect_schema()) if events is not None else None
     if id_col not in schema:
@@ -182,6 +190,13 @@ def compile_ids(cond: Condition, profiles: pl.LazyFrame, events: pl.LazyFrame | 
         )
     validate(cond, schema, events_schema, id_col)
     aggs = aggregates_used(cond)
+    if event_names is not None:
+        unknown = sorted({a.event for a in aggs} - set(event_names))
+        if unknown:
+            raise InvalidSegmentError(
+                f"unknown event {unknown[0]!r}: the events table has "
+                f"{', '.join(sorted(event_names)[:30]) or 'no events'}; check the spelling"
+            )
     aliases = {a.key: f"__agg{i}" for i, a in enumerate(aggs)}
     frame = profiles
     for a in aggs:

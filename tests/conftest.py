@@ -25,3 +25,32 @@ if "AUDIENCEKIT_CACHE_DIR" not in os.environ:
     import tempfile
 
     os.environ["AUDIENCEKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="audiencekit-test-cache-")
+    import atexit
+    import shutil
+
+    atexit.register(shutil.rmtree, os.environ["AUDIENCEKIT_CACHE_DIR"], ignore_errors=True)
+
+
+import pytest  # noqa: E402 - after the environment above is set
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A real local Spark session (``local[2]``, 2 GB driver), started once by the test session.
+
+    Spark comes with the ``spark`` extra and needs Java, which ``.ci/run`` installs when it is
+    missing; without them these tests fail rather than skip: engine agreement is the point.
+    """
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]").appName("audiencekit-tests")
+        .config("spark.driver.memory", "2g")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

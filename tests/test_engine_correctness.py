@@ -1,0 +1,149 @@
+"""Correctness bugs of the segment compilers, each pinned: exact types in long isin lists,
+durations given as timedeltas, regular expressions checked by the engine's dialect, string
+literals with quotes and backslashes in Spark SQL, contains without a schema, unknown event
+names, and time-zone-aware event times. Spark cases run on a real local Spark session."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import segmentation as seg
+
+NOW = dt.datetime(2026, 11, 1, 12, 0, 0)
+
+
+def duckdb_ids(profiles: pl.DataFrame, events: pl.DataFrame | None, segment: seg.Segment,
+               schema: dict | None = None) -> list:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("profiles", profiles.to_arrow())
+    if events is not None:
+        con.register("events", events.to_arrow())
+    sql = segment.to_sql("duckdb", now=NOW, schema=schema or dict(profiles.schema))
+    return sorted(r[0] for r in con.execute(sql).fetchall())
+
+
+# --- isin keeps exact types ------------------------------------------------------------------
+
+
+def test_long_isin_keeps_big_integers_exact() -> None:
+    big = 2**53
+    profiles = pl.DataFrame({"user_id": [1, 2, 3], "acct": [big, big + 1, 7]})
+    values = [big] + [10**6 + i for i in range(40)]
+    segment = seg.Segment("accounts", seg.field("acct").isin(values))
+    pop = seg.Population(profiles, now=NOW)
+    assert pop.select(segment).ids.to_list() == [1]
+    assert duckdb_ids(profiles, None, segment) == [1]
+
+
+@given(values=st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=80),
+       column=st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=10))
+def test_isin_is_a_chain_of_equalities(values: list[int], column: list[int]) -> None:
+    profiles = pl.DataFrame({"user_id": list(range(len(column))), "acct": column},
+                            schema={"user_id": pl.Int64, "acct": pl.Int64})
+    pop = seg.Population(profiles, now=NOW)
+    got = pop.select(seg.field("acct").isin(values)).ids.to_list()
+    expected = [i for i, v in enumerate(column) if v in set(values)]
+    assert got == expected
+
+
+def test_long_isin_with_floats_and_nulls() -> None:
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4], "n": [1, 2, None, 4]})
+    values = [1.0, 2.5, *range(100, 140)]
+    pop = seg.Population(profiles, now=NOW)
+    assert pop.select(seg.field("n").isin(values)).ids.to_list() == [1]
+    # null in, null out: NOT (n IN ...) keeps no null row, as in SQL
+    assert pop.select(~seg.field("n").isin(values)).ids.to_list() == [2, 4]
+    assert duckdb_ids(profiles, None, seg.Segment("x", ~seg.field("n").isin(values))) == [2, 4]
+
+
+# --- durations --------------------------------------------------------------------------------
+
+
+def test_timedelta_durations_are_stored_as_text() -> None:
+    a = seg.event("game").count(within=dt.timedelta(days=30)) >= 1
+    b = seg.event("game").count(within="30d") >= 1
+    assert a.to_dict() == b.to_dict()
+    assert seg.field("seen").within(dt.timedelta(hours=36)).to_dict()["args"] == ["36h"]
+    w = seg.event("game").count(between=(dt.timedelta(weeks=2), "1d"))
+    assert w.window.start == "2w"
+    for bad in (dt.timedelta(seconds=1.5), dt.timedelta(0), dt.timedelta(days=-1)):
+        with pytest.raises(seg.SegmentationError):
+            seg.event("game").count(within=bad)
+
+
+# --- regular expressions ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pattern", ["(?<=a)b", "(?=x)", "(?!x)y", r"(a)\1", "[", "a{2,1}"])
+def test_patterns_outside_the_shared_dialect_are_refused(pattern: str) -> None:
+    with pytest.raises(seg.InvalidSegmentError):
+        seg.field("plan").matches(pattern)
+
+
+def test_patterns_of_the_shared_dialect_run_alike() -> None:
+    profiles = pl.DataFrame({"user_id": [1, 2, 3], "plan": ["pre-10", "post", "PRE_x"]})
+    segment = seg.Segment("p", seg.field("plan").matches(r"(?i)^pre[-_]\w+"))
+    assert seg.Population(profiles, now=NOW).select(segment).ids.to_list() == [1, 3]
+    assert duckdb_ids(profiles, None, segment) == [1, 3]
+
+
+# --- contains without a schema; unknown events; time zones ----------------------------------------
+
+
+def test_to_sql_contains_needs_a_schema() -> None:
+    segment = seg.Segment("g", seg.field("interests").contains("gaming"))
+    with pytest.raises(seg.InvalidSegmentError, match="schema"):
+        segment.to_sql("duckdb", now=NOW)
+    sql = segment.to_sql("duckdb", now=NOW, schema={"interests": pl.List(pl.Utf8)})
+    assert "list_contains" in sql
+
+
+def test_unknown_event_name_is_an_error_listing_the_known() -> None:
+    profiles = pl.DataFrame({"user_id": [1, 2]})
+    events = pl.DataFrame({"user_id": [1], "event": ["game_session"], "ts": [NOW]})
+    pop = seg.Population(profiles, events, now=NOW)
+    with pytest.raises(seg.InvalidSegmentError, match="game_session"):
+        pop.select(seg.event("gamesession").count(within="30d") >= 1)
+    assert pop.select(seg.event("game_session").did(within="30d")).ids.to_list() == [1]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_time_zone_aware_events_mean_the_same_instants(zone: str) -> None:
+    # events 29.9 and 30.1 days before NOW (UTC): only the first is within 30 days
+    inside = NOW - dt.timedelta(days=29, hours=21)
+    outside = NOW - dt.timedelta(days=30, hours=3)
+    naive = pl.DataFrame({"user_id": [1, 2], "event": ["game", "game"], "ts": [inside, outside]})
+    aware = naive.with_columns(pl.col("ts").dt.replace_time_zone("UTC")
+                               .dt.convert_time_zone(zone))
+    profiles = pl.DataFrame({"user_id": [1, 2]})
+    cond = seg.event("game").count(within="30d") >= 1
+    assert seg.Population(profiles, naive, now=NOW).select(cond).ids.to_list() == [1]
+    assert seg.Population(profiles, aware, now=NOW).select(cond).ids.to_list() == [1]
+    aware_now = NOW.replace(tzinfo=dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=5)))
+    assert seg.Population(profiles, aware, now=aware_now).select(cond).ids.to_list() == [1]
+
+
+# --- Spark SQL on a real Spark ------------------------------------------------------------------
+
+TRICKY = ["O'Brien", "back\\slash", "C:\\temp\\", "it''s", "50%_off", "tab\tx", "ünï", "\\'",
+          "a'b\\'c"]
+
+
+def test_spark_sql_string_literals(spark) -> None:
+    profiles = pl.DataFrame({"user_id": list(range(len(TRICKY))), "name": TRICKY})
+    spark.createDataFrame(profiles.rows(), "user_id long, name string") \
+        .createOrReplaceTempView("profiles")
+    for i, value in enumerate(TRICKY):
+        segment = seg.Segment("q", seg.field("name") == value)
+        rows = spark.sql(segment.to_sql("spark", now=NOW)).collect()
+        assert [r[0] for r in rows] == [i], value
+        starts = seg.Segment("s", seg.field("name").starts_with(value))
+        got = sorted(r[0] for r in spark.sql(starts.to_sql("spark", now=NOW)).collect())
+        assert got == seg.Population(profiles, now=NOW).select(starts).ids.to_list(), value
