@@ -693,7 +693,10 @@ def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, dt.datetime):
-        return f"TIMESTAMP '{value.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+        text = utc_now(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+        # Spark reads a zoneless timestamp in the session's time zone: say UTC, so a window
+        # means the same instants whatever the session's zone (segments' clock is UTC).
+        return f"TIMESTAMP '{text}Z'" if dialect == "spark" else f"TIMESTAMP '{text}'"
     if isinstance(value, dt.date):
         return f"DATE '{value.isoformat()}'"
     if isinstance(value, str):
@@ -724,7 +727,9 @@ def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetim
     if agg.agg == "count":
         value = "COUNT(*)"
     elif agg.agg == "distinct_days":
-        value = f"COUNT(DISTINCT CAST({q('ts')} AS DATE))"
+        day = (f"CAST(to_utc_timestamp({q('ts')}, current_timezone()) AS DATE)"
+               if dialect == "spark" else f"CAST({q('ts')} AS DATE)")  # the UTC calendar day
+        value = f"COUNT(DISTINCT {day})"
     elif agg.agg == "days_since_last":
         value = (f"FLOOR(({_epoch_us(sql_literal(now, dialect), dialect)} - "
                  f"{_epoch_us('MAX(' + q('ts') + ')', dialect)}) / 86400000000.0)")

@@ -147,3 +147,31 @@ def test_spark_sql_string_literals(spark) -> None:
         starts = seg.Segment("s", seg.field("name").starts_with(value))
         got = sorted(r[0] for r in spark.sql(starts.to_sql("spark", now=NOW)).collect())
         assert got == seg.Population(profiles, now=NOW).select(starts).ids.to_list(), value
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_spark_windows_mean_the_same_instants_in_any_session_zone(spark, zone: str) -> None:
+    # events near the window's edge and near midnight UTC, stored as instants
+    times = [NOW - dt.timedelta(days=29, hours=21), NOW - dt.timedelta(days=30, hours=3),
+             dt.datetime(2026, 10, 20, 23, 30), dt.datetime(2026, 10, 21, 0, 30),
+             dt.datetime(2026, 10, 21, 3, 0)]
+    events = pl.DataFrame({"user_id": [1, 2, 3, 3, 3], "event": ["game"] * 5, "ts": times})
+    profiles = pl.DataFrame({"user_id": [1, 2, 3]})
+    epoch = dt.datetime(1970, 1, 1)
+    rows = [(u, e, int((t - epoch).total_seconds() * 1_000_000)) for u, e, t in events.rows()]
+    spark.conf.set("spark.sql.session.timeZone", zone)
+    try:
+        spark.createDataFrame(rows, "user_id long, event string, us long") \
+            .selectExpr("user_id", "event", "timestamp_micros(us) AS ts") \
+            .createOrReplaceTempView("events")
+        spark.createDataFrame(profiles.rows(), "user_id long").createOrReplaceTempView("profiles")
+        pop = seg.Population(profiles, events, now=NOW)
+        for cond in (seg.event("game").count(within="30d") >= 1,
+                     seg.event("game").distinct_days(within="30d") >= 2,
+                     seg.event("game").count(between=("12d", "276h")) >= 1,
+                     seg.event("game").days_since_last() <= 11):
+            segment = seg.Segment("w", cond)
+            got = sorted(r[0] for r in spark.sql(segment.to_sql("spark", now=NOW)).collect())
+            assert got == pop.select(segment).ids.to_list(), (zone, cond)
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
