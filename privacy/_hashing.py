@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import polars as pl
 import pyarrow as pa
@@ -208,7 +208,7 @@ def _encode(digests: bytes, encoding: str, name: str) -> pl.Series:
     n = len(digests) // 32
     array = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(digests)])
     series = pl.from_arrow(array)
-    assert isinstance(series, pl.Series)
+    series = cast(pl.Series, series)
     return series.bin.encode(encoding).alias(name)
 
 

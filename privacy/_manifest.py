@@ -9,7 +9,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -177,7 +177,7 @@ def verify_manifest(
     problems = manifest_problems(manifest)
     if problems:
         raise ManifestError("manifest is malformed: " + "; ".join(problems))
-    assert isinstance(manifest, dict)
+    manifest = cast(dict[str, Any], manifest)
     sig = manifest.get("signature")
     if sig is None:
         raise ManifestError(

@@ -33,6 +33,8 @@ import polars as pl
 from phonenumbers import PhoneMetadata
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
+from ._errors import InvalidInputError, PrivacyError
+
 __all__ = [
     "SUPPORTED_REGIONS", "express_lane", "express_plan", "normalize_phones", "reference_e164",
     "run_lanes",
@@ -359,7 +361,8 @@ def _general_phones(raw: pl.Series, regions: pl.Series) -> tuple[pl.Series, pl.S
     parts.append(intl)
     for (region,), part in fast.filter(~pl.col("plus")).group_by("region"):
         plan = _plan(str(region))
-        assert plan is not None  # regions were checked by the caller
+        if plan is None:  # regions were checked by the caller
+            raise InvalidInputError(f"no phone plan for region {region!r}")
         parts.append(_national_part(part, plan))
     cols = ["row", "raw", "region", "plus", "fallback", "intl", "full", "nsn0", "cc", "meta"]
     frames = []
@@ -425,7 +428,8 @@ def _general_phones(raw: pl.Series, regions: pl.Series) -> tuple[pl.Series, pl.S
         }
     )
     out = pl.concat([fast_ok, *rejected, reference.select(fast_ok.columns)]).sort("row")
-    assert out.height == n_rows
+    if out.height != n_rows:  # every row leaves with a value or a reason: nothing is lost
+        raise PrivacyError(f"internal error: {n_rows:,} phones in, {out.height:,} out")
     return out["e164"], out["reason"]
 
 

@@ -645,7 +645,8 @@ def to_polars_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
         return ~to_polars_expr(cond.part, aliases, now, schema)
     if isinstance(cond, InSegment):
         return to_polars_expr(cond.segment.condition, aliases, now, schema)
-    assert isinstance(cond, Predicate)
+    if not isinstance(cond, Predicate):
+        raise InvalidSegmentError(f"not a condition: {type(cond).__name__}")
     x = _target_expr(cond.target, aliases)
     op, a = cond.op, cond.args
     if op in ("eq", "ne", "lt", "le", "gt", "ge"):
@@ -757,7 +758,8 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
         return f"(NOT {sub(cond.part)})"
     if isinstance(cond, InSegment):
         return sub(cond.segment.condition)
-    assert isinstance(cond, Predicate)
+    if not isinstance(cond, Predicate):
+        raise InvalidSegmentError(f"not a condition: {type(cond).__name__}")
     t = cond.target
     if isinstance(t, Field):
         x = f"{prefix}{q(t.name)}"

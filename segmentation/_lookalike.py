@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -353,7 +353,7 @@ class Lookalike(BaseEstimator):
         if not isinstance(population, Population):
             raise InvalidSegmentError("expand and tiers take a Population")
         x, ids = self._matrix(population, fitting=False)
-        assert ids is not None
+        ids = cast(pl.Series, ids)
         fitted_on_it = (self.fit_fingerprint_ is not None
                         and _fingerprint(ids) == self.fit_fingerprint_)
         scores = self._score(x, oob=fitted_on_it)

@@ -212,7 +212,9 @@ class Population:
         self._n: int | None = None
 
     def __repr__(self) -> str:
-        return f"Population(n={self.n:,}, events={'yes' if self._events is not None else 'no'})"
+        # never counts: a repr must not scan a lakehouse table
+        n = f"{self._n:,}" if self._n is not None else "not counted yet"
+        return f"Population(n={n}, events={'yes' if self._events is not None else 'no'})"
 
     @property
     def profiles(self) -> pl.LazyFrame:

@@ -148,7 +148,8 @@ def describe(cond: Condition) -> str:
         return f"not ({describe(cond.part)})"
     if isinstance(cond, InSegment):
         return f"in segment {cond.segment.name!r}"
-    assert isinstance(cond, Predicate)
+    if not isinstance(cond, Predicate):
+        raise InvalidSegmentError(f"not a condition: {type(cond).__name__}")
     t = cond.target
     if isinstance(t, Field):
         subject = t.name
@@ -200,13 +201,14 @@ def compile_ids(cond: Condition, profiles: pl.LazyFrame, events: pl.LazyFrame | 
     aliases = {a.key: f"__agg{i}" for i, a in enumerate(aggs)}
     frame = profiles
     for a in aggs:
-        assert events is not None
+        if events is None:  # validate() has said so already
+            raise InvalidSegmentError("the condition uses events; pass events= to Population")
         per_person = aggregate_frame(a, events, id_col, now, aliases[a.key], events_schema)
         frame = frame.join(per_person, on=id_col, how="left")
     return frame, to_polars_expr(cond, aliases, now, schema)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Segment:
     """A named condition: the definition of an audience.
 
@@ -217,7 +219,7 @@ class Segment:
     ...     "young gamers",
     ...     seg.field("age").between(18, 25) & seg.field("interests").contains("gaming"),
     ... )
-    >>> seg.Segment.from_dict(young_gamers.to_dict()).to_dict() == young_gamers.to_dict()
+    >>> seg.Segment.from_dict(young_gamers.to_dict()) == young_gamers
     True
     """
 
@@ -234,6 +236,15 @@ class Segment:
                 f"{type(self.condition).__name__}"
             )
         check_cycles(self.condition, (self.name,))
+
+    def __eq__(self, other: object) -> bool:
+        """Value equality: the same name, description and condition tree."""
+        if not isinstance(other, Segment):
+            return NotImplemented
+        return self.to_json() == other.to_json()
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
 
     def to_dict(self) -> dict[str, Any]:
         """The versioned JSON-able form."""

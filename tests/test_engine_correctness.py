@@ -175,3 +175,21 @@ def test_spark_windows_mean_the_same_instants_in_any_session_zone(spark, zone: s
             assert got == pop.select(segment).ids.to_list(), (zone, cond)
     finally:
         spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+def test_segments_have_value_equality() -> None:
+    a = seg.Segment("s", seg.field("age").between(18, 25) & (seg.event("x").count() >= 1))
+    b = seg.Segment.from_json(a.to_json())
+    assert a == b
+    assert hash(a) == hash(b)
+    assert len({a, b}) == 1
+    assert a != seg.Segment("s", seg.field("age").between(18, 26))
+
+
+def test_population_repr_does_not_scan() -> None:
+    calls = []
+    profiles = pl.LazyFrame({"user_id": [1, 2, 3]}).map_batches(
+        lambda df: calls.append(1) or df, schema={"user_id": pl.Int64})
+    pop = seg.Population(profiles, now=NOW)
+    assert "not counted" in repr(pop)
+    assert calls == []
