@@ -517,6 +517,11 @@ def check_manifest(facts: ExportFacts, manifest: dict[str, Any] | None, path: Pa
                 "the manifest is malformed: " + "; ".join(problems),
                 "do not release it; re-export from the source")
         return out
+    if path is None and asked:
+        out.add("manifest", "high", None, None,
+                "a signature check was asked for, but a table in memory has no bytes to match "
+                "the manifest's sha256: the signature proves the manifest, not this table",
+                "audit the file itself (a path), which is what leaves")
     if path is not None:
         actual = (facts.scan.sha256 if facts.scan is not None and facts.scan.sha256
                   else file_sha256(path))

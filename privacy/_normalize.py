@@ -710,6 +710,24 @@ def _digits_with_code(
     return e164, why
 
 
+def reference_day(now: object, today: object = None) -> dt.date | None:
+    """The day dates of birth are checked against, from ``now`` (a date or a datetime; an
+    aware one is taken in UTC) or ``today`` (a date); None for the current day."""
+    if now is not None and today is not None:
+        raise InvalidInputError("give now= or today=, not both (they are the same clock)")
+    value = now if now is not None else today
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc)
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise InputTypeError(
+        f"now must be a datetime.date or datetime.datetime, got {type(value).__name__}")
+
+
 def checked_inputs(values: object, kind: str, platform: str, default_region: object,
                    dayfirst: bool | None) -> tuple[str, str, pl.Series, pl.Series]:
     """Platform, kind, text values and per-row regions, checked: what normalizing needs."""
@@ -724,11 +742,11 @@ def checked_inputs(values: object, kind: str, platform: str, default_region: obj
 
 @overload
 def normalize(values: str, kind: str, platform: str = ..., default_region: object = ..., *,
-              dayfirst: bool | None = ..., reasons: bool = ...,
+              dayfirst: bool | None = ..., reasons: bool = ..., now: dt.date | None = ...,
               today: dt.date | None = ...) -> Any: ...
 @overload
 def normalize(values: object, kind: str, platform: str = ..., default_region: object = ..., *,
-              dayfirst: bool | None = ..., reasons: bool = ...,
+              dayfirst: bool | None = ..., reasons: bool = ..., now: dt.date | None = ...,
               today: dt.date | None = ...) -> Any: ...
 
 
@@ -740,6 +758,7 @@ def normalize(
     *,
     dayfirst: bool | None = None,
     reasons: bool = False,
+    now: dt.date | None = None,
     today: dt.date | None = None,
 ) -> Any:
     """Normalize identifiers exactly as ``platform`` wants them before hashing.
@@ -764,8 +783,9 @@ def normalize(
         elsewhere. Unambiguous dates (``16/02/1997``) are read either way.
     reasons : bool
         Also return why each rejected value was rejected (see :data:`privacy.REASONS`).
-    today : date, optional
-        The last possible date of birth, and the century of two-digit years (default: today).
+    now : date or datetime, optional
+        The clock, as everywhere in the library: the last possible date of birth, and the
+        century of two-digit years (default: today). ``today=`` is the same, as a date.
 
     Returns
     -------
@@ -789,9 +809,7 @@ def normalize(
     scalar = isinstance(values, str) or values is None
     platform, kind, series, regions = checked_inputs(
         [values] if scalar else values, kind, platform, default_region, dayfirst)
-    if today is not None and not isinstance(today, dt.date):
-        raise InputTypeError(f"today must be a datetime.date, got {type(today).__name__}")
-    out = normalize_frame(series, kind, platform, regions, dayfirst, today)
+    out = normalize_frame(series, kind, platform, regions, dayfirst, reference_day(now, today))
     if scalar:
         row = out.row(0)
         return (row[0], row[1]) if reasons else row[0]

@@ -18,7 +18,7 @@ import polars as pl
 
 from ._errors import InputTypeError
 from ._hashing import Hasher
-from ._normalize import checked_inputs, normalize_frame
+from ._normalize import checked_inputs, normalize_frame, reference_day
 from ._platforms import rule_for
 
 __all__ = ["CHUNK_ROWS", "prepare_values", "prepared_chunks"]
@@ -78,6 +78,7 @@ def prepare_values(
     key: bytes | None = None,
     processes: int | None = 1,
     reasons: bool = False,
+    now: dt.date | None = None,
     today: dt.date | None = None,
 ) -> Any:
     """One upload column: normalized, then hashed where the platform hashes this kind.
@@ -89,7 +90,7 @@ def prepare_values(
     Parameters
     ----------
     values : sequence, polars Series, pandas Series or pyarrow Array
-    kind, platform, default_region, dayfirst, today
+    kind, platform, default_region, dayfirst, now, today
         As for :func:`privacy.normalize`.
     key : bytes, optional
         HMAC key for keyed pseudonyms; ``None`` for the plain SHA-256 platforms want.
@@ -119,7 +120,8 @@ def prepare_values(
     rule = rule_for(platform, kind)
     hasher = Hasher(key=key, encoding=rule.encoding, processes=processes) \
         if rule.handling == "hash" else None
-    parts = list(prepared_chunks(text, kind, platform, regions, dayfirst, hasher, today=today))
+    day = reference_day(now, today)
+    parts = list(prepared_chunks(text, kind, platform, regions, dayfirst, hasher, today=day))
     value = pl.concat([p[0] for p in parts]).alias(text.name)
     if reasons:
         return pl.DataFrame({"value": value, "reason": pl.concat([p[1] for p in parts])})

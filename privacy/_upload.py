@@ -15,7 +15,6 @@ import polars as pl
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ._errors import (
-    InputTypeError,
     InvalidInputError,
     MissingColumnError,
     UnsupportedIdentifierError,
@@ -39,6 +38,7 @@ from ._manifest import (
 )
 from ._normalize import (
     NORMALIZATION_VERSION,
+    reference_day,
     regions_from_countries,
     resolve_regions,
     to_text_series,
@@ -319,6 +319,7 @@ def prepare_upload(
     key: bytes | None = None,
     key_id: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    now: dt.date | None = None,
     today: dt.date | None = None,
     encoding: str = "utf-8",
     separator: str | None = None,
@@ -345,8 +346,8 @@ def prepare_upload(
         A name for the key, recorded in the manifest (never the key itself).
     progress : callable, optional
         Called as ``progress(rows_done, rows_total)`` after each chunk.
-    today : date, optional
-        The last possible date of birth (default: today).
+    now : date or datetime, optional
+        The clock: the last possible date of birth (default: today). ``today=`` is the same.
     encoding, separator : str, optional
         How to read a CSV path: its text encoding (default UTF-8) and delimiter.
 
@@ -365,8 +366,7 @@ def prepare_upload(
     (1, {'malformed': 1})
     """
     platform = check_platform(platform)
-    if today is not None and not isinstance(today, dt.date):
-        raise InputTypeError(f"today must be a datetime.date, got {type(today).__name__}")
+    today = reference_day(now, today)
     frame = read_table(crm, what="crm", encoding=encoding, separator=separator)
     if frame.height == 0:
         raise InvalidInputError("the CRM table has no rows; nothing to upload")

@@ -207,3 +207,14 @@ def test_nothing_is_lost(values: list, kind: str) -> None:
     hashed = privacy.prepare_values(values, kind, reasons=True)
     assert hashed["reason"].to_list() == out["reason"].to_list()
     assert hashed["value"].is_null().to_list() == out["value"].is_null().to_list()
+
+
+def test_dates_of_birth_take_now_like_the_rest_of_the_library() -> None:
+    now = dt.datetime(2000, 1, 1, 3, 0, tzinfo=dt.timezone(dt.timedelta(hours=5)))  # 1999 UTC
+    assert reasons(["1999-12-31", "2000-01-01"], "dob", now=now) == [None, "out_of_range"]
+    assert privacy.prepare_values(["2000-01-01"], "dob", now=dt.date(2000, 1, 1)).to_list() \
+        == [privacy.Hasher().hash("20000101")]
+    with pytest.raises(privacy.InvalidInputError):
+        privacy.normalize(["1999-12-31"], "dob", now=now, today=dt.date(2000, 1, 1))
+    with pytest.raises(privacy.InputTypeError):
+        privacy.normalize(["1999-12-31"], "dob", now="2000-01-01")

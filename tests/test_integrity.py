@@ -231,3 +231,11 @@ def test_read_only_folder_fails_before_hashing(tmp_path: Path) -> None:
     assert code == 2
     assert err.startswith("error: ")
     assert out == ""
+
+
+def test_a_table_in_memory_cannot_pass_a_digest_check(signed) -> None:
+    path, pub, upload = signed
+    manifest = manifest_of(path)
+    report = privacy.audit(upload.frame, manifest=manifest, public_key=pub, **TODAY_KW)
+    assert any(f.check == "manifest" and f.severity == "high" and "table in memory" in f.message
+               for f in report.findings)
