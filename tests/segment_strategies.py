@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 import segmentation as seg
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, 0)
-PLANS = ["prepaid", "postpaid", "none"]
+# adversarial literals too: quotes, backslashes, LIKE wildcards, non-ASCII
+PLANS = ["prepaid", "postpaid", "none", "O'Brien", "back\\slash", "50%_off", "ünï"]
 TAGS = ["gaming", "music", "travel"]
 EVENTS = ["game", "top_up"]
 
@@ -105,9 +106,9 @@ def _field_predicate() -> st.SearchStrategy:
         _compare(score, st.integers(-8, 8).map(lambda x: x / 2)),
         _compare(plan, st.sampled_from(PLANS)),
         st.sampled_from(TAGS).map(tags.contains),
-        st.sampled_from(["pre", "post", "no"]).map(plan.starts_with),
+        st.sampled_from(["pre", "post", "no", "O'", "back\\", "50%", "ü"]).map(plan.starts_with),
         st.sampled_from(["paid$", "^p", "o.e"]).map(plan.matches),
-        st.sampled_from(["aid", "x"]).map(plan.contains),
+        st.sampled_from(["aid", "x", "'", "\\", "%_"]).map(plan.contains),
         st.sampled_from([True, False]).map(lambda b: seg.field("active") == b),
         _durations.map(seg.field("joined").within),
         st.just(tags.is_null()),
