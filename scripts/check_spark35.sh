@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The Spark tests on Spark 3.5 (the Databricks LTS line), beside the 4.x that CI runs: a venv of
+# its own with pyspark 3.5, then the tests that start a Spark session. Needs Java 17.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=.venv-spark35
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+fi
+"$venv/bin/python" -m pip install --quiet -e '.[test]' 'pyspark>=3.5,<3.6' 'pandas<3'
+# pyspark 3.5's collect() leaves its sockets to the garbage collector: warnings, not failures.
+"$venv/bin/python" -m pytest -p no:cacheprovider -q -W "ignore::ResourceWarning" \
+  -W "ignore::pytest.PytestUnraisableExceptionWarning" tests/test_spark_agreement.py \
+  tests/test_engine_correctness.py "$@"
