@@ -89,11 +89,11 @@ class FeatureBuilder:
         frame = pl.DataFrame({id_col: ids}).join(per_person, on=id_col, how="left")
         fills = {c: 0 for c in frame.columns if ":count_" in c or ":sum_" in c}
         frame = frame.with_columns([pl.col(c).fill_null(v) for c, v in fills.items()])
-        # never seen: as long ago as the data goes, and a flag
+        # never seen: as long ago as the data goes (its own span, learned at fit), and a flag
         since = [c for c in frame.columns if c.endswith("days_since_last")]
         return frame.with_columns(
             [pl.col(c).is_null().cast(pl.Float32).alias(f"{c}:never") for c in since]
-            + [pl.col(c).fill_null(120.0) for c in since]
+            + [pl.col(c).fill_null(self.never_days_) for c in since]
         ).drop(id_col)
 
     # -- fit / transform -------------------------------------------------------------------------
@@ -148,8 +148,13 @@ class FeatureBuilder:
                                              f"they have: {', '.join(present)}")
                 present = [e for e in present if e in self.event_types]
             self.event_types_ = present
+            first = events.select(pl.col("ts").min()).collect().item()
+            span = (population.now - first).total_seconds() / 86400.0 if first is not None \
+                else 0.0
+            self.never_days_ = float(max(span, 1.0))
         else:
             self.has_value_, self.event_types_ = False, []
+            self.never_days_ = 1.0
         raw, names = self._encode(population, frame)
         self.mean_ = raw.mean(axis=0)
         std = raw.std(axis=0)

@@ -29,7 +29,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._errors import InvalidSegmentError, SeedError
+from ._errors import InvalidSegmentError, SeedError, UnknownColumnError
 from ._features import FeatureBuilder
 from ._population import Audience, Population
 
@@ -83,16 +83,23 @@ class Lookalike(BaseEstimator):
     n_neighbors : int
         Seeds considered by ``similarity``.
     features : sequence of str, optional
-        Profile columns to use when ``X`` is a Population (all but the id when None).
+        Profile columns to use when ``X`` is a Population. When None, all but the id, less the
+        columns that are null for (nearly) every candidate (plan, ARPU: customers only), which
+        are left out with a warning naming them.
     windows : sequence of str
         Windows of the event aggregates.
     event_types : sequence of str, optional
-        Event types to aggregate (all when None). Leave out events only customers have (top-ups,
-        support calls) when the targets are not customers.
+        Event types to aggregate. When None, every type that the candidates (everyone who is
+        not a seed) have: a type that (nearly) no candidate has (top-ups, support calls that
+        only customers make) is left out with a warning naming it, since a model that learns
+        it cannot rank non-customers. Name types here to use them anyway.
     min_seeds : int
         Fewer seeds is an error unless ``allow_small_seed``; under 1,000 warns (platform
         guidance is 1,000 to 5,000).
     allow_small_seed : bool
+    id : str, optional
+        The id column of a table ``X`` (``user_id`` when None and the table has one). A table
+        without it whose columns look like ids is an error: an id is never a feature.
     random_state : int, optional
 
     Examples
@@ -113,7 +120,7 @@ class Lookalike(BaseEstimator):
                  features: Sequence[str] | None = None, windows: Sequence[str] = ("30d", "90d"),
                  event_types: Sequence[str] | None = None,
                  min_seeds: int = 100, allow_small_seed: bool = False,
-                 random_state: Any = None) -> None:
+                 id: str | None = None, random_state: Any = None) -> None:
         self.method = method
         self.estimator = estimator
         self.n_estimators = n_estimators
@@ -124,6 +131,7 @@ class Lookalike(BaseEstimator):
         self.event_types = event_types
         self.min_seeds = min_seeds
         self.allow_small_seed = allow_small_seed
+        self.id = id
         self.random_state = random_state
 
     # -- inputs --------------------------------------------------------------------------------
@@ -142,11 +150,7 @@ class Lookalike(BaseEstimator):
                 "pandas") and hasattr(X, "columns")):
             frame = X.collect() if isinstance(X, pl.LazyFrame) else (
                 X if isinstance(X, pl.DataFrame) else pl.from_pandas(X))
-            id_col = "user_id" if "user_id" in frame.columns else None
-            if id_col is None:
-                frame = frame.with_row_index("user_id")
-                id_col = "user_id"
-            return self._matrix(Population(frame, id=id_col), fitting)
+            return self._matrix(Population(*_table_with_id(frame, self.id)), fitting)
         x = check_array(X, dtype=np.float64, ensure_all_finite=True)
         if fitting:
             self.features_ = None
@@ -154,8 +158,8 @@ class Lookalike(BaseEstimator):
         elif getattr(self, "features_", None) is not None:
             raise InvalidSegmentError("this model was fitted on a Population; score Populations")
         elif x.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {x.shape[1]} features, but Lookalike is expecting "
-                             f"{self.n_features_in_} features as input")
+            raise InvalidSegmentError(f"X has {x.shape[1]} features, but Lookalike is expecting "
+                                      f"{self.n_features_in_} features as input")
         return x, None
 
     def _seed_mask(self, seeds: Any, ids: pl.Series | None, n: int) -> np.ndarray:
@@ -170,7 +174,9 @@ class Lookalike(BaseEstimator):
         else:
             raise SeedError(f"seeds must be an Audience, ids or a boolean array, got "
                             f"{type(seeds).__name__}")
-        if arr.dtype == bool or (arr.ndim == 1 and len(arr) == n and ids is None):
+        zero_one = (arr.ndim == 1 and len(arr) == n and arr.dtype.kind in "iu"
+                    and bool(np.isin(arr, (0, 1)).all()))
+        if arr.dtype == bool or zero_one or (arr.ndim == 1 and len(arr) == n and ids is None):
             if arr.shape != (n,):
                 raise SeedError(f"a seed mask must have one value per row ({n}), got {arr.shape}")
             if arr.dtype.kind not in "biuf":
@@ -192,14 +198,16 @@ class Lookalike(BaseEstimator):
 
     # -- fit -----------------------------------------------------------------------------------
 
-    def fit(self, X: Any, seeds: Any = None, sample_weight: Any = None, *, y: Any = None
-            ) -> Lookalike:
+    def fit(self, X: Any, seeds: Any = None, sample_weight: Any = None, *, y: Any = None,
+            exclude: Any = None) -> Lookalike:
         """Learn what sets the seeds apart from everyone else.
 
         ``seeds``: an Audience, ids (with a Population or table ``X``), or a boolean array
         aligned with the rows of ``X`` (nonzero = seed; ``y=`` is accepted as an alias, as
         scikit-learn tools pass it). ``sample_weight`` weighs the seeds (value-based lookalikes:
-        high-value seeds count more); it is ignored for unlabeled rows.
+        high-value seeds count more); it is ignored for unlabeled rows. ``exclude`` (an
+        Audience or ids: customers, say) names who will not be targeted: what (nearly) no one
+        else has is left out of the features unless named (see ``features``).
         """
         if seeds is None:
             seeds = y
@@ -208,6 +216,9 @@ class Lookalike(BaseEstimator):
                             "the seeds (an Audience, ids or a boolean mask)")
         if self.method not in METHODS:
             raise InvalidSegmentError(f"method must be one of {METHODS}, got {self.method!r}")
+        for learned in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, learned)  # a refit starts from nothing
+
         if not isinstance(self.n_estimators, int) or self.n_estimators < 1:
             raise InvalidSegmentError(f"n_estimators must be a positive int, got "
                                       f"{self.n_estimators!r}")
@@ -215,6 +226,8 @@ class Lookalike(BaseEstimator):
         if x.shape[0] < 2:
             raise SeedError(f"Lookalike needs seeds and non-seeds: got n_samples={x.shape[0]}")
         mask = self._seed_mask(seeds, ids, x.shape[0])
+        if isinstance(X, Population) and ids is not None and bool(mask.any()):
+            x = self._without_leaks(X, ids, mask, x, exclude)
         n_seeds = int(mask.sum())
         if n_seeds == 0:
             raise SeedError("the seed is empty: no seed is in the population")
@@ -278,7 +291,7 @@ class Lookalike(BaseEstimator):
         return self
 
     def fit_score(self, X: Any, seeds: Any = None, sample_weight: Any = None, *,
-                  y: Any = None) -> np.ndarray:
+                  y: Any = None, exclude: Any = None) -> np.ndarray:
         """Fit, then score the rows of ``X`` themselves, out of bag.
 
         With ``pu_bagging`` an unlabeled row is scored only by the bags that did not draw it as
@@ -287,9 +300,61 @@ class Lookalike(BaseEstimator):
         :meth:`score_samples` does. ``expand`` and ``tiers`` use these scores when given the
         population the model was fitted on.
         """
-        self.fit(X, seeds, sample_weight, y=y)
+        self.fit(X, seeds, sample_weight, y=y, exclude=exclude)
         x, _ = self._matrix(X, fitting=False)
         return self._score(x, oob=True)
+
+    def _without_leaks(self, population: Population, ids: pl.Series, mask: np.ndarray,
+                       x: np.ndarray, exclude: Any) -> np.ndarray:
+        """Leave out, unless named, the columns and event types that (nearly) no candidate
+        has (candidates: everyone who is neither a seed nor excluded). Plan, ARPU or top-ups
+        exist only for customers: with ``exclude=customers`` a model that learned them could
+        not rank the people it is for. ``left_out_`` says what went."""
+        builder: FeatureBuilder = self.features_
+        pid = population.id
+        candidate = ~mask
+        if exclude is not None:
+            excluded = _ids_of(exclude)
+            candidate &= ~ids.is_in(excluded.cast(ids.dtype, strict=False).implode()).to_numpy()
+        cand_ids = ids.filter(pl.Series(candidate))
+        seed_ids = ids.filter(pl.Series(mask))
+        n_cand, n_seed = len(cand_ids), max(int(mask.sum()), 1)
+        self.left_out_ = []
+        if n_cand == 0:
+            return x
+        is_cand = pl.col(pid).is_in(cand_ids.implode())
+        is_seed = pl.col(pid).is_in(seed_ids.implode())
+        presence: dict[str, tuple[float, float]] = {}
+        if self.event_types is None and population.events is not None and builder.event_types_:
+            having = population.events.group_by("event").agg(
+                seed=pl.col(pid).filter(is_seed).n_unique(),
+                cand=pl.col(pid).filter(is_cand).n_unique()).collect()
+            for e, a, b in having.select(pl.col("event").cast(pl.Utf8), "seed", "cand").rows():
+                if e in builder.event_types_:
+                    presence[f"event {e}"] = (a / n_seed, b / n_cand)
+        if self.features is None:
+            cols = [sp.name for sp in builder.specs_]
+            if cols:
+                counts = population.profiles.select(
+                    [pl.col(c).is_not_null().and_(is_seed).sum().alias(f"s:{c}") for c in cols]
+                    + [pl.col(c).is_not_null().and_(is_cand).sum().alias(f"c:{c}")
+                       for c in cols]).collect().row(0, named=True)
+                for c in cols:
+                    presence[c] = (counts[f"s:{c}"] / n_seed, counts[f"c:{c}"] / n_cand)
+        self.left_out_ = [name for name, (seed, cand) in presence.items()
+                          if cand < _RARE and seed > cand]
+        if not self.left_out_:
+            return x
+        warnings.warn(
+            f"left out what (nearly) no candidate has: {', '.join(self.left_out_)}; a model "
+            "that learned it could not rank them. Name it in features= / event_types= to use "
+            "it anyway", UserWarning, stacklevel=3)
+        keep_cols = [sp.name for sp in builder.specs_ if sp.name not in self.left_out_]
+        keep_events = [e for e in builder.event_types_ if f"event {e}" not in self.left_out_]
+        self.features_ = FeatureBuilder(keep_cols, self.windows,
+                                        event_types=keep_events).fit(population)
+        self.feature_names_in_ = np.array(self.features_.feature_names_, dtype=object)
+        return self.features_.transform(population)
 
     def _warn_separating_features(self, x: np.ndarray, mask: np.ndarray) -> None:
         """Warn about 0/1 features that no seed has but most others do (or the reverse).
@@ -405,6 +470,41 @@ class Lookalike(BaseEstimator):
         return tags
 
 
+#: A share of candidates under which a column or an event type counts as absent for them.
+_RARE = 0.01
+_ID_LIKE = ("id", "msisdn", "imsi", "imei", "uuid", "guid")
+
+
+def _ids_of(value: Any) -> pl.Series:
+    if isinstance(value, Audience):
+        return value.ids
+    if isinstance(value, pl.Series):
+        return value
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes, dict)):
+        return pl.Series("ids", list(value))
+    raise SeedError(f"exclude takes an Audience or ids, got {type(value).__name__}")
+
+
+def _table_with_id(frame: pl.DataFrame, id_col: str | None) -> tuple[pl.DataFrame, None, str]:
+    """A table and its id column: the one named, ``user_id``, or row numbers when no column
+    looks like an id (then every column is a feature). An id is never a feature."""
+    if id_col is not None:
+        if id_col not in frame.columns:
+            raise UnknownColumnError(
+                f"id column {id_col!r} is not in the table; it has: {', '.join(frame.columns)}")
+        return frame, None, id_col
+    if "user_id" in frame.columns:
+        return frame, None, "user_id"
+    looks = [c for c in frame.columns
+             if c.lower() in _ID_LIKE or c.lower().endswith(("_id", "id_")) or
+             c.lower().startswith("id_")]
+    if looks:
+        raise InvalidSegmentError(
+            f"the table has no 'user_id' column and {looks[0]!r} looks like an id: pass "
+            f"Lookalike(id={looks[0]!r}) so that it is never used as a feature")
+    return frame.with_row_index("user_id"), None, "user_id"
+
+
 def _fingerprint(ids: pl.Series) -> tuple[int, int]:
     """Row count and an order-sensitive checksum of the ids: is this the fitted population?"""
     h = ids.hash(seed=0).to_numpy()
@@ -472,7 +572,7 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
         m = clone(model).set_params(random_state=state)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            m.fit(population, fit_seeds)
+            m.fit(population, fit_seeds, exclude=exclude)
         x, _ = m._matrix(population, fitting=False)
         scores = m._score(x, oob=True)
         cand = ~ids.is_in(fit_seeds.ids.implode()).to_numpy()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,10 +183,16 @@ class Population:
         audiences. Defaults to the current UTC time.
     crm : table, optional
         CRM identifiers keyed by ``id`` (customers only), for :meth:`Audience.export`.
+    event_types : collection of str, optional
+        The event names the events table can hold, when some may not occur in this data (a
+        segment on an event that simply did not happen selects as usual). A name neither
+        declared nor in the table is an error listing the known ones: typos do not silently
+        select nobody.
     """
 
     def __init__(self, profiles: object, events: object = None, id: str = "user_id",
-                 now: dt.datetime | None = None, crm: object = None) -> None:
+                 now: dt.datetime | None = None, crm: object = None,
+                 event_types: Collection[str] | None = None) -> None:
         self._profiles = as_lazy(profiles, "profiles")
         self._events = as_lazy(events, "events") if events is not None else None
         self.id = id
@@ -208,6 +214,10 @@ class Population:
             now = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
         self.now = now or default_now()
         self._event_names: frozenset[str] | None = None
+        if event_types is not None and (isinstance(event_types, str) or not all(
+                isinstance(e, str) for e in event_types)):
+            raise InvalidSegmentError("event_types takes a collection of event names (str)")
+        self._declared_events = frozenset(event_types or ())
         self.crm = crm
         self._n: int | None = None
 
@@ -244,7 +254,7 @@ class Population:
         if self._event_names is None:
             names = self._events.select(pl.col("event").unique()).collect()["event"]
             self._event_names = frozenset(str(n) for n in names.drop_nulls().to_list())
-        return self._event_names
+        return self._event_names | self._declared_events
 
     def plan(self, segment: Segment | Condition) -> pl.LazyFrame:
         """The lazy plan of the matching ids (collect it, or sink it for large populations)."""

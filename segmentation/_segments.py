@@ -196,7 +196,8 @@ def compile_ids(cond: Condition, profiles: pl.LazyFrame, events: pl.LazyFrame | 
         if unknown:
             raise InvalidSegmentError(
                 f"unknown event {unknown[0]!r}: the events table has "
-                f"{', '.join(sorted(event_names)[:30]) or 'no events'}; check the spelling"
+                f"{', '.join(sorted(event_names)[:30]) or 'no events'}; check the spelling, or "
+                "declare the names this data can hold: Population(..., event_types=[...])"
             )
     aliases = {a.key: f"__agg{i}" for i, a in enumerate(aggs)}
     frame = profiles

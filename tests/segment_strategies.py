@@ -49,7 +49,7 @@ def populations(draw: st.DrawFn) -> seg.Population:
         schema={"user_id": pl.Int64, "event": pl.Utf8, "ts": pl.Datetime("us"),
                 "value": pl.Float64, "channel": pl.Utf8},
     )
-    return seg.Population(profiles, events, now=NOW)
+    return seg.Population(profiles, events, now=NOW, event_types=EVENTS)
 
 
 _durations = st.sampled_from(["1d", "7d", "30d", "45d", "90d"])

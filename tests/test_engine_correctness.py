@@ -193,3 +193,12 @@ def test_population_repr_does_not_scan() -> None:
     pop = seg.Population(profiles, now=NOW)
     assert "not counted" in repr(pop)
     assert calls == []
+
+
+def test_declared_event_types_may_not_occur() -> None:
+    profiles = pl.DataFrame({"user_id": [1, 2]})
+    events = pl.DataFrame({"user_id": [1], "event": ["game_session"], "ts": [NOW]})
+    pop = seg.Population(profiles, events, now=NOW, event_types=["game_session", "churn_call"])
+    assert pop.select(seg.event("churn_call").did_not()).ids.to_list() == [1, 2]
+    with pytest.raises(seg.InvalidSegmentError, match="churn_call"):
+        pop.select(seg.event("churn_cal").did_not())

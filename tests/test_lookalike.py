@@ -149,9 +149,10 @@ def test_evaluation_hides_seeds(pop: seg.Population, seeds: seg.Audience,
     calls: list[set[int]] = []
     original = seg.Lookalike.fit
 
-    def spy(self: seg.Lookalike, X: object, s: object, sample_weight: object = None) -> object:
+    def spy(self: seg.Lookalike, X: object, s: object, sample_weight: object = None,
+            **kw: object) -> object:
         calls.append(set(s.ids.to_list()))  # type: ignore[attr-defined]
-        return original(self, X, s, sample_weight)
+        return original(self, X, s, sample_weight, **kw)
 
     seg.Lookalike.fit = spy  # type: ignore[method-assign]
     try:

@@ -1,0 +1,102 @@
+"""The lookalike's contract (issue 13): leak-safe defaults, explicit ids, fresh state on refit,
+masks of any 0/1 dtype, one error root, and "never seen" from the data's own span."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import polars as pl
+import pytest
+
+import segmentation as seg
+
+FEATS = ["age", "data_gb_month", "interests", "device_age_years"]
+
+
+@pytest.fixture(scope="module")
+def pop() -> seg.Population:
+    return seg.synthetic_population(6_000, seed=11)
+
+
+@pytest.fixture(scope="module")
+def seeds(pop: seg.Population) -> seg.Audience:
+    return pop.select(seg.field("is_high_value"))
+
+
+def quiet_fit(model: seg.Lookalike, *args, **kwargs) -> tuple[seg.Lookalike, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(*args, **kwargs)
+    return model, [str(w.message) for w in caught]
+
+
+def test_customer_only_events_are_left_out_with_a_warning(pop, seeds) -> None:
+    customers = pop.select(seg.field("is_customer"))
+    model, said = quiet_fit(seg.Lookalike(features=FEATS, n_estimators=2, random_state=0),
+                            pop, seeds, exclude=customers)
+    assert "event top_up" in model.left_out_
+    assert not any(name.startswith("ev:top_up") for name in model.features_.feature_names_)
+    assert any("top_up" in s for s in said)
+    # named explicitly: kept, and nothing is left out
+    named = ["top_up", "game_session"]
+    model, _ = quiet_fit(seg.Lookalike(features=FEATS, event_types=named, n_estimators=2,
+                                       random_state=0), pop, seeds, exclude=customers)
+    assert model.left_out_ == []
+    assert any(name.startswith("ev:top_up") for name in model.features_.feature_names_)
+
+
+def test_customer_only_columns_are_left_out(pop, seeds) -> None:
+    customers = pop.select(seg.field("is_customer"))
+    model, _ = quiet_fit(seg.Lookalike(event_types=["game_session"], n_estimators=2,
+                                       random_state=0), pop, seeds, exclude=customers)
+    assert {"arpu", "tenure_months"} <= set(model.left_out_)
+
+
+def test_a_tables_id_is_never_a_feature(pop, seeds) -> None:
+    frame = pop.profiles.select(pl.col("user_id").alias("customer_id"), *FEATS[:2]).collect()
+    mask = frame["customer_id"].is_in(seeds.ids.implode()).to_numpy()
+    with pytest.raises(seg.SegmentationError, match="customer_id"):
+        seg.Lookalike(n_estimators=2).fit(frame, mask)
+    model, _ = quiet_fit(seg.Lookalike(n_estimators=2, id="customer_id", random_state=0),
+                         frame, mask)
+    assert "customer_id" not in " ".join(model.features_.feature_names_)
+    with pytest.raises(seg.SegmentationError, match="nope"):
+        seg.Lookalike(n_estimators=2, id="nope").fit(frame, mask)
+
+
+def test_a_refit_starts_from_nothing(pop, seeds) -> None:
+    model, _ = quiet_fit(seg.Lookalike(features=[*FEATS, "plan"], n_estimators=2,
+                                       random_state=0), pop, seeds)
+    assert getattr(model, "separating_features_", None)
+    model.set_params(features=FEATS)
+    quiet_fit(model, pop, seeds)
+    assert getattr(model, "separating_features_", None) is None
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint8, bool])
+def test_zero_one_masks_are_masks_with_a_population(pop, seeds, dtype) -> None:
+    ids = pop.profiles.select("user_id").collect()["user_id"]
+    mask = ids.is_in(seeds.ids.implode()).to_numpy().astype(dtype)
+    model, _ = quiet_fit(seg.Lookalike(features=FEATS, n_estimators=2, random_state=0),
+                         pop, mask)
+    assert model.n_seeds_ == seeds.size
+
+
+def test_every_error_is_a_segmentation_error() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    mask = np.arange(400) < 120
+    model, _ = quiet_fit(seg.Lookalike(n_estimators=2, random_state=0), x, mask)
+    with pytest.raises(seg.SegmentationError) as info:
+        model.score_samples(x[:, :2])
+    assert isinstance(info.value, ValueError)
+
+
+def test_never_seen_comes_from_the_datas_span(pop, seeds) -> None:
+    model, _ = quiet_fit(seg.Lookalike(features=FEATS, event_types=["roaming_day"],
+                                       n_estimators=2, random_state=0), pop, seeds)
+    first = pop.events.select(pl.col("ts").min()).collect().item()
+    span = (pop.now - first).total_seconds() / 86400
+    assert model.features_.never_days_ == pytest.approx(span)
+    assert span != 120
