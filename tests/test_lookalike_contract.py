@@ -100,3 +100,24 @@ def test_never_seen_comes_from_the_datas_span(pop, seeds) -> None:
     span = (pop.now - first).total_seconds() / 86400
     assert model.features_.never_days_ == pytest.approx(span)
     assert span != 120
+
+
+def test_native_threads_are_pinned_during_fit_and_score(pop, seeds,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from threadpoolctl import threadpool_info
+
+    from segmentation import _lookalike
+
+    seen: list[int] = []
+    real = _lookalike._fit
+
+    def spy(*args, **kwargs):
+        seen.extend(p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_lookalike, "_fit", spy)
+    quiet_fit(seg.Lookalike(features=FEATS, n_estimators=2, random_state=0), pop, seeds)
+    assert seen
+    assert set(seen) == {1}
+    with pytest.raises(seg.SegmentationError):
+        seg.Lookalike(n_jobs=0).fit(pop, seeds)
