@@ -15,7 +15,7 @@ from pathlib import Path
 from ._errors import InvalidInputError, PrivacyError
 from ._manifest import generate_signing_key, load_private_key, private_key_pem, public_key_pem
 from ._platforms import PLATFORMS
-from ._redact import printable, safe_name
+from ._redact import ArgumentParser, printable, safe_name
 
 
 class _Progress:
@@ -145,8 +145,8 @@ def _keygen(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
         prog="python -m privacy", description="Normalize, hash and audit CRM identifiers."
     )
     sub = parser.add_subparsers(dest="command", required=True)

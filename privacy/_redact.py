@@ -8,9 +8,13 @@ characters never reach a terminal raw.
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
+from typing import NoReturn
 
-__all__ = ["looks_like_identifier", "mask", "printable", "safe_name", "safe_names"]
+__all__ = ["ArgumentParser", "looks_like_identifier", "mask", "printable", "safe_name",
+           "safe_names"]
 
 _EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+")
 # Four digits or more anywhere (phones, dates, ZIPs, card numbers), or a long hex/Base64 run.
@@ -83,3 +87,13 @@ def printable(text: str, keep_newlines: bool = False) -> str:
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group(0))
     return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose errors are one line, ``error: ...`` with exit code 2, and whose echo of a
+    bad argument is masked when it looks like data (``--platform maria@example.com``)."""
+
+    def error(self, message: str) -> NoReturn:
+        shown = re.sub(r"'([^']*)'", lambda m: "'" + safe_name(m.group(1)) + "'", message)
+        sys.stderr.write(f"error: {printable(shown)} (see {self.prog} --help)\n")
+        sys.exit(2)

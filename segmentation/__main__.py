@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from privacy._redact import printable
+from privacy._redact import ArgumentParser, printable
 
 from ._errors import SegmentationError
 
@@ -179,8 +179,8 @@ def _parse_now(text: str) -> dt.datetime:
         ) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m segmentation",
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="python -m segmentation",
                                      description="Audiences from profiles and events.")
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="the end-to-end demo on a synthetic population")

@@ -48,6 +48,10 @@ FAILURES = {
     "input is a folder": ("privacy", "audit", "."),
     "unknown encoding": ("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "x.csv",
                          "--encoding", "klingon"),
+    "argparse: an unknown platform": ("privacy", "hash", "crm.csv", "--platform",
+                                      "maria.canary@example.com", "-o", "x.csv"),
+    "argparse: no command": ("privacy",),
+    "argparse: segmentation without arguments": ("segmentation", "build"),
     "segmentation: --now yesterday": ("segmentation", "build", "seg.json", "--profiles",
                                       "p.parquet", "--now", "yesterday"),
     "segmentation: missing segment": ("segmentation", "build", "seg.json", "--profiles",
@@ -61,6 +65,7 @@ def test_every_failure_is_error_and_exit_2(folder: Path, name: str) -> None:
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert done.stderr.startswith("error: "), done.stderr
     assert "Traceback" not in done.stderr
+    assert "maria.canary@example.com" not in done.stderr
     assert not (folder / "x.csv").exists()
 
 
