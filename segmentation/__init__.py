@@ -6,7 +6,6 @@ Conditions (:func:`field`, :func:`event`) combine with ``&``, ``|`` and ``~`` in
 """
 
 from ._conditions import Condition, event, field, in_segment, parse_duration
-from ._discover import Cluster, Discovery, discover
 from ._errors import (
     ColumnTypeError,
     InvalidSegmentError,
@@ -14,15 +13,6 @@ from ._errors import (
     SegmentationError,
     SegmentCycleError,
     UnknownColumnError,
-)
-from ._lookalike import (
-    DEFAULT_CANDIDATES,
-    Lookalike,
-    LookalikeEvaluation,
-    LookalikeSelection,
-    evaluate_lookalike,
-    lift_chart,
-    select_lookalike,
 )
 from ._population import Audience, Population
 from ._rfm import RFM, rfm
@@ -35,6 +25,32 @@ from ._synthetic import (
     PLATFORM_FEATURES,
     synthetic_population,
 )
+
+# The model's dependencies (scikit-learn: about 2 s to import) load when a lookalike or a
+# discovery is first used, not for building segments (PEP 562).
+_LAZY = {
+    "DEFAULT_CANDIDATES": "_lookalike", "Lookalike": "_lookalike",
+    "LookalikeEvaluation": "_lookalike", "LookalikeSelection": "_lookalike",
+    "evaluate_lookalike": "_lookalike", "lift_chart": "_lookalike",
+    "select_lookalike": "_lookalike",
+    "Cluster": "_discover", "Discovery": "_discover", "discover": "_discover",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segmentation' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_CANDIDATES",

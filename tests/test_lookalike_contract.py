@@ -121,3 +121,15 @@ def test_native_threads_are_pinned_during_fit_and_score(pop, seeds,
     assert set(seen) == {1}
     with pytest.raises(seg.SegmentationError):
         seg.Lookalike(n_jobs=0).fit(pop, seeds)
+
+
+def test_building_segments_does_not_load_scikit_learn() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, segmentation as seg; seg.Segment('s', seg.field('age') > 3); "
+            "assert 'sklearn' not in sys.modules; seg.Lookalike; "
+            "assert 'sklearn' in sys.modules; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,  # noqa: S603
+                          check=False)
+    assert done.stdout.strip() == "ok", done.stderr
