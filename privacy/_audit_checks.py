@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from ._audit_domains import DOMAIN_KINDS
-from ._audit_facts import ExportFacts
+from ._audit_facts import ExportFacts, text_values
 from ._audit_report import Finding
 from ._errors import ManifestError
 from ._hashing import Hasher
@@ -355,8 +355,38 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
         out.add("spreadsheet_formula", "high", c, n,
                 f"{n:,} values start like a spreadsheet formula (e.g. {mask(sample)}): opened "
                 "in a spreadsheet, they run", "drop or escape them (a leading apostrophe)")
+    out.extend(_digit_phones(facts, values))
     out.extend(_cards(facts, values))
     out.extend(_names(facts))
+    return out
+
+
+def _digit_phones(facts: ExportFacts, values: pl.DataFrame) -> list[Finding]:
+    """Phone numbers written as bare digits with their country code (meta's own format, or an
+    MSISDN column): the pattern above needs separators or a plus, so these are tested for
+    what they are, valid numbers, with the library's phone rules."""
+    from ._normalize import normalize
+
+    out = _Findings(facts)
+    digits = values.filter(pl.col("value").str.contains(r"^\+?[1-9][0-9]{7,14}$"))
+    if digits.height == 0:
+        return out
+    totals = dict(values.group_by("column").len().iter_rows())
+    for (c,), part in digits.group_by("column", maintain_order=True):
+        if part.height < 0.5 * totals.get(c, 1):
+            continue  # a few digit strings among other values: ids, not a phone column
+        plus = ("+" + part["value"].str.strip_prefix("+"))
+        valid = normalize(plus, "phone", "google").is_not_null()
+        n = int(valid.sum())
+        named = facts.kind_of(c) == "phone" or any(
+            w in c.lower() for w in ("phone", "msisdn", "mobile", "cell", "tel"))
+        # numeric ids can read as valid numbers of some country: by name, or nearly all
+        if n and ((named and n >= 0.5 * part.height) or n >= 0.9 * part.height):
+            sample = part["value"].filter(valid)[0]
+            out.add("plaintext", "critical" if named else "high", c, n,
+                    f"{n:,} values {'are' if named else 'look like'} phone numbers in clear, "
+                    f"as digits with the country code (e.g. {mask(sample)})",
+                    "normalize and hash identifiers; drop what is not needed")
     return out
 
 
@@ -464,12 +494,9 @@ def check_sensitive(facts: ExportFacts, manifest: dict[str, Any] | None) -> list
             texts.append((f"manifest {key}", key, value))
     labelled = [c for c in facts.clear if any(w in c.lower() for w in
                                               ("segment", "audience", "label", "list", "tag"))]
-    if labelled:
-        row = facts.frame.select([pl.col(c).cast(pl.Utf8, strict=False).drop_nulls().unique()
-                                  .head(200).implode().alias(str(i))
-                                  for i, c in enumerate(labelled)]).row(0)
-        for c, values in zip(labelled, row, strict=True):
-            texts.extend((f"column {facts.shown[c]}", "", v) for v in values)
+    for c in labelled:
+        values = text_values(facts.frame, c)["value"].drop_nulls().unique().head(200)
+        texts.extend((f"column {facts.shown[c]}", "", v) for v in values.to_list())
     for where, _, text in texts:
         found = _SENSITIVE.search(text)
         if found:

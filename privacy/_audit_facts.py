@@ -180,12 +180,14 @@ def _formats(facts: ExportFacts) -> None:
     # every value that is not a well-formed digest, with the non-text columns as text
     partial = [c for c in text if counts[c][1] < counts[c][0]]
     other = [c for c in frame.columns if c not in counts]
-    if partial or other:
+    parts = []
+    if partial:
+        parts.append(frame.lazy().select(pl.col(partial))
+                     .unpivot(variable_name="column", value_name="value"))
+    parts += [text_values(frame, c).lazy() for c in other]
+    if parts:
         facts.residual = (
-            frame.lazy()
-            .select(([pl.col(partial)] if partial else [])
-                    + ([pl.col(other).cast(pl.Utf8, strict=False)] if other else []))
-            .unpivot(variable_name="column", value_name="value")
+            pl.concat(parts)
             .filter(pl.col("value").is_not_null() & ~pl.col("value").str.contains(DIGEST))
             .collect()
         )
@@ -230,6 +232,30 @@ def _formats(facts: ExportFacts) -> None:
                     if g in ("sha256_hex", "sha256_base64", "md5_hex", "sha1_hex", "hex_other")]
     hashed = set(facts.hashed)
     facts.clear = [c for c in frame.columns if c not in hashed]
+
+
+def text_values(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """A non-text column's values as (column, value) text rows, whatever its type: numbers and
+    dates as written, bytes decoded (undecodable ones replaced, never dropped), lists item by
+    item, structs as JSON: identifiers hide in all of them."""
+    s = frame.get_column(column)
+    dtype = s.dtype
+    if isinstance(dtype, (pl.List, pl.Array)):
+        inner = s.explode() if isinstance(dtype, pl.List) else s.arr.explode()
+        values = text_values(pl.DataFrame({column: inner}), column)["value"]
+    elif isinstance(dtype, pl.Struct):
+        values = s.struct.json_encode()
+    elif dtype == pl.Binary:
+        values = pl.Series([None if v is None else v.decode("utf-8", errors="replace")
+                            for v in s.to_list()], dtype=pl.Utf8)
+    else:
+        try:
+            values = s.cast(pl.Utf8, strict=False)
+        except pl.exceptions.PolarsError:
+            values = pl.Series([None if v is None else str(v) for v in s.to_list()],
+                               dtype=pl.Utf8)
+    return pl.DataFrame({"column": pl.repeat(column, len(values), eager=True, dtype=pl.Utf8),
+                         "value": values.cast(pl.Utf8)})
 
 
 def _matches(facts: ExportFacts) -> None:

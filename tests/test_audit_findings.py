@@ -143,3 +143,30 @@ def test_junk_values_are_normalizations_placeholders() -> None:
     rejected = privacy.normalize([v for v in JUNK_VALUES if v.strip()], "first_name",
                                  reasons=True)["reason"]
     assert rejected.is_in(["placeholder", "malformed"]).all()
+
+
+def test_identifiers_in_nested_binary_and_numeric_columns_are_found(tmp_path) -> None:
+    frame = pl.DataFrame({
+        "tags": [["x.person@example.org", "b"], ["c"], None],
+        "meta": [{"phone": "+1 650 555 0199"}, {"phone": "q"}, None],
+        "raw": [b"y.person@example.org", b"\xff\xfe", None],
+        "msisdn": [16505550100, 16505550101, None],
+        "nothing": pl.Series([None, None, None], dtype=pl.Null),
+    })
+    path = tmp_path / "nested.parquet"
+    frame.write_parquet(path)
+    report = privacy.audit(path, platform="partner", today=TODAY, phone_block=1_000)
+    found = {(f.check, f.column) for f in report.findings if f.severity == "critical"}
+    assert {("plaintext", "tags"), ("plaintext", "meta"), ("plaintext", "raw"),
+            ("plaintext", "msisdn")} <= found
+    text = report.to_text() + report.to_json()
+    assert "person@example.org" not in text
+    assert "650 555 0199" not in text
+    assert "16505550100" not in text
+
+
+def test_numeric_ids_are_not_phone_numbers() -> None:
+    frame = pl.DataFrame({"customer_id": [str(10**9 + i * 7919) for i in range(200)]})
+    report = privacy.audit(frame, platform="partner", today=TODAY, phone_block=1_000)
+    assert not any(f.check == "plaintext" and f.column == "customer_id"
+                   for f in report.findings)
