@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from . import _audit_checks as checks
 from ._audit_domains import domain_table
 from ._audit_facts import ExportFacts, gather_facts, guess_platform
@@ -113,6 +115,10 @@ def audit(
         raise InvalidInputError(f"k must be an int of at least 2, got {k!r}")
     if isinstance(public_key, (bytes, str, os.PathLike)):
         public_key = load_public_key(public_key)
+    if public_key is not None and not isinstance(public_key, Ed25519PublicKey):
+        raise InputTypeError(
+            f"public_key must be an Ed25519 public key, PEM bytes or a PEM file path, got "
+            f"{type(public_key).__name__}")
     # the low-entropy domains are hashed (once per process) while polars reads the file
     domains = threading.Thread(target=domain_table, args=(day,), daemon=True)
     domains.start()

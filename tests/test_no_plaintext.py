@@ -83,6 +83,8 @@ API_ERRORS = {
     "load a key from canary bytes": lambda: privacy.load_private_key(KEY),
     "audit with a canary platform": lambda: privacy.audit(pl.DataFrame({"a": ["b"]}),
                                                           platform=EMAIL),
+    "audit with a key of the wrong type": lambda: privacy.audit(pl.DataFrame({"a": ["b"]}),
+                                                                public_key=5),
 }
 
 
