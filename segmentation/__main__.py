@@ -76,7 +76,8 @@ def _demo(args: argparse.Namespace) -> int:
     signing_key = privacy.generate_signing_key()
     upload_path = out / "meta_upload.csv"
     manifest = upload.write(upload_path, signing_key=signing_key)
-    with atomic_write(out / "signing-key.pub.pem") as handle:
+    # the demo's own public key, new each run with the manifest it verifies: replaced with it
+    with atomic_write(out / "signing-key.pub.pem", keys_ok=True) as handle:
         handle.write(public_key_pem(signing_key.public_key()))
     print(upload.report.to_text())
     privacy.verify_manifest(manifest, signing_key.public_key(), upload_path)

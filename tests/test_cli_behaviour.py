@@ -100,3 +100,10 @@ def test_arbitrary_bytes_as_real_processes(folder: Path, data: bytes) -> None:
         done = run(*args, cwd=folder)
         assert done.returncode in (0, 1, 2), done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_the_demo_runs_twice_in_one_folder(tmp_path: Path) -> None:
+    for _ in range(2):
+        done = run("segmentation", "demo", "--n", "3000", "--out", "demo", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "demo" / "meta_upload.csv.manifest.json").exists()
