@@ -59,19 +59,39 @@ def safe_name(name: object) -> str:
     return mask(text) if looks_like_identifier(text) else text
 
 
+_HEADER_LIKE = re.compile(r"^[a-z0-9_ .\-]{1,64}$")
+
+
+def header_like(name: str) -> bool:
+    """Whether a column name reads as a schema name, not as a value: lower-case words, digits
+    and separators (``loyalty_tier``), or a header the library knows (``Email``, ``First
+    Name``). A headerless file's first row (``Zaphodina``, an email) does not."""
+    if looks_like_identifier(name):
+        return False
+    if _HEADER_LIKE.match(name):
+        return True
+    from ._platforms import PLATFORMS, rules_for_platform
+    from ._upload import _ALIAS_TO_KIND, _fold_header
+
+    if _fold_header(name) in _ALIAS_TO_KIND:
+        return True
+    return any(name == r.header for p in PLATFORMS for r in rules_for_platform(p).values())
+
+
 def safe_names(names: object) -> list[str]:
     """Names fit to show. When any looks like data, the row is taken for data (a file without
-    a header row) and every name is masked, the innocent-looking ones too.
+    a header row) and every name is masked, the innocent-looking ones too; otherwise a name
+    that does not read as a schema name (see :func:`header_like`) is masked.
 
-    >>> safe_names(["email", "phone"])
-    ['email', 'phone']
+    >>> safe_names(["email", "Phone", "loyalty_tier", "Zaphod"])
+    ['email', 'Phone', 'loyalty_tier', 'Z***']
     >>> safe_names(["maria@example.com", "Zaphod"])
     ['m***@e***.com', 'Z***']
     """
     texts = [printable(str(n)) for n in names]  # type: ignore[attr-defined]
     if any(looks_like_identifier(t) for t in texts):
         return [mask(t) for t in texts]
-    return texts
+    return [t if header_like(t) else mask(t) for t in texts]
 
 
 def printable(text: str, keep_newlines: bool = False) -> str:

@@ -45,7 +45,7 @@ from ._normalize import (
 )
 from ._pipeline import prepared_chunks
 from ._platforms import MIN_AUDIENCE, check_kind, check_platform, rules_for_platform
-from ._redact import looks_like_identifier, safe_name, safe_names
+from ._redact import looks_like_identifier, mask, safe_name, safe_names
 
 __all__ = ["HEADER_ALIASES", "Upload", "UploadReport", "prepare_upload", "recognize_columns"]
 
@@ -94,9 +94,12 @@ def recognize_columns(headers: list[str]) -> dict[str, str]:
                 f"({', '.join(shown[:6])}): the file seems to have no header row; add one "
                 "(email, phone, first_name, zip, dob...) or pass columns="
             )
+        # with nothing recognized the first row may be data (a file without a header row):
+        # the names are shown masked
         raise MissingColumnError(
-            f"no identifier column recognized among the headers {shown}; name them like "
-            "email, phone, first_name, zip, dob... or pass columns={'crm column': 'email', ...}"
+            f"no identifier column recognized among the {len(headers)} headers "
+            f"({', '.join(mask(str(h)) for h in headers[:8])}); name them like email, phone, "
+            "first_name, zip, dob... or pass columns={'crm column': 'email', ...}"
         )
     clashes = {k: safe_names(v) for k, v in by_kind.items() if len(v) > 1}
     if clashes:
