@@ -16,13 +16,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ._errors import InputTypeError, ManifestError, ReadError
-from ._io import atomic_write
 from ._redact import safe_name
 
 __all__ = [
     "MANIFEST_VERSION", "file_sha256", "generate_signing_key", "load_private_key",
     "load_public_key", "manifest_path", "manifest_problems", "manifest_text", "read_manifest",
-    "sign_manifest", "verify_manifest", "write_manifest",
+    "sign_manifest", "verify_manifest",
 ]
 
 MANIFEST_VERSION = 1
@@ -234,12 +233,6 @@ _MAX_MANIFEST = 64 * 2**20
 def manifest_text(manifest: dict[str, Any]) -> str:
     """A manifest as the pretty JSON text written to disk."""
     return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def write_manifest(manifest: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Atomically write a manifest as pretty JSON."""
-    with atomic_write(path, "w") as handle:
-        handle.write(manifest_text(manifest))
 
 
 def _key_bytes(pem: object, what: str) -> bytes:
