@@ -10,6 +10,7 @@ what 20,000 rows of one column cost.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ import polars as pl
 
 from ._audit_domains import domain_table
 from ._audit_scan import FileScan, only_hex
+from ._normalize import binary_text
 from ._platforms import PLATFORMS, rules_for_platform
 from ._redact import safe_names
 
@@ -120,10 +122,14 @@ def gather_facts(frame: pl.DataFrame, platform: str | None, today: dt.date,
     return facts
 
 
-def _domain_digests(today: dt.date) -> pl.DataFrame:
+@functools.lru_cache(maxsize=4)
+def _domain_digests(today: dt.date) -> tuple[pl.DataFrame, pl.Series]:
+    """Every domain digest as text (hex and Base64) with its domains, and their 64-bit hashes
+    for the pre-filter: built once per day, not per audit."""
     table = domain_table(today)
-    return pl.concat([table.select(value="hex", domain="domain"),
-                      table.select(value="b64", domain="domain")])
+    known = pl.concat([table.select(value="hex", domain="domain"),
+                       table.select(value="b64", domain="domain")])
+    return known, known["value"].hash()
 
 
 def _hashes(facts: ExportFacts) -> None:
@@ -138,7 +144,7 @@ def _hashes(facts: ExportFacts) -> None:
                            lambda acc, x: (acc * 0x9E3779B97F4A7C15) ^ x, pl.all())
         facts.distinct_rows = int(hashed.select(combined.n_unique()).item())
     text = [c for c, t in frame.schema.items() if t == pl.Utf8]
-    known = _domain_digests(facts.today)["value"].hash().implode()
+    known = _domain_digests(facts.today)[1].implode()
     if not text:
         facts.candidates = pl.DataFrame(schema={"column": pl.Utf8, "h": pl.UInt64,
                                                 "i": pl.UInt32, "rows": pl.UInt32})
@@ -246,8 +252,7 @@ def text_values(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     elif isinstance(dtype, pl.Struct):
         values = s.struct.json_encode()
     elif dtype == pl.Binary:
-        values = pl.Series([None if v is None else v.decode("utf-8", errors="replace")
-                            for v in s.to_list()], dtype=pl.Utf8)
+        values = binary_text(s)
     else:
         try:
             values = s.cast(pl.Utf8, strict=False)
@@ -261,7 +266,7 @@ def text_values(frame: pl.DataFrame, column: str) -> pl.DataFrame:
 def _matches(facts: ExportFacts) -> None:
     """Hashed values that are digests of enumerated domain values, with their row counts,
     confirmed by exact string equality. Upper- or mixed-case hex is compared in lower case."""
-    known = _domain_digests(facts.today)
+    known = _domain_digests(facts.today)[0]
     parts = []
     by_column = {c: g for (c,), g in facts.candidates.group_by("column")}
     for c in facts.hashed:

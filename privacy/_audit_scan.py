@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import numpy as np
 import polars as pl
-import pyarrow as pa
 from cryptography.hazmat.primitives import hashes
+
+from ._normalize import text_bytes
 
 __all__ = ["FileScan", "only_hex"]
 
@@ -66,15 +66,5 @@ def only_hex(column: pl.Series) -> bool:
     One C pass over the Arrow data buffer (bytes outside the values, if any, can only make the
     answer False, never wrongly True).
     """
-    array = column.to_arrow()
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if array.type != pa.large_string():
-        array = array.cast(pa.large_string())
-    if len(array) == 0 or array.null_count == len(array):
-        return True
-    buffers = array.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int64)[array.offset: array.offset + len(array) + 1]
-    data = bytes(memoryview(buffers[2])[int(offsets[0]): int(offsets[-1])])
-    return not data.translate(None, _HEX_CHARS)
+    return not text_bytes(column).tobytes().translate(None, _HEX_CHARS)
 

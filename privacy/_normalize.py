@@ -390,14 +390,14 @@ def to_text_series(values: object, name: str = "value") -> pl.Series:
     if dtype == pl.Categorical or dtype == pl.Enum or isinstance(dtype, pl.Enum):
         return s.cast(pl.Utf8)
     if dtype == pl.Binary:
-        return _binary_text(s)
+        return binary_text(s)
     raise InputTypeError(
         f"column {safe_name(s.name)!r} has type {dtype}, which is not an identifier; "
         "pass text, integers or dates"
     )
 
 
-def _binary_text(s: pl.Series) -> pl.Series:
+def binary_text(s: pl.Series) -> pl.Series:
     """Bytes as text: valid UTF-8 decoded, anything else marked undecodable (never guessed)."""
     return pl.Series(s.name, [None if v is None else v.decode("utf-8", errors="replace")
                               for v in s.to_list()], dtype=pl.Utf8)
@@ -498,7 +498,7 @@ def _has_rare(values: pl.Series, kind: str) -> bool:
     longest = values.str.len_bytes().max()
     if longest is not None and int(longest) > MAX_LENGTH[kind]:  # type: ignore[arg-type]
         return True  # characters are never more than bytes
-    data = _utf8_bytes(values)
+    data = text_bytes(values)
     if data.size == 0:
         return False
     if int(data.min()) < 0x20 or bool((data == 0x7F).any()):
@@ -512,7 +512,7 @@ def _has_rare(values: pl.Series, kind: str) -> bool:
     return bool(c1.any() or fffd.any())
 
 
-def _utf8_bytes(values: pl.Series) -> np.ndarray:
+def text_bytes(values: pl.Series) -> np.ndarray:
     """The bytes of every value of a text Series, end to end (one Arrow data buffer)."""
     array = values.to_arrow()
     if isinstance(array, pa.ChunkedArray):

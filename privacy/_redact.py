@@ -9,6 +9,7 @@ characters never reach a terminal raw.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
 from typing import NoReturn
@@ -70,12 +71,20 @@ def header_like(name: str) -> bool:
         return False
     if _HEADER_LIKE.match(name):
         return True
-    from ._platforms import PLATFORMS, rules_for_platform
-    from ._upload import _ALIAS_TO_KIND, _fold_header
+    from ._upload import _fold_header
 
-    if _fold_header(name) in _ALIAS_TO_KIND:
-        return True
-    return any(name == r.header for p in PLATFORMS for r in rules_for_platform(p).values())
+    headers, aliases = _known_headers()
+    return name in headers or _fold_header(name) in aliases
+
+
+@functools.lru_cache(maxsize=1)
+def _known_headers() -> tuple[frozenset[str], frozenset[str]]:
+    """Every platform's upload headers, and the CRM header aliases (folded)."""
+    from ._platforms import PLATFORMS, rules_for_platform
+    from ._upload import _ALIAS_TO_KIND
+
+    headers = {r.header for p in PLATFORMS for r in rules_for_platform(p).values()}
+    return frozenset(headers), frozenset(_ALIAS_TO_KIND)
 
 
 def safe_names(names: object) -> list[str]:
