@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from ._audit_domains import DOMAIN_KINDS
-from ._audit_facts import ExportFacts, text_values
+from ._audit_facts import ID_KINDS, ExportFacts, text_values
 from ._audit_report import Finding
 from ._errors import ManifestError
 from ._hashing import Hasher
@@ -305,7 +305,7 @@ def check_duplicates(facts: ExportFacts) -> list[Finding]:
         out.add("duplicates", "low", None, dup_rows, f"{dup_rows:,} duplicated rows",
                 "deduplicate before export")
     ids = [c for c in facts.hashed if not facts.kinds
-           or facts.kinds.get(c, ("",))[0] in ("email", "phone", "maid", "external_id")]
+           or facts.kinds.get(c, ("",))[0] in ID_KINDS]
     counts = facts.distinct_of(ids)
     for c in ids:
         present = facts.stats[c]["n"]

@@ -132,18 +132,28 @@ def _domain_digests(today: dt.date) -> tuple[pl.DataFrame, pl.Series]:
     return known, known["value"].hash()
 
 
+#: The kinds whose repeats are duplicates (one person, one value).
+ID_KINDS = ("email", "phone", "maid", "external_id")
+
+
 def _hashes(facts: ExportFacts) -> None:
     """64-bit hashes of every cell: distinct counts, distinct rows, and the cells that may be
     domain digests, from one hash pass and one lazy long-form filter."""
     frame = facts.frame
     hashed = frame.select(pl.all().hash())
     facts.value_hashes = hashed
+    text = [c for c, t in frame.schema.items() if t == pl.Utf8]
     if frame.width:
-        # an order-sensitive combination of the value hashes, one pass per column
+        # an order-sensitive combination of the value hashes, one pass per column; the
+        # identifier columns' distinct counts (the duplicate and frequency checks ask for them)
+        # in the same select, so that polars counts them in parallel
         combined = pl.fold(pl.lit(0, dtype=pl.UInt64),
                            lambda acc, x: (acc * 0x9E3779B97F4A7C15) ^ x, pl.all())
-        facts.distinct_rows = int(hashed.select(combined.n_unique()).item())
-    text = [c for c, t in frame.schema.items() if t == pl.Utf8]
+        ids = [c for c in text if not facts.kinds or facts.kinds.get(c, ("",))[0] in ID_KINDS]
+        row = hashed.select(combined.n_unique().alias("\0rows"),
+                            *([pl.col(ids).n_unique()] if ids else [])).row(0, named=True)
+        facts.distinct_rows = int(row.pop("\0rows"))
+        facts.distinct.update({c: int(n) for c, n in row.items()})
     known = _domain_digests(facts.today)[1].implode()
     if not text:
         facts.candidates = pl.DataFrame(schema={"column": pl.Utf8, "h": pl.UInt64,
