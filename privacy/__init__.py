@@ -4,6 +4,7 @@ Hashed identifiers are pseudonymous, not anonymous: whoever holds the same ident
 recompute the hashes, and low-entropy values can be enumerated.
 """
 
+from . import psi
 from ._audit import AuditReport, Finding, audit
 from ._errors import (
     InputTypeError,
@@ -11,6 +12,7 @@ from ._errors import (
     ManifestError,
     MissingColumnError,
     PrivacyError,
+    PsiError,
     ReadError,
     UnknownPlatformError,
     UnsupportedIdentifierError,
@@ -44,6 +46,7 @@ __all__ = [
     "ManifestError",
     "MissingColumnError",
     "PrivacyError",
+    "PsiError",
     "ReadError",
     "UnknownPlatformError",
     "UnsupportedIdentifierError",
@@ -57,6 +60,7 @@ __all__ = [
     "normalize",
     "prepare_upload",
     "prepare_values",
+    "psi",
     "sign_manifest",
     "synthetic_crm",
     "verify_manifest",

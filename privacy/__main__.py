@@ -1,4 +1,4 @@
-"""Command line: ``python -m privacy hash|keygen ...``.
+"""Command line: ``python -m privacy hash|audit|keygen|psi ...``.
 
 Exit codes: 0 done, 1 audit findings at or above ``--fail-on``, 2 unreadable input, bad
 arguments or a refused output (``error: ...`` on stderr, never a traceback).
@@ -183,6 +183,9 @@ def build_parser() -> ArgumentParser:
     k.add_argument("--force", action="store_true",
                    help="replace an existing key pair (never one half with the other)")
     k.set_defaults(func=_keygen)
+    from ._psi_cli import add_psi_parser
+
+    add_psi_parser(sub, _out)
     return parser
 
 

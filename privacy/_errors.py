@@ -12,6 +12,7 @@ __all__ = [
     "ManifestError",
     "MissingColumnError",
     "PrivacyError",
+    "PsiError",
     "ReadError",
     "UnknownPlatformError",
     "UnsupportedIdentifierError",
@@ -56,3 +57,8 @@ class ManifestError(PrivacyError, ValueError):
 
 class WriteError(PrivacyError, OSError):
     """An output file cannot be written where asked, or would replace what it must not."""
+
+
+class PsiError(PrivacyError, ValueError):
+    """A private set intersection message is malformed, from another session, or was made
+    under other normalization rules; or a step was run out of order."""

@@ -1,0 +1,338 @@
+"""Private set intersection: the right answer, nothing readable in the messages, and every
+mismatch or out-of-order step refused.
+
+The reference for the answer is a plain set intersection of values normalized by a hand-written
+rule (lower-case, trimmed emails), not the library's own normalization.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from cryptography.hazmat.primitives import hashes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import privacy
+from privacy import PsiError
+from privacy._psi import Message, read_key_file, respond
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sha256_hex(text: str) -> str:
+    h = hashes.Hash(hashes.SHA256())
+    h.update(text.encode())
+    return h.finalize().hex()
+
+
+def _emails(prefix: str, start: int, stop: int) -> list[str]:
+    return [f"{prefix}{i}@example.com" for i in range(start, stop)]
+
+
+# --- the answer ----------------------------------------------------------------------------------
+
+locals_ = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mine=st.lists(locals_, min_size=1, max_size=25),
+       theirs=st.lists(locals_, min_size=1, max_size=25),
+       mode=st.sampled_from(privacy.psi.MODES))
+def test_the_size_and_the_rows_are_those_of_the_plain_intersection(mine, theirs, mode):
+    # the sender writes its emails in upper case with spaces: normalization makes them meet
+    mine_raw = [f"{x}@example.com" for x in mine]
+    theirs_raw = [f"  {x.upper()}@Example.COM " for x in theirs]
+    result = privacy.psi.match(mine_raw, theirs_raw, mode=mode)
+    expected = {x.strip().lower() for x in mine_raw} & {x.strip().lower() for x in theirs_raw}
+    assert result.intersection == len(expected)
+    assert result.sender_size == len(set(theirs))
+    assert result.receiver["distinct"] == len(set(mine))
+    if mode == "intersection":
+        assert result.matched.to_list() == [x in expected for x in mine_raw]
+    else:
+        assert result.matched is None
+
+
+def test_rejected_values_are_counted_never_matched():
+    mine = ["ok@example.com", "not an email", "", None, "two@@x.com", "ok@example.com"]
+    theirs = ["OK@example.com", "not an email"]
+    result = privacy.psi.match(mine, theirs)
+    assert result.intersection == 1
+    assert result.matched.to_list() == [True, False, False, False, False, True]
+    r = result.receiver
+    assert r["rows"] == 6
+    assert r["distinct"] == 1
+    assert r["repeated"] == 1
+    assert r["rows"] == r["valid"] + r["rejected"]  # nothing lost
+    assert sum(r["rejected_by_reason"].values()) == r["rejected"] == 4
+
+
+def test_phones_meet_across_formats_and_regions():
+    mine = pl.Series(["(650) 555-1212", "020 7946 0018"])
+    theirs = ["+1 650 555 1212", "+44 20 7946 0018", "+1 415 555 0000"]
+    sender = privacy.psi.Sender(theirs, kind="phone", default_region="FR")
+    receiver = privacy.psi.Receiver(mine, kind="phone", default_region=["US", "GB"])
+    setup = sender.setup(10)
+    result = receiver.finish(setup, sender.respond(receiver.request(setup)))
+    assert result.matched.to_list() == [True, True]
+
+
+def test_an_email_never_meets_a_phone_with_the_same_text():
+    # domain separation: identical strings under different kinds are different items
+    sender = privacy.psi.Sender(["+16505551212"], kind="phone")
+    receiver = privacy.psi.Receiver(["16505551212@x.com"], kind="email")
+    with pytest.raises(PsiError, match="same platform rules, kind"):
+        receiver.request(sender.setup(10))
+
+
+# --- what the messages carry ---------------------------------------------------------------------
+
+
+def test_messages_carry_no_plaintext_no_unkeyed_hash_and_no_key():
+    mine = _emails("canary.mine.", 0, 300)
+    theirs = _emails("canary.theirs.", 0, 200) + mine[:50]
+    sender = privacy.psi.Sender(theirs)
+    receiver = privacy.psi.Receiver(mine)
+    setup = sender.setup(1000)
+    request = receiver.request(setup)
+    response = sender.respond(request)
+    blobs = [bytes(m) for m in (setup, request, response)]
+    forbidden = set()
+    for value in mine + theirs:
+        for text in (value, value.lower(), f"meta/email/{value}"):
+            digest = _sha256_hex(text)
+            forbidden |= {text.encode(), digest.encode(), digest.upper().encode(),
+                          bytes.fromhex(digest)}
+    forbidden |= {b"canary", sender._key, receiver._key}
+    for blob in blobs:
+        for item in forbidden:
+            assert item not in blob
+    assert receiver.finish(setup, response).intersection == 50
+    # what is readable: the header, which says what leaks (sizes), nothing else
+    header = json.loads(blobs[0].split(b"\n")[1])
+    assert header["sender_size"] == 250
+    assert "canary" not in json.dumps(header)
+    # reprs show sizes, never keys or values
+    for obj in (sender, receiver, setup, request, response):
+        assert "canary" not in repr(obj)
+        assert sender._key.hex() not in repr(obj)
+
+
+# --- refused: mismatches, probes, replays, damage ------------------------------------------------
+
+
+@pytest.fixture
+def flow():
+    sender = privacy.psi.Sender(_emails("s", 0, 100))
+    receiver = privacy.psi.Receiver(_emails("s", 50, 150))
+    setup = sender.setup(200)
+    return sender, receiver, setup
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    ({"platform": "google"}, "platform rules"),
+    ({"kind": "phone"}, "platform rules"),
+    ({"mode": "cardinality"}, "mode"),
+])
+def test_a_receiver_under_other_rules_or_mode_is_refused(flow, change, match):
+    _, _, setup = flow
+    args = {"kind": "email", "platform": "meta", "mode": "intersection", **change}
+    values = ["+16505551212"] if args["kind"] == "phone" else ["a@example.com"]
+    receiver = privacy.psi.Receiver(values, args["kind"], args["platform"], args["mode"])
+    with pytest.raises(PsiError, match=match):
+        receiver.request(setup)
+
+
+def test_another_normalization_version_is_refused(flow):
+    _, receiver, setup = flow
+    header = {**setup.header, "rules": {**setup.header["rules"], "normalization": "2020.1.1"}}
+    with pytest.raises(PsiError, match="normalization version"):
+        receiver.request(Message(header, setup.payload))
+
+
+def test_a_request_larger_than_the_setup_answers_is_refused_on_both_sides():
+    sender = privacy.psi.Sender(_emails("s", 0, 10))
+    setup = sender.setup(5)
+    receiver = privacy.psi.Receiver(_emails("s", 0, 6))
+    with pytest.raises(PsiError, match="receiver_max of at least 6"):
+        receiver.request(setup)
+    # a receiver that forges its request past the bound is refused by the sender
+    honest = privacy.psi.Sender(_emails("s", 0, 10))
+    big_setup = honest.setup(100)
+    request = privacy.psi.Receiver(_emails("s", 0, 6)).request(big_setup)
+    forged_bound = privacy.psi.Sender(_emails("s", 0, 10))
+    small = forged_bound.setup(5, session=big_setup.header["session"])
+    assert small.header["receiver_max"] == 5
+    with pytest.raises(PsiError, match="more than the 5 this setup answers"):
+        forged_bound.respond(request)
+
+
+def test_a_setup_answers_one_request(flow):
+    sender, receiver, setup = flow
+    request = receiver.request(setup)
+    sender.respond(request)
+    with pytest.raises(PsiError, match="answered a request already"):
+        sender.respond(request)
+
+
+def test_a_response_to_another_request_is_refused(flow):
+    sender, receiver, setup = flow
+    receiver.request(setup)
+    other = privacy.psi.Receiver(_emails("s", 60, 160))
+    other_request = other.request(setup)
+    response = sender.respond(other_request)
+    with pytest.raises(PsiError, match="answers another request"):
+        receiver.finish(setup, response)
+
+
+def test_a_request_from_another_session_is_refused(flow):
+    sender, receiver, _ = flow
+    elsewhere = privacy.psi.Sender(_emails("s", 0, 100)).setup(200)
+    with pytest.raises(PsiError, match="another setup"):
+        sender.respond(receiver.request(elsewhere))
+
+
+def test_steps_out_of_order_are_refused(flow):
+    sender, receiver, setup = flow
+    with pytest.raises(PsiError, match="expected a PSI setup"):
+        receiver.request(sender.respond(receiver.request(setup)))
+    fresh = privacy.psi.Receiver(_emails("s", 0, 3))
+    with pytest.raises(PsiError, match="run request before finish"):
+        fresh.finish(setup, Message.make("response", "x" * 32, "intersection", fresh.rules, b"",
+                                         request_sha256="0" * 64, receiver_size=0))
+    with pytest.raises(PsiError, match="run setup"):
+        privacy.psi.Sender(["a@b.com"]).respond(Message.make(
+            "request", "x", "intersection", fresh.rules, b"", receiver_size=0,
+            setup_sha256="0" * 64))
+
+
+@pytest.mark.parametrize("damage", [
+    lambda b: b[:-1],  # truncated
+    lambda b: b[:-5] + bytes(5),  # altered payload
+    lambda b: b"NOT-PSI\n" + b,
+    lambda b: b.replace(b'"sender_size": ', b'"sender_size": "', 1),  # not JSON any more
+    lambda b: b.split(b"\n")[0] + b"\n[1, 2]\n",
+    lambda b: b.replace(b'"receiver_max": 200', b'"receiver_max": "200"', 1),
+    lambda b: b.replace(b'"step": "setup"', b'"step": "hello"', 1),
+    lambda b: b.replace(b'"fpr": 1e-09', b'"fpr": 1e-09, "extra": 1', 1),
+])
+def test_damaged_messages_are_the_packages_error(flow, damage):
+    _, _, setup = flow
+    with pytest.raises(PsiError):
+        Message.from_bytes(damage(bytes(setup)))
+
+
+def test_a_payload_that_is_not_protobuf_is_refused(flow):
+    sender, receiver, setup = flow
+    request = receiver.request(setup)
+    bad = Message.make("request", request.header["session"], "intersection", receiver.rules,
+                       b"\xff\xfe garbage", receiver_size=100,
+                       setup_sha256=request.header["setup_sha256"])
+    with pytest.raises(PsiError):
+        sender.respond(bad)
+
+
+def test_wrong_arguments_are_the_packages_errors():
+    with pytest.raises(privacy.InputTypeError):
+        privacy.psi.Sender("a@b.com")
+    with pytest.raises(privacy.InvalidInputError, match="mode must be one of"):
+        privacy.psi.Sender(["a@b.com"], mode="union")
+    with pytest.raises(privacy.UnknownPlatformError):
+        privacy.psi.Sender(["a@b.com"], platform="myspace")
+    with pytest.raises(privacy.InvalidInputError, match="no valid identifier"):
+        privacy.psi.Sender(["nope", None]).setup(10)
+    with pytest.raises(privacy.InvalidInputError, match="receiver_max"):
+        privacy.psi.Sender(["a@b.com"]).setup(0)
+    with pytest.raises(privacy.InputTypeError, match="key must be bytes"):
+        privacy.psi.Receiver(["a@b.com"], key="secret")
+
+
+# --- the file flow between two organizations -----------------------------------------------------
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "privacy", "psi", *args], cwd=cwd, env=env,  # noqa: S603
+                          capture_output=True, text=True, check=False)
+
+
+def test_the_four_steps_over_files(tmp_path):
+    telco, partner = tmp_path / "telco", tmp_path / "partner"
+    keys_t, keys_p, inbox = tmp_path / "telco-keys", tmp_path / "partner-keys", tmp_path / "x"
+    for d in (telco, partner, keys_t, keys_p, inbox):
+        d.mkdir()
+    pl.DataFrame({"email": [*_emails("canary", 0, 40), "junk"],
+                  "plan": ["a"] * 41}).write_csv(telco / "crm.csv")
+    pl.DataFrame({"mail": [e.upper() for e in _emails("canary", 30, 90)]}).write_csv(
+        partner / "list.csv")
+    rules = ["--kind", "email", "--platform", "meta"]
+    out = _cli("setup", str(partner / "list.csv"), "--column", "mail", *rules,
+               "--receiver-max", "100", "--key", str(keys_p / "k"), "-o", str(inbox / "1.psi"),
+               cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert stat.S_IMODE(os.stat(keys_p / "k").st_mode) == 0o600
+    out = _cli("request", str(telco / "crm.csv"), *rules, "--setup", str(inbox / "1.psi"),
+               "--key", str(keys_t / "k"), "-o", str(inbox / "2.psi"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    out = _cli("respond", "--request", str(inbox / "2.psi"), "--key", str(keys_p / "k"),
+               "-o", str(inbox / "3.psi"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert not (keys_p / "k").exists()  # one setup, one answer
+    out = _cli("finish", str(telco / "crm.csv"), *rules, "--setup", str(inbox / "1.psi"),
+               "--response", str(inbox / "3.psi"), "--key", str(keys_t / "k"),
+               "-o", str(telco / "matched.csv"), "--json", str(telco / "psi.json"),
+               cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "in both: 10 (25.0% of this side's)" in out.stdout
+    assert "malformed: 1" in out.stdout
+    assert not (keys_t / "k").exists()
+    matched = pl.read_csv(telco / "matched.csv")
+    assert matched["email"].to_list() == _emails("canary", 30, 40)
+    assert json.loads((telco / "psi.json").read_text())["intersection"] == 10
+    for message in inbox.iterdir():
+        assert b"canary" not in message.read_bytes().lower()
+
+
+def test_the_cli_refuses_keys_beside_data_and_replacing_messages(tmp_path):
+    pl.DataFrame({"email": ["a@example.com"]}).write_csv(tmp_path / "list.csv")
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    rules = ["--kind", "email", "--platform", "meta", "--receiver-max", "10"]
+    out = _cli("setup", "list.csv", *rules, "--key", "k", "-o", "s.psi", cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: the key file")
+    assert not (tmp_path / "k").exists()
+    assert not (tmp_path / "s.psi").exists()
+    (tmp_path / "s.psi").write_bytes(b"keep me")
+    out = _cli("setup", "list.csv", *rules, "--key", "keys/k", "-o", "s.psi", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "exists" in out.stderr
+    assert (tmp_path / "s.psi").read_bytes() == b"keep me"
+    out = _cli("setup", "list.csv", *rules, "--key", "keys/k", "-o", "t.psi", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    # the key file is never replaced, and reads back only as a sender's
+    out = _cli("setup", "list.csv", *rules, "--key", "keys/k", "-o", "u.psi", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "exists" in out.stderr
+    assert read_key_file(keys / "k", "sender")["receiver_max"] == 10
+    with pytest.raises(PsiError, match="not of a receiver"):
+        read_key_file(keys / "k", "receiver")
+    out = _cli("respond", "--request", "t.psi", "--key", "keys/k", "-o", "r.psi", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "expected a PSI request message" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_respond_from_the_key_file_alone_matches_the_in_memory_answer(flow):
+    sender, receiver, setup = flow
+    request = receiver.request(setup)
+    response = respond(request, sender._key, "intersection", sender.rules, sender.session, 200)
+    assert receiver.finish(setup, response).intersection == 50
