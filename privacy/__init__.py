@@ -6,6 +6,7 @@ recompute the hashes, and low-entropy values can be enumerated.
 
 from . import psi
 from ._audit import AuditReport, Finding, audit
+from ._disclosure import BudgetExhaustedError, Disclosure, SafeCount, round_significant
 from ._errors import (
     InputTypeError,
     InvalidInputError,
@@ -39,6 +40,8 @@ __all__ = [
     "PLATFORMS",
     "REASONS",
     "AuditReport",
+    "BudgetExhaustedError",
+    "Disclosure",
     "Finding",
     "Hasher",
     "InputTypeError",
@@ -48,6 +51,7 @@ __all__ = [
     "PrivacyError",
     "PsiError",
     "ReadError",
+    "SafeCount",
     "UnknownPlatformError",
     "UnsupportedIdentifierError",
     "Upload",
@@ -61,6 +65,7 @@ __all__ = [
     "prepare_upload",
     "prepare_values",
     "psi",
+    "round_significant",
     "sign_manifest",
     "synthetic_crm",
     "verify_manifest",

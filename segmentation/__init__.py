@@ -17,6 +17,7 @@ from ._errors import (
 from ._population import Audience, Population
 from ._rfm import RFM, rfm
 from ._segments import SCHEMA_VERSION, Segment, describe
+from ._shareable import ShareableReport, shareable_report
 from ._synthetic import (
     DEFAULT_NOW,
     EVENT_TYPES,
@@ -75,6 +76,7 @@ __all__ = [
     "Segment",
     "SegmentCycleError",
     "SegmentationError",
+    "ShareableReport",
     "UnknownColumnError",
     "describe",
     "discover",
@@ -86,5 +88,6 @@ __all__ = [
     "parse_duration",
     "rfm",
     "select_lookalike",
+    "shareable_report",
     "synthetic_population",
 ]

@@ -1,0 +1,183 @@
+"""Figures that are safe to share: thresholds, platform-style ranges, differentially private counts.
+
+An exact small count is a disclosure ("3 people in ZIP 02139 bought the plan"), and exact counts
+side by side can be subtracted. This layer turns exact counts into figures for people outside
+the data team:
+
+- a count under ``k`` (default 100) is shown as "under 100", never as a number;
+- other counts are shown as a range of two significant digits, as the ad platforms show
+  audience estimates ("12,000-13,000"), whose lower end is never under ``k``;
+- with ``epsilon``, counts get OpenDP's discrete Laplace noise first (its vetted mechanism,
+  no hand-rolled noise), scaled to how many counts one person can change (the sensitivity each
+  caller states); every release is charged to the report's budget with OpenDP's own privacy
+  map, and a release that would overspend it is refused. Thresholds and rounding then apply to
+  the noisy counts (post-processing: no further privacy cost).
+
+The guarantee with ``epsilon``: pure epsilon-differential privacy for adding or removing one
+person, over everything released under one :class:`Disclosure`. Without it, thresholds and
+rounding only: no count under ``k`` is shown, but differences between reports are not hidden.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import InputTypeError, InvalidInputError, PrivacyError
+
+__all__ = ["BudgetExhaustedError", "Disclosure", "SafeCount", "round_significant"]
+
+#: The mechanism's name, as reports state it.
+MECHANISM = ("discrete Laplace (OpenDP make_laplace over integers), pure epsilon-DP for adding "
+             "or removing one person; sequential composition over the report")
+
+
+class BudgetExhaustedError(PrivacyError, ValueError):
+    """A release would spend more privacy budget (epsilon) than the report was given."""
+
+
+def round_significant(n: int, digits: int = 2, *, up: bool = False) -> int:
+    """``n`` rounded down (or ``up``) to ``digits`` significant digits: 12,345 -> 12,000."""
+    if n <= 0:
+        return 0
+    step = 10 ** max(int(math.log10(n)) + 1 - digits, 0)
+    return (-(-n // step) if up else n // step) * step
+
+
+@dataclass(frozen=True)
+class SafeCount:
+    """One shareable figure: what to show, and the released number behind it (``None`` when
+    under k). Never holds the exact count."""
+
+    shown: str
+    low: int | None
+    high: int | None
+    under_k: bool
+
+    def __str__(self) -> str:
+        return self.shown
+
+    @property
+    def value(self) -> int | None:
+        """A single number for charts and ratios: the range's lower end (None under k)."""
+        return self.low
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"shown": self.shown, "low": self.low, "high": self.high, "under_k": self.under_k}
+
+
+def _dp() -> Any:
+    try:
+        import opendp.prelude as dp
+    except ImportError:  # pragma: no cover - the dependency is declared
+        raise PrivacyError("differentially private figures need opendp: pip install opendp") \
+            from None
+    dp.enable_features("contrib")
+    return dp
+
+
+def laplace_measurement(sensitivity: int, epsilon: float) -> tuple[Any, float]:
+    """OpenDP's discrete Laplace over a vector of int64 counts whose L1 distance between
+    neighbouring datasets is at most ``sensitivity``; and the epsilon OpenDP's map charges."""
+    dp = _dp()
+    space = dp.vector_domain(dp.atom_domain(T="i64")), dp.l1_distance(T="i64")
+    measurement = dp.m.make_laplace(*space, scale=sensitivity / epsilon)
+    return measurement, float(measurement.map(sensitivity))
+
+
+@dataclass
+class Disclosure:
+    """Releases counts safely; one per report (the budget is the report's).
+
+    Parameters
+    ----------
+    k : int
+        Counts under ``k`` are shown as "under k" (default 100).
+    epsilon : float, optional
+        The report's privacy budget. ``None``: thresholds and rounding only, no noise.
+    digits : int
+        Significant digits of the shown ranges (2, as the platforms show sizes).
+    """
+
+    k: int = 100
+    epsilon: float | None = None
+    digits: int = 2
+    spent: float = 0.0
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.k, int) or isinstance(self.k, bool) or self.k < 1:
+            raise InvalidInputError(f"k must be a positive int, got {self.k!r}")
+        if self.epsilon is not None and (
+                isinstance(self.epsilon, bool) or not isinstance(self.epsilon, (int, float))
+                or not 0 < self.epsilon < math.inf):
+            raise InvalidInputError(f"epsilon must be a positive number, got {self.epsilon!r}")
+        if not isinstance(self.digits, int) or not 1 <= self.digits <= 6:
+            raise InvalidInputError(f"digits must be an int from 1 to 6, got {self.digits!r}")
+
+    @property
+    def remaining(self) -> float | None:
+        return None if self.epsilon is None else max(self.epsilon - self.spent, 0.0)
+
+    def release(self, counts: Sequence[int], *, sensitivity: int, label: str,
+                epsilon: float | None = None) -> list[SafeCount]:
+        """Release a group of exact counts, of which one person can change at most
+        ``sensitivity`` in total (L1), spending ``epsilon`` of the budget (default: all that
+        is left)."""
+        exact = [self._count(c) for c in counts]
+        if not isinstance(sensitivity, int) or isinstance(sensitivity, bool) or sensitivity < 1:
+            raise InvalidInputError(f"sensitivity must be a positive int, got {sensitivity!r}")
+        if self.epsilon is None:
+            return [self.show(c) for c in exact]
+        share = self.remaining if epsilon is None else epsilon
+        if share is None or share <= 0:
+            raise BudgetExhaustedError(
+                f"the privacy budget (epsilon {self.epsilon:g}) is spent: {label} cannot be "
+                "released; make a new report with its own budget, or give this one more")
+        measurement, cost = laplace_measurement(sensitivity, share)
+        if self.spent + cost > self.epsilon * (1 + 1e-9):
+            raise BudgetExhaustedError(
+                f"releasing {label} costs epsilon {cost:.4g}, but only {self.remaining:.4g} of "
+                f"{self.epsilon:g} is left; split the budget over fewer figures")
+        noisy = measurement(exact) if exact else []
+        self.spent += cost
+        self.ledger.append({"figures": label, "counts": len(exact), "sensitivity": sensitivity,
+                            "epsilon": cost, "scale": sensitivity / share})
+        return [self.show(int(c)) for c in noisy]
+
+    def show(self, count: int) -> SafeCount:
+        """Threshold and round one (exact or already noisy) count."""
+        if count < self.k:
+            return SafeCount(f"under {self.k:,}", None, None, True)
+        low = max(round_significant(count, self.digits), self.k)
+        high = round_significant(count + 1, self.digits, up=True)  # above count: above low
+        return SafeCount(f"{low:,}-{high:,}", low, high, False)
+
+    @staticmethod
+    def _count(c: object) -> int:
+        if isinstance(c, bool) or not isinstance(c, int):
+            try:
+                import numpy as np
+
+                if isinstance(c, np.integer):
+                    return int(c)
+            except ImportError:  # pragma: no cover
+                pass
+            raise InputTypeError(f"counts must be ints, got {type(c).__name__}")
+        if c < 0:
+            raise InvalidInputError(f"counts are never negative, got {c}")
+        return c
+
+    def summary(self) -> dict[str, Any]:
+        """What a reader of the report needs to know about how its figures were protected."""
+        out: dict[str, Any] = {"k": self.k, "ranges": f"{self.digits} significant digits"}
+        if self.epsilon is None:
+            out["method"] = ("thresholds and rounding (no noise): no count under k is shown; "
+                             "differences between reports are not protected")
+        else:
+            out.update(method="differential privacy", mechanism=MECHANISM,
+                       epsilon_budget=self.epsilon, epsilon_used=round(self.spent, 6),
+                       releases=list(self.ledger))
+        return out

@@ -1,0 +1,218 @@
+"""Audience figures for people outside the data team: sizes, overlaps, waterfalls and profiles
+released through :class:`privacy.Disclosure` (thresholds, ranges, and optionally differential
+privacy with one budget per report).
+
+Sensitivities (how many released counts one person can change, in total): the sizes of ``m``
+audiences, ``m``; their pairwise overlaps, ``m(m-1)/2``; a waterfall of ``n`` clauses with the
+population's size, ``n + 1``; a profile, per categorical column one level in each audience and
+in the population (``m + 1``), per list column as many levels as are shown, times ``m + 1``.
+Shares are computed from released counts (post-processing), never from exact ones. Numeric
+columns are withheld from the shareable profile (a private mean needs public bounds).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from privacy._disclosure import Disclosure, SafeCount
+
+from ._errors import InvalidSegmentError, UnknownColumnError
+from ._population import Audience, Population
+from ._segments import Segment
+
+__all__ = ["ShareableReport", "shareable_report"]
+
+
+@dataclass(frozen=True)
+class ShareableReport:
+    """Figures safe to share. Every count is a :class:`privacy.SafeCount` ("under 100", or a
+    range of two significant digits, noisy when the report has an epsilon)."""
+
+    sizes: dict[str, SafeCount]
+    overlaps: dict[tuple[str, str], SafeCount] = field(default_factory=dict)
+    waterfall: list[dict[str, Any]] = field(default_factory=list)
+    profile: list[dict[str, Any]] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
+    privacy: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sizes": {n: c.to_dict() for n, c in self.sizes.items()},
+            "overlaps": [{"a": a, "b": b, **c.to_dict()} for (a, b), c in self.overlaps.items()],
+            "waterfall": [{**row, "size": row["size"].to_dict()} for row in self.waterfall],
+            "profile": [{**row, "audience": row["audience"].to_dict(),
+                         "population": row["population"].to_dict()} for row in self.profile],
+            "withheld": self.withheld,
+            "privacy": self.privacy,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=str)
+
+    def to_text(self) -> str:
+        lines = ["Audience sizes"]
+        lines += [f"  {name}: {count}" for name, count in self.sizes.items()]
+        if self.overlaps:
+            lines.append("Overlaps")
+            lines += [f"  {a} & {b}: {c}" for (a, b), c in self.overlaps.items()]
+        if self.waterfall:
+            lines.append("Waterfall")
+            lines += [f"  {r['step']}. {r['clause']}: {r['size']}" for r in self.waterfall]
+        if self.profile:
+            lines.append("Profile (share of the audience / of the population)")
+            lines += [f"  {r['audience_name']} {r['feature']}={r['value']}: "
+                      f"{r['audience_share']} / {r['population_share']}" for r in self.profile]
+        if self.withheld:
+            lines.append(f"Withheld: {', '.join(self.withheld)}")
+        p = self.privacy
+        how = (f"differential privacy, epsilon {p['epsilon_used']:g} of {p['epsilon_budget']:g}"
+               if "epsilon_budget" in p else "thresholds and rounding, no noise")
+        lines.append(f"Protection: counts under {p['k']:,} hidden; {how}")
+        return "\n".join(lines)
+
+
+def _names(audiences: Sequence[Audience]) -> list[str]:
+    names: list[str] = []
+    for a in audiences:
+        name, k = a.name, 2
+        while name in names:
+            name, k = f"{a.name} ({k})", k + 1
+        names.append(name)
+    return names
+
+
+def _share(part: SafeCount, whole: SafeCount) -> str:
+    if part.under_k or whole.under_k or not whole.value:
+        return "-"
+    mid = (part.low + part.high) / 2  # type: ignore[operator]
+    return f"{min(mid / ((whole.low + whole.high) / 2), 1.0):.0%}"  # type: ignore[operator]
+
+
+def shareable_report(
+    audiences: Audience | Sequence[Audience],
+    population: Population | None = None,
+    *,
+    segment: Segment | None = None,
+    profile: Sequence[str] | None = None,
+    top: int = 10,
+    k: int = 100,
+    epsilon: float | None = None,
+) -> ShareableReport:
+    """Sizes, overlaps, a waterfall and a profile that are safe to share.
+
+    Parameters
+    ----------
+    audiences : Audience or sequence of Audience
+    population : Population, optional
+        Needed for the waterfall and the profile.
+    segment : Segment, optional
+        Its waterfall (clause by clause) over ``population``.
+    profile : sequence of str, optional
+        Categorical, boolean or list columns to profile each audience on.
+    top : int
+        Levels per profiled column (the most common in the population).
+    k : int
+        Counts under ``k`` are shown as "under k".
+    epsilon : float, optional
+        Differential privacy with this budget for the whole report, split evenly over the
+        groups of figures it holds; ``None`` for thresholds and rounding only.
+    """
+    if isinstance(audiences, Audience):
+        audiences = [audiences]
+    audiences = list(audiences)
+    if not audiences or not all(isinstance(a, Audience) for a in audiences):
+        raise InvalidSegmentError("shareable_report takes one or more Audience objects")
+    if (segment is not None or profile) and population is None:
+        raise InvalidSegmentError("a waterfall or a profile needs the population: pass "
+                                  "population=")
+    names = _names(audiences)
+    m = len(audiences)
+    groups = 1 + (m > 1) + (segment is not None) + bool(profile)
+    disclosure = Disclosure(k=k, epsilon=epsilon)
+    each = None if epsilon is None else epsilon / groups
+
+    released = disclosure.release([a.size for a in audiences], sensitivity=m,
+                                  label="audience sizes", epsilon=each)
+    sizes = dict(zip(names, released, strict=True))
+    overlaps: dict[tuple[str, str], SafeCount] = {}
+    if m > 1:
+        pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
+        counts = [audiences[i].overlap(audiences[j]) for i, j in pairs]
+        shown = disclosure.release(counts, sensitivity=len(pairs), label="pairwise overlaps",
+                                   epsilon=each)
+        overlaps = {(names[i], names[j]): c for (i, j), c in zip(pairs, shown, strict=True)}
+    waterfall: list[dict[str, Any]] = []
+    if segment is not None and population is not None:
+        exact = population.waterfall(segment)
+        shown = disclosure.release([population.n, *exact["size"].to_list()],
+                                   sensitivity=exact.height + 1, label="waterfall",
+                                   epsilon=each)
+        waterfall.append({"step": 0, "clause": "everyone", "size": shown[0]})
+        waterfall += [{"step": step, "clause": clause, "size": c} for step, clause, c in
+                      zip(exact["step"], exact["clause"], shown[1:], strict=True)]
+    rows: list[dict[str, Any]] = []
+    withheld: list[str] = []
+    if profile and population is not None:
+        rows, withheld = _profile(population, audiences, names, list(profile), top,
+                                  disclosure, each, sizes)
+    return ShareableReport(sizes, overlaps, waterfall, rows, withheld, disclosure.summary())
+
+
+def _profile(population: Population, audiences: list[Audience], names: list[str],
+             columns: list[str], top: int, disclosure: Disclosure, epsilon: float | None,
+             sizes: dict[str, SafeCount]) -> tuple[list[dict[str, Any]], list[str]]:
+    schema = population.profiles.collect_schema()
+    unknown = [c for c in columns if c not in schema]
+    if unknown:
+        raise UnknownColumnError(f"unknown columns {unknown}; the profiles have: "
+                                 f"{', '.join(schema)}")
+    frame = population.profiles.select([population.id, *columns]).collect()
+    members = [frame[population.id].is_in(a.ids.cast(frame.schema[population.id]).implode())
+               for a in audiences]
+    keys: list[tuple[str, str]] = []
+    counts: list[int] = [population.n]  # the shares' denominator, released with them
+    sensitivity = 1
+    withheld = []
+    for c in columns:
+        dtype = schema[c]
+        s = frame[c]
+        if isinstance(dtype, (pl.List, pl.Array)):
+            items = s.explode().drop_nulls().value_counts(sort=True).head(top)
+            levels = [str(v) for v in items[items.columns[0]]]
+            has = [s.list.contains(v).fill_null(False) for v in items[items.columns[0]]]
+            sensitivity += len(levels) * (len(audiences) + 1)
+        elif dtype.is_numeric() and dtype != pl.Boolean:
+            withheld.append(f"{c} (numeric: a private mean needs public bounds)")
+            continue
+        else:
+            text = s.cast(pl.Utf8)
+            items = text.drop_nulls().value_counts(sort=True).head(top)
+            levels = list(items[items.columns[0]])
+            has = [(text == v).fill_null(False) for v in levels]
+            sensitivity += len(audiences) + 1
+        for level, h in zip(levels, has, strict=True):
+            keys.append((c, level))
+            counts.append(int(h.sum()))  # the population
+            counts += [int((h & member).sum()) for member in members]
+    if not keys:
+        return [], withheld
+    shown = disclosure.release(counts, sensitivity=sensitivity, label="profile",
+                               epsilon=epsilon)
+    everyone, shown = shown[0], shown[1:]
+    rows = []
+    width = len(audiences) + 1
+    for i, (feature, level) in enumerate(keys):
+        block = shown[i * width:(i + 1) * width]
+        for j, name in enumerate(names):
+            whole = sizes[name]
+            rows.append({"audience_name": name, "feature": feature, "value": level,
+                         "audience": block[j + 1], "population": block[0],
+                         "audience_share": _share(block[j + 1], whole),
+                         "population_share": _share(block[0], everyone)})
+    return rows, withheld
+
