@@ -27,7 +27,7 @@ from typing import Any
 
 from ._errors import InputTypeError, InvalidInputError, PrivacyError
 
-__all__ = ["BudgetExhaustedError", "Disclosure", "SafeCount", "round_significant"]
+__all__ = ["BudgetExhaustedError", "Disclosure", "SafeCount", "margin95", "round_significant"]
 
 #: The mechanism's name, as reports state it.
 MECHANISM = ("discrete Laplace (OpenDP make_laplace over integers), pure epsilon-DP for adding "
@@ -85,6 +85,13 @@ def laplace_measurement(sensitivity: int, epsilon: float) -> tuple[Any, float]:
     space = dp.vector_domain(dp.atom_domain(T="i64")), dp.l1_distance(T="i64")
     measurement = dp.m.make_laplace(*space, scale=sensitivity / epsilon)
     return measurement, float(measurement.map(sensitivity))
+
+
+def margin95(scale: float) -> float:
+    """The smallest m with P(|noise| <= m) >= 0.95 for the discrete Laplace of this scale."""
+    a = math.exp(-1 / scale)
+    # P(|X| > m) = 2 a^(m+1) / (1 + a)
+    return max(math.ceil(math.log(0.05 * (1 + a) / 2) / math.log(a) - 1), 0)
 
 
 @dataclass

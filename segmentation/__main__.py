@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -18,9 +19,13 @@ from privacy._redact import ArgumentParser, printable
 
 from ._errors import SegmentationError
 
+_STARTED = [time.perf_counter()]
+
 
 def _section(title: str) -> None:
-    print(f"\n== {title} " + "=" * max(0, 66 - len(title)))
+    """A section heading with the time since the demo started (the demo says where it is)."""
+    elapsed = f" [{time.perf_counter() - _STARTED[0]:.0f} s]"
+    print(f"\n== {title}{elapsed} " + "=" * max(0, 60 - len(title) - len(elapsed)), flush=True)
 
 
 def _table(frame: pl.DataFrame, rows: int = 12) -> None:
@@ -35,9 +40,11 @@ def _demo(args: argparse.Namespace) -> int:
     from privacy._io import atomic_write, write_frame
     from privacy._manifest import public_key_pem
 
+    from ._format import human_frame
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started = _STARTED[0] = time.perf_counter()
     _section(f"1. a synthetic telco population of {args.n:,} people (seed {args.seed})")
     t = time.perf_counter()
     pop = seg.synthetic_population(args.n, seed=args.seed)
@@ -123,7 +130,36 @@ def _demo(args: argparse.Namespace) -> int:
     _table(pl.DataFrame(rows))
     print("what sets the seed apart:")
     _table(model.explain(top=5))
-    write_frame(pl.DataFrame({"user_id": tiers[0.01].ids}), out / "lookalike_top1pct.parquet")
+    scores = pl.DataFrame({"user_id": pop.profiles.select("user_id").collect()["user_id"],
+                           "score": model.score_samples(pop)})
+    write_frame(scores.filter(pl.col("user_id").is_in(tiers[0.01].ids.implode()))
+                .sort("score", descending=True), out / "lookalike_top1pct.parquet")
+    # the hidden-seed check refits the model per random state: on a random quarter of a large
+    # population (its own seeds and customers), so that the demo stays short
+    sub = pop
+    if pop.n >= 40_000:
+        quarter = pop.profiles.select("user_id").collect()["user_id"].sample(
+            fraction=0.25, seed=args.seed).implode()
+        sub = seg.Population(
+            pop.profiles.filter(pl.col("user_id").is_in(quarter)),
+            pop.events.filter(pl.col("user_id").is_in(quarter)),  # type: ignore[union-attr]
+            now=pop.now)
+    sub_ids = sub.profiles.select("user_id").collect()["user_id"].implode()
+    sub_seeds = seeds.ids.filter(seeds.ids.is_in(sub_ids))
+    evaluation = None
+    if sub_seeds.len() >= 125:  # 80% of them, the fitted part, must reach the 100-seed minimum
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            evaluation = seg.evaluate_lookalike(
+                model, sub, seg.Audience(sub_seeds, None, sub.n),
+                exclude=seg.Audience(customers.ids.filter(customers.ids.is_in(sub_ids)), None,
+                                     sub.n),
+                random_states=(0, 1))
+        print(f"hidden-seed check on {sub.n:,} people, 2 random states: AUC "
+              f"{evaluation.auc_mean:.3f}; the top 1% finds "
+              f"{evaluation.table['recall_mean'][0]:.1%} of the hidden seeds")
+    else:
+        print(f"hidden-seed check skipped: {sub_seeds.len()} seeds are too few to hide a fifth")
 
     _section("6. behavioral: RFM groups over top-ups")
     groups = seg.rfm(pop, "top_up", within="90d")
@@ -166,15 +202,29 @@ def _demo(args: argparse.Namespace) -> int:
     with atomic_write(out / "segment.json", "w") as handle:
         handle.write(example.to_json())
     write_frame(pl.DataFrame({"user_id": audience.ids}), out / "audience_ids.parquet")
-    write_frame(waterfall, out / "waterfall.csv")
-    write_frame(overlap, out / "overlap.csv")
-    write_frame(profile, out / "profile.csv")
+    # for people: separators, percentages, three significant digits (Parquet stays exact)
+    write_frame(human_frame(waterfall, shares=("share_of_population", "share_of_previous")),
+                out / "waterfall.csv")
+    write_frame(human_frame(overlap), out / "overlap.csv")
+    write_frame(human_frame(profile, ratios=("index",)), out / "profile.csv")
+
+    _section("8. the audience report: one HTML page with charts, and its shareable variant")
+    options = {"others": [heavy_audience, customers], "rfm": groups, "tiers": tiers,
+               "evaluation": evaluation, "model": model, "upload": upload, "audit": report,
+               "profile": ["age", "gender", "region", "device_os", "plan", "interests",
+                           "data_gb_month", "avg_downlink_mbps"]}
+    page = audience.report(out / "report.html", pop, **options)
+    shared_page = audience.report(out / "report_shareable.html", pop, shareable=True,
+                                  epsilon=1.0, **{**options, "profile": ["gender", "plan"]})
+    print(f"wrote {page.html.name} and {shared_page.html.name} (epsilon 1.0, no count under "
+          f"100), with {len(page.charts) + len(shared_page.charts)} PNG charts beside them")
     _section("summary")
     print(f"audience: {audience.size:,} people ({audience.size / pop.n:.2%}); "
           f"{in_crm.size:,} of them are customers, {upload.report.rows_out:,} uploadable")
     print(f"outputs in {out}/: segment.json, audience_ids.parquet, waterfall.csv, overlap.csv, "
           "profile.csv, meta_upload.csv (+ manifest), audit.json, lookalike_top1pct.parquet, "
-          "signing-key.pub.pem, psi/ (the match's messages), shareable_report.json/.txt")
+          "signing-key.pub.pem, psi/ (the match's messages), shareable_report.json/.txt, "
+          "report.html, report_shareable.html (+ PNG charts)")
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -184,12 +234,7 @@ def _build(args: argparse.Namespace) -> int:
     from privacy._io import write_frame
 
     now = _parse_now(args.now) if args.now else None
-    try:
-        segment = seg.Segment.from_json(Path(args.segment).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SegmentationError(
-            f"cannot read segment file {args.segment}: {exc.strerror}"
-        ) from None
+    segment = _read_segment(args.segment)
     if args.output:  # checked before any work: not a folder, a special file or an input
         from privacy._io import check_output
 
@@ -201,6 +246,33 @@ def _build(args: argparse.Namespace) -> int:
                       "now": pop.now.isoformat()}))
     if args.output:
         write_frame(pl.DataFrame({args.id: audience.ids}), args.output)
+    return 0
+
+
+def _read_segment(path: str) -> Any:
+    import segmentation as seg
+
+    try:
+        return seg.Segment.from_json(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SegmentationError(f"cannot read segment file {path}: {exc.strerror}") from None
+
+
+def _report(args: argparse.Namespace) -> int:
+    import segmentation as seg
+    from privacy._io import check_output
+
+    inputs = [args.segment, *args.others, args.profiles, args.events]
+    check_output(args.output, inputs=inputs, what="report")
+    now = _parse_now(args.now) if args.now else None
+    segment = _read_segment(args.segment)
+    others = [_read_segment(p) for p in args.others]
+    pop = seg.Population(args.profiles, args.events, id=args.id, now=now)
+    audience = pop.select(segment)
+    files = audience.report(args.output, pop, others=[pop.select(o) for o in others],
+                            profile=args.profile, shareable=args.shareable, k=args.k,
+                            epsilon=args.epsilon)
+    print(f"wrote {files.html} and {len(files.charts)} charts beside it")
     return 0
 
 
@@ -232,6 +304,23 @@ def build_parser() -> ArgumentParser:
     b.add_argument("--streaming", action="store_true", help="use polars' streaming engine")
     b.add_argument("-o", "--output", help="write the ids (Parquet or CSV)")
     b.set_defaults(func=_build)
+    r = sub.add_parser("report", help="an audience report: one self-contained HTML page with "
+                       "charts (PNG copies beside it)")
+    r.add_argument("segment", help="a segment written by Segment.to_json()")
+    r.add_argument("--profiles", required=True, help="profiles (Parquet or CSV)")
+    r.add_argument("--events", help="events (Parquet or CSV)")
+    r.add_argument("--id", default="user_id")
+    r.add_argument("--now", help="reference time, ISO 8601 (default: now, UTC)")
+    r.add_argument("--others", nargs="*", default=[],
+                   help="more segment files: overlaps with them")
+    r.add_argument("--profile", nargs="*", help="profile columns (default: all)")
+    r.add_argument("--shareable", action="store_true",
+                   help="the variant for outsiders: no count under --k, two-digit ranges")
+    r.add_argument("--k", type=int, default=100)
+    r.add_argument("--epsilon", type=float,
+                   help="differential privacy for the shareable variant (one budget)")
+    r.add_argument("-o", "--output", required=True, help="the HTML file")
+    r.set_defaults(func=_report)
     return parser
 
 

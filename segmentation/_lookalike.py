@@ -480,14 +480,26 @@ class Lookalike(BaseEstimator):
         return out
 
     def explain(self, top: int = 15) -> pl.DataFrame:
-        """The features that set the seed apart: standardized mean difference, seed vs rest."""
+        """The features that set the seed apart, seed against everyone else.
+
+        ``seed_mean`` and ``rest_mean`` are in the data's own units when the model was fitted
+        on a Population or a table (years, GB a month, event counts, and shares for levels,
+        items and missing flags); ``difference`` is the standardized mean difference, by which
+        the rows are ranked.
+        """
         check_is_fitted(self, "n_seeds_")
-        names = (list(self.feature_names_in_) if getattr(self, "features_", None) is not None
+        builder = getattr(self, "features_", None)
+        names = (list(self.feature_names_in_) if builder is not None
                  else [f"x{i}" for i in range(len(self.seed_mean_))])
         diff = (self.seed_mean_ - self.unlabeled_mean_) / np.where(self.seed_std_ > 0,
                                                                     self.seed_std_, 1.0)
-        frame = pl.DataFrame({"feature": names, "seed_mean": self.seed_mean_,
-                              "rest_mean": self.unlabeled_mean_, "difference": diff})
+        seed, rest = self.seed_mean_, self.unlabeled_mean_
+        if builder is not None:  # undo the builder's scaling: the data's units
+            seed = seed * builder.scale_ + builder.mean_
+            rest = rest * builder.scale_ + builder.mean_
+        frame = pl.DataFrame({"feature": names, "seed_mean": np.asarray(seed, dtype=np.float64),
+                              "rest_mean": np.asarray(rest, dtype=np.float64),
+                              "difference": diff})
         return frame.sort(pl.col("difference").abs(), descending=True).head(top)
 
     def __sklearn_tags__(self) -> Any:

@@ -107,6 +107,18 @@ class Audience:
         other = self._check(other, "-")
         return self._combine(other, self.ids.filter(~self.ids.is_in(other.ids.implode())), "-")
 
+    def report(self, path: str | os.PathLike[str], population: Population,
+               **options: Any) -> Any:
+        """Write this audience's report: one self-contained HTML page and its charts as PNG.
+
+        See :func:`segmentation._report.write_report` for ``options`` (``others``, ``rfm``,
+        ``tiers``, ``evaluation``, ``model``, ``upload``, ``audit``, ``shareable``, ``k``,
+        ``epsilon``...). Returns the paths written.
+        """
+        from ._report import write_report
+
+        return write_report(self, path, population, **options)
+
     def overlap(self, other: Audience) -> int:
         """How many people are in both."""
         return int(self.ids.is_in(self._check(other, "overlap").ids.implode()).sum())

@@ -39,6 +39,8 @@ class ShareableReport:
     profile: list[dict[str, Any]] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)
     privacy: dict[str, Any] = field(default_factory=dict)
+    #: The population's size as released with the profile (its shares' denominator).
+    population: SafeCount | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +104,9 @@ def shareable_report(
     top: int = 10,
     k: int = 100,
     epsilon: float | None = None,
+    profile_first: int | None = None,
+    disclosure: Disclosure | None = None,
+    epsilon_each: float | None = None,
 ) -> ShareableReport:
     """Sizes, overlaps, a waterfall and a profile that are safe to share.
 
@@ -121,6 +126,12 @@ def shareable_report(
     epsilon : float, optional
         Differential privacy with this budget for the whole report, split evenly over the
         groups of figures it holds; ``None`` for thresholds and rounding only.
+    profile_first : int, optional
+        Profile only the first this many audiences (each profiled audience adds to the
+        profile's sensitivity, so to its noise).
+    disclosure, epsilon_each : optional
+        For a larger report that releases more figures under the same budget: the
+        :class:`privacy.Disclosure` to release through, and the epsilon per group of figures.
     """
     if isinstance(audiences, Audience):
         audiences = [audiences]
@@ -133,8 +144,10 @@ def shareable_report(
     names = _names(audiences)
     m = len(audiences)
     groups = 1 + (m > 1) + (segment is not None) + bool(profile)
-    disclosure = Disclosure(k=k, epsilon=epsilon)
-    each = None if epsilon is None else epsilon / groups
+    if disclosure is None:
+        disclosure = Disclosure(k=k, epsilon=epsilon)
+        epsilon_each = None if epsilon is None else epsilon / groups
+    each = epsilon_each
 
     released = disclosure.release([a.size for a in audiences], sensitivity=m,
                                   label="audience sizes", epsilon=each)
@@ -157,15 +170,19 @@ def shareable_report(
                       zip(exact["step"], exact["clause"], shown[1:], strict=True)]
     rows: list[dict[str, Any]] = []
     withheld: list[str] = []
+    everyone = None
     if profile and population is not None:
-        rows, withheld = _profile(population, audiences, names, list(profile), top,
-                                  disclosure, each, sizes)
-    return ShareableReport(sizes, overlaps, waterfall, rows, withheld, disclosure.summary())
+        first = len(audiences) if profile_first is None else max(1, profile_first)
+        rows, withheld, everyone = _profile(population, audiences[:first], names[:first],
+                                            list(profile), top, disclosure, each, sizes)
+    return ShareableReport(sizes, overlaps, waterfall, rows, withheld, disclosure.summary(),
+                           everyone)
 
 
 def _profile(population: Population, audiences: list[Audience], names: list[str],
              columns: list[str], top: int, disclosure: Disclosure, epsilon: float | None,
-             sizes: dict[str, SafeCount]) -> tuple[list[dict[str, Any]], list[str]]:
+             sizes: dict[str, SafeCount],
+             ) -> tuple[list[dict[str, Any]], list[str], SafeCount | None]:
     schema = population.profiles.collect_schema()
     unknown = [c for c in columns if c not in schema]
     if unknown:
@@ -200,7 +217,7 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
             counts.append(int(h.sum()))  # the population
             counts += [int((h & member).sum()) for member in members]
     if not keys:
-        return [], withheld
+        return [], withheld, None
     shown = disclosure.release(counts, sensitivity=sensitivity, label="profile",
                                epsilon=epsilon)
     everyone, shown = shown[0], shown[1:]
@@ -214,5 +231,5 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
                          "audience": block[j + 1], "population": block[0],
                          "audience_share": _share(block[j + 1], whole),
                          "population_share": _share(block[0], everyone)})
-    return rows, withheld
+    return rows, withheld, everyone
 

@@ -96,6 +96,20 @@ def test_explain_names_the_signal(fitted: seg.Lookalike) -> None:
     assert any("streaming" in f or "data_gb" in f or "game" in f for f in table["feature"])
 
 
+def test_explain_is_in_the_datas_units(pop: seg.Population, seeds: seg.Audience) -> None:
+    model = seg.Lookalike(features=["age", "interests"], n_estimators=3,
+                          random_state=0).fit(pop, seeds)
+    table = {r["feature"]: r for r in model.explain(top=50).iter_rows(named=True)}
+    profiles = pop.profiles.collect()
+    is_seed = profiles["user_id"].is_in(seeds.ids.implode())
+    age = profiles["age"].cast(pl.Float64)
+    assert table["age"]["seed_mean"] == pytest.approx(age.filter(is_seed).mean(), rel=1e-4)
+    assert table["age"]["rest_mean"] == pytest.approx(age.filter(~is_seed).mean(), rel=1e-4)
+    gaming = profiles["interests"].list.contains("gaming").cast(pl.Float64)
+    key = next(f for f in table if "gaming" in f)
+    assert table[key]["seed_mean"] == pytest.approx(gaming.filter(is_seed).mean(), abs=1e-4)
+
+
 def test_methods_and_value_based_seeds(pop: seg.Population, seeds: seg.Audience,
                                        customers: seg.Audience) -> None:
     for method in ("classifier", "similarity"):

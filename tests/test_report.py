@@ -1,0 +1,218 @@
+"""The audience report: renders in a real headless Chromium with no console error and no request
+leaving the page, every chart present and not blank; no identifier in it; the shareable variant
+never shows a count under k; numbers formatted for people."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import privacy
+import segmentation as seg
+from segmentation._report import feature_label
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHARTS = {"waterfall", "profile", "overlap", "rfm", "gain"}
+
+
+@pytest.fixture(scope="module")
+def world():
+    """A canary population (ids and CRM emails that must never reach a report) with every
+    section's inputs."""
+    pop0 = seg.synthetic_population(4_000, seed=3)
+    profiles = pop0.profiles.collect().with_columns(
+        user_id=pl.format("canary{}@example.com", pl.col("user_id")))
+    events = pop0.events.collect().with_columns(  # type: ignore[union-attr]
+        user_id=pl.format("canary{}@example.com", pl.col("user_id")))
+    pop = seg.Population(profiles, events, now=pop0.now)
+    crm = pop0.crm.with_columns(
+        user_id=pl.format("canary{}@example.com", pl.col("user_id")),
+        email=pl.format("canary.crm{}@example.com", pl.int_range(pl.len())))
+    segment = seg.Segment("young gamers", seg.field("age").between(18, 30)
+                          & seg.field("interests").contains("gaming"), "young gamers")
+    audience = pop.select(segment)
+    heavy = pop.select(seg.Segment("heavy", seg.event("game_session").count(within="30d") >= 5))
+    customers = pop.select(seg.Segment("customers", seg.field("is_customer") == True))  # noqa: E712
+    upload = (audience & customers).export("meta", crm=crm)
+    audit = privacy.audit(upload.frame, platform="meta")
+    seeds = pop.select(seg.field("is_high_value") == True)  # noqa: E712
+    model = seg.Lookalike(features=["age", "data_gb_month", "interests"], n_estimators=3,
+                          random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model.fit(pop, seeds)
+        evaluation = seg.evaluate_lookalike(model, pop, seeds, random_states=(0, 1))
+    return {"pop": pop, "audience": audience, "others": [heavy, customers],
+            "rfm": seg.rfm(pop, "top_up", within="90d"), "upload": upload, "audit": audit,
+            "model": model, "evaluation": evaluation,
+            "tiers": model.tiers(pop, (0.01, 0.05), exclude=customers)}
+
+
+def _write(world, path: Path, **options) -> seg.Audience:
+    w = world
+    return w["audience"].report(path, w["pop"], others=w["others"], rfm=w["rfm"],
+                                tiers=w["tiers"], evaluation=w["evaluation"], model=w["model"],
+                                upload=w["upload"], audit=w["audit"], **options)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("AUDIENCEKIT_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required here (AUDIENCEKIT_REQUIRE_BROWSER) but missing")
+        pytest.skip("no chromium on this machine (.ci/run installs Debian's)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def _blank(png: bytes) -> bool:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    colors = image.getcolors(maxcolors=1 << 20) or []
+    inked = sum(n for n, c in colors if sum(c) < 3 * 235)
+    return len(colors) < 3 or inked < 0.005 * image.width * image.height
+
+
+@pytest.mark.parametrize("shareable", [False, True])
+def test_the_report_renders_offline_in_chromium(world, browser, tmp_path, shareable):
+    # a large epsilon for the shareable page: enough signal for every chart to be drawn
+    files = _write(world, tmp_path / "report.html", shareable=shareable,
+                   epsilon=50.0 if shareable else None, profile=["gender", "plan", "interests"])
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    url = files.html.resolve().as_uri()
+    page.goto(url)
+    page.wait_for_load_state("load")
+    assert errors == []
+    assert requests == [url]  # the page itself, nothing else
+    charts = page.query_selector_all("figure[data-chart]")
+    assert {c.get_attribute("data-chart") for c in charts} == CHARTS
+    for chart in charts:
+        assert chart.query_selector("svg") is not None
+        assert not _blank(chart.screenshot()), chart.get_attribute("data-chart")
+    page.close()
+    assert {p.name for p in files.charts} == {f"report_{c}.png" for c in CHARTS}
+    for png in files.charts:
+        assert png.read_bytes().startswith(b"\x89PNG")
+        assert not _blank(png.read_bytes())
+
+
+def test_a_blank_image_is_seen_as_blank():
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (200, 100), "white").save(out, format="PNG")
+    assert _blank(out.getvalue())
+
+
+@pytest.mark.parametrize("shareable", [False, True])
+def test_the_report_holds_no_identifier(world, tmp_path, shareable):
+    files = _write(world, tmp_path / "r.html", shareable=shareable)
+    text = files.html.read_text(encoding="utf-8")
+    assert "canary" not in text.lower()
+    assert "@example.com" not in text
+    assert "<script" not in text.lower()
+    assert "https://" not in text
+    assert "http://" not in text.replace("http://www.w3.org", "")  # SVG namespaces: names
+
+
+def _counts(html: str) -> list[str]:
+    return re.findall(r'<td class="n count">([^<]*)</td>', html)
+
+
+def test_counts_are_formatted_for_people(world, tmp_path):
+    html = _write(world, tmp_path / "r.html").html.read_text(encoding="utf-8")
+    counts = _counts(html)
+    assert counts
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", c) for c in counts), counts
+    shares = re.findall(r"(\d+\.\d+)%", html)
+    assert shares
+    assert all(len(s.split(".")[1]) == 1 for s in shares)  # one decimal, never 16
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(low=st.integers(18, 70), width=st.integers(0, 4), k=st.sampled_from([50, 100, 300]),
+       epsilon=st.sampled_from([None, 1.0]))
+def test_the_shareable_report_never_shows_a_count_under_k(world, tmp_path_factory, low, width,
+                                                         k, epsilon):
+    pop = world["pop"]
+    small = pop.select(seg.Segment("small", seg.field("age").between(low, low + width)
+                                   & (seg.field("plan") == "prepaid")))
+    path = tmp_path_factory.mktemp("share") / "r.html"
+    files = small.report(path, pop, others=world["others"], rfm=world["rfm"],
+                         profile=["gender", "plan", "interests"], shareable=True, k=k,
+                         epsilon=epsilon)
+    html = files.html.read_text(encoding="utf-8")
+    counts = _counts(html)
+    assert counts
+    for c in counts:
+        if c.startswith("under "):
+            assert c == f"under {k:,}"
+            continue
+        low_, high_ = (int(x.replace(",", "")) for x in c.split("-"))
+        assert k <= low_ < high_
+    big = re.findall(r'<div class="big">([^<]*)</div>', html)[0]
+    assert big == f"under {k:,}" or int(big.split("-")[0].replace(",", "")) >= k
+
+
+def test_feature_labels_read_as_words():
+    assert feature_label("ev:game_session:count_30d") == ("game_session events in 30d", False)
+    assert feature_label("ev:app_open:days_since_last") == ("days since the last app_open",
+                                                            False)
+    assert feature_label("ev:app_open:days_since_last:never")[1] is True
+    assert feature_label("interests:gaming") == ("interested in gaming", True)
+    assert feature_label("plan=prepaid") == ("plan is prepaid", True)
+    assert feature_label("age") == ("age", False)
+
+
+def test_bad_report_arguments_are_the_packages_errors(world, tmp_path):
+    a, pop = world["audience"], world["pop"]
+    with pytest.raises(seg.SegmentationError, match="Population"):
+        a.report(tmp_path / "r.html", "profiles.parquet")
+    with pytest.raises(seg.SegmentationError, match="shareable=True"):
+        a.report(tmp_path / "r.html", pop, epsilon=1.0)
+    with pytest.raises(seg.UnknownColumnError):
+        a.report(tmp_path / "r.html", pop, profile=["nope"])
+    with pytest.raises(privacy.PrivacyError, match="folder"):
+        a.report(tmp_path, pop)
+
+
+def test_the_report_command(tmp_path):
+    pop = seg.synthetic_population(2_000, seed=1)
+    pop.profiles.collect().write_parquet(tmp_path / "p.parquet")
+    segment = seg.Segment("gamers", seg.field("interests").contains("gaming"))
+    (tmp_path / "s.json").write_text(segment.to_json(), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "segmentation", "report", "s.json", "--profiles",
+            "p.parquet", "--now", "2026-11-01", "--profile", "gender", "plan", "-o", "r.html"]
+    out = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True,  # noqa: S603
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "r_waterfall.png").is_file()
+    out = subprocess.run([*args[:-1], "p.parquet"], cwd=tmp_path, env=env,  # noqa: S603
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: ")
