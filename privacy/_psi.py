@@ -33,6 +33,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,9 @@ _KEY_END = "-----END AUDIENCEKIT PSI KEY-----"
 _STEPS = ("setup", "request", "response")
 _POINT_BYTES = 33  # a compressed P-256 point
 _DATA_STRUCTURES = ("gcs", "bloom_filter")
+_MAX_HEADER = 4096
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_SESSION = re.compile(r"[0-9a-f]{32}")
 #: The header's fields and their types, per step (beside the common ones).
 _COMMON = {"format": str, "step": str, "session": str, "mode": str, "rules": dict,
            "protocol": str, "payload_bytes": int, "payload_sha256": str}
@@ -150,9 +154,11 @@ class Message:
         end = data.find(b"\n", len(_MAGIC))
         if end < 0:
             raise PsiError("truncated PSI message: no header line")
+        if end - len(_MAGIC) > _MAX_HEADER:
+            raise PsiError("malformed PSI message: its header line is too long")
         try:
             header = json.loads(data[len(_MAGIC):end].decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise PsiError("malformed PSI message: its header is not JSON") from None
         if not isinstance(header, dict):
             raise PsiError("malformed PSI message: its header is not a JSON object")
@@ -172,6 +178,7 @@ class Message:
         if extra:
             raise PsiError(f"malformed PSI {step} message: unexpected fields "
                            f"{[safe_name(x) for x in extra]}")
+        _check_values(header, step)
         if header["format"] != PSI_FORMAT:
             raise PsiError(f"PSI message format {safe_name(header['format'])}, this library "
                            f"reads {PSI_FORMAT}: both sides need the same audiencekit version")
@@ -201,6 +208,32 @@ class Message:
             raise ReadError(f"cannot read the PSI message {safe_name(os.fspath(path))} "
                             f"({exc.strerror or type(exc).__name__})") from None
         return cls.from_bytes(data, expect)
+
+
+def _check_values(header: dict[str, Any], step: str) -> None:
+    """Values in range: sizes positive, digests and session hex, a known mode and data
+    structure, a false-positive rate in (0, 1), rules as three strings."""
+    bad = None
+    for name in ("sender_size", "receiver_max", "receiver_size"):
+        if name in header and header[name] < (0 if name == "receiver_size" else 1):
+            bad = name
+    for name in ("payload_sha256", "setup_sha256", "request_sha256"):
+        if name in header and not _HEX64.fullmatch(header[name]):
+            bad = name
+    if not _SESSION.fullmatch(header["session"]):
+        bad = "session"
+    if header["mode"] not in MODES:
+        bad = "mode"
+    if header.get("data_structure", "gcs") not in _DATA_STRUCTURES:
+        bad = "data_structure"
+    if "fpr" in header and not 0 < header["fpr"] < 1:  # NaN fails both
+        bad = "fpr"
+    rules = header["rules"]
+    if sorted(rules) != ["kind", "normalization", "platform"] or not all(
+            isinstance(v, str) for v in rules.values()):
+        bad = "rules"
+    if bad is not None:
+        raise PsiError(f"malformed PSI {step} message: field {bad} is out of range")
 
 
 def _parse(proto_class: Any, payload: bytes, what: str) -> Any:
@@ -389,6 +422,8 @@ class Sender(_Side):
         ds = psi.DataStructure.GCS if data_structure == "gcs" else psi.DataStructure.BLOOM_FILTER
         payload = server.CreateSetupMessage(fpr, receiver_max, self._items.distinct, ds) \
             .SerializeToString()
+        if session is not None and not (isinstance(session, str) and _SESSION.fullmatch(session)):
+            raise InvalidInputError("session must be 32 lower-case hex characters")
         self.session = session or secrets.token_hex(16)
         self.receiver_max = receiver_max
         return Message.make("setup", self.session, self.mode, self.rules, payload,
@@ -502,7 +537,9 @@ class Receiver(_Side):
             raise PsiError(f"this side has {n:,} distinct identifiers, the setup answers at "
                            f"most {setup.header['receiver_max']:,}: ask the sender for a setup "
                            f"with receiver_max of at least {n:,}")
-        _parse(_psi().ServerSetup, setup.payload, "setup")
+        parsed = _parse(_psi().ServerSetup, setup.payload, "setup")
+        if not setup.payload or not parsed.ListFields():
+            raise PsiError("malformed PSI setup: its payload holds no set")
         payload = self._client().CreateRequest(self._items.distinct).SerializeToString()
         self.session = setup.header["session"]
         self.setup_sha256 = setup.digest

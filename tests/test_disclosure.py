@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import privacy
 import segmentation as seg
 from privacy import BudgetExhaustedError, Disclosure, round_significant
-from privacy._disclosure import laplace_measurement
+from privacy._disclosure import laplace_measurement, margin95
 
 
 def _discrete_laplace_pmf(k: np.ndarray, scale: float) -> np.ndarray:
@@ -203,3 +203,17 @@ def test_the_report_refuses_what_it_cannot_do(population):
         seg.shareable_report([])
     with pytest.raises(seg.UnknownColumnError):
         seg.shareable_report(a, population, profile=["nope"])
+
+
+@pytest.mark.parametrize("scale", [0.5, 2.0, 12.0, 150.0])
+def test_the_stated_margin_covers_95_percent_of_the_noise(scale):
+    measurement, _ = laplace_measurement(1, 1 / scale)
+    noise = np.abs(np.array(measurement([0] * 20_000)))
+    m = margin95(scale)
+    covered = (noise <= m).mean()
+    assert 0.94 <= covered <= 0.97 or (m == 0 and covered >= 0.95)
+    # the smallest such margin, by the distribution written from its definition
+    support = np.arange(-m, m + 1)
+    inside = _discrete_laplace_pmf(support, scale).sum()
+    assert inside >= 0.95
+    assert m == 0 or inside - 2 * _discrete_laplace_pmf(np.array([m]), scale)[0] < 0.95

@@ -223,6 +223,12 @@ def test_steps_out_of_order_are_refused(flow):
     lambda b: b.replace(b'"receiver_max": 200', b'"receiver_max": "200"', 1),
     lambda b: b.replace(b'"step": "setup"', b'"step": "hello"', 1),
     lambda b: b.replace(b'"fpr": 1e-09', b'"fpr": 1e-09, "extra": 1', 1),
+    lambda b: b.replace(b'"receiver_max": 200', b'"receiver_max": -5', 1),
+    lambda b: b.replace(b'"fpr": 1e-09', b'"fpr": NaN', 1),
+    lambda b: b.replace(b'"mode": "intersection"', b'"mode": "union"', 1),
+    lambda b: b.replace(b'"platform": "meta"', b'"platform": 7', 1),
+    lambda b: b.split(b"\n")[0] + b"\n" + b"[" * 100_000 + b"\n",
+    lambda b: b.replace(b'"session": "', b'"session": "zz', 1),
 ])
 def test_damaged_messages_are_the_packages_error(flow, damage):
     _, _, setup = flow
@@ -336,3 +342,11 @@ def test_respond_from_the_key_file_alone_matches_the_in_memory_answer(flow):
     request = receiver.request(setup)
     response = respond(request, sender._key, "intersection", sender.rules, sender.session, 200)
     assert receiver.finish(setup, response).intersection == 50
+
+
+def test_an_empty_setup_is_refused():
+    receiver = privacy.psi.Receiver(["a@example.com"])
+    empty = Message.make("setup", "0" * 32, "intersection", receiver.rules, b"", sender_size=1,
+                         receiver_max=10, fpr=1e-9, data_structure="gcs")
+    with pytest.raises(PsiError, match="holds no set"):
+        receiver.request(empty)

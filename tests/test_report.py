@@ -216,3 +216,21 @@ def test_the_report_command(tmp_path):
                          capture_output=True, text=True, check=False)
     assert out.returncode == 2
     assert out.stderr.startswith("error: ")
+
+
+def test_edge_audiences_still_make_a_page(world, tmp_path):
+    pop = world["pop"]
+    nobody = pop.select(seg.Segment("<script>alert(1)</script>", seg.field("age") > 500))
+    for shareable in (False, True):
+        files = nobody.report(tmp_path / f"n{shareable}.html", pop, others=world["others"],
+                              shareable=shareable)
+        html = files.html.read_text(encoding="utf-8")
+        assert "<script>" not in html
+        assert "&lt;script&gt;" in html
+    combined = world["audience"] & world["others"][0]  # no segment: no waterfall
+    files = combined.report(tmp_path / "c.html", pop, profile=["gender"])
+    assert "Waterfall" not in files.html.read_text(encoding="utf-8")
+    bare = seg.Population(pop.profiles.collect())  # no events
+    files = bare.select(seg.field("age") > 30).report(tmp_path / "b.html", bare, profile=["age"],
+                                                      shareable=True)
+    assert "with events" not in files.html.read_text(encoding="utf-8")
