@@ -336,6 +336,18 @@ class _Side:
                            f"{self.rules}: both sides must use the same platform rules, kind "
                            "and normalization version (upgrade audiencekit on one side)")
 
+    def _party(self, cls: Any) -> Any:
+        """openmined-psi's client or server for this side: from its key, or with a new one."""
+        reveal = self.mode == "intersection"
+        if self._key is None:
+            party = cls.CreateWithNewKey(reveal)
+            self._key = party.GetPrivateKeyBytes()
+            return party
+        try:
+            return cls.CreateFromKey(self._key, reveal)
+        except RuntimeError:
+            raise PsiError(f"the {self.role}'s PSI key is not a valid P-256 scalar") from None
+
     def key_file_text(self, **state: Any) -> str:
         """This side's secret and session state, armored like a PEM key (so that no output of
         the library ever replaces it). Kept on this side; never next to the data."""
@@ -431,16 +443,7 @@ class Sender(_Side):
                             fpr=fpr, data_structure=data_structure)
 
     def _server(self) -> Any:
-        psi = _psi()
-        reveal = self.mode == "intersection"
-        if self._key is None:
-            server = psi.server.CreateWithNewKey(reveal)
-            self._key = server.GetPrivateKeyBytes()
-            return server
-        try:
-            return psi.server.CreateFromKey(self._key, reveal)
-        except RuntimeError:
-            raise PsiError("the sender's PSI key is not a valid P-256 scalar") from None
+        return self._party(_psi().server)
 
     def state(self) -> dict[str, Any]:
         """What :meth:`respond` needs in another process (the key file's content)."""
@@ -511,16 +514,7 @@ class Receiver(_Side):
         self.session: str | None = None
 
     def _client(self) -> Any:
-        psi = _psi()
-        reveal = self.mode == "intersection"
-        if self._key is None:
-            client = psi.client.CreateWithNewKey(reveal)
-            self._key = client.GetPrivateKeyBytes()
-            return client
-        try:
-            return psi.client.CreateFromKey(self._key, reveal)
-        except RuntimeError:
-            raise PsiError("the receiver's PSI key is not a valid P-256 scalar") from None
+        return self._party(_psi().client)
 
     def request(self, setup: Message) -> Message:
         """The second message: this side's identifiers as points keyed by its own secret."""

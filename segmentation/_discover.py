@@ -21,7 +21,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.tree import DecisionTreeClassifier
 
 from ._conditions import Condition, field
-from ._errors import InvalidSegmentError, UnknownColumnError
+from ._errors import InvalidSegmentError
 from ._population import Audience, Population
 from ._segments import Segment, describe
 
@@ -155,11 +155,7 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
     features = list(features)
     if not features:
         raise InvalidSegmentError("discover needs at least one feature column")
-    schema = population.profiles.collect_schema()
-    missing = [f for f in features if f not in schema]
-    if missing:
-        raise UnknownColumnError(f"unknown columns {missing}; the profiles have: "
-                                 f"{', '.join(schema)}")
+    population.known_columns(features)
     frame = population.profiles.select([population.id, *features]).collect()
     if frame.height < 10:
         raise InvalidSegmentError(f"discover needs at least 10 people, got {frame.height}")

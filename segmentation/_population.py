@@ -321,11 +321,7 @@ class Population:
         (1.0 = like everyone, 2.0 = twice as common in the audience).
         """
         schema = self._profiles.collect_schema()
-        cols = list(columns) if columns is not None else [c for c in schema if c != self.id]
-        unknown = [c for c in cols if c not in schema]
-        if unknown:
-            raise UnknownColumnError(f"unknown columns {unknown}; the profiles have: "
-                                     f"{', '.join(schema)}")
+        cols = self.known_columns(columns)
         frame = self._profiles.select([self.id, *cols]).collect()
         member = frame[self.id].is_in(audience.ids.cast(frame.schema[self.id]).implode())
         rows: list[dict[str, Any]] = []
@@ -352,14 +348,19 @@ class Population:
                                           "audience": pl.Float64, "population": pl.Float64,
                                           "index": pl.Float64}, strict=False)
 
+    def known_columns(self, columns: Sequence[str] | None) -> list[str]:
+        """``columns`` checked against the profiles (every column but the id when None)."""
+        schema = self._profiles.collect_schema()
+        cols = list(columns) if columns is not None else [c for c in schema if c != self.id]
+        unknown = [c for c in cols if c not in schema]
+        if unknown:
+            raise UnknownColumnError(f"unknown columns {unknown}; the profiles have: "
+                                     f"{', '.join(schema)}")
+        return cols
+
     def overlap(self, audiences: Sequence[Audience]) -> pl.DataFrame:
         """A symmetric matrix of how many people each pair of audiences shares."""
-        names: list[str] = []
-        for a in audiences:  # distinct column names even when audiences share a name
-            name, k = a.name, 2
-            while name in names or name == "audience":
-                name, k = f"{a.name} ({k})", k + 1
-            names.append(name)
+        names = distinct_names(audiences, reserved=("audience",))  # the first column's name
         data: dict[str, Any] = {"audience": names}
         for j, b in enumerate(audiences):
             data[names[j]] = [a.overlap(b) for a in audiences]
@@ -370,6 +371,17 @@ class Population:
         """The segment as SQL over tables of these names (list columns known from here)."""
         return _as_segment(segment).to_sql(dialect, profiles, events, self.id, self.now,  # type: ignore[arg-type]
                                            schema=self)
+
+
+def distinct_names(audiences: Sequence[Audience], reserved: Sequence[str] = ()) -> list[str]:
+    """The audiences' names, made distinct ("gamers", "gamers (2)") and kept off ``reserved``."""
+    names: list[str] = []
+    for a in audiences:
+        name, k = a.name, 2
+        while name in names or name in reserved:
+            name, k = f"{a.name} ({k})", k + 1
+        names.append(name)
+    return names
 
 
 def _share_row(feature: str, value: object, has: pl.Series, member: pl.Series) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from privacy._disclosure import Disclosure, SafeCount, margin95
 
 from . import _format as fmt
 from ._charts import Chart, bars, gain_curve, heatmap
-from ._errors import InvalidSegmentError, UnknownColumnError
-from ._population import Audience, Population
+from ._errors import InvalidSegmentError
+from ._population import Audience, Population, distinct_names
 from ._segments import describe
 from ._shareable import shareable_report
 
@@ -176,11 +176,7 @@ def write_report(
 
     target = check_output(path, what="report")
     schema = population.profiles.collect_schema()
-    columns = list(profile) if profile is not None else [c for c in schema if c != population.id]
-    unknown = [c for c in columns if c not in schema]
-    if unknown:
-        raise UnknownColumnError(f"unknown profile columns {unknown}; the profiles have: "
-                                 f"{', '.join(schema)}")
+    columns = population.known_columns(profile)
     segment = audience.segment
     groups = sum([1, shareable, bool(others), segment is not None, bool(columns),
                   rfm is not None,
@@ -191,7 +187,7 @@ def write_report(
 
     # the audience, its overlaps, its waterfall and profile: released together when shareable
     everyone = [audience, *others]
-    names = _names(everyone)
+    names = distinct_names(everyone)
     if shareable:
         shared = shareable_report(everyone, population, segment=segment,
                                   profile=[c for c in columns if not _numeric(schema[c])],
@@ -239,16 +235,6 @@ def write_report(
     with atomic_write(target, "w") as handle:
         handle.write(page)
     return ReportFiles(target, written)
-
-
-def _names(audiences: Sequence[Audience]) -> list[str]:
-    names: list[str] = []
-    for a in audiences:
-        name, n = a.name, 2
-        while name in names:
-            name, n = f"{a.name} ({n})", n + 1
-        names.append(name)
-    return names
 
 
 def _numeric(dtype: pl.DataType) -> bool:

@@ -21,8 +21,8 @@ import polars as pl
 
 from privacy._disclosure import Disclosure, SafeCount
 
-from ._errors import InvalidSegmentError, UnknownColumnError
-from ._population import Audience, Population
+from ._errors import InvalidSegmentError
+from ._population import Audience, Population, distinct_names
 from ._segments import Segment
 
 __all__ = ["ShareableReport", "shareable_report"]
@@ -78,16 +78,6 @@ class ShareableReport:
         return "\n".join(lines)
 
 
-def _names(audiences: Sequence[Audience]) -> list[str]:
-    names: list[str] = []
-    for a in audiences:
-        name, k = a.name, 2
-        while name in names:
-            name, k = f"{a.name} ({k})", k + 1
-        names.append(name)
-    return names
-
-
 def _share(part: SafeCount, whole: SafeCount) -> str:
     if part.under_k or whole.under_k or not whole.value:
         return "-"
@@ -141,7 +131,7 @@ def shareable_report(
     if (segment is not None or profile) and population is None:
         raise InvalidSegmentError("a waterfall or a profile needs the population: pass "
                                   "population=")
-    names = _names(audiences)
+    names = distinct_names(audiences)
     m = len(audiences)
     groups = 1 + (m > 1) + (segment is not None) + bool(profile)
     if disclosure is None:
@@ -184,10 +174,7 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
              sizes: dict[str, SafeCount],
              ) -> tuple[list[dict[str, Any]], list[str], SafeCount | None]:
     schema = population.profiles.collect_schema()
-    unknown = [c for c in columns if c not in schema]
-    if unknown:
-        raise UnknownColumnError(f"unknown columns {unknown}; the profiles have: "
-                                 f"{', '.join(schema)}")
+    columns = population.known_columns(columns)
     frame = population.profiles.select([population.id, *columns]).collect()
     members = [frame[population.id].is_in(a.ids.cast(frame.schema[population.id]).implode())
                for a in audiences]
