@@ -136,7 +136,7 @@ class Disclosure:
         exact = [self._count(c) for c in counts]
         if not isinstance(sensitivity, int) or isinstance(sensitivity, bool) or sensitivity < 1:
             raise InvalidInputError(f"sensitivity must be a positive int, got {sensitivity!r}")
-        if self.epsilon is None:
+        if self.epsilon is None or not exact:  # nothing released, nothing spent
             return [self.show(c) for c in exact]
         share = self.remaining if epsilon is None else epsilon
         if share is None or share <= 0:
@@ -148,7 +148,7 @@ class Disclosure:
             raise BudgetExhaustedError(
                 f"releasing {label} costs epsilon {cost:.4g}, but only {self.remaining:.4g} of "
                 f"{self.epsilon:g} is left; split the budget over fewer figures")
-        noisy = measurement(exact) if exact else []
+        noisy = measurement(exact)
         self.spent += cost
         self.ledger.append({"figures": label, "counts": len(exact), "sensitivity": sensitivity,
                             "epsilon": cost, "scale": sensitivity / share})

@@ -76,6 +76,7 @@ def test_the_budget_is_charged_and_enforced():
         d.release([500], sensitivity=1, label="again")
     summary = d.summary()
     assert summary["epsilon_used"] == pytest.approx(1.0)
+    assert Disclosure(epsilon=1.0).release([], sensitivity=1, label="none") == []
     assert [r["figures"] for r in summary["releases"]] == ["sizes", "rest"]
 
 
