@@ -28,7 +28,8 @@ def peak_rss_mb() -> float:
 
 
 _LIBRARIES = ("audiencekit", "polars", "pyarrow", "numpy", "scikit-learn", "cryptography",
-              "phonenumbers", "facebook-business", "duckdb", "pyspark", "openmined-psi", "opendp")
+              "phonenumbers", "facebook-business", "duckdb", "pyspark", "openmined-psi", "opendp",
+              "pulearn", "pu-toolbox")
 
 
 def environment() -> dict[str, object]:
