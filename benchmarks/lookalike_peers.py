@@ -140,7 +140,7 @@ def chart(rows: list[dict], path: Path) -> None:
         ax.errorbar(sizes, mean, yerr=sd, marker="o", capsize=3, label=label)
     ax.set_xscale("log")
     ax.set_xlabel("seeds (log scale)")
-    ax.set_ylabel("mean over 3 random states (bars: one standard deviation)")
+    ax.set_ylabel("mean of 3 random states (± 1 sd)")
     ax.set_title("Lookalike quality by seed size", loc="left")
     ax.legend()
     fig.tight_layout()
@@ -152,7 +152,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=200_000)
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--chart-only", action="store_true",
+                        help="redraw the PNG from the saved results, without running")
     args = parser.parse_args()
+    png = Path(args.out) / "lookalike_sweep.png"
+    if args.chart_only:
+        import json
+
+        chart(json.loads((Path(args.out) / "lookalike_peers.json").read_text())["sweep"], png)
+        print(f"wrote {png}")
+        return
     warnings.simplefilter("ignore", UserWarning)
     with threadpool_limits(1):
         pop = seg.synthetic_population(args.people, seed=2026)
@@ -176,7 +185,6 @@ def main() -> None:
             results[f"peers_{n_seeds}"] = peers(x, mask, candidates, truth, oracle)
         rows = sweep(pop, hv, x, ids, candidates, truth, oracle)
     results["sweep"] = rows
-    png = Path(args.out) / "lookalike_sweep.png"
     png.parent.mkdir(parents=True, exist_ok=True)
     chart(rows, png)
     print(f"wrote {png}")
