@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -444,11 +445,19 @@ class Lookalike(BaseEstimator):
     def _ranked(self, population: Population, exclude: Any) -> tuple[pl.Series, np.ndarray]:
         if not isinstance(population, Population):
             raise InvalidSegmentError("expand and tiers take a Population")
-        x, ids = self._matrix(population, fitting=False)
-        ids = cast(pl.Series, ids)
-        fitted_on_it = (self.fit_fingerprint_ is not None
-                        and _fingerprint(ids) == self.fit_fingerprint_)
-        scores = self._score(x, oob=fitted_on_it)
+        cached = getattr(self, "_scored_", None)
+        if cached is not None and cached[0]() is population and cached[1] is self.estimators_:
+            ids, scores = cached[2], cached[3]  # the same population, the same fit
+        else:
+            x, found = self._matrix(population, fitting=False)
+            ids = cast(pl.Series, found)
+            fitted_on_it = (self.fit_fingerprint_ is not None
+                            and _fingerprint(ids) == self.fit_fingerprint_)
+            scores = self._score(x, oob=fitted_on_it)
+            # scoring is the slow part: tiers, expand and ranked on one population share it
+            # (up to 10M rows held; never pickled)
+            self._scored_ = ((weakref.ref(population), self.estimators_, ids, scores)
+                             if len(ids) <= 10_000_000 else None)
         keep = ~ids.is_in(self._seed_ids(population, ids).implode()).to_numpy()
         if exclude is not None:
             ex = exclude.ids if isinstance(exclude, Audience) else pl.Series(list(exclude))
@@ -459,6 +468,17 @@ class Lookalike(BaseEstimator):
     def _seed_ids(self, population: Population, ids: pl.Series) -> pl.Series:
         seeds = getattr(self, "seed_ids_", None)
         return seeds.cast(ids.dtype) if seeds is not None else pl.Series([], dtype=ids.dtype)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_scored_", None)  # a cache of one population's scores: not the model
+        return state
+
+    def ranked(self, population: Population, exclude: Any = None) -> pl.DataFrame:
+        """Every candidate (everyone but the seeds and ``exclude``) with its score, best first:
+        the population's id column and ``score``."""
+        ids, scores = self._ranked(population, exclude)
+        return pl.DataFrame({population.id: ids, "score": scores})
 
     def expand(self, population: Population, fraction: float = 0.01, exclude: Any = None
                ) -> Audience:

@@ -282,3 +282,25 @@ def test_select_lookalike_is_blind_outside_the_seeds() -> None:
         seg.select_lookalike(x, mask, [LogisticRegression()])  # type: ignore[list-item]
     with pytest.raises(seg.SeedError, match="folds"):
         seg.select_lookalike(x, np.arange(4_000) < 5, candidates, folds=5)
+
+
+def test_ranked_gives_the_scores_behind_the_tiers(pop: seg.Population, seeds: seg.Audience,
+                                                  customers: seg.Audience) -> None:
+    import pickle
+
+    model = seg.Lookalike(features=FEATS, n_estimators=3, random_state=0).fit(pop, seeds)
+    ranked = model.ranked(pop, exclude=customers)
+    assert ranked.columns == ["user_id", "score"]
+    assert ranked["score"].is_sorted(descending=True)
+    assert not ranked["user_id"].is_in(seeds.ids.implode()).any()
+    assert not ranked["user_id"].is_in(customers.ids.implode()).any()
+    top = model.tiers(pop, (0.01,), exclude=customers)[0.01]
+    assert sorted(ranked["user_id"].head(top.size).to_list()) == top.ids.to_list()
+    assert "_scored_" not in pickle.loads(pickle.dumps(model)).__dict__  # noqa: S301 (our own bytes)
+    # a refit on other seeds is never served the first fit's scores
+    other = seeds.sample(fraction=0.5, random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model.set_params(allow_small_seed=True).fit(pop, other)
+    again = model.ranked(pop, exclude=customers)
+    assert not again["score"].equals(ranked["score"])
