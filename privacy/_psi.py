@@ -303,8 +303,10 @@ def _items(values: object, kind: str, platform: str, default_region: object,
 class _Side:
     role = ""
 
-    def __init__(self, values: object, kind: str, platform: str, mode: str,
-                 default_region: object, key: bytes | None, now: Any) -> None:
+    def __init__(self, values: object, kind: str = "email", platform: str = "meta",
+                 mode: str = "intersection", default_region: object = "US", *,
+                 key: bytes | None = None, now: Any = None) -> None:
+        self.session: str | None = None
         self.platform = check_platform(platform)
         self.mode = _check_mode(mode)
         self.kind = kind
@@ -402,13 +404,8 @@ class Sender(_Side):
 
     role = "sender"
 
-    def __init__(self, values: object, kind: str = "email", platform: str = "meta",
-                 mode: str = "intersection", default_region: object = "US", *,
-                 key: bytes | None = None, now: Any = None) -> None:
-        super().__init__(values, kind, platform, mode, default_region, key, now)
-        self.session: str | None = None
-        self.receiver_max: int | None = None
-        self.answered = False
+    receiver_max: int | None = None
+    answered = False
 
     def setup(self, receiver_max: int, *, fpr: float = 1e-9, data_structure: str = "gcs",
               session: str | None = None) -> Message:
@@ -505,13 +502,8 @@ class Receiver(_Side):
 
     role = "receiver"
 
-    def __init__(self, values: object, kind: str = "email", platform: str = "meta",
-                 mode: str = "intersection", default_region: object = "US", *,
-                 key: bytes | None = None, now: Any = None) -> None:
-        super().__init__(values, kind, platform, mode, default_region, key, now)
-        self.setup_sha256: str | None = None
-        self.request_sha256: str | None = None
-        self.session: str | None = None
+    setup_sha256: str | None = None
+    request_sha256: str | None = None
 
     def _client(self) -> Any:
         return self._party(_psi().client)
