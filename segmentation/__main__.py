@@ -63,7 +63,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(audience)
     print("waterfall (size after each clause):")
     waterfall = pop.waterfall(example)
-    _table(waterfall)
+    _table(human_frame(waterfall, shares=("share_of_population", "share_of_previous")))
     heavy = seg.Segment("heavy gamers", seg.event("game_session").count(within="30d") >= 5,
                         "5+ game sessions in the last 30 days")
     heavy_audience = pop.select(heavy)
@@ -71,11 +71,12 @@ def _demo(args: argparse.Namespace) -> int:
     customers = seg.Audience(customers.ids, None, pop.n, "customers")
     print("\noverlap (people in both):")
     overlap = pop.overlap([audience, heavy_audience, customers])
-    _table(overlap)
+    _table(human_frame(overlap))
     print("\nprofile of the audience against everyone (index > 1: over-represented):")
     profile = pop.profile(audience, ["age", "gender", "region", "device_os", "plan",
                                      "interests", "data_gb_month"], top=4)
-    _table(profile.sort("index", descending=True, nulls_last=True), rows=10)
+    _table(human_frame(profile.sort("index", descending=True, nulls_last=True),
+                       ratios=("index",)), rows=10)
 
     _section("3. export the customers in it: a hashed meta upload with a signed manifest")
     in_crm = seg.Audience((audience & customers).ids, example, pop.n, "customers in audience")
@@ -127,9 +128,9 @@ def _demo(args: argparse.Namespace) -> int:
                      "random": float(others.mean() or 0.0)})
     print(f"seed: {seeds.size:,} of the {high_value.size:,} high-value customers; candidates: the "
           f"{others.len():,} non-customers")
-    _table(pl.DataFrame(rows))
+    _table(human_frame(pl.DataFrame(rows), ratios=("share of oracle",)))
     print("what sets the seed apart:")
-    _table(model.explain(top=5))
+    _table(human_frame(model.explain(top=5)))
     ranked = model.ranked(pop, exclude=customers)  # the scores tiers() used, best first
     write_frame(ranked.head(tiers[0.01].size), out / "lookalike_top1pct.parquet")
     # the hidden-seed check refits the model per random state: on a random sample of at most
@@ -161,7 +162,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     _section("6. behavioral: RFM groups over top-ups")
     groups = seg.rfm(pop, "top_up", within="90d")
-    _table(groups.sizes())
+    _table(human_frame(groups.sizes()))
 
     _section("7. working with partners: a private match, and figures safe to share")
     # the partner holds a third of our customers' emails (written its own way) and others of
