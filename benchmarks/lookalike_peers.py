@@ -47,6 +47,28 @@ def _timed(fn: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - start
 
 
+def _positive(proba: np.ndarray) -> np.ndarray:
+    """The positive class's column of predict_proba (some peers return it alone)."""
+    return proba[:, 1] if proba.ndim == 2 else proba
+
+
+def summarize(rows: list[dict]) -> list[dict]:
+    """Per seed size: the mean and spread over the random states, printed."""
+    out = []
+    for n in sorted({r["seeds"] for r in rows}):
+        runs = [r for r in rows if r["seeds"] == n]
+        row = {"seeds": n, "states": len(runs)}
+        for key in ("ratio_to_oracle_1pct", "hidden_recall_1pct", "fit_seconds"):
+            values = [r[key] for r in runs]
+            row[key] = [round(float(np.mean(values)), 3), round(float(np.std(values)), 3)]
+        out.append(row)
+        print(f"sweep {n:>6} seeds, {len(runs)} states: precision@1% / oracle "
+              f"{row['ratio_to_oracle_1pct'][0]:.3f} ± {row['ratio_to_oracle_1pct'][1]:.3f}, "
+              f"hidden-seed recall@1% {row['hidden_recall_1pct'][0]:.3f} ± "
+              f"{row['hidden_recall_1pct'][1]:.3f}, fit {row['fit_seconds'][0]:.1f} s")
+    return out
+
+
 def peers(x: np.ndarray, mask: np.ndarray, candidates: np.ndarray, truth: np.ndarray,
           oracle: list[float]) -> dict[str, Any]:
     from pu_toolbox.estimators.classic import ElkanNotoClassifier
@@ -84,8 +106,7 @@ def peers(x: np.ndarray, mask: np.ndarray, candidates: np.ndarray, truth: np.nda
     record("pulearn ElkanotoPuClassifier",
            lambda: ElkanotoPuClassifier(estimator=_default_estimator(0), hold_out_ratio=0.1,
                                         random_state=0).fit(x, np.where(mask, 1, -1)),
-           lambda m: m.predict_proba(x)[:, 1] if m.predict_proba(x).ndim == 2
-           else m.predict_proba(x))
+           lambda m: _positive(m.predict_proba(x)))
     record("pu-toolbox ElkanNotoClassifier",
            lambda: ElkanNotoClassifier(base_estimator=_default_estimator(0)).fit(x, y),
            lambda m: m.predict_proba(x)[:, 1])
@@ -153,13 +174,16 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=200_000)
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--chart-only", action="store_true",
-                        help="redraw the PNG from the saved results, without running")
+                        help="print the sweep's summary and redraw the PNG from the saved "
+                        "results, without running")
     args = parser.parse_args()
     png = Path(args.out) / "lookalike_sweep.png"
     if args.chart_only:
         import json
 
-        chart(json.loads((Path(args.out) / "lookalike_peers.json").read_text())["sweep"], png)
+        rows = json.loads((Path(args.out) / "lookalike_peers.json").read_text())["sweep"]
+        summarize(rows)
+        chart(rows, png)
         print(f"wrote {png}")
         return
     warnings.simplefilter("ignore", UserWarning)
@@ -185,6 +209,7 @@ def main() -> None:
             results[f"peers_{n_seeds}"] = peers(x, mask, candidates, truth, oracle)
         rows = sweep(pop, hv, x, ids, candidates, truth, oracle)
     results["sweep"] = rows
+    results["sweep_summary"] = summarize(rows)
     png.parent.mkdir(parents=True, exist_ok=True)
     chart(rows, png)
     print(f"wrote {png}")

@@ -60,6 +60,11 @@ class SafeCount:
         return self.shown
 
     @property
+    def middle(self) -> float:
+        """The middle of the range, for charts and shares (0 under k)."""
+        return 0.0 if self.under_k else (self.low + self.high) / 2  # type: ignore[operator]
+
+    @property
     def value(self) -> int | None:
         """A single number for charts and ratios: the range's lower end (None under k)."""
         return self.low

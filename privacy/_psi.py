@@ -280,10 +280,7 @@ class _Items:
     def digest(self) -> str:
         """SHA-256 over the whole distinct list, kept on this side only (in its key file), to
         check that ``finish`` reads the list that ``request`` read."""
-        digest = hashes.Hash(hashes.SHA256())
-        for v in self.distinct:
-            digest.update(v.encode() + b"\n")
-        return digest.finalize().hex()
+        return _sha256("".join(v + "\n" for v in self.distinct).encode())
 
 
 def _items(values: object, kind: str, platform: str, default_region: object,

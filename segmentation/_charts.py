@@ -6,6 +6,7 @@ machine. The Agg backend is selected here, before pyplot loads: no display neede
 
 from __future__ import annotations
 
+import html
 import io
 import math
 import re
@@ -53,14 +54,9 @@ def _render(fig: Any, name: str, title: str) -> Chart:
     svg = svg_buffer.getvalue()
     svg = svg[svg.index("<svg"):]  # no XML prolog or DOCTYPE inside HTML
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)  # creator, RDF links
-    svg = re.sub(r'<svg ', f'<svg role="img" aria-label="{_attr(title)}" class="chart" ', svg,
-                 count=1)
+    label = html.escape(title, quote=True)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{label}" class="chart" ', 1)
     return Chart(name, title, svg, png_buffer.getvalue())
-
-
-def _attr(text: str) -> str:
-    return (text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-            .replace(">", "&gt;"))
 
 
 def _short(label: str, width: int = 48) -> str:

@@ -104,9 +104,7 @@ def _shown(c: int | SafeCount) -> str:
 
 def _value(c: int | SafeCount) -> float:
     """A number to draw: the exact count, or the middle of a released range (0 under k)."""
-    if isinstance(c, SafeCount):
-        return 0.0 if c.under_k else (c.low + c.high) / 2  # type: ignore[operator]
-    return float(c)
+    return c.middle if isinstance(c, SafeCount) else float(c)
 
 
 def _share_text(part: int | SafeCount, whole: int | SafeCount) -> str:

@@ -81,8 +81,7 @@ class ShareableReport:
 def _share(part: SafeCount, whole: SafeCount) -> str:
     if part.under_k or whole.under_k or not whole.value:
         return "-"
-    mid = (part.low + part.high) / 2  # type: ignore[operator]
-    return f"{min(mid / ((whole.low + whole.high) / 2), 1.0):.0%}"  # type: ignore[operator]
+    return f"{min(part.middle / whole.middle, 1.0):.0%}"
 
 
 def shareable_report(
