@@ -153,7 +153,7 @@ def audit(
             dictionary = Path(dictionary).read_text(encoding="utf-8").split()
         except (OSError, UnicodeDecodeError):
             raise ReadError(
-                f"cannot read the dictionary file {safe_name(os.fspath(dictionary))} "
+                f"cannot read the dictionary file {safe_name(str(dictionary))} "
                 "(UTF-8 text, one email per line)") from None
     if dictionary is not None and isinstance(dictionary, (bytes, dict)):
         raise InputTypeError("dictionary must be an iterable of emails or a file path")

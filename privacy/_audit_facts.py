@@ -235,11 +235,11 @@ def _formats(facts: ExportFacts) -> None:
     )
     odd_by = {r["column"]: r for r in odd.iter_rows(named=True)}
     for c in text:
-        n, good, b64 = counts[c]
+        n, n_good, b64 = counts[c]
         extra = odd_by.get(c, {})
         facts.stats[c] = {
-            "n": n, "hex64": good - b64, "b64": b64,
-            "hex64any": good - b64 + int(extra.get("hex64any", 0)),
+            "n": n, "hex64": n_good - b64, "b64": b64,
+            "hex64any": n_good - b64 + int(extra.get("hex64any", 0)),
             "md5": int(extra.get("md5", 0)), "sha1": int(extra.get("sha1", 0)),
             "hexany": int(extra.get("hexany", 0)),
         }

@@ -67,7 +67,7 @@ def _digest_values(values: Iterable[bytes], key: bytes | None) -> bytes:
     garbage collector is paused while it runs (about 15% of its time otherwise).
     """
     copy = _context(key).copy
-    out = []
+    out: list[bytes] = []
     append = out.append
     paused = gc.isenabled()
     gc.disable()
@@ -209,7 +209,7 @@ def _encode(digests: bytes, encoding: str, name: str) -> pl.Series:
     array = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(digests)])
     series = pl.from_arrow(array)
     series = cast(pl.Series, series)
-    return series.bin.encode(encoding).alias(name)
+    return series.bin.encode(encoding).alias(name)  # type: ignore[arg-type]
 
 
 class Hasher:

@@ -86,11 +86,11 @@ def _from_pandas(table: object, what: str) -> pl.DataFrame:
     # A column mixing numbers and text (common for phones): each cell as text, checked.
     from ._normalize import to_text_series
 
-    parts = []
+    parts: list[pl.Series] = []
     for c in columns:
         column = table[c]  # type: ignore[index]
         try:
-            parts.append(pl.from_pandas(column).alias(str(c)))
+            parts.append(pl.Series(str(c), pl.from_pandas(column)))
         except Exception:
             parts.append(to_text_series(column.tolist(), name=str(c)))
     return pl.DataFrame(parts)

@@ -9,7 +9,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -176,7 +176,6 @@ def verify_manifest(
     problems = manifest_problems(manifest)
     if problems:
         raise ManifestError("manifest is malformed: " + "; ".join(problems))
-    manifest = cast(dict[str, Any], manifest)
     sig = manifest.get("signature")
     if sig is None:
         raise ManifestError(

@@ -352,7 +352,7 @@ def to_text_series(values: object, name: str = "value") -> pl.Series:
         s = values
     elif type(values).__module__.startswith("pandas"):
         try:
-            s = pl.from_pandas(values)  # type: ignore[arg-type]
+            s = pl.from_pandas(values)  # type: ignore[arg-type,assignment]
         except Exception:
             s = pl.Series(name, [_scalar_text(v) for v in values.tolist()],  # type: ignore[attr-defined]
                           dtype=pl.Utf8)

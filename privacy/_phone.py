@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import phonenumbers
 import polars as pl
@@ -95,7 +96,7 @@ def _plan(region: str) -> _Plan | None:
     general = md.general_desc
     return _Plan(
         region=region,
-        cc=md.country_code,
+        cc=int(md.country_code or 0),
         idd=md.international_prefix or None,
         national_prefix=md.national_prefix_for_parsing or None,
         has_transform=bool(md.national_prefix_transform_rule),
@@ -286,9 +287,9 @@ def _split_country_code(part: pl.DataFrame) -> pl.DataFrame:
     full = pl.col("full")
     known = list(COUNTRY_CODE_TO_REGION_CODE)
     heads = [full.str.slice(0, n).cast(pl.Int32, strict=False) for n in (1, 2, 3)]
-    cc = pl.when(heads[0].is_in(known)).then(heads[0])
-    cc = cc.when(heads[1].is_in(known)).then(heads[1]).when(heads[2].is_in(known)).then(heads[2])
-    cc = cc.otherwise(None)
+    cc = (pl.when(heads[0].is_in(known)).then(heads[0])
+          .when(heads[1].is_in(known)).then(heads[1]).when(heads[2].is_in(known)).then(heads[2])
+          .otherwise(None))
     width = (
         pl.when(heads[0].is_in(known)).then(1).when(heads[1].is_in(known)).then(2)
         .when(heads[2].is_in(known)).then(3).otherwise(0)
@@ -332,7 +333,7 @@ def _general_phones(raw: pl.Series, regions: pl.Series) -> tuple[pl.Series, pl.S
         fast_shape = fast_shape.scatter(rows, fixed.str.contains(_FAST_SHAPE).fill_null(False))
     df = df.with_columns(fast_shape)
     no_ext = pl.col("no_ext")
-    fast = pl.col("fast")
+    fast: Any = pl.col("fast")  # the column, then (below) the fast-shape rows
     # On fast-shape values only these characters surround the digits: one Aho-Corasick pass.
     digits = no_ext.str.replace_many(list(_PUNCTUATION), [""] * len(_PUNCTUATION))
     df = df.with_columns(
@@ -353,7 +354,7 @@ def _general_phones(raw: pl.Series, regions: pl.Series) -> tuple[pl.Series, pl.S
     slow = df.filter(live & ~pl.col("fast").fill_null(False))
 
     # Step 2: where the country calling code comes from.
-    parts = []
+    parts: list[pl.DataFrame] = []
     intl = fast.filter(pl.col("plus")).with_columns(
         fallback=pl.lit(False),
         intl=pl.lit(True), full=pl.col("digits"), meta=pl.lit(None, dtype=pl.Utf8)

@@ -80,7 +80,7 @@ def _rules() -> dict[tuple[str, str], PlatformRule]:
     rules = {}
     for platform, kinds in table.items():
         for kind, (handling, header) in kinds.items():
-            encoding = "base64" if platform == "uid2" else "hex"
+            encoding: Literal["hex", "base64"] = "base64" if platform == "uid2" else "hex"
             rules[(platform, kind)] = PlatformRule(platform, kind, handling, header, encoding)
     return rules
 

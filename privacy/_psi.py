@@ -213,7 +213,7 @@ class Message:
 def _check_values(header: dict[str, Any], step: str) -> None:
     """Values in range: sizes positive, digests and session hex, a known mode and data
     structure, a false-positive rate in (0, 1), rules as three strings."""
-    bad = None
+    bad: str | None = None
     for name in ("sender_size", "receiver_max", "receiver_size"):
         if name in header and header[name] < (0 if name == "receiver_size" else 1):
             bad = name

@@ -5,6 +5,8 @@ Conditions (:func:`field`, :func:`event`) combine with ``&``, ``|`` and ``~`` in
 :class:`Audience`.
 """
 
+from typing import TYPE_CHECKING
+
 from ._conditions import Condition, event, field, in_segment, parse_duration
 from ._errors import (
     ColumnTypeError,
@@ -26,6 +28,18 @@ from ._synthetic import (
     PLATFORM_FEATURES,
     synthetic_population,
 )
+
+if TYPE_CHECKING:  # the lazily loaded names, for type checkers
+    from ._discover import Cluster, Discovery, discover
+    from ._lookalike import (
+        DEFAULT_CANDIDATES,
+        Lookalike,
+        LookalikeEvaluation,
+        LookalikeSelection,
+        evaluate_lookalike,
+        lift_chart,
+        select_lookalike,
+    )
 
 # The model's dependencies (scikit-learn: about 2 s to import) load when a lookalike or a
 # discovery is first used, not for building segments (PEP 562).

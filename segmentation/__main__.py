@@ -48,7 +48,7 @@ def _demo(args: argparse.Namespace) -> int:
     _section(f"1. a synthetic telco population of {args.n:,} people (seed {args.seed})")
     t = time.perf_counter()
     pop = seg.synthetic_population(args.n, seed=args.seed)
-    events = pop.events.select(pl.len()).collect().item()  # type: ignore[union-attr]
+    events = pop.events.select(pl.len()).collect().item()
     print(f"{pop.n:,} profiles and {events:,} events over 90 days before {pop.now:%Y-%m-%d}, "
           f"generated in {time.perf_counter() - t:.1f} s")
 
@@ -141,7 +141,7 @@ def _demo(args: argparse.Namespace) -> int:
             n=25_000, seed=args.seed).implode()
         sub = seg.Population(
             pop.profiles.filter(pl.col("user_id").is_in(quarter)),
-            pop.events.filter(pl.col("user_id").is_in(quarter)),  # type: ignore[union-attr]
+            pop.events.filter(pl.col("user_id").is_in(quarter)),
             now=pop.now)
     sub_ids = sub.profiles.select("user_id").collect()["user_id"].implode()
     sub_seeds = seeds.ids.filter(seeds.ids.is_in(sub_ids))

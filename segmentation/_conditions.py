@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
 
 import polars as pl
 
@@ -28,6 +29,9 @@ __all__ = [
     "Predicate", "Window", "condition_from_dict", "event", "field", "in_segment",
     "parse_duration",
 ]
+
+#: The version of the segments' JSON form (a segment's dict and an ``in_segment`` inside one).
+SCHEMA_VERSION = 1
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|s)\s*$")
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "min": 60, "s": 1}
@@ -251,7 +255,7 @@ class EventAggregate(_Comparable):
     event: str
     agg: str
     column: str | None = None
-    window: Window = field(default_factory=Window)
+    window: Window = dataclass_field(default_factory=Window)
     where: Condition | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -457,24 +461,43 @@ class Not(Condition):
 
 @dataclass(frozen=True, eq=False)
 class InSegment(Condition):
-    """Membership in another segment (segment of segments)."""
+    """Membership in another segment (segment of segments): its name and its condition."""
 
-    segment: Any  # a Segment; typed loosely to avoid an import cycle
+    name: str
+    condition: Condition
+    description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"op": "in_segment", "segment": self.segment.to_dict()}
+        return {"op": "in_segment", "segment": {
+            "schema_version": SCHEMA_VERSION, "name": self.name,
+            "description": self.description, "condition": self.condition.to_dict()}}
 
     def children(self) -> tuple[Condition, ...]:
-        return (self.segment.condition,)
+        return (self.condition,)
 
 
 def in_segment(segment: Any) -> InSegment:
-    """A condition true for the members of another segment."""
-    from ._segments import Segment
-
-    if not isinstance(segment, Segment):
+    """A condition true for the members of another segment (a :class:`Segment`)."""
+    name = getattr(segment, "name", None)
+    condition = getattr(segment, "condition", None)
+    if not isinstance(name, str) or not isinstance(condition, Condition):
         raise InvalidSegmentError(f"in_segment takes a Segment, got {type(segment).__name__}")
-    return InSegment(segment)
+    return InSegment(name, condition, str(getattr(segment, "description", "")))
+
+
+def segment_parts(data: Any) -> tuple[str, Condition, str]:
+    """The name, condition and description of a segment's dict, its version checked."""
+    if not isinstance(data, dict):
+        raise InvalidSegmentError(f"a segment is a dict, got {type(data).__name__}")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InvalidSegmentError(
+            f"segment schema_version {version!r} is not supported (this version reads "
+            f"{SCHEMA_VERSION}); upgrade audiencekit or re-export the segment"
+        )
+    if not isinstance(data.get("name"), str) or "condition" not in data:
+        raise InvalidSegmentError("a segment's dict needs a 'name' (str) and a 'condition'")
+    return data["name"], condition_from_dict(data["condition"]), str(data.get("description", ""))
 
 
 _PREDICATE_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "between", "isin", "is_null",
@@ -493,9 +516,7 @@ def condition_from_dict(data: Any) -> Condition:
     if op == "not":
         return Not(condition_from_dict(data["part"]))
     if op == "in_segment":
-        from ._segments import Segment
-
-        return InSegment(Segment.from_dict(data["segment"]))
+        return InSegment(*segment_parts(data["segment"]))
     if op not in _PREDICATE_OPS:
         raise InvalidSegmentError(f"unknown condition op {op!r}")
     t = data["target"]
@@ -531,280 +552,12 @@ def check_cycles(cond: Condition, stack: tuple[str, ...] = ()) -> None:
     """Raise when a segment contains itself through ``in_segment``."""
     for n in walk(cond):
         if isinstance(n, InSegment):
-            name = n.segment.name
+            name = n.name
             if name in stack:
                 raise SegmentCycleError(
                     f"segment {name!r} contains itself: {' -> '.join((*stack, name))}"
                 )
-            check_cycles(n.segment.condition, (*stack, name))
-
-
-# --- compilation to polars -------------------------------------------------------------------
-
-
-def _fill(agg: str) -> object:
-    return 0 if agg in ("count", "sum", "distinct_days") else None
-
-
-def aggregate_frame(agg: EventAggregate, events: pl.LazyFrame, id_col: str,
-                    now: dt.datetime, alias: str, schema: dict[str, Any] | None = None
-                    ) -> pl.LazyFrame:
-    """One row per person with the aggregate as column ``alias`` (``schema``: the events')."""
-    lower, upper = agg.window.bounds(now)
-    ts = utc_naive(pl.col("ts"), (schema or {}).get("ts"))
-    filt = pl.col("event") == agg.event
-    if lower is not None:
-        filt = filt & (ts >= lower)
-    filt = filt & ((ts < upper) if agg.window.end is not None else (ts <= upper))
-    if agg.where is not None:
-        filt = filt & to_polars_expr(agg.where, {}, now, schema)
-    if agg.agg == "count":
-        value = pl.len()
-    elif agg.agg == "distinct_days":
-        value = ts.dt.date().n_unique()
-    elif agg.agg == "days_since_last":
-        value = ((pl.lit(now) - ts.max()).dt.total_microseconds() / 86_400_000_000).floor()
-    else:
-        value = getattr(pl.col(agg.column), agg.agg)()
-    return events.filter(filt).group_by(id_col).agg(value.alias(alias))
-
-
-def _target_expr(target: Field | EventAggregate, aliases: dict[str, str]) -> pl.Expr:
-    if isinstance(target, Field):
-        return pl.col(target.name)
-    col = pl.col(aliases[target.key])
-    fill = _fill(target.agg)
-    return col.fill_null(fill) if fill is not None else col
-
-
-def _is_list(target: Field | EventAggregate, schema: dict[str, Any]) -> bool:
-    dtype = schema.get(target.name) if isinstance(target, Field) else None
-    return isinstance(dtype, (pl.List, pl.Array))
-
-
-def utc_naive(x: pl.Expr, dtype: Any) -> pl.Expr:
-    """A time-zone-aware datetime column as naive UTC, the clock segments compare in."""
-    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-        return x.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-    return x
-
-
-def utc_now(now: dt.datetime) -> dt.datetime:
-    """``now`` as naive UTC (an aware time is converted; a naive one is taken as UTC)."""
-    if now.tzinfo is not None:
-        return now.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return now
-
-
-def _isin(x: pl.Expr, values: tuple[object, ...], dtype: Any) -> pl.Expr:
-    """SQL's IN: a chain of equalities (null in, null out), with every value kept in its exact
-    type. A long list is one ``is_in`` against a Series of the column's own type: integers stay
-    integers (2**53 + 1 is not 2**53), floats that are whole numbers meet an integer column as
-    integers, and values that cannot equal any value of the column are dropped."""
-    if len(values) <= 32 or dtype is None:
-        return pl.any_horizontal([x == pl.lit(v) for v in values])
-    if dtype.is_integer():
-        ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
-        ints += [int(v) for v in values if isinstance(v, float) and v.is_integer()]
-        info = _INT_RANGES.get(dtype, (-(2**63), 2**63 - 1))
-        kept = [v for v in ints if info[0] <= v <= info[1]]
-        series = pl.Series(kept, dtype=dtype)
-    elif dtype.is_float():
-        nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        if any(isinstance(v, int) and abs(v) > 2**53 for v in nums):
-            return pl.any_horizontal([x == pl.lit(v) for v in values])  # as SQL compares them
-        series = pl.Series([float(v) for v in nums], dtype=dtype)
-    else:
-        try:
-            series = pl.Series(list(values)).cast(dtype, strict=True)
-        except (pl.exceptions.PolarsError, TypeError, ValueError):
-            return pl.any_horizontal([x == pl.lit(v) for v in values])
-    return pl.when(x.is_null()).then(None).otherwise(x.is_in(series.implode()))
-
-
-_INT_RANGES = {
-    pl.Int8: (-(2**7), 2**7 - 1), pl.Int16: (-(2**15), 2**15 - 1),
-    pl.Int32: (-(2**31), 2**31 - 1), pl.Int64: (-(2**63), 2**63 - 1),
-    pl.UInt8: (0, 2**8 - 1), pl.UInt16: (0, 2**16 - 1), pl.UInt32: (0, 2**32 - 1),
-    pl.UInt64: (0, 2**64 - 1),
-}
-
-
-def to_polars_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
-                   schema: dict[str, Any] | None = None) -> pl.Expr:
-    """A boolean polars expression for ``cond`` (aggregates already joined under ``aliases``).
-
-    ``schema`` (column -> dtype) tells list columns from string columns for ``contains``.
-    """
-    schema = schema or {}
-    if isinstance(cond, And):
-        return pl.all_horizontal([to_polars_expr(p, aliases, now, schema) for p in cond.parts])
-    if isinstance(cond, Or):
-        return pl.any_horizontal([to_polars_expr(p, aliases, now, schema) for p in cond.parts])
-    if isinstance(cond, Not):
-        return ~to_polars_expr(cond.part, aliases, now, schema)
-    if isinstance(cond, InSegment):
-        return to_polars_expr(cond.segment.condition, aliases, now, schema)
-    if not isinstance(cond, Predicate):
-        raise InvalidSegmentError(f"not a condition: {type(cond).__name__}")
-    x = _target_expr(cond.target, aliases)
-    op, a = cond.op, cond.args
-    if op in ("eq", "ne", "lt", "le", "gt", "ge"):
-        return getattr(x, {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "le": "__le__",
-                           "gt": "__gt__", "ge": "__ge__"}[op])(pl.lit(a[0]))
-    if op == "between":
-        return x.is_between(pl.lit(a[0]), pl.lit(a[1]), closed=a[2])  # type: ignore[arg-type]
-    if op == "isin":
-        return _isin(x, a, schema.get(cond.target.name) if isinstance(cond.target, Field)
-                     else None)
-    if op == "is_null":
-        return x.is_null()
-    if op == "is_not_null":
-        return x.is_not_null()
-    if op == "contains":
-        if _is_list(cond.target, schema):
-            return x.list.contains(pl.lit(a[0]))
-        return x.str.contains(str(a[0]), literal=True)
-    if op == "matches":
-        return x.str.contains(str(a[0]))
-    if op == "starts_with":
-        return x.str.starts_with(str(a[0]))
-    if op == "within":
-        lower = now - parse_duration(str(a[0]))
-        dtype = schema.get(cond.target.name) if isinstance(cond.target, Field) else None
-        t = utc_naive(x, dtype).cast(pl.Datetime("us"))
-        return (t >= lower) & (t <= now)
-    raise InvalidSegmentError(f"unknown op {op!r}")
-
-
-# --- compilation to SQL ----------------------------------------------------------------------
-
-Dialect = Literal["duckdb", "spark"]
-
-
-def _quote(name: str, dialect: Dialect) -> str:
-    if dialect == "spark":
-        return "`" + name.replace("`", "``") + "`"
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        text = utc_now(value).strftime("%Y-%m-%d %H:%M:%S.%f")
-        # Spark reads a zoneless timestamp in the session's time zone: say UTC, so a window
-        # means the same instants whatever the session's zone (segments' clock is UTC).
-        return f"TIMESTAMP '{text}Z'" if dialect == "spark" else f"TIMESTAMP '{text}'"
-    if isinstance(value, dt.date):
-        return f"DATE '{value.isoformat()}'"
-    if isinstance(value, str):
-        if dialect == "spark":
-            # Spark reads backslash escapes in string literals, and 3.5 does not read '' as a
-            # quote: both are written as backslash escapes, which every Spark version reads.
-            return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-        return "'" + value.replace("'", "''") + "'"
-    raise InvalidSegmentError(f"cannot write {type(value).__name__} as SQL")
-
-
-def _epoch_us(expr: str, dialect: Dialect) -> str:
-    return f"epoch_us({expr})" if dialect == "duckdb" else f"unix_micros({expr})"
-
-
-def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetime,
-                  alias: str, dialect: Dialect, schema: dict[str, Any] | None = None) -> str:
-    """A subquery with one row per person and the aggregate as column ``alias``."""
-    q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
-    lower, upper = agg.window.bounds(now)
-    conds = [f"{q('event')} = {sql_literal(agg.event, dialect)}"]
-    if lower is not None:
-        conds.append(f"{q('ts')} >= {sql_literal(lower, dialect)}")
-    below = "<" if agg.window.end is not None else "<="
-    conds.append(f"{q('ts')} {below} {sql_literal(upper, dialect)}")
-    if agg.where is not None:
-        conds.append(to_sql_expr(agg.where, {}, now, dialect, prefix="", schema=schema))
-    if agg.agg == "count":
-        value = "COUNT(*)"
-    elif agg.agg == "distinct_days":
-        day = (f"CAST(to_utc_timestamp({q('ts')}, current_timezone()) AS DATE)"
-               if dialect == "spark" else f"CAST({q('ts')} AS DATE)")  # the UTC calendar day
-        value = f"COUNT(DISTINCT {day})"
-    elif agg.agg == "days_since_last":
-        value = (f"FLOOR(({_epoch_us(sql_literal(now, dialect), dialect)} - "
-                 f"{_epoch_us('MAX(' + q('ts') + ')', dialect)}) / 86400000000.0)")
-    else:
-        fn = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}[agg.agg]
-        value = f"{fn}({q(agg.column or 'value')})"
-    return (f"SELECT {q(id_col)}, {value} AS {q(alias)} FROM {events} "
-            f"WHERE {' AND '.join(conds)} GROUP BY {q(id_col)}")
-
-
-def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dialect: Dialect,
-                prefix: str = "p.", schema: dict[str, Any] | None = None) -> str:
-    """A SQL boolean expression for ``cond``."""
-    q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
-    schema = schema or {}
-
-    def sub(c: Condition) -> str:
-        return to_sql_expr(c, aliases, now, dialect, prefix, schema)
-
-    if isinstance(cond, And):
-        return "(" + " AND ".join(sub(p) for p in cond.parts) + ")"
-    if isinstance(cond, Or):
-        return "(" + " OR ".join(sub(p) for p in cond.parts) + ")"
-    if isinstance(cond, Not):
-        return f"(NOT {sub(cond.part)})"
-    if isinstance(cond, InSegment):
-        return sub(cond.segment.condition)
-    if not isinstance(cond, Predicate):
-        raise InvalidSegmentError(f"not a condition: {type(cond).__name__}")
-    t = cond.target
-    if isinstance(t, Field):
-        x = f"{prefix}{q(t.name)}"
-    else:
-        alias = aliases[t.key]
-        fill = _fill(t.agg)
-        x = f"COALESCE({alias}.{q(alias)}, {fill})" if fill is not None else f"{alias}.{q(alias)}"
-    op, a = cond.op, cond.args
-    sym = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-    if op in sym:
-        return f"({x} {sym[op]} {sql_literal(a[0], dialect)})"
-    if op == "between":
-        lo_op = ">=" if a[2] in ("both", "left") else ">"
-        hi_op = "<=" if a[2] in ("both", "right") else "<"
-        lo, hi = sql_literal(a[0], dialect), sql_literal(a[1], dialect)
-        return f"({x} {lo_op} {lo} AND {x} {hi_op} {hi})"
-    if op == "isin":
-        return f"({x} IN ({', '.join(sql_literal(v, dialect) for v in a)}))"
-    if op == "is_null":
-        return f"({x} IS NULL)"
-    if op == "is_not_null":
-        return f"({x} IS NOT NULL)"
-    if op == "contains":
-        if _is_list(t, schema):
-            fn = "list_contains" if dialect == "duckdb" else "array_contains"
-            return f"{fn}({x}, {sql_literal(a[0], dialect)})"
-        if prefix and t.name not in schema:
-            raise InvalidSegmentError(
-                f"contains on {t.name!r} means list membership or a substring depending on the "
-                "column's type, which to_sql does not know: pass schema= (a Population, or "
-                "column -> polars dtype)"
-            )
-        fn = "strpos" if dialect == "duckdb" else "instr"
-        return f"({fn}({x}, {sql_literal(a[0], dialect)}) > 0)"
-    if op == "matches":
-        if dialect == "duckdb":
-            return f"regexp_matches({x}, {sql_literal(a[0], dialect)})"
-        return f"({x} RLIKE {sql_literal(a[0], dialect)})"
-    if op == "starts_with":
-        return f"(left({x}, {len(str(a[0]))}) = {sql_literal(a[0], dialect)})"
-    if op == "within":
-        lower = now - parse_duration(str(a[0]))
-        ts = f"CAST({x} AS TIMESTAMP)"
-        return f"({ts} >= {sql_literal(lower, dialect)} AND {ts} <= {sql_literal(now, dialect)})"
-    raise InvalidSegmentError(f"unknown op {op!r}")
+            check_cycles(n.condition, (*stack, name))
 
 
 def conditions_of(cond: Condition) -> Sequence[Condition]:

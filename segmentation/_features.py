@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ._compile import aggregate_table
+from ._conditions import event
 from ._errors import InvalidSegmentError, UnknownColumnError
 
 __all__ = ["FeatureBuilder"]
@@ -62,43 +64,43 @@ class FeatureBuilder:
     # -- event aggregates ------------------------------------------------------------------------
 
     def _event_frame(self, population: Any, ids: pl.Series) -> pl.DataFrame | None:
-        from ._conditions import parse_duration
-
-        events = population.events
-        if events is None:
+        """Per person, per event type: counts and value totals in each window and days since
+        the last one, with the segments' own aggregate definitions (one pass over events)."""
+        table = population._e
+        if table is None or not self.event_types_:
             return None
-        now = population.now
-        id_col = population.id
-        types = self.event_types_
-        if not types:
-            return None
-        aggs: list[pl.Expr] = []
-        for e in types:
-            is_e = pl.col("event") == e
+        aliases: dict[str, str] = {}
+        aggs = []
+        for e in self.event_types_:
+            q = event(e)
             for w in self.windows:
-                since = now - parse_duration(w)
-                in_w = is_e & (pl.col("ts") >= since) & (pl.col("ts") <= now)
-                aggs.append(in_w.sum().alias(f"ev:{e}:count_{w}"))
+                per = [(q.count(within=w), f"ev:{e}:count_{w}")]
                 if self.has_value_:
-                    aggs.append(pl.when(in_w).then(pl.col("value")).otherwise(0.0).sum()
-                                .alias(f"ev:{e}:sum_{w}"))
-            last = pl.when(is_e & (pl.col("ts") <= now)).then(pl.col("ts")).max()
-            aggs.append(((pl.lit(now) - last).dt.total_seconds() / 86400.0)
-                        .alias(f"ev:{e}:days_since_last"))
-        per_person = events.group_by(id_col).agg(aggs).collect()
-        frame = pl.DataFrame({id_col: ids}).join(per_person, on=id_col, how="left")
-        fills = {c: 0 for c in frame.columns if ":count_" in c or ":sum_" in c}
-        frame = frame.with_columns([pl.col(c).fill_null(v) for c, v in fills.items()])
+                    per.append((q.sum("value", within=w), f"ev:{e}:sum_{w}"))
+                for agg, name in per:
+                    aggs.append(agg)
+                    aliases[agg.key] = name
+            last = q.days_since_last()
+            aggs.append(last)
+            aliases[last.key] = f"ev:{e}:days_since_last"
+        per_person = aggregate_table(aggs, table, population.id, population.now, aliases)
+        names = [aliases[a.key] for a in aggs]
+        frame = pl.DataFrame({population.id: ids}).join(
+            table.engine.to_polars(per_person).cast({c: pl.Float64 for c in names}),
+            on=population.id, how="left", maintain_order="left").select(names)
+        fills = [c for c in names if ":count_" in c or ":sum_" in c]
+        frame = frame.with_columns([pl.col(c).fill_null(0.0) for c in fills])
         # never seen: as long ago as the data goes (its own span, learned at fit), and a flag
-        since = [c for c in frame.columns if c.endswith("days_since_last")]
+        since = [c for c in names if c.endswith("days_since_last")]
         return frame.with_columns(
             [pl.col(c).is_null().cast(pl.Float32).alias(f"{c}:never") for c in since]
             + [pl.col(c).fill_null(self.never_days_) for c in since]
-        ).drop(id_col)
+        )
 
     # -- fit / transform -------------------------------------------------------------------------
 
     def _profile_frame(self, population: Any) -> tuple[pl.DataFrame, str]:
+        population.local("the lookalike's features")
         schema = population.profiles.collect_schema()
         cols = self.columns if self.columns is not None else [
             c for c in schema if c != population.id]
@@ -122,7 +124,7 @@ class FeatureBuilder:
                 specs.append(_Spec(c, "list", levels=[str(v) for v in items[c]]))
             elif dtype.is_numeric() and dtype != pl.Boolean:
                 x = s.cast(pl.Float64)
-                specs.append(_Spec(c, "numeric", median=float(x.median() or 0.0),
+                specs.append(_Spec(c, "numeric", median=float(x.median() or 0.0),  # type: ignore[arg-type]
                                    has_missing=bool(x.is_null().any())))
             elif dtype == pl.Boolean or dtype == pl.Utf8 or isinstance(
                     dtype, (pl.Categorical, pl.Enum)):

@@ -162,7 +162,7 @@ class Lookalike(BaseEstimator):
             return self._matrix(Population(*_table_with_id(frame, self.id)), fitting)
         x = check_array(X, dtype=np.float64, ensure_all_finite=True)
         if fitting:
-            self.features_ = None
+            self.features_ = None  # type: ignore[assignment]  # a matrix has no builder
             self.n_features_in_ = x.shape[1]
         elif getattr(self, "features_", None) is not None:
             raise InvalidSegmentError("this model was fitted on a Population; score Populations")
@@ -295,7 +295,7 @@ class Lookalike(BaseEstimator):
         if self.method == "classifier":
             model = clone(base)
             y = mask.astype(int)
-            w = _balanced(mask, weights)
+            w: np.ndarray | None = _balanced(mask, weights)
             self.estimators_ = [_fit(model, x, y, w)]
             return self
         k = min(len(unl), max(1, round(self.unlabeled_ratio * n_seeds)))
@@ -620,7 +620,7 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
     if not 0 < hidden < 1:
         raise InvalidSegmentError(f"hidden must be within (0, 1), got {hidden}")
     ids = population.profiles.select(population.id).collect()[population.id]
-    truth_values = None
+    truth_values: pl.Series | None = None
     if truth is not None:
         truth_values = population.profiles.select(pl.col(truth).cast(pl.Float64)).collect()[truth]
     rows = []
@@ -642,8 +642,8 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
         order = np.argsort(-s, kind="stable")
         hit_sorted = is_held[order]
         t_sorted = truth_values.to_numpy()[cand][order] if truth_values is not None else None
-        base_rate = float(np.nanmean(truth_values.to_numpy()[cand])) if t_sorted is not None \
-            else None
+        base_rate = float(np.nanmean(truth_values.to_numpy()[cand])) \
+            if truth_values is not None else None
         if 0 < is_held.sum() < len(is_held):
             aucs.append(float(roc_auc_score(is_held, s)))
         for f in fractions:

@@ -6,47 +6,24 @@ import datetime as dt
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+import narwhals as nw
 import numpy as np
 import polars as pl
 
-from ._conditions import Condition, Field, as_condition, conditions_of
+from ._clock import default_now, utc_now
+from ._compile import compile_mask, condition_expr
+from ._conditions import And, Condition, Field, aggregates_used, as_condition, conditions_of
+from ._engines import as_lazy, as_table
 from ._errors import InvalidSegmentError, SegmentationError, UnknownColumnError
-from ._segments import Segment, compile_ids, describe
+from ._profile import profile_rows
+from ._segments import Segment, describe, validate
 
 __all__ = ["Audience", "Population", "as_lazy", "default_now"]
 
 
-def default_now() -> dt.datetime:
-    """The current UTC time as a naive datetime, to the second (pass ``now=`` to fix it)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-
-
-def as_lazy(table: object, what: str) -> pl.LazyFrame:
-    """A LazyFrame from polars, pandas, pyarrow or a Parquet/CSV path (scanned lazily)."""
-    if isinstance(table, pl.LazyFrame):
-        return table
-    if isinstance(table, (str, os.PathLike)):
-        path = Path(table)
-        if not path.exists():
-            raise SegmentationError(f"{what} file not found: {path}")
-        if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
-            return pl.scan_parquet(path)
-        if path.suffix.lower() == ".csv":
-            return pl.scan_csv(path, try_parse_dates=True)
-        raise SegmentationError(f"{what} file {path.name}: use .parquet or .csv")
-    from privacy import PrivacyError
-    from privacy._io import read_table
-
-    try:  # in-memory tables convert once, at the boundary, as privacy does it
-        return read_table(table, what=what).lazy()
-    except PrivacyError as exc:
-        raise SegmentationError(str(exc)) from None
-
-
-def _as_segment(segment: Segment | Condition, name: str = "audience") -> Segment:
+def _as_segment(segment: Segment | Condition | Field, name: str = "audience") -> Segment:
     if isinstance(segment, Segment):
         return segment
     if isinstance(segment, (Condition, Field)):
@@ -61,50 +38,120 @@ class Audience:
     """The people a segment selected: ids, the segment, and the population's size.
 
     Set algebra: ``a | b`` (union), ``a & b`` (intersection), ``a - b`` (difference).
+
+    An audience of a polars population holds its ids as a sorted ``polars.Series``. An audience
+    of a Spark (or DuckDB) population keeps them in that engine: ``ids`` is a one-column Spark
+    DataFrame (DuckDB relation), ``size`` and set algebra run there, and :meth:`collect` brings
+    the ids to this process when the caller asks for them.
     """
 
-    ids: pl.Series
+    ids: Any
     segment: Segment | None
     population_size: int
     name: str = "audience"
     created_at: dt.datetime = field(default_factory=default_now)
     id_column: str = "user_id"
+    _counted: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_local(self) -> bool:
+        """True when the ids are here (a polars Series), False when they stay in an engine."""
+        return isinstance(self.ids, pl.Series)
+
+    @property
+    def engine(self) -> str:
+        """Where the ids are: ``"polars"``, ``"spark"`` or ``"duckdb"``."""
+        if self.is_local:
+            return "polars"
+        return as_table(self.ids, "audience ids").engine.name
+
+    def _frame(self) -> nw.LazyFrame[Any]:
+        return as_table(self.ids, "audience ids").frame
 
     @property
     def size(self) -> int:
-        return len(self.ids)
+        """How many people (counted in the engine, once, for an engine's audience)."""
+        if self.is_local:
+            return len(self.ids)
+        if "size" not in self._counted:
+            self._counted["size"] = as_table(self.ids, "audience ids").engine.count(
+                self._frame())
+        return self._counted["size"]
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return self.size
 
     def __repr__(self) -> str:
+        if not self.is_local and "size" not in self._counted:  # a repr runs no Spark job
+            return f"Audience({self.name!r}, in {self.engine}, not counted yet)"
         share = self.size / self.population_size if self.population_size else 0.0
         return (f"Audience({self.name!r}, size={self.size:,}, "
                 f"{share:.2%} of {self.population_size:,})")
 
-    def _combine(self, other: Audience, ids: pl.Series, op: str) -> Audience:
-        return Audience(ids.sort(), None, max(self.population_size, other.population_size),
+    def collect(self) -> Audience:
+        """This audience with its ids here, as a sorted polars Series (itself when local)."""
+        if self.is_local:
+            return self
+        engine = as_table(self.ids, "audience ids").engine
+        ids = engine.to_polars(self._frame())[self.id_column].sort()
+        return Audience(ids, self.segment, self.population_size, self.name, self.created_at,
+                        self.id_column)
+
+    def local_ids(self, what: str) -> pl.Series:
+        """The ids as a polars Series, for steps that run in this process; an engine's
+        audience is refused rather than collected behind the caller's back."""
+        if self.is_local:
+            return self.ids
+        raise SegmentationError(
+            f"{what} runs in this process, and audience {self.name!r} lives in {self.engine}: "
+            "call audience.collect() first (it brings every id to the driver), or keep to "
+            "size, set algebra, overlap, waterfall, profile and rfm, which run in the engine")
+
+    def _combine(self, other: Audience, ids: Any, op: str) -> Audience:
+        if isinstance(ids, pl.Series):
+            ids = ids.sort()
+        return Audience(ids, None, max(self.population_size, other.population_size),
                         f"({self.name} {op} {other.name})", id_column=self.id_column)
 
     def _check(self, other: object, op: str) -> Audience:
         if not isinstance(other, Audience):
             raise InvalidSegmentError(f"{op} combines audiences, got {type(other).__name__}")
-        if other.ids.dtype != self.ids.dtype:
+        if self.engine != other.engine:
+            raise InvalidSegmentError(
+                f"{op} combines audiences of one engine; these live in {self.engine} and "
+                f"{other.engine} (collect() the engine's one first)")
+        if self.is_local and other.ids.dtype != self.ids.dtype:
             raise InvalidSegmentError(
                 f"audiences have different id types ({self.ids.dtype} and {other.ids.dtype})"
             )
+        if other.id_column != self.id_column:
+            raise InvalidSegmentError(
+                f"audiences have different id columns ({self.id_column!r} and "
+                f"{other.id_column!r})")
         return other
+
+    def _engine_op(self, other: Audience, how: str) -> Any:
+        a, b = self._frame(), other._frame()
+        if how == "union":
+            return nw.concat([a, b], how="vertical").unique().to_native()
+        return a.join(b, on=self.id_column, how=how).to_native()  # type: ignore[arg-type]
 
     def __or__(self, other: Audience) -> Audience:
         other = self._check(other, "|")
+        if not self.is_local:
+            return self._combine(other, self._engine_op(other, "union"), "|")
         return self._combine(other, pl.concat([self.ids, other.ids]).unique(), "|")
 
     def __and__(self, other: Audience) -> Audience:
         other = self._check(other, "&")
+        if not self.is_local:
+            return self._combine(other, self._engine_op(other, "semi"), "&")
         return self._combine(other, self.ids.filter(self.ids.is_in(other.ids.implode())), "&")
 
     def __sub__(self, other: Audience) -> Audience:
         other = self._check(other, "-")
+        if not self.is_local:
+            return self._combine(other, self._engine_op(other, "anti"), "-")
         return self._combine(other, self.ids.filter(~self.ids.is_in(other.ids.implode())), "-")
 
     def report(self, path: str | os.PathLike[str], population: Population,
@@ -117,15 +164,22 @@ class Audience:
         """
         from ._report import write_report
 
+        self.local_ids("a report")
         return write_report(self, path, population, **options)
 
     def overlap(self, other: Audience) -> int:
         """How many people are in both."""
-        return int(self.ids.is_in(self._check(other, "overlap").ids.implode()).sum())
+        other = self._check(other, "overlap")
+        if not self.is_local:
+            engine = as_table(self.ids, "audience ids").engine
+            return engine.count(self._frame().join(other._frame(), on=self.id_column,
+                                                   how="semi"))
+        return int(self.ids.is_in(other.ids.implode()).sum())
 
     def sample(self, n: int | None = None, fraction: float | None = None,
                random_state: int | None = None) -> Audience:
         """A random subset of ``n`` people or a ``fraction`` of them."""
+        ids = self.local_ids("sample")
         if (n is None) == (fraction is None):
             raise InvalidSegmentError("give exactly one of n= or fraction=")
         if fraction is not None and not 0 <= fraction <= 1:
@@ -135,7 +189,7 @@ class Audience:
             raise InvalidSegmentError(f"cannot sample {k} from an audience of {self.size}")
         rng = np.random.default_rng(random_state)
         idx = np.sort(rng.choice(self.size, size=k, replace=False))
-        return Audience(self.ids.gather(idx), self.segment, self.population_size,
+        return Audience(ids.gather(idx), self.segment, self.population_size,
                         f"{self.name} (sample)", id_column=self.id_column)
 
     def split(self, test: float = 0.1, random_state: int | None = None
@@ -161,7 +215,10 @@ class Audience:
         """
         import privacy
         from privacy._io import read_table
+        from privacy._platforms import rules_for_platform
+        from privacy._upload import recognize_columns
 
+        ids = self.local_ids("export")
         key = id or self.id_column
         table = read_table(crm, what="crm")
         if key not in table.columns:
@@ -169,12 +226,10 @@ class Audience:
                 f"the CRM has no {key!r} column to join the audience on; it has: "
                 f"{', '.join(table.columns)}"
             )
-        members = table.filter(pl.col(key).is_in(self.ids.cast(table.schema[key]).implode()))
+        members = table.filter(pl.col(key).is_in(ids.cast(table.schema[key]).implode()))
         if columns is None:
-            columns = privacy._upload.recognize_columns(  # type: ignore[attr-defined]
-                [c for c in members.columns if c != key]
-            )
-            rules = privacy._platforms.rules_for_platform(platform)  # type: ignore[attr-defined]
+            columns = recognize_columns([c for c in members.columns if c != key])
+            rules = rules_for_platform(platform)
             columns = {c: k for c, k in columns.items() if k in rules}
         return privacy.prepare_upload(members, platform, columns=columns, **kwargs)
 
@@ -184,10 +239,14 @@ class Population:
 
     Parameters
     ----------
-    profiles : table or path
-        polars (eager or lazy), pandas, pyarrow, or a Parquet/CSV path; one row per ``id``.
-    events : table or path, optional
-        Columns ``id``, ``event``, ``ts`` (datetime), ``value`` and any properties.
+    profiles : table, path or table name
+        polars (eager or lazy), pandas, pyarrow, a Parquet/CSV path, a Spark DataFrame, a
+        DuckDB relation, or (with ``spark=``) a table name in Spark's catalog; one row per
+        ``id``. Segments run in the table's own engine: a Spark population runs Spark jobs
+        and its audiences stay Spark DataFrames.
+    events : table, path or table name, optional
+        Columns ``id``, ``event``, ``ts`` (datetime), ``value`` and any properties; the same
+        engine as the profiles.
     id : str
         The id column shared by both tables.
     now : datetime, optional
@@ -200,21 +259,29 @@ class Population:
         segment on an event that simply did not happen selects as usual). A name neither
         declared nor in the table is an error listing the known ones: typos do not silently
         select nobody.
+    spark : SparkSession, optional
+        Reads ``profiles`` and ``events`` given as strings as Spark table names.
     """
 
     def __init__(self, profiles: object, events: object = None, id: str = "user_id",
                  now: dt.datetime | None = None, crm: object = None,
-                 event_types: Collection[str] | None = None) -> None:
-        self._profiles = as_lazy(profiles, "profiles")
-        self._events = as_lazy(events, "events") if events is not None else None
+                 event_types: Collection[str] | None = None, spark: Any = None) -> None:
+        self._p = as_table(profiles, "profiles", spark)
+        self._e = as_table(events, "events", spark) if events is not None else None
+        if self._e is not None and self._e.engine.name != self._p.engine.name:
+            raise SegmentationError(
+                f"profiles and events must live in one engine; got {self._p.engine.name} "
+                f"profiles and {self._e.engine.name} events")
+        if not isinstance(id, str):
+            raise InvalidSegmentError(f"id must be a column name (str), got {type(id).__name__}")
         self.id = id
-        schema = self._profiles.collect_schema()
+        schema = self._p.schema
         if id not in schema:
             raise UnknownColumnError(
                 f"id column {id!r} is not in the profiles; they have: {', '.join(schema)}"
             )
-        if self._events is not None:
-            ev = self._events.collect_schema()
+        if self._e is not None:
+            ev = self._e.schema
             missing = [c for c in (id, "event", "ts") if c not in ev]
             if missing:
                 raise UnknownColumnError(
@@ -222,95 +289,167 @@ class Population:
                 )
         if now is not None and not isinstance(now, dt.datetime):
             raise InvalidSegmentError(f"now must be a datetime, got {type(now).__name__}")
-        if now is not None and now.tzinfo is not None:  # segments compare in naive UTC
-            now = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        self.now = now or default_now()
+        self.now = utc_now(now) if now is not None else default_now()
         self._event_names: frozenset[str] | None = None
         if event_types is not None and (isinstance(event_types, str) or not all(
                 isinstance(e, str) for e in event_types)):
             raise InvalidSegmentError("event_types takes a collection of event names (str)")
         self._declared_events = frozenset(event_types or ())
-        self.crm = crm
+        self.crm: Any = crm
         self._n: int | None = None
 
     def __repr__(self) -> str:
         # never counts: a repr must not scan a lakehouse table
         n = f"{self._n:,}" if self._n is not None else "not counted yet"
-        return f"Population(n={n}, events={'yes' if self._events is not None else 'no'})"
+        engine = "" if self.engine == "polars" else f", engine={self.engine}"
+        return (f"Population(n={n}, events={'yes' if self._e is not None else 'no'}"
+                f"{engine})")
 
     @property
-    def profiles(self) -> pl.LazyFrame:
-        return self._profiles
+    def engine(self) -> str:
+        """Where segments run: ``"polars"``, ``"spark"`` or ``"duckdb"``."""
+        return self._p.engine.name
 
     @property
-    def events(self) -> pl.LazyFrame | None:
-        return self._events
+    def schema(self) -> dict[str, pl.DataType]:
+        """The profiles' columns as polars dtypes (read from the plan, nothing scanned)."""
+        return dict(self._p.schema)
+
+    @property
+    def profiles(self) -> Any:
+        """The profiles: a polars LazyFrame, or the engine's own table (Spark DataFrame...)."""
+        return self._p.native
+
+    @property
+    def events(self) -> Any:
+        """The events (None without them), as :attr:`profiles`."""
+        return self._e.native if self._e is not None else None
+
+    def local(self, what: str) -> Population:
+        """This population when it runs in polars; others are refused with a way forward."""
+        if self.engine == "polars":
+            return self
+        raise SegmentationError(
+            f"{what} runs in this process on a polars population, and this one lives in "
+            f"{self.engine}; call population.to_polars() first (it collects both tables to "
+            "the driver), or a sample of them")
+
+    def to_polars(self) -> Population:
+        """The same population with both tables collected into polars (this process)."""
+        if self.engine == "polars":
+            return self
+        profiles = self._p.engine.to_polars(self._p.frame)
+        events = self._e.engine.to_polars(self._e.frame) if self._e is not None else None
+        return Population(profiles, events, id=self.id, now=self.now, crm=self.crm,
+                          event_types=self._declared_events or None)
 
     @property
     def n(self) -> int:
         """Number of people."""
         if self._n is None:
-            self._n = int(self._profiles.select(pl.len()).collect().item())
+            self._n = self._p.engine.count(self._p.frame)
         return self._n
 
-    def _masked(self, cond: Condition) -> tuple[pl.LazyFrame, pl.Expr]:
-        return compile_ids(cond, self._profiles, self._events, self.id, self.now,
-                           self._known_events(cond))
+    def _compiled(self, cond: Condition, extra: Sequence[Condition] = ()
+                  ) -> tuple[nw.LazyFrame[Any], dict[str, str]]:
+        """Validated, aggregates joined: the frame the condition's expression runs over."""
+        events_schema = self._e.schema if self._e is not None else None
+        for c in (cond, *extra):
+            validate(c, self._p.schema, events_schema, self.id)
+        return compile_mask(cond, self._p, self._e, self.id, self.now,
+                            self._known_events(And((cond, *extra)) if extra else cond),
+                            extra)
+
+    def _mask(self, cond: Condition, aliases: dict[str, str]) -> nw.Expr:
+        return condition_expr(cond, aliases, self.now, self._p.schema)
 
     def _known_events(self, cond: Condition) -> frozenset[str] | None:
         """The events table's event names (read once, when a condition first uses events)."""
-        from ._conditions import aggregates_used
-
-        if self._events is None or not aggregates_used(cond):
+        if self._e is None or not aggregates_used(cond):
             return None
         if self._event_names is None:
-            names = self._events.select(pl.col("event").unique()).collect()["event"]
+            names = self._e.engine.to_polars(self._e.frame.select("event").unique())["event"]
             self._event_names = frozenset(str(n) for n in names.drop_nulls().to_list())
         return self._event_names | self._declared_events
 
-    def plan(self, segment: Segment | Condition) -> pl.LazyFrame:
-        """The lazy plan of the matching ids (collect it, or sink it for large populations)."""
-        frame, mask = self._masked(_as_segment(segment).condition)
-        return frame.filter(mask).select(self.id)
+    def _ids_frame(self, segment: Segment | Condition | Field) -> nw.LazyFrame[Any]:
+        cond = _as_segment(segment).condition
+        frame, aliases = self._compiled(cond)
+        return frame.filter(self._mask(cond, aliases)).select(self.id)
 
-    def select(self, segment: Segment | Condition, *, streaming: bool = False) -> Audience:
-        """Evaluate a segment: the :class:`Audience` of matching people (possibly empty)."""
+    def plan(self, segment: Segment | Condition | Field) -> Any:
+        """The lazy plan of the matching ids: a polars LazyFrame (collect it, or sink it for
+        large populations), or the engine's own (a Spark DataFrame, a DuckDB relation)."""
+        return self._ids_frame(segment).to_native()
+
+    def select(self, segment: Segment | Condition | Field, *, streaming: bool = False) -> Audience:
+        """Evaluate a segment: the :class:`Audience` of matching people (possibly empty).
+
+        A polars population collects the ids (``streaming`` uses polars' streaming engine);
+        another engine's audience keeps them there, uncounted, until asked.
+        """
         seg = _as_segment(segment)
-        engine = "streaming" if streaming else "auto"
-        ids = self.plan(seg).collect(engine=engine)[self.id].sort()
+        plan = self.plan(seg)
+        if self.engine != "polars":
+            return Audience(plan, seg, self.n, seg.name, self.now, self.id)
+        ids = plan.collect(engine="streaming" if streaming else "auto")[self.id].sort()
         return Audience(ids, seg, self.n, seg.name, self.now, self.id)
 
-    def size(self, segment: Segment | Condition) -> int:
-        """How many people match."""
-        frame, mask = self._masked(_as_segment(segment).condition)
-        return int(frame.select(mask.fill_null(False).sum()).collect().item())
+    @property
+    def size(self) -> PopulationSize:
+        """How many people: an ``int``, as :attr:`Audience.size` is. Called with a segment,
+        ``population.size(segment)``, it counts the people that segment selects (in the
+        engine, without collecting them)."""
+        return PopulationSize(self.n, self)
 
-    def waterfall(self, segment: Segment | Condition) -> pl.DataFrame:
+    def count(self, segment: Segment | Condition | Field) -> int:
+        """How many people ``segment`` selects (``population.size(segment)`` says the same)."""
+        return self._p.engine.count(self._ids_frame(segment))
+
+    def _sums(self, frame: nw.LazyFrame[Any], masks: Sequence[nw.Expr]) -> list[int]:
+        """How many rows each mask selects, in one pass."""
+        if not masks:
+            return []
+        row = self._p.engine.to_polars(frame.select([
+            m.fill_null(value=False).cast(nw.Int64).sum().alias(f"s{i}")
+            for i, m in enumerate(masks)
+        ])).row(0)
+        return [int(v or 0) for v in row]
+
+    def waterfall(self, segment: Segment | Condition | Field) -> pl.DataFrame:
         """Size after each AND-ed clause, in order: where an audience gets small."""
         cond = _as_segment(segment).condition
         clauses = list(conditions_of(cond))
-        frame, _ = self._masked(cond)
-        from ._conditions import And, aggregates_used, to_polars_expr
-
-        aggs = aggregates_used(cond)
-        aliases = {a.key: f"__agg{i}" for i, a in enumerate(aggs)}
-        schema = dict(self._profiles.collect_schema())
-        steps = [
-            to_polars_expr(And(tuple(clauses[: i + 1])), aliases, self.now, schema)
-            .fill_null(False).sum().alias(f"s{i}")
-            for i in range(len(clauses))
-        ]
-        sizes = frame.select(steps).collect().row(0)
+        frame, aliases = self._compiled(cond)
+        sizes = self._sums(frame, [self._mask(And(tuple(clauses[: i + 1])) if i else clauses[0],
+                                              aliases) for i in range(len(clauses))])
         previous = [self.n, *sizes[:-1]]
         return pl.DataFrame({
             "step": list(range(1, len(clauses) + 1)),
             "clause": [describe(c) for c in clauses],
-            "size": [int(s) for s in sizes],
+            "size": sizes,
             "share_of_population": [s / self.n if self.n else 0.0 for s in sizes],
             "share_of_previous": [
                 s / p if p else 0.0 for s, p in zip(sizes, previous, strict=True)
             ],
-        })
+        }, schema={"step": pl.Int64, "clause": pl.Utf8, "size": pl.Int64,
+                   "share_of_population": pl.Float64, "share_of_previous": pl.Float64})
+
+    def membership(self, audience: Audience) -> nw.LazyFrame[Any]:
+        """The profiles with a boolean ``__member`` column: in ``audience`` or not."""
+        other = "polars" if audience.is_local else audience.engine
+        if other != self.engine:
+            raise InvalidSegmentError(
+                f"the audience lives in {other} and the population in {self.engine}: use an "
+                "audience this population selected (or collect() both)")
+        frame = self._p.frame
+        if audience.is_local:  # a polars population: the ids are a Series here
+            ids = audience.ids.cast(self._p.schema[self.id])
+            return nw.from_native(frame.to_native().with_columns(
+                pl.col(self.id).is_in(ids.implode()).alias("__member")))
+        marks = audience._frame().unique().with_columns(nw.lit(value=True).alias("__member"))
+        return frame.join(marks, on=self.id, how="left").with_columns(
+            nw.col("__member").fill_null(value=False))
 
     def profile(self, audience: Audience, columns: Sequence[str] | None = None,
                 top: int = 10) -> pl.DataFrame:
@@ -318,39 +457,14 @@ class Population:
 
         Categorical and boolean columns give the share of each level; list columns the share
         of people with each item; numeric columns the mean. ``index`` = audience / population
-        (1.0 = like everyone, 2.0 = twice as common in the audience).
+        (1.0 = like everyone, 2.0 = twice as common in the audience). Runs in the population's
+        engine; only the small table of figures comes back.
         """
-        schema = self._profiles.collect_schema()
-        cols = self.known_columns(columns)
-        frame = self._profiles.select([self.id, *cols]).collect()
-        member = frame[self.id].is_in(audience.ids.cast(frame.schema[self.id]).implode())
-        rows: list[dict[str, Any]] = []
-        for c in cols:
-            dtype = schema[c]
-            s = frame[c]
-            if isinstance(dtype, (pl.List, pl.Array)):
-                exploded = pl.DataFrame({"m": member, "v": s}).with_row_index("r").explode("v")
-                items = exploded["v"].drop_nulls().value_counts(sort=True).head(top)["v"]
-                for item in items:
-                    has = s.list.contains(item).fill_null(False)
-                    rows.append(_share_row(c, item, has, member))
-            elif dtype.is_numeric() and dtype != pl.Boolean:
-                a = s.filter(member).mean()
-                p = s.mean()
-                rows.append({"feature": c, "value": "mean", "audience": a, "population": p,
-                             "index": (a / p) if a is not None and p else None})
-            else:
-                levels = s.cast(pl.Utf8).drop_nulls().value_counts(sort=True).head(top)
-                for level in levels[levels.columns[0]]:
-                    rows.append(_share_row(c, level, (s.cast(pl.Utf8) == level).fill_null(False),
-                                           member))
-        return pl.DataFrame(rows, schema={"feature": pl.Utf8, "value": pl.Utf8,
-                                          "audience": pl.Float64, "population": pl.Float64,
-                                          "index": pl.Float64}, strict=False)
+        return profile_rows(self, audience, self.known_columns(columns), top)
 
     def known_columns(self, columns: Sequence[str] | None) -> list[str]:
         """``columns`` checked against the profiles (every column but the id when None)."""
-        schema = self._profiles.collect_schema()
+        schema = self._p.schema
         cols = list(columns) if columns is not None else [c for c in schema if c != self.id]
         unknown = [c for c in cols if c not in schema]
         if unknown:
@@ -362,15 +476,39 @@ class Population:
         """A symmetric matrix of how many people each pair of audiences shares."""
         names = distinct_names(audiences, reserved=("audience",))  # the first column's name
         data: dict[str, Any] = {"audience": names}
-        for j, b in enumerate(audiences):
-            data[names[j]] = [a.overlap(b) for a in audiences]
+        counts: dict[tuple[int, int], int] = {}
+        for i, a in enumerate(audiences):
+            for j, b in enumerate(audiences):
+                if (j, i) not in counts:
+                    counts[i, j] = a.size if i == j else a.overlap(b)
+        for j in range(len(audiences)):
+            data[names[j]] = [counts.get((i, j), counts.get((j, i)))
+                              for i in range(len(audiences))]
         return pl.DataFrame(data)
 
-    def to_sql(self, segment: Segment | Condition, dialect: str = "duckdb",
+    def to_sql(self, segment: Segment | Condition | Field, dialect: str = "duckdb",
                profiles: str = "profiles", events: str = "events") -> str:
         """The segment as SQL over tables of these names (list columns known from here)."""
-        return _as_segment(segment).to_sql(dialect, profiles, events, self.id, self.now,  # type: ignore[arg-type]
-                                           schema=self)
+        return _as_segment(segment).to_sql(dialect, profiles, events, self.id,  # type: ignore[arg-type]
+                                           self.now, schema=self.schema)
+
+
+class PopulationSize(int):
+    """A population's size (an ``int``) that also counts a segment when called."""
+
+    _population: Population
+
+    def __new__(cls, value: int, population: Population) -> PopulationSize:
+        size = super().__new__(cls, value)
+        size._population = population
+        return size
+
+    def __call__(self, segment: Segment | Condition | Field) -> int:
+        """How many people ``segment`` selects."""
+        return self._population.count(segment)
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
 
 
 def distinct_names(audiences: Sequence[Audience], reserved: Sequence[str] = ()) -> list[str]:
@@ -382,11 +520,3 @@ def distinct_names(audiences: Sequence[Audience], reserved: Sequence[str] = ()) 
             name, k = f"{a.name} ({k})", k + 1
         names.append(name)
     return names
-
-
-def _share_row(feature: str, value: object, has: pl.Series, member: pl.Series) -> dict[str, Any]:
-    n_member = int(member.sum())
-    a = float((has & member).sum()) / n_member if n_member else None
-    p = float(has.sum()) / len(has) if len(has) else None
-    return {"feature": feature, "value": str(value), "audience": a, "population": p,
-            "index": (a / p) if a is not None and p else None}

@@ -191,7 +191,7 @@ def write_report(
                                   profile=[c for c in columns if not _numeric(schema[c])],
                                   top=4, profile_first=1, disclosure=counts.disclosure,
                                   epsilon_each=counts.each)
-        sizes = [shared.sizes[n] for n in names]
+        sizes: list[Any] = [shared.sizes[n] for n in names]
     else:
         shared = None
         sizes = [a.size for a in everyone]
@@ -319,7 +319,7 @@ def _profile(population: Population, audience: Audience, columns: list[str], sch
                 p = frame[c].median()
                 if a is not None and p:
                     rows.append((f"median {c}", fmt.number(a), fmt.number(p), "",
-                                 float(a) / float(p)))  # type: ignore[arg-type]
+                                 float(a) / float(p)))
     rows = [r for r in rows if r[4] > 0 and math.isfinite(r[4])]
     rows.sort(key=lambda r: -abs(math.log(r[4])))
     rows = rows[:top]
@@ -411,9 +411,10 @@ def _lookalike(tiers: Mapping[float, Audience], evaluation: Any, model: Any, cou
                            g["gain_std"].fill_null(0.0).to_list(), evaluation.auc_mean)
         charts.append(chart)
         t = evaluation.table
-        rows = [(f"top {fmt.share(r['fraction'], 0)}",
-                 f"{fmt.share(r['recall_mean'])} ± {fmt.share(r['recall_std'] or 0.0)}",
-                 f"{fmt.ratio(r['lift_mean'])} ± {fmt.number(r['lift_std'] or 0.0, 2)}")
+        rows: list[tuple[object, ...]] = [
+            (f"top {fmt.share(r['fraction'], 0)}",
+             f"{fmt.share(r['recall_mean'])} ± {fmt.share(r['recall_std'] or 0.0)}",
+             f"{fmt.ratio(r['lift_mean'])} ± {fmt.number(r['lift_std'] or 0.0, 2)}")
                 for r in t.iter_rows(named=True)]
         parts.append(_figure(chart))
         parts.append(_table(["tier", "hidden seeds found", "lift over random"], rows,
@@ -468,7 +469,7 @@ def _upload(upload: Any, audit: Any, counts: _Counts) -> str:
         released = counts.release(figures, 2 + len(columns), "upload counts")
         parts.append(f"<p>{_e(report.platform)} upload: <b>{_e(_shown(released[0]))}</b> rows "
                      f"in, <b>{_e(_shown(released[1]))}</b> rows out.</p>")
-        rows = []
+        rows: list[tuple[object, ...]] = []
         i = 2
         for c in columns:
             valid = released[i]

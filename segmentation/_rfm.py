@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
+import narwhals as nw
 import numpy as np
 import polars as pl
 
+from ._compile import aggregate_table
 from ._conditions import Condition, EventAggregate, event
 from ._errors import InvalidSegmentError
 from ._population import Population
@@ -37,20 +39,33 @@ GROUPS: tuple[tuple[str, dict[str, tuple[str, int]]], ...] = (
 class RFM:
     """Scores per person, the thresholds behind them, and the groups as segments."""
 
-    scores: pl.DataFrame
+    #: One row per person: a polars DataFrame, or the engine's own table (a Spark DataFrame)
+    #: for a population that lives there.
+    scores: Any
     thresholds: dict[str, list[float]]
     segments: dict[str, Segment]
 
     def sizes(self) -> pl.DataFrame:
         """People per group."""
-        return self.scores.group_by("group").len().sort("len", descending=True)
+        frame = nw.from_native(self.scores)
+        counts = frame.group_by("group").agg(nw.len().alias("len"))
+        table = counts.to_native() if isinstance(counts, nw.DataFrame) else \
+            counts.collect(backend="polars").to_native()
+        return table.sort(["len", "group"], descending=[True, False])
 
 
-def _quantiles(values: np.ndarray, bins: int) -> list[float]:
-    if values.size == 0:
+def _quantiles(counts: pl.DataFrame, column: str, bins: int) -> list[float]:
+    """numpy's "lower" quantiles of a column given as (value, people) counts: exact, while
+    only the distinct values leave the engine."""
+    counts = counts.sort(column)
+    n = int(counts["len"].sum()) if counts.height else 0
+    if n == 0:
         return [0.0] * (bins - 1)
-    qs = np.quantile(values, [i / bins for i in range(1, bins)], method="lower")
-    return [float(q) for q in qs]
+    # the positions numpy's method="lower" picks in the sorted values
+    positions = np.quantile(np.arange(n), [i / bins for i in range(1, bins)], method="lower")
+    ends = np.cumsum(counts["len"].to_numpy())
+    values = counts[column].to_numpy()
+    return [float(values[int(np.searchsorted(ends, int(p), side="right"))]) for p in positions]
 
 
 def rfm(population: Population, event_name: str = "top_up", value: str = "value",
@@ -77,7 +92,7 @@ def rfm(population: Population, event_name: str = "top_up", value: str = "value"
     >>> sorted(result.segments)[:3]
     ['at_risk', 'champions', 'hibernating']
     """
-    if population.events is None:
+    if population._e is None:
         raise InvalidSegmentError("rfm needs a population with an events table")
     if not isinstance(bins, int) or bins < 3:
         raise InvalidSegmentError(f"bins must be an int of at least 3, got {bins!r}")
@@ -87,37 +102,31 @@ def rfm(population: Population, event_name: str = "top_up", value: str = "value"
         "frequency": q.count(within=within),
         "monetary": q.sum(value, within=within),
     }
-    from ._conditions import aggregate_frame
-
-    frame = population.profiles.select(population.id)
-    schema = dict(population.events.collect_schema())
-    for name, agg in aggs.items():
-        frame = frame.join(
-            aggregate_frame(agg, population.events, population.id, population.now, name, schema),
-            on=population.id, how="left",
-        )
-    table = frame.with_columns(
-        pl.col("frequency").fill_null(0), pl.col("monetary").fill_null(0)
-    ).collect()
-    active_mask = table["frequency"] >= 1
+    engine = population._p.engine
+    aliases = {agg.key: name for name, agg in aggs.items()}
+    per_person = aggregate_table(list(aggs.values()), population._e,
+                                 population.id, population.now, aliases)
+    table = population._p.frame.select(population.id).join(
+        per_person, on=population.id, how="left").with_columns(
+        nw.col("frequency").fill_null(0), nw.col("monetary").fill_null(0))
+    active_mask = nw.col("frequency") >= 1
     active = table.filter(active_mask)
     thresholds = {
-        "recency_days": _quantiles(active["recency_days"].to_numpy(), bins),
-        "frequency": _quantiles(active["frequency"].to_numpy(), bins),
-        "monetary": _quantiles(active["monetary"].to_numpy(), bins),
+        c: _quantiles(engine.to_polars(active.group_by(c).agg(nw.len().alias("len"))), c, bins)
+        for c in ("recency_days", "frequency", "monetary")
     }
     # Recency: fewer days is better, so the score counts the cut points not exceeded.
-    r = pl.lit(bins) - pl.sum_horizontal(
-        [(pl.col("recency_days") > t).cast(pl.Int8) for t in thresholds["recency_days"]]
+    r = nw.lit(bins) - nw.sum_horizontal(
+        *[(nw.col("recency_days") > t).cast(nw.Int8) for t in thresholds["recency_days"]]
     )
-    f = 1 + pl.sum_horizontal([(pl.col("frequency") > t).cast(pl.Int8)
-                               for t in thresholds["frequency"]])
-    m = 1 + pl.sum_horizontal([(pl.col("monetary") > t).cast(pl.Int8)
-                               for t in thresholds["monetary"]])
+    f = 1 + nw.sum_horizontal(*[(nw.col("frequency") > t).cast(nw.Int8)
+                                for t in thresholds["frequency"]])
+    m = 1 + nw.sum_horizontal(*[(nw.col("monetary") > t).cast(nw.Int8)
+                                for t in thresholds["monetary"]])
     scored = table.with_columns(
-        r=pl.when(active_mask).then(r).otherwise(0).cast(pl.Int8),
-        f=pl.when(active_mask).then(f).otherwise(0).cast(pl.Int8),
-        m=pl.when(active_mask).then(m).otherwise(0).cast(pl.Int8),
+        nw.when(active_mask).then(r).otherwise(0).cast(nw.Int8).alias("r"),
+        nw.when(active_mask).then(f).otherwise(0).cast(nw.Int8).alias("f"),
+        nw.when(active_mask).then(m).otherwise(0).cast(nw.Int8).alias("m"),
     )
     # Scale the bins=5 rules to other bin counts.
     scale = bins / 5
@@ -140,14 +149,14 @@ def rfm(population: Population, event_name: str = "top_up", value: str = "value"
             return at_least(letter, k)
         return ~at_least(letter, k + 1) if k < bins else aggs["frequency"] >= 1
 
-    def score_expr(letter: str, op: str, k: int) -> pl.Expr:
+    def score_expr(letter: str, op: str, k: int) -> nw.Expr:
         k = level(k)
-        return pl.col(letter) >= k if op == ">=" else pl.col(letter) <= k
+        return nw.col(letter) >= k if op == ">=" else nw.col(letter) <= k
 
     active_cond = aggs["frequency"] >= 1
     segments: dict[str, Segment] = {}
     taken: list[Condition] = []
-    group_expr: Any = None
+    rules_exprs: list[tuple[str, nw.Expr]] = []
     for name, rules in GROUPS:
         cond = reduce(lambda a, b: a & b, [score_cond(k, op, v) for k, (op, v) in rules.items()])
         full = active_cond & cond
@@ -156,17 +165,18 @@ def rfm(population: Population, event_name: str = "top_up", value: str = "value"
         taken.append(cond)
         segments[name] = Segment(name, full, f"RFM group over {event_name} in {within}")
         expr = reduce(lambda a, b: a & b, [score_expr(k, op, v) for k, (op, v) in rules.items()])
-        when = active_mask & expr
-        group_expr = (pl.when(when) if group_expr is None else group_expr.when(when)).then(
-            pl.lit(name)
-        )
-    rest = active_cond
+        rules_exprs.append((name, active_mask & expr))
+    rest: Condition = active_cond
     for prior in taken:
         rest = rest & ~prior
     segments["need_attention"] = Segment("need_attention", rest, "active, in no other group")
     segments["inactive"] = Segment("inactive", q.did_not(within=within),
                                    f"no {event_name} in {within}")
-    group_expr = group_expr.when(active_mask).then(pl.lit("need_attention")).otherwise(
-        pl.lit("inactive"))
-    scores = scored.with_columns(group=group_expr)
-    return RFM(scores, thresholds, segments)
+    group: nw.Expr = nw.when(active_mask).then(nw.lit("need_attention")).otherwise(
+        nw.lit("inactive"))
+    for name, when in reversed(rules_exprs):  # the first rule that holds names the group
+        group = nw.when(when).then(nw.lit(name)).otherwise(group)
+    scores = scored.with_columns(group.alias("group"))
+    if engine.name == "polars":
+        return RFM(engine.to_polars(scores), thresholds, segments)
+    return RFM(scores.to_native(), thresholds, segments)

@@ -4,36 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import narwhals as nw
 import polars as pl
 
+from ._clock import default_now, utc_now
+from ._compile import compile_mask, condition_expr
 from ._conditions import (
+    SCHEMA_VERSION,
+    And,
     Condition,
-    Dialect,
     EventAggregate,
     Field,
     InSegment,
+    Not,
+    Or,
     Predicate,
-    _quote,
-    aggregate_frame,
-    aggregate_sql,
-    aggregates_used,
     check_cycles,
-    condition_from_dict,
-    to_polars_expr,
-    to_sql_expr,
-    utc_now,
+    segment_parts,
     walk,
 )
+from ._engines import Table, as_lazy, engine_named
 from ._errors import ColumnTypeError, InvalidSegmentError, UnknownColumnError
+from ._sql import Dialect, segment_sql
 
-__all__ = ["SCHEMA_VERSION", "Segment", "compile_ids", "describe", "validate"]
-
-#: Version of the JSON form written by :meth:`Segment.to_dict`.
-SCHEMA_VERSION = 1
+__all__ = ["SCHEMA_VERSION", "Segment", "describe", "validate"]
 
 _NUMERIC_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "between", "isin")
 
@@ -66,7 +64,7 @@ def _check_predicate(p: Predicate, schema: dict[str, Any], table: str) -> None:
             raise ColumnTypeError(
                 f"contains needs a list or text column; {name!r} is {dtype}"
             )
-        inner = dtype.inner if is_list else pl.Utf8  # type: ignore[union-attr]
+        inner = dtype.inner if is_list else pl.Utf8
         if not _value_fits(p.args[0], inner):
             raise ColumnTypeError(
                 f"{name!r} holds {inner}, but contains() got a {type(p.args[0]).__name__}"
@@ -138,8 +136,6 @@ def validate(cond: Condition, schema: dict[str, Any], events_schema: dict[str, A
 
 def describe(cond: Condition) -> str:
     """A short readable form of a condition, for waterfalls and reports."""
-    from ._conditions import And, Not, Or
-
     if isinstance(cond, And):
         return " and ".join(describe(p) for p in cond.parts)
     if isinstance(cond, Or):
@@ -147,7 +143,7 @@ def describe(cond: Condition) -> str:
     if isinstance(cond, Not):
         return f"not ({describe(cond.part)})"
     if isinstance(cond, InSegment):
-        return f"in segment {cond.segment.name!r}"
+        return f"in segment {cond.name!r}"
     if not isinstance(cond, Predicate):
         raise InvalidSegmentError(f"not a condition: {type(cond).__name__}")
     t = cond.target
@@ -172,41 +168,6 @@ def describe(cond: Condition) -> str:
     if cond.op in ("is_null", "is_not_null"):
         return f"{subject} {cond.op.replace('_', ' ')}"
     return f"{subject} {cond.op.replace('_', ' ')} {a[0]!r}"
-
-
-def compile_ids(cond: Condition, profiles: pl.LazyFrame, events: pl.LazyFrame | None,
-                id_col: str, now: dt.datetime, event_names: Collection[str] | None = None,
-                ) -> tuple[pl.LazyFrame, pl.Expr]:
-    """Profiles with event aggregates joined, and the condition's mask over them.
-
-    ``event_names``, when the events table's names are known, turns an unknown event name (a
-    typo selects nobody) into an error listing the known ones. Times compare in UTC.
-    """
-    now = utc_now(now)
-    schema = dict(profiles.collect_schema())
-    events_schema = dict(events.collect_schema()) if events is not None else None
-    if id_col not in schema:
-        raise UnknownColumnError(
-            f"id column {id_col!r} is not in the profiles; they have: {', '.join(schema)}"
-        )
-    validate(cond, schema, events_schema, id_col)
-    aggs = aggregates_used(cond)
-    if event_names is not None:
-        unknown = sorted({a.event for a in aggs} - set(event_names))
-        if unknown:
-            raise InvalidSegmentError(
-                f"unknown event {unknown[0]!r}: the events table has "
-                f"{', '.join(sorted(event_names)[:30]) or 'no events'}; check the spelling, or "
-                "declare the names this data can hold: Population(..., event_types=[...])"
-            )
-    aliases = {a.key: f"__agg{i}" for i, a in enumerate(aggs)}
-    frame = profiles
-    for a in aggs:
-        if events is None:  # validate() has said so already
-            raise InvalidSegmentError("the condition uses events; pass events= to Population")
-        per_person = aggregate_frame(a, events, id_col, now, aliases[a.key], events_schema)
-        frame = frame.join(per_person, on=id_col, how="left")
-    return frame, to_polars_expr(cond, aliases, now, schema)
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,16 +218,7 @@ class Segment:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Segment:
         """Rebuild a segment; an unknown schema version is an error."""
-        if not isinstance(data, dict):
-            raise InvalidSegmentError(f"a segment is a dict, got {type(data).__name__}")
-        version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise InvalidSegmentError(
-                f"segment schema_version {version!r} is not supported (this version reads "
-                f"{SCHEMA_VERSION}); upgrade audiencekit or re-export the segment"
-            )
-        return cls(data["name"], condition_from_dict(data["condition"]),
-                   data.get("description", ""))
+        return cls(*segment_parts(data))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -281,38 +233,30 @@ class Segment:
     def to_polars(self, profiles: pl.LazyFrame | pl.DataFrame,
                   events: pl.LazyFrame | pl.DataFrame | None = None, id: str = "user_id",
                   now: dt.datetime | None = None) -> pl.LazyFrame:
-        """A lazy plan selecting the matching ids (the caller collects or sinks it)."""
-        from ._population import as_lazy, default_now
-
-        frame, mask = compile_ids(
-            self.condition, as_lazy(profiles, "profiles"),
-            as_lazy(events, "events") if events is not None else None, id,
-            now or default_now(),
-        )
-        return frame.filter(mask).select(id)
+        """A lazy polars plan selecting the matching ids (the caller collects or sinks it)."""
+        p_table = Table(nw.from_native(as_lazy(profiles, "profiles")), engine_named("polars"))
+        e_table = Table(nw.from_native(as_lazy(events, "events")), engine_named("polars")) \
+            if events is not None else None
+        validate(self.condition, p_table.schema, e_table.schema if e_table else None, id)
+        now = utc_now(now) if now is not None else default_now()
+        frame, aliases = compile_mask(self.condition, p_table, e_table, id, now)
+        mask = condition_expr(self.condition, aliases, now, p_table.schema)
+        return frame.filter(mask).select(id).to_native()
 
     def to_sql(self, dialect: Dialect = "duckdb", profiles: str = "profiles",
                events: str = "events", id: str = "user_id",
-               now: dt.datetime | None = None, schema: Any = None) -> str:
+               now: dt.datetime | None = None,
+               schema: Mapping[str, Any] | None = None) -> str:
         """A SELECT of the matching ids over tables named ``profiles`` and ``events``.
 
-        ``schema`` (a Population, or column -> polars dtype) tells list columns apart for
-        ``contains``; without it ``contains`` is a substring test.
+        ``schema`` (profile column -> polars dtype, e.g. ``population.schema``) tells list
+        columns from text columns for ``contains``; without it a ``contains`` is refused.
         """
-        from ._population import Population, default_now
-
         if dialect not in ("duckdb", "spark"):
             raise InvalidSegmentError(f"dialect must be 'duckdb' or 'spark', got {dialect!r}")
-        if isinstance(schema, Population):
-            schema = dict(schema.profiles.collect_schema())
-        now = now or default_now()
-        aggs = aggregates_used(self.condition)
-        aliases = {a.key: f"a{i}" for i, a in enumerate(aggs)}
-        q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
-        joins = "".join(
-            f" LEFT JOIN ({aggregate_sql(a, events, id, now, aliases[a.key], dialect)}) AS "
-            f"{aliases[a.key]} ON p.{q(id)} = {aliases[a.key]}.{q(id)}"
-            for a in aggs
-        )
-        where = to_sql_expr(self.condition, aliases, now, dialect, "p.", schema or {})
-        return f"SELECT p.{q(id)} FROM {profiles} AS p{joins} WHERE {where}"
+        if schema is not None and not isinstance(schema, Mapping):
+            raise InvalidSegmentError(
+                "schema= takes a mapping of column -> polars dtype (population.schema), got "
+                f"{type(schema).__name__}")
+        return segment_sql(self.condition, dialect, profiles, events, id,
+                           now or default_now(), schema or {})

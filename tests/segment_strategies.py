@@ -14,6 +14,8 @@ NOW = dt.datetime(2026, 11, 1, 12, 0, 0)
 PLANS = ["prepaid", "postpaid", "none", "O'Brien", "back\\slash", "50%_off", "ünï"]
 TAGS = ["gaming", "music", "travel"]
 EVENTS = ["game", "top_up"]
+# account numbers around 2**53, where a float64 can no longer tell neighbours apart
+BIG = [2**53 - 1, 2**53, 2**53 + 1, 2**53 + 2, -(2**53) - 1, 0, 7]
 
 
 @st.composite
@@ -32,9 +34,11 @@ def populations(draw: st.DrawFn) -> seg.Population:
             "active": draw(st.lists(maybe(st.booleans()), min_size=n, max_size=n)),
             "joined": draw(st.lists(maybe(st.integers(0, 400).map(
                 lambda d: (NOW - dt.timedelta(days=d)).date())), min_size=n, max_size=n)),
+            "acct": draw(st.lists(maybe(st.sampled_from(BIG)), min_size=n, max_size=n)),
         },
         schema={"user_id": pl.Int64, "age": pl.Int64, "score": pl.Float64, "plan": pl.Utf8,
-                "tags": pl.List(pl.Utf8), "active": pl.Boolean, "joined": pl.Date},
+                "tags": pl.List(pl.Utf8), "active": pl.Boolean, "joined": pl.Date,
+                "acct": pl.Int64},
     )
     m = draw(st.integers(0, 60))
     events = pl.DataFrame(
@@ -112,6 +116,12 @@ def _field_predicate() -> st.SearchStrategy:
         st.sampled_from([True, False]).map(lambda b: seg.field("active") == b),
         _durations.map(seg.field("joined").within),
         st.just(tags.is_null()),
+        _compare(seg.field("acct"), st.sampled_from(BIG)),
+        # a long list (more than 32 values) of big integers
+        st.lists(st.sampled_from(BIG) | st.integers(-(2**62), 2**62), min_size=33,
+                 max_size=40).map(seg.field("acct").isin),
+        _compare(seg.field("joined"), st.integers(0, 400).map(
+            lambda d: (NOW - dt.timedelta(days=d)).date())),
     )
 
 

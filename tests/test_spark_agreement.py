@@ -12,7 +12,7 @@ from tests.segment_strategies import conditions, populations
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _PROFILES = ("user_id long, age long, score double, plan string, tags array<string>, "
-             "active boolean, joined date")
+             "active boolean, joined date, acct long")
 
 
 def _register(spark, pop: seg.Population) -> None:

@@ -1,0 +1,324 @@
+"""One compiler: a condition tree to narwhals expressions, run natively by every engine.
+
+A condition compiles once, here, to a narwhals expression over the profiles joined with their
+event aggregates; polars, DuckDB and Spark each run the same expression tree (see
+:mod:`._engines` for the pieces narwhals cannot express). Every event aggregate is defined once,
+in :func:`aggregate_table`, which segments, RFM and the lookalike's event features all use.
+
+Semantics every engine shares:
+
+- SQL's three-valued logic: a comparison with a null is null, ``&``/``|`` are Kleene's, and a
+  person whose condition is null is not selected.
+- Times are UTC epoch microseconds (naive datetimes are UTC, aware ones are instants, dates are
+  UTC midnights); a distinct day is a UTC calendar day.
+- Values keep the column's exact type: a long ``isin`` list of integers stays integers
+  (``2**53 + 1`` is not ``2**53``), and values that cannot equal a value of the column are left
+  out of the list rather than widening the column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import narwhals as nw
+import polars as pl
+
+from ._clock import DAY_US, epoch_us, utc_now
+from ._conditions import (
+    And,
+    Condition,
+    EventAggregate,
+    Field,
+    InSegment,
+    Not,
+    Or,
+    Predicate,
+    aggregates_used,
+    parse_duration,
+    walk,
+)
+from ._engines import Table
+from ._errors import InvalidSegmentError, UnknownColumnError
+
+__all__ = ["aggregate_table", "compile_mask", "condition_expr", "fill_value"]
+
+_US = "__us:"  # prefix of the epoch-microsecond copy of a temporal column
+
+
+def _is_temporal(dtype: Any) -> bool:
+    return dtype == pl.Date or isinstance(dtype, pl.Datetime)
+
+
+def _is_list(dtype: Any) -> bool:
+    return isinstance(dtype, (pl.List, pl.Array))
+
+
+def fill_value(agg: str) -> int | None:
+    """What an aggregate is for a person with no matching event (0 or null)."""
+    return 0 if agg in ("count", "sum", "distinct_days") else None
+
+
+def _temporal_fields(conds: Sequence[Condition], schema: dict[str, Any]) -> list[str]:
+    names: dict[str, None] = {}
+    for cond in conds:
+        for node in walk(cond):
+            if isinstance(node, Predicate) and isinstance(node.target, Field) and \
+                    _is_temporal(schema.get(node.target.name)):
+                names.setdefault(node.target.name)
+    return list(names)
+
+
+def _with_epochs(table: Table, columns: Sequence[str]) -> nw.LazyFrame[Any]:
+    frame = table.frame
+    for c in columns:
+        frame = table.engine.epoch_us(frame, c, _US + c, table.schema[c])
+    return frame
+
+
+# --- predicates -------------------------------------------------------------------------------
+
+
+_INT_RANGES = {
+    pl.Int8: (-(2**7), 2**7 - 1), pl.Int16: (-(2**15), 2**15 - 1),
+    pl.Int32: (-(2**31), 2**31 - 1), pl.Int64: (-(2**63), 2**63 - 1),
+    pl.UInt8: (0, 2**8 - 1), pl.UInt16: (0, 2**16 - 1), pl.UInt32: (0, 2**32 - 1),
+    pl.UInt64: (0, 2**64 - 1),
+}
+
+
+def _isin_values(values: tuple[Any, ...], dtype: Any) -> list[Any] | None:
+    """The list values of the column's own type (None: compare one by one, as SQL does)."""
+    if dtype is None:
+        return None
+    if dtype.is_integer():
+        ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        ints += [int(v) for v in values if isinstance(v, float) and v.is_integer()]
+        lo, hi = _INT_RANGES.get(dtype, (-(2**63), 2**63 - 1))
+        return sorted({v for v in ints if lo <= v <= hi})
+    if dtype.is_float():
+        nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if any(isinstance(v, int) and abs(v) > 2**53 for v in nums):
+            return None
+        return sorted({float(v) for v in nums})
+    if dtype == pl.Boolean:
+        return sorted({v for v in values if isinstance(v, bool)})
+    if dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum)):
+        return sorted({v for v in values if isinstance(v, str)})
+    return None
+
+
+def _target(target: Field | EventAggregate, aliases: dict[str, str],
+            schema: dict[str, Any]) -> tuple[nw.Expr, bool]:
+    """The expression a predicate tests, and whether it is temporal (epoch microseconds)."""
+    if isinstance(target, Field):
+        if _is_temporal(schema.get(target.name)):
+            return nw.col(_US + target.name), True
+        return nw.col(target.name), False
+    col = nw.col(aliases[target.key])
+    fill = fill_value(target.agg)
+    return (col.fill_null(fill) if fill is not None else col), False
+
+
+def _literal(value: Any, temporal: bool) -> Any:
+    if temporal and isinstance(value, (dt.date, dt.datetime)):
+        return epoch_us(value)
+    return value
+
+
+def _predicate(p: Predicate, aliases: dict[str, str], now_us: int,
+               schema: dict[str, Any]) -> nw.Expr:
+    x, temporal = _target(p.target, aliases, schema)
+    op = p.op
+    a: tuple[Any, ...] = tuple(_literal(v, temporal) for v in p.args)
+    if op == "eq":
+        return x == nw.lit(a[0])
+    if op == "ne":
+        return x != nw.lit(a[0])
+    if op == "lt":
+        return x < nw.lit(a[0])
+    if op == "le":
+        return x <= nw.lit(a[0])
+    if op == "gt":
+        return x > nw.lit(a[0])
+    if op == "ge":
+        return x >= nw.lit(a[0])
+    if op == "between":
+        lo = (x >= nw.lit(a[0])) if a[2] in ("both", "left") else (x > nw.lit(a[0]))
+        hi = (x <= nw.lit(a[1])) if a[2] in ("both", "right") else (x < nw.lit(a[1]))
+        return lo & hi
+    if op == "isin":
+        dtype = pl.Int64 if temporal else (
+            schema.get(p.target.name) if isinstance(p.target, Field) else None)
+        values = _isin_values(a, dtype)
+        if values is None:
+            return nw.any_horizontal(*[x == nw.lit(v) for v in a], ignore_nulls=False)
+        if not values:  # nothing of the column's type: false, or null for a null value
+            return nw.when(~x.is_null()).then(nw.lit(value=False))
+        return nw.when(~x.is_null()).then(x.is_in(values))
+    if op == "is_null":
+        return x.is_null()
+    if op == "is_not_null":
+        return ~x.is_null()
+    if op == "contains":
+        if isinstance(p.target, Field) and _is_list(schema.get(p.target.name)):
+            return x.list.contains(a[0])
+        return x.str.contains(str(a[0]), literal=True)
+    if op == "matches":
+        return x.str.contains(str(a[0]), literal=False)
+    if op == "starts_with":
+        return x.str.starts_with(str(a[0]))
+    if op == "within":
+        lower = now_us - _duration_us(str(a[0]))
+        return (x >= nw.lit(lower)) & (x <= nw.lit(now_us))
+    raise InvalidSegmentError(f"unknown op {op!r}")
+
+
+def _duration_us(text: str) -> int:
+    d = parse_duration(text)
+    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+def condition_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
+                   schema: dict[str, Any]) -> nw.Expr:
+    """A boolean narwhals expression for ``cond`` over a frame prepared by
+    :func:`compile_mask` (aggregates joined under ``aliases``, temporal columns as epochs)."""
+    now_us = epoch_us(utc_now(now))
+
+    def sub(c: Condition) -> nw.Expr:
+        if isinstance(c, And):
+            return nw.all_horizontal(*[sub(p) for p in c.parts], ignore_nulls=False)
+        if isinstance(c, Or):
+            return nw.any_horizontal(*[sub(p) for p in c.parts], ignore_nulls=False)
+        if isinstance(c, Not):
+            return ~sub(c.part)
+        if isinstance(c, InSegment):
+            return sub(c.condition)
+        if isinstance(c, Predicate):
+            return _predicate(c, aliases, now_us, schema)
+        raise InvalidSegmentError(f"not a condition: {type(c).__name__}")
+
+    return sub(cond)
+
+
+# --- event aggregates ---------------------------------------------------------------------------
+
+
+def _event_filter(agg: EventAggregate, now_us: int, schema: dict[str, Any],
+                  now: dt.datetime) -> nw.Expr:
+    """The rows an aggregate reads: its event, inside its window, matching its ``where``."""
+    us = nw.col(_US + "ts")
+    start = None if agg.window.start is None else now_us - _duration_us(agg.window.start)
+    parts = [nw.col("event") == nw.lit(agg.event)]
+    if start is not None:
+        parts.append(us >= nw.lit(start))
+    if agg.window.end is not None:
+        parts.append(us < nw.lit(now_us - _duration_us(agg.window.end)))
+    else:
+        parts.append(us <= nw.lit(now_us))
+    if agg.where is not None:
+        parts.append(condition_expr(agg.where, {}, now, schema))
+    return nw.all_horizontal(*parts, ignore_nulls=False)
+
+
+def _row_value(agg: EventAggregate) -> nw.Expr:
+    """What each matching row contributes before it is reduced per person."""
+    if agg.agg == "count":
+        return nw.lit(1)
+    if agg.agg == "distinct_days":
+        return (nw.col(_US + "ts") / nw.lit(DAY_US)).floor()
+    if agg.agg == "days_since_last":
+        return nw.col(_US + "ts")
+    return nw.col(agg.column or "value")
+
+
+def _reduce(agg: EventAggregate, col: nw.Expr, filtered: bool) -> nw.Expr:
+    """Per person: ``filtered`` means every row matched (no nulls from the condition)."""
+    if agg.agg == "count":
+        return nw.len() if filtered else col.sum()
+    if agg.agg == "distinct_days":
+        distinct = col.n_unique()  # counts null as a value on every engine: take it out
+        return distinct if filtered else distinct - (col.null_count() > 0).cast(nw.Int64)
+    if agg.agg == "days_since_last":
+        return col.max()
+    return {"sum": col.sum, "mean": col.mean, "min": col.min, "max": col.max}[agg.agg]()
+
+
+def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
+                    now: dt.datetime, aliases: dict[str, str]) -> nw.LazyFrame[Any]:
+    """One row per person with an event any aggregate reads, one column per aggregate (its
+    alias); people with none are absent (join on the left and fill with :func:`fill_value`).
+
+    All aggregates are computed in one pass over the events: the rows any of them reads, then
+    one group-by.
+    """
+    now = utc_now(now)
+    now_us = epoch_us(now)
+    schema = events.schema
+    wheres = [a.where for a in aggs if a.where is not None]
+    frame = _with_epochs(events, ["ts", *[c for c in _temporal_fields(wheres, schema)
+                                          if c != "ts"]])
+    filters = [_event_filter(a, now_us, schema, now) for a in aggs]
+    same = all(repr(a.to_dict() | {"agg": "", "column": None}) ==
+               repr(aggs[0].to_dict() | {"agg": "", "column": None}) for a in aggs)
+    if same:  # one set of rows for all: filter, then plain reductions
+        frame = frame.filter(filters[0])
+        exprs = [_reduce(a, _row_value(a), filtered=True).alias(aliases[a.key]) for a in aggs]
+    else:
+        names = sorted({a.event for a in aggs})
+        frame = frame.filter(nw.col("event").is_in(names)).filter(
+            nw.any_horizontal(*filters, ignore_nulls=False))
+        frame = frame.with_columns([
+            nw.when(f).then(_row_value(a)).alias(f"__row{i}")
+            for i, (a, f) in enumerate(zip(aggs, filters, strict=True))
+        ])
+        exprs = [_reduce(a, nw.col(f"__row{i}"), filtered=False).alias(aliases[a.key])
+                 for i, a in enumerate(aggs)]
+    table = frame.group_by(id_col).agg(*exprs)
+    since = [aliases[a.key] for a in aggs if a.agg == "days_since_last"]
+    if since:
+        table = table.with_columns([
+            ((nw.lit(now_us) - nw.col(c)) / nw.lit(DAY_US)).floor().alias(c) for c in since
+        ])
+    return table
+
+
+# --- the whole query ----------------------------------------------------------------------------
+
+
+def check_event_names(aggs: Sequence[EventAggregate], known: Collection[str] | None) -> None:
+    """An event name neither in the table nor declared is a typo: say which names exist."""
+    if known is None:
+        return
+    unknown = sorted({a.event for a in aggs} - set(known))
+    if unknown:
+        raise InvalidSegmentError(
+            f"unknown event {unknown[0]!r}: the events table has "
+            f"{', '.join(sorted(known)[:30]) or 'no events'}; check the spelling, or "
+            "declare the names this data can hold: Population(..., event_types=[...])"
+        )
+
+
+def compile_mask(cond: Condition, profiles: Table, events: Table | None, id_col: str,
+                 now: dt.datetime, event_names: Collection[str] | None = None,
+                 extra: Sequence[Condition] = ()) -> tuple[nw.LazyFrame[Any], dict[str, str]]:
+    """Profiles with the aggregates of ``cond`` (and of ``extra``) joined, temporal columns as
+    epochs: the frame :func:`condition_expr` evaluates over, and the aggregates' aliases.
+
+    ``cond`` must have been validated against both schemas (:func:`._segments.validate`).
+    """
+    if id_col not in profiles.schema:
+        raise UnknownColumnError(
+            f"id column {id_col!r} is not in the profiles; they have: "
+            f"{', '.join(profiles.schema)}")
+    aggs = aggregates_used(And((cond, *extra)) if extra else cond)
+    check_event_names(aggs, event_names)
+    aliases = {a.key: f"__agg{i}" for i, a in enumerate(aggs)}
+    frame = _with_epochs(profiles, _temporal_fields([cond, *extra], profiles.schema))
+    if aggs:
+        if events is None:
+            raise InvalidSegmentError("the condition uses events; pass events= to Population")
+        per_person = aggregate_table(aggs, events, id_col, now, aliases)
+        frame = frame.join(per_person, on=id_col, how="left")
+    return frame, aliases

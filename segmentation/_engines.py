@@ -1,0 +1,215 @@
+"""The engine seam: tables as narwhals lazy frames, and the few pieces narwhals cannot express.
+
+Segments compile once, to narwhals expressions (:mod:`._compile`), and run natively in polars,
+DuckDB or Apache Spark. What narwhals does not offer on every lazy backend lives here, behind
+one :class:`Engine` protocol laid out the same way for each engine:
+
+- ``epoch_us``: a temporal column as UTC epoch microseconds (narwhals has no ``dt.timestamp``
+  on DuckDB or Spark). A naive datetime is UTC; an aware one (Spark's ``TIMESTAMP``, DuckDB's
+  ``TIMESTAMPTZ``, a polars zone) is an instant; a date is its UTC midnight. Windows compare
+  these integers, so they mean the same instants in every engine and session time zone.
+- ``schema``: the columns as polars dtypes (what validation and ``to_sql`` read), without a scan.
+- ``count`` and ``to_polars``: the two ways a result leaves the engine.
+
+Tables come in as polars (eager or lazy), pandas, pyarrow, Parquet/CSV paths, a Spark
+DataFrame, a table name with a ``SparkSession``, or a DuckDB relation (:func:`as_table`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+import narwhals as nw
+import polars as pl
+
+from ._clock import DAY_US
+from ._errors import SegmentationError
+
+__all__ = ["Engine", "Table", "as_lazy", "as_table", "engine_named"]
+
+
+class Engine(Protocol):
+    """The per-engine pieces under the narwhals seam."""
+
+    name: str
+    #: Whether an audience keeps its ids in the engine until collected (Spark, DuckDB).
+    keeps_ids: bool
+
+    def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
+                 dtype: pl.DataType) -> nw.LazyFrame[Any]:
+        """``frame`` with ``out``: ``column`` (a date or datetime) as UTC epoch microseconds."""
+        ...
+
+    def schema(self, frame: nw.LazyFrame[Any]) -> dict[str, pl.DataType]:
+        """The columns as polars dtypes, read from the plan (no scan)."""
+        ...
+
+    def count(self, frame: nw.LazyFrame[Any]) -> int:
+        """How many rows."""
+        ...
+
+    def to_polars(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
+        """The rows, collected to the caller's process as polars."""
+        ...
+
+
+class _Common:
+    name = "engine"
+    keeps_ids = True
+
+    def count(self, frame: nw.LazyFrame[Any]) -> int:
+        return int(self.to_polars(frame.select(nw.len().alias("n")))["n"][0])
+
+    def to_polars(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
+        return frame.collect(backend="polars").to_native()
+
+    def schema(self, frame: nw.LazyFrame[Any]) -> dict[str, pl.DataType]:
+        return dict(self.to_polars(frame.head(0)).schema)
+
+
+class PolarsEngine(_Common):
+    """polars' lazy engine; audiences collect their ids (polars is in-process)."""
+
+    name = "polars"
+    keeps_ids = False
+
+    def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
+                 dtype: pl.DataType) -> nw.LazyFrame[Any]:
+        col = pl.col(column)
+        if dtype == pl.Date:
+            col = col.cast(pl.Datetime("us"))
+        native = frame.to_native().with_columns(col.dt.epoch("us").alias(out))
+        return nw.from_native(native)
+
+    def schema(self, frame: nw.LazyFrame[Any]) -> dict[str, pl.DataType]:
+        return dict(frame.to_native().collect_schema())
+
+    def to_polars(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
+        return frame.to_native().collect()
+
+
+class DuckDBEngine(_Common):
+    """A DuckDB relation: segments run as DuckDB queries."""
+
+    name = "duckdb"
+
+    def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
+                 dtype: pl.DataType) -> nw.LazyFrame[Any]:
+        import duckdb
+
+        col = duckdb.ColumnExpression(column)
+        if dtype == pl.Date:
+            col = col.cast(duckdb.sqltypes.TIMESTAMP)
+        value = duckdb.FunctionExpression("epoch_us", col).alias(out)
+        return nw.from_native(frame.to_native().select(duckdb.StarExpression(), value))
+
+
+class SparkEngine(_Common):
+    """A Spark DataFrame: segments run as Spark jobs; audiences stay Spark DataFrames."""
+
+    name = "spark"
+
+    def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
+                 dtype: pl.DataType) -> nw.LazyFrame[Any]:
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
+        native = frame.to_native()
+        kind = native.schema[column].dataType
+        quoted = "`" + column.replace("`", "``") + "`"
+        if isinstance(kind, T.DateType):
+            value = F.unix_date(F.col(quoted)).cast("long") * F.lit(DAY_US)
+        elif isinstance(kind, T.TimestampNTZType):
+            # a wall clock read as UTC, by arithmetic (no session zone; Spark 3.5 has no
+            # unix_micros for TIMESTAMP_NTZ)
+            value = F.expr("timestampdiff(MICROSECOND, TIMESTAMP_NTZ'1970-01-01 00:00:00', "
+                           f"{quoted})")
+        else:  # TIMESTAMP is an instant
+            value = F.unix_micros(F.col(quoted))
+        return nw.from_native(native.withColumn(out, value))
+
+
+_ENGINES: dict[str, Engine] = {"polars": PolarsEngine(), "duckdb": DuckDBEngine(),
+                               "spark": SparkEngine()}
+
+
+def engine_named(name: str) -> Engine:
+    return _ENGINES[name]
+
+
+class Table:
+    """One table of a population: its narwhals frame and the engine that runs it."""
+
+    def __init__(self, frame: nw.LazyFrame[Any], engine: Engine) -> None:
+        self.frame = frame
+        self.engine = engine
+        self._schema: dict[str, pl.DataType] | None = None
+
+    @property
+    def schema(self) -> dict[str, pl.DataType]:
+        if self._schema is None:
+            self._schema = self.engine.schema(self.frame)
+        return self._schema
+
+    @property
+    def native(self) -> Any:
+        return self.frame.to_native()
+
+
+def _is_spark(obj: object) -> bool:
+    module = type(obj).__module__
+    return module.startswith("pyspark.sql") and type(obj).__name__ == "DataFrame"
+
+
+def _is_duckdb(obj: object) -> bool:
+    return type(obj).__module__.startswith("duckdb") and type(obj).__name__ == \
+        "DuckDBPyRelation"
+
+
+def as_table(table: object, what: str, spark: Any = None) -> Table:
+    """A :class:`Table` from any supported input (see the module's docstring).
+
+    With ``spark`` (a ``SparkSession``), a string is a table name in its catalog.
+    """
+    if spark is not None and isinstance(table, str):
+        try:
+            frame = spark.table(table)
+        except Exception as exc:  # Spark's AnalysisException names the missing table
+            raise SegmentationError(
+                f"{what}: Spark has no table {table!r} ({type(exc).__name__}); give a name "
+                "from spark.catalog.listTables() or a DataFrame") from None
+        return Table(nw.from_native(frame), _ENGINES["spark"])
+    if _is_spark(table):
+        return Table(nw.from_native(table), _ENGINES["spark"])
+    if _is_duckdb(table):
+        return Table(nw.from_native(table), _ENGINES["duckdb"])
+    return Table(nw.from_native(as_lazy(table, what)), _ENGINES["polars"])
+
+
+def as_lazy(table: object, what: str) -> pl.LazyFrame:
+    """A LazyFrame from polars, pandas, pyarrow or a Parquet/CSV path (scanned lazily)."""
+    if isinstance(table, pl.LazyFrame):
+        return table
+    if isinstance(table, (str, os.PathLike)):
+        path = Path(table)
+        if not path.exists():
+            raise SegmentationError(f"{what} file not found: {path}")
+        if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
+            return pl.scan_parquet(path)
+        if path.suffix.lower() == ".csv":
+            return pl.scan_csv(path, try_parse_dates=True)
+        raise SegmentationError(f"{what} file {path.name}: use .parquet or .csv")
+    if _is_spark(table) or _is_duckdb(table):
+        raise SegmentationError(
+            f"{what}: this step runs in polars and does not collect a "
+            f"{type(table).__module__.split('.')[0]} table by itself; collect the rows you "
+            "need first (a Population over it runs segments in its own engine)")
+    from privacy import PrivacyError
+    from privacy._io import read_table
+
+    try:  # in-memory tables convert once, at the boundary, as privacy does it
+        return read_table(table, what=what).lazy()
+    except PrivacyError as exc:
+        raise SegmentationError(str(exc)) from None

@@ -1,0 +1,80 @@
+"""An audience's profile against its population, computed in the population's engine.
+
+Only the small table of figures leaves the engine: counts per level, per list item, and means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import narwhals as nw
+import polars as pl
+
+if TYPE_CHECKING:
+    from ._population import Audience, Population
+
+__all__ = ["profile_rows"]
+
+_SCHEMA = {"feature": pl.Utf8, "value": pl.Utf8, "audience": pl.Float64,
+           "population": pl.Float64, "index": pl.Float64}
+
+
+def _kind(dtype: Any) -> str:
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return "list"
+    if dtype.is_numeric() and dtype != pl.Boolean:
+        return "numeric"
+    return "level"
+
+
+def _share_row(feature: str, value: object, has_member: int, has: int, n_member: int,
+               n: int) -> dict[str, Any]:
+    a = has_member / n_member if n_member else None
+    p = has / n if n else None
+    return {"feature": feature, "value": str(value), "audience": a, "population": p,
+            "index": (a / p) if a is not None and p else None}
+
+
+def _level_counts(frame: nw.LazyFrame[Any], values: nw.Expr, population: Population,
+                  top: int) -> pl.DataFrame:
+    """People per level (``values`` a one-value-per-row expression named ``v``): the ``top``
+    most common, most common first, ties by value."""
+    counts = (frame.select(values, nw.col("__member")).filter(~nw.col("v").is_null())
+              .group_by("v").agg(nw.len().alias("n"),
+                                 nw.col("__member").cast(nw.Int64).sum().alias("k")))
+    table = population._p.engine.to_polars(counts)
+    return table.sort(["n", "v"], descending=[True, False]).head(top)
+
+
+def profile_rows(population: Population, audience: Audience, cols: Sequence[str],
+                 top: int) -> pl.DataFrame:
+    """See :meth:`Population.profile`."""
+    schema = population.schema
+    frame = population.membership(audience)
+    engine = population._p.engine
+    numeric = [c for c in cols if _kind(schema[c]) == "numeric"]
+    member = nw.col("__member")
+    totals = engine.to_polars(frame.select(
+        nw.len().alias("__n"), member.cast(nw.Int64).sum().alias("__k"),
+        *[nw.col(c).cast(nw.Float64).mean().alias(f"p:{c}") for c in numeric],
+        *[nw.when(member).then(nw.col(c).cast(nw.Float64)).mean().alias(f"a:{c}")
+          for c in numeric],
+    )).row(0, named=True)
+    n, k = int(totals["__n"]), int(totals["__k"] or 0)
+    rows: list[dict[str, Any]] = []
+    for c in cols:
+        kind = _kind(schema[c])
+        if kind == "numeric":
+            a, p = totals[f"a:{c}"], totals[f"p:{c}"]
+            rows.append({"feature": c, "value": "mean", "audience": a, "population": p,
+                         "index": (a / p) if a is not None and p else None})
+            continue
+        if kind == "list":
+            items = frame.select(nw.col(c).list.unique().alias("v"), member).explode("v")
+            table = _level_counts(items, nw.col("v"), population, top)
+        else:
+            table = _level_counts(frame, nw.col(c).cast(nw.String).alias("v"), population, top)
+        for level, has, has_member in table.select("v", "n", "k").iter_rows():
+            rows.append(_share_row(c, level, int(has_member or 0), int(has), k, n))
+    return pl.DataFrame(rows, schema=_SCHEMA, strict=False)

@@ -1,0 +1,176 @@
+"""SQL text of a segment (``Segment.to_sql``) for DuckDB and Spark, quoted by sqlglot.
+
+Populations do not run this text: they run the narwhals compilation (:mod:`._compile`). This is
+for people who take the query elsewhere (a warehouse job, a notebook). Identifiers and string
+literals are written by sqlglot for each dialect (Spark reads backslash escapes; DuckDB doubles
+quotes); the semantics are the engines' shared ones (UTC instants, three-valued logic).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import polars as pl
+from sqlglot import exp
+
+from ._clock import utc_now
+from ._compile import fill_value
+from ._conditions import (
+    And,
+    Condition,
+    EventAggregate,
+    Field,
+    InSegment,
+    Not,
+    Or,
+    Predicate,
+    aggregates_used,
+    parse_duration,
+)
+from ._errors import InvalidSegmentError
+
+__all__ = ["Dialect", "segment_sql", "sql_literal"]
+
+Dialect = Literal["duckdb", "spark"]
+
+
+def _quote(name: str, dialect: Dialect) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+
+
+def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        text = utc_now(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+        # Spark reads a zoneless timestamp in the session's time zone: say UTC, so a window
+        # means the same instants whatever the session's zone (segments' clock is UTC).
+        return f"TIMESTAMP '{text}Z'" if dialect == "spark" else f"TIMESTAMP '{text}'"
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, str):
+        return exp.Literal.string(value).sql(dialect=dialect)
+    raise InvalidSegmentError(f"cannot write {type(value).__name__} as SQL")
+
+
+def _epoch_us(expr: str, dialect: Dialect) -> str:
+    return f"epoch_us({expr})" if dialect == "duckdb" else f"unix_micros({expr})"
+
+
+def _is_list(target: Field | EventAggregate, schema: Mapping[str, Any]) -> bool:
+    dtype = schema.get(target.name) if isinstance(target, Field) else None
+    return isinstance(dtype, (pl.List, pl.Array))
+
+
+def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetime,
+                  alias: str, dialect: Dialect, schema: Mapping[str, Any] | None = None) -> str:
+    """A subquery with one row per person and the aggregate as column ``alias``."""
+    q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
+    lower, upper = agg.window.bounds(now)
+    conds = [f"{q('event')} = {sql_literal(agg.event, dialect)}"]
+    if lower is not None:
+        conds.append(f"{q('ts')} >= {sql_literal(lower, dialect)}")
+    below = "<" if agg.window.end is not None else "<="
+    conds.append(f"{q('ts')} {below} {sql_literal(upper, dialect)}")
+    if agg.where is not None:
+        conds.append(to_sql_expr(agg.where, {}, now, dialect, prefix="", schema=schema))
+    if agg.agg == "count":
+        value = "COUNT(*)"
+    elif agg.agg == "distinct_days":
+        day = (f"CAST(to_utc_timestamp({q('ts')}, current_timezone()) AS DATE)"
+               if dialect == "spark" else f"CAST({q('ts')} AS DATE)")  # the UTC calendar day
+        value = f"COUNT(DISTINCT {day})"
+    elif agg.agg == "days_since_last":
+        value = (f"FLOOR(({_epoch_us(sql_literal(now, dialect), dialect)} - "
+                 f"{_epoch_us('MAX(' + q('ts') + ')', dialect)}) / 86400000000.0)")
+    else:
+        fn = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}[agg.agg]
+        value = f"{fn}({q(agg.column or 'value')})"
+    return (f"SELECT {q(id_col)}, {value} AS {q(alias)} FROM {events} "
+            f"WHERE {' AND '.join(conds)} GROUP BY {q(id_col)}")
+
+
+def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dialect: Dialect,
+                prefix: str = "p.", schema: Mapping[str, Any] | None = None) -> str:
+    """A SQL boolean expression for ``cond``."""
+    q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
+    schema = schema or {}
+
+    def sub(c: Condition) -> str:
+        return to_sql_expr(c, aliases, now, dialect, prefix, schema)
+
+    if isinstance(cond, And):
+        return "(" + " AND ".join(sub(p) for p in cond.parts) + ")"
+    if isinstance(cond, Or):
+        return "(" + " OR ".join(sub(p) for p in cond.parts) + ")"
+    if isinstance(cond, Not):
+        return f"(NOT {sub(cond.part)})"
+    if isinstance(cond, InSegment):
+        return sub(cond.condition)
+    if not isinstance(cond, Predicate):
+        raise InvalidSegmentError(f"not a condition: {type(cond).__name__}")
+    t = cond.target
+    if isinstance(t, Field):
+        x = f"{prefix}{q(t.name)}"
+    else:
+        alias = aliases[t.key]
+        fill = fill_value(t.agg)
+        x = f"COALESCE({alias}.{q(alias)}, {fill})" if fill is not None else f"{alias}.{q(alias)}"
+    op, a = cond.op, cond.args
+    sym = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+    if op in sym:
+        return f"({x} {sym[op]} {sql_literal(a[0], dialect)})"
+    if op == "between":
+        lo_op = ">=" if a[2] in ("both", "left") else ">"
+        hi_op = "<=" if a[2] in ("both", "right") else "<"
+        lo, hi = sql_literal(a[0], dialect), sql_literal(a[1], dialect)
+        return f"({x} {lo_op} {lo} AND {x} {hi_op} {hi})"
+    if op == "isin":
+        return f"({x} IN ({', '.join(sql_literal(v, dialect) for v in a)}))"
+    if op == "is_null":
+        return f"({x} IS NULL)"
+    if op == "is_not_null":
+        return f"({x} IS NOT NULL)"
+    if op == "contains":
+        if _is_list(t, schema):
+            fn = "list_contains" if dialect == "duckdb" else "array_contains"
+            return f"{fn}({x}, {sql_literal(a[0], dialect)})"
+        if prefix and isinstance(t, Field) and t.name not in schema:
+            raise InvalidSegmentError(
+                f"contains on {t.name!r} means list membership or a substring depending on the "
+                "column's type, which to_sql does not know: pass schema= (column -> polars "
+                "dtype, e.g. dict(population.schema)), or use Population.to_sql"
+            )
+        fn = "strpos" if dialect == "duckdb" else "instr"
+        return f"({fn}({x}, {sql_literal(a[0], dialect)}) > 0)"
+    if op == "matches":
+        if dialect == "duckdb":
+            return f"regexp_matches({x}, {sql_literal(a[0], dialect)})"
+        return f"({x} RLIKE {sql_literal(a[0], dialect)})"
+    if op == "starts_with":
+        return f"(left({x}, {len(str(a[0]))}) = {sql_literal(a[0], dialect)})"
+    if op == "within":
+        lower = now - parse_duration(str(a[0]))
+        ts = f"CAST({x} AS TIMESTAMP)"
+        return f"({ts} >= {sql_literal(lower, dialect)} AND {ts} <= {sql_literal(now, dialect)})"
+    raise InvalidSegmentError(f"unknown op {op!r}")
+
+
+def segment_sql(cond: Condition, dialect: Dialect, profiles: str, events: str, id_col: str,
+                now: dt.datetime, schema: Mapping[str, Any]) -> str:
+    """A SELECT of the ids matching ``cond`` over tables named ``profiles`` and ``events``."""
+    now = utc_now(now)
+    aggs = aggregates_used(cond)
+    aliases = {a.key: f"a{i}" for i, a in enumerate(aggs)}
+    q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
+    joins = "".join(
+        f" LEFT JOIN ({aggregate_sql(a, events, id_col, now, aliases[a.key], dialect)}) AS "
+        f"{aliases[a.key]} ON p.{q(id_col)} = {aliases[a.key]}.{q(id_col)}"
+        for a in aggs
+    )
+    where = to_sql_expr(cond, aliases, now, dialect, "p.", schema)
+    return f"SELECT p.{q(id_col)} FROM {profiles} AS p{joins} WHERE {where}"

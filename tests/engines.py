@@ -1,0 +1,78 @@
+"""The same tables in DuckDB and in Spark, value for value (test helper).
+
+Spark frames are built from rows and a DDL schema (no pandas, no Arrow conversion rules in
+between); datetimes travel as UTC epoch microseconds and become Spark TIMESTAMPs (instants) with
+``timestamp_micros``, or TIMESTAMP_NTZ wall clocks when asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import polars as pl
+
+import segmentation as seg
+
+_CON = duckdb.connect()
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _spark_type(dtype: Any) -> str:
+    if isinstance(dtype, pl.List):
+        return f"array<{_spark_type(dtype.inner)}>"
+    if dtype in (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32):
+        return "long"
+    if dtype.is_float():
+        return "double"
+    if dtype == pl.Boolean:
+        return "boolean"
+    if dtype == pl.Date:
+        return "date"
+    if isinstance(dtype, pl.Datetime):
+        return "long"  # epoch microseconds, turned into a timestamp after loading
+    return "string"
+
+
+def to_spark(spark: Any, frame: pl.DataFrame, ntz: bool = False) -> Any:
+    """``frame`` as a Spark DataFrame (datetimes as TIMESTAMP, or TIMESTAMP_NTZ with ``ntz``)."""
+    times = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+    plain = frame.with_columns(
+        [pl.col(c).dt.epoch("us") for c in times]
+        + [pl.col(c).cast(pl.Utf8) for c, t in frame.schema.items()
+           if isinstance(t, (pl.Enum, pl.Categorical))])
+    ddl = ", ".join(f"`{c}` {_spark_type(t)}" for c, t in frame.schema.items())
+    df = spark.createDataFrame(plain.rows(), ddl)
+    for c in times:
+        ts = f"timestamp_micros(`{c}`)"
+        if ntz:  # the UTC wall clock as a zoneless timestamp, whatever the session's zone
+            ts = f"to_timestamp_ntz(date_format(to_utc_timestamp({ts}, current_timezone()), " \
+                 "'yyyy-MM-dd HH:mm:ss.SSSSSS'))"
+        df = df.withColumn(c, spark_expr(ts))
+    return df
+
+
+def spark_expr(text: str) -> Any:
+    from pyspark.sql import functions as F
+
+    return F.expr(text)
+
+
+def to_duckdb(frame: pl.DataFrame) -> Any:
+    """``frame`` as a DuckDB relation (naive datetimes as TIMESTAMP, aware as TIMESTAMPTZ)."""
+    return _CON.from_arrow(frame.to_arrow())
+
+
+def engine_population(pop: seg.Population, engine: str, spark: Any = None, ntz: bool = False,
+                      **options: Any) -> seg.Population:
+    """The same population in ``engine`` ("duckdb" or "spark")."""
+    profiles = pop.profiles.collect()
+    events = pop.events.collect() if pop.events is not None else None
+    if engine == "duckdb":
+        convert = to_duckdb
+    else:
+        def convert(frame: pl.DataFrame) -> Any:
+            return to_spark(spark, frame, ntz=ntz)
+    return seg.Population(convert(profiles), convert(events) if events is not None else None,
+                          id=pop.id, now=pop.now, **options)

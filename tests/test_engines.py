@@ -1,0 +1,162 @@
+"""One definition, three engines: a segment selects the same people in polars, DuckDB and a real
+local Spark, over random populations and adversarial literals (quotes, backslashes, LIKE
+wildcards, regex classes, non-ASCII, integers around 2**53, long isin lists, nulls, window
+edges), and a Spark population's audiences stay in Spark until collected."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+
+import segmentation as seg
+from tests.engines import engine_population, to_duckdb, to_spark
+from tests.segment_strategies import EVENTS, NOW, conditions, populations
+
+
+@settings(max_examples=40)
+@given(pop=populations(), cond=conditions)
+def test_polars_and_duckdb_select_the_same_people(pop: seg.Population,
+                                                  cond: seg.Condition) -> None:
+    other = engine_population(pop, "duckdb", event_types=EVENTS)
+    want = pop.select(cond).ids.to_list()
+    got = other.select(cond)
+    assert not got.is_local
+    assert got.collect().ids.to_list() == want
+    assert other.size(cond) == len(want)
+
+
+@settings(max_examples=25)
+@given(pop=populations(), cond=conditions)
+def test_polars_and_spark_select_the_same_people(spark, pop: seg.Population,
+                                                 cond: seg.Condition) -> None:
+    other = engine_population(pop, "spark", spark, event_types=EVENTS)
+    assert other.select(cond).collect().ids.to_list() == pop.select(cond).ids.to_list()
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> seg.Population:
+    return seg.synthetic_population(3_000, seed=5)
+
+
+SEGMENTS = [
+    seg.Segment("young gamers on old slow phones",
+                seg.field("age").between(18, 25) & seg.field("interests").contains("gaming")
+                & (seg.field("device_age_years") >= 3) & (seg.field("avg_downlink_mbps") < 10)),
+    seg.Segment("engaged gamers", seg.event("game_session").count(within="30d") >= 5),
+    seg.Segment("lapsed top-ups",
+                (seg.event("top_up").days_since_last() > 30)
+                & (seg.event("top_up").sum("value", within="90d") >= 20)
+                & (seg.event("app_open").distinct_days(within="14d") >= 3)),
+]
+
+
+@pytest.mark.parametrize("ntz", [False, True])
+def test_a_spark_population_runs_every_step_in_spark(spark, synthetic: seg.Population,
+                                                     ntz: bool) -> None:
+    from pyspark.sql import DataFrame
+
+    pop = engine_population(synthetic, "spark", spark, ntz=ntz)
+    assert pop.engine == "spark"
+    assert "not counted" in repr(pop)
+    audiences = [pop.select(s) for s in SEGMENTS]
+    local = [synthetic.select(s) for s in SEGMENTS]
+    for a, b in zip(audiences, local, strict=True):
+        assert isinstance(a.ids, DataFrame)  # the ids stay in Spark
+        assert "not counted" in repr(a)
+        assert a.collect().ids.to_list() == b.ids.to_list()
+        assert a.size == b.size
+    for s in SEGMENTS:
+        assert pop.waterfall(s).equals(synthetic.waterfall(s))
+        assert pop.size(s) == synthetic.size(s)
+    # set algebra stays in Spark
+    a, b = audiences[0], audiences[1]
+    for op in ("__or__", "__and__", "__sub__"):
+        got = getattr(a, op)(b)
+        assert isinstance(got.ids, DataFrame)
+        assert got.collect().ids.to_list() == getattr(local[0], op)(local[1]).ids.to_list()
+    assert a.overlap(b) == local[0].overlap(local[1])
+    assert pop.overlap(audiences).equals(synthetic.overlap(local))
+    # profile and RFM: only their figures leave Spark
+    want = synthetic.profile(local[1])
+    got = pop.profile(audiences[1])
+    assert got.select("feature", "value").equals(want.select("feature", "value"))
+    for c in ("audience", "population", "index"):
+        assert got[c].fill_null(-1).to_numpy() == pytest.approx(want[c].fill_null(-1).to_numpy())
+    r_spark, r_local = seg.rfm(pop), seg.rfm(synthetic)
+    assert r_spark.thresholds == r_local.thresholds
+    assert r_spark.sizes().equals(r_local.sizes())
+    assert isinstance(r_spark.scores, DataFrame)
+
+
+def test_table_names_with_a_session(spark, synthetic: seg.Population) -> None:
+    to_spark(spark, synthetic.profiles.collect()).createOrReplaceTempView("ak_profiles")
+    to_spark(spark, synthetic.events.collect()).createOrReplaceTempView("ak_events")
+    pop = seg.Population("ak_profiles", "ak_events", now=synthetic.now, spark=spark)
+    assert pop.select(SEGMENTS[1]).collect().ids.to_list() == \
+        synthetic.select(SEGMENTS[1]).ids.to_list()
+    with pytest.raises(seg.SegmentationError, match="no table 'ak_nope'"):
+        seg.Population("ak_nope", spark=spark)
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
+def test_spark_windows_do_not_move_with_the_session_zone(spark, synthetic: seg.Population,
+                                                         zone: str) -> None:
+    pop = engine_population(synthetic, "spark", spark)
+    want = [synthetic.size(s) for s in SEGMENTS[1:]]
+    spark.conf.set("spark.sql.session.timeZone", zone)
+    try:
+        assert [pop.size(s) for s in SEGMENTS[1:]] == want
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+def test_long_isin_lists_keep_exact_integers_in_every_engine(spark) -> None:
+    profiles = pl.DataFrame({"user_id": [1, 2, 3], "acct": [2**53, 2**53 + 1, 5]})
+    cond = seg.field("acct").isin([float(2**53), 5.5, *range(100, 140)])
+    want = seg.Population(profiles, now=NOW).select(cond).ids.to_list()
+    assert want == [1]
+    assert seg.Population(to_duckdb(profiles), now=NOW).select(cond).collect().ids.to_list() \
+        == want
+    assert seg.Population(to_spark(spark, profiles), now=NOW).select(cond) \
+        .collect().ids.to_list() == want
+
+
+def test_time_zone_aware_events_in_duckdb() -> None:
+    events = pl.DataFrame({"user_id": [1, 2], "event": ["game", "game"],
+                           "ts": [NOW - dt.timedelta(days=29, hours=23),
+                                  NOW - dt.timedelta(days=30, hours=1)]})
+    aware = events.with_columns(pl.col("ts").dt.replace_time_zone("UTC")
+                                .dt.convert_time_zone("America/New_York"))
+    profiles = pl.DataFrame({"user_id": [1, 2]})
+    cond = seg.event("game").count(within="30d") >= 1
+    for table in (events, aware):
+        pop = seg.Population(to_duckdb(profiles), to_duckdb(table), now=NOW)
+        assert pop.select(cond).collect().ids.to_list() == [1]
+
+
+def test_engines_do_not_mix(spark, synthetic: seg.Population, tmp_path) -> None:
+    profiles = synthetic.profiles.collect()
+    with pytest.raises(seg.SegmentationError, match="one engine"):
+        seg.Population(to_spark(spark, profiles), synthetic.events)
+    pop = engine_population(synthetic, "spark", spark)
+    spark_audience = pop.select(SEGMENTS[1])
+    with pytest.raises(seg.InvalidSegmentError, match="one engine"):
+        spark_audience | synthetic.select(SEGMENTS[1])
+    with pytest.raises(seg.SegmentationError, match=r"collect\(\) first"):
+        spark_audience.report(tmp_path / "never.html", pop)
+    with pytest.raises(seg.SegmentationError, match="to_polars"):
+        seg.Lookalike().fit(pop, spark_audience)
+    assert not (tmp_path / "never.html").exists()
+
+
+def test_size_is_the_same_kind_of_thing_on_population_and_audience(
+        synthetic: seg.Population) -> None:
+    audience = synthetic.select(SEGMENTS[0])
+    assert isinstance(synthetic.size, int)
+    assert isinstance(audience.size, int)
+    assert synthetic.size == synthetic.n == 3_000
+    assert synthetic.size(SEGMENTS[0]) == synthetic.count(SEGMENTS[0]) == audience.size
+    assert repr(synthetic.size) == "3000"
