@@ -205,18 +205,26 @@ def condition_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
 # --- event aggregates ---------------------------------------------------------------------------
 
 
-def _event_filter(agg: EventAggregate, now_us: int, schema: dict[str, Any],
-                  now: dt.datetime) -> nw.Expr:
-    """The rows an aggregate reads: its event, inside its window, matching its ``where``."""
-    us = nw.col(_US + "ts")
+def _bounds(agg: EventAggregate, now_us: int) -> tuple[int | None, int, bool]:
+    """An aggregate's window in epoch microseconds: lower (inclusive, None: no bound), upper,
+    and whether the upper bound is inclusive (up to now) or not (``between``)."""
     start = None if agg.window.start is None else now_us - _duration_us(agg.window.start)
-    parts = [nw.col("event") == nw.lit(agg.event)]
-    if start is not None:
-        parts.append(us >= nw.lit(start))
     if agg.window.end is not None:
-        parts.append(us < nw.lit(now_us - _duration_us(agg.window.end)))
-    else:
-        parts.append(us <= nw.lit(now_us))
+        return start, now_us - _duration_us(agg.window.end), False
+    return start, now_us, True
+
+
+def _event_filter(agg: EventAggregate, now_us: int, schema: dict[str, Any],
+                  now: dt.datetime, window: bool = True) -> nw.Expr:
+    """The rows an aggregate reads: its event, inside its window (unless ``window`` is False:
+    already applied), matching its ``where``."""
+    us = nw.col(_US + "ts")
+    lower, upper, inclusive = _bounds(agg, now_us)
+    parts = [nw.col("event") == nw.lit(agg.event)]
+    if window:
+        if lower is not None:
+            parts.append(us >= nw.lit(lower))
+        parts.append(us <= nw.lit(upper) if inclusive else us < nw.lit(upper))
     if agg.where is not None:
         parts.append(condition_expr(agg.where, {}, now, schema))
     return nw.all_horizontal(*parts, ignore_nulls=False)
@@ -257,15 +265,23 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
     now_us = epoch_us(now)
     schema = events.schema
     wheres = [a.where for a in aggs if a.where is not None]
-    frame = _with_epochs(events, ["ts", *[c for c in _temporal_fields(wheres, schema)
-                                          if c != "ts"]])
-    filters = [_event_filter(a, now_us, schema, now) for a in aggs]
+    # First the rows inside any aggregate's window, filtered natively on the time column (so
+    # storage can skip the rest); then epochs for what still compares times.
+    bounds = [_bounds(a, now_us) for a in aggs]
+    lowers = [b[0] for b in bounds]
+    lower = None if None in lowers else min(x for x in lowers if x is not None)
+    upper = max(b[1] for b in bounds)
+    inclusive = any(b[2] for b in bounds if b[1] == upper)
+    frame = events.engine.window(events.frame, "ts", schema["ts"], lower, upper, inclusive)
+    frame = _with_epochs(Table(frame, events.engine, schema),
+                         ["ts", *[c for c in _temporal_fields(wheres, schema) if c != "ts"]])
     same = all(repr(a.to_dict() | {"agg": "", "column": None}) ==
                repr(aggs[0].to_dict() | {"agg": "", "column": None}) for a in aggs)
-    if same:  # one set of rows for all: filter, then plain reductions
-        frame = frame.filter(filters[0])
+    if same:  # one set of rows for all, its window applied already: plain reductions
+        frame = frame.filter(_event_filter(aggs[0], now_us, schema, now, window=False))
         exprs = [_reduce(a, _row_value(a), filtered=True).alias(aliases[a.key]) for a in aggs]
     else:
+        filters = [_event_filter(a, now_us, schema, now) for a in aggs]
         names = sorted({a.event for a in aggs})
         frame = frame.filter(nw.col("event").is_in(names)).filter(
             nw.any_horizontal(*filters, ignore_nulls=False))

@@ -8,6 +8,9 @@ one :class:`Engine` protocol laid out the same way for each engine:
   on DuckDB or Spark). A naive datetime is UTC; an aware one (Spark's ``TIMESTAMP``, DuckDB's
   ``TIMESTAMPTZ``, a polars zone) is an instant; a date is its UTC midnight. Windows compare
   these integers, so they mean the same instants in every engine and session time zone.
+- ``window``: the rows whose time column lies between two instants, as a native filter on
+  the column itself (typed literals, no per-row conversion), so that Parquet statistics and
+  Spark's pushdown can skip what lies outside; exact, and the same instants as ``epoch_us``.
 - ``schema``: the columns as polars dtypes (what validation and ``to_sql`` read), without a scan.
 - ``count`` and ``to_polars``: the two ways a result leaves the engine.
 
@@ -17,6 +20,7 @@ DataFrame, a table name with a ``SparkSession``, or a DuckDB relation (:func:`as
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +46,13 @@ class Engine(Protocol):
         """``frame`` with ``out``: ``column`` (a date or datetime) as UTC epoch microseconds."""
         ...
 
+    def window(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType,
+               lower_us: int | None, upper_us: int, upper_inclusive: bool
+               ) -> nw.LazyFrame[Any]:
+        """Rows with ``lower_us <= column`` and ``column <= upper_us`` (``<`` when not
+        inclusive), in UTC epoch microseconds."""
+        ...
+
     def schema(self, frame: nw.LazyFrame[Any]) -> dict[str, pl.DataType]:
         """The columns as polars dtypes, read from the plan (no scan)."""
         ...
@@ -55,9 +66,29 @@ class Engine(Protocol):
         ...
 
 
+def _utc(us: int) -> dt.datetime:
+    """Epoch microseconds as a naive UTC datetime (exact)."""
+    return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=us)
+
+
 class _Common:
     name = "engine"
     keeps_ids = True
+
+    def window(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType,
+               lower_us: int | None, upper_us: int, upper_inclusive: bool
+               ) -> nw.LazyFrame[Any]:
+        """The portable form: compare epoch microseconds (a temporary column)."""
+        us = "__window_us"
+        frame = self.epoch_us(frame, column, us, dtype)
+        keep = nw.col(us) <= upper_us if upper_inclusive else nw.col(us) < upper_us
+        if lower_us is not None:
+            keep = keep & (nw.col(us) >= lower_us)
+        return frame.filter(keep).drop(us)
+
+    def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
+                 dtype: pl.DataType) -> nw.LazyFrame[Any]:
+        raise NotImplementedError
 
     def count(self, frame: nw.LazyFrame[Any]) -> int:
         return int(self.to_polars(frame.select(nw.len().alias("n")))["n"][0])
@@ -85,6 +116,17 @@ class PolarsEngine(_Common):
 
     def schema(self, frame: nw.LazyFrame[Any]) -> dict[str, pl.DataType]:
         return dict(frame.to_native().collect_schema())
+
+    def window(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType,
+               lower_us: int | None, upper_us: int, upper_inclusive: bool
+               ) -> nw.LazyFrame[Any]:
+        if not (isinstance(dtype, pl.Datetime) and dtype.time_zone is None):
+            return super().window(frame, column, dtype, lower_us, upper_us, upper_inclusive)
+        col = pl.col(column)  # naive: a UTC wall clock, compared with naive UTC literals
+        keep = col <= _utc(upper_us) if upper_inclusive else col < _utc(upper_us)
+        if lower_us is not None:
+            keep = keep & (col >= _utc(lower_us))
+        return nw.from_native(frame.to_native().filter(keep))
 
     def to_polars(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
         return frame.to_native().collect()
@@ -130,6 +172,28 @@ class SparkEngine(_Common):
             value = F.unix_micros(F.col(quoted))
         return nw.from_native(native.withColumn(out, value))
 
+    def window(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType,
+               lower_us: int | None, upper_us: int, upper_inclusive: bool
+               ) -> nw.LazyFrame[Any]:
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
+        native = frame.to_native()
+        kind = native.schema[column].dataType
+        if isinstance(kind, T.TimestampNTZType):
+            def literal(us: int) -> Any:  # a UTC wall clock, written from a datetime
+                return F.expr(f"TIMESTAMP_NTZ'{_utc(us):%Y-%m-%d %H:%M:%S.%f}'")
+        elif isinstance(kind, T.TimestampType):
+            def literal(us: int) -> Any:  # an instant: an aware datetime is converted exactly
+                return F.lit(_utc(us).replace(tzinfo=dt.timezone.utc))
+        else:
+            return super().window(frame, column, dtype, lower_us, upper_us, upper_inclusive)
+        col = F.col("`" + column.replace("`", "``") + "`")
+        keep = col <= literal(upper_us) if upper_inclusive else col < literal(upper_us)
+        if lower_us is not None:
+            keep = keep & (col >= literal(lower_us))
+        return nw.from_native(native.filter(keep))
+
 
 _ENGINES: dict[str, Engine] = {"polars": PolarsEngine(), "duckdb": DuckDBEngine(),
                                "spark": SparkEngine()}
@@ -142,10 +206,11 @@ def engine_named(name: str) -> Engine:
 class Table:
     """One table of a population: its narwhals frame and the engine that runs it."""
 
-    def __init__(self, frame: nw.LazyFrame[Any], engine: Engine) -> None:
+    def __init__(self, frame: nw.LazyFrame[Any], engine: Engine,
+                 schema: dict[str, pl.DataType] | None = None) -> None:
         self.frame = frame
         self.engine = engine
-        self._schema: dict[str, pl.DataType] | None = None
+        self._schema = schema
 
     @property
     def schema(self) -> dict[str, pl.DataType]:
