@@ -57,7 +57,11 @@ def hand_behavioral(profiles, events, now: dt.datetime):
 
 
 def _session(memory: str):
+    import sys
+
     from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers see this environment
 
     session = (SparkSession.builder.master("local[2]").appName("audiencekit-bench")
                .config("spark.driver.memory", memory)

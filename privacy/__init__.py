@@ -30,6 +30,7 @@ from ._manifest import (
 from ._normalize import NORMALIZATION_VERSION, REASONS, normalize
 from ._pipeline import prepare_values
 from ._platforms import KINDS, MIN_AUDIENCE, PLATFORMS
+from ._spark import SparkUpload
 from ._synthetic import synthetic_crm
 from ._upload import Upload, UploadReport, prepare_upload
 
@@ -52,6 +53,7 @@ __all__ = [
     "PsiError",
     "ReadError",
     "SafeCount",
+    "SparkUpload",
     "UnknownPlatformError",
     "UnsupportedIdentifierError",
     "Upload",

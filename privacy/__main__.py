@@ -83,6 +83,7 @@ def _hash(args: argparse.Namespace) -> int:
                          force=args.progress)
     upload = prepare_upload(
         crm, args.platform, default_region=args.region, progress=progress,
+        operation=args.operation,
     )
     status = _say if (progress.enabled or crm.height >= 100_000) else None
     manifest = upload.write(output, signing_key=signing_key, inputs=inputs, status=status)
@@ -156,6 +157,9 @@ def build_parser() -> ArgumentParser:
     h.add_argument("-o", "--output", required=True, help="upload file (.csv or .parquet)")
     h.add_argument("--region", default="US", help="default region for phones/ZIPs (ISO alpha-2)")
     h.add_argument("--signing-key", help="Ed25519 private key (PEM) to sign the manifest")
+    h.add_argument("--operation", choices=["add", "remove"], default="add",
+                   help="people to add to the platform's audience (default) or to remove "
+                        "(an incremental sync); recorded in the manifest")
     h.add_argument("--progress", action="store_true",
                    help="show progress on small files too, and in logs (a line per tenth)")
     h.add_argument("--encoding", default="utf-8",

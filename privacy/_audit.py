@@ -34,7 +34,7 @@ from ._audit_facts import ExportFacts, gather_facts, guess_platform
 from ._audit_report import AUDIT_VERSION, SEVERITIES, AuditReport, Finding, rank
 from ._audit_scan import FileScan
 from ._errors import InputTypeError, InvalidInputError, ReadError
-from ._io import read_table
+from ._io import part_files, read_table
 from ._manifest import load_public_key, manifest_path, read_manifest
 from ._platforms import PLATFORMS, check_platform
 from ._redact import safe_name
@@ -122,16 +122,22 @@ def audit(
     # the low-entropy domains are hashed (once per process) while polars reads the file
     domains = threading.Thread(target=domain_table, args=(day,), daemon=True)
     domains.start()
+    parts: list[Path] | None = None
     if isinstance(export, (str, os.PathLike)):
         path = Path(export)
         name = path.name
-        if path.is_file():
+        parts = part_files(path)
+        if parts is None and path.is_file():
             scan = FileScan(path)
             scan.start()
     frame = read_table(export, what="export", encoding=encoding, separator=separator)
     domains.join()
-    if manifest is None and path is not None and manifest_path(path).is_file():
-        manifest = manifest_path(path)
+    if manifest is None and path is not None:
+        # a file's manifest is beside it; a folder's too; a glob's is its folder's
+        beside = manifest_path(path.parent if parts is not None and not path.is_dir()
+                               else path)
+        if beside.is_file():
+            manifest = beside
     if manifest is not None and not isinstance(manifest, dict):
         if not isinstance(manifest, (str, os.PathLike)):
             raise InputTypeError(
@@ -194,7 +200,8 @@ def audit(
         ("size", lambda: checks.check_size(facts(), min_audience)),
         ("sensitive", lambda: checks.check_sensitive(facts(), manifest)),  # type: ignore[arg-type]
         ("anonymous", lambda: checks.check_anonymous(facts(), manifest)),  # type: ignore[arg-type]
-        ("manifest", lambda: checks.check_manifest(facts(), manifest, path, public_key)),  # type: ignore[arg-type]
+        ("manifest", lambda: checks.check_manifest(facts(), manifest, path, public_key,  # type: ignore[arg-type]
+                                                   parts)),
     ]
     findings: list[Finding] = []
     for i, (label, step) in enumerate(steps, 1):

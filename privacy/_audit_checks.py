@@ -522,8 +522,54 @@ def check_anonymous(facts: ExportFacts, manifest: dict[str, Any] | None) -> list
     return out
 
 
+_PART = re.compile(r"^part-[0-9]{5}(?:-[0-9a-f-]{36}(?:-c[0-9]{3})?)?\.(?:csv|parquet)$")
+
+
+def _part_name(name: str) -> str:
+    """A part's name as shown: Spark's and ours (part-00002.csv) plainly, anything else
+    masked like any name that could be data."""
+    return name if _PART.match(name) else safe_name(name)
+
+
+def _check_parts(out: _Findings, manifest: dict[str, Any], parts: Sequence[Path]) -> None:
+    """A partitioned export: every part listed with its rows and digest, none missing, none
+    added, and the manifest's sha256 over the list (what the signature covers)."""
+    from ._spark import parts_digest
+
+    listed = manifest.get("parts")
+    if not isinstance(listed, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("file"), str)
+            and isinstance(p.get("rows"), int) and isinstance(p.get("sha256"), str)
+            for p in listed):
+        out.add("manifest", "critical", None, None,
+                "the export is a folder of parts, but its manifest lists no parts (file, rows, "
+                "sha256)", "do not release it; write it with prepare_upload(spark_df).write()")
+        return
+    found = {p.name: p for p in parts}
+    names = [p["file"] for p in listed]
+    for name in sorted(set(found) - set(names)):
+        out.add("manifest", "critical", None, None,
+                f"part {_part_name(name)} is not in the manifest: something was added",
+                "do not release it; re-export from the source")
+    for entry in listed:
+        part = found.get(entry["file"])
+        shown = _part_name(entry["file"])
+        if part is None:
+            out.add("manifest", "critical", None, None,
+                    f"part {shown} of the manifest is missing", "do not release it; re-export")
+            continue
+        if file_sha256(part) != entry["sha256"]:
+            out.add("manifest", "critical", None, None,
+                    f"part {shown}'s sha256 does not match the manifest: the part was changed",
+                    "do not release it; re-export from the source")
+    if manifest.get("sha256") != parts_digest(listed):
+        out.add("manifest", "critical", None, None,
+                "the manifest's sha256 does not cover its list of parts: the list was changed",
+                "do not release it; re-export from the source")
+
+
 def check_manifest(facts: ExportFacts, manifest: dict[str, Any] | None, path: Path | None,
-                   public_key: Any) -> list[Finding]:
+                   public_key: Any, parts: Sequence[Path] | None = None) -> list[Finding]:
     """Provenance. With a public key, a signature check was asked for and cannot be skipped:
     no manifest, no signature, a malformed one or fields of the wrong types are critical."""
     out = _Findings(facts)
@@ -544,12 +590,14 @@ def check_manifest(facts: ExportFacts, manifest: dict[str, Any] | None, path: Pa
                 "the manifest is malformed: " + "; ".join(problems),
                 "do not release it; re-export from the source")
         return out
-    if path is None and asked:
+    if parts is not None:
+        _check_parts(out, manifest, parts)
+    elif path is None and asked:
         out.add("manifest", "high", None, None,
                 "a signature check was asked for, but a table in memory has no bytes to match "
                 "the manifest's sha256: the signature proves the manifest, not this table",
                 "audit the file itself (a path), which is what leaves")
-    if path is not None:
+    if path is not None and parts is None:
         actual = (facts.scan.sha256 if facts.scan is not None and facts.scan.sha256
                   else file_sha256(path))
         if manifest.get("sha256") != actual:

@@ -41,7 +41,8 @@ def read_table(
     table: object, *, what: str = "table", encoding: str = "utf-8",
     separator: str | None = None,
 ) -> pl.DataFrame:
-    """A polars DataFrame from polars, pandas, pyarrow or a CSV/Parquet path.
+    """A polars DataFrame from polars, pandas, pyarrow, a CSV/Parquet path, or a folder or
+    glob of CSV/Parquet part files (Spark's output; ``_SUCCESS``/``.crc`` skipped).
 
     CSV columns are read as text: ZIP codes and phone numbers keep their leading zeros.
     ``encoding`` names the file's text encoding (Python codec names; default UTF-8) and
@@ -65,11 +66,39 @@ def read_table(
         if isinstance(frame, pl.DataFrame):
             return frame
     if isinstance(table, (str, os.PathLike)):
+        parts = part_files(Path(table))
+        if parts is not None:  # a folder or glob of part files (Spark's output): one table
+            return pl.concat([_read_path(p, what, encoding, separator) for p in parts],
+                             how="vertical")
         return _read_path(Path(table), what, encoding, separator)
     raise InputTypeError(
         f"{what} must be a polars/pandas DataFrame, a pyarrow Table or a CSV/Parquet path, "
         f"got {type(table).__name__}"
     )
+
+
+_GLOB = ("*", "?", "[")
+
+
+def part_files(path: Path) -> list[Path] | None:
+    """The part files of a folder (Spark's output) or a glob, sorted; None for one file.
+
+    Spark's bookkeeping is skipped: ``_SUCCESS``, ``_committed_*``/``_started_*``, hidden
+    files and ``.crc`` checksums. A folder or glob without parts is an error.
+    """
+    text = os.fspath(path)
+    if path.is_dir():
+        found = list(path.iterdir())
+    elif any(ch in path.name for ch in _GLOB):
+        found = list(path.parent.glob(path.name))
+    else:
+        return None
+    parts = sorted(p for p in found if p.is_file() and not p.name.startswith(("_", "."))
+                   and not p.name.endswith(".crc"))
+    if not parts:
+        raise ReadError(f"no part files in {safe_name(Path(text).name)} (Spark's _SUCCESS, "
+                        ".crc and hidden files are not parts)")
+    return parts
 
 
 def _from_pandas(table: object, what: str) -> pl.DataFrame:

@@ -112,6 +112,12 @@ def prepare_values(
     >>> privacy.prepare_values(["94025-1234"], "zip", "google").to_list()
     ['94025']
     """
+    from ._spark import is_spark_frame, prepare_spark_values
+
+    if is_spark_frame(values):  # a one-column Spark DataFrame: value and reason, in Spark
+        out = prepare_spark_values(values, kind, platform, str(default_region), dayfirst, key,
+                                   reference_day(now, today))
+        return out if reasons else out.select("value")
     if isinstance(values, str):
         raise InputTypeError("prepare_values takes a column of values; for one value use "
                              "privacy.normalize and privacy.Hasher")

@@ -174,9 +174,48 @@ class UploadReport:
         return "\n".join(lines)
 
 
+OPERATIONS = ("add", "remove")
+
+
+def check_operation(operation: object) -> str:
+    if operation not in OPERATIONS:
+        raise InvalidInputError(
+            f"operation must be 'add' (people to add to the audience) or 'remove' (people to "
+            f"take out of it), got {safe_name(str(operation))!r}")
+    return str(operation)
+
+
+def upload_manifest(platform: str, report: UploadReport, scheme: str, key_id: str | None,
+                    file: str, rows: int, sha256: str, operation: str = "add"
+                    ) -> dict[str, Any]:
+    """The manifest of an upload (unsigned): what it holds, how it was made, its digest."""
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "platform": platform,
+        "operation": operation,
+        "file": file,
+        "rows": rows,
+        "schema": [
+            {"name": c.header, "kind": c.kind, "hashed": c.hashed} for c in report.columns
+        ],
+        "normalization_version": NORMALIZATION_VERSION,
+        "hash_scheme": scheme,
+        "hashed_columns": [c.header for c in report.columns if c.hashed],
+        "key_id": key_id,
+        "sha256": sha256,
+        "created_at": utc_now(),
+        "tool": f"audiencekit {_version()}",
+        "report": report.to_dict(),
+        "description": "pseudonymous identifiers (hashed, not anonymous)",
+    }
+
+
 class Upload:
     """A platform upload: ``frame`` (headers and values as the platform wants), ``report``,
-    ``rejections`` (row, column, reason; no values) and :meth:`write`."""
+    ``rejections`` (row, column, reason; no values) and :meth:`write`. ``operation`` says
+    whether the rows are to be added to the platform's audience or removed from it."""
+
+    operation = "add"
 
     def __init__(
         self, platform: str, frame: pl.DataFrame, report: UploadReport,
@@ -198,26 +237,9 @@ class Upload:
     def manifest(self, path: str | os.PathLike[str], sha256: str | None = None) -> dict[str, Any]:
         """The manifest for this upload written at ``path`` (unsigned); ``sha256`` is the
         file's digest when already known."""
-        hashed = [c.header for c in self.report.columns if c.hashed]
-        return {
-            "manifest_version": MANIFEST_VERSION,
-            "platform": self.platform,
-            "file": Path(path).name,
-            "rows": self.frame.height,
-            "schema": [
-                {"name": c.header, "kind": c.kind, "hashed": c.hashed}
-                for c in self.report.columns
-            ],
-            "normalization_version": NORMALIZATION_VERSION,
-            "hash_scheme": self._scheme,
-            "hashed_columns": hashed,
-            "key_id": self._key_id,
-            "sha256": sha256 or file_sha256(path),
-            "created_at": utc_now(),
-            "tool": f"audiencekit {_version()}",
-            "report": self.report.to_dict(),
-            "description": "pseudonymous identifiers (hashed, not anonymous)",
-        }
+        return upload_manifest(self.platform, self.report, self._scheme, self._key_id,
+                               Path(path).name, self.frame.height,
+                               sha256 or file_sha256(path), self.operation)
 
     def write(
         self, path: str | os.PathLike[str], signing_key: Any = None, *,
@@ -312,6 +334,74 @@ def _check_columns(
     return dict(columns), []
 
 
+def region_column(frame: pl.DataFrame, mapping: Mapping[str, str]) -> str | None:
+    """The column giving each row's country: the one mapped to ``country``, else one named
+    like a country column."""
+    mapped = next((c for c, k in mapping.items() if k == "country"), None)
+    if mapped is not None:
+        return mapped
+    return next(
+        (c for c in frame.columns if _ALIAS_TO_KIND.get(_fold_header(c)) == "country"), None)
+
+
+def row_regions(frame: pl.DataFrame, country_col: str | None, default_region: str) -> pl.Series:
+    """Each row's region: its country column's, falling back to ``default_region``."""
+    if country_col is not None:
+        return regions_from_countries(frame[country_col], fallback=default_region)
+    return resolve_regions(default_region, frame.height)
+
+
+def prepare_column(
+    column: pl.Series, kind: str, platform: str, regions: pl.Series, dayfirst: bool | None,
+    key: bytes | None, today: dt.date | None, step: Callable[[int], None] | None = None,
+) -> tuple[pl.Series, pl.Series]:
+    """One CRM column as the platform's upload column (``value``, null where rejected) and the
+    reason of each rejection: the one code path of local and Spark uploads."""
+    rule = rules_for_platform(platform)[kind]
+    hasher = Hasher(key=key, encoding=rule.encoding) if rule.handling == "hash" else None
+    values, reasons = [], []
+    for value_part, reason_part in prepared_chunks(to_text_series(column), kind, platform,
+                                                   regions, dayfirst, hasher, today=today):
+        values.append(value_part)
+        reasons.append(reason_part)
+        if step is not None:
+            step(len(reason_part))
+    return pl.concat(values).alias(rule.header), pl.concat(reasons)
+
+
+def usable_mask(table: pl.DataFrame, kinds: Iterable[str], platform: str) -> pl.Series:
+    """Which rows of a prepared ``table`` can be matched: one match key at least (Google also
+    matches on a complete address); rows with none are left out of the upload."""
+    rules = rules_for_platform(platform)
+    kinds = set(kinds)
+    keys = [rules[k].header for k in _MATCH_KEYS if k in kinds]
+    usable = pl.any_horizontal([pl.col(h).is_not_null() for h in keys]) if keys else pl.lit(False)
+    if platform == "google":
+        address = [rules[k].header for k in ("first_name", "last_name", "country", "zip")]
+        if all(h in table.columns for h in address):
+            usable = usable | pl.all_horizontal([pl.col(h).is_not_null() for h in address])
+    if not keys and platform != "google":
+        usable = pl.any_horizontal([pl.col(h).is_not_null() for h in table.columns])
+    return table.select(usable.alias("u"))["u"]
+
+
+def upload_report(platform: str, rows_in: int, rows_out: int, columns: list[ColumnReport],
+                  ignored: list[str], unrecognized: list[str]) -> UploadReport:
+    """The report of an upload, with the platform's minimum-audience warning when it applies."""
+    warnings = []
+    floor = MIN_AUDIENCE[platform]
+    if rows_out < floor:
+        warnings.append(
+            f"{rows_out:,} rows is under {platform}'s minimum audience of {floor:,}: "
+            "the platform will not serve it, and a list this small is easier to re-identify"
+        )
+    return UploadReport(
+        platform=platform, rows_in=rows_in, rows_out=rows_out,
+        rows_without_key=rows_in - rows_out, columns=columns, ignored_columns=ignored,
+        warnings=warnings, unrecognized_columns=unrecognized,
+    )
+
+
 def prepare_upload(
     crm: object,
     platform: str,
@@ -326,13 +416,16 @@ def prepare_upload(
     today: dt.date | None = None,
     encoding: str = "utf-8",
     separator: str | None = None,
+    operation: str = "add",
 ) -> Upload:
     """Normalize, hash and lay out a CRM table as ``platform``'s upload file.
 
     Parameters
     ----------
-    crm : polars/pandas DataFrame, pyarrow Table, or a CSV/Parquet path
-        One row per person.
+    crm : polars/pandas DataFrame, pyarrow Table, a CSV/Parquet path, or a Spark DataFrame
+        One row per person. A Spark DataFrame is prepared partition by partition in Spark
+        (the same code, identical hashes) and gives a :class:`privacy.SparkUpload`, whose
+        ``write(folder)`` writes part files and one manifest over them.
     platform : str
         One of :data:`privacy.PLATFORMS`.
     columns : mapping, optional
@@ -353,6 +446,9 @@ def prepare_upload(
         The clock: the last possible date of birth (default: today). ``today=`` is the same.
     encoding, separator : str, optional
         How to read a CSV path: its text encoding (default UTF-8) and delimiter.
+    operation : {"add", "remove"}
+        Whether the platform should add these people to the audience or remove them (an
+        incremental sync: see ``Audience.diff``); recorded in the manifest.
 
     Returns
     -------
@@ -368,6 +464,14 @@ def prepare_upload(
     >>> up.report.rows_out, up.report.columns[0].rejected
     (1, {'malformed': 1})
     """
+    from ._spark import is_spark_frame, prepare_spark_upload
+
+    operation = check_operation(operation)
+    if is_spark_frame(crm):  # per partition in Spark, the same code per column
+        spark_upload = prepare_spark_upload(crm, platform, columns, default_region, dayfirst,
+                                            key, key_id, reference_day(now, today))
+        spark_upload.operation = operation
+        return spark_upload  # type: ignore[return-value]
     platform = check_platform(platform)
     today = reference_day(now, today)
     frame = read_table(crm, what="crm", encoding=encoding, separator=separator)
@@ -384,15 +488,7 @@ def prepare_upload(
             "pass columns= with one of them and make one upload per type"
         )
     n = frame.height
-    country_col = next((c for c, k in mapping.items() if k == "country"), None)
-    if country_col is None:
-        country_col = next(
-            (c for c in frame.columns if _ALIAS_TO_KIND.get(_fold_header(c)) == "country"), None
-        )
-    if country_col is not None:
-        regions = regions_from_countries(frame[country_col], fallback=default_region)
-    else:
-        regions = resolve_regions(default_region, n)
+    regions = row_regions(frame, region_column(frame, mapping), default_region)
 
     order = {k: i for i, k in enumerate(rules)}  # the platform's column order
     ordered = sorted(mapping.items(), key=lambda ck: order[ck[1]])
@@ -401,22 +497,17 @@ def prepare_upload(
     rejections: list[pl.DataFrame] = []
     total_work = n * len(ordered)
     done = 0
+
+    def step(rows: int) -> None:
+        nonlocal done
+        done += rows
+        if progress is not None:
+            progress(done, total_work)
+
     for col, kind in ordered:
         rule = rules[kind]
-        hasher = Hasher(key=key, encoding=rule.encoding)
-        text = to_text_series(frame[col])
-        values, reasons = [], []
-        for value_part, reason_part in prepared_chunks(
-            text, kind, platform, regions, dayfirst,
-            hasher if rule.handling == "hash" else None, today=today,
-        ):
-            values.append(value_part)
-            reasons.append(reason_part)
-            done += len(reason_part)
-            if progress is not None:
-                progress(done, total_work)
-        value = pl.concat(values).alias(rule.header)
-        reason = pl.concat(reasons)
+        value, reason = prepare_column(frame[col], kind, platform, regions, dayfirst, key,
+                                       today, step)
         counts = reason.drop_nulls().value_counts()
         valid = int(value.is_not_null().sum())
         reports.append(
@@ -436,31 +527,14 @@ def prepare_upload(
         out_cols[rule.header] = value
 
     table = pl.DataFrame(list(out_cols.values()))
-    keys = [rules[k].header for k in _MATCH_KEYS if k in mapping.values()]
-    usable = pl.any_horizontal([pl.col(h).is_not_null() for h in keys]) if keys else pl.lit(False)
-    if platform == "google":
-        address = [rules[k].header for k in ("first_name", "last_name", "country", "zip")]
-        if all(h in table.columns for h in address):
-            usable = usable | pl.all_horizontal([pl.col(h).is_not_null() for h in address])
-    if not keys and platform != "google":
-        usable = pl.any_horizontal([pl.col(h).is_not_null() for h in table.columns])
-    mask = table.select(usable.alias("u"))["u"]
-    kept = table.filter(mask)
-    warnings = []
-    floor = MIN_AUDIENCE[platform]
-    if kept.height < floor:
-        warnings.append(
-            f"{kept.height:,} rows is under {platform}'s minimum audience of {floor:,}: "
-            "the platform will not serve it, and a list this small is easier to re-identify"
-        )
-    report = UploadReport(
-        platform=platform, rows_in=n, rows_out=kept.height, rows_without_key=n - kept.height,
-        columns=reports, ignored_columns=[shown[c] for c in ignored], warnings=warnings,
-        unrecognized_columns=[shown[c] for c in unrecognized],
-    )
+    kept = table.filter(usable_mask(table, mapping.values(), platform))
+    report = upload_report(platform, n, kept.height, reports, [shown[c] for c in ignored],
+                           [shown[c] for c in unrecognized])
     rejected = (
         pl.concat(rejections).select("row", "column", "kind", "reason")
         if rejections else pl.DataFrame()
     )
     scheme = Hasher(key=key, encoding="base64" if platform == "uid2" else "hex")
-    return Upload(platform, kept, report, rejected, scheme, key_id)
+    upload = Upload(platform, kept, report, rejected, scheme, key_id)
+    upload.operation = operation
+    return upload

@@ -154,6 +154,17 @@ class Audience:
             return self._combine(other, self._engine_op(other, "anti"), "-")
         return self._combine(other, self.ids.filter(~self.ids.is_in(other.ids.implode())), "-")
 
+    def diff(self, previous: Audience) -> tuple[Audience, Audience]:
+        """Who ``entered`` (here, not in ``previous``) and who ``left`` (in ``previous``, not
+        here): the incremental sync a platform's add and remove calls take. Runs where the ids
+        are (Spark audiences stay in Spark)."""
+        previous = self._check(previous, "diff")
+        entered, left = self - previous, previous - self
+        return (Audience(entered.ids, self.segment, self.population_size,
+                         f"{self.name} (entered)", id_column=self.id_column),
+                Audience(left.ids, previous.segment, previous.population_size,
+                         f"{self.name} (left)", id_column=self.id_column))
+
     def report(self, path: str | os.PathLike[str], population: Population,
                **options: Any) -> Any:
         """Write this audience's report: one self-contained HTML page and its charts as PNG.

@@ -41,8 +41,12 @@ def spark():
     Spark comes with the ``spark`` extra and needs Java, which ``.ci/run`` installs when it is
     missing; without them these tests fail rather than skip: engine agreement is the point.
     """
+    import sys
+
     from pyspark.sql import SparkSession
 
+    # Python workers (mapInArrow) run this interpreter, with this environment's packages
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
         SparkSession.builder.master("local[2]").appName("audiencekit-tests")
         .config("spark.driver.memory", "2g")

@@ -1,0 +1,163 @@
+"""Uploads prepared in Spark (per partition, mapInArrow) equal local uploads byte for byte, the
+key stays out of closures and plans, and a folder of parts is audited as one export with every
+part checked against one signed manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+
+import polars as pl
+import pytest
+
+import privacy
+from tests.engines import to_spark
+
+TODAY = dt.date(2026, 11, 1)
+KEY = b"k" * 32
+
+
+@pytest.fixture(scope="module")
+def crm() -> pl.DataFrame:
+    return privacy.synthetic_crm(100_000, seed=11)
+
+
+@pytest.fixture(scope="module")
+def spark_crm(spark, crm: pl.DataFrame):
+    return to_spark(spark, crm).repartition(4)
+
+
+@pytest.fixture(scope="module")
+def uploads(crm: pl.DataFrame, spark_crm):
+    local = privacy.prepare_upload(crm, "meta", today=TODAY)
+    remote = privacy.prepare_upload(spark_crm, "meta", today=TODAY)
+    return local, remote
+
+
+def _rows(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(frame.columns)
+
+
+def test_spark_upload_equals_the_local_one(uploads) -> None:
+    local, remote = uploads
+    assert isinstance(remote, privacy.SparkUpload)
+    assert remote.report.to_dict() == local.report.to_dict()
+    assert remote.report.rows_in == remote.report.rows_out + remote.report.rows_without_key
+    got = pl.from_arrow(remote.frame.toArrow())
+    assert _rows(got).equals(_rows(local.frame))  # every hash, byte for byte
+    by_reason = {(r["header"], r["reason"]): r["count"] for r in remote.rejections().collect()}
+    want = local.rejections.group_by("kind", "reason").len()
+    headers = {c.kind: c.header for c in local.report.columns}
+    assert by_reason == {(headers[k], r): n for k, r, n in want.iter_rows()}
+
+
+def test_keyed_hashes_match_and_the_key_stays_out_of_closures_and_plans(spark, crm) -> None:
+    from privacy._spark import _Prepare
+
+    small = crm.head(2_000)
+    local = privacy.prepare_upload(small, "meta", key=KEY, key_id="k1", today=TODAY)
+    remote = privacy.prepare_upload(to_spark(spark, small), "meta", key=KEY, key_id="k1",
+                                    today=TODAY)
+    assert _rows(pl.from_arrow(remote.frame.toArrow())).equals(_rows(local.frame))
+    plan = remote.frame._jdf.queryExecution().toString()
+    assert KEY.decode() not in plan
+    assert KEY.hex() not in plan
+    import pyspark.cloudpickle as cloudpickle
+
+    function = _Prepare([("email", "email")], "meta", None, "US", None,
+                        spark.sparkContext.broadcast(KEY), TODAY, usable=True)
+    pickled = cloudpickle.dumps(function)
+    assert KEY not in pickled
+    assert KEY not in pickle.dumps(function.key_ref)  # a broadcast pickles as its id
+    assert "k" * 32 not in repr(function)
+
+
+def test_prepare_values_on_a_spark_column(spark, crm) -> None:
+    phones = crm.select("phone").head(5_000)
+    want = privacy.prepare_values(phones["phone"], "phone", reasons=True, today=TODAY)
+    got = privacy.prepare_values(to_spark(spark, phones), "phone", reasons=True, today=TODAY)
+    assert pl.from_arrow(got.toArrow()).equals(want)
+    with pytest.raises(privacy.InvalidInputError, match="one column"):
+        privacy.prepare_values(to_spark(spark, crm.head(10)), "phone")
+
+
+def test_a_folder_of_parts_is_audited_as_one_export(uploads, tmp_path) -> None:
+    local, remote = uploads
+    key = privacy.generate_signing_key()
+    folder = tmp_path / "meta_upload"
+    manifest = remote.write(folder, key)
+    parts = sorted(p.name for p in folder.iterdir())
+    assert parts == [p["file"] for p in manifest["parts"]]
+    assert len(parts) == 4
+    assert sum(p["rows"] for p in manifest["parts"]) == local.report.rows_out
+    # Spark's bookkeeping files are not parts
+    (folder / "_SUCCESS").write_text("")
+    (folder / ".part-00000.csv.crc").write_bytes(b"crc")
+    single = tmp_path / "single.csv"
+    local.write(single, key)
+    public = key.public_key()
+    whole = privacy.audit(folder, public_key=public, today=TODAY)
+    one = privacy.audit(single, public_key=public, today=TODAY)
+    assert whole.rows == one.rows == local.report.rows_out
+    assert [(f.check, f.severity, f.column) for f in whole.findings] == \
+        [(f.check, f.severity, f.column) for f in one.findings]
+    assert not [f for f in whole.findings if f.check == "manifest" and f.severity != "info"]
+    glob = privacy.audit(str(folder / "part-*.csv"), public_key=public, today=TODAY)
+    assert glob.rows == whole.rows
+    assert not [f for f in glob.findings if f.severity == "critical"]
+    # the same folder through the CLI's reader
+    assert privacy.prepare_upload(folder, "meta", today=TODAY).report.rows_in == whole.rows
+
+
+def test_a_tampered_missing_or_added_part_is_caught(uploads, tmp_path) -> None:
+    _, remote = uploads
+    key = privacy.generate_signing_key()
+    folder = tmp_path / "up"
+    remote.write(folder, key)
+    public = key.public_key()
+
+    def critical() -> list[str]:
+        report = privacy.audit(folder, public_key=public, today=TODAY)
+        return [f.message for f in report.findings if f.severity == "critical"]
+
+    part = folder / "part-00002.csv"
+    original = part.read_bytes()
+    lines = original.decode().splitlines()
+    part.write_text("\n".join([lines[0], lines[2], lines[1], *lines[3:]]) + "\n")
+    assert any("part-00002.csv's sha256" in m for m in critical())
+    part.write_bytes(original)
+    assert critical() == []
+    (folder / "part-00009.csv").write_bytes(original)
+    assert any("not in the manifest" in m for m in critical())
+    (folder / "part-00009.csv").unlink()
+    part.unlink()
+    assert any("part-00002.csv of the manifest is missing" in m for m in critical())
+
+
+def test_writing_parts_never_replaces_anything(uploads, tmp_path) -> None:
+    _, remote = uploads
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "keep.csv").write_text("x\n")
+    with pytest.raises(privacy.WriteError, match="not empty"):
+        remote.write(tmp_path / "busy")
+    assert (tmp_path / "busy" / "keep.csv").read_text() == "x\n"
+
+
+def test_incremental_sync_as_additions_and_removals(tmp_path) -> None:
+    import segmentation as seg
+
+    pop = seg.synthetic_population(3_000, seed=2)
+    before = pop.select(seg.field("age") < 30)
+    after = pop.select(seg.field("age") < 32)
+    entered, left = after.diff(before)
+    assert set(entered.ids) == set(after.ids) - set(before.ids)
+    assert set(left.ids) == set(before.ids) - set(after.ids)
+    shrunk_entered, shrunk_left = before.diff(after)
+    assert shrunk_entered.size == 0
+    assert set(shrunk_left.ids) == set(entered.ids)
+    customers = pop.select(seg.field("is_customer"))
+    removal = (shrunk_left & customers).export("meta", crm=pop.crm, operation="remove")
+    manifest = removal.write(tmp_path / "remove.csv")
+    assert manifest["operation"] == "remove"
+    with pytest.raises(privacy.InvalidInputError, match="operation"):
+        privacy.prepare_upload(pop.crm, "meta", operation="delete")
