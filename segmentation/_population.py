@@ -222,15 +222,29 @@ class Audience:
         """A :func:`privacy.prepare_upload` of the CRM rows of this audience's people.
 
         ``crm`` is joined on the id column (``id``, default the population's); people of the
-        audience with no CRM row are not customers and cannot be uploaded by identifier.
+        audience with no CRM row are not customers and cannot be uploaded by identifier. A
+        Spark audience takes a Spark CRM table: the join and the upload run in Spark (a
+        :class:`privacy.SparkUpload`).
         """
         import privacy
         from privacy._io import read_table
         from privacy._platforms import rules_for_platform
         from privacy._upload import recognize_columns
 
-        ids = self.local_ids("export")
         key = id or self.id_column
+        if self.engine == "spark" and as_table(crm, "crm").engine.name == "spark":
+            if key not in crm.columns:  # type: ignore[attr-defined]
+                raise UnknownColumnError(
+                    f"the CRM has no {key!r} column to join the audience on; it has: "
+                    f"{', '.join(crm.columns)}")  # type: ignore[attr-defined]
+            ids = self.ids.select(self.ids[self.id_column].alias(key))
+            members = crm.join(ids, on=key, how="left_semi")  # type: ignore[attr-defined]
+            if columns is None:
+                found = recognize_columns([c for c in members.columns if c != key])
+                rules = rules_for_platform(platform)
+                columns = {c: k for c, k in found.items() if k in rules}
+            return privacy.prepare_upload(members, platform, columns=columns, **kwargs)
+        ids = self.local_ids("export")
         table = read_table(crm, what="crm")
         if key not in table.columns:
             raise UnknownColumnError(

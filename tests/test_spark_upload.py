@@ -161,3 +161,18 @@ def test_incremental_sync_as_additions_and_removals(tmp_path) -> None:
     assert manifest["operation"] == "remove"
     with pytest.raises(privacy.InvalidInputError, match="operation"):
         privacy.prepare_upload(pop.crm, "meta", operation="delete")
+
+
+def test_a_spark_audience_exports_in_spark(spark) -> None:
+    import segmentation as seg
+    from tests.engines import engine_population
+
+    pop = seg.synthetic_population(3_000, seed=4)
+    segment = seg.field("is_customer") & (seg.field("age") < 40)
+    local = pop.select(segment).export("meta", crm=pop.crm, today=TODAY)
+    remote_pop = engine_population(pop, "spark", spark)
+    remote = remote_pop.select(segment).export("meta", crm=to_spark(spark, pop.crm),
+                                               today=TODAY)
+    assert isinstance(remote, privacy.SparkUpload)
+    assert remote.report.to_dict() == local.report.to_dict()
+    assert _rows(pl.from_arrow(remote.frame.toArrow())).equals(_rows(local.frame))
