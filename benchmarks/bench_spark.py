@@ -159,7 +159,7 @@ def scale(args: argparse.Namespace, results: dict) -> None:
         got = {"example": pop.size(EXAMPLE), "behavioral": pop.size(BEHAVIORAL)}
         combined = pop.select(EXAMPLE) & pop.select(BEHAVIORAL)
         got_combined = combined.size
-        waterfall = pop.waterfall(BEHAVIORAL & EXAMPLE.condition)
+        waterfall = pop.waterfall(BEHAVIORAL.condition & EXAMPLE.condition)
         elapsed = time.perf_counter() - start
         if got["example"] != sizes["example"] or got["behavioral"] != sizes["behavioral"]:
             raise SystemExit(f"scale run differs from polars: {got} vs {sizes}")

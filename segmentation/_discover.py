@@ -155,6 +155,7 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
     features = list(features)
     if not features:
         raise InvalidSegmentError("discover needs at least one feature column")
+    population.local("discover")
     population.known_columns(features)
     frame = population.profiles.select([population.id, *features]).collect()
     if frame.height < 10:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ._clock import utc_now
 from ._compile import aggregate_table
 from ._conditions import event
 from ._errors import InvalidSegmentError, UnknownColumnError
@@ -63,12 +64,9 @@ class FeatureBuilder:
 
     # -- event aggregates ------------------------------------------------------------------------
 
-    def _event_frame(self, population: Any, ids: pl.Series) -> pl.DataFrame | None:
-        """Per person, per event type: counts and value totals in each window and days since
-        the last one, with the segments' own aggregate definitions (one pass over events)."""
-        table = population._e
-        if table is None or not self.event_types_:
-            return None
+    def event_aggregates(self) -> tuple[list[Any], dict[str, str]]:
+        """The learned event features as segment aggregates, and their column names: per
+        event type, counts and value totals in each window and days since the last one."""
         aliases: dict[str, str] = {}
         aggs = []
         for e in self.event_types_:
@@ -83,11 +81,27 @@ class FeatureBuilder:
             last = q.days_since_last()
             aggs.append(last)
             aliases[last.key] = f"ev:{e}:days_since_last"
+        return aggs, aliases
+
+    def _event_frame(self, population: Any, ids: pl.Series) -> pl.DataFrame | None:
+        """Per person, the event features, with the segments' own aggregate definitions (one
+        pass over the events)."""
+        table = population._e
+        if table is None or not self.event_types_:
+            return None
+        aggs, aliases = self.event_aggregates()
         per_person = aggregate_table(aggs, table, population.id, population.now, aliases)
         names = [aliases[a.key] for a in aggs]
         frame = pl.DataFrame({population.id: ids}).join(
-            table.engine.to_polars(per_person).cast({c: pl.Float64 for c in names}),
-            on=population.id, how="left", maintain_order="left").select(names)
+            table.engine.to_polars(per_person), on=population.id, how="left",
+            maintain_order="left").select(names)
+        return self._filled_events(frame)
+
+    def _filled_events(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Raw event aggregates (null: no such event) as features: zero counts and sums, and
+        "never seen" as long ago as the data goes, with a flag."""
+        names = frame.columns
+        frame = frame.cast({c: pl.Float64 for c in names})
         fills = [c for c in names if ":count_" in c or ":sum_" in c]
         frame = frame.with_columns([pl.col(c).fill_null(0.0) for c in fills])
         # never seen: as long ago as the data goes (its own span, learned at fit), and a flag
@@ -151,6 +165,8 @@ class FeatureBuilder:
                 present = [e for e in present if e in self.event_types]
             self.event_types_ = present
             first = events.select(pl.col("ts").min()).collect().item()
+            if first is not None:
+                first = utc_now(first)  # an aware time (a Spark TIMESTAMP) as naive UTC
             span = (population.now - first).total_seconds() / 86400.0 if first is not None \
                 else 0.0
             self.never_days_ = float(max(span, 1.0))
@@ -168,6 +184,24 @@ class FeatureBuilder:
                 ) -> tuple[np.ndarray, list[str]]:
         if frame is None:
             frame, _ = self._profile_frame(population)
+        ev = self._event_frame(population, frame[population.id])
+        return self._blocks(frame, ev)
+
+    def matrix_from_frame(self, frame: pl.DataFrame) -> np.ndarray:
+        """The scaled feature matrix of rows that hold the profile columns and the raw event
+        aggregates (named as :meth:`event_aggregates` says, null when none): how a partition
+        of a Spark population is scored."""
+        _, aliases = self.event_aggregates() if self.event_types_ else ([], {})
+        ev = self._filled_events(frame.select(list(aliases.values()))) if aliases else None
+        raw, names = self._blocks(frame, ev)
+        if names != self.feature_names_:
+            raise InvalidSegmentError(
+                "the rows' features differ from the ones the model was fitted on "
+                f"({len(names)} vs {len(self.feature_names_)})")
+        return ((raw - self.mean_) / self.scale_).astype(np.float32)
+
+    def _blocks(self, frame: pl.DataFrame, ev: pl.DataFrame | None
+                ) -> tuple[np.ndarray, list[str]]:
         blocks: list[np.ndarray] = []
         names: list[str] = []
         for spec in self.specs_:
@@ -192,7 +226,6 @@ class FeatureBuilder:
                     blocks.append(s.list.contains(item).fill_null(False).to_numpy()
                                   .astype(float).reshape(-1, 1))
                     names.append(f"{spec.name}:{item}")
-        ev = self._event_frame(population, frame[population.id])
         if ev is not None:
             blocks.append(ev.to_numpy().astype(float))
             names.extend(ev.columns)

@@ -100,6 +100,11 @@ class Lookalike(BaseEstimator):
         Fewer seeds is an error unless ``allow_small_seed``; under 1,000 warns (platform
         guidance is 1,000 to 5,000).
     allow_small_seed : bool
+    max_fit_seeds, max_fit_rows : int
+        A Spark population is fitted on the driver from a sample: every seed up to
+        ``max_fit_seeds`` (else a uniform sample of them) and a uniform sample of everyone else,
+        ``max_fit_rows`` people in all (``fit_sample_`` says what was drawn). Scoring and tiers
+        then run in Spark, per partition, with the model broadcast once.
     n_jobs : int or None
         Native threads (OpenMP, BLAS) a fit or a scoring may use, pinned with threadpoolctl:
         1 by default, since on a busy 2-core host more threads can multiply a fit's time
@@ -128,7 +133,8 @@ class Lookalike(BaseEstimator):
                  event_types: Sequence[str] | None = None,
                  min_seeds: int = 100, allow_small_seed: bool = False,
                  id: str | None = None, n_jobs: int | None = 1,
-                 random_state: Any = None) -> None:
+                 random_state: Any = None, max_fit_seeds: int = 50_000,
+                 max_fit_rows: int = 500_000) -> None:
         self.method = method
         self.estimator = estimator
         self.n_estimators = n_estimators
@@ -142,6 +148,8 @@ class Lookalike(BaseEstimator):
         self.id = id
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.max_fit_seeds = max_fit_seeds
+        self.max_fit_rows = max_fit_rows
 
     # -- inputs --------------------------------------------------------------------------------
 
@@ -219,8 +227,29 @@ class Lookalike(BaseEstimator):
     def fit(self, X: Any, seeds: Any = None, sample_weight: Any = None, *, y: Any = None,
             exclude: Any = None) -> Lookalike:
         """Learn what sets the seeds apart from everyone else (see :meth:`_fit_seeds`)."""
+        if isinstance(X, Population) and X.engine == "spark":
+            return self._fit_spark(X, seeds if seeds is not None else y, exclude)
         with self._threads():
             return self._fit_seeds(X, seeds, sample_weight, y=y, exclude=exclude)
+
+    def _fit_spark(self, population: Population, seeds: Any, exclude: Any) -> Lookalike:
+        """Fit on the driver from a seed-stratified sample of a Spark population (see
+        :mod:`segmentation._spark_lookalike`); ``fit_sample_`` says what was drawn."""
+        from ._spark_lookalike import fit_sample
+
+        if seeds is None:
+            raise SeedError("Lookalike requires the seeds (an Audience or ids)")
+        local, sampled, info = fit_sample(population, seeds, self.max_fit_seeds,
+                                          self.max_fit_rows, self.random_state)
+        if exclude is not None and not (isinstance(exclude, Audience) and exclude.is_local):
+            exclude = None  # the sample's leak check runs on the seeds; exclusions apply later
+        with self._threads():
+            self._fit_seeds(local, sampled, exclude=exclude)
+        self.fit_sample_ = info
+        # scores of a Spark population are never out-of-bag
+        self.fit_fingerprint_: tuple[int, int] | None = None
+        self._spark_seeds_ = seeds
+        return self
 
     def _fit_seeds(self, X: Any, seeds: Any = None, sample_weight: Any = None, *,
                    y: Any = None, exclude: Any = None) -> Lookalike:
@@ -443,6 +472,9 @@ class Lookalike(BaseEstimator):
         return np.where(out_count > 0, out_total / np.maximum(out_count, 1), plain)
 
     def _ranked(self, population: Population, exclude: Any) -> tuple[pl.Series, np.ndarray]:
+        if isinstance(population, Population) and population.engine != "polars":
+            raise InvalidSegmentError("a Spark population is ranked in Spark: use tiers, "
+                                      "expand or ranked")
         if not isinstance(population, Population):
             raise InvalidSegmentError("expand and tiers take a Population")
         cached = getattr(self, "_scored_", None)
@@ -472,11 +504,16 @@ class Lookalike(BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
         state.pop("_scored_", None)  # a cache of one population's scores: not the model
+        state.pop("_spark_seeds_", None)  # a Spark DataFrame: the session's, not the model
         return state
 
     def ranked(self, population: Population, exclude: Any = None) -> pl.DataFrame:
         """Every candidate (everyone but the seeds and ``exclude``) with its score, best first:
-        the population's id column and ``score``."""
+        the population's id column and ``score`` (a Spark DataFrame for a Spark population)."""
+        if isinstance(population, Population) and population.engine == "spark":
+            from ._spark_lookalike import ranked_frame
+
+            return ranked_frame(self, population, exclude)  # type: ignore[no-any-return]
         ids, scores = self._ranked(population, exclude)
         return pl.DataFrame({population.id: ids, "score": scores})
 
@@ -491,6 +528,11 @@ class Lookalike(BaseEstimator):
         """Nested audiences: the top 1%, 2%, 5%, 10%... of the candidates, by score."""
         if not fractions or any(not 0 < f <= 1 for f in fractions):
             raise InvalidSegmentError(f"fractions must be within (0, 1], got {fractions!r}")
+        if isinstance(population, Population) and population.engine == "spark":
+            from ._spark_lookalike import spark_tiers
+
+            check_is_fitted(self, "n_seeds_")
+            return spark_tiers(self, population, fractions, exclude)
         ranked, _ = self._ranked(population, exclude)
         out = {}
         for f in sorted(fractions):

@@ -173,6 +173,7 @@ def write_report(
     from privacy._io import atomic_write, check_output
 
     target = check_output(path, what="report")
+    population.local("a report")
     schema = population.profiles.collect_schema()
     columns = population.known_columns(profile)
     segment = audience.segment

@@ -172,6 +172,7 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
              columns: list[str], top: int, disclosure: Disclosure, epsilon: float | None,
              sizes: dict[str, SafeCount],
              ) -> tuple[list[dict[str, Any]], list[str], SafeCount | None]:
+    population.local("a shareable report")
     schema = population.profiles.collect_schema()
     columns = population.known_columns(columns)
     frame = population.profiles.select([population.id, *columns]).collect()

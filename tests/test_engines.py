@@ -148,7 +148,7 @@ def test_engines_do_not_mix(spark, synthetic: seg.Population, tmp_path) -> None:
     with pytest.raises(seg.SegmentationError, match=r"collect\(\) first"):
         spark_audience.report(tmp_path / "never.html", pop)
     with pytest.raises(seg.SegmentationError, match="to_polars"):
-        seg.Lookalike().fit(pop, spark_audience)
+        seg.discover(pop, ["age"])
     assert not (tmp_path / "never.html").exists()
 
 

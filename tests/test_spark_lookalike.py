@@ -1,0 +1,76 @@
+"""The lookalike on Spark: one fitted model scores a Spark population per partition exactly as
+it scores the same people locally, tiers are the same nested audiences, and a Spark population
+is fitted from a seed-stratified sample."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import polars as pl
+import pytest
+
+import segmentation as seg
+from tests.engines import engine_population
+
+
+@pytest.fixture(scope="module")
+def world(spark):
+    pop = seg.synthetic_population(4_000, seed=8)
+    remote = engine_population(pop, "spark", spark)
+    seeds = pop.select(seg.field("is_high_value") & seg.field("is_customer"))
+    model = seg.Lookalike(features=list(seg.PLATFORM_FEATURES),
+                          event_types=list(seg.PLATFORM_EVENTS), n_estimators=3,
+                          random_state=0, allow_small_seed=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model.fit(pop, seeds)
+    # scored on other people (the fitted ones get out-of-bag scores locally)
+    other = seg.synthetic_population(3_000, seed=9)
+    return other, engine_population(other, "spark", spark), seeds, model, pop, remote
+
+
+def test_a_spark_population_scores_as_the_local_one(world) -> None:
+    pop, remote, _, model, _, _ = world
+    local = model.ranked(pop)
+    got = pl.from_arrow(model.ranked(remote).toArrow())
+    assert got["user_id"].to_list() == local["user_id"].to_list()
+    np.testing.assert_allclose(got["score"].to_numpy(), local["score"].to_numpy(), rtol=1e-6)
+
+
+def test_tiers_in_spark_are_the_local_tiers(world) -> None:
+    from pyspark.sql import DataFrame
+
+    pop, remote, _, model, _, _ = world
+    customers = pop.select(seg.field("is_customer"))
+    want = model.tiers(pop, exclude=customers)
+    got = model.tiers(remote, exclude=remote.select(seg.field("is_customer")))
+    assert list(got) == list(want)
+    previous: set[int] = set()
+    for f, audience in got.items():
+        assert isinstance(audience.ids, DataFrame)  # stays in Spark
+        ids = audience.collect().ids.to_list()
+        assert ids == want[f].ids.to_list()
+        assert previous <= set(ids)  # nested
+        previous = set(ids)
+
+
+def test_fit_on_spark_from_a_seed_stratified_sample(world) -> None:
+    _, _, seeds, _, pop, remote = world
+    spark_seeds = remote.select(seg.field("is_high_value") & seg.field("is_customer"))
+    model = seg.Lookalike(features=list(seg.PLATFORM_FEATURES),
+                          event_types=list(seg.PLATFORM_EVENTS), n_estimators=3,
+                          random_state=0, allow_small_seed=True, max_fit_seeds=200,
+                          max_fit_rows=1_500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model.fit(remote, spark_seeds)
+    info = model.fit_sample_
+    assert info["seeds"] == seeds.size
+    assert info["seed_share"] == pytest.approx(min(1.0, 200 / seeds.size))
+    assert 0 < info["seeds_sampled"] <= seeds.size
+    assert info["seeds_sampled"] + info["others_sampled"] < 2_500
+    tiers = model.tiers(remote, fractions=(0.05,))
+    top = tiers[0.05].collect().ids
+    assert not set(top.to_list()) & set(seeds.ids.to_list())  # seeds are never candidates
+    assert top.len() == round(0.05 * (pop.size - seeds.size))
