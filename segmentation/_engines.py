@@ -153,6 +153,9 @@ class SparkEngine(_Common):
 
     name = "spark"
 
+    def count(self, frame: nw.LazyFrame[Any]) -> int:
+        return int(frame.to_native().count())  # Spark's own count: no Arrow round trip
+
     def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
                  dtype: pl.DataType) -> nw.LazyFrame[Any]:
         from pyspark.sql import functions as F
