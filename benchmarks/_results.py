@@ -76,3 +76,24 @@ def print_and_save(results: dict[str, object], name: str, out: str | Path = RESU
         handle.write("\n")
     print(f"saved {path}")
     return path
+
+
+def spark_session(app: str, memory: str, **conf: str):
+    """A local Spark on this machine's two cores (``local[2]``), quiet, in UTC, its Python
+    workers running this interpreter; ``conf`` adds settings (dots as underscores)."""
+    import os
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers see this environment
+    builder = (SparkSession.builder.master("local[2]").appName(app)
+               .config("spark.driver.memory", memory)
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.session.timeZone", "UTC"))
+    for key, value in conf.items():
+        builder = builder.config(key.replace("_", "."), value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import polars as pl
-from _results import RESULTS, print_and_save
+from _results import RESULTS, print_and_save, spark_session
 
 import segmentation as seg
 
@@ -58,20 +58,7 @@ def hand_behavioral(profiles, events, now: dt.datetime):
 
 
 def _session(memory: str):
-    import sys
-
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers see this environment
-
-    session = (SparkSession.builder.master("local[2]").appName("audiencekit-bench")
-               .config("spark.driver.memory", memory)
-               .config("spark.sql.shuffle.partitions", "8")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.session.timeZone", "UTC")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+    return spark_session("audiencekit-bench", memory, spark_sql_shuffle_partitions="8")
 
 
 def _jvm_peak_mb() -> float | None:

@@ -77,13 +77,12 @@ class _Prepare:
         return f"audiencekit.prepare({self.platform}, {[k for _, k in self.ordered]})"
 
     def __call__(self, batches: Iterable[Any]) -> Iterator[Any]:
-        import pyarrow as pa
         from threadpoolctl import threadpool_limits
 
         key = self.key_ref.value if self.key_ref is not None else None
         with threadpool_limits(1):  # one task per core: no native pool on top of Spark's
-            for batch in batches:
-                frame = pl.from_arrow(pa.Table.from_batches([batch]))
+            for table in _chunks(batches, _CHUNK_ROWS):
+                frame = pl.from_arrow(table)
                 if not isinstance(frame, pl.DataFrame):  # pragma: no cover - a table in
                     frame = frame.to_frame()
                 if frame.height == 0:
@@ -102,6 +101,29 @@ class _Prepare:
                         table.select(headers), [k for _, k in self.ordered], self.platform,
                     ).alias(_USABLE))
                 yield from table.to_arrow().cast(_arrow_schema(table.columns)).to_batches()
+
+
+#: Rows prepared at a time: Spark hands over Arrow batches of 10,000 rows, and each call of the
+#: column code has a fixed cost (plans, a normalizing thread), so batches are gathered.
+_CHUNK_ROWS = 200_000
+
+
+def _chunks(batches: Iterable[Any], rows: int) -> Iterator[Any]:
+    """Arrow batches gathered into tables of about ``rows`` rows (the last one smaller)."""
+    import pyarrow as pa
+
+    pending: list[Any] = []
+    count = 0
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
 
 
 def _arrow_schema(columns: list[str]) -> Any:
