@@ -316,6 +316,7 @@ class Population:
             raise InvalidSegmentError(f"now must be a datetime, got {type(now).__name__}")
         self.now = utc_now(now) if now is not None else default_now()
         self._event_names: frozenset[str] | None = None
+        self._seen_events: frozenset[str] = frozenset()
         if event_types is not None and (isinstance(event_types, str) or not all(
                 isinstance(e, str) for e in event_types)):
             raise InvalidSegmentError("event_types takes a collection of event names (str)")
@@ -389,13 +390,26 @@ class Population:
         return condition_expr(cond, aliases, self.now, self._p.schema)
 
     def _known_events(self, cond: Condition) -> frozenset[str] | None:
-        """The events table's event names (read once, when a condition first uses events)."""
-        if self._e is None or not aggregates_used(cond):
+        """Event names known to exist, enough to check ``cond``'s: the declared ones, those
+        seen so far, and the names ``cond`` uses that occur (one filtered scan, which storage
+        can prune); every name in the table only when one is unknown (for the message)."""
+        aggs = aggregates_used(cond)
+        if self._e is None or not aggs:
             return None
-        if self._event_names is None:
-            names = self._e.engine.to_polars(self._e.frame.select("event").unique())["event"]
-            self._event_names = frozenset(str(n) for n in names.drop_nulls().to_list())
-        return self._event_names | self._declared_events
+        known = self._seen_events | self._declared_events
+        wanted = sorted({a.event for a in aggs} - known)
+        if wanted and self._event_names is None:
+            found = self._e.engine.to_polars(
+                self._e.frame.filter(nw.col("event").is_in(wanted)).select("event").unique())
+            self._seen_events |= frozenset(str(n) for n in found["event"].to_list())
+            known = self._seen_events | self._declared_events
+        if {a.event for a in aggs} - known:  # a typo: list what the table holds
+            if self._event_names is None:
+                names = self._e.engine.to_polars(self._e.frame.select("event").unique())
+                self._event_names = frozenset(
+                    str(n) for n in names["event"].drop_nulls().to_list())
+            known = self._event_names | self._declared_events
+        return known
 
     def _ids_frame(self, segment: Segment | Condition | Field) -> nw.LazyFrame[Any]:
         cond = _as_segment(segment).condition

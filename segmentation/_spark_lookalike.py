@@ -134,7 +134,11 @@ def score_frame(model: Lookalike, population: Population) -> Any:
     from pyspark.sql import types as T
 
     features = feature_frame(model, population)
-    model_ref = features.sparkSession.sparkContext.broadcast(model)
+    context = features.sparkSession.sparkContext
+    if features.rdd.getNumPartitions() < context.defaultParallelism:
+        # a small profiles file is one partition: scoring is the heavy part, use every core
+        features = features.repartition(context.defaultParallelism)
+    model_ref = context.broadcast(model)
     schema = T.StructType([T.StructField(population.id,
                                          features.schema[population.id].dataType),
                            T.StructField("score", T.DoubleType())])
