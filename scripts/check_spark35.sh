@@ -12,4 +12,5 @@ fi
 # pyspark 3.5's collect() leaves its sockets to the garbage collector: warnings, not failures.
 "$venv/bin/python" -m pytest -p no:cacheprovider -q -W "ignore::ResourceWarning" \
   -W "ignore::pytest.PytestUnraisableExceptionWarning" tests/test_spark_agreement.py \
-  tests/test_engine_correctness.py tests/test_engines.py "$@"
+  tests/test_engine_correctness.py tests/test_engines.py tests/test_spark_upload.py \
+  tests/test_spark_lookalike.py "$@"

@@ -76,3 +76,10 @@ def engine_population(pop: seg.Population, engine: str, spark: Any = None, ntz: 
             return to_spark(spark, frame, ntz=ntz)
     return seg.Population(convert(profiles), convert(events) if events is not None else None,
                           id=pop.id, now=pop.now, **options)
+
+
+def collected(frame: Any) -> pl.DataFrame:
+    """A Spark DataFrame's rows as polars (through narwhals: Spark 3.5 has no toArrow)."""
+    import narwhals as nw
+
+    return nw.from_native(frame).collect(backend="polars").to_native()

@@ -7,11 +7,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import polars as pl
 import pytest
 
 import segmentation as seg
-from tests.engines import engine_population
+from tests.engines import collected, engine_population
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +32,7 @@ def world(spark):
 def test_a_spark_population_scores_as_the_local_one(world) -> None:
     pop, remote, _, model, _, _ = world
     local = model.ranked(pop)
-    got = pl.from_arrow(model.ranked(remote).toArrow())
+    got = collected(model.ranked(remote))
     assert got["user_id"].to_list() == local["user_id"].to_list()
     np.testing.assert_allclose(got["score"].to_numpy(), local["score"].to_numpy(), rtol=1e-6)
 

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 import privacy
-from tests.engines import to_spark
+from tests.engines import collected, to_spark
 
 TODAY = dt.date(2026, 11, 1)
 KEY = b"k" * 32
@@ -43,7 +43,7 @@ def test_spark_upload_equals_the_local_one(uploads) -> None:
     assert isinstance(remote, privacy.SparkUpload)
     assert remote.report.to_dict() == local.report.to_dict()
     assert remote.report.rows_in == remote.report.rows_out + remote.report.rows_without_key
-    got = pl.from_arrow(remote.frame.toArrow())
+    got = collected(remote.frame)
     assert _rows(got).equals(_rows(local.frame))  # every hash, byte for byte
     by_reason = {(r["header"], r["reason"]): r["count"] for r in remote.rejections().collect()}
     want = local.rejections.group_by("kind", "reason").len()
@@ -58,7 +58,7 @@ def test_keyed_hashes_match_and_the_key_stays_out_of_closures_and_plans(spark, c
     local = privacy.prepare_upload(small, "meta", key=KEY, key_id="k1", today=TODAY)
     remote = privacy.prepare_upload(to_spark(spark, small), "meta", key=KEY, key_id="k1",
                                     today=TODAY)
-    assert _rows(pl.from_arrow(remote.frame.toArrow())).equals(_rows(local.frame))
+    assert _rows(collected(remote.frame)).equals(_rows(local.frame))
     plan = remote.frame._jdf.queryExecution().toString()
     assert KEY.decode() not in plan
     assert KEY.hex() not in plan
@@ -76,7 +76,7 @@ def test_prepare_values_on_a_spark_column(spark, crm) -> None:
     phones = crm.select("phone").head(5_000)
     want = privacy.prepare_values(phones["phone"], "phone", reasons=True, today=TODAY)
     got = privacy.prepare_values(to_spark(spark, phones), "phone", reasons=True, today=TODAY)
-    assert pl.from_arrow(got.toArrow()).equals(want)
+    assert collected(got).equals(want)
     with pytest.raises(privacy.InvalidInputError, match="one column"):
         privacy.prepare_values(to_spark(spark, crm.head(10)), "phone")
 
@@ -175,4 +175,4 @@ def test_a_spark_audience_exports_in_spark(spark) -> None:
                                                today=TODAY)
     assert isinstance(remote, privacy.SparkUpload)
     assert remote.report.to_dict() == local.report.to_dict()
-    assert _rows(pl.from_arrow(remote.frame.toArrow())).equals(_rows(local.frame))
+    assert _rows(collected(remote.frame)).equals(_rows(local.frame))
