@@ -9,8 +9,10 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/python" -m pip install --quiet --upgrade pip
 fi
 "$venv/bin/python" -m pip install --quiet -e '.[test]' 'pyspark>=3.5,<3.6' 'pandas<3'
-# pyspark 3.5's collect() leaves its sockets to the garbage collector: warnings, not failures.
+# pyspark 3.5 leaves its sockets to the garbage collector and checks pandas with distutils:
+# its warnings, not failures.
 "$venv/bin/python" -m pytest -p no:cacheprovider -q -W "ignore::ResourceWarning" \
-  -W "ignore::pytest.PytestUnraisableExceptionWarning" tests/test_spark_agreement.py \
+  -W "ignore::pytest.PytestUnraisableExceptionWarning" \
+  -W "ignore:distutils Version classes are deprecated:DeprecationWarning" tests/test_spark_agreement.py \
   tests/test_engine_correctness.py tests/test_engines.py tests/test_spark_upload.py \
   tests/test_spark_lookalike.py "$@"
