@@ -1,8 +1,8 @@
 """audiencekit segmentation: demographic and behavioral audiences from profiles and events.
 
 Conditions (:func:`field`, :func:`event`) combine with ``&``, ``|`` and ``~`` into a
-:class:`Segment`, which compiles to polars and to SQL; a :class:`Population` evaluates it into an
-:class:`Audience`.
+:class:`Segment`; a :class:`Population` (polars, DuckDB or Spark tables) evaluates it into an
+:class:`Audience` in its own engine, and ``Segment.to_sql`` writes it as SQL text.
 """
 
 from typing import TYPE_CHECKING

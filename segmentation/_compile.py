@@ -19,6 +19,8 @@ Semantics every engine shares:
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -187,10 +189,13 @@ def condition_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
     now_us = epoch_us(utc_now(now))
 
     def sub(c: Condition) -> nw.Expr:
+        # a chain of binary & / | (Kleene's logic in every engine), not all_horizontal: polars
+        # splits a chain of & to push each part below the join (profile conditions filter the
+        # profiles before the event aggregates are joined)
         if isinstance(c, And):
-            return nw.all_horizontal(*[sub(p) for p in c.parts], ignore_nulls=False)
+            return functools.reduce(operator.and_, [sub(p) for p in c.parts])
         if isinstance(c, Or):
-            return nw.any_horizontal(*[sub(p) for p in c.parts], ignore_nulls=False)
+            return functools.reduce(operator.or_, [sub(p) for p in c.parts])
         if isinstance(c, Not):
             return ~sub(c.part)
         if isinstance(c, InSegment):
@@ -318,9 +323,12 @@ def check_event_names(aggs: Sequence[EventAggregate], known: Collection[str] | N
 
 def compile_mask(cond: Condition, profiles: Table, events: Table | None, id_col: str,
                  now: dt.datetime, event_names: Collection[str] | None = None,
-                 extra: Sequence[Condition] = ()) -> tuple[nw.LazyFrame[Any], dict[str, str]]:
+                 extra: Sequence[Condition] = (), prefilter: Condition | None = None,
+                 ) -> tuple[nw.LazyFrame[Any], dict[str, str]]:
     """Profiles with the aggregates of ``cond`` (and of ``extra``) joined, temporal columns as
     epochs: the frame :func:`condition_expr` evaluates over, and the aggregates' aliases.
+    ``prefilter`` (profile conditions only) keeps just the profiles it selects, before the
+    join: the people a profile condition rules out are not joined at all.
 
     ``cond`` must have been validated against both schemas (:func:`._segments.validate`).
     """
@@ -332,6 +340,8 @@ def compile_mask(cond: Condition, profiles: Table, events: Table | None, id_col:
     check_event_names(aggs, event_names)
     aliases = {a.key: f"__agg{i}" for i, a in enumerate(aggs)}
     frame = _with_epochs(profiles, _temporal_fields([cond, *extra], profiles.schema))
+    if prefilter is not None:
+        frame = frame.filter(condition_expr(prefilter, {}, now, profiles.schema))
     if aggs:
         if events is None:
             raise InvalidSegmentError("the condition uses events; pass events= to Population")

@@ -1,9 +1,9 @@
 """Conditions: immutable expression trees over profiles and events.
 
 A condition is a frozen value. ``&``, ``|`` and ``~`` build new ones; ``bool(condition)`` raises
-(Python's ``and``/``or`` would silently drop half of it). A tree compiles, without being
-interpreted row by row, to a polars expression and to SQL (DuckDB or Spark), from the same
-definition, and serializes to plain JSON-able dicts.
+(Python's ``and``/``or`` would silently drop half of it). A tree compiles once, without being
+interpreted row by row, to narwhals expressions that polars, DuckDB and Spark run natively
+(:mod:`._compile`), or to SQL text (:mod:`._sql`), and serializes to plain JSON-able dicts.
 
 Event aggregates (``event("top_up").sum("value", within="30d")``) become one per-person
 aggregate each, joined to the profiles before the condition is evaluated; people with no

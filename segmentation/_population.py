@@ -376,7 +376,8 @@ class Population:
             self._n = self._p.engine.count(self._p.frame)
         return self._n
 
-    def _compiled(self, cond: Condition, extra: Sequence[Condition] = ()
+    def _compiled(self, cond: Condition, extra: Sequence[Condition] = (),
+                  prefilter: Condition | None = None
                   ) -> tuple[nw.LazyFrame[Any], dict[str, str]]:
         """Validated, aggregates joined: the frame the condition's expression runs over."""
         events_schema = self._e.schema if self._e is not None else None
@@ -384,7 +385,7 @@ class Population:
             validate(c, self._p.schema, events_schema, self.id)
         return compile_mask(cond, self._p, self._e, self.id, self.now,
                             self._known_events(And((cond, *extra)) if extra else cond),
-                            extra)
+                            extra, prefilter)
 
     def _mask(self, cond: Condition, aliases: dict[str, str]) -> nw.Expr:
         return condition_expr(cond, aliases, self.now, self._p.schema)
@@ -413,8 +414,18 @@ class Population:
 
     def _ids_frame(self, segment: Segment | Condition | Field) -> nw.LazyFrame[Any]:
         cond = _as_segment(segment).condition
-        frame, aliases = self._compiled(cond)
-        return frame.filter(self._mask(cond, aliases)).select(self.id)
+        # the AND-ed profile conditions filter the profiles before any event aggregate is
+        # joined (the rest is tested after the join)
+        parts = conditions_of(cond)
+        early = [p for p in parts if not aggregates_used(p)]
+        late = [p for p in parts if aggregates_used(p)]
+        if not early or not late:
+            frame, aliases = self._compiled(cond)
+            return frame.filter(self._mask(cond, aliases)).select(self.id)
+        first = early[0] if len(early) == 1 else And(tuple(early))
+        rest = late[0] if len(late) == 1 else And(tuple(late))
+        frame, aliases = self._compiled(cond, prefilter=first)
+        return frame.filter(self._mask(rest, aliases)).select(self.id)
 
     def plan(self, segment: Segment | Condition | Field) -> Any:
         """The lazy plan of the matching ids: a polars LazyFrame (collect it, or sink it for
