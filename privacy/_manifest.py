@@ -92,7 +92,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "schema": (list,), "normalization_version": (str,), "hash_scheme": (str,),
     "hashed_columns": (list,), "key_id": (str, type(None)), "sha256": (str,),
     "created_at": (str,), "tool": (str,), "report": (dict,), "description": (str,),
-    "signature": (dict,), "parts": (list,),
+    "signature": (dict,), "parts": (list,), "operation": (str,),
 }
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
