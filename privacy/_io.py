@@ -87,6 +87,8 @@ def part_files(path: Path) -> list[Path] | None:
     files and ``.crc`` checksums. A folder or glob without parts is an error.
     """
     text = os.fspath(path)
+    if path.is_file():  # a file whose name holds [ or * is that file, not a pattern
+        return None
     if path.is_dir():
         found = list(path.iterdir())
     elif any(ch in path.name for ch in _GLOB):
@@ -133,7 +135,7 @@ def _read_path(path: Path, what: str, encoding: str, separator: str | None) -> p
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         try:
-            return pl.read_parquet(path)
+            return pl.read_parquet(path, glob=False)  # a name with [ or * is that file
         except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
             raise ReadError(
                 f"could not read {what} {safe_name(path.name)}: {type(exc).__name__}; "
@@ -154,7 +156,8 @@ def _read_path(path: Path, what: str, encoding: str, separator: str | None) -> p
     source = _utf8_source(path, what, encoding)
     names = _header(source, sep)
     try:
-        frame = pl.read_csv(source, infer_schema=False, separator=sep, encoding="utf8-lossy")
+        frame = pl.read_csv(source, infer_schema=False, separator=sep, encoding="utf8-lossy",
+                            glob=False)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise ReadError(
             f"could not read {what} {safe_name(path.name)}: {type(exc).__name__}; expected a "

@@ -264,10 +264,13 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
         path = Path(table)
         if not path.exists():
             raise SegmentationError(f"{what} file not found: {path}")
-        if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
+        if path.is_dir():  # a folder of Parquet parts (Spark's output)
             return pl.scan_parquet(path)
+        # a name holding [ or * is that file, not a pattern
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pl.scan_parquet(path, glob=False)
         if path.suffix.lower() == ".csv":
-            return pl.scan_csv(path, try_parse_dates=True)
+            return pl.scan_csv(path, try_parse_dates=True, glob=False)
         raise SegmentationError(f"{what} file {path.name}: use .parquet or .csv")
     if _is_spark(table) or _is_duckdb(table):
         raise SegmentationError(

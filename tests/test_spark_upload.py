@@ -176,3 +176,12 @@ def test_a_spark_audience_exports_in_spark(spark) -> None:
     assert isinstance(remote, privacy.SparkUpload)
     assert remote.report.to_dict() == local.report.to_dict()
     assert _rows(collected(remote.frame)).equals(_rows(local.frame))
+
+
+def test_a_file_named_like_a_glob_is_that_file(tmp_path) -> None:
+    odd = tmp_path / "crm[1].csv"
+    odd.write_text("email\nmary@example.com\n")
+    (tmp_path / "crm1.csv").write_text("email\nother@example.com\nthird@example.com\n")
+    assert privacy.prepare_upload(odd, "meta", today=TODAY).report.rows_in == 1
+    with pytest.raises(privacy.ReadError, match="no part files"):
+        privacy.prepare_upload(tmp_path / "nothing-*.csv", "meta")
