@@ -63,7 +63,7 @@ def main() -> None:
 
         def upload_on_spark() -> privacy.SparkUpload:  # and the whole upload with its report
             upload = privacy.prepare_upload(frame, "meta", columns=COLUMNS)
-            upload._prepared.unpersist()
+            upload.unpersist()
             return upload
 
         times: dict[str, list[float]] = {"local_1_process": [], "local_2_processes": [],

@@ -181,6 +181,11 @@ class SparkUpload:
         return (f"SparkUpload(platform={self.platform!r}, rows={self.report.rows_out}, "
                 f"columns={[c.header for c in self.report.columns]})")
 
+    def unpersist(self) -> None:
+        """Free the prepared rows Spark keeps (memory and disk) for the report and the write;
+        ``frame`` and :meth:`write` then compute them again."""
+        self._prepared.unpersist()
+
     def rejections(self) -> Any:
         """Rejected values by column and reason, as a Spark DataFrame (``header``, ``reason``,
         ``count``): counts only, never values."""
