@@ -440,7 +440,7 @@ class Population:
         """
         seg = _as_segment(segment)
         plan = self.plan(seg)
-        if self.engine != "polars":
+        if self._p.engine.keeps_ids:  # Spark, DuckDB: the ids stay there, uncounted
             return Audience(plan, seg, self.n, seg.name, self.now, self.id)
         ids = plan.collect(engine="streaming" if streaming else "auto")[self.id].sort()
         return Audience(ids, seg, self.n, seg.name, self.now, self.id)
