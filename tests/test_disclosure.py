@@ -209,12 +209,16 @@ def test_the_report_refuses_what_it_cannot_do(population):
 @pytest.mark.parametrize("scale", [0.5, 2.0, 12.0, 150.0])
 def test_the_stated_margin_covers_95_percent_of_the_noise(scale):
     measurement, _ = laplace_measurement(1, 1 / scale)
-    noise = np.abs(np.array(measurement([0] * 20_000)))
+    n = 20_000
+    noise = np.abs(np.array(measurement([0] * n)))
     m = margin95(scale)
     covered = (noise <= m).mean()
-    assert 0.94 <= covered <= 0.97 or (m == 0 and covered >= 0.95)
     # the smallest such margin, by the distribution written from its definition
     support = np.arange(-m, m + 1)
     inside = _discrete_laplace_pmf(support, scale).sum()
     assert inside >= 0.95
+    # OpenDP's draws cover the margin as often as the distribution says (the noise is not
+    # seeded: within 4.5 standard errors, so a run fails by chance about once in 150,000;
+    # a discrete margin can cover up to ~97% exactly, so no fixed upper bound)
+    assert abs(covered - inside) <= 4.5 * np.sqrt(inside * (1 - inside) / n) + 1e-9
     assert m == 0 or inside - 2 * _discrete_laplace_pmf(np.array([m]), scale)[0] < 0.95
