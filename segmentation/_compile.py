@@ -235,6 +235,12 @@ def _event_filter(agg: EventAggregate, now_us: int, schema: dict[str, Any],
     return nw.all_horizontal(*parts, ignore_nulls=False)
 
 
+def _rows_key(agg: EventAggregate) -> str:
+    """What decides the rows an aggregate reads: its event, window and ``where``."""
+    return repr((agg.event, agg.window.to_dict(),
+                 agg.where.to_dict() if agg.where is not None else None))
+
+
 def _row_value(agg: EventAggregate) -> nw.Expr:
     """What each matching row contributes before it is reduced per person."""
     if agg.agg == "count":
@@ -280,8 +286,7 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
     frame = events.engine.window(events.frame, "ts", schema["ts"], lower, upper, inclusive)
     frame = _with_epochs(Table(frame, events.engine, schema),
                          ["ts", *[c for c in _temporal_fields(wheres, schema) if c != "ts"]])
-    same = all(repr(a.to_dict() | {"agg": "", "column": None}) ==
-               repr(aggs[0].to_dict() | {"agg": "", "column": None}) for a in aggs)
+    same = len({_rows_key(a) for a in aggs}) == 1
     if same:  # one set of rows for all, its window applied already: plain reductions
         frame = frame.filter(_event_filter(aggs[0], now_us, schema, now, window=False))
         exprs = [_reduce(a, _row_value(a), filtered=True).alias(aliases[a.key]) for a in aggs]

@@ -229,33 +229,27 @@ class Audience:
         import privacy
         from privacy._io import read_table
         from privacy._platforms import rules_for_platform
+        from privacy._redact import safe_names
         from privacy._upload import recognize_columns
 
         key = id or self.id_column
-        if self.engine == "spark" and as_table(crm, "crm").engine.name == "spark":
-            if key not in crm.columns:  # type: ignore[attr-defined]
-                raise UnknownColumnError(
-                    f"the CRM has no {key!r} column to join the audience on; it has: "
-                    f"{', '.join(crm.columns)}")  # type: ignore[attr-defined]
-            ids = self.ids.select(self.ids[self.id_column].alias(key))
-            members = crm.join(ids, on=key, how="left_semi")  # type: ignore[attr-defined]
-            if columns is None:
-                found = recognize_columns([c for c in members.columns if c != key])
-                rules = rules_for_platform(platform)
-                columns = {c: k for c, k in found.items() if k in rules}
-            return privacy.prepare_upload(members, platform, columns=columns, **kwargs)
-        ids = self.local_ids("export")
-        table = read_table(crm, what="crm")
-        if key not in table.columns:
+        in_spark = self.engine == "spark" and as_table(crm, "crm").engine.name == "spark"
+        table: Any = crm if in_spark else read_table(crm, what="crm")
+        names = list(table.columns)
+        if key not in names:
             raise UnknownColumnError(
                 f"the CRM has no {key!r} column to join the audience on; it has: "
-                f"{', '.join(table.columns)}"
-            )
-        members = table.filter(pl.col(key).is_in(ids.cast(table.schema[key]).implode()))
+                f"{', '.join(safe_names(names))}")
+        if in_spark:  # a semi join in Spark; the upload is prepared there too
+            ids = self.ids.select(self.ids[self.id_column].alias(key))
+            members = table.join(ids, on=key, how="left_semi")
+        else:
+            ids = self.local_ids("export")
+            members = table.filter(pl.col(key).is_in(ids.cast(table.schema[key]).implode()))
         if columns is None:
-            columns = recognize_columns([c for c in members.columns if c != key])
+            found = recognize_columns([c for c in names if c != key])
             rules = rules_for_platform(platform)
-            columns = {c: k for c, k in columns.items() if k in rules}
+            columns = {c: k for c, k in found.items() if k in rules}
         return privacy.prepare_upload(members, platform, columns=columns, **kwargs)
 
 
