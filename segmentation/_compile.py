@@ -220,12 +220,12 @@ def _bounds(agg: EventAggregate, now_us: int) -> tuple[int | None, int, bool]:
 
 
 def _event_filter(agg: EventAggregate, now_us: int, schema: dict[str, Any],
-                  now: dt.datetime, window: bool = True) -> nw.Expr:
-    """The rows an aggregate reads: its event, inside its window (unless ``window`` is False:
-    already applied), matching its ``where``."""
+                  now: dt.datetime, window: bool = True, by_event: bool = True) -> nw.Expr:
+    """The rows an aggregate reads: its event (unless ``by_event`` is False), inside its window
+    (unless ``window`` is False: already applied), matching its ``where``."""
     us = nw.col(_US + "ts")
     lower, upper, inclusive = _bounds(agg, now_us)
-    parts = [nw.col("event") == nw.lit(agg.event)]
+    parts = [nw.col("event") == nw.lit(agg.event)] if by_event else [nw.lit(True)]
     if window:
         if lower is not None:
             parts.append(us >= nw.lit(lower))
@@ -290,6 +290,8 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
     if same:  # one set of rows for all, its window applied already: plain reductions
         frame = frame.filter(_event_filter(aggs[0], now_us, schema, now, window=False))
         exprs = [_reduce(a, _row_value(a), filtered=True).alias(aliases[a.key]) for a in aggs]
+    elif len({a.event for a in aggs}) > 1 and all(a.agg in _COMBINE for a in aggs):
+        return _per_event_table(aggs, frame, id_col, now, now_us, schema, aliases)
     else:
         filters = [_event_filter(a, now_us, schema, now) for a in aggs]
         names = sorted({a.event for a in aggs})
@@ -301,13 +303,65 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
         ])
         exprs = [_reduce(a, nw.col(f"__row{i}"), filtered=False).alias(aliases[a.key])
                  for i, a in enumerate(aggs)]
-    table = frame.group_by(id_col).agg(*exprs)
+    return _days_since(frame.group_by(id_col).agg(*exprs), aggs, now_us, aliases)
+
+
+def _days_since(table: nw.LazyFrame[Any], aggs: Sequence[EventAggregate], now_us: int,
+                aliases: dict[str, str]) -> nw.LazyFrame[Any]:
+    """The latest event's epoch, per person, as whole days before now."""
     since = [aliases[a.key] for a in aggs if a.agg == "days_since_last"]
     if since:
         table = table.with_columns([
             ((nw.lit(now_us) - nw.col(c)) / nw.lit(DAY_US)).floor().alias(c) for c in since
         ])
     return table
+
+
+#: Aggregates whose value over all of a person's rows follows from their values per event
+#: type, and how: counts and sums add up, extremes are extremes of extremes.
+_COMBINE = {"count": "sum", "sum": "sum", "min": "min", "max": "max", "days_since_last": "max"}
+
+
+def _per_event_table(aggs: Sequence[EventAggregate], frame: nw.LazyFrame[Any], id_col: str,
+                     now: dt.datetime, now_us: int, schema: dict[str, Any],
+                     aliases: dict[str, str]) -> nw.LazyFrame[Any]:
+    """The same table as one group-by per person, in two: per person and event type, each
+    distinct shape of aggregate (what it reduces, over which window, where), then per person,
+    each aggregate from its event's row. Many aggregates that differ only by their event (a
+    lookalike's: five types, five shapes) read each event row for a few expressions, not for
+    every aggregate."""
+    shapes: dict[str, EventAggregate] = {}
+    for a in aggs:
+        shapes.setdefault(_shape_key(a), a)
+    columns = {key: f"__shape{i}" for i, key in enumerate(shapes)}
+    filters = {key: _event_filter(a, now_us, schema, now, by_event=False)
+               for key, a in shapes.items()}
+    # the rows of the aggregates' events that some shape reads (a few more than the
+    # aggregates read: an event's row for a shape only other events use; they make groups of
+    # their own that no aggregate picks)
+    frame = frame.filter(nw.col("event").is_in(sorted({a.event for a in aggs})))
+    if not any(a.where is None and _bounds(a, now_us)[0] is None
+               and _bounds(a, now_us)[2] for a in shapes.values()):
+        frame = frame.filter(nw.any_horizontal(*filters.values(), ignore_nulls=False))
+    frame = frame.with_columns([
+        nw.when(filters[key]).then(_row_value(a)).alias(columns[key])
+        for key, a in shapes.items()
+    ])
+    per_event = frame.group_by(id_col, "event").agg(*[
+        _reduce(a, nw.col(columns[key]), filtered=False).alias(columns[key])
+        for key, a in shapes.items()
+    ])
+    exprs = []
+    for a in aggs:
+        value = nw.when(nw.col("event") == nw.lit(a.event)).then(nw.col(columns[_shape_key(a)]))
+        exprs.append(getattr(value, _COMBINE[a.agg])().alias(aliases[a.key]))
+    return _days_since(per_event.group_by(id_col).agg(*exprs), aggs, now_us, aliases)
+
+
+def _shape_key(agg: EventAggregate) -> str:
+    """An aggregate but for its event."""
+    return repr((agg.agg, agg.column, agg.window.to_dict(),
+                 agg.where.to_dict() if agg.where is not None else None))
 
 
 # --- the whole query ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ so a model fitted on one population scores another consistently.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,10 @@ class FeatureBuilder:
     event_types : sequence of str, optional
         Event types to aggregate (all when None); leave out events only customers have.
     """
+
+    mean_: np.ndarray
+    scale_: np.ndarray
+    feature_names_: list[str]
 
     def __init__(self, columns: Sequence[str] | None = None,
                  windows: Sequence[str] = ("30d", "90d"), rare_share: float = 0.005,
@@ -125,6 +130,11 @@ class FeatureBuilder:
         return population.profiles.select([population.id, *cols]).collect(), population.id
 
     def fit(self, population: Any) -> FeatureBuilder:
+        self.fit_transform(population)
+        return self
+
+    def fit_transform(self, population: Any) -> np.ndarray:
+        """Learn the encoding, and return the fitted population's scaled matrix (one pass)."""
         frame, id_col = self._profile_frame(population)
         n = max(frame.height, 1)
         specs: list[_Spec] = []
@@ -173,19 +183,36 @@ class FeatureBuilder:
         else:
             self.has_value_, self.event_types_ = False, []
             self.never_days_ = 1.0
-        raw, names = self._encode(population, frame)
-        self.mean_ = raw.mean(axis=0)
-        std = raw.std(axis=0)
-        self.scale_ = np.where(std > 0, std, 1.0)
-        self.feature_names_ = names
-        return self
+        return self._encode(population, frame, fitting=True)
 
-    def _encode(self, population: Any, frame: pl.DataFrame | None = None
-                ) -> tuple[np.ndarray, list[str]]:
+    def _encode(self, population: Any, frame: pl.DataFrame | None = None,
+                fitting: bool = False) -> np.ndarray:
         if frame is None:
             frame, _ = self._profile_frame(population)
         ev = self._event_frame(population, frame[population.id])
-        return self._blocks(frame, ev)
+        return self._blocks(frame, ev, fitting)[0]
+
+    def without(self, columns: Sequence[str], event_types: Sequence[str]
+                ) -> tuple[FeatureBuilder, np.ndarray]:
+        """A copy of this fitted builder without some profile columns and event types, and
+        the positions of the features it keeps (the same encoding, means and scales)."""
+        drop_cols, drop_events = set(columns), set(event_types)
+        kept = copy.copy(self)
+        kept.specs_ = [sp for sp in self.specs_ if sp.name not in drop_cols]
+        kept.event_types_ = [e for e in self.event_types_ if e not in drop_events]
+        kept.columns = [sp.name for sp in kept.specs_]
+        kept.event_types = list(kept.event_types_)
+        names = [n for n, _ in kept._columns(pl.DataFrame(
+            {sp.name: pl.Series([], dtype=pl.List(pl.Utf8) if sp.kind == "list" else pl.Utf8)
+             for sp in kept.specs_}), None)]
+        _, aliases = kept.event_aggregates() if kept.event_types_ else ([], {})
+        since = [a for a in aliases.values() if a.endswith("days_since_last")]
+        names += list(aliases.values()) + [f"{c}:never" for c in since]
+        position = {n: i for i, n in enumerate(self.feature_names_)}
+        keep = np.array([position[n] for n in names], dtype=np.intp)
+        kept.feature_names_ = names
+        kept.mean_, kept.scale_ = self.mean_[keep], self.scale_[keep]
+        return kept, keep
 
     def matrix_from_frame(self, frame: pl.DataFrame) -> np.ndarray:
         """The scaled feature matrix of rows that hold the profile columns and the raw event
@@ -193,55 +220,86 @@ class FeatureBuilder:
         of a Spark population is scored."""
         _, aliases = self.event_aggregates() if self.event_types_ else ([], {})
         ev = self._filled_events(frame.select(list(aliases.values()))) if aliases else None
-        raw, names = self._blocks(frame, ev)
-        if names != self.feature_names_:
-            raise InvalidSegmentError(
-                "the rows' features differ from the ones the model was fitted on "
-                f"({len(names)} vs {len(self.feature_names_)})")
-        return ((raw - self.mean_) / self.scale_).astype(np.float32)
+        return self._blocks(frame, ev)[0]
 
-    def _blocks(self, frame: pl.DataFrame, ev: pl.DataFrame | None
-                ) -> tuple[np.ndarray, list[str]]:
-        blocks: list[np.ndarray] = []
-        names: list[str] = []
+    def _columns(self, frame: pl.DataFrame, ev: pl.DataFrame | None
+                 ) -> list[tuple[str, Any]]:
+        """Each feature's name and a function giving its raw column (any numeric or boolean
+        array), built when the matrix is filled: one column at a time besides the matrix."""
+        cols: list[tuple[str, Any]] = []
         for spec in self.specs_:
             s = frame[spec.name]
             if spec.kind == "numeric":
                 x = s.cast(pl.Float64)
-                blocks.append(x.fill_null(spec.median).to_numpy().reshape(-1, 1))
-                names.append(spec.name)
+                cols.append((spec.name, lambda x=x, m=spec.median: x.fill_null(m).to_numpy()))
                 if spec.has_missing:
-                    blocks.append(x.is_null().to_numpy().astype(float).reshape(-1, 1))
-                    names.append(f"{spec.name}:missing")
+                    cols.append((f"{spec.name}:missing", lambda x=x: x.is_null().to_numpy()))
             elif spec.kind == "categorical":
-                text = s.cast(pl.Utf8).fill_null("__null__")
                 known = spec.levels[:-1]
-                for level in known:
-                    blocks.append((text == level).to_numpy().astype(float).reshape(-1, 1))
-                    names.append(f"{spec.name}={level}")
-                blocks.append((~text.is_in(known)).to_numpy().astype(float).reshape(-1, 1))
-                names.append(f"{spec.name}={_OTHER}")
+                # one code per row: the level's position, len(known) for everything else
+                codes = s.cast(pl.Utf8).fill_null("__null__").replace_strict(
+                    known, list(range(len(known))), default=len(known),
+                    return_dtype=pl.Int32).to_numpy()
+                for i, level in enumerate(spec.levels):
+                    cols.append((f"{spec.name}={level}", lambda c=codes, i=i: c == i))
             else:
-                for item in spec.levels:
-                    blocks.append(s.list.contains(item).fill_null(False).to_numpy()
-                                  .astype(float).reshape(-1, 1))
-                    names.append(f"{spec.name}:{item}")
+                items = self._items(s, spec.levels)
+                for i, item in enumerate(spec.levels):
+                    cols.append((f"{spec.name}:{item}", lambda r=items, i=i: r[i]))
         if ev is not None:
-            blocks.append(ev.to_numpy().astype(float))
-            names.extend(ev.columns)
-        matrix = np.hstack(blocks) if blocks else np.zeros((frame.height, 0))
+            for c in ev.columns:
+                cols.append((c, lambda c=c: ev[c].to_numpy()))
+        return cols
+
+    @staticmethod
+    def _items(s: pl.Series, levels: list[str]) -> list[np.ndarray]:
+        """Per item, which rows' lists hold it (one pass over the exploded lists)."""
+        exploded = pl.DataFrame({"item": s.cast(pl.List(pl.Utf8))}).with_row_index(
+            "row").explode("item")
+        codes = exploded["item"].replace_strict(levels, list(range(len(levels))), default=-1,
+                                                return_dtype=pl.Int32).to_numpy()
+        rows = exploded["row"].to_numpy()
+        out = []
+        for i in range(len(levels)):
+            has = np.zeros(s.len(), dtype=bool)
+            has[rows[codes == i]] = True
+            out.append(has)
+        return out
+
+    def _blocks(self, frame: pl.DataFrame, ev: pl.DataFrame | None, fitting: bool = False
+                ) -> tuple[np.ndarray, list[str]]:
+        """The scaled feature matrix (float32, one contiguous column per feature) and the
+        features' names; ``fitting`` learns each column's mean and scale first."""
+        cols = self._columns(frame, ev)
+        names = [name for name, _ in cols]
+        if not fitting and names != self.feature_names_:
+            raise InvalidSegmentError(
+                "the rows' features differ from the ones the model was fitted on "
+                f"({len(names)} vs {len(self.feature_names_)}); score a population with the "
+                "same columns and event types")
+        matrix = np.empty((frame.height, len(cols)), dtype=np.float32, order="F")
+        means, scales = [], []
+        for j, (_, column) in enumerate(cols):
+            out = matrix[:, j]
+            out[:] = column()
+            if fitting:
+                std = float(out.std(dtype=np.float64)) if len(out) else 0.0
+                means.append(float(out.mean(dtype=np.float64)) if len(out) else 0.0)
+                scales.append(std if std > 0 else 1.0)
+                mean, scale = means[-1], scales[-1]
+            else:
+                mean, scale = float(self.mean_[j]), float(self.scale_[j])
+            out -= np.float32(mean)
+            out *= np.float32(1.0 / scale)
+        if fitting:
+            self.mean_, self.scale_ = np.array(means), np.array(scales)
+            self.feature_names_ = names
         return matrix, names
 
     def transform(self, population: Any) -> np.ndarray:
-        """The scaled feature matrix (float32), one row per profile, in profile order."""
-        raw, names = self._encode(population)
-        if names != self.feature_names_:
-            raise InvalidSegmentError(
-                "the population's features differ from the ones the model was fitted on "
-                f"({len(names)} vs {len(self.feature_names_)}); score a population with the same "
-                "columns and event types"
-            )
-        return ((raw - self.mean_) / self.scale_).astype(np.float32)
+        """The scaled feature matrix (float32, column-major), one row per profile, in profile
+        order."""
+        return self._encode(population)
 
     def ids(self, population: Any) -> pl.Series:
         return population.profiles.select(population.id).collect()[population.id]

@@ -209,7 +209,8 @@ def test_fit_score_is_out_of_bag() -> None:
     est = LogisticRegression(max_iter=500)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        m = seg.Lookalike(estimator=est, n_estimators=4, unlabeled_ratio=2.0, random_state=1)
+        m = seg.Lookalike(estimator=est, n_estimators=4, unlabeled_ratio=2.0, min_unlabeled=0,
+                             random_state=1)
         oob = m.fit_score(x, mask)
     per_bag = np.array([mod.predict_proba(x)[:, 1] for mod in m.estimators_])
     drawn = np.zeros((4, len(x)), bool)
