@@ -111,10 +111,15 @@ def _demo(args: argparse.Namespace) -> int:
     seeds = high_value.sample(n=min(5_000, high_value.size), random_state=args.seed)
     model = seg.Lookalike(features=list(seg.PLATFORM_FEATURES),
                           event_types=list(seg.PLATFORM_EVENTS), random_state=args.seed)
+    print(f"fitting on {pop.n:,} people ({seeds.size:,} seeds)...", flush=True)
+    step = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # seed-size advice is printed below
         model.fit(pop, seeds)
+    print(f"fitted in {time.perf_counter() - step:.1f} s; scoring everyone...", flush=True)
+    step = time.perf_counter()
     tiers = model.tiers(pop, (0.01, 0.05), exclude=customers)
+    print(f"scored and ranked in {time.perf_counter() - step:.1f} s", flush=True)
     truth = pop.profiles.select("user_id", "is_customer", "lookalike_propensity").collect()
     others = truth.filter(~pl.col("is_customer"))["lookalike_propensity"].sort(descending=True)
     rows = []
@@ -130,7 +135,8 @@ def _demo(args: argparse.Namespace) -> int:
           f"{others.len():,} non-customers")
     _table(human_frame(pl.DataFrame(rows), ratios=("share of oracle",)))
     print("what sets the seed apart:")
-    _table(human_frame(model.explain(top=5)))
+    for reading in model.explain(top=5)["reading"]:
+        print(f"  {reading}")
     ranked = model.ranked(pop, exclude=customers)  # the scores tiers() used, best first
     write_frame(ranked.head(tiers[0.01].size), out / "lookalike_top1pct.parquet")
     # the hidden-seed check refits the model per random state: on a random sample of at most
@@ -147,6 +153,8 @@ def _demo(args: argparse.Namespace) -> int:
     sub_seeds = seeds.ids.filter(seeds.ids.is_in(sub_ids))
     evaluation = None
     if sub_seeds.len() >= 125:  # 80% of them, the fitted part, must reach the 100-seed minimum
+        print(f"hidden-seed check: hiding a fifth of the seeds, refitting on {sub.n:,} people, "
+              "2 random states...", flush=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             evaluation = seg.evaluate_lookalike(

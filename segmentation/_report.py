@@ -32,7 +32,7 @@ from ._population import Audience, Population, distinct_names
 from ._segments import describe
 from ._shareable import shareable_report
 
-__all__ = ["ReportFiles", "feature_label", "write_report"]
+__all__ = ["ReportFiles", "write_report"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:2rem auto;
@@ -422,41 +422,13 @@ def _lookalike(tiers: Mapping[float, Audience], evaluation: Any, model: Any, cou
                             "tnn"))
     if model is not None:
         explained = model.explain(top=8)
-        rows = []
-        for r in explained.iter_rows(named=True):
-            label, is_share = feature_label(r["feature"])
-            seed, rest = r["seed_mean"], r["rest_mean"]
-            shown = fmt.share if is_share else fmt.number
-            reading = (f"{fmt.ratio(seed / rest)} everyone else's" if rest and seed / rest > 0
-                       else "higher in the seed" if seed > rest else "lower in the seed")
-            rows.append((label, shown(seed), shown(rest), reading))
-        parts.append("<p>What sets the seed customers apart (means in the data's units):</p>")
-        parts.append(_table(["feature", "seed customers", "everyone else", "reading"], rows,
-                            "tnnt"))
+        rows = [(r["reading"], fmt.share(r["seed_share"]), fmt.share(r["rest_share"]),
+                 fmt.ratio(r["ratio"]) if r["rest_share"] else "seeds only")
+                for r in explained.iter_rows(named=True)]
+        parts.append("<p>What sets the seed customers apart (shares of each group):</p>")
+        parts.append(_table(["what", "seed customers", "everyone else", "as likely"], rows,
+                            "tnnn"))
     return "".join(parts)
-
-
-def feature_label(name: str) -> tuple[str, bool]:
-    """A lookalike feature's name in words, and whether its values are shares (0 to 1)."""
-    parts = name.split(":")
-    if parts[0] == "ev" and len(parts) >= 3:
-        event, what = parts[1], parts[2]
-        if len(parts) == 4 and parts[3] == "never":
-            return f"never had a {event} event", True
-        if what == "days_since_last":
-            return f"days since the last {event}", False
-        kind, _, window = what.partition("_")
-        words = {"count": "events", "sum": "total value", "mean": "mean value"}.get(kind, kind)
-        return f"{event} {words} in {window}", False
-    if len(parts) == 2:
-        return f"interested in {parts[1]}" if parts[0] == "interests" \
-            else f"{parts[0]} has {parts[1]}", True
-    if "=" in name:
-        column, _, level = name.partition("=")
-        return f"{column} is {level}", True
-    if name.endswith(":missing"):
-        return f"{name[:-8]} unknown", True
-    return name, False
 
 
 def _upload(upload: Any, audit: Any, counts: _Counts) -> str:

@@ -92,22 +92,35 @@ def test_lookalikes_beat_random(pop: seg.Population, fitted: seg.Lookalike,
 
 def test_explain_names_the_signal(fitted: seg.Lookalike) -> None:
     table = fitted.explain(top=10)
-    assert table.columns == ["feature", "seed_mean", "rest_mean", "difference"]
+    assert table.columns == ["feature", "reading", "seed_share", "rest_share", "ratio",
+                             "threshold", "seed_mean", "rest_mean"]
     assert any("streaming" in f or "data_gb" in f or "game" in f for f in table["feature"])
+    assert all("as likely among seeds" in r or "among seeds only" in r for r in table["reading"])
 
 
 def test_explain_is_in_the_datas_units(pop: seg.Population, seeds: seg.Audience) -> None:
+    """Shares and ratios a marketer reads, checked against the profiles themselves."""
     model = seg.Lookalike(features=["age", "interests"], n_estimators=3,
                           random_state=0).fit(pop, seeds)
     table = {r["feature"]: r for r in model.explain(top=50).iter_rows(named=True)}
     profiles = pop.profiles.collect()
     is_seed = profiles["user_id"].is_in(seeds.ids.implode())
     age = profiles["age"].cast(pl.Float64)
-    assert table["age"]["seed_mean"] == pytest.approx(age.filter(is_seed).mean(), rel=1e-4)
-    assert table["age"]["rest_mean"] == pytest.approx(age.filter(~is_seed).mean(), rel=1e-4)
+    row = table["age"]
+    assert row["seed_mean"] == pytest.approx(age.filter(is_seed).mean(), rel=1e-4)
+    assert row["rest_mean"] == pytest.approx(age.filter(~is_seed).mean(), rel=1e-4)
+    assert row["threshold"] == float(f"{age.filter(is_seed).median():.2g}")
+    over = age >= row["threshold"] if row["seed_mean"] >= row["rest_mean"] \
+        else age < row["threshold"]
+    assert row["seed_share"] == pytest.approx(over.filter(is_seed).mean(), abs=1e-9)
+    assert row["rest_share"] == pytest.approx(over.filter(~is_seed).mean(), abs=1e-9)
     gaming = profiles["interests"].list.contains("gaming").cast(pl.Float64)
     key = next(f for f in table if "gaming" in f)
-    assert table[key]["seed_mean"] == pytest.approx(gaming.filter(is_seed).mean(), abs=1e-4)
+    share, rest = gaming.filter(is_seed).mean(), gaming.filter(~is_seed).mean()
+    assert table[key]["seed_share"] == pytest.approx(share, abs=1e-9)
+    assert table[key]["ratio"] == pytest.approx(share / rest, rel=1e-9)
+    assert table[key]["reading"].startswith(
+        f"interested in gaming: {share / rest:.1f}x as likely among seeds ({share:.0%} vs ")
 
 
 def test_methods_and_value_based_seeds(pop: seg.Population, seeds: seg.Audience,
@@ -305,3 +318,26 @@ def test_ranked_gives_the_scores_behind_the_tiers(pop: seg.Population, seeds: se
         model.set_params(allow_small_seed=True).fit(pop, other)
     again = model.ranked(pop, exclude=customers)
     assert not again["score"].equals(ranked["score"])
+
+
+def test_select_lookalike_builds_a_populations_features_once(
+        pop: seg.Population, seeds: seg.Audience, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Features do not depend on the seeds: folds fit the matrix, not the population."""
+    from segmentation._features import FeatureBuilder
+
+    builds = []
+    original = FeatureBuilder._encode
+
+    def counted(self: FeatureBuilder, *args: object, **kw: object) -> np.ndarray:
+        builds.append(1)
+        return original(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FeatureBuilder, "_encode", counted)
+    candidates = [seg.Lookalike(features=FEATS, n_estimators=1, random_state=0),
+                  seg.Lookalike(features=FEATS, method="classifier", random_state=0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        sel = seg.select_lookalike(pop, seeds, candidates, folds=3, repeats=1)
+    assert len(builds) <= 5  # probe, its leak-checked fit and matrix, the refit and its scores
+    assert sel.best.features_ is not None  # the refit is on the population: it scores one
+    assert sel.scores.shape == (pop.n,)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import privacy
 import segmentation as seg
-from segmentation._report import feature_label
+from segmentation._format import feature_label
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
