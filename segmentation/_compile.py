@@ -22,7 +22,7 @@ import datetime as dt
 import functools
 import operator
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, cast
 
 import narwhals as nw
 import polars as pl
@@ -220,19 +220,28 @@ def _bounds(agg: EventAggregate, now_us: int) -> tuple[int | None, int, bool]:
 
 
 def _event_filter(agg: EventAggregate, now_us: int, schema: dict[str, Any],
-                  now: dt.datetime, window: bool = True, by_event: bool = True) -> nw.Expr:
+                  now: dt.datetime, window: bool = True, by_event: bool = True,
+                  applied: tuple[int | None, int, bool] | None = None) -> nw.Expr | None:
     """The rows an aggregate reads: its event (unless ``by_event`` is False), inside its window
-    (unless ``window`` is False: already applied), matching its ``where``."""
+    (unless ``window`` is False: already applied; ``applied``: the bounds the rows were
+    filtered on already, which need no second test), matching its ``where``. None: every row."""
     us = nw.col(_US + "ts")
     lower, upper, inclusive = _bounds(agg, now_us)
-    parts = [nw.col("event") == nw.lit(agg.event)] if by_event else [nw.lit(True)]
+    parts = [nw.col("event") == nw.lit(agg.event)] if by_event else []
     if window:
-        if lower is not None:
+        if lower is not None and not (applied is not None and applied[0] == lower):
             parts.append(us >= nw.lit(lower))
-        parts.append(us <= nw.lit(upper) if inclusive else us < nw.lit(upper))
+        if applied is None or (applied[1], applied[2]) != (upper, inclusive):
+            parts.append(us <= nw.lit(upper) if inclusive else us < nw.lit(upper))
     if agg.where is not None:
         parts.append(condition_expr(agg.where, {}, now, schema))
-    return nw.all_horizontal(*parts, ignore_nulls=False)
+    return nw.all_horizontal(*parts, ignore_nulls=False) if parts else None
+
+
+def _rows(agg: EventAggregate, now_us: int, schema: dict[str, Any], now: dt.datetime
+          ) -> nw.Expr:
+    """:func:`_event_filter` with its event and window: never None."""
+    return cast(nw.Expr, _event_filter(agg, now_us, schema, now))
 
 
 def _rows_key(agg: EventAggregate) -> str:
@@ -288,12 +297,14 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
                          ["ts", *[c for c in _temporal_fields(wheres, schema) if c != "ts"]])
     same = len({_rows_key(a) for a in aggs}) == 1
     if same:  # one set of rows for all, its window applied already: plain reductions
-        frame = frame.filter(_event_filter(aggs[0], now_us, schema, now, window=False))
+        only = _event_filter(aggs[0], now_us, schema, now, window=False)
+        frame = frame.filter(only) if only is not None else frame
         exprs = [_reduce(a, _row_value(a), filtered=True).alias(aliases[a.key]) for a in aggs]
     elif len({a.event for a in aggs}) > 1 and all(a.agg in _COMBINE for a in aggs):
-        return _per_event_table(aggs, frame, id_col, now, now_us, schema, aliases)
+        return _per_event_table(aggs, frame, id_col, now, now_us, schema, aliases,
+                                (lower, upper, inclusive))
     else:
-        filters = [_event_filter(a, now_us, schema, now) for a in aggs]
+        filters = [_rows(a, now_us, schema, now) for a in aggs]
         names = sorted({a.event for a in aggs})
         frame = frame.filter(nw.col("event").is_in(names)).filter(
             nw.any_horizontal(*filters, ignore_nulls=False))
@@ -324,7 +335,8 @@ _COMBINE = {"count": "sum", "sum": "sum", "min": "min", "max": "max", "days_sinc
 
 def _per_event_table(aggs: Sequence[EventAggregate], frame: nw.LazyFrame[Any], id_col: str,
                      now: dt.datetime, now_us: int, schema: dict[str, Any],
-                     aliases: dict[str, str]) -> nw.LazyFrame[Any]:
+                     aliases: dict[str, str], applied: tuple[int | None, int, bool]
+                     ) -> nw.LazyFrame[Any]:
     """The same table as one group-by per person, in two: per person and event type, each
     distinct shape of aggregate (what it reduces, over which window, where), then per person,
     each aggregate from its event's row. Many aggregates that differ only by their event (a
@@ -334,19 +346,22 @@ def _per_event_table(aggs: Sequence[EventAggregate], frame: nw.LazyFrame[Any], i
     for a in aggs:
         shapes.setdefault(_shape_key(a), a)
     columns = {key: f"__shape{i}" for i, key in enumerate(shapes)}
-    filters = {key: _event_filter(a, now_us, schema, now, by_event=False)
+    # each shape's test, less the bounds the rows were filtered on (None: every row)
+    filters = {key: _event_filter(a, now_us, schema, now, by_event=False, applied=applied)
                for key, a in shapes.items()}
     # the rows of the aggregates' events that some shape reads (a few more than the
     # aggregates read: an event's row for a shape only other events use; they make groups of
     # their own that no aggregate picks)
     frame = frame.filter(nw.col("event").is_in(sorted({a.event for a in aggs})))
-    if not any(a.where is None and _bounds(a, now_us)[0] is None
-               and _bounds(a, now_us)[2] for a in shapes.values()):
-        frame = frame.filter(nw.any_horizontal(*filters.values(), ignore_nulls=False))
-    frame = frame.with_columns([
-        nw.when(filters[key]).then(_row_value(a)).alias(columns[key])
-        for key, a in shapes.items()
-    ])
+    tests = [t for t in filters.values() if t is not None]
+    if tests and len(tests) == len(filters):
+        frame = frame.filter(nw.any_horizontal(*tests, ignore_nulls=False))
+    values = []
+    for key, a in shapes.items():
+        test = filters[key]
+        value = _row_value(a) if test is None else nw.when(test).then(_row_value(a))
+        values.append(value.alias(columns[key]))
+    frame = frame.with_columns(values)
     per_event = frame.group_by(id_col, "event").agg(*[
         _reduce(a, nw.col(columns[key]), filtered=False).alias(columns[key])
         for key, a in shapes.items()

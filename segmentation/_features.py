@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import narwhals as nw
 import numpy as np
 import polars as pl
 
@@ -97,24 +98,26 @@ class FeatureBuilder:
         aggs, aliases = self.event_aggregates()
         per_person = aggregate_table(aggs, table, population.id, population.now, aliases)
         names = [aliases[a.key] for a in aggs]
-        frame = pl.DataFrame({population.id: ids}).join(
-            table.engine.to_polars(per_person), on=population.id, how="left",
-            maintain_order="left").select(names)
-        return self._filled_events(frame)
+        people = pl.LazyFrame({population.id: ids})
+        if table.engine.name == "polars":  # one plan: the join and fills run with the group-by
+            found = nw.to_native(per_person)
+        else:
+            found = table.engine.to_polars(per_person).lazy()
+        frame = people.join(found, on=population.id, how="left", maintain_order="left")
+        return self._filled_events(frame.select(names)).collect()
 
-    def _filled_events(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def _filled_events(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Raw event aggregates (null: no such event) as features: zero counts and sums, and
         "never seen" as long ago as the data goes, with a flag."""
-        names = frame.columns
-        frame = frame.cast({c: pl.Float64 for c in names})
+        names = frame.collect_schema().names()
         fills = [c for c in names if ":count_" in c or ":sum_" in c]
-        frame = frame.with_columns([pl.col(c).fill_null(0.0) for c in fills])
-        # never seen: as long ago as the data goes (its own span, learned at fit), and a flag
         since = [c for c in names if c.endswith("days_since_last")]
-        return frame.with_columns(
-            [pl.col(c).is_null().cast(pl.Float32).alias(f"{c}:never") for c in since]
-            + [pl.col(c).fill_null(self.never_days_) for c in since]
-        )
+        # never seen: as long ago as the data goes (its own span, learned at fit), and a flag
+        return frame.select(
+            [pl.col(c).cast(pl.Float64).fill_null(0.0) if c in fills
+             else pl.col(c).cast(pl.Float64).fill_null(self.never_days_) if c in since
+             else pl.col(c).cast(pl.Float64) for c in names]
+            + [pl.col(c).is_null().cast(pl.Float32).alias(f"{c}:never") for c in since])
 
     # -- fit / transform -------------------------------------------------------------------------
 
@@ -219,7 +222,8 @@ class FeatureBuilder:
         aggregates (named as :meth:`event_aggregates` says, null when none): how a partition
         of a Spark population is scored."""
         _, aliases = self.event_aggregates() if self.event_types_ else ([], {})
-        ev = self._filled_events(frame.select(list(aliases.values()))) if aliases else None
+        ev = (self._filled_events(frame.lazy().select(list(aliases.values()))).collect()
+              if aliases else None)
         return self._blocks(frame, ev)[0]
 
     def _columns(self, frame: pl.DataFrame, ev: pl.DataFrame | None
