@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import narwhals as nw
 import numpy as np
@@ -193,14 +192,8 @@ class FeatureBuilder:
                 fitting: bool = False) -> np.ndarray:
         if frame is None:
             frame, _ = self._profile_frame(population)
-        if population._e is None or not self.event_types_:
-            return self._blocks(frame, None, fitting)[0]
-        # the events are aggregated (by polars or the engine, without the GIL) while the
-        # profile columns are encoded
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            ids = frame[population.id]
-            pending = pool.submit(lambda: cast(pl.DataFrame, self._event_frame(population, ids)))
-            return self._blocks(frame, pending, fitting)[0]
+        ev = self._event_frame(population, frame[population.id])
+        return self._blocks(frame, ev, fitting)[0]
 
     def without(self, columns: Sequence[str], event_types: Sequence[str]
                 ) -> tuple[FeatureBuilder, np.ndarray]:
@@ -231,7 +224,7 @@ class FeatureBuilder:
               if aliases else None)
         return self._blocks(frame, ev)[0]
 
-    def _columns(self, frame: pl.DataFrame, ev: pl.DataFrame | Future[pl.DataFrame] | None
+    def _columns(self, frame: pl.DataFrame, ev: pl.DataFrame | None
                  ) -> list[tuple[str, Any]]:
         """Each feature's name and a function giving its raw column (any numeric or boolean
         array), built when the matrix is filled: one column at a time besides the matrix."""
@@ -255,10 +248,7 @@ class FeatureBuilder:
                 items = self._items(s, spec.levels)
                 for i, item in enumerate(spec.levels):
                     cols.append((f"{spec.name}:{item}", lambda r=items, i=i: r[i]))
-        if isinstance(ev, Future):  # the events' frame, being computed
-            for c in self._event_names():
-                cols.append((c, lambda c=c: ev.result()[c].to_numpy()))
-        elif ev is not None:
+        if ev is not None:
             for c in ev.columns:
                 cols.append((c, lambda c=c: ev[c].to_numpy()))
         return cols
@@ -284,7 +274,7 @@ class FeatureBuilder:
             out.append(has)
         return out
 
-    def _blocks(self, frame: pl.DataFrame, ev: pl.DataFrame | Future[pl.DataFrame] | None,
+    def _blocks(self, frame: pl.DataFrame, ev: pl.DataFrame | None,
                 fitting: bool = False) -> tuple[np.ndarray, list[str]]:
         """The scaled feature matrix (float32, one contiguous column per feature) and the
         features' names; ``fitting`` learns each column's mean and scale first."""
