@@ -28,15 +28,19 @@ import privacy
 COLUMNS = {"email": "email", "phone": "phone", "country": "country"}
 
 
-def _session():
+def _session(arrow_batch: int):
     return spark_session("audiencekit-bench-upload", "2g",
-                         spark_sql_files_maxPartitionBytes="4m")
+                         spark_sql_files_maxPartitionBytes="4m",
+                         spark_sql_execution_arrow_maxRecordsPerBatch=str(arrow_batch))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--arrow-batch", type=int, default=10_000,
+                        help="spark.sql.execution.arrow.maxRecordsPerBatch (Spark's default: "
+                        "10,000 rows per Arrow batch to and from the Python workers)")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     crm = privacy.synthetic_crm(args.rows, seed=42).select("email", "phone", "country")
@@ -47,7 +51,8 @@ def main() -> None:
         return (privacy.prepare_values(crm["email"], "email", processes=processes),
                 privacy.prepare_values(crm["phone"], "phone", processes=processes))
 
-    spark = _session()
+    spark = _session(args.arrow_batch)
+    results["arrow_batch"] = args.arrow_batch
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/crm.parquet"
         crm.write_parquet(path, row_group_size=max(1, args.rows // 8))
