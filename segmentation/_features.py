@@ -37,6 +37,15 @@ class _Spec:
     levels: list[str] = field(default_factory=list)
 
 
+def _spec_names(spec: _Spec) -> list[str]:
+    """The names of the features one profile column becomes."""
+    if spec.kind == "numeric":
+        return [spec.name] + ([f"{spec.name}:missing"] if spec.has_missing else [])
+    if spec.kind == "categorical":
+        return [f"{spec.name}={level}" for level in spec.levels]
+    return [f"{spec.name}:{item}" for item in spec.levels]
+
+
 class FeatureBuilder:
     """Learns and applies the feature encoding of profiles (and events).
 
@@ -203,10 +212,7 @@ class FeatureBuilder:
         kept.event_types_ = [e for e in self.event_types_ if e not in drop_events]
         kept.columns = [sp.name for sp in kept.specs_]
         kept.event_types = list(kept.event_types_)
-        names = [n for n, _ in kept._columns(pl.DataFrame(
-            {sp.name: pl.Series([], dtype=pl.List(pl.Utf8) if sp.kind == "list" else pl.Utf8)
-             for sp in kept.specs_}), None)]
-        names += kept._event_names()
+        names = [n for sp in kept.specs_ for n in _spec_names(sp)] + kept._event_names()
         position = {n: i for i, n in enumerate(self.feature_names_)}
         keep = np.array([position[n] for n in names], dtype=np.intp)
         kept.feature_names_ = names
@@ -229,23 +235,24 @@ class FeatureBuilder:
         cols: list[tuple[str, Any]] = []
         for spec in self.specs_:
             s = frame[spec.name]
+            names = _spec_names(spec)
+            getters: list[Any]
             if spec.kind == "numeric":
                 x = s.cast(pl.Float64)
-                cols.append((spec.name, lambda x=x, m=spec.median: x.fill_null(m).to_numpy()))
+                getters = [lambda x=x, m=spec.median: x.fill_null(m).to_numpy()]
                 if spec.has_missing:
-                    cols.append((f"{spec.name}:missing", lambda x=x: x.is_null().to_numpy()))
+                    getters.append(lambda x=x: x.is_null().to_numpy())
             elif spec.kind == "categorical":
                 known = spec.levels[:-1]
                 # one code per row: the level's position, len(known) for everything else
                 codes = s.cast(pl.Utf8).fill_null("__null__").replace_strict(
                     known, list(range(len(known))), default=len(known),
                     return_dtype=pl.Int32).to_numpy()
-                for i, level in enumerate(spec.levels):
-                    cols.append((f"{spec.name}={level}", lambda c=codes, i=i: c == i))
+                getters = [lambda c=codes, i=i: c == i for i in range(len(spec.levels))]
             else:
                 items = self._items(s, spec.levels)
-                for i, item in enumerate(spec.levels):
-                    cols.append((f"{spec.name}:{item}", lambda r=items, i=i: r[i]))
+                getters = [lambda r=items, i=i: r[i] for i in range(len(spec.levels))]
+            cols.extend(zip(names, getters, strict=True))
         if ev is not None:
             for c in ev.columns:
                 cols.append((c, lambda c=c: ev[c].to_numpy()))

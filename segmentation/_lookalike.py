@@ -25,6 +25,7 @@ from typing import Any, cast
 
 import numpy as np
 import polars as pl
+from scipy.special import expit
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
@@ -68,10 +69,6 @@ def _default_estimator(random_state: Any, max_depth: int = 2) -> HistGradientBoo
         min_samples_leaf=100, l2_regularization=1.0, early_stopping=False,
         random_state=random_state,
     )
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _proba(model: Any, x: np.ndarray) -> np.ndarray:
@@ -185,8 +182,7 @@ class Lookalike(BaseEstimator):
                 raise InvalidSegmentError("this model was fitted on an array; score arrays")
             builder: FeatureBuilder = self.features_
             return builder.transform(X), builder.ids(X)
-        if isinstance(X, (pl.DataFrame, pl.LazyFrame)) or (type(X).__module__.startswith(
-                "pandas") and hasattr(X, "columns")):
+        if _is_table(X):
             frame = X.collect() if isinstance(X, pl.LazyFrame) else (
                 X if isinstance(X, pl.DataFrame) else pl.from_pandas(X))
             return self._matrix(Population(*_table_with_id(frame, self.id)), fitting)
@@ -500,7 +496,7 @@ class Lookalike(BaseEstimator):
             return -dist.mean(axis=1)
         tables = getattr(self, "tables_", None)
         if tables is not None:
-            return _sigmoid(self._tables_raw(tables, x, oob))
+            return cast(np.ndarray, expit(self._tables_raw(tables, x, oob)))
         bags = self.bags_
         if not (oob and bags and x.shape[0] == self.n_fit_rows_):
             return np.mean([_proba(m, x) for m in self.estimators_], axis=0)
@@ -688,6 +684,12 @@ def _contrasts(model: Lookalike, x: np.ndarray, mask: np.ndarray) -> pl.DataFram
 #: A share of candidates under which a column or an event type counts as absent for them.
 _RARE = 0.01
 _ID_LIKE = ("id", "msisdn", "imsi", "imei", "uuid", "guid")
+
+
+def _is_table(X: Any) -> bool:
+    """A Population or a table (polars, pandas): features are built from its columns."""
+    return isinstance(X, (Population, pl.DataFrame, pl.LazyFrame)) or (
+        type(X).__module__.startswith("pandas") and hasattr(X, "columns"))
 
 
 def _ids_of(value: Any) -> pl.Series:
@@ -951,16 +953,19 @@ def select_lookalike(X: Any, seeds: Any, candidates: Sequence[Lookalike] | None 
     if not models or not all(isinstance(m, Lookalike) for m in models):
         raise InvalidSegmentError("candidates must be a non-empty sequence of Lookalike models")
     probe = clone(models[0])
-    x_probe, ids = probe._matrix(X, fitting=True)
-    mask = probe._seed_mask(seeds, ids, x_probe.shape[0])
-    data = X
-    if ids is not None and len({_feature_params(m) for m in models}) == 1:
+    if _is_table(X) and len({_feature_params(m) for m in models}) == 1:
         # features do not depend on the seeds: built once (with what the seeds' leak check
         # leaves out), every fold's fit takes the matrix
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            probe.set_params(n_estimators=1).fit(X, mask, sample_weight)
-        data = probe._matrix(X, fitting=False)[0]
+            probe.set_params(n_estimators=1).fit(X, seeds, sample_weight)
+        data, ids = probe._matrix(X, fitting=False)
+        n_rows = data.shape[0]
+    else:
+        data = X
+        x_probe, ids = probe._matrix(X, fitting=True)
+        n_rows = x_probe.shape[0]
+    mask = probe._seed_mask(seeds, ids, n_rows)
     seed_rows = np.flatnonzero(mask)
     if len(seed_rows) < 2 * folds:
         raise SeedError(f"{len(seed_rows)} seeds cannot be split into {folds} folds: pass fewer "

@@ -24,6 +24,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
+from ._errors import InvalidSegmentError
+
 __all__ = ["Quantizer", "TreeTables", "compile_trees"]
 
 #: Rows scored at a time: small enough for every intermediate array to stay in cache.
@@ -49,7 +51,8 @@ class TreeTables:
     def raw(self, x: np.ndarray) -> np.ndarray:
         """The ensemble's mean raw score (logit) of each row of ``x`` (float32 or float64)."""
         if x.ndim != 2 or x.shape[1] != self.n_features_in:
-            raise ValueError(f"expected {self.n_features_in} columns, got {x.shape}")
+            raise InvalidSegmentError(f"expected {self.n_features_in} columns (one per "
+                                      f"feature), got an array of shape {x.shape}")
         out = np.empty(x.shape[0], dtype=np.float64)
         for start in range(0, x.shape[0], _CHUNK):
             out[start:start + _CHUNK] = self._chunk(x[start:start + _CHUNK])
