@@ -6,10 +6,13 @@ needs the CRM. It reverses rather than guesses: low-entropy domains (see
 each hashed column, and the share of rows actually reversed is reported. No finding carries a
 full plaintext value: samples are masked, and so are column names that look like data.
 
-The work is split by job: the domains and their cache (``_audit_domains``), the pass over the
-file's bytes (``_audit_scan``), the facts about the export computed once and linear in its
-cells (``_audit_facts``), the checks (``_audit_checks``) and the report (``_audit_report``).
-This module reads the inputs and runs the checks in order.
+The work is split by job: the domains and their cache (``_audit_domains``), the pass over a
+file's bytes (``_audit_scan``), the patterns of clear data (``_audit_patterns``), the facts
+about the export measured part by part, linear in its cells (``_audit_facts``), the figures
+that need the whole export counted across parts (``_audit_counts``), the checks
+(``_audit_checks``) and the report (``_audit_report``). This module reads the export one part
+(or batch of parts) at a time and runs the checks in order: the memory an audit holds is
+bounded by a batch, not by the export.
 
 Severity policy (see the README): an unkeyed low-entropy column in a platform upload is
 reversible by design of the platform (medium: drop it unless it lifts the match rate); the same
@@ -22,19 +25,21 @@ import datetime as dt
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from . import _audit_checks as checks
 from ._audit_domains import domain_table
-from ._audit_facts import ExportFacts, gather_facts, guess_platform
+from ._audit_facts import ExportFacts, Probes, guess_platform, parts_differ
 from ._audit_report import AUDIT_VERSION, SEVERITIES, AuditReport, Finding, rank
 from ._audit_scan import FileScan
 from ._errors import InputTypeError, InvalidInputError, ReadError
-from ._io import part_files, read_table
+from ._hashing import Hasher
+from ._io import part_files, read_path, read_table
 from ._manifest import load_public_key, manifest_path, read_manifest
 from ._platforms import PLATFORMS, check_platform
 from ._redact import safe_name
@@ -67,6 +72,7 @@ def audit(
     progress: Callable[[int, int], None] | None = None,
     encoding: str = "utf-8",
     separator: str | None = None,
+    batch_bytes: int = 64 * 2**20,
 ) -> AuditReport:
     """Audit a hashed export for privacy faults (the thirteen checks of the audit spec).
 
@@ -99,6 +105,12 @@ def audit(
         ``progress(done, total)`` after each check.
     encoding, separator : str, optional
         How to read a CSV export.
+    batch_bytes : int
+        For a folder or glob of parts: consecutive parts are read together up to this many
+        bytes of files, and the audit holds one such batch in memory at a time (a larger part
+        is a batch of its own; 0 reads one part at a time). Figures that need the whole export
+        (distinct values, duplicates, k-anonymity) are counted across batches through a
+        temporary spill of 64-bit value hashes: the findings do not depend on the batching.
 
     Returns
     -------
@@ -107,10 +119,11 @@ def audit(
     started = time.perf_counter()
     path: Path | None = None
     name: str | None = None
-    scan: FileScan | None = None
     if today is not None and not isinstance(today, dt.date):
         raise InputTypeError(f"today must be a datetime.date, got {type(today).__name__}")
     day = today or dt.date.today()
+    if not isinstance(batch_bytes, int) or isinstance(batch_bytes, bool) or batch_bytes < 0:
+        raise InvalidInputError(f"batch_bytes must be an int of at least 0, got {batch_bytes!r}")
     if not isinstance(k, int) or isinstance(k, bool) or k < 2:
         raise InvalidInputError(f"k must be an int of at least 2, got {k!r}")
     if isinstance(public_key, (bytes, str, os.PathLike)):
@@ -119,6 +132,10 @@ def audit(
         raise InputTypeError(
             f"public_key must be an Ed25519 public key, PEM bytes or a PEM file path, got "
             f"{type(public_key).__name__}")
+    if quasi_identifiers is not None and (
+            isinstance(quasi_identifiers, (str, bytes))
+            or not all(isinstance(q, str) for q in quasi_identifiers)):
+        raise InputTypeError("quasi_identifiers must be a sequence of column names (str)")
     # the low-entropy domains are hashed (once per process) while polars reads the file
     domains = threading.Thread(target=domain_table, args=(day,), daemon=True)
     domains.start()
@@ -127,10 +144,10 @@ def audit(
         path = Path(export)
         name = path.name
         parts = part_files(path)
-        if parts is None and path.is_file():
-            scan = FileScan(path)
-            scan.start()
-    frame = read_table(export, what="export", encoding=encoding, separator=separator)
+    timings: dict[str, float] = {"read": 0.0, "summary": 0.0}
+    grouped = batches(parts, batch_bytes) if parts is not None else None
+    frames = _read_parts(export, path, grouped, encoding, separator, timings)
+    first, first_scans = next(frames)
     domains.join()
     if manifest is None and path is not None:
         # a file's manifest is beside it; a folder's too; a glob's is its folder's
@@ -150,67 +167,169 @@ def audit(
     elif platform is None and isinstance(manifest_platform, str) and manifest_platform in PLATFORMS:
         platform, source = manifest_platform, "manifest"
     elif platform is None:
-        platform = guess_platform(frame.columns)
+        platform = guess_platform(first.columns)
         source = "headers" if platform else "unknown: treated as a partner export"
     else:
         platform = check_platform(platform)
+    words = _dictionary(dictionary)
+    measurements: dict[str, float] = {}
+    start = time.perf_counter()
+    block, rate = _phone_rate(phone_block, platform in ("meta", "tiktok", "snap"))
+    if rate is not None:
+        measurements["sha256_per_second"] = round(rate)
+    probe = None
+    if words is not None:
+        from ._normalize import normalize
+
+        probe = Hasher().hash(normalize(pl.Series("d", words, dtype=pl.Utf8), "email",
+                                        platform or "meta").drop_nulls())
+    probes = Probes(platform, day, phones=block, dictionary=probe,
+                    quasi=list(quasi_identifiers) if quasi_identifiers is not None else None,
+                    k=k, parts=len(grouped) if grouped is not None else 1,
+                    size=sum(p.stat().st_size for p in parts) if parts is not None else None)
+    timings["probes"] = time.perf_counter() - start
+    facts = ExportFacts(probes, name=name)
+    try:
+        _measure(facts, first, first_scans, timings)
+        del first
+        for frame, scans in frames:
+            _measure(facts, frame, scans, timings)
+            del frame
+        start = time.perf_counter()
+        facts.finish()
+        if facts.recount_quasi and parts is not None:
+            facts.count_classes(read_path(p, "export", encoding, separator).select(facts.quasi)
+                                for p in parts)
+        timings["summary"] += time.perf_counter() - start
+        if progress is not None:
+            progress(1, len(_CHECKS) + 1)
+        findings = _run_checks(facts, manifest, path, public_key, parts, min_audience,
+                               len(words) if words is not None else None, phone_block,
+                               timings, progress)
+    finally:
+        facts.close()
+    findings.sort(key=lambda f: (-rank(f.severity), f.check, f.column or ""))
+    timings["total"] = time.perf_counter() - started
+    return AuditReport(platform, source, facts.rows, findings, facts.summary(), timings,
+                       measurements)
+
+
+_CHECKS = ("formats", "reversal", "phones", "dictionary", "frequency", "combined", "duplicates",
+           "plaintext", "k_anonymity", "size", "sensitive", "anonymous", "manifest")
+
+
+def batches(parts: list[Path], batch_bytes: int) -> list[list[Path]]:
+    """Consecutive part files grouped into batches of at most ``batch_bytes`` bytes of files
+    (a larger part is a batch of its own)."""
+    grouped: list[list[Path]] = [[]]
+    size = 0
+    for part in parts:
+        n = part.stat().st_size
+        if grouped[-1] and size + n > batch_bytes:
+            grouped.append([])
+            size = 0
+        grouped[-1].append(part)
+        size += n
+    return grouped
+
+
+def _read_parts(export: object, path: Path | None, grouped: list[list[Path]] | None,
+                encoding: str, separator: str | None, timings: dict[str, float],
+                ) -> Iterator[tuple[pl.DataFrame, list[FileScan]]]:
+    """The export one batch of parts at a time (one file or table: one batch), each file with
+    the pass over its bytes (SHA-256, hex proof) running beside its read."""
+    if grouped is None:
+        scans = [FileScan(path)] if path is not None and path.is_file() else []
+        for scan in scans:
+            scan.start()
+        start = time.perf_counter()
+        frame = read_table(export, what="export", encoding=encoding, separator=separator)
+        timings["read"] += time.perf_counter() - start
+        yield frame, scans
+        return
+    first: pl.DataFrame | None = None
+    rows = 0
+    for files in grouped:
+        scans = [FileScan(file) for file in files]
+        for scan in scans:
+            scan.start()
+        start = time.perf_counter()
+        frames = []
+        for file in files:
+            frame = read_path(file, "export", encoding, separator)
+            first = frame if first is None else first
+            if frame.columns != first.columns or frame.schema != first.schema:
+                raise parts_differ(rows)
+            rows += frame.height
+            frames.append(frame)
+        batch = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
+        del frames, frame
+        first = batch.clear()  # the schema, without the rows
+        timings["read"] += time.perf_counter() - start
+        yield batch, scans
+
+
+def _measure(facts: ExportFacts, frame: pl.DataFrame, scans: list[FileScan],
+             timings: dict[str, float]) -> None:
+    start = time.perf_counter()
+    facts.add(frame, scans)
+    for scan in scans:
+        if scan.sha256 is not None:
+            facts.digests[scan.path.name] = scan.sha256
+    timings["summary"] += time.perf_counter() - start
+
+
+def _dictionary(dictionary: Iterable[str] | str | os.PathLike[str] | None) -> list[str] | None:
+    """The dictionary's emails: given, or read from a file with one per line."""
+    if dictionary is None:
+        return None
     if isinstance(dictionary, (str, os.PathLike)):
         try:
-            dictionary = Path(dictionary).read_text(encoding="utf-8").split()
+            return Path(dictionary).read_text(encoding="utf-8").split()
         except (OSError, UnicodeDecodeError):
             raise ReadError(
                 f"cannot read the dictionary file {safe_name(str(dictionary))} "
                 "(UTF-8 text, one email per line)") from None
-    if dictionary is not None and isinstance(dictionary, (bytes, dict)):
+    if isinstance(dictionary, (bytes, dict)):
         raise InputTypeError("dictionary must be an iterable of emails or a file path")
+    words = list(dictionary)
+    if not all(isinstance(w, str) for w in words):
+        raise InputTypeError("dictionary must hold emails as str")
+    return words
 
-    timings: dict[str, float] = {"read": time.perf_counter() - started}
-    measurements: dict[str, float] = {}
+
+def _run_checks(facts: ExportFacts, manifest: dict[str, Any] | None, path: Path | None,
+                public_key: Any, parts: list[Path] | None, min_audience: int | None,
+                dictionary: int | None, phone_block: int, timings: dict[str, float],
+                progress: Callable[[int, int], None] | None) -> list[Finding]:
+    """The thirteen checks in order, each timed."""
     state: dict[str, Any] = {}
 
-    def facts() -> ExportFacts:
-        return state["facts"]
-
-    def gather() -> list[Finding]:
-        state["facts"] = gather_facts(frame, platform, day, name, scan)
-        return []
-
     def reversal() -> list[Finding]:
-        found, state["reversed"] = checks.check_reversal(facts())
+        found, state["reversed"] = checks.check_reversal(facts)
         return found
 
-    def phones() -> list[Finding]:
-        block, rate = _phone_rate(phone_block, platform in ("meta", "tiktok", "snap"))
-        if rate is not None:
-            measurements["sha256_per_second"] = round(rate)
-        return checks.check_phones(facts(), block)
-
-    steps: list[tuple[str, Callable[[], list[Finding]]]] = [
-        ("summary", gather),
-        ("formats", lambda: checks.check_formats(facts())),
-        ("reversal", reversal),
-        ("phones", phones),
-        ("dictionary", lambda: checks.check_dictionary(facts(), dictionary)  # type: ignore[arg-type]
-         if dictionary is not None else []),
-        ("frequency", lambda: checks.check_frequency(facts(), state["reversed"])),
-        ("combined", lambda: checks.check_combined(facts())),
-        ("duplicates", lambda: checks.check_duplicates(facts())),
-        ("plaintext", lambda: checks.check_plaintext(facts())),
-        ("k_anonymity", lambda: checks.check_k_anonymity(facts(), quasi_identifiers, k)),
-        ("size", lambda: checks.check_size(facts(), min_audience)),
-        ("sensitive", lambda: checks.check_sensitive(facts(), manifest)),  # type: ignore[arg-type]
-        ("anonymous", lambda: checks.check_anonymous(facts(), manifest)),  # type: ignore[arg-type]
-        ("manifest", lambda: checks.check_manifest(facts(), manifest, path, public_key,  # type: ignore[arg-type]
-                                                   parts)),
-    ]
+    steps: dict[str, Callable[[], list[Finding]]] = {
+        "formats": lambda: checks.check_formats(facts),
+        "reversal": reversal,
+        "phones": lambda: checks.check_phones(facts, phone_block),
+        "dictionary": lambda: (checks.check_dictionary(facts, dictionary)
+                               if dictionary is not None else []),
+        "frequency": lambda: checks.check_frequency(facts, state["reversed"]),
+        "combined": lambda: checks.check_combined(facts),
+        "duplicates": lambda: checks.check_duplicates(facts),
+        "plaintext": lambda: checks.check_plaintext(facts),
+        "k_anonymity": lambda: checks.check_k_anonymity(facts),
+        "size": lambda: checks.check_size(facts, min_audience),
+        "sensitive": lambda: checks.check_sensitive(facts, manifest),
+        "anonymous": lambda: checks.check_anonymous(facts, manifest),
+        "manifest": lambda: checks.check_manifest(facts, manifest, path, public_key, parts),
+    }
     findings: list[Finding] = []
-    for i, (label, step) in enumerate(steps, 1):
+    for i, label in enumerate(_CHECKS, 2):
         start = time.perf_counter()
-        findings.extend(step())
+        findings.extend(steps[label]())
         timings[label] = time.perf_counter() - start
         if progress is not None:
-            progress(i, len(steps))
-    findings.sort(key=lambda f: (-rank(f.severity), f.check, f.column or ""))
-    timings["total"] = time.perf_counter() - started
-    return AuditReport(platform, source, facts().rows, findings, facts().summary(), timings,
-                       measurements)
+            progress(i, len(_CHECKS) + 1)
+    return findings

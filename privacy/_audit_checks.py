@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
+from . import _audit_patterns as pat
+from ._audit_counts import ROWS
 from ._audit_domains import DOMAIN_KINDS
-from ._audit_facts import ID_KINDS, ExportFacts, text_values
+from ._audit_facts import ID_KINDS, ExportFacts
 from ._audit_report import Finding
 from ._errors import ManifestError
 from ._hashing import Hasher
@@ -33,30 +34,8 @@ __all__ = [
     "check_sensitive", "check_size",
 ]
 
-_SENSITIVE = re.compile(
-    r"diabet|cancer|hiv|aids\b|pregnan|depress|anxiety|mental|disab|dementia|alzheim|"
-    r"addict|rehab|oncolog|chemo|fertility|ivf|std\b|abortion|debt|bankrupt|insolven|"
-    r"payday|low[_ -]?income|welfare|medicaid|food[_ -]?stamp|credit[_ -]?score|"
-    r"loan[_ -]?default|arrears|collections?\b|overdra|poverty|gambl",
-    re.IGNORECASE,
-)
+_SENSITIVE = re.compile(pat.SENSITIVE, re.IGNORECASE)
 _ANONYMOUS = re.compile(r"anonymi[sz]|anonymous", re.IGNORECASE)
-_EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
-_PHONE = (r"(?:^|[^0-9])(?:\+|00)[1-9][0-9 ().\-]{7,17}[0-9](?:$|[^0-9])|"
-          r"(?:^|[^0-9])\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?[0-9]{4}(?:$|[^0-9])")
-_DATE = (r"(?:^|[^0-9])(?:19|20)[0-9]{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])"
-         r"(?:$|[^0-9])|(?:^|[^0-9])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)"
-         r"[0-9]{2}(?:$|[^0-9])|^(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])$")
-_ZIP = r"^[0-9]{5}(?:-[0-9]{4})?$"
-_IPV4 = (r"(?:^|[^0-9.])(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|"
-         r"1?[0-9]?[0-9])){3}(?:$|[^0-9.])")
-_CARD = r"(?:^|[^0-9])(?:[0-9][ \-]?){12,18}[0-9](?:$|[^0-9])"
-# What a spreadsheet runs as a formula at the start of a cell (OWASP), numbers excepted.
-_FORMULA = r"^[=+\-@\t\r]"
-_NUMBER = r"^[+\-]?[0-9][0-9 .,()\-]*$"
-_QUASI = {"age", "age_band", "ageband", "age_group", "zip", "zipcode", "zip_code", "postcode",
-          "postal_code", "gender", "sex", "city", "town", "state", "province", "country",
-          "region", "birth_year", "yob", "year_of_birth", "county"}
 _COMBINED_TOKENS = ("name", "zip", "dob", "birth", "email", "phone", "first", "last", "postcode")
 #: Hash rate of one current GPU for SHA-256 (spec, "Keyed pseudonyms"): a published figure,
 #: not a measurement, so findings stay the same on every machine.
@@ -210,19 +189,14 @@ def phone_block(block: int, digits_only: bool) -> pl.Series:
     return Hasher().hash(candidates)
 
 
-def check_phones(facts: ExportFacts, block: pl.Series) -> list[Finding]:
+def check_phones(facts: ExportFacts, block: int) -> list[Finding]:
+    """Hashed phone columns against the enumerated block of ``block`` US numbers."""
     out = _Findings(facts)
-    phone_cols = [c for c in facts.hashed if facts.kind_of(c) == "phone"
-                  or "phone" in c.lower()]
     gpu = US_PHONE_PLAN / GPU_HASHES_PER_SECOND
-    for c in phone_cols:
-        b64 = facts.guess[c] == "sha256_base64"
-        probe = block.str.decode("hex").bin.encode("base64") if b64 else block
-        # 64-bit value hashes first; the few candidates are confirmed by exact equality
-        maybe = facts.value_hashes[c].is_in(probe.hash().implode())
-        hits = int(facts.frame[c].filter(maybe).is_in(probe.implode()).sum()) \
-            if bool(maybe.any()) else 0
-        projection = (f"{hits:,} rows found in a block of {len(block):,} US numbers; the whole "
+    for c in [c for c in facts.hashed if facts.is_phone(c)]:
+        form = "b64" if facts.guess[c] == "sha256_base64" else "hex"
+        hits = facts.tally("phone_" + form, c)[0]
+        projection = (f"{hits:,} rows found in a block of {block:,} US numbers; the whole "
                       f"US plan (6.4e9 numbers) takes {gpu:.2f} s on one current GPU")
         if not facts.partner:
             # platform uploads are unkeyed SHA-256 by the platform's own rules
@@ -241,24 +215,15 @@ def check_phones(facts: ExportFacts, block: pl.Series) -> list[Finding]:
     return out
 
 
-def check_dictionary(facts: ExportFacts, dictionary: Iterable[str]) -> list[Finding]:
-    from ._normalize import normalize
-
+def check_dictionary(facts: ExportFacts, size: int) -> list[Finding]:
+    """Hashed email columns against a dictionary of ``size`` emails."""
     out = _Findings(facts)
-    email_cols = [c for c in facts.hashed if facts.kind_of(c) == "email"
-                  or "mail" in c.lower()]
-    if not email_cols:
-        return out
-    values = pl.Series("d", list(dictionary), dtype=pl.Utf8)
-    normalized = normalize(values, "email", facts.platform or "meta").drop_nulls()
-    hashed = Hasher().hash(normalized)
-    for c in email_cols:
-        b64 = facts.guess[c] == "sha256_base64"
-        probe = hashed.str.decode("hex").bin.encode("base64") if b64 else hashed
-        hits = int(facts.frame[c].is_in(probe.implode()).sum())
+    for c in [c for c in facts.hashed if facts.is_email(c)]:
+        form = "b64" if facts.guess[c] == "sha256_base64" else "hex"
+        hits = facts.tally("dictionary_" + form, c)[0]
         if hits:
             out.add("reversible", "high" if facts.partner else "medium", c, hits,
-                    f"{hits:,} emails found by hashing a dictionary of {len(values):,}",
+                    f"{hits:,} emails found by hashing a dictionary of {size:,}",
                     _reversal_remedy(facts.partner, "email"))
     return out
 
@@ -271,12 +236,11 @@ def check_frequency(facts: ExportFacts, reversed_rows: dict[str, int]) -> list[F
     if facts.rows < 50:
         return out
     candidates = [c for c in facts.hashed if reversed_rows.get(c, 0) < 0.5 * facts.rows]
-    counts = facts.distinct_of(candidates)  # the reversed ones are already reported
+    counts = facts.counts.distinct(candidates)  # the reversed ones are already reported
     for c in candidates:
         distinct = counts[c]
         if distinct <= 100 or distinct / facts.rows < 0.01:
-            top = facts.frame[c].value_counts(sort=True).head(1)
-            top_share = int(top[top.columns[1]][0]) / facts.rows if top.height else 0.0
+            top_share = facts.counts.top(c) / facts.rows
             out.add("frequency", "high" if facts.partner else "low", c, distinct,
                     f"only {distinct:,} distinct values (top value {top_share:.1%} of rows): "
                     "guessable by frequency even when keyed",
@@ -300,13 +264,13 @@ def check_combined(facts: ExportFacts) -> list[Finding]:
 
 def check_duplicates(facts: ExportFacts) -> list[Finding]:
     out = _Findings(facts)
-    dup_rows = facts.rows - facts.distinct_rows
+    ids = [c for c in facts.hashed if not facts.kinds
+           or facts.kinds.get(c, ("",))[0] in ID_KINDS]
+    counts = facts.counts.distinct([ROWS, *ids])  # one pass for all of them
+    dup_rows = facts.rows - counts[ROWS] if facts.rows else 0
     if dup_rows:
         out.add("duplicates", "low", None, dup_rows, f"{dup_rows:,} duplicated rows",
                 "deduplicate before export")
-    ids = [c for c in facts.hashed if not facts.kinds
-           or facts.kinds.get(c, ("",))[0] in ID_KINDS]
-    counts = facts.distinct_of(ids)
     for c in ids:
         present = facts.stats[c]["n"]
         dups = present - counts[c] + (1 if present < facts.rows else 0)
@@ -320,103 +284,72 @@ def check_duplicates(facts: ExportFacts) -> list[Finding]:
 
 
 def check_plaintext(facts: ExportFacts) -> list[Finding]:
-    """Clear identifiers among the values that are not digests: one pass per pattern over the
-    residual (column, value) frame, whatever the number of columns."""
+    """Clear identifiers among the values that are not digests, from the tallies of every
+    part (in a hashed column, other digests such as MD5 or upper case hold no clear data)."""
     out = _Findings(facts)
     hashed = set(facts.hashed)
     plain_ok = {h for h, (_, handling) in facts.kinds.items() if handling == "plain"}
-    v, col = pl.col("value"), pl.col("column")
-    # hashed columns: their other digests (MD5, upper case) hold no clear data
-    values = facts.residual.filter(
-        ~(col.is_in(list(hashed)) & v.str.contains(r"^(?:[0-9a-fA-F]{32,64}|[A-Za-z0-9+/]{43}=)$"))
-    )
-    order = {c: i for i, c in enumerate(facts.frame.columns)}
 
-    def per_column(hit: pl.Expr) -> list[tuple[str, int, str]]:
-        found = (values.filter(hit).group_by("column", maintain_order=True)
-                 .agg(n=pl.len(), sample=v.first()))
-        rows = sorted(found.iter_rows(), key=lambda r: order.get(r[0], 0))
-        return [(c, int(n), str(s)) for c, n, s in rows]
+    def per_column(check: str) -> list[tuple[str, int, str]]:
+        found = [(c, *facts.tally(check, c)) for c in facts.columns]
+        return [(c, n, str(sample)) for c, n, sample in found if n]
 
-    for pattern, severity, words in ((_EMAIL, "critical", "email addresses"),
-                                     (_PHONE, "critical", "phone numbers"),
-                                     (_DATE, "high", "dates (of birth?)"),
-                                     (_IPV4, "high", "IPv4 addresses")):
-        for c, n, sample in per_column(v.str.contains(pattern)):
+    for check, severity, words in (("email", "critical", "email addresses"),
+                                   ("phone", "critical", "phone numbers"),
+                                   ("date", "high", "dates (of birth?)"),
+                                   ("ipv4", "high", "IPv4 addresses")):
+        for c, n, sample in per_column(check):
             out.add("plaintext", severity, c, n,
                     f"{n:,} values hold {words} in clear (e.g. {mask(sample)})",
                     "normalize and hash identifiers; drop what is not needed")
-    for c, n, sample in per_column(v.str.contains(_ZIP)):
+    for c, n, sample in per_column("zip"):
         if c not in plain_ok and c not in hashed:
             out.add("plaintext", "medium", c, n,
                     f"{n:,} values look like postal codes in clear (e.g. {mask(sample)})",
                     "hash postal codes, or generalize them (3-digit prefix)")
-    for c, n, sample in per_column(v.str.contains(_FORMULA) & ~v.str.contains(_NUMBER)):
+    for c, n, sample in per_column("formula"):
         out.add("spreadsheet_formula", "high", c, n,
                 f"{n:,} values start like a spreadsheet formula (e.g. {mask(sample)}): opened "
                 "in a spreadsheet, they run", "drop or escape them (a leading apostrophe)")
-    out.extend(_digit_phones(facts, values))
-    out.extend(_cards(facts, values))
+    out.extend(_digit_phones(facts))
+    for c, n, sample in per_column("card"):
+        out.add("plaintext", "critical", c, n,
+                f"{n:,} values hold Luhn-valid payment card numbers (e.g. ****{sample[-4:]})",
+                "remove card numbers from the export; they never belong in an audience")
     out.extend(_names(facts))
     return out
 
 
-def _digit_phones(facts: ExportFacts, values: pl.DataFrame) -> list[Finding]:
+def _digit_phones(facts: ExportFacts) -> list[Finding]:
     """Phone numbers written as bare digits with their country code (meta's own format, or an
-    MSISDN column): the pattern above needs separators or a plus, so these are tested for
-    what they are, valid numbers, with the library's phone rules."""
-    from ._normalize import normalize
-
+    MSISDN column): the patterns need separators or a plus, so these are tested for what they
+    are, valid numbers, with the library's phone rules."""
     out = _Findings(facts)
-    digits = values.filter(pl.col("value").str.contains(r"^\+?[1-9][0-9]{7,14}$"))
-    if digits.height == 0:
-        return out
-    totals = dict(values.group_by("column").len().iter_rows())
-    for (c,), part in digits.group_by("column", maintain_order=True):
-        if part.height < 0.5 * totals.get(c, 1):
+    for c in facts.columns:
+        digits = facts.tally("digits", c)[0]
+        if not digits or digits < 0.5 * facts.tally("total", c)[0]:
             continue  # a few digit strings among other values: ids, not a phone column
-        plus = ("+" + part["value"].str.strip_prefix("+"))
-        valid = normalize(plus, "phone", "google").is_not_null()
-        n = int(valid.sum())
+        n, sample = facts.tally("digit_valid", c)
         named = facts.kind_of(c) == "phone" or any(
             w in c.lower() for w in ("phone", "msisdn", "mobile", "cell", "tel"))
         # numeric ids can read as valid numbers of some country: by name, or nearly all
-        if n and ((named and n >= 0.5 * part.height) or n >= 0.9 * part.height):
-            sample = part["value"].filter(valid)[0]
+        if n and ((named and n >= 0.5 * digits) or n >= 0.9 * digits):
             out.add("plaintext", "critical" if named else "high", c, n,
                     f"{n:,} values {'are' if named else 'look like'} phone numbers in clear, "
-                    f"as digits with the country code (e.g. {mask(sample)})",
+                    f"as digits with the country code (e.g. {mask(str(sample))})",
                     "normalize and hash identifiers; drop what is not needed")
-    return out
-
-
-def _cards(facts: ExportFacts, values: pl.DataFrame) -> list[Finding]:
-    out = _Findings(facts)
-    candidates = values.filter(pl.col("value").str.contains(_CARD)).with_columns(
-        digits=pl.col("value").str.extract(r"((?:[0-9][ \-]?){12,18}[0-9])", 1)
-        .str.replace_all(r"[^0-9]", "")
-    )
-    found: dict[str, list[str]] = {}
-    for c, digits in candidates.select("column", "digits").iter_rows():
-        if digits and _luhn(digits):
-            found.setdefault(c, []).append(digits)
-    for c, valid in found.items():
-        out.add("plaintext", "critical", c, len(valid),
-                f"{len(valid):,} values hold Luhn-valid payment card numbers "
-                f"(e.g. ****{valid[0][-4:]})",
-                "remove card numbers from the export; they never belong in an audience")
     return out
 
 
 def _names(facts: ExportFacts) -> list[Finding]:
     """Headers and the file name travel with the data: identifiers in them are found too."""
     out = _Findings(facts)
-    texts = [("header", h) for h in facts.frame.columns]
+    texts = [("header", h) for h in facts.columns]
     if facts.name:
         texts.append(("file name", facts.name))
     for where, text in texts:
-        for pattern, words in ((_EMAIL, "an email address"), (_PHONE, "a phone number"),
-                               (_DATE, "a date")):
+        for pattern, words in ((pat.EMAIL, "an email address"),
+                               (pat.PHONE, "a phone number"), (pat.DATE, "a date")):
             found = re.search(pattern, text)
             if found:
                 out.add("plaintext", "high", None, None,
@@ -425,27 +358,17 @@ def _names(facts: ExportFacts) -> list[Finding]:
     return out
 
 
-def _luhn(digits: str) -> bool:
-    if not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
-        return False
-    d = np.frombuffer(digits.encode(), dtype=np.uint8) - 48
-    d = d[::-1].astype(int)
-    doubled = d[1::2] * 2
-    return int(d[::2].sum() + (doubled - 9 * (doubled > 9)).sum()) % 10 == 0
-
-
-def check_k_anonymity(facts: ExportFacts, quasi: Sequence[str] | None, k: int) -> list[Finding]:
+def check_k_anonymity(facts: ExportFacts) -> list[Finding]:
+    """The classes of the quasi-identifiers (those given, or the clear columns named like one),
+    counted over the whole export."""
     out = _Findings(facts)
-    if quasi is None:
-        quasi = [c for c in facts.clear
-                 if re.sub(r"[^a-z]+", "_", c.lower()).strip("_") in _QUASI]
-    quasi = [q for q in quasi if q in facts.frame.columns]
-    if not quasi or facts.rows == 0:
+    quasi = facts.quasi
+    classes = facts.classes.classes() if quasi and facts.rows else None
+    if classes is None:
         return out
-    classes = facts.frame.group_by(quasi).len()
-    smallest = int(classes["len"].min())  # type: ignore[arg-type]
-    under = int(classes.filter(pl.col("len") < k)["len"].sum())
-    mean_risk = classes.height / facts.rows
+    k = facts.probes.k
+    smallest, under = classes.smallest, classes.under_k
+    mean_risk = classes.count / facts.rows
     required = {h for h, (_, handling) in facts.kinds.items() if handling == "plain"}
     severity = "medium" if set(quasi) <= required else "high"
     shown = [facts.shown[q] for q in quasi]
@@ -485,18 +408,15 @@ def check_size(facts: ExportFacts, min_audience: int | None) -> list[Finding]:
 
 def check_sensitive(facts: ExportFacts, manifest: dict[str, Any] | None) -> list[Finding]:
     out = _Findings(facts)
-    texts = [("header", facts.shown[h], h) for h in facts.frame.columns]
+    texts = [("header", facts.shown[h], h) for h in facts.columns]
     if facts.name:
         texts.append(("file name", safe_name(facts.name), facts.name))
     for key in ("segment", "description", "audience", "name", "label"):
         value = (manifest or {}).get(key)
         if isinstance(value, str):
             texts.append((f"manifest {key}", key, value))
-    labelled = [c for c in facts.clear if any(w in c.lower() for w in
-                                              ("segment", "audience", "label", "list", "tag"))]
-    for c in labelled:
-        values = text_values(facts.frame, c)["value"].drop_nulls().unique().head(200)
-        texts.extend((f"column {facts.shown[c]}", "", v) for v in values.to_list())
+    for c in facts.clear:  # every label of the export's segment columns, as matched words
+        texts.extend((f"column {facts.shown[c]}", "", w) for w in sorted(facts.labels.get(c, ())))
     for where, _, text in texts:
         found = _SENSITIVE.search(text)
         if found:
@@ -531,7 +451,8 @@ def _part_name(name: str) -> str:
     return name if _PART.match(name) else safe_name(name)
 
 
-def _check_parts(out: _Findings, manifest: dict[str, Any], parts: Sequence[Path]) -> None:
+def _check_parts(out: _Findings, manifest: dict[str, Any], parts: Sequence[Path],
+                 digests: dict[str, str]) -> None:
     """A partitioned export: every part listed with its rows and digest, none missing, none
     added, and the manifest's sha256 over the list (what the signature covers)."""
     from ._spark import parts_digest
@@ -558,7 +479,7 @@ def _check_parts(out: _Findings, manifest: dict[str, Any], parts: Sequence[Path]
             out.add("manifest", "critical", None, None,
                     f"part {shown} of the manifest is missing", "do not release it; re-export")
             continue
-        if file_sha256(part) != entry["sha256"]:
+        if (digests.get(part.name) or file_sha256(part)) != entry["sha256"]:
             out.add("manifest", "critical", None, None,
                     f"part {shown}'s sha256 does not match the manifest: the part was changed",
                     "do not release it; re-export from the source")
@@ -591,15 +512,14 @@ def check_manifest(facts: ExportFacts, manifest: dict[str, Any] | None, path: Pa
                 "do not release it; re-export from the source")
         return out
     if parts is not None:
-        _check_parts(out, manifest, parts)
+        _check_parts(out, manifest, parts, facts.digests)
     elif path is None and asked:
         out.add("manifest", "high", None, None,
                 "a signature check was asked for, but a table in memory has no bytes to match "
                 "the manifest's sha256: the signature proves the manifest, not this table",
                 "audit the file itself (a path), which is what leaves")
     if path is not None and parts is None:
-        actual = (facts.scan.sha256 if facts.scan is not None and facts.scan.sha256
-                  else file_sha256(path))
+        actual = facts.digests.get(path.name) or file_sha256(path)
         if manifest.get("sha256") != actual:
             out.add("manifest", "critical", None, None,
                     "the file's sha256 does not match its manifest: the file was changed",

@@ -1,10 +1,17 @@
-"""What the audit knows about an export, computed once and linear in its cells.
+"""What the audit knows about an export, measured one part at a time and merged.
 
-Every per-column figure comes out of one ``select`` over all columns, and every per-value
-question (plaintext patterns, domain matches) is asked once of a long (column, value) frame
-made lazily, holding only the values that need asking: the cost grows with the number of cells,
-not with the number of columns times the number of rows. A 1-row file with 20,000 columns costs
-what 20,000 rows of one column cost.
+An export is one file, a table in memory, or a folder or glob of part files (Spark's output).
+Each part is measured on its own (:meth:`ExportFacts.add`) into figures that add up across
+parts: counts by column and kind, the few values that need a closer look (digests of an
+enumerated domain, clear identifiers with their first sample), and 64-bit value hashes for the
+figures that need the whole export (distinct values, duplicated rows, k-anonymity classes; see
+:mod:`privacy._audit_counts`). Only one part is in memory at a time, and the audit of an export
+split into parts equals the audit of the same rows in one file.
+
+Within a part every per-column figure comes out of one ``select`` over all columns, and every
+per-value question is asked once of a long (column, value) frame holding only the values that
+need asking: the cost grows with the number of cells, not with the number of columns times the
+number of rows. A 1-row file with 20,000 columns costs what 20,000 rows of one column cost.
 """
 
 from __future__ import annotations
@@ -12,24 +19,42 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
+from . import _audit_patterns as pat
+from ._audit_counts import QUASI, ROWS, ValueCounts, row_hash
 from ._audit_domains import domain_table
 from ._audit_scan import FileScan, only_hex
+from ._errors import InvalidInputError
 from ._normalize import binary_text
 from ._platforms import PLATFORMS, rules_for_platform
 from ._redact import safe_names
 
-__all__ = ["DIGEST", "ExportFacts", "column_kind", "guess_platform"]
+__all__ = ["DIGEST", "ID_KINDS", "ExportFacts", "Probes", "column_kind", "guess_platform",
+           "text_values"]
 
-DIGEST = r"^(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$"
+DIGEST = pat.DIGEST
 _HEX64 = r"^[0-9a-fA-F]{64}$"
 _WORDS = re.compile(r"[^0-9a-z]+")
 # Words that say a column is hashed, not what it holds: "email_sha256" is an email column.
 _HASH_WORDS = {"sha256", "sha", "hash", "hashed", "hmac", "digest", "b64", "base64", "hex"}
+#: The guesses of a hashed column.
+HASHED = ("sha256_hex", "sha256_base64", "md5_hex", "sha1_hex", "hex_other")
+#: The kinds whose repeats are duplicates (one person, one value).
+ID_KINDS = ("email", "phone", "maid", "external_id")
+#: Up to this many text columns, the domain candidates are found one column at a time.
+_NARROW = 64
+_STATS = ("n", "hex64", "b64", "hex64any", "md5", "sha1", "hexany")
+_TALLY = {"check": pl.Utf8, "column": pl.Utf8, "flag": pl.Boolean, "n": pl.Int64,
+          "sample": pl.Utf8, "at": pl.Int64}
+_HITS = {"column": pl.Utf8, "value": pl.Utf8, "rows": pl.Int64}
+#: Clear-identifier patterns tallied per column, by name.
+_PATTERNS = (("email", pat.EMAIL), ("phone", pat.PHONE), ("date", pat.DATE),
+             ("ipv4", pat.IPV4), ("zip", pat.ZIP))
 
 
 def guess_platform(headers: list[str]) -> str | None:
@@ -57,69 +82,321 @@ def column_kind(header: str, platform: str | None) -> str | None:
     return _ALIAS_TO_KIND.get("_".join(words))
 
 
-@dataclass
-class ExportFacts:
-    """The export's columns, their formats and the values that need a closer look."""
+def _guess(stats: dict[str, int]) -> str:
+    """A text column's type from its counts: a digest format, other hex, empty or text."""
+    n = stats["n"] or 1
+    if stats["n"] == 0:
+        return "empty"
+    if (stats["hex64any"] + stats["b64"] + stats["md5"] + stats["sha1"]) / n > 0.5:
+        return ("sha256_base64" if stats["b64"] > stats["hex64any"] else
+                "md5_hex" if stats["md5"] > stats["hex64any"] else
+                "sha1_hex" if stats["sha1"] > stats["hex64any"] else "sha256_hex")
+    if (stats["hexany"] + stats["hex64any"]) / n > 0.5:
+        return "hex_other"
+    return "text"
 
-    frame: pl.DataFrame
+
+@dataclass(frozen=True)
+class Probes:
+    """What every part is measured against, fixed before the first part is read."""
+
     platform: str | None
     today: dt.date
+    #: Hex SHA-256 of the enumerated phone block, and of the dictionary's normalized emails.
+    phones: pl.Series | None = None
+    dictionary: pl.Series | None = None
+    #: Quasi-identifiers as given; None: the clear columns named like one.
+    quasi: list[str] | None = None
+    k: int = 10
+    parts: int = 1
+    #: The bytes of the export's files, when it is files.
+    size: int | None = None
+
+
+def _encodings(digests: pl.Series | None) -> tuple[pl.Series, pl.Series] | None:
+    """Hex digests and their Base64 forms."""
+    if digests is None:
+        return None
+    return digests, digests.str.decode("hex").bin.encode("base64")
+
+
+@dataclass
+class ExportFacts:
+    """The export's columns, their formats, and the figures the checks read, over all parts."""
+
+    probes: Probes
     name: str | None = None
-    scan: FileScan | None = None
     rows: int = 0
+    parts: int = 0
+    columns: list[str] = field(default_factory=list)
+    schema: dict[str, pl.DataType] = field(default_factory=dict)
     shown: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, tuple[str, str]] = field(default_factory=dict)
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
     guess: dict[str, str] = field(default_factory=dict)
     hashed: list[str] = field(default_factory=list)
     clear: list[str] = field(default_factory=list)
-    #: (column, value) for every non-null value that is not a well-formed digest.
-    residual: pl.DataFrame = field(default_factory=pl.DataFrame)
-    #: (column, value, rows): hashed values that are digests of an enumerated domain value.
-    hits: pl.DataFrame = field(default_factory=pl.DataFrame)
-    distinct: dict[str, int] = field(default_factory=dict)
-    distinct_rows: int = 0
-    #: 64-bit hashes of every value (one column each), computed once for counting and probing.
-    value_hashes: pl.DataFrame = field(default_factory=pl.DataFrame)
-    #: (column, h, i, rows): values whose 64-bit hash is that of a domain digest, with the row
-    #: of one of them; confirmed by exact string equality in :func:`_matches`.
-    candidates: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: (column, value, rows, domain): hashed values that are digests of enumerated values.
+    hits: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_HITS))
+    #: (check, column, flag, n, sample, at): values of a kind per column; ``flag`` marks
+    #: values that are some digest; ``sample`` is the first such value (at row ``at``).
+    tallies: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_TALLY))
+    #: Sensitive words found in the values of labelled columns.
+    labels: dict[str, set[str]] = field(default_factory=dict)
+    #: The quasi-identifiers the classes were counted over.
+    quasi: list[str] = field(default_factory=list)
+    counts: ValueCounts = field(init=False)
+    classes: ValueCounts = field(init=False)
+    #: Digests of each part file, from the pass beside its read.
+    digests: dict[str, str] = field(default_factory=dict)
+    _part_quasi: set[tuple[str, ...]] = field(default_factory=set)
+    _hashed_set: set[str] = field(default_factory=set)
+    _tally_rows: dict[tuple[str, str], list[tuple[bool, int, str | None, int]]] = field(
+        default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._probe_sets = (_probe_set(self.probes.phones), _probe_set(self.probes.dictionary))
+        self._hits = _Pile(_HITS, ["column", "value"], [pl.col("rows").sum()])
+        self._tallies = _Pile(_TALLY, ["check", "column", "flag"], [
+            pl.col("n").sum(), pl.col("sample").sort_by("at").first(), pl.col("at").min()])
+        self.counts = ValueCounts(self.probes.parts, self.probes.k, self.probes.size)
+        self.classes = ValueCounts(self.probes.parts, self.probes.k, self.probes.size)
+
+    @property
+    def platform(self) -> str | None:
+        return self.probes.platform
+
+    @property
+    def today(self) -> dt.date:
+        return self.probes.today
 
     @property
     def partner(self) -> bool:
         """A partner export (no platform): keyed hashes were possible."""
         return self.platform is None
 
-    def distinct_of(self, columns: list[str]) -> dict[str, int]:
-        """Distinct values of ``columns``, from the 64-bit value hashes: counted once, in one
-        select, for the columns a check asks about."""
-        todo = [c for c in dict.fromkeys(columns) if c not in self.distinct]
-        if todo:
-            row = self.value_hashes.select(pl.col(todo).n_unique()).row(0, named=True)
-            self.distinct.update({c: int(row[c]) for c in todo})
-        return {c: self.distinct[c] for c in columns}
-
     def kind_of(self, column: str) -> str | None:
         return column_kind(column, self.platform)
 
+    def is_phone(self, column: str) -> bool:
+        return self.kind_of(column) == "phone" or "phone" in column.lower()
+
+    def is_email(self, column: str) -> bool:
+        return self.kind_of(column) == "email" or "mail" in column.lower()
+
     def summary(self) -> dict[str, Any]:
-        return {"rows": self.rows, "columns": len(self.frame.columns),
+        return {"rows": self.rows, "columns": len(self.columns),
                 "types": {self.shown[c]: g for c, g in self.guess.items()}}
 
+    def tally(self, check: str, column: str) -> tuple[int, str | None]:
+        """How many values of ``column`` are of the kind ``check``, and the first of them;
+        in a hashed column, values that are some digest are not counted."""
+        rows = self._tally_rows.get((check, column), [])
+        keep = [r for r in rows if not (r[0] and column in self._hashed_set)]
+        if not keep:
+            return 0, None
+        first = min(keep, key=lambda r: r[3])
+        return sum(r[1] for r in keep), first[2]
 
-def gather_facts(frame: pl.DataFrame, platform: str | None, today: dt.date,
-                 name: str | None, scan: FileScan | None) -> ExportFacts:
-    """Everything the checks read, in a fixed number of passes over the cells."""
-    facts = ExportFacts(frame=frame, platform=platform, today=today, name=name, scan=scan)
-    facts.rows = frame.height
-    facts.shown = dict(zip(frame.columns, safe_names(frame.columns), strict=True))
-    if platform is not None:
-        facts.kinds = {r.header: (k, r.handling)
-                       for k, r in rules_for_platform(platform).items()}
-    _hashes(facts)  # needs no format: runs while the file scan finishes
-    _formats(facts)
-    _matches(facts)
-    return facts
+    # --- measuring a part ------------------------------------------------------------------
+
+    def add(self, frame: pl.DataFrame, scans: Sequence[FileScan] = ()) -> None:
+        """Measure one part (a batch of part files, or the whole export when it is one file
+        or table), with the passes over its files' bytes."""
+        if not self.parts:
+            self._first(frame)
+        elif frame.columns != self.columns or dict(frame.schema) != self.schema:
+            raise parts_differ(self.rows)
+        index = self.parts
+        self.parts += 1
+        self.rows += frame.height
+        hashes = frame.select(pl.all().hash())
+        text = [c for c, t in frame.schema.items() if t == pl.Utf8]
+        candidates = _candidates(hashes, text, _domain_digests(self.today)[1])
+        stats, residual = _formats(frame, text, scans)
+        for c, st in stats.items():
+            total = self.stats[c]
+            for key in _STATS:
+                total[key] += st[key]
+        guess = {c: _guess(st) for c, st in stats.items()}
+        self._count(hashes, text, guess)
+        self._add_hits(frame, candidates, [c for c, st in stats.items()
+                                           if st["hex64any"] > st["hex64"]])
+        self._add_tallies(residual, index)
+        self._add_probes(frame, hashes, stats)
+        self._add_labels(frame)
+
+    def _first(self, frame: pl.DataFrame) -> None:
+        self.columns = frame.columns
+        self.schema = dict(frame.schema)
+        self.shown = dict(zip(frame.columns, safe_names(frame.columns), strict=True))
+        if self.platform is not None:
+            self.kinds = {r.header: (k, r.handling)
+                          for k, r in rules_for_platform(self.platform).items()}
+        self.stats = {c: dict.fromkeys(_STATS, 0) for c, t in frame.schema.items()
+                      if t == pl.Utf8}
+
+    def _count(self, hashes: pl.DataFrame, text: list[str], guess: dict[str, str]) -> None:
+        """The value hashes of the text columns and of whole rows; the quasi-identifiers'
+        combined hash (those given, or the clear ones named like one in this part)."""
+        self.counts.add(hashes.select(*text, row_hash(hashes, self.columns).alias(ROWS)))
+        if self.probes.quasi is not None:
+            quasi = [q for q in self.probes.quasi if q in self.schema]
+        else:
+            quasi = [c for c in self.columns
+                     if pat.is_quasi_name(c) and guess.get(c, "") not in HASHED]
+        self._part_quasi.add(tuple(quasi))
+        if quasi and len(self._part_quasi) == 1:
+            self.classes.add(hashes.select(row_hash(hashes, quasi).alias(QUASI)))
+
+    def _add_hits(self, frame: pl.DataFrame, candidates: pl.DataFrame,
+                  upper: list[str]) -> None:
+        """Values that may be domain digests: exact candidates, and upper- or mixed-case hex
+        compared in lower case."""
+        pieces = []
+        for (c,), group in candidates.group_by("column"):
+            values = frame.get_column(str(c)).gather(group["i"])
+            pieces.append(pl.DataFrame({"column": c, "value": values, "rows": group["rows"]}))
+        for c in upper:
+            v = pl.col(c)
+            counted = (frame.lazy().select(v).filter(v.str.contains(_HEX64)
+                                                     & v.str.contains("[A-F]"))
+                       .select(v.str.to_lowercase()).collect()
+                       .get_column(c).value_counts(name="rows"))
+            pieces.append(counted.select(column=pl.lit(c), value=pl.col(c), rows="rows"))
+        if pieces:
+            self._hits.add(pieces)
+
+    def _add_tallies(self, residual: pl.DataFrame, index: int) -> None:
+        """Clear identifiers and formulas among the values that are not digests."""
+        v = pl.col("value")
+        flagged = residual.with_columns(flag=v.str.contains(pat.DIGESTISH),
+                                        at=pl.int_range(pl.len(), dtype=pl.Int64)
+                                        + (index << 40))
+        lazy = flagged.lazy()
+
+        def tally(check: str, hit: pl.Expr) -> pl.LazyFrame:
+            return (lazy.filter(hit).group_by("column", "flag", maintain_order=True)
+                    .agg(n=pl.len().cast(pl.Int64), sample=v.first(), at=pl.col("at").first())
+                    .with_columns(check=pl.lit(check)))
+
+        queries = [tally(name, v.str.contains(pattern)) for name, pattern in _PATTERNS]
+        queries += [tally("formula", v.str.contains(pat.FORMULA) & ~v.str.contains(pat.NUMBER)),
+                    tally("total", pl.lit(True))]
+        pieces = [q.select(*_TALLY) for q in pl.collect_all(queries)]
+        pieces += _digit_phones(flagged) + _cards(flagged)
+        self._tallies.add(pieces)
+
+    def _add_probes(self, frame: pl.DataFrame, hashes: pl.DataFrame,
+                    stats: dict[str, dict[str, int]]) -> None:
+        """Phone columns against the enumerated block, email columns against the dictionary,
+        in hex and in Base64 (the export's own format is known once every part is read)."""
+        pieces = []
+        for probe, name, wanted in ((self._probe_sets[0], "phone_", self.is_phone),
+                                    (self._probe_sets[1], "dictionary_", self.is_email)):
+            if probe is None:
+                continue
+            for c, st in stats.items():
+                if not wanted(c):
+                    continue
+                for form, (values, value_hashes) in probe.items():
+                    present = st["hex64any"] if form == "hex" else st["b64"]
+                    hits = 0
+                    if present:  # 64-bit hashes first; candidates confirmed by equality
+                        maybe = hashes[c].is_in(value_hashes.implode())
+                        if bool(maybe.any()):
+                            hits = int(frame[c].filter(maybe).is_in(values.implode()).sum())
+                    pieces.append((name + form, c, False, hits, None, 0))
+        if pieces:
+            self._tallies.add([pl.DataFrame(pieces, schema=_TALLY, orient="row")])
+
+    def _add_labels(self, frame: pl.DataFrame) -> None:
+        """Sensitive words in the values of columns that name segments or lists."""
+        for c in frame.columns:
+            if not pat.is_labelled(c):
+                continue
+            values = text_values(frame, c)["value"].drop_nulls().unique()
+            words = values.str.extract(f"(?i)({pat.SENSITIVE})", 1).drop_nulls().unique()
+            if words.len():
+                self.labels.setdefault(c, set()).update(words.to_list())
+
+    # --- after the last part ---------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Column types from the whole export's counts; the figures read by the checks."""
+        for c in self.columns:
+            st = self.stats.get(c)
+            self.guess[c] = _guess(st) if st is not None else str(self.schema[c]).lower()
+        self.hashed = [c for c, g in self.guess.items() if g in HASHED]
+        self._hashed_set = set(self.hashed)
+        self.clear = [c for c in self.columns if c not in self._hashed_set]
+        known = _domain_digests(self.today)[0]
+        self.hits = self._hits.merged().join(known, on="value", how="inner")
+        self.tallies = self._tallies.merged()
+        self._tally_rows = {}
+        for check, column, flag, n, sample, at in self.tallies.iter_rows():
+            self._tally_rows.setdefault((check, column), []).append((flag, n, sample, at))
+        if self.probes.quasi is not None:
+            self.quasi = [q for q in self.probes.quasi if q in self.schema]
+        else:
+            self.quasi = [c for c in self.clear if pat.is_quasi_name(c)]
+
+    @property
+    def recount_quasi(self) -> bool:
+        """True when the parts disagreed on which columns are clear quasi-identifiers (a
+        column hashed in some parts only): the classes must be counted again over
+        :attr:`quasi`, with :meth:`count_classes`."""
+        return bool(self.quasi) and self._part_quasi != {tuple(self.quasi)}
+
+    def count_classes(self, frames: Any) -> None:
+        """Count the classes of :attr:`quasi` again, over every part's quasi columns."""
+        self.classes = ValueCounts(self.probes.parts, self.probes.k, self.probes.size)
+        for frame in frames:
+            hashes = frame.select(pl.col(self.quasi).hash())
+            self.classes.add(hashes.select(row_hash(hashes, self.quasi).alias(QUASI)))
+        self._part_quasi = {tuple(self.quasi)}
+
+    def close(self) -> None:
+        self.counts.close()
+        self.classes.close()
+
+
+class _Pile:
+    """Per-part figures summed by key: kept as pieces, merged when they pass ``limit`` rows
+    (memory stays bounded, and a part does not pay for merging every part before it)."""
+
+    def __init__(self, schema: dict[str, Any], keys: list[str], aggs: list[pl.Expr],
+                 limit: int = 250_000) -> None:
+        self.schema, self.keys, self.aggs, self.limit = schema, keys, aggs, limit
+        self.pieces: list[pl.DataFrame] = [pl.DataFrame(schema=schema)]
+        self.pending = 0
+
+    def add(self, pieces: list[pl.DataFrame]) -> None:
+        self.pieces += [p.cast(self.schema) for p in pieces]  # type: ignore[arg-type]
+        self.pending += sum(p.height for p in pieces)
+        if self.pending > self.limit:
+            self.pieces = [self.merged()]
+            self.pending = 0
+
+    def merged(self) -> pl.DataFrame:
+        """The pieces summed by key, in the order the keys first appeared."""
+        return (pl.concat(self.pieces).group_by(self.keys, maintain_order=True).agg(self.aggs)
+                .select(*self.schema))
+
+
+def parts_differ(row: int) -> InvalidInputError:
+    """The error for a part whose columns differ from the first part's."""
+    return InvalidInputError(
+        f"the part that starts at row {row:,} of the export has other columns or column types "
+        "than the first part; the parts of one export share one schema (re-export it)")
+
+
+def _probe_set(digests: pl.Series | None) -> dict[str, tuple[pl.Series, pl.Series]] | None:
+    forms = _encodings(digests)
+    if forms is None:
+        return None
+    return {form: (values, values.hash()) for form, values in zip(("hex", "b64"), forms,
+                                                                    strict=True)}
 
 
 @functools.lru_cache(maxsize=4)
@@ -132,65 +409,50 @@ def _domain_digests(today: dt.date) -> tuple[pl.DataFrame, pl.Series]:
     return known, known["value"].hash()
 
 
-#: Up to this many text columns, the domain candidates are found one column at a time.
-_NARROW = 64
-
-#: The kinds whose repeats are duplicates (one person, one value).
-ID_KINDS = ("email", "phone", "maid", "external_id")
-
-
-def _hashes(facts: ExportFacts) -> None:
-    """64-bit hashes of every cell: distinct counts, distinct rows, and the cells that may be
-    domain digests, from one hash pass and one lazy long-form filter."""
-    frame = facts.frame
-    hashed = frame.select(pl.all().hash())
-    facts.value_hashes = hashed
-    text = [c for c, t in frame.schema.items() if t == pl.Utf8]
-    if frame.width:
-        # an order-sensitive combination of the value hashes, one pass per column; the
-        # identifier columns' distinct counts (the duplicate and frequency checks ask for them)
-        # in the same select, so that polars counts them in parallel
-        combined = pl.fold(pl.lit(0, dtype=pl.UInt64),
-                           lambda acc, x: (acc * 0x9E3779B97F4A7C15) ^ x, pl.all())
-        ids = [c for c in text if not facts.kinds or facts.kinds.get(c, ("",))[0] in ID_KINDS]
-        row = hashed.select(combined.n_unique().alias("\0rows"),
-                            *([pl.col(ids).n_unique()] if ids else [])).row(0, named=True)
-        facts.distinct_rows = int(row.pop("\0rows"))
-        facts.distinct.update({c: int(n) for c, n in row.items()})
-    known = _domain_digests(facts.today)[1].implode()
-    if not text:
-        facts.candidates = pl.DataFrame(schema={"column": pl.Utf8, "h": pl.UInt64,
-                                                "i": pl.UInt32, "rows": pl.UInt32})
-        return
+def _candidates(hashes: pl.DataFrame, text: list[str], known: pl.Series) -> pl.DataFrame:
+    """(column, h, i, rows): values whose 64-bit hash is that of a domain digest, with the row
+    of one of them (confirmed by exact equality when the parts are merged)."""
+    wanted = known.implode()
+    if not text or not hashes.height:
+        return pl.DataFrame(schema={"column": pl.Utf8, "h": pl.UInt64, "i": pl.UInt32,
+                                    "rows": pl.UInt32})
     if len(text) > _NARROW:  # thousands of columns: one long frame, one query
-        facts.candidates = (
-            hashed.lazy().select(text).with_row_index("i")
+        return (
+            hashes.lazy().select(text).with_row_index("i")
             .unpivot(index="i", variable_name="column", value_name="h")
-            .filter(pl.col("h").is_in(known))
+            .filter(pl.col("h").is_in(wanted))
             .group_by("column", "h").agg(pl.col("i").first(), rows=pl.len())
             .collect()
         )
-        return
-    # a few columns (an upload): a query per column over its hashes and a shared row index,
-    # grouping the hits only (a fifth less CPU than building the long frame)
-    index = pl.int_range(0, frame.height, dtype=pl.UInt32, eager=True)
-    facts.candidates = pl.concat([
-        pl.DataFrame({"h": hashed[c], "i": index}).lazy()
-        .filter(pl.col("h").is_in(known))
-        .group_by("h").agg(pl.col("i").first(), rows=pl.len())
-        .select(column=pl.lit(c), h="h", i="i", rows="rows").collect()
-        for c in text
-    ])
+    # a few columns (an upload): one membership test over every column's hashes stacked (one
+    # hash set of the domain digests per part, not one per column), then a query per column
+    # grouping its hits only (a fifth less CPU than building the long frame)
+    rows = hashes.height
+    hit = pl.concat([hashes[c] for c in text]).is_in(wanted)
+    index = pl.int_range(0, rows, dtype=pl.UInt32, eager=True)
+    found = []
+    for j, c in enumerate(text):
+        mask = hit.slice(j * rows, rows)
+        if not mask.any():
+            continue
+        found.append(pl.DataFrame({"h": hashes[c], "i": index}).filter(mask)
+                     .group_by("h").agg(pl.col("i").first(), rows=pl.len())
+                     .select(column=pl.lit(c), h="h", i="i", rows="rows"))
+    if not found:
+        return pl.DataFrame(schema={"column": pl.Utf8, "h": pl.UInt64, "i": pl.UInt32,
+                                    "rows": pl.UInt32})
+    return pl.concat(found)
 
 
-def _formats(facts: ExportFacts) -> None:
-    """Column type guesses: digest counts in one select, the rest from the residual values."""
-    frame = facts.frame
-    text = [c for c, t in frame.schema.items() if t == pl.Utf8]
-    if facts.scan is not None:
-        facts.scan.join()
-        proven_file = bool(facts.scan.hex_cells)
-        proven = dict.fromkeys(text, proven_file)
+def _formats(frame: pl.DataFrame, text: list[str],
+             scans: Sequence[FileScan]) -> tuple[dict[str, dict[str, int]], pl.DataFrame]:
+    """A part's format counts per text column (digest counts in one select, the odd digests
+    from the residual values), and the residual: (column, value) for every non-null value that
+    is not a well-formed digest, with the non-text columns as text."""
+    if scans:
+        for scan in scans:
+            scan.join()
+        proven = dict.fromkeys(text, all(scan.hex_cells for scan in scans))
     else:
         proven = {c: only_hex(frame[c]) for c in text}
     # multi-column expressions: polars expands them itself, one plan node per kind of figure
@@ -208,25 +470,21 @@ def _formats(facts: ExportFacts) -> None:
     row = frame.select(exprs).row(0, named=True) if exprs else {}
     counts = {c: (int(row[f"n:{c}"]), int(row[f"g:{c}"]), int(row.get(f"b:{c}", 0)))
               for c in text}
-    # every value that is not a well-formed digest, with the non-text columns as text
     partial = [c for c in text if counts[c][1] < counts[c][0]]
     other = [c for c in frame.columns if c not in counts]
-    parts = []
+    pieces = []
     if partial:
-        parts.append(frame.lazy().select(pl.col(partial))
-                     .unpivot(variable_name="column", value_name="value"))
-    parts += [text_values(frame, c).lazy() for c in other]
-    if parts:
-        facts.residual = (
-            pl.concat(parts)
-            .filter(pl.col("value").is_not_null() & ~pl.col("value").str.contains(DIGEST))
-            .collect()
-        )
+        pieces.append(frame.lazy().select(pl.col(partial))
+                      .unpivot(variable_name="column", value_name="value"))
+    pieces += [text_values(frame, c).lazy() for c in other]
+    if pieces:
+        residual = (pl.concat(pieces)
+                    .filter(pl.col("value").is_not_null() & ~pl.col("value").str.contains(DIGEST))
+                    .collect())
     else:
-        facts.residual = pl.DataFrame(schema={"column": pl.Utf8, "value": pl.Utf8})
-    residual = facts.residual.filter(pl.col("column").is_in(text))
+        residual = pl.DataFrame(schema={"column": pl.Utf8, "value": pl.Utf8})
     v = pl.col("value")
-    odd = residual.group_by("column").agg(
+    odd = residual.filter(pl.col("column").is_in(text)).group_by("column").agg(
         hex64any=v.str.contains(_HEX64).sum(),
         md5=v.str.contains(r"^[0-9a-fA-F]{32}$").sum(),
         sha1=v.str.contains(r"^[0-9a-fA-F]{40}$").sum(),
@@ -234,35 +492,51 @@ def _formats(facts: ExportFacts) -> None:
         hexany=(v.str.contains(r"^[0-9a-fA-F]{16,128}$") & v.str.contains(r"[a-fA-F]")).sum(),
     )
     odd_by = {r["column"]: r for r in odd.iter_rows(named=True)}
+    stats = {}
     for c in text:
         n, n_good, b64 = counts[c]
         extra = odd_by.get(c, {})
-        facts.stats[c] = {
+        stats[c] = {
             "n": n, "hex64": n_good - b64, "b64": b64,
             "hex64any": n_good - b64 + int(extra.get("hex64any", 0)),
             "md5": int(extra.get("md5", 0)), "sha1": int(extra.get("sha1", 0)),
             "hexany": int(extra.get("hexany", 0)),
         }
-    for c in frame.columns:
-        st = facts.stats.get(c)
-        if st is None:
-            facts.guess[c] = str(frame.schema[c]).lower()
-            continue
-        n = st["n"] or 1
-        if st["n"] == 0:
-            facts.guess[c] = "empty"
-        elif (st["hex64any"] + st["b64"] + st["md5"] + st["sha1"]) / n > 0.5:
-            facts.guess[c] = ("sha256_base64" if st["b64"] > st["hex64any"] else
-                              "md5_hex" if st["md5"] > st["hex64any"] else
-                              "sha1_hex" if st["sha1"] > st["hex64any"] else "sha256_hex")
-        elif (st["hexany"] + st["hex64any"]) / n > 0.5:
-            facts.guess[c] = "hex_other"
-        else:
-            facts.guess[c] = "text"
-    facts.hashed = [c for c, g in facts.guess.items()
-                    if g in ("sha256_hex", "sha256_base64", "md5_hex", "sha1_hex", "hex_other")]
-    hashed = set(facts.hashed)
-    facts.clear = [c for c in frame.columns if c not in hashed]
+    return stats, residual
+
+
+def _digit_phones(flagged: pl.DataFrame) -> list[pl.DataFrame]:
+    """Bare digits with a country code, and how many are valid phone numbers by the library's
+    rules (the first valid one as the sample)."""
+    from ._normalize import normalize
+
+    digits = flagged.filter(pl.col("value").str.contains(pat.DIGITS))
+    if digits.height == 0:
+        return []
+    valid = normalize("+" + digits["value"].str.strip_prefix("+"), "phone",
+                      "google").is_not_null()
+    digits = digits.with_columns(valid=valid)
+    found = digits.group_by("column", "flag", maintain_order=True).agg(
+        n=pl.len().cast(pl.Int64), sample=pl.lit(None, dtype=pl.Utf8), at=pl.col("at").first())
+    good = digits.filter("valid").group_by("column", "flag", maintain_order=True).agg(
+        n=pl.len().cast(pl.Int64), sample=pl.col("value").first(), at=pl.col("at").first())
+    return [found.with_columns(check=pl.lit("digits")).select(*_TALLY),
+            good.with_columns(check=pl.lit("digit_valid")).select(*_TALLY)]
+
+
+def _cards(flagged: pl.DataFrame) -> list[pl.DataFrame]:
+    """Luhn-valid payment card numbers (their digits as the sample)."""
+    candidates = flagged.filter(pl.col("value").str.contains(pat.CARD)).with_columns(
+        digits=pl.col("value").str.extract(r"((?:[0-9][ \-]?){12,18}[0-9])", 1)
+        .str.replace_all(r"[^0-9]", "")
+    )
+    if candidates.height == 0:
+        return []
+    valid = [bool(d) and pat.luhn(d) for d in candidates["digits"].to_list()]
+    cards = candidates.filter(pl.Series(valid, dtype=pl.Boolean))
+    return [cards.group_by("column", "flag", maintain_order=True).agg(
+        n=pl.len().cast(pl.Int64), sample=pl.col("digits").first(), at=pl.col("at").first())
+        .with_columns(check=pl.lit("card")).select(*_TALLY)]
 
 
 def text_values(frame: pl.DataFrame, column: str) -> pl.DataFrame:
@@ -286,27 +560,3 @@ def text_values(frame: pl.DataFrame, column: str) -> pl.DataFrame:
                                dtype=pl.Utf8)
     return pl.DataFrame({"column": pl.repeat(column, len(values), eager=True, dtype=pl.Utf8),
                          "value": values.cast(pl.Utf8)})
-
-
-def _matches(facts: ExportFacts) -> None:
-    """Hashed values that are digests of enumerated domain values, with their row counts,
-    confirmed by exact string equality. Upper- or mixed-case hex is compared in lower case."""
-    known = _domain_digests(facts.today)[0]
-    parts = []
-    by_column = {c: g for (c,), g in facts.candidates.group_by("column")}
-    for c in facts.hashed:
-        st = facts.stats[c]
-        if facts.guess[c] == "sha256_base64" or st["hex64any"] == st["hex64"]:
-            group = by_column.get(c)
-            if group is None:
-                continue
-            values = facts.frame.get_column(c).gather(group["i"])
-            parts.append(pl.DataFrame({"column": c, "value": values, "rows": group["rows"]}))
-        else:
-            counted = facts.frame.get_column(c).str.to_lowercase().drop_nulls().value_counts(
-                name="rows")
-            parts.append(counted.select(pl.lit(c).alias("column"), pl.col(c).alias("value"),
-                                        pl.col("rows").cast(pl.UInt32)))
-    schema = {"column": pl.Utf8, "value": pl.Utf8, "rows": pl.UInt32}
-    counted = pl.concat([p.cast(schema) for p in parts]) if parts else pl.DataFrame(schema=schema)  # type: ignore[arg-type]
-    facts.hits = counted.join(known, on="value", how="inner")

@@ -31,7 +31,7 @@ import polars as pl
 from ._errors import InputTypeError, InvalidInputError, ReadError, WriteError
 from ._redact import safe_name, safe_names
 
-__all__ = ["atomic_write", "check_output", "read_table", "write_frame"]
+__all__ = ["atomic_write", "check_output", "part_files", "read_path", "read_table", "write_frame"]
 
 _SNIFF = 64 * 1024
 _PEM = b"-----BEGIN"
@@ -68,9 +68,9 @@ def read_table(
     if isinstance(table, (str, os.PathLike)):
         parts = part_files(Path(table))
         if parts is not None:  # a folder or glob of part files (Spark's output): one table
-            return pl.concat([_read_path(p, what, encoding, separator) for p in parts],
+            return pl.concat([read_path(p, what, encoding, separator) for p in parts],
                              how="vertical")
-        return _read_path(Path(table), what, encoding, separator)
+        return read_path(Path(table), what, encoding, separator)
     raise InputTypeError(
         f"{what} must be a polars/pandas DataFrame, a pyarrow Table or a CSV/Parquet path, "
         f"got {type(table).__name__}"
@@ -127,7 +127,7 @@ def _from_pandas(table: object, what: str) -> pl.DataFrame:
     return pl.DataFrame(parts)
 
 
-def _read_path(path: Path, what: str, encoding: str, separator: str | None) -> pl.DataFrame:
+def read_path(path: Path, what: str, encoding: str, separator: str | None) -> pl.DataFrame:
     if path.is_dir():
         raise ReadError(f"{what} {safe_name(path.name)} is a folder; give a CSV or Parquet file")
     if not path.is_file():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import subprocess
 import sys
@@ -23,8 +24,8 @@ TODAY = dt.date(2026, 11, 23)
 N = 1_500
 
 
-@pytest.fixture(scope="module")
-def clean() -> pl.DataFrame:
+@functools.cache
+def clean_upload() -> pl.DataFrame:
     """A meta upload of high-entropy identifiers only (emails, phones): nothing to find."""
     crm = pl.DataFrame({
         "email": [f"person{i}.x{i * 7919 % 10007}@example.com" for i in range(N)],
@@ -33,13 +34,23 @@ def clean() -> pl.DataFrame:
     return privacy.prepare_upload(crm, "meta").frame
 
 
-@pytest.fixture(scope="module")
-def keyed() -> pl.DataFrame:
+@functools.cache
+def keyed_export() -> pl.DataFrame:
     """A partner export keyed with HMAC: nothing reversible, nothing to find."""
     return pl.DataFrame({
         "email_hmac": [hmac_hex(f"person{i}@example.com") for i in range(N)],
         "phone_hmac": [hmac_hex(f"+1650253{i:04d}") for i in range(N)],
     })
+
+
+@pytest.fixture(scope="module")
+def clean() -> pl.DataFrame:
+    return clean_upload()
+
+
+@pytest.fixture(scope="module")
+def keyed() -> pl.DataFrame:
+    return keyed_export()
 
 
 def run(frame: pl.DataFrame, **kwargs: object) -> privacy.AuditReport:

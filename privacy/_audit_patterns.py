@@ -1,0 +1,78 @@
+"""What clear identifiers, digests and sensitive labels look like to the audit: the patterns
+its measurements (per part) and its checks (on headers, names and manifests) share."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+__all__ = [
+    "CARD",
+    "DATE",
+    "DIGEST",
+    "DIGESTISH",
+    "DIGITS",
+    "EMAIL",
+    "FORMULA",
+    "IPV4",
+    "NUMBER",
+    "PHONE",
+    "QUASI_NAMES",
+    "SENSITIVE",
+    "ZIP",
+    "is_labelled",
+    "is_quasi_name",
+    "luhn",
+]
+
+#: A well-formed SHA-256 digest: 64 lower-case hex, or Base64 of the 32 raw bytes.
+DIGEST = r"^(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$"
+#: Some digest (MD5 to SHA-256, any case, or Base64): in a hashed column, no clear data.
+DIGESTISH = r"^(?:[0-9a-fA-F]{32,64}|[A-Za-z0-9+/]{43}=)$"
+EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+PHONE = (r"(?:^|[^0-9])(?:\+|00)[1-9][0-9 ().\-]{7,17}[0-9](?:$|[^0-9])|"
+         r"(?:^|[^0-9])\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?[0-9]{4}(?:$|[^0-9])")
+#: Bare digits with a country code: tested as phone numbers by the library's phone rules.
+DIGITS = r"^\+?[1-9][0-9]{7,14}$"
+DATE = (r"(?:^|[^0-9])(?:19|20)[0-9]{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])"
+        r"(?:$|[^0-9])|(?:^|[^0-9])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)"
+        r"[0-9]{2}(?:$|[^0-9])|^(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])$")
+ZIP = r"^[0-9]{5}(?:-[0-9]{4})?$"
+IPV4 = (r"(?:^|[^0-9.])(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|"
+        r"1?[0-9]?[0-9])){3}(?:$|[^0-9.])")
+CARD = r"(?:^|[^0-9])(?:[0-9][ \-]?){12,18}[0-9](?:$|[^0-9])"
+# What a spreadsheet runs as a formula at the start of a cell (OWASP), numbers excepted.
+FORMULA = r"^[=+\-@\t\r]"
+NUMBER = r"^[+\-]?[0-9][0-9 .,()\-]*$"
+#: Words of segment names that imply health or financial status (case-insensitive).
+SENSITIVE = (
+    r"diabet|cancer|hiv|aids\b|pregnan|depress|anxiety|mental|disab|dementia|alzheim|"
+    r"addict|rehab|oncolog|chemo|fertility|ivf|std\b|abortion|debt|bankrupt|insolven|"
+    r"payday|low[_ -]?income|welfare|medicaid|food[_ -]?stamp|credit[_ -]?score|"
+    r"loan[_ -]?default|arrears|collections?\b|overdra|poverty|gambl"
+)
+QUASI_NAMES = {"age", "age_band", "ageband", "age_group", "zip", "zipcode", "zip_code",
+               "postcode", "postal_code", "gender", "sex", "city", "town", "state", "province",
+               "country", "region", "birth_year", "yob", "year_of_birth", "county"}
+_LABELLED = ("segment", "audience", "label", "list", "tag")
+
+
+def is_quasi_name(column: str) -> bool:
+    """A column named like a quasi-identifier (age, zip, gender, city...)."""
+    return re.sub(r"[^a-z]+", "_", column.lower()).strip("_") in QUASI_NAMES
+
+
+def is_labelled(column: str) -> bool:
+    """A column whose values name segments or lists (their names can be sensitive)."""
+    return any(w in column.lower() for w in _LABELLED)
+
+
+def luhn(digits: str) -> bool:
+    """A payment card number's check digit holds (13 to 19 digits, not one repeated)."""
+    if not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
+        return False
+    d = np.frombuffer(digits.encode(), dtype=np.uint8) - 48
+    d = d[::-1].astype(int)
+    doubled = d[1::2] * 2
+    return int(d[::2].sum() + (doubled - 9 * (doubled > 9)).sum()) % 10 == 0
