@@ -106,7 +106,8 @@ def _audit(args: argparse.Namespace) -> int:
     progress = _Progress("auditing", enabled=args.progress or _is_large(args.file),
                          force=args.progress)
     report = audit(args.file, platform=args.platform, manifest=args.manifest,
-                   public_key=public_key, dictionary=args.dictionary, progress=progress)
+                   public_key=public_key, dictionary=args.dictionary, progress=progress,
+                   batch_bytes=int(args.batch_mb * 2**20))
     _out(report.to_text())
     if args.json:
         with atomic_write(args.json, "w") as handle:
@@ -114,10 +115,25 @@ def _audit(args: argparse.Namespace) -> int:
     return 0 if report.ok(args.fail_on) else 1
 
 
-def _is_large(path: str) -> bool:
+def _megabytes(text: str) -> float:
+    """A --batch-mb value: a number of MB, at least 0."""
     try:
-        return Path(path).stat().st_size > 50 * 2**20
-    except OSError:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of MB, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of MB of at least 0, got {text!r}")
+    return value
+
+
+def _is_large(path: str) -> bool:
+    """Over 50 MB: a file, or the part files of a folder or glob."""
+    from ._io import part_files
+
+    try:
+        parts = part_files(Path(path)) or [Path(path)]
+        return sum(p.stat().st_size for p in parts) > 50 * 2**20
+    except (OSError, PrivacyError):
         return False
 
 
@@ -169,7 +185,7 @@ def build_parser() -> ArgumentParser:
     a = sub.add_parser(
         "audit", help="audit a hashed export (exit 0 clean, 1 findings, 2 unreadable)"
     )
-    a.add_argument("file", help="the export: CSV or Parquet")
+    a.add_argument("file", help="the export: CSV or Parquet, or a folder or glob of parts")
     a.add_argument("--manifest", help="manifest JSON (default: <file>.manifest.json if present)")
     a.add_argument("--public-key", help="Ed25519 public key (PEM) to verify the signature")
     a.add_argument("--platform", choices=(*PLATFORMS, "partner"),
@@ -180,6 +196,9 @@ def build_parser() -> ArgumentParser:
     a.add_argument("--dictionary", help="a file of emails, one per line, to probe email columns")
     a.add_argument("--json", help="also write the report as JSON here")
     a.add_argument("--progress", action="store_true", help="show progress on small files too")
+    a.add_argument("--batch-mb", type=_megabytes, default=64,
+                   help="parts of a folder read together, in MB of files (default 64; 0: one "
+                   "part at a time): the audit's memory is bounded by a batch")
     a.set_defaults(func=_audit)
     k = sub.add_parser("keygen", help="make an Ed25519 key pair for signing manifests")
     k.add_argument("private", help="where to write the private key (PEM)")

@@ -46,6 +46,8 @@ FAILURES = {
     "output is a folder": ("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "./"),
     "missing input": ("privacy", "hash", "nope.csv", "--platform", "meta", "-o", "x.csv"),
     "input is a folder": ("privacy", "audit", "."),
+    "argparse: a negative batch": ("privacy", "audit", "up.csv", "--batch-mb", "-1"),
+    "argparse: a batch that is no number": ("privacy", "audit", "up.csv", "--batch-mb", "lots"),
     "unknown encoding": ("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "x.csv",
                          "--encoding", "klingon"),
     "argparse: an unknown platform": ("privacy", "hash", "crm.csv", "--platform",
@@ -76,6 +78,19 @@ def test_the_audit_gates_with_exit_1(folder: Path) -> None:
     clean = run("privacy", "audit", "up.csv", "--public-key", "k.pub.pem", "--fail-on",
                 "critical", cwd=folder)
     assert clean.returncode == 0, clean.stdout
+
+
+def test_a_folder_of_parts_is_audited_one_part_at_a_time(folder: Path) -> None:
+    parts = folder / "parts"
+    parts.mkdir(exist_ok=True)
+    upload = pl.read_csv(folder / "up.csv", infer_schema=False)
+    for i in range(3):
+        upload.slice(i * 100, 100).write_csv(parts / f"part-{i:05d}.csv")
+    for batch in ("0", "0.001", "64"):
+        done = run("privacy", "audit", "parts", "--batch-mb", batch, "--fail-on", "critical",
+                   cwd=folder)
+        assert done.returncode == 0, done.stderr
+        assert "300" in done.stdout
 
 
 def test_progress_never_goes_into_a_log(folder: Path) -> None:
