@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,7 +156,12 @@ class ExportFacts:
         default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._probe_sets = (_probe_set(self.probes.phones), _probe_set(self.probes.dictionary))
+        # 64-bit value hashes under a seed drawn for this audit: the spill of hashes (several
+        # parts) cannot be joined against anything computed outside this process
+        self._seed = secrets.randbelow(2**63)
+        self._known = _domain_digests(self.today)["value"].hash(self._seed)
+        self._probe_sets = (_probe_set(self.probes.phones, self._seed),
+                            _probe_set(self.probes.dictionary, self._seed))
         self._hits = _Pile(_HITS, ["column", "value"], [pl.col("rows").sum()])
         self._tallies = _Pile(_TALLY, ["check", "column", "flag"], [
             pl.col("n").sum(), pl.col("sample").sort_by("at").first(), pl.col("at").min()])
@@ -210,9 +216,9 @@ class ExportFacts:
         index = self.parts
         self.parts += 1
         self.rows += frame.height
-        hashes = frame.select(pl.all().hash())
+        hashes = frame.select(pl.all().hash(self._seed))
         text = [c for c, t in frame.schema.items() if t == pl.Utf8]
-        candidates = _candidates(hashes, text, _domain_digests(self.today)[1])
+        candidates = _candidates(hashes, text, self._known)
         stats, residual = _formats(frame, text, scans)
         for c, st in stats.items():
             total = self.stats[c]
@@ -330,7 +336,7 @@ class ExportFacts:
         self.hashed = [c for c, g in self.guess.items() if g in HASHED]
         self._hashed_set = set(self.hashed)
         self.clear = [c for c in self.columns if c not in self._hashed_set]
-        known = _domain_digests(self.today)[0]
+        known = _domain_digests(self.today)
         self.hits = self._hits.merged().join(known, on="value", how="inner")
         self.tallies = self._tallies.merged()
         self._tally_rows = {}
@@ -352,7 +358,7 @@ class ExportFacts:
         """Count the classes of :attr:`quasi` again, over every part's quasi columns."""
         self.classes = ValueCounts(self.probes.parts, self.probes.k, self.probes.size)
         for frame in frames:
-            hashes = frame.select(pl.col(self.quasi).hash())
+            hashes = frame.select(pl.col(self.quasi).hash(self._seed))
             self.classes.add(hashes.select(row_hash(hashes, self.quasi).alias(QUASI)))
         self._part_quasi = {tuple(self.quasi)}
 
@@ -391,22 +397,22 @@ def parts_differ(row: int) -> InvalidInputError:
         "than the first part; the parts of one export share one schema (re-export it)")
 
 
-def _probe_set(digests: pl.Series | None) -> dict[str, tuple[pl.Series, pl.Series]] | None:
+def _probe_set(digests: pl.Series | None, seed: int
+               ) -> dict[str, tuple[pl.Series, pl.Series]] | None:
     forms = _encodings(digests)
     if forms is None:
         return None
-    return {form: (values, values.hash()) for form, values in zip(("hex", "b64"), forms,
+    return {form: (values, values.hash(seed)) for form, values in zip(("hex", "b64"), forms,
                                                                     strict=True)}
 
 
 @functools.lru_cache(maxsize=4)
-def _domain_digests(today: dt.date) -> tuple[pl.DataFrame, pl.Series]:
-    """Every domain digest as text (hex and Base64) with its domains, and their 64-bit hashes
-    for the pre-filter: built once per day, not per audit."""
+def _domain_digests(today: dt.date) -> pl.DataFrame:
+    """Every domain digest as text (hex and Base64) with its domains: built once per day, not
+    per audit."""
     table = domain_table(today)
-    known = pl.concat([table.select(value="hex", domain="domain"),
-                       table.select(value="b64", domain="domain")])
-    return known, known["value"].hash()
+    return pl.concat([table.select(value="hex", domain="domain"),
+                      table.select(value="b64", domain="domain")])
 
 
 def _candidates(hashes: pl.DataFrame, text: list[str], known: pl.Series) -> pl.DataFrame:
