@@ -104,8 +104,8 @@ class Probes:
     platform: str | None
     today: dt.date
     #: Hex SHA-256 of the enumerated phone block, and of the dictionary's normalized emails.
-    phones: pl.Series | None = None
-    dictionary: pl.Series | None = None
+    phones: pl.Series | None = field(default=None, repr=False)
+    dictionary: pl.Series | None = field(default=None, repr=False)
     #: Quasi-identifiers as given; None: the clear columns named like one.
     quasi: list[str] | None = None
     k: int = 10
@@ -121,9 +121,12 @@ def _encodings(digests: pl.Series | None) -> tuple[pl.Series, pl.Series] | None:
     return digests, digests.str.decode("hex").bin.encode("base64")
 
 
-@dataclass
+@dataclass(repr=False)
 class ExportFacts:
-    """The export's columns, their formats, and the figures the checks read, over all parts."""
+    """The export's columns, their formats, and the figures the checks read, over all parts.
+
+    It holds first samples of clear values (masked only when a finding shows them): its repr
+    says how much it holds, never what."""
 
     probes: Probes
     name: str | None = None
@@ -167,6 +170,10 @@ class ExportFacts:
             pl.col("n").sum(), pl.col("sample").sort_by("at").first(), pl.col("at").min()])
         self.counts = ValueCounts(self.probes.parts, self.probes.k, self.probes.size)
         self.classes = ValueCounts(self.probes.parts, self.probes.k, self.probes.size)
+
+    def __repr__(self) -> str:
+        return (f"ExportFacts(rows={self.rows:,}, columns={len(self.columns)}, "
+                f"parts={self.parts}, platform={self.platform!r})")
 
     @property
     def platform(self) -> str | None:

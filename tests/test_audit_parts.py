@@ -4,6 +4,7 @@ duplicated rows, k-anonymity classes, first samples) counted across the parts.""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from pathlib import Path
 
@@ -177,3 +178,19 @@ def test_value_counts_over_parts_equal_the_whole(rows: list[tuple[str | None, in
     finally:
         many.close()
     assert many._folder is None  # the spill is gone once counted
+
+
+def test_the_facts_say_how_much_they_hold_never_what() -> None:
+    from privacy._audit_facts import ExportFacts, Probes
+
+    facts = ExportFacts(Probes(None, dt.date(2026, 11, 23),
+                               dictionary=pl.Series([sha("mary.jones@example.com")])))
+    try:
+        facts.add(pl.DataFrame({"note": ["call mary.jones@example.com"] * 3}))
+        facts.finish()
+        assert facts.tally("email", "note") == (3, "call mary.jones@example.com")
+        for shown in (repr(facts), repr(facts.probes), str(facts)):
+            assert "mary" not in shown
+            assert "ExportFacts(rows=3" in shown or "Probes(" in shown
+    finally:
+        facts.close()
