@@ -12,6 +12,7 @@ exactly. The spill holds 64-bit hashes only, never a value, and is removed when 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -114,7 +115,9 @@ class ValueCounts:
             self._folder = None
 
     def __del__(self) -> None:  # a failed audit leaves no spill behind
-        self.close()
+        # at interpreter shutdown this may fail: the OS's temp cleanup remains
+        with contextlib.suppress(Exception):
+            self.close()
 
     # --- figures ---------------------------------------------------------------------------
 
