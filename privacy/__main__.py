@@ -120,9 +120,9 @@ def _megabytes(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of MB, got {text!r}") from None
+        raise argparse.ArgumentTypeError("expected a number of MB, such as 64") from None
     if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of MB of at least 0, got {text!r}")
+        raise argparse.ArgumentTypeError("expected a number of MB of at least 0, such as 64")
     return value
 
 

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from . import _audit_checks as checks
 from ._audit_domains import domain_table
-from ._audit_facts import ExportFacts, Probes, guess_platform, parts_differ
+from ._audit_facts import ExportFacts, Probes, guess_platform
 from ._audit_report import AUDIT_VERSION, SEVERITIES, AuditReport, Finding, rank
 from ._audit_scan import FileScan
 from ._errors import InputTypeError, InvalidInputError, ReadError
@@ -233,6 +233,13 @@ def batches(parts: list[Path], batch_bytes: int) -> list[list[Path]]:
     return grouped
 
 
+def _parts_differ(row: int) -> InvalidInputError:
+    """The error for a part whose columns differ from the first part's."""
+    return InvalidInputError(
+        f"the part that starts at row {row:,} of the export has other columns or column types "
+        "than the first part; the parts of one export share one schema (re-export it)")
+
+
 def _read_parts(export: object, path: Path | None, grouped: list[list[Path]] | None,
                 encoding: str, separator: str | None, timings: dict[str, float],
                 ) -> Iterator[tuple[pl.DataFrame, list[FileScan]]]:
@@ -259,7 +266,7 @@ def _read_parts(export: object, path: Path | None, grouped: list[list[Path]] | N
             frame = read_path(file, "export", encoding, separator)
             first = frame if first is None else first
             if frame.columns != first.columns or frame.schema != first.schema:
-                raise parts_differ(rows)
+                raise _parts_differ(rows)
             rows += frame.height
             frames.append(frame)
         batch = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")

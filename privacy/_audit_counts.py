@@ -63,7 +63,8 @@ class ValueCounts:
         # their bytes), whose hashes are a few MB: tiny parts make no tiny buckets
         fewest = -(-size // _BUCKET_FILE_BYTES) if size is not None else 4 * parts
         self.buckets = 1 if parts <= 1 else max(2, min(4 * parts, fewest, MAX_BUCKETS))
-        self._frame: pl.DataFrame | None = None
+        self._frames: list[pl.DataFrame] = []  # one part (no buckets): kept in memory
+        self._whole: pl.DataFrame | None = None
         self._keys: list[str] | None = None
         self._folder: Path | None = None
         self._files: list[Path] = []
@@ -82,7 +83,8 @@ class ValueCounts:
         elif hashes.columns != self._keys:
             raise AssertionError("every part tracks the same columns")  # the caller's promise
         if self.buckets == 1:
-            self._frame = hashes if self._frame is None else pl.concat([self._frame, hashes])
+            self._frames.append(hashes)
+            self._whole = None
             return
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="audiencekit-audit-"))
@@ -120,6 +122,14 @@ class ValueCounts:
             self.close()
 
     # --- figures ---------------------------------------------------------------------------
+
+    @property
+    def _frame(self) -> pl.DataFrame | None:
+        """The in-memory hashes (no buckets), concatenated once; None when spilled."""
+        if self._whole is None and self._frames:
+            self._whole = self._frames[0] if len(self._frames) == 1 else pl.concat(self._frames)
+            self._frames = [self._whole]
+        return self._whole
 
     def distinct(self, columns: list[str]) -> dict[str, int]:
         """Distinct values of each column (nulls are one value), counted once."""

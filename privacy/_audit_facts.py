@@ -30,7 +30,6 @@ from . import _audit_patterns as pat
 from ._audit_counts import QUASI, ROWS, ValueCounts, row_hash
 from ._audit_domains import domain_table
 from ._audit_scan import FileScan, only_hex
-from ._errors import InvalidInputError
 from ._normalize import binary_text
 from ._platforms import PLATFORMS, rules_for_platform
 from ._redact import safe_names
@@ -112,13 +111,6 @@ class Probes:
     parts: int = 1
     #: The bytes of the export's files, when it is files.
     size: int | None = None
-
-
-def _encodings(digests: pl.Series | None) -> tuple[pl.Series, pl.Series] | None:
-    """Hex digests and their Base64 forms."""
-    if digests is None:
-        return None
-    return digests, digests.str.decode("hex").bin.encode("base64")
 
 
 @dataclass(repr=False)
@@ -215,11 +207,10 @@ class ExportFacts:
 
     def add(self, frame: pl.DataFrame, scans: Sequence[FileScan] = ()) -> None:
         """Measure one part (a batch of part files, or the whole export when it is one file
-        or table), with the passes over its files' bytes."""
+        or table), with the passes over its files' bytes. Every part has the first part's
+        columns and types (the reader checks each file)."""
         if not self.parts:
             self._first(frame)
-        elif frame.columns != self.columns or dict(frame.schema) != self.schema:
-            raise parts_differ(self.rows)
         index = self.parts
         self.parts += 1
         self.rows += frame.height
@@ -397,20 +388,13 @@ class _Pile:
                 .select(*self.schema))
 
 
-def parts_differ(row: int) -> InvalidInputError:
-    """The error for a part whose columns differ from the first part's."""
-    return InvalidInputError(
-        f"the part that starts at row {row:,} of the export has other columns or column types "
-        "than the first part; the parts of one export share one schema (re-export it)")
-
-
 def _probe_set(digests: pl.Series | None, seed: int
                ) -> dict[str, tuple[pl.Series, pl.Series]] | None:
-    forms = _encodings(digests)
-    if forms is None:
+    """Hex digests and their Base64 forms, each with its 64-bit value hashes."""
+    if digests is None:
         return None
-    return {form: (values, values.hash(seed)) for form, values in zip(("hex", "b64"), forms,
-                                                                    strict=True)}
+    b64 = digests.str.decode("hex").bin.encode("base64")
+    return {"hex": (digests, digests.hash(seed)), "b64": (b64, b64.hash(seed))}
 
 
 @functools.lru_cache(maxsize=4)
