@@ -213,7 +213,9 @@ class Lookalike(BaseEstimator):
         else:
             raise SeedError(f"seeds must be an Audience, ids or a boolean array, got "
                             f"{type(seeds).__name__}")
-        zero_one = (arr.ndim == 1 and len(arr) == n and arr.dtype.kind in "iu"
+        if arr.ndim == 1 and len(arr) == n and arr.dtype == object:
+            _refuse_mask_with_nulls(arr)
+        zero_one = (arr.ndim == 1 and len(arr) == n and arr.dtype.kind in "iuf"
                     and bool(np.isin(arr, (0, 1)).all()))
         if arr.dtype == bool or zero_one or (arr.ndim == 1 and len(arr) == n and ids is None):
             if arr.shape != (n,):
@@ -732,6 +734,18 @@ def _fingerprint(ids: pl.Series) -> tuple[int, int]:
     weights = np.arange(1, len(h) + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
         return len(h), int(np.bitwise_xor.reduce(h * weights)) if len(h) else 0
+
+
+def _refuse_mask_with_nulls(arr: np.ndarray) -> None:
+    """A row-aligned array of True/False with nulls (a nullable pandas or polars column) is a
+    mask with holes, never a list of ids: say how many rows are null."""
+    def null(v: Any) -> bool:
+        return v is None or type(v).__name__ == "NAType" or (isinstance(v, float) and v != v)
+
+    nulls = sum(1 for v in arr if null(v))
+    if nulls and all(isinstance(v, (bool, np.bool_)) for v in arr if not null(v)):
+        raise SeedError(f"the seed mask has {nulls:,} null rows of {len(arr):,}: a mask holds "
+                        "True/False for every row (fill the nulls, e.g. with False)")
 
 
 def _balanced(mask: np.ndarray, weights: np.ndarray | None) -> np.ndarray:

@@ -74,12 +74,28 @@ def test_a_refit_starts_from_nothing(pop, seeds) -> None:
     assert getattr(model, "separating_features_", None) is None
 
 
-@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint8, bool])
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint8, bool, np.float32, np.float64])
 def test_zero_one_masks_are_masks_with_a_population(pop, seeds, dtype) -> None:
     ids = pop.profiles.select("user_id").collect()["user_id"]
     mask = ids.is_in(seeds.ids.implode()).to_numpy().astype(dtype)
     model, _ = quiet_fit(seg.Lookalike(features=FEATS, n_estimators=2, random_state=0),
                          pop, mask)
+    assert model.n_seeds_ == seeds.size
+
+
+def test_a_mask_with_nulls_is_refused_not_read_as_ids(pop, seeds) -> None:
+    ids = pop.profiles.select("user_id").collect()["user_id"]
+    holes = ids.is_in(seeds.ids.implode()).to_list()
+    holes[3] = holes[10] = None
+    for mask in (pl.Series(holes, dtype=pl.Boolean), np.array(holes, dtype=object)):
+        with pytest.raises(seg.SegmentationError, match="2 null rows"):
+            seg.Lookalike(features=FEATS, n_estimators=2).fit(pop, mask)
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(seg.SegmentationError, match="2 null rows"):
+        seg.Lookalike(features=FEATS, n_estimators=2).fit(pop, pd.Series(holes, dtype="boolean"))
+    # ids are still ids
+    model, _ = quiet_fit(seg.Lookalike(features=FEATS, n_estimators=2, random_state=0),
+                         pop, seeds.ids.to_list())
     assert model.n_seeds_ == seeds.size
 
 
