@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from . import _format as fmt
-from ._errors import InvalidSegmentError, SeedError, UnknownColumnError
+from ._errors import ColumnTypeError, InvalidSegmentError, SeedError, UnknownColumnError
 from ._features import FeatureBuilder
 from ._format import feature_label
 from ._population import Audience, Population
@@ -190,7 +190,7 @@ class Lookalike(BaseEstimator):
             frame = X.collect() if isinstance(X, pl.LazyFrame) else (
                 X if isinstance(X, pl.DataFrame) else pl.from_pandas(X))
             return self._matrix(Population(*_table_with_id(frame, self.id)), fitting)
-        x = check_array(X, dtype=np.float64, ensure_all_finite=True)
+        x = _numeric_matrix(X)
         if fitting:
             self.features_ = None  # type: ignore[assignment]  # a matrix has no builder
             self.n_features_in_ = x.shape[1]
@@ -239,6 +239,41 @@ class Lookalike(BaseEstimator):
 
     # -- fit -----------------------------------------------------------------------------------
 
+    def _check_params(self) -> None:
+        """Every parameter checked before anything is read: a wrong one is an
+        InvalidSegmentError naming it and what it got, never a NumPy or scikit-learn error."""
+        if self.method not in METHODS:
+            raise InvalidSegmentError(f"method must be one of {METHODS}, got {self.method!r}")
+        for name, low in (("n_estimators", 1), ("min_unlabeled", 0), ("n_neighbors", 1),
+                          ("min_seeds", 0), ("max_fit_seeds", 1), ("max_fit_rows", 2)):
+            value = getattr(self, name)
+            if not _is_int(value) or value < low:
+                raise InvalidSegmentError(f"{name} must be an int >= {low}, got {value!r}")
+        for name in ("features", "windows", "event_types"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)):
+                raise InvalidSegmentError(f"{name} must be a list, got the single "
+                                          f"string {value!r} (write [{value!r}])")
+        ratio = self.unlabeled_ratio
+        if (not isinstance(ratio, (int, float, np.integer, np.floating)) or isinstance(ratio, bool)
+                or not np.isfinite(ratio) or ratio <= 0):
+            raise InvalidSegmentError(f"unlabeled_ratio must be a finite number > 0, got "
+                                      f"{ratio!r}")
+        if not isinstance(self.allow_small_seed, (bool, np.bool_)):
+            raise InvalidSegmentError(f"allow_small_seed must be True or False, got "
+                                      f"{self.allow_small_seed!r}")
+        if self.random_state is not None and (not _is_int(self.random_state)
+                                              or self.random_state < 0):
+            raise InvalidSegmentError(f"random_state must be None or an int >= 0, got "
+                                      f"{self.random_state!r}")
+        est = self.estimator
+        if est is not None and not (hasattr(est, "fit") and hasattr(est, "get_params") and (
+                hasattr(est, "predict_proba") or hasattr(est, "decision_function"))):
+            raise InvalidSegmentError(
+                f"estimator must be a scikit-learn classifier (fit, get_params and predict_proba "
+                f"or decision_function), got {type(est).__name__}")
+        self._threads()  # n_jobs
+
     def _threads(self) -> Any:
         """A context pinning native thread pools to ``n_jobs``."""
         if self.n_jobs is None:
@@ -251,6 +286,7 @@ class Lookalike(BaseEstimator):
     def fit(self, X: Any, seeds: Any = None, sample_weight: Any = None, *, y: Any = None,
             exclude: Any = None) -> Lookalike:
         """Learn what sets the seeds apart from everyone else (see :meth:`_fit_seeds`)."""
+        self._check_params()
         if isinstance(X, Population) and X.engine == "spark":
             return self._fit_spark(X, seeds if seeds is not None else y, exclude)
         with self._threads():
@@ -291,18 +327,9 @@ class Lookalike(BaseEstimator):
         if seeds is None:
             raise SeedError("Lookalike requires y to be passed, but the target y is None: pass "
                             "the seeds (an Audience, ids or a boolean mask)")
-        if self.method not in METHODS:
-            raise InvalidSegmentError(f"method must be one of {METHODS}, got {self.method!r}")
         for learned in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, learned)  # a refit starts from nothing
 
-        if not isinstance(self.n_estimators, int) or self.n_estimators < 1:
-            raise InvalidSegmentError(f"n_estimators must be a positive int, got "
-                                      f"{self.n_estimators!r}")
-        if (not isinstance(self.min_unlabeled, int) or isinstance(self.min_unlabeled, bool)
-                or self.min_unlabeled < 0):
-            raise InvalidSegmentError(f"min_unlabeled must be an int >= 0, got "
-                                      f"{self.min_unlabeled!r}")
         x, ids = self._matrix(X, fitting=True)
         if x.shape[0] < 2:
             raise SeedError(f"Lookalike needs seeds and non-seeds: got n_samples={x.shape[0]}")
@@ -734,6 +761,30 @@ def _fingerprint(ids: pl.Series) -> tuple[int, int]:
     weights = np.arange(1, len(h) + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
         return len(h), int(np.bitwise_xor.reduce(h * weights)) if len(h) else 0
+
+
+def _numeric_matrix(X: Any) -> np.ndarray:
+    """``X`` as a 2-D float array; anything else is an InvalidSegmentError (a ColumnTypeError
+    when a value is of a type that is no number) that says what was received (its type and
+    shape, never a value)."""
+    try:
+        return cast(np.ndarray, check_array(X, dtype=np.float64, ensure_all_finite=True))
+    except (TypeError, ValueError) as exc:
+        shape = getattr(X, "shape", None)
+        got = f"{type(X).__name__}" + (f" of shape {tuple(shape)}" if shape is not None else "")
+        # scikit-learn's first line says what is wrong (its later lines print the array, and
+        # a failed conversion quotes the value: neither is repeated)
+        lines = str(exc).strip().splitlines()
+        reason = lines[0].rstrip(":") if lines else type(exc).__name__
+        if "could not convert" in reason or not lines:
+            reason = "its values are not numbers"
+        error = ColumnTypeError if isinstance(exc, TypeError) else InvalidSegmentError
+        raise error(f"X must be a Population, a table with an id column, or a 2-D array of "
+                    f"finite numbers; got {got}: {reason}") from None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _refuse_mask_with_nulls(arr: np.ndarray) -> None:

@@ -109,6 +109,32 @@ def test_every_error_is_a_segmentation_error() -> None:
     assert isinstance(info.value, ValueError)
 
 
+BAD_PARAMS = [
+    ("method", "x"), ("n_estimators", 0), ("n_estimators", 2.0), ("n_estimators", True),
+    ("unlabeled_ratio", -1), ("unlabeled_ratio", float("nan")), ("unlabeled_ratio", "3"),
+    ("unlabeled_ratio", None), ("min_unlabeled", -1), ("n_neighbors", 0), ("min_seeds", "a"),
+    ("max_fit_rows", "a"), ("max_fit_seeds", 0), ("n_jobs", 0), ("random_state", "a"),
+    ("random_state", -1), ("estimator", "x"), ("allow_small_seed", "yes"),
+    ("features", "age"), ("windows", "30d"), ("event_types", "top_up"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_PARAMS)
+def test_a_bad_parameter_is_named_in_a_segmentation_error(name, value) -> None:
+    x = np.random.default_rng(0).normal(size=(300, 3))
+    with pytest.raises(seg.SegmentationError, match=name) as info:
+        seg.Lookalike(**{name: value}).fit(x, np.arange(300) < 100)
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("bad", [np.full((300, 2), np.nan), np.array(["a"] * 300, dtype=object),
+                                 "x", None, np.zeros((300, 0))])
+def test_an_unreadable_x_is_a_segmentation_error_that_quotes_no_value(bad) -> None:
+    with pytest.raises(seg.SegmentationError, match="X must be") as info:
+        seg.Lookalike().fit(bad, np.arange(300) < 100)
+    assert "'a'" not in str(info.value)
+
+
 def test_never_seen_comes_from_the_datas_span(pop, seeds) -> None:
     model, _ = quiet_fit(seg.Lookalike(features=FEATS, event_types=["roaming_day"],
                                        n_estimators=2, random_state=0), pop, seeds)
