@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the lazily loaded names, for type checkers
         DEFAULT_CANDIDATES,
         Lookalike,
         LookalikeEvaluation,
+        LookalikeNotFittedError,
         LookalikeSelection,
         evaluate_lookalike,
         lift_chart,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:  # the lazily loaded names, for type checkers
 _LAZY = {
     "DEFAULT_CANDIDATES": "_lookalike", "Lookalike": "_lookalike",
     "LookalikeEvaluation": "_lookalike", "LookalikeSelection": "_lookalike",
+    "LookalikeNotFittedError": "_lookalike",
     "evaluate_lookalike": "_lookalike", "lift_chart": "_lookalike",
     "select_lookalike": "_lookalike",
     "Cluster": "_discover", "Discovery": "_discover", "discover": "_discover",
@@ -84,6 +86,7 @@ __all__ = [
     "InvalidSegmentError",
     "Lookalike",
     "LookalikeEvaluation",
+    "LookalikeNotFittedError",
     "LookalikeSelection",
     "Population",
     "SeedError",

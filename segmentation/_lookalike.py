@@ -28,14 +28,21 @@ import polars as pl
 from scipy.special import expit
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_limits
 
 from . import _format as fmt
-from ._errors import ColumnTypeError, InvalidSegmentError, SeedError, UnknownColumnError
+from ._errors import (
+    ColumnTypeError,
+    InvalidSegmentError,
+    SeedError,
+    SegmentationError,
+    UnknownColumnError,
+)
 from ._features import FeatureBuilder
 from ._format import feature_label
 from ._population import Audience, Population
@@ -45,6 +52,7 @@ __all__ = [
     "DEFAULT_CANDIDATES",
     "Lookalike",
     "LookalikeEvaluation",
+    "LookalikeNotFittedError",
     "LookalikeSelection",
     "evaluate_lookalike",
     "lift_chart",
@@ -52,6 +60,10 @@ __all__ = [
 ]
 
 METHODS = ("pu_bagging", "classifier", "similarity")
+
+
+class LookalikeNotFittedError(SegmentationError, NotFittedError):
+    """Scoring, ranking or explaining before ``fit`` (scikit-learn's NotFittedError too)."""
 
 
 def _default_estimator(random_state: Any, max_depth: int = 2) -> HistGradientBoostingClassifier:
@@ -274,6 +286,11 @@ class Lookalike(BaseEstimator):
                 f"or decision_function), got {type(est).__name__}")
         self._threads()  # n_jobs
 
+    def _require_fitted(self) -> None:
+        if getattr(self, "n_seeds_", None) is None:
+            raise LookalikeNotFittedError("this Lookalike is not fitted yet: call "
+                                          "fit(population, seeds) first")
+
     def _threads(self) -> Any:
         """A context pinning native thread pools to ``n_jobs``."""
         if self.n_jobs is None:
@@ -349,7 +366,13 @@ class Lookalike(BaseEstimator):
                           UserWarning, stacklevel=2)
         weights = None
         if sample_weight is not None:
-            weights = np.asarray(sample_weight, dtype=float)
+            try:
+                weights = np.asarray(sample_weight, dtype=float)
+            except (TypeError, ValueError):
+                raise SeedError(f"sample_weight must be numbers, one per row; got "
+                                f"{type(sample_weight).__name__}") from None
+            if not np.isfinite(weights).all():
+                raise SeedError("sample_weight must be finite numbers (no NaN or infinity)")
             if weights.shape != (x.shape[0],):
                 raise SeedError(f"sample_weight needs one value per row ({x.shape[0]}), got "
                                 f"{weights.shape}")
@@ -514,7 +537,7 @@ class Lookalike(BaseEstimator):
 
     def score_samples(self, X: Any) -> np.ndarray:
         """How much each row looks like the seed (higher = more alike)."""
-        check_is_fitted(self, "n_seeds_")
+        self._require_fitted()
         x, _ = self._matrix(X, fitting=False)
         return self._score(x)
 
@@ -563,6 +586,7 @@ class Lookalike(BaseEstimator):
         return np.where(out > 0, total / np.maximum(out, 1), mean)
 
     def _ranked(self, population: Population, exclude: Any) -> tuple[pl.Series, np.ndarray]:
+        self._require_fitted()
         if isinstance(population, Population) and population.engine != "polars":
             raise InvalidSegmentError("a Spark population is ranked in Spark: use tiers, "
                                       "expand or ranked")
@@ -583,7 +607,7 @@ class Lookalike(BaseEstimator):
                              if len(ids) <= 10_000_000 else None)
         keep = ~ids.is_in(self._seed_ids(population, ids).implode()).to_numpy()
         if exclude is not None:
-            ex = exclude.ids if isinstance(exclude, Audience) else pl.Series(list(exclude))
+            ex = _ids_of(exclude)
             keep &= ~ids.is_in(ex.cast(ids.dtype, strict=False).implode()).to_numpy()
         order = np.argsort(-scores[keep], kind="stable")
         return ids.filter(pl.Series(keep)).gather(order), scores[keep][order]
@@ -601,6 +625,7 @@ class Lookalike(BaseEstimator):
     def ranked(self, population: Population, exclude: Any = None) -> pl.DataFrame:
         """Every candidate (everyone but the seeds and ``exclude``) with its score, best first:
         the population's id column and ``score`` (a Spark DataFrame for a Spark population)."""
+        self._require_fitted()
         if isinstance(population, Population) and population.engine == "spark":
             from ._spark_lookalike import ranked_frame
 
@@ -611,18 +636,20 @@ class Lookalike(BaseEstimator):
     def expand(self, population: Population, fraction: float = 0.01, exclude: Any = None
                ) -> Audience:
         """The top ``fraction`` of the candidates (everyone but the seeds and ``exclude``)."""
+        if not _is_share(fraction):
+            raise InvalidSegmentError(f"fraction must be a share within (0, 1], like 0.01, got "
+                                      f"{fraction!r}")
         return self.tiers(population, (fraction,), exclude)[fraction]
 
     def tiers(self, population: Population,
               fractions: Sequence[float] = (0.01, 0.02, 0.05, 0.10), exclude: Any = None
               ) -> dict[float, Audience]:
         """Nested audiences: the top 1%, 2%, 5%, 10%... of the candidates, by score."""
-        if not fractions or any(not 0 < f <= 1 for f in fractions):
-            raise InvalidSegmentError(f"fractions must be within (0, 1], got {fractions!r}")
+        fractions = _fractions(fractions)
         if isinstance(population, Population) and population.engine == "spark":
             from ._spark_lookalike import spark_tiers
 
-            check_is_fitted(self, "n_seeds_")
+            self._require_fitted()
             return spark_tiers(self, population, fractions, exclude)
         ranked, _ = self._ranked(population, exclude)
         out = {}
@@ -643,7 +670,9 @@ class Lookalike(BaseEstimator):
         seeds have less of it); ``ratio`` is their quotient; ``seed_mean`` and ``rest_mean``
         the plain means (years, GB a month, event counts, or shares).
         """
-        check_is_fitted(self, "n_seeds_")
+        self._require_fitted()
+        if not _is_int(top) or top < 1:
+            raise InvalidSegmentError(f"top must be an int >= 1, got {top!r}")
         frame = self.contrasts_
         return frame.sort(pl.col("strength"), descending=True).head(top).drop("strength")
 
@@ -723,6 +752,24 @@ def _is_table(X: Any) -> bool:
     """A Population or a table (polars, pandas): features are built from its columns."""
     return isinstance(X, (Population, pl.DataFrame, pl.LazyFrame)) or (
         type(X).__module__.startswith("pandas") and hasattr(X, "columns"))
+
+
+def _fractions(fractions: Any, name: str = "fractions") -> tuple[float, ...]:
+    """Shares of the candidates: a non-empty sequence of numbers within (0, 1]."""
+    if isinstance(fractions, (str, bytes)) or not isinstance(fractions, Iterable):
+        raise InvalidSegmentError(f"{name} must be a sequence of shares within (0, 1], like "
+                                  f"(0.01, 0.05), got {type(fractions).__name__}")
+    values = tuple(fractions)
+    if not values or any(not _is_share(f) for f in values):
+        raise InvalidSegmentError(f"{name} must be shares within (0, 1], got {values!r}")
+    return values
+
+
+def _is_share(value: Any, upper_open: bool = False) -> bool:
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(
+            value, (bool, np.bool_)):
+        return False
+    return bool(0 < value < 1) if upper_open else bool(0 < value <= 1)
 
 
 def _ids_of(value: Any) -> pl.Series:
@@ -848,8 +895,20 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
     names a ground-truth profile column (a probability or a 0/1 outcome): precision is its mean
     in the tier, lift that precision over the candidates' mean.
     """
-    if not 0 < hidden < 1:
-        raise InvalidSegmentError(f"hidden must be within (0, 1), got {hidden}")
+    if not isinstance(model, Lookalike):
+        raise InvalidSegmentError(f"model must be a Lookalike, got {type(model).__name__}")
+    if not isinstance(population, Population) or not isinstance(seeds, Audience):
+        raise InvalidSegmentError(f"evaluate_lookalike takes a Population and an Audience of "
+                                  f"seeds, got {type(population).__name__} and "
+                                  f"{type(seeds).__name__}")
+    if not _is_share(hidden, upper_open=True):
+        raise InvalidSegmentError(f"hidden must be a share within (0, 1), got {hidden!r}")
+    fractions = _fractions(fractions)
+    if (isinstance(random_states, (str, bytes)) or not isinstance(random_states, Iterable)
+            or not (random_states := tuple(random_states))
+            or not all(_is_int(r) and r >= 0 for r in random_states)):
+        raise InvalidSegmentError(f"random_states must be a non-empty sequence of ints >= 0, "
+                                  f"got {random_states!r}")
     ids = population.profiles.select(population.id).collect()[population.id]
     truth_values: pl.Series | None = None
     if truth is not None:

@@ -135,6 +135,53 @@ def test_an_unreadable_x_is_a_segmentation_error_that_quotes_no_value(bad) -> No
     assert "'a'" not in str(info.value)
 
 
+def test_an_unfitted_model_says_so_in_the_error_root(pop) -> None:
+    from sklearn.exceptions import NotFittedError
+
+    model = seg.Lookalike()
+    for call in (lambda: model.score_samples(np.zeros((2, 2))), lambda: model.tiers(pop),
+                 lambda: model.ranked(pop), lambda: model.expand(pop), model.explain):
+        with pytest.raises(seg.LookalikeNotFittedError, match="not fitted") as info:
+            call()
+        assert isinstance(info.value, seg.SegmentationError)
+        assert isinstance(info.value, NotFittedError)  # what scikit-learn's tools expect
+
+
+@pytest.fixture(scope="module")
+def fitted(pop, seeds) -> seg.Lookalike:
+    return quiet_fit(seg.Lookalike(features=FEATS, n_estimators=2, random_state=0), pop,
+                     seeds)[0]
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, p: m.tiers(p, fractions="0.1"),
+    lambda m, p: m.tiers(p, fractions=("a",)),
+    lambda m, p: m.tiers(p, fractions=(float("nan"),)),
+    lambda m, p: m.tiers(p, fractions=(True,)),
+    lambda m, p: m.tiers(p, fractions=()),
+    lambda m, p: m.expand(p, fraction=None),
+    lambda m, p: m.expand(p, fraction=1.5),
+    lambda m, p: m.tiers(p, exclude=5),
+    lambda m, p: m.explain(top=0),
+    lambda m, p: m.explain(top="a"),
+    lambda m, p: seg.evaluate_lookalike(m, p, p.select(seg.field("is_high_value")),
+                                        hidden="0.2"),
+    lambda m, p: seg.evaluate_lookalike(m, p, p.select(seg.field("is_high_value")),
+                                        random_states=[]),
+    lambda m, p: seg.evaluate_lookalike(m, p, [1, 2, 3]),
+])
+def test_bad_arguments_after_a_fit_are_segmentation_errors(fitted, pop, call) -> None:
+    with pytest.raises(seg.SegmentationError):
+        call(fitted, pop)
+
+
+@pytest.mark.parametrize("weights", ["a", np.full(6_000, np.nan), np.full(6_000, np.inf)])
+def test_bad_sample_weights_are_refused(pop, seeds, weights) -> None:
+    with warnings.catch_warnings(), pytest.raises(seg.SeedError, match="sample_weight"):
+        warnings.simplefilter("ignore", UserWarning)  # the seed-size advice
+        seg.Lookalike(features=FEATS, n_estimators=2).fit(pop, seeds, sample_weight=weights)
+
+
 def test_never_seen_comes_from_the_datas_span(pop, seeds) -> None:
     model, _ = quiet_fit(seg.Lookalike(features=FEATS, event_types=["roaming_day"],
                                        n_estimators=2, random_state=0), pop, seeds)
