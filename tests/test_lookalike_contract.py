@@ -177,9 +177,11 @@ def test_bad_arguments_after_a_fit_are_segmentation_errors(fitted, pop, call) ->
 
 @pytest.mark.parametrize("weights", ["a", np.full(6_000, np.nan), np.full(6_000, np.inf)])
 def test_bad_sample_weights_are_refused(pop, seeds, weights) -> None:
-    with warnings.catch_warnings(), pytest.raises(seg.SeedError, match="sample_weight"):
+    model = seg.Lookalike(features=FEATS, n_estimators=2)
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the seed-size advice
-        seg.Lookalike(features=FEATS, n_estimators=2).fit(pop, seeds, sample_weight=weights)
+        with pytest.raises(seg.SeedError, match="sample_weight"):
+            model.fit(pop, seeds, sample_weight=weights)
 
 
 def test_never_seen_comes_from_the_datas_span(pop, seeds) -> None:
