@@ -7,11 +7,15 @@
    ours (bagged PU, out-of-bag scores), ``pulearn.BaggingPuClassifier`` (15 bags of as many
    unlabeled as each of ours draws; it fits every bag on all the rows, weighing the undrawn
    zero, so its time grows with the population), ``pulearn.ElkanotoPuClassifier`` and
-   ``pu_toolbox``'s
-   ``ElkanNotoClassifier``, plus plain scikit-learn LogisticRegression seed-versus-rest.
+   ``pu_toolbox``'s ``ElkanNotoClassifier`` in both its modes (weighted retraining, its
+   default, and probability correction), plus plain scikit-learn LogisticRegression
+   seed-versus-rest.
    Precision at 1%, 5%, 10% of non-customers is the mean true ``lookalike_propensity`` of the
    chosen, printed as a ratio to the oracle (ranking by the truth); fit and score times; per
    method the mean and spread over the draws, and ours minus each peer draw by draw.
+   ``--sweep-people`` (1,000,000) again, on the sweep's population, without pulearn's bagging
+   (it fits each of its bags on every row: a run there was stopped before its first seed size
+   ended) and with pu-toolbox's default mode only (5 minutes a fit).
 2. Sweep, on a population of its own (``--sweep-people``, 1,000,000: 66,430 high-value
    customers, enough for 50k seeds): seeds of 100, 300, 1k, 3k, 10k, 50k over 3 random
    states: precision at 1% against the oracle, and the recall of hidden seeds (a fifth of the
@@ -112,7 +116,9 @@ def peer_summary(n_seeds: int, draws: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def peers(x: np.ndarray, mask: np.ndarray, candidates: np.ndarray, truth: np.ndarray,
-          oracle: list[float]) -> dict[str, Any]:
+          oracle: list[float], large: bool = False) -> dict[str, Any]:
+    """Every method on one seed draw; ``large``: without pulearn's bagging (it fits every bag on
+    every row) and pu-toolbox's second mode (each pu-toolbox fit takes minutes there)."""
     from pu_toolbox.estimators.classic import ElkanNotoClassifier
     from pulearn import BaggingPuClassifier, ElkanotoPuClassifier
     from sklearn.linear_model import LogisticRegression
@@ -141,20 +147,41 @@ def peers(x: np.ndarray, mask: np.ndarray, candidates: np.ndarray, truth: np.nda
            lambda: seg.Lookalike(random_state=0).fit(x, mask),
            lambda m: m._score(x, oob=True))
     k = min(int((~mask).sum()), max(3 * n_seeds, 20_000))  # what each of our bags draws
-    record("pulearn BaggingPuClassifier",
-           lambda: BaggingPuClassifier(estimator=_default_estimator(0), n_estimators=15,
-                                       max_samples=k, n_jobs=1, random_state=0).fit(x, y),
-           lambda m: m.predict_proba(x)[:, 1])
+    if not large:
+        record("pulearn BaggingPuClassifier",
+               lambda: BaggingPuClassifier(estimator=_default_estimator(0), n_estimators=15,
+                                           max_samples=k, n_jobs=1, random_state=0).fit(x, y),
+               lambda m: m.predict_proba(x)[:, 1])
     record("pulearn ElkanotoPuClassifier",
            lambda: ElkanotoPuClassifier(estimator=_default_estimator(0), hold_out_ratio=0.1,
                                         random_state=0).fit(x, np.where(mask, 1, -1)),
            lambda m: _positive(m.predict_proba(x)))
-    record("pu-toolbox ElkanNotoClassifier",
-           lambda: ElkanNotoClassifier(base_estimator=_default_estimator(0)).fit(x, y),
-           lambda m: m.predict_proba(x)[:, 1])
+    # its default mode refits on every unlabeled row weighed by how unlike a seed it looks (the
+    # edge at 1,000 seeds); the plain Elkan-Noto correction only rescales one fit's scores
+    for mode in ("weighted_retraining",) + (() if large else ("probability_correction",)):
+        record(f"pu-toolbox ElkanNoto {mode.split('_')[0]}",
+               lambda mode=mode: ElkanNotoClassifier(base_estimator=_default_estimator(0),
+                                                     mode=mode).fit(x, y),
+               lambda m: m.predict_proba(x)[:, 1])
     record("plain LogisticRegression",
            lambda: LogisticRegression(max_iter=1000).fit(x, mask),
            lambda m: m.predict_proba(x)[:, 1])
+    return out
+
+
+def compare(x: np.ndarray, ids: Any, hv: seg.Audience, candidates: np.ndarray,
+            truth: np.ndarray, oracle: list[float], sizes: tuple[int, ...],
+            large: bool = False) -> dict[str, Any]:
+    """The peers over the seed draws for each seed size: every draw's figures and a summary."""
+    out: dict[str, Any] = {}
+    for n_seeds in sizes:
+        draws = []
+        for draw in DRAWS:
+            seeds = hv.sample(n=n_seeds, random_state=draw)
+            mask = ids.is_in(seeds.ids.implode()).to_numpy()
+            print(f"{n_seeds:>6} seeds, draw {draw}, {len(mask):,} people:", flush=True)
+            draws.append(peers(x, mask, candidates, truth, oracle, large))
+        out[f"peers_{n_seeds}"] = {"draws": draws, "summary": peer_summary(n_seeds, draws)}
     return out
 
 
@@ -237,6 +264,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=200_000)
     parser.add_argument("--sweep-people", type=int, default=1_000_000)
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--skip-large-peers", action="store_true",
+                        help="compare the peers on the small population only (the large one "
+                        "takes about 40 minutes: pu-toolbox fits for 5 minutes at 1,000,000)")
     parser.add_argument("--chart-only", action="store_true",
                         help="print the sweep's summary and redraw the PNG from the saved "
                         "results, without running")
@@ -255,19 +285,16 @@ def main() -> None:
         pop, hv, x, ids, candidates, truth, oracle = _world(args.people)
         results: dict[str, Any] = {"people": args.people, "features": x.shape[1],
                                    "high_value_customers": hv.size, "oracle": oracle}
-        for n_seeds in (1_000, min(10_000, hv.size)):
-            draws = []
-            for draw in DRAWS:
-                seeds = hv.sample(n=n_seeds, random_state=draw)
-                mask = ids.is_in(seeds.ids.implode()).to_numpy()
-                print(f"{n_seeds:>6} seeds, draw {draw}:", flush=True)
-                draws.append(peers(x, mask, candidates, truth, oracle))
-            results[f"peers_{n_seeds}"] = {"draws": draws,
-                                           "summary": peer_summary(n_seeds, draws)}
+        results.update(compare(x, ids, hv, candidates, truth, oracle,
+                               (1_000, min(10_000, hv.size))))
         del pop, x
         pop, hv, x, ids, candidates, truth, oracle = _world(args.sweep_people)
         results.update(sweep_people=args.sweep_people, sweep_high_value_customers=hv.size,
                        sweep_oracle=oracle)
+        if not args.skip_large_peers:
+            # the same peers on the sweep's population, five times larger
+            results["large"] = compare(x, ids, hv, candidates, truth, oracle,
+                                       (1_000, min(10_000, hv.size)), large=True)
         rows = sweep(pop, hv, x, ids, candidates, truth, oracle)
     results["sweep"] = rows
     results["sweep_summary"] = summarize(rows)
