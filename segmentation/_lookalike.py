@@ -284,7 +284,12 @@ class Lookalike(BaseEstimator):
             raise InvalidSegmentError(
                 f"estimator must be a scikit-learn classifier (fit, get_params and predict_proba "
                 f"or decision_function), got {type(est).__name__}")
-        self._threads()  # n_jobs
+        self._check_n_jobs()
+
+    def _check_n_jobs(self) -> None:
+        if self.n_jobs is not None and (not _is_int(self.n_jobs) or self.n_jobs < 1):
+            raise InvalidSegmentError(f"n_jobs must be a positive int or None, got "
+                                      f"{self.n_jobs!r}")
 
     def _require_fitted(self) -> None:
         if getattr(self, "n_seeds_", None) is None:
@@ -293,12 +298,10 @@ class Lookalike(BaseEstimator):
 
     def _threads(self) -> Any:
         """A context pinning native thread pools to ``n_jobs``."""
+        self._check_n_jobs()
         if self.n_jobs is None:
             return contextlib.nullcontext()
-        if not isinstance(self.n_jobs, int) or isinstance(self.n_jobs, bool) or self.n_jobs < 1:
-            raise InvalidSegmentError(f"n_jobs must be a positive int or None, got "
-                                      f"{self.n_jobs!r}")
-        return threadpool_limits(limits=self.n_jobs)
+        return threadpool_limits(limits=self.n_jobs)  # applied from here: enter it at once
 
     def fit(self, X: Any, seeds: Any = None, sample_weight: Any = None, *, y: Any = None,
             exclude: Any = None) -> Lookalike:
@@ -840,8 +843,13 @@ def _refuse_mask_with_nulls(arr: np.ndarray) -> None:
     def null(v: Any) -> bool:
         return v is None or type(v).__name__ == "NAType" or (isinstance(v, float) and v != v)
 
-    nulls = sum(1 for v in arr if null(v))
-    if nulls and all(isinstance(v, (bool, np.bool_)) for v in arr if not null(v)):
+    nulls = 0
+    for v in arr:
+        if null(v):
+            nulls += 1
+        elif not isinstance(v, (bool, np.bool_)):
+            return  # not a mask (ids, say): read as such
+    if nulls:
         raise SeedError(f"the seed mask has {nulls:,} null rows of {len(arr):,}: a mask holds "
                         "True/False for every row (fill the nulls, e.g. with False)")
 

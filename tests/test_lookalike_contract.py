@@ -184,6 +184,20 @@ def test_bad_sample_weights_are_refused(pop, seeds, weights) -> None:
             model.fit(pop, seeds, sample_weight=weights)
 
 
+def test_thread_pools_are_given_back_after_a_fit_and_a_refused_one(pop, seeds) -> None:
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def openmp() -> list[int]:
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"]
+
+    with threadpool_limits(limits=2, user_api="openmp"):  # 2 threads outside, 1 inside a fit
+        before = openmp()
+        quiet_fit(seg.Lookalike(features=FEATS, n_estimators=2, random_state=0), pop, seeds)
+        with pytest.raises(seg.SegmentationError):
+            seg.Lookalike(n_estimators=0).fit(pop, seeds)
+        assert openmp() == before
+
+
 def test_never_seen_comes_from_the_datas_span(pop, seeds) -> None:
     model, _ = quiet_fit(seg.Lookalike(features=FEATS, event_types=["roaming_day"],
                                        n_estimators=2, random_state=0), pop, seeds)
