@@ -13,7 +13,7 @@
    Precision at 1%, 5%, 10% of non-customers is the mean true ``lookalike_propensity`` of the
    chosen, printed as a ratio to the oracle (ranking by the truth); fit and score times; per
    method the mean and spread over the draws, and ours minus each peer draw by draw.
-   ``--sweep-people`` (1,000,000) again, on the sweep's population, without pulearn's bagging
+   The same peers again on the sweep's population (``--sweep-people``), without pulearn's bagging
    (it fits each of its bags on every row: a run there was stopped before its first seed size
    ended) and with pu-toolbox's default mode only (5 minutes a fit).
 2. Sweep, on a population of its own (``--sweep-people``, 1,000,000: 66,430 high-value

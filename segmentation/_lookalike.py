@@ -267,8 +267,7 @@ class Lookalike(BaseEstimator):
                 raise InvalidSegmentError(f"{name} must be a list, got the single "
                                           f"string {value!r} (write [{value!r}])")
         ratio = self.unlabeled_ratio
-        if (not isinstance(ratio, (int, float, np.integer, np.floating)) or isinstance(ratio, bool)
-                or not np.isfinite(ratio) or ratio <= 0):
+        if not _is_real(ratio) or not np.isfinite(ratio) or ratio <= 0:
             raise InvalidSegmentError(f"unlabeled_ratio must be a finite number > 0, got "
                                       f"{ratio!r}")
         if not isinstance(self.allow_small_seed, (bool, np.bool_)):
@@ -757,20 +756,25 @@ def _is_table(X: Any) -> bool:
         type(X).__module__.startswith("pandas") and hasattr(X, "columns"))
 
 
-def _fractions(fractions: Any, name: str = "fractions") -> tuple[float, ...]:
+def _fractions(fractions: Any) -> tuple[float, ...]:
     """Shares of the candidates: a non-empty sequence of numbers within (0, 1]."""
     if isinstance(fractions, (str, bytes)) or not isinstance(fractions, Iterable):
-        raise InvalidSegmentError(f"{name} must be a sequence of shares within (0, 1], like "
+        raise InvalidSegmentError(f"fractions must be a sequence of shares within (0, 1], like "
                                   f"(0.01, 0.05), got {type(fractions).__name__}")
     values = tuple(fractions)
     if not values or any(not _is_share(f) for f in values):
-        raise InvalidSegmentError(f"{name} must be shares within (0, 1], got {values!r}")
+        raise InvalidSegmentError(f"fractions must be shares within (0, 1], got {values!r}")
     return values
 
 
+def _is_real(value: Any) -> bool:
+    """A Python or NumPy number that is not a bool."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_))
+
+
 def _is_share(value: Any, upper_open: bool = False) -> bool:
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(
-            value, (bool, np.bool_)):
+    if not _is_real(value):
         return False
     return bool(0 < value < 1) if upper_open else bool(0 < value <= 1)
 
