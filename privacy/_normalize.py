@@ -26,14 +26,14 @@ from ._redact import mask, safe_name
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
 
 #: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
-NORMALIZATION_VERSION = "2026.12.1"
+NORMALIZATION_VERSION = "2026.12.2"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
     "empty", "placeholder", "already_hashed", "malformed", "invalid_for_region",
     "unknown_country_code", "unknown_code", "unsupported_value", "invalid_date", "out_of_range",
     "opted_out", "invalid_encoding", "control_character", "too_long", "unknown_country",
-    "spreadsheet_formula",
+    "spreadsheet_formula", "invisible_character",
 )
 
 #: The longest raw value (characters, surrounding blanks excluded) each kind accepts.
@@ -46,6 +46,17 @@ REGIONAL_KINDS = frozenset({"phone", "zip", "state", "dob"})
 # U+FFFD is what undecodable bytes become when read: never a character of an identifier.
 _BAD_ENCODING = "\ufffd"
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+# Unicode format characters (category Cf): zero-width spaces, direction marks and embeddings,
+# soft hyphens, byte order marks, word joiners, tag characters. Invisible, so copy-paste brings
+# them along, and a value that keeps one hashes to something no platform will ever match.
+_INVISIBLE = r"\p{Cf}"
+_INVISIBLE_EDGES = r"^[\s\p{Cf}]+|[\s\p{Cf}]+$"
+# Kinds whose rules already drop what is not part of the value (a phone's punctuation, a
+# name's): invisible characters inside are dropped too. Names and cities keep the zero-width
+# non-joiner and joiner, which spell Persian and Indic names.
+_INVISIBLE_DROPPED = {"phone": _INVISIBLE, "first_name": r"[\p{Cf}--[\x{200C}\x{200D}]]",
+                      "last_name": r"[\p{Cf}--[\x{200C}\x{200D}]]",
+                      "city": r"[\p{Cf}--[\x{200C}\x{200D}]]"}
 # What a spreadsheet runs as a formula when it starts a cell (OWASP's CSV injection list).
 _FORMULA = r"^[=+\-@]"
 
@@ -486,15 +497,27 @@ def normalize_frame(
 
 #: The reasons every kind shares, decided before the region matters.
 _COMMON_REASONS = ("empty", "invalid_encoding", "control_character", "too_long", "placeholder",
-                   "already_hashed")
+                   "already_hashed", "invisible_character")
 
 
-def _has_rare(values: pl.Series, kind: str) -> bool:
+#: Kinds whose full-width ASCII (U+FF01-U+FF5E, and the ideographic space) is read as ASCII:
+#: codes and dates, never names or emails. Only the width differs: circled or superscript
+#: digits are not read as digits.
+_COMPATIBLE = frozenset({"zip", "dob"})
+_FULL_WIDTH = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
+_HALF_WIDTH = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" "]
+
+
+def _has_rare(values: pl.Series, kind: str, non_ascii: bool = False) -> bool:
     """Whether any value may fail the rare checks (undecodable bytes, control characters,
     over-long), from the raw UTF-8 bytes of the whole chunk at once: the common chunk, which
-    has none, skips three per-value checks. Errs only on the safe side."""
+    has none, skips three per-value checks. Errs only on the safe side. ``non_ascii``: whether
+    any value holds a character past ASCII."""
     if len(values) == 0:
         return False
+    if non_ascii:
+        data = text_bytes(values)
+        return data.size > 0 and int(data.max()) >= 0x80
     longest = values.str.len_bytes().max()
     if longest is not None and int(longest) > MAX_LENGTH[kind]:  # type: ignore[arg-type]
         return True  # characters are never more than bytes
@@ -526,8 +549,48 @@ def text_bytes(values: pl.Series) -> np.ndarray:
     return np.frombuffer(buffers[2], dtype=np.uint8)[int(offsets[0]): int(offsets[-1])]
 
 
+def _without_invisible(values: pl.Series, kind: str) -> tuple[pl.Series, pl.Series | None]:
+    """The values without the invisible format characters around them (as blanks are), and
+    which values still hold one inside, to be rejected as ``invisible_character`` (None: none
+    does). Inside a phone, a name or a city they are dropped as that kind's punctuation is;
+    inside an email, a code, a date or an id, where any character counts, nothing is guessed.
+    Pure-ASCII chunks (the common case) are returned as they are, checked from the bytes."""
+    data = text_bytes(values)
+    if data.size == 0 or int(data.max()) < 0x80:
+        return values, None
+    has = values.str.contains(_INVISIBLE).fill_null(False)
+    if not bool(has.any()):
+        return values, None
+    frame = pl.DataFrame({"v": values, "has": has})
+    trimmed = pl.col("v").str.replace_all(_INVISIBLE_EDGES, "")
+    inside = _INVISIBLE_DROPPED.get(kind)
+    if inside is not None:
+        trimmed = trimmed.str.replace_all(inside, "")
+    out = frame.select(pl.when(pl.col("has")).then(trimmed).otherwise(pl.col("v")))
+    cleaned = out.to_series().alias(values.name)
+    if inside is not None:
+        return cleaned, None
+    hidden = cleaned.str.contains(_INVISIBLE).fill_null(False)
+    return cleaned, hidden if bool(hidden.any()) else None
+
+
 def _normalize_known(values: pl.Series, kind: str, platform: str, regions: pl.Series,
                      dayfirst: bool | None, today: dt.date | None) -> pl.DataFrame:
+    values, hidden = _without_invisible(values, kind)
+    out = _normalize_visible(values, kind, platform, regions, dayfirst, today)
+    if hidden is None:
+        return out
+    rows = hidden.arg_true()
+    return out.with_columns(out["value"].scatter(rows, None),
+                            out["reason"].scatter(rows, "invisible_character"))
+
+
+def _normalize_visible(values: pl.Series, kind: str, platform: str, regions: pl.Series,
+                       dayfirst: bool | None, today: dt.date | None) -> pl.DataFrame:
+    if kind in _COMPATIBLE and _has_rare(values, kind, non_ascii=True):
+        # full-width digits and letters ("１００－０００１") are the ASCII ones written wide:
+        # the platforms hash the ASCII ones (phones get this from phonenumbers)
+        values = values.str.replace_many(_FULL_WIDTH, _HALF_WIDTH)
     rare = _has_rare(values, kind)
     if kind == "phone":
         return _phone_lanes_frame(values, platform, regions, rare)

@@ -218,3 +218,96 @@ def test_dates_of_birth_take_now_like_the_rest_of_the_library() -> None:
         privacy.normalize(["1999-12-31"], "dob", now=now, today=dt.date(2000, 1, 1))
     with pytest.raises(privacy.InputTypeError):
         privacy.normalize(["1999-12-31"], "dob", now="2000-01-01")
+
+
+# --- invisible format characters and full-width codes -----------------------------------------
+
+# Unicode format characters (Cf) that copy-paste brings along: byte order mark, zero-width
+# space, left-to-right and right-to-left marks, an embedding and its pop, soft hyphen, word
+# joiner, a tag character (the "ASCII smuggling" block).
+INVISIBLE = ["\ufeff", "\u200b", "\u200e", "\u200f", "\u202a", "\u202c", "\u00ad", "\u2060",
+             "\U000e0041"]
+#: A valid value of each kind (meta, US), with what it normalizes to.
+VALID = {
+    "email": ("Ann@Example.com", "ann@example.com"), "phone": ("+1 650 555 1212", "16505551212"),
+    "first_name": ("Ann", "ann"), "last_name": ("O'Neil", "oneil"), "city": ("San Jose", "sanjose"),
+    "state": ("CA", "ca"), "zip": ("94043", "94043"), "country": ("US", "us"),
+    "gender": ("Female", "f"), "dob": ("1990-02-28", "19900228"),
+    "maid": ("6D92078A-8246-4BA4-AE5B-76104861E7DC", "6d92078a-8246-4ba4-ae5b-76104861e7dc"),
+    "external_id": ("A-123", "A-123"),
+}
+
+
+@given(kind=st.sampled_from(sorted(VALID)),
+       before=st.lists(st.sampled_from([*INVISIBLE, " ", "\u00a0", "\u200c"]), max_size=3),
+       after=st.lists(st.sampled_from([*INVISIBLE, " ", "\t", "\u200d"]), max_size=3))
+def test_invisible_characters_around_a_value_are_blanks(kind: str, before: list[str],
+                                                        after: list[str]) -> None:
+    """Around a value they go as blanks go: the value hashes as if they were not there."""
+    raw, want = VALID[kind]
+    assert privacy.normalize("".join(before) + raw + "".join(after), kind) == want
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+@pytest.mark.parametrize("kind", ["email", "zip", "dob", "maid", "external_id", "country",
+                                  "gender", "state"])
+def test_invisible_characters_inside_a_value_are_a_counted_rejection(kind: str, mark: str
+                                                                     ) -> None:
+    """Inside a value where every character counts, nothing is guessed: counted, not hashed
+    (before, "a<soft hyphen>@b.com" was hashed as itself and could never match)."""
+    raw, _ = VALID[kind]
+    middle = len(raw) // 2
+    assert privacy.normalize(raw[:middle] + mark + raw[middle:], kind, reasons=True) == (
+        None, "invisible_character")
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+@pytest.mark.parametrize("kind", ["phone", "first_name", "last_name", "city"])
+def test_invisible_characters_inside_phones_and_names_go_with_their_punctuation(
+        kind: str, mark: str) -> None:
+    raw, want = VALID[kind]
+    middle = len(raw) // 2
+    assert privacy.normalize(raw[:middle] + mark + raw[middle:], kind) == want
+
+
+def test_direction_marks_around_a_phone_no_longer_lose_it() -> None:
+    # as pasted from a right-to-left page: before, "invalid_for_region"
+    assert privacy.normalize("\u200e+44 20 7946 0958", "phone") == "442079460958"
+    assert privacy.normalize("\u202a+44 20 7946 0958\u202c", "phone", "google") == "+442079460958"
+
+
+def test_joiners_that_spell_names_are_kept() -> None:
+    """The zero-width non-joiner is part of Persian spelling (and the joiner of Indic): kept
+    inside a name, refused inside an email."""
+    name = "\u0645\u0647\u0631\u200c\u0646\u0627\u0632"  # Mehrnaz, with its non-joiner
+    assert privacy.normalize(name, "first_name") == name
+    assert privacy.normalize("ann\u200c@example.com", "email", reasons=True) == (
+        None, "invisible_character")
+
+
+def test_invisible_characters_are_counted_in_an_upload() -> None:
+    crm = pl.DataFrame({"email": ["a\u00adb@example.com", "\ufeffc@example.com", "d@example.com"]})
+    up = privacy.prepare_upload(crm, "meta")
+    col = next(c for c in up.report.columns if c.kind == "email")
+    assert col.rejected == {"invisible_character": 1}
+    assert col.valid == 2
+    assert "invisible_character" in privacy.REASONS
+
+
+def test_a_value_of_invisible_characters_only_is_empty() -> None:
+    assert privacy.normalize("\u200b\ufeff", "email", reasons=True) == (None, "empty")
+
+
+@pytest.mark.parametrize(("kind", "region", "wide", "want"), [
+    ("zip", "US", "９４０４３", "94043"), ("zip", "JP", "１００－０００１", "1000001"),
+    ("zip", "GB", "ＳＷ１Ａ　１ＡＡ", "sw1a1aa"), ("dob", "US", "１９９０／０２／２８", "19900228"),
+])
+def test_full_width_codes_are_their_ascii(kind: str, region: str, wide: str, want: str) -> None:
+    """Full-width digits and letters (Japanese and Chinese input) are ASCII written wide: the
+    same code. Before, a full-width ZIP outside the US was hashed as itself."""
+    assert privacy.normalize(wide, kind, default_region=region) == want
+
+
+def test_other_digit_forms_are_not_read_as_digits() -> None:
+    assert privacy.normalize("①②③④⑤", "zip", reasons=True) == (None, "malformed")
+    assert privacy.normalize("９４０４３²", "zip", reasons=True) == (None, "malformed")

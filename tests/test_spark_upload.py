@@ -51,6 +51,28 @@ def test_spark_upload_equals_the_local_one(uploads) -> None:
     assert by_reason == {(headers[k], r): n for k, r, n in want.iter_rows()}
 
 
+def test_invisible_characters_read_the_same_in_spark(spark) -> None:
+    """Copy-paste artifacts (direction marks, zero-width spaces, soft hyphens, byte order marks)
+    and full-width codes: the same values and the same counted rejections in Spark."""
+    crm = pl.DataFrame({
+        "email": ["\ufeffann@example.com", "a\u00adb@example.com", "c@example.com\u200e",
+                  "d@example.com"],
+        "phone": ["\u200e+44 20 7946 0958", "+1 650\u200b555 1212", "+1 650 555 1213",
+                  "\u202a+1 650 555 1214\u202c"],
+        "fn": ["Jo\u00adhn", "\u200bMary", "Ann", "\u0645\u0647\u0631\u200c\u0646\u0627\u0632"],
+        "zip": ["９４０４３", "94\u200b043", "94043", "94043"],
+    })
+    local = privacy.prepare_upload(crm, "meta", today=TODAY)
+    remote = privacy.prepare_upload(to_spark(spark, crm).repartition(2), "meta", today=TODAY)
+    assert remote.report.to_dict() == local.report.to_dict()
+    assert _rows(collected(remote.frame)).equals(_rows(local.frame))
+    rejected = {c.kind: c.rejected for c in local.report.columns}
+    assert rejected["email"] == {"invisible_character": 1}
+    assert rejected["zip"] == {"invisible_character": 1}
+    assert rejected["phone"] == {}
+    assert rejected["first_name"] == {}
+
+
 def test_keyed_hashes_match_and_the_key_stays_out_of_closures_and_plans(spark, crm) -> None:
     from privacy._spark import _Prepare
 
