@@ -347,7 +347,8 @@ def _names(facts: ExportFacts) -> list[Finding]:
     texts = [("header", h) for h in facts.columns]
     if facts.name:
         texts.append(("file name", facts.name))
-    for where, text in texts:
+    seen = pat.visible(pl.Series([text for _, text in texts], dtype=pl.Utf8)).to_list()
+    for (where, _), text in zip(texts, seen, strict=True):
         for pattern, words in ((pat.EMAIL, "an email address"),
                                (pat.PHONE, "a phone number"), (pat.DATE, "a date")):
             found = re.search(pattern, text)

@@ -274,9 +274,14 @@ class ExportFacts:
     def _add_tallies(self, residual: pl.DataFrame, index: int) -> None:
         """Clear identifiers and formulas among the values that are not digests."""
         v = pl.col("value")
+        # identifiers are looked for in the text as a reader sees it (see pat.visible); what
+        # looks like a digest and what a spreadsheet runs are read from the raw text
         flagged = residual.with_columns(flag=v.str.contains(pat.DIGESTISH),
+                                        formula=v.str.contains(pat.FORMULA)
+                                        & ~v.str.contains(pat.NUMBER),
                                         at=pl.int_range(pl.len(), dtype=pl.Int64)
                                         + (index << 40))
+        flagged = flagged.with_columns(pat.visible(flagged["value"]))
         lazy = flagged.lazy()
 
         def tally(check: str, hit: pl.Expr) -> pl.LazyFrame:
@@ -285,8 +290,7 @@ class ExportFacts:
                     .with_columns(check=pl.lit(check)))
 
         queries = [tally(name, v.str.contains(pattern)) for name, pattern in _PATTERNS]
-        queries += [tally("formula", v.str.contains(pat.FORMULA) & ~v.str.contains(pat.NUMBER)),
-                    tally("total", pl.lit(True))]
+        queries += [tally("formula", pl.col("formula")), tally("total", pl.lit(True))]
         pieces = [q.select(*_TALLY) for q in pl.collect_all(queries)]
         pieces += _digit_phones(flagged) + _cards(flagged)
         self._tallies.add(pieces)

@@ -4,8 +4,12 @@ its measurements (per part) and its checks (on headers, names and manifests) sha
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
+from functools import cache
 
 import numpy as np
+import polars as pl
 
 __all__ = [
     "CARD",
@@ -24,6 +28,7 @@ __all__ = [
     "is_labelled",
     "is_quasi_name",
     "luhn",
+    "visible",
 ]
 
 #: A well-formed SHA-256 digest: 64 lower-case hex, or Base64 of the 32 raw bytes.
@@ -76,3 +81,32 @@ def luhn(digits: str) -> bool:
     d = d[::-1].astype(int)
     doubled = d[1::2] * 2
     return int(d[::2].sum() + (doubled - 9 * (doubled > 9)).sum()) % 10 == 0
+
+
+#: "john [at] example [dot] com": the brackets people write to hide an address from scrapers.
+_SPELLED_AT = r"(?i)\s*[\[({<]\s*at\s*[\])}>]\s*"
+_SPELLED_DOT = r"(?i)\s*[\[({<]\s*dot\s*[\])}>]\s*"
+
+
+@cache
+def _decimal_digits() -> tuple[list[str], list[str]]:
+    """Every decimal digit past ASCII (Arabic-Indic, Devanagari, Thai...) and its ASCII digit."""
+    chars = [chr(c) for c in range(0x80, sys.maxunicode + 1)
+             if unicodedata.category(chr(c)) == "Nd"]
+    return chars, [str(unicodedata.digit(ch)) for ch in chars]
+
+
+def visible(values: pl.Series) -> pl.Series:
+    """The text as a reader sees it, for the plaintext scan: an identifier disguised in Unicode
+    is still an identifier. Past ASCII: compatibility forms as their plain ones (NFKC: the
+    full-width "＠" and digits), invisible format characters (zero-width spaces, direction
+    marks) removed, every script's decimal digits as ASCII digits; and addresses spelled with
+    bracketed "at" and "dot" as written with "@" and ".". Nulls stay null."""
+    wide = (values.str.len_bytes() != values.str.len_chars()).fill_null(False)
+    if bool(wide.any()):
+        rows = wide.arg_true()
+        chars, digits = _decimal_digits()
+        seen = (values.gather(rows).str.normalize("NFKC").str.replace_all(r"\p{Cf}", "")
+                .str.replace_many(chars, digits))
+        values = values.scatter(rows, seen)
+    return values.str.replace_all(_SPELLED_AT, "@").str.replace_all(_SPELLED_DOT, ".")

@@ -170,3 +170,44 @@ def test_numeric_ids_are_not_phone_numbers() -> None:
     report = privacy.audit(frame, platform="partner", today=TODAY, phone_block=1_000)
     assert not any(f.check == "plaintext" and f.column == "customer_id"
                    for f in report.findings)
+
+
+@pytest.mark.parametrize(("disguised", "what"), [
+    ("x.person\uff20example.org", "email"),  # full-width at sign
+    ("x.per\u200bson@exam\u200bple.org", "email"),  # zero-width spaces
+    ("x.person [at] example [dot] org", "email"),
+    ("x.person (AT) example (DOT) org", "email"),
+    ("+\u0664\u0664 \u0662\u0660 \u0667\u0669\u0664\u0666 \u0660\u0669\u0665\u0668", "phone"),
+    ("\uff0b\uff14\uff14 \uff12\uff10 \uff17\uff19\uff14\uff16 \uff10\uff19\uff15\uff18", "phone"),
+    ("+44\u200b20\u200b7946\u200b0958", "phone"),
+    ("\u0967\u096f\u096f\u0966-\u0966\u0968-\u0968\u096e", "date"),  # Devanagari digits
+    ("\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 "
+     "\uff11\uff11\uff11\uff11", "card"),
+])
+def test_identifiers_disguised_in_unicode_are_found(disguised: str, what: str) -> None:
+    """The plaintext scan reads the text as a person does: full-width forms, other scripts'
+    digits, invisible characters and bracketed "at"/"dot" do not hide an identifier (each of
+    these passed unflagged before)."""
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(200)],
+                          "note": [disguised] * 3 + ["fine"] * 197})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    hits = [f for f in report.findings if f.check == "plaintext" and f.column == "note"]
+    assert hits, f"{what} not found"
+    assert hits[0].count == 3
+    text = report.to_text() + report.to_json()
+    assert disguised not in text
+    assert "person" not in text
+
+
+def test_ordinary_text_in_other_scripts_is_not_an_identifier() -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(200)],
+                          "note": ["\u0645\u0647\u0631\u200c\u0646\u0627\u0632", "\u6771\u4eac",
+                                   "caf\u00e9 at the corner", "\uff21\uff22\uff23"] * 50})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert not any(f.check == "plaintext" and f.column == "note" for f in report.findings)
+
+
+def test_a_disguised_address_in_a_header_is_found() -> None:
+    frame = pl.DataFrame({"x.person\uff20example.org": [sha(str(i)) for i in range(200)]})
+    report = privacy.audit(frame, platform="partner", today=TODAY)
+    assert any(f.check == "plaintext" and "header" in f.message for f in report.findings)
