@@ -131,6 +131,9 @@ def read_path(path: Path, what: str, encoding: str, separator: str | None) -> pl
     if path.is_dir():
         raise ReadError(f"{what} {safe_name(path.name)} is a folder; give a CSV or Parquet file")
     if not path.is_file():
+        if path.exists():  # a device, a pipe, a socket: reading could block or never end
+            raise ReadError(f"{what} {safe_name(path.name)} is not a regular file; give a CSV "
+                            "or Parquet file")
         raise ReadError(f"{what} file not found: {safe_name(path.name)}; check the path")
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):

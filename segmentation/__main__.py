@@ -259,10 +259,25 @@ def _build(args: argparse.Namespace) -> int:
 def _read_segment(path: str) -> Any:
     import segmentation as seg
 
+    file = Path(path)
     try:
-        return seg.Segment.from_json(Path(path).read_text(encoding="utf-8"))
+        if file.exists() and not file.is_file():  # a folder, a device, a pipe
+            raise SegmentationError(f"segment file {printable(path)} is not a regular "
+                                    "file; give the segment's JSON file")
+        if file.exists() and file.stat().st_size > _MAX_SEGMENT_BYTES:
+            raise SegmentationError(f"segment file {printable(path)} is over "
+                                    f"{_MAX_SEGMENT_BYTES // 2**20} MB: not a segment's JSON")
+        text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise SegmentationError(f"cannot read segment file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise SegmentationError(f"segment file {printable(path)} is not UTF-8 text; "
+                                "give the JSON that Segment.to_json() wrote") from None
+    return seg.Segment.from_json(text)
+
+
+#: A segment's JSON is a few kilobytes; anything this large is some other file.
+_MAX_SEGMENT_BYTES = 16 * 2**20
 
 
 def _report(args: argparse.Namespace) -> int:

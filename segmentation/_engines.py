@@ -266,6 +266,9 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
             raise SegmentationError(f"{what} file not found: {path}")
         if path.is_dir():  # a folder of Parquet parts (Spark's output)
             return pl.scan_parquet(path)
+        if not path.is_file():  # a device or a pipe: a scan could block or never end
+            raise SegmentationError(f"{what} {path.name} is not a regular file; give a Parquet "
+                                    "or CSV file, or a folder of Parquet parts")
         # a name holding [ or * is that file, not a pattern
         if path.suffix.lower() in (".parquet", ".pq"):
             return pl.scan_parquet(path, glob=False)

@@ -29,6 +29,11 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
                "--signing-key", "k.pem", cwd=tmp)
     assert done.returncode == 0, done.stderr
     (tmp / "bad.json").write_text("{not json")
+    os.mkfifo(tmp / "pipe.csv")  # read, it would block until a writer came
+    (tmp / "latin1.json").write_bytes(b'{"name": "Caf\xe9"}')
+    (tmp / "adults.json").write_text(
+        '{"schema_version": 1, "name": "adults", "description": "", "condition": '
+        '{"op": "ge", "target": {"field": "age"}, "args": [18]}}')
     return tmp
 
 
@@ -46,6 +51,8 @@ FAILURES = {
     "output is a folder": ("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "./"),
     "missing input": ("privacy", "hash", "nope.csv", "--platform", "meta", "-o", "x.csv"),
     "input is a folder": ("privacy", "audit", "."),
+    "input is a device": ("privacy", "audit", "/dev/zero"),
+    "input is a pipe": ("privacy", "hash", "pipe.csv", "--platform", "meta", "-o", "x.csv"),
     "argparse: a negative batch": ("privacy", "audit", "up.csv", "--batch-mb", "-1"),
     "argparse: a batch that is no number": ("privacy", "audit", "up.csv", "--batch-mb", "lots"),
     "unknown encoding": ("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "x.csv",
@@ -58,6 +65,18 @@ FAILURES = {
                                       "p.parquet", "--now", "yesterday"),
     "segmentation: missing segment": ("segmentation", "build", "seg.json", "--profiles",
                                       "p.parquet"),
+    # read, each of these blocked for good or read until memory ran out
+    "segmentation: segment from a device": ("segmentation", "build", "/dev/zero", "--profiles",
+                                            "p.parquet"),
+    "segmentation: segment from a pipe": ("segmentation", "build", "pipe.csv", "--profiles",
+                                          "p.parquet"),
+    "segmentation: segment not UTF-8": ("segmentation", "build", "latin1.json", "--profiles",
+                                        "p.parquet"),
+    "segmentation: profiles from a pipe": ("segmentation", "build", "adults.json",
+                                           "--profiles", "pipe.csv"),
+    "segmentation: events from a device": ("segmentation", "report", "adults.json",
+                                           "--profiles", "crm.csv", "--events", "/dev/zero",
+                                           "-o", "x.html"),
 }
 
 
@@ -122,3 +141,9 @@ def test_the_demo_runs_twice_in_one_folder(tmp_path: Path) -> None:
         done = run("segmentation", "demo", "--n", "3000", "--out", "demo", cwd=tmp_path)
         assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "demo" / "meta_upload.csv.manifest.json").exists()
+
+
+@pytest.mark.parametrize("name", [n for n in FAILURES if "device" in n or "pipe" in n])
+def test_special_files_are_refused_by_name(folder: Path, name: str) -> None:
+    done = run(*FAILURES[name], cwd=folder)
+    assert "is not a regular file" in done.stderr, done.stderr
