@@ -292,7 +292,9 @@ def _dictionary(dictionary: Iterable[str] | str | os.PathLike[str] | None) -> li
         return None
     if isinstance(dictionary, (str, os.PathLike)):
         try:
-            return Path(dictionary).read_text(encoding="utf-8").split()
+            from ._io import read_regular
+
+            return read_regular(dictionary).decode("utf-8").split()
         except (OSError, UnicodeDecodeError):
             raise ReadError(
                 f"cannot read the dictionary file {safe_name(str(dictionary))} "

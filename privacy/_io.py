@@ -31,7 +31,8 @@ import polars as pl
 from ._errors import InputTypeError, InvalidInputError, ReadError, WriteError
 from ._redact import safe_name, safe_names
 
-__all__ = ["atomic_write", "check_output", "part_files", "read_path", "read_table", "write_frame"]
+__all__ = ["atomic_write", "check_output", "part_files", "read_path", "read_regular",
+           "read_table", "write_frame"]
 
 _SNIFF = 64 * 1024
 _PEM = b"-----BEGIN"
@@ -301,6 +302,25 @@ def check_output(
             f"({exc.strerror or type(exc).__name__})"
         ) from None
     return target
+
+
+def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
+    """The bytes of a regular file, at most ``limit + 1`` of them (the caller says what is too
+    long). A pipe, a socket or a device is refused before any read, which could block until a
+    writer came or never end (``/dev/zero``): the file is opened without blocking and checked
+    by what was opened, not by its name. Failures are ``OSError`` (a folder an
+    :class:`IsADirectoryError`), for the caller to word with its ``strerror``."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory")
+        if not stat.S_ISREG(mode):
+            raise OSError(0, "not a regular file (a pipe, a socket or a device); give a file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read() if limit is None else handle.read(limit + 1)
+    finally:
+        os.close(fd)
 
 
 def _same_file(a: Path, b: Path) -> bool:

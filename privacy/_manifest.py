@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ._errors import InputTypeError, ManifestError, ReadError
+from ._io import read_regular
 from ._redact import safe_name
 
 __all__ = [
@@ -203,10 +204,9 @@ def verify_manifest(
 
 def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Load a manifest JSON file; a clear :class:`privacy.ManifestError` when it is not one."""
-    name = safe_name(Path(path).name)
+    name = safe_name(Path(path).name or os.fspath(path))
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(_MAX_MANIFEST + 1)
+        raw = read_regular(path, _MAX_MANIFEST)
         if len(raw) > _MAX_MANIFEST:
             raise ManifestError(f"manifest {name} is over {_MAX_MANIFEST >> 20} MiB: not one")
         data = json.loads(raw.decode("utf-8"))
@@ -240,8 +240,7 @@ def _key_bytes(pem: object, what: str) -> bytes:
     if not isinstance(pem, (str, os.PathLike)):
         raise InputTypeError(f"{what} must be PEM bytes or a file path, got {type(pem).__name__}")
     try:
-        with open(pem, "rb") as handle:
-            return handle.read(1 << 16)
+        return read_regular(pem, 1 << 16)
     except FileNotFoundError:
         raise ReadError(f"{what} file not found: {safe_name(os.fspath(pem))}") from None
     except OSError as exc:

@@ -202,8 +202,10 @@ class Message:
 
     @classmethod
     def read(cls, path: str | os.PathLike[str], expect: str | None = None) -> Message:
+        from ._io import read_regular
+
         try:
-            data = Path(path).read_bytes()
+            data = read_regular(path)
         except OSError as exc:
             raise ReadError(f"cannot read the PSI message {safe_name(os.fspath(path))} "
                             f"({exc.strerror or type(exc).__name__})") from None
@@ -357,13 +359,22 @@ class _Side:
         return "\n".join([_KEY_BEGIN, *lines, _KEY_END]) + "\n"
 
 
+#: A PSI key file holds a key and a side's small state: a few kilobytes.
+_MAX_KEY_FILE = 1 << 20
+
+
 def read_key_file(path: str | os.PathLike[str], role: str) -> dict[str, Any]:
     """A side's state from its PSI key file (see :meth:`_Side.key_file_text`)."""
     shown = safe_name(os.fspath(path))
     try:
-        text = Path(path).read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError):
-        raise ReadError(f"cannot read the PSI key file {shown}") from None
+        from ._io import read_regular
+
+        text = read_regular(path, _MAX_KEY_FILE).decode("ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = f": {exc.strerror}" if isinstance(exc, OSError) and exc.strerror else ""
+        raise ReadError(f"cannot read the PSI key file {shown}{why}") from None
+    if len(text) > _MAX_KEY_FILE:
+        raise PsiError(f"{shown} is over {_MAX_KEY_FILE >> 10} KiB: not a PSI key file")
     lines = [x.strip() for x in text.strip().splitlines()]
     if len(lines) < 3 or lines[0] != _KEY_BEGIN or lines[-1] != _KEY_END:
         raise PsiError(f"{shown} is not an audiencekit PSI key file")

@@ -134,3 +134,33 @@ def test_multiprocess_hashing_matches_single() -> None:
         two = privacy.Hasher(encoding=encoding, key=b"k" * 32, processes=2).hash(lines)
         assert one.to_list() == two.to_list()
         assert one[5] == privacy.Hasher(encoding=encoding, key=b"k" * 32).hash(lines[5])
+
+
+@pytest.mark.parametrize("reader", ["manifest", "public key", "private key", "PSI message",
+                                    "PSI key file", "dictionary"])
+@pytest.mark.parametrize("special", ["pipe", "device"])
+def test_small_files_are_never_read_from_a_pipe_or_a_device(tmp_path, reader: str,
+                                                            special: str) -> None:
+    """A pipe would block the read until a writer came, /dev/zero would never end: both are
+    refused before any read, with the package's own error."""
+    import os
+
+    from privacy._psi import Message, read_key_file
+
+    if special == "pipe":
+        path = tmp_path / "named.pipe"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/zero")
+    export = tmp_path / "up.csv"
+    pl.DataFrame({"email": ["0" * 64] * 3}).write_csv(export)
+    calls = {
+        "manifest": lambda: privacy.audit(export, platform="meta", manifest=path),
+        "public key": lambda: privacy.load_public_key(path),
+        "private key": lambda: privacy.load_private_key(path),
+        "PSI message": lambda: Message.read(path),
+        "PSI key file": lambda: read_key_file(path, "sender"),
+        "dictionary": lambda: privacy.audit(export, platform="meta", dictionary=path),
+    }
+    with pytest.raises(privacy.PrivacyError, match=r"not a regular file|cannot read"):
+        calls[reader]()
