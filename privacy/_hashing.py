@@ -39,6 +39,7 @@ __all__ = ["MIN_KEY_BYTES", "Hasher"]
 
 #: HMAC keys shorter than this are refused (the spec's "at least 32 random bytes").
 MIN_KEY_BYTES = 32
+_MIN_DISTINCT_KEY_BYTES = 8
 _PARALLEL_MIN_ROWS = 200_000
 _PIECES_PER_WORKER = 4
 #: Fewer values than this per worker cost more to send than to hash.
@@ -263,6 +264,13 @@ class Hasher:
                     "random bytes (os.urandom(32))"
                 )
             key = bytes(key)
+            distinct = len(set(key))
+            if distinct < _MIN_DISTINCT_KEY_BYTES:
+                # 32 random bytes hold about 30 distinct values; fewer than 8 in all is not
+                # chance (odds under 1e-20) but a placeholder: zeros, one letter repeated
+                raise InvalidInputError(
+                    f"key has only {distinct} distinct byte values in {len(key)}: not random "
+                    "bytes (a placeholder such as b'\\x00' * 32?); use os.urandom(32)")
         if encoding not in ("hex", "base64"):
             raise InvalidInputError(f"encoding must be 'hex' or 'base64', got {encoding!r}")
         if processes is not None and (not isinstance(processes, int) or processes < 1):

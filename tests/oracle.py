@@ -13,7 +13,11 @@ def sha(value: str) -> str:
     return digest.finalize().hex()
 
 
-def hmac_hex(value: str, key: bytes = b"k" * 32) -> str:
+#: A fixed key for tests: 32 bytes drawn once from os.urandom (a repeated byte is refused).
+KEY = bytes.fromhex("b385203674e52ba89ae05680a551349d5284875f1a49577c2d2d53596e5f4f3d")
+
+
+def hmac_hex(value: str, key: bytes = KEY) -> str:
     """HMAC-SHA256 of the UTF-8 text under ``key``, lower-case hex."""
     mac = hmac.HMAC(key, hashes.SHA256())
     mac.update(value.encode())

@@ -12,6 +12,8 @@ import pytest
 
 import privacy
 
+from .oracle import KEY
+
 ROOT = Path(__file__).resolve().parents[1]
 SECRETS = ["maria.secret@example.com", "+1 650 555 0199", "Zaphod", "1977-05-25"]
 
@@ -73,6 +75,21 @@ def test_key_never_in_repr_or_errors() -> None:
     assert "short" not in str(info.value)
 
 
+@pytest.mark.parametrize("placeholder", [bytes(32), b"k" * 32, b"ab" * 16, b"\xff" * 64,
+                                         b"0123456" * 5])
+def test_placeholder_keys_are_refused(placeholder: bytes) -> None:
+    """Long enough but not random: zeros, a letter repeated, a short cycle. A key drawn from
+    os.urandom(32) has about 30 distinct byte values; fewer than 8 is a placeholder."""
+    with pytest.raises(privacy.InvalidInputError, match="distinct byte values") as info:
+        privacy.Hasher(key=placeholder)
+    assert placeholder.decode("latin-1")[:8] not in str(info.value)
+    with pytest.raises(privacy.InvalidInputError, match="distinct byte values"):
+        privacy.prepare_upload(pl.DataFrame({"email": ["a@example.com"]}), "meta",
+                               key=placeholder)
+    privacy.Hasher(key=KEY)  # random bytes pass
+    privacy.Hasher(key=KEY.hex().encode())  # so does their hex text (16 distinct values)
+
+
 def test_error_leaves_subclass_builtins() -> None:
     assert issubclass(privacy.UnknownPlatformError, ValueError)
     assert issubclass(privacy.InputTypeError, TypeError)
@@ -130,10 +147,10 @@ def test_multiprocess_hashing_matches_single() -> None:
     assert single.to_list()[-3:-1] == [None, None]
     lines = values.slice(0, 120_000)
     for encoding in ("hex", "base64"):
-        one = privacy.Hasher(encoding=encoding, key=b"k" * 32).hash(lines)
-        two = privacy.Hasher(encoding=encoding, key=b"k" * 32, processes=2).hash(lines)
+        one = privacy.Hasher(encoding=encoding, key=KEY).hash(lines)
+        two = privacy.Hasher(encoding=encoding, key=KEY, processes=2).hash(lines)
         assert one.to_list() == two.to_list()
-        assert one[5] == privacy.Hasher(encoding=encoding, key=b"k" * 32).hash(lines[5])
+        assert one[5] == privacy.Hasher(encoding=encoding, key=KEY).hash(lines[5])
 
 
 @pytest.mark.parametrize("reader", ["manifest", "public key", "private key", "PSI message",

@@ -14,6 +14,8 @@ import pytest
 
 import privacy
 
+from .oracle import KEY
+
 CRM = pl.DataFrame({
     "E-Mail": ["Mary@Example.com ", "bad", None, "john_smith@gmail.com"],
     "Mobile": ["(650) 555-1212", "", "+44 20 7946 0018", "650.555.1213"],
@@ -117,7 +119,7 @@ def test_explicit_mapping_errors() -> None:
 
 
 def test_keyed_upload_records_scheme_not_key(tmp_path: Path) -> None:
-    key = b"k" * 32
+    key = KEY
     up = privacy.prepare_upload(CRM, "meta", key=key, key_id="partner-2026")
     manifest = up.write(tmp_path / "partner.csv")
     assert manifest["hash_scheme"] == "hmac-sha256-hex"
@@ -198,7 +200,7 @@ def test_prepare_values_inputs() -> None:
         privacy.prepare_values("a@b.com", "email")
     with pytest.raises(privacy.UnknownPlatformError):
         privacy.prepare_values(["a@b.com"], "email", "myspace")
-    keyed = privacy.prepare_values(["a@b.com"], "email", key=b"k" * 32)
+    keyed = privacy.prepare_values(["a@b.com"], "email", key=KEY)
     assert keyed.to_list() != privacy.prepare_values(["a@b.com"], "email").to_list()
 
 
