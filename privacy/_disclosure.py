@@ -99,6 +99,13 @@ def margin95(scale: float) -> float:
     return max(math.ceil(math.log(0.05 * (1 + a) / 2) / math.log(a) - 1), 0)
 
 
+def _check_epsilon(value: object, name: str) -> None:
+    """A budget is a positive, finite number (not a bool, not text)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not 0 < value < math.inf:
+        raise InvalidInputError(f"{name} must be a positive, finite number, got {value!r}")
+
+
 @dataclass
 class Disclosure:
     """Releases counts safely; one per report (the budget is the report's).
@@ -116,16 +123,16 @@ class Disclosure:
     k: int = 100
     epsilon: float | None = None
     digits: int = 2
-    spent: float = 0.0
-    ledger: list[dict[str, Any]] = field(default_factory=list)
+    # what was spent, and on what: kept by the releases, never given (a "spent" of -5 passed
+    # in used to widen the budget by 5)
+    spent: float = field(default=0.0, init=False)
+    ledger: list[dict[str, Any]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.k, int) or isinstance(self.k, bool) or self.k < 1:
             raise InvalidInputError(f"k must be a positive int, got {self.k!r}")
-        if self.epsilon is not None and (
-                isinstance(self.epsilon, bool) or not isinstance(self.epsilon, (int, float))
-                or not 0 < self.epsilon < math.inf):
-            raise InvalidInputError(f"epsilon must be a positive number, got {self.epsilon!r}")
+        if self.epsilon is not None:
+            _check_epsilon(self.epsilon, "epsilon")
         if not isinstance(self.digits, int) or not 1 <= self.digits <= 6:
             raise InvalidInputError(f"digits must be an int from 1 to 6, got {self.digits!r}")
 
@@ -143,6 +150,8 @@ class Disclosure:
             raise InvalidInputError(f"sensitivity must be a positive int, got {sensitivity!r}")
         if self.epsilon is None or not exact:  # nothing released, nothing spent
             return [self.show(c) for c in exact]
+        if epsilon is not None:
+            _check_epsilon(epsilon, "release's epsilon")
         share = self.remaining if epsilon is None else epsilon
         if share is None or share <= 0:
             raise BudgetExhaustedError(
@@ -180,6 +189,9 @@ class Disclosure:
             raise InputTypeError(f"counts must be ints, got {type(c).__name__}")
         if c < 0:
             raise InvalidInputError(f"counts are never negative, got {c}")
+        if c >= 2**62:  # the noise is added in 64-bit integers, with room for it
+            raise InvalidInputError(f"counts must be under 2**62, got one of {c.bit_length()} "
+                                    "bits")
         return c
 
     def summary(self) -> dict[str, Any]:

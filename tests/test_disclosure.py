@@ -126,6 +126,34 @@ def test_bad_counts_are_the_packages_error():
         Disclosure().release([1], sensitivity=0, label="x")
 
 
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "0.5", True])
+def test_a_release_epsilon_is_checked_like_the_budget(bad):
+    """Before, NaN escaped as OpenDP's exception, text as a TypeError, True passed as 1, and 0
+    or a negative epsilon was reported as a spent budget."""
+    report = Disclosure(epsilon=1.0)
+    with pytest.raises(privacy.InvalidInputError, match="epsilon"):
+        report.release([500], sensitivity=1, label="x", epsilon=bad)
+    assert report.spent == 0
+
+
+def test_the_spent_budget_is_not_a_setting():
+    """A negative "spent" passed in used to widen the budget: epsilon 1 with spent=-5 allowed
+    releases costing 6."""
+    with pytest.raises(TypeError):
+        Disclosure(epsilon=1.0, spent=-5.0)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Disclosure(epsilon=1.0, ledger=[])  # type: ignore[call-arg]
+    report = Disclosure(epsilon=1.0)
+    report.release([500], sensitivity=1, label="x", epsilon=1.0)
+    with pytest.raises(BudgetExhaustedError):
+        report.release([500], sensitivity=1, label="y", epsilon=0.5)
+
+
+def test_counts_past_64_bits_are_the_packages_error():
+    with pytest.raises(privacy.InvalidInputError, match="2\\*\\*62"):
+        Disclosure(epsilon=1.0).release([2**70], sensitivity=1, label="x")
+
+
 # --- the audience report -------------------------------------------------------------------------
 
 
