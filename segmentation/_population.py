@@ -348,6 +348,7 @@ class Population:
     def local(self, what: str) -> Population:
         """This population when it runs in polars; others are refused with a way forward."""
         if self.engine == "polars":
+            self.n  # noqa: B018 -- one row per person, checked once
             return self
         raise SegmentationError(
             f"{what} runs in this process on a polars population, and this one lives in "
@@ -365,15 +366,37 @@ class Population:
 
     @property
     def n(self) -> int:
-        """Number of people."""
+        """Number of people. Counted once, with the check that the profiles hold one row per
+        person: a null id or an id on two rows is an error, never a person counted twice."""
         if self._n is None:
-            self._n = self._p.engine.count(self._p.frame)
+            self._n = self._count_people()
         return self._n
+
+    def _count_people(self) -> int:
+        """The profiles' rows, their null ids and distinct ids, in one pass in their engine."""
+        col = nw.col(self.id)
+        counts = self._p.frame.select(nw.len().alias("rows"), col.null_count().alias("nulls"),
+                                      col.n_unique().alias("distinct"))
+        rows, nulls, distinct = (int(v) for v in self._p.engine.to_polars(counts).row(0))
+        extra = rows - nulls - (distinct - (1 if nulls else 0))  # n_unique counts null once
+        if nulls or extra:
+            def rows_of(k: int) -> str:
+                return f"{k:,} row{'s' if k != 1 else ''}"
+
+            problems = ([f"{rows_of(nulls)} without an id"] if nulls else []) + (
+                [f"{rows_of(extra)} repeating an id already on another row"] if extra else [])
+            raise InvalidSegmentError(
+                f"the profiles must hold one row per person ({self.id!r} unique and never "
+                f"null); they have {' and '.join(problems)}, of {rows_of(rows)}. Drop the rows "
+                f"whose id is null and deduplicate first (e.g. .unique({self.id!r}) in polars, "
+                f".dropDuplicates([{self.id!r}]) in Spark)")
+        return rows
 
     def _compiled(self, cond: Condition, extra: Sequence[Condition] = (),
                   prefilter: Condition | None = None
                   ) -> tuple[nw.LazyFrame[Any], dict[str, str]]:
         """Validated, aggregates joined: the frame the condition's expression runs over."""
+        self.n  # noqa: B018 -- one row per person, checked once (counts, plans, selects)
         events_schema = self._e.schema if self._e is not None else None
         for c in (cond, *extra):
             validate(c, self._p.schema, events_schema, self.id)

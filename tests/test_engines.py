@@ -198,3 +198,11 @@ def test_per_event_aggregates_agree_with_one_group_by_in_every_engine(
         a, b = one[c].cast(pl.Float64), two[c].cast(pl.Float64)
         assert a.is_null().to_list() == b.is_null().to_list(), c
         assert ((a - b).abs().fill_null(0.0) <= 1e-9 * b.abs().fill_null(0.0) + 1e-9).all(), c
+
+
+def test_a_spark_population_with_a_repeated_id_is_refused(spark) -> None:
+    """Counted in Spark, in the pass that counts the people: one row per person."""
+    frame = pl.DataFrame({"user_id": [1, 2, 2, 3], "age": [20, 30, 40, 50]})
+    pop = seg.Population(to_spark(spark, frame))
+    with pytest.raises(seg.InvalidSegmentError, match="1 row repeating an id"):
+        pop.select(seg.Segment("adults", seg.field("age") >= 18))

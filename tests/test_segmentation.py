@@ -204,3 +204,49 @@ def test_synthetic_correlations_are_plausible(pop: seg.Population) -> None:
     crm = pop.crm
     assert crm.height == p["is_customer"].sum()
     assert "email" in crm.columns
+
+
+def _with_bad_ids(kind: str) -> pl.DataFrame:
+    ids = {"repeated": [1, 2, 2, 3], "null": [1, 2, None, 3], "both": [1, 1, None, None]}[kind]
+    return pl.DataFrame({"user_id": ids, "age": [20, 30, 40, 50]},
+                        schema={"user_id": pl.Int64, "age": pl.Int64})
+
+
+@pytest.mark.parametrize("kind", ["repeated", "null", "both"])
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_profiles_with_a_repeated_or_null_id_are_refused(kind: str, engine: str) -> None:
+    """One row per person: a person on two rows used to be counted, selected and exported
+    twice, and a row without an id was an audience member nobody could reach."""
+    import duckdb
+
+    frame = _with_bad_ids(kind)
+    table = duckdb.connect().from_arrow(frame.to_arrow()) if engine == "duckdb" else frame
+    pop = seg.Population(table)
+    adults = seg.Segment("adults", seg.field("age") >= 18)
+    with pytest.raises(seg.InvalidSegmentError, match="one row per person") as info:
+        pop.select(adults)
+    message = str(info.value)
+    assert ("without an id" in message) == (kind != "repeated")
+    assert ("repeating an id" in message) == (kind != "null")
+    with pytest.raises(seg.InvalidSegmentError):
+        _ = pop.n
+    good = seg.Population(frame.drop_nulls("user_id").unique("user_id"))
+    assert good.select(adults).size == good.n
+
+
+def test_a_lookalike_refuses_profiles_with_a_repeated_id() -> None:
+    pop = seg.synthetic_population(2_000, seed=1)
+    profiles = pop.profiles.collect()
+    twice = seg.Population(pl.concat([profiles, profiles.head(1)]), pop.events, now=pop.now)
+    seeds = pop.select(seg.field("is_high_value"))
+    with pytest.raises(seg.InvalidSegmentError, match="one row per person"):
+        seg.Lookalike(allow_small_seed=True).fit(twice, seeds)
+
+
+def test_counts_and_plans_check_the_ids_too() -> None:
+    pop = seg.Population(_with_bad_ids("repeated"))
+    adults = seg.field("age") >= 18
+    for step in (lambda: pop.count(adults), lambda: pop.size(adults), lambda: pop.plan(adults),
+                 lambda: pop.waterfall(adults)):
+        with pytest.raises(seg.InvalidSegmentError, match="one row per person"):
+            step()
