@@ -508,16 +508,18 @@ _FULL_WIDTH = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
 _HALF_WIDTH = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" "]
 
 
-def _has_rare(values: pl.Series, kind: str, non_ascii: bool = False) -> bool:
+def _any_non_ascii(values: pl.Series) -> bool:
+    """Whether any value holds a character past ASCII (from the chunk's bytes at once)."""
+    data = text_bytes(values)
+    return data.size > 0 and int(data.max()) >= 0x80
+
+
+def _has_rare(values: pl.Series, kind: str) -> bool:
     """Whether any value may fail the rare checks (undecodable bytes, control characters,
     over-long), from the raw UTF-8 bytes of the whole chunk at once: the common chunk, which
-    has none, skips three per-value checks. Errs only on the safe side. ``non_ascii``: whether
-    any value holds a character past ASCII."""
+    has none, skips three per-value checks. Errs only on the safe side."""
     if len(values) == 0:
         return False
-    if non_ascii:
-        data = text_bytes(values)
-        return data.size > 0 and int(data.max()) >= 0x80
     longest = values.str.len_bytes().max()
     if longest is not None and int(longest) > MAX_LENGTH[kind]:  # type: ignore[arg-type]
         return True  # characters are never more than bytes
@@ -555,8 +557,7 @@ def _without_invisible(values: pl.Series, kind: str) -> tuple[pl.Series, pl.Seri
     does). Inside a phone, a name or a city they are dropped as that kind's punctuation is;
     inside an email, a code, a date or an id, where any character counts, nothing is guessed.
     Pure-ASCII chunks (the common case) are returned as they are, checked from the bytes."""
-    data = text_bytes(values)
-    if data.size == 0 or int(data.max()) < 0x80:
+    if not _any_non_ascii(values):
         return values, None
     has = values.str.contains(_INVISIBLE).fill_null(False)
     if not bool(has.any()):
@@ -587,7 +588,7 @@ def _normalize_known(values: pl.Series, kind: str, platform: str, regions: pl.Se
 
 def _normalize_visible(values: pl.Series, kind: str, platform: str, regions: pl.Series,
                        dayfirst: bool | None, today: dt.date | None) -> pl.DataFrame:
-    if kind in _COMPATIBLE and _has_rare(values, kind, non_ascii=True):
+    if kind in _COMPATIBLE and _any_non_ascii(values):
         # full-width digits and letters ("１００－０００１") are the ASCII ones written wide:
         # the platforms hash the ASCII ones (phones get this from phonenumbers)
         values = values.str.replace_many(_FULL_WIDTH, _HALF_WIDTH)
