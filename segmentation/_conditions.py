@@ -14,6 +14,7 @@ days since the last event.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -86,6 +87,11 @@ def parse_duration(text: str) -> dt.timedelta:
 def _check_literal(value: object) -> object:
     if value is None:
         raise InvalidSegmentError("compare with None using .is_null() / .is_not_null()")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**38:
+        # polars holds 128-bit integers, Spark's widest exact literal is DECIMAL(38)
+        raise InvalidSegmentError(
+            f"integers in conditions must have at most 38 digits, got one of {len(str(abs(value)))}"
+            "; compare with a float if the column is one")
     if isinstance(value, (bool, int, float, str, dt.date, dt.datetime)):
         return value
     raise InvalidSegmentError(
@@ -95,6 +101,9 @@ def _check_literal(value: object) -> object:
 
 
 def _literal_to_json(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no NaN or infinity (json.dumps would write NaN, which strict readers refuse)
+        return {"float": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
     if isinstance(value, dt.datetime):
         return {"datetime": value.isoformat()}
     if isinstance(value, dt.date):
@@ -108,6 +117,8 @@ def _literal_from_json(value: object) -> object:
             return dt.datetime.fromisoformat(value["datetime"])
         if "date" in value:
             return dt.date.fromisoformat(value["date"])
+        if value.get("float") in ("nan", "inf", "-inf"):
+            return float(value["float"])
         raise InvalidSegmentError(f"unknown literal {value!r}")
     return value
 
@@ -505,31 +516,97 @@ _PREDICATE_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "between", "isin", "is_nul
 
 
 def condition_from_dict(data: Any) -> Condition:
-    """Rebuild a condition from :meth:`Condition.to_dict` output."""
+    """Rebuild a condition from :meth:`Condition.to_dict` output, through the same builders
+    (and so the same checks) as conditions written in Python: a hand-edited or foreign JSON
+    cannot hold what the API refuses (a list as a value, a comparison without one, a field
+    named by a number). Anything malformed is an :class:`InvalidSegmentError`."""
+    try:
+        return _condition_from_dict(data)
+    except InvalidSegmentError:
+        raise
+    except RecursionError:
+        raise InvalidSegmentError("the condition is nested too deeply to read") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidSegmentError(
+            f"malformed condition ({type(exc).__name__}"
+            + (f": missing {exc.args[0]!r}" if isinstance(exc, KeyError) else "")
+            + "); write it with Condition.to_dict() or Segment.to_json()") from None
+
+
+def _condition_from_dict(data: Any) -> Condition:
     if not isinstance(data, dict) or "op" not in data:
         raise InvalidSegmentError(f"a condition is a dict with an 'op', got {type(data).__name__}")
     op = data["op"]
-    if op == "and":
-        return And(tuple(condition_from_dict(p) for p in data["parts"]))
-    if op == "or":
-        return Or(tuple(condition_from_dict(p) for p in data["parts"]))
+    if op in ("and", "or"):
+        parts = data["parts"]
+        if not isinstance(parts, list) or len(parts) < 2:
+            raise InvalidSegmentError(f"'{op}' takes a list of at least two conditions")
+        built = tuple(_condition_from_dict(p) for p in parts)
+        return And(_flatten(And, built)) if op == "and" else Or(_flatten(Or, built))
     if op == "not":
-        return Not(condition_from_dict(data["part"]))
+        return Not(_condition_from_dict(data["part"]))
     if op == "in_segment":
         return InSegment(*segment_parts(data["segment"]))
     if op not in _PREDICATE_OPS:
         raise InvalidSegmentError(f"unknown condition op {op!r}")
-    t = data["target"]
+    target = _target_from_dict(data["target"])
+    args = data.get("args", [])
+    if not isinstance(args, list):
+        raise InvalidSegmentError(f"a condition's 'args' is a list, got {type(args).__name__}")
+    values = [_literal_from_json(a) for a in args]
+    arity = {"is_null": (0,), "is_not_null": (0,), "between": (2, 3)}.get(
+        op, (1,) if op != "isin" else tuple(range(1, len(values) + 1)))
+    if len(values) not in arity:
+        wanted = "at least 1" if op == "isin" else " or ".join(map(str, arity))
+        raise InvalidSegmentError(f"'{op}' takes {wanted} value(s), got {len(values)}")
+    if op in ("contains", "matches", "starts_with", "within") and not isinstance(target, Field):
+        raise InvalidSegmentError(f"'{op}' applies to profile columns, not event aggregates")
+    if op in _COMPARISONS:
+        return getattr(target, _COMPARISONS[op])(values[0])  # type: ignore[no-any-return]
+    if op == "between":
+        return target.between(*values)  # type: ignore[arg-type]
+    if op == "isin":
+        return target.isin(values)
+    if op in ("is_null", "is_not_null"):
+        return getattr(target, op)()  # type: ignore[no-any-return]
+    return getattr(target, op)(values[0])  # type: ignore[no-any-return]
+
+
+_COMPARISONS = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "le": "__le__",
+                "gt": "__gt__", "ge": "__ge__"}
+
+
+def _target_from_dict(t: Any) -> Field | EventAggregate:
+    if not isinstance(t, dict):
+        raise InvalidSegmentError(f"a condition's 'target' is a dict, got {type(t).__name__}")
     if "field" in t:
-        target: Field | EventAggregate = Field(t["field"])
+        return field(t["field"])
+    if t.get("agg") not in _AGGS:
+        raise InvalidSegmentError(f"unknown event aggregate {t.get('agg')!r}")
+    w = t.get("window") or {}
+    if not isinstance(w, dict):
+        raise InvalidSegmentError(f"an aggregate's 'window' is a dict, got {type(w).__name__}")
+    start, end = w.get("start"), w.get("end")
+    if end is not None:
+        if start is None:
+            raise InvalidSegmentError("a window with an end needs a start")
+        window = Window.of(None, (start, end))
     else:
-        if t.get("agg") not in _AGGS:
-            raise InvalidSegmentError(f"unknown event aggregate {t.get('agg')!r}")
-        w = t.get("window") or {}
-        where = condition_from_dict(t["where"]) if t.get("where") else None
-        target = EventAggregate(t["event"], t["agg"], t.get("column"),
-                                Window(w.get("start"), w.get("end")), where)
-    return Predicate(target, op, tuple(_literal_from_json(a) for a in data.get("args", [])))
+        window = Window.of(start, None)
+    where = _condition_from_dict(t["where"]) if t.get("where") else None
+    agg, column = t["agg"], t.get("column")
+    if agg in _COLUMN_AGGS:
+        if not isinstance(column, str) or not column:
+            raise InvalidSegmentError(f"'{agg}' reads a column (a non-empty str), got {column!r}")
+    elif column is not None:
+        raise InvalidSegmentError(f"'{agg}' reads no column, got {column!r}")
+    if agg == "days_since_last" and (window.start or window.end):
+        raise InvalidSegmentError("'days_since_last' takes no window")
+    query = EventQuery(t["event"], where)  # the event's name and where= checked
+    return EventAggregate(query.name, agg, column, window, where)
+
+
+_COLUMN_AGGS = ("sum", "mean", "min", "max")
 
 
 def walk(cond: Condition) -> Iterable[Condition]:

@@ -221,14 +221,21 @@ class Segment:
         return cls(*segment_parts(data))
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False)
 
     @classmethod
     def from_json(cls, text: str) -> Segment:
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise InvalidSegmentError(f"from_json takes the JSON text, got {type(text).__name__}")
         try:
-            return cls.from_dict(json.loads(text))
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidSegmentError(f"segment JSON is not valid: {exc.msg}") from None
+        except RecursionError:
+            raise InvalidSegmentError("segment JSON is nested too deeply to read") from None
+        except UnicodeDecodeError:
+            raise InvalidSegmentError("segment JSON is not UTF-8 text") from None
+        return cls.from_dict(data)
 
     def to_polars(self, profiles: pl.LazyFrame | pl.DataFrame,
                   events: pl.LazyFrame | pl.DataFrame | None = None, id: str = "user_id",

@@ -9,6 +9,7 @@ quotes); the semantics are the engines' shared ones (UTC instants, three-valued 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -43,6 +44,11 @@ def _quote(name: str, dialect: Dialect) -> str:
 def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and not math.isfinite(value):
+        # repr gives nan / inf: SQL reads those as column names (a binder error, or another
+        # column's values when one is so named). Both dialects cast these spellings.
+        text = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        return f"CAST('{text}' AS DOUBLE)"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, dt.datetime):

@@ -14,6 +14,9 @@ NOW = dt.datetime(2026, 11, 1, 12, 0, 0)
 PLANS = ["prepaid", "postpaid", "none", "O'Brien", "back\\slash", "50%_off", "ünï"]
 TAGS = ["gaming", "music", "travel"]
 EVENTS = ["game", "top_up"]
+# halves, and the floats SQL cannot write as digits (NaN, infinities: CAST('NaN' AS DOUBLE))
+SCORES = st.integers(-8, 8).map(lambda x: x / 2) | st.sampled_from(
+    [float("nan"), float("inf"), float("-inf"), -0.0])
 # account numbers around 2**53, where a float64 can no longer tell neighbours apart
 BIG = [2**53 - 1, 2**53, 2**53 + 1, 2**53 + 2, -(2**53) - 1, 0, 7]
 
@@ -26,8 +29,7 @@ def populations(draw: st.DrawFn) -> seg.Population:
         {
             "user_id": list(range(1, n + 1)),
             "age": draw(st.lists(maybe(st.integers(15, 80)), min_size=n, max_size=n)),
-            "score": draw(st.lists(maybe(st.integers(-8, 8).map(lambda x: x / 2)),
-                                   min_size=n, max_size=n)),
+            "score": draw(st.lists(maybe(SCORES), min_size=n, max_size=n)),
             "plan": draw(st.lists(maybe(st.sampled_from(PLANS)), min_size=n, max_size=n)),
             "tags": draw(st.lists(maybe(st.lists(st.sampled_from(TAGS), max_size=3)),
                                   min_size=n, max_size=n)),
@@ -107,7 +109,7 @@ def _field_predicate() -> st.SearchStrategy:
     plan, tags = seg.field("plan"), seg.field("tags")
     return st.one_of(
         _compare(age, st.integers(10, 85)),
-        _compare(score, st.integers(-8, 8).map(lambda x: x / 2)),
+        _compare(score, SCORES),
         _compare(plan, st.sampled_from(PLANS)),
         st.sampled_from(TAGS).map(tags.contains),
         st.sampled_from(["pre", "post", "no", "O'", "back\\", "50%", "ü"]).map(plan.starts_with),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -250,3 +252,55 @@ def test_counts_and_plans_check_the_ids_too() -> None:
                  lambda: pop.waterfall(adults)):
         with pytest.raises(seg.InvalidSegmentError, match="one row per person"):
             step()
+
+
+_AGE = {"field": "age"}
+_COUNT = {"event": "x", "agg": "count", "column": None, "window": {}, "where": None}
+
+
+@pytest.mark.parametrize(("condition", "says"), [
+    ({"op": "ge", "target": _AGE, "args": [[1, 2]]}, "got list"),
+    ({"op": "ge", "target": _AGE}, "takes 1 value"),
+    ({"op": "ge", "target": _AGE, "args": [1, 2]}, "takes 1 value"),
+    ({"op": "between", "target": _AGE, "args": [1]}, "takes 2 or 3"),
+    ({"op": "isin", "target": _AGE, "args": []}, "at least 1"),
+    ({"op": "ge", "target": {"field": 5}, "args": [1]}, "field name"),
+    ({"op": "ge", "args": [1]}, "missing 'target'"),
+    ({"op": "ge", "target": "age", "args": [1]}, "'target' is a dict"),
+    ({"op": "ge", "target": _AGE, "args": [10**40]}, "38 digits"),
+    ({"op": "ge", "target": _AGE, "args": [{"date": "2020-13-01"}]}, "malformed"),
+    ({"op": "and", "parts": [{"op": "is_null", "target": _AGE}]}, "at least two"),
+    ({"op": "matches", "target": _AGE, "args": ["(?=x)"]}, "look-around"),
+    ({"op": "contains", "target": _COUNT, "args": [1]}, "profile columns"),
+    ({"op": "ge", "target": {**_COUNT, "column": "v"}, "args": [1]}, "reads no column"),
+    ({"op": "ge", "target": {**_COUNT, "agg": "sum"}, "args": [1]}, "reads a column"),
+    ({"op": "ge", "target": {**_COUNT, "window": {"start": "30d", "end": "90d"}}, "args": [1]},
+     "reach further back"),
+    ({"op": "ge", "target": {**_COUNT, "event": ""}, "args": [1]}, "event name"),
+])
+def test_segment_json_is_read_through_the_builders(condition: dict, says: str) -> None:
+    """A hand-edited or foreign JSON cannot hold what the Python API refuses: each of these
+    was read before and failed later (or selected wrongly) in an engine."""
+    text = json.dumps({"schema_version": 1, "name": "s", "description": "",
+                       "condition": condition})
+    with pytest.raises(seg.InvalidSegmentError, match=re.escape(says)):
+        seg.Segment.from_json(text)
+
+
+def test_deeply_nested_segment_json_is_the_packages_error() -> None:
+    nested = '{"op": "not", "part": ' * 5000 + '{"op": "is_null", "target": {"field": "a"}}' \
+        + "}" * 5000
+    text = '{"schema_version": 1, "name": "s", "condition": ' + nested + "}"
+    with pytest.raises(seg.InvalidSegmentError, match="nested too deeply"):
+        seg.Segment.from_json(text)
+
+
+def test_nan_and_infinities_round_trip_as_standard_json() -> None:
+    cond = (seg.field("score") != float("nan")) & (seg.field("score") < float("inf"))
+    text = seg.Segment("s", cond).to_json()
+    assert "NaN" not in text
+    assert "Infinity" not in text
+    assert seg.Segment.from_json(text) == seg.Segment("s", cond)
+    sql = seg.Segment("s", cond).to_sql("spark")
+    assert "CAST('NaN' AS DOUBLE)" in sql
+    assert "CAST('Infinity' AS DOUBLE)" in sql
