@@ -357,8 +357,9 @@ def _scalar_text(v: object) -> str | None:
     )
 
 
-def to_text_series(values: object, name: str = "value") -> pl.Series:
-    """Any accepted column-like input as a Utf8 polars Series (dates as ISO text)."""
+def to_text_series(values: object, name: str = "value", what: str = "values") -> pl.Series:
+    """Any accepted column-like input as a Utf8 polars Series (dates as ISO text); ``what``
+    names the argument in errors."""
     if isinstance(values, pl.Series):
         s = values
     elif type(values).__module__.startswith("pandas"):
@@ -372,7 +373,7 @@ def to_text_series(values: object, name: str = "value") -> pl.Series:
             s = pl.Series(values=values)  # type: ignore[arg-type]
         except Exception:
             raise InputTypeError(
-                f"values could not be converted from pyarrow {type(values).__name__}; pass "
+                f"{what} could not be converted from pyarrow {type(values).__name__}; pass "
                 "a text, integer or date column"
             ) from None
     elif isinstance(values, Iterable) and not isinstance(values, (str, bytes, dict)):
@@ -380,10 +381,10 @@ def to_text_series(values: object, name: str = "value") -> pl.Series:
         s = pl.Series(name, [_scalar_text(v) for v in items], dtype=pl.Utf8)
     else:
         raise InputTypeError(
-            f"values must be a str, a sequence or a polars Series, got {type(values).__name__}"
+            f"{what} must be a str, a sequence or a polars Series, got {type(values).__name__}"
         )
     if not isinstance(s, pl.Series):
-        raise InputTypeError(f"expected a single column, got {type(s).__name__}")
+        raise InputTypeError(f"{what}: expected a single column, got {type(s).__name__}")
     dtype = s.dtype
     if dtype == pl.Utf8:
         return s
@@ -427,11 +428,14 @@ def resolve_regions(default_region: object, n: int) -> pl.Series:
     """A per-row region Series from one code, or from a column of codes or country names.
 
     In a column, a missing or unknown country is null, never guessed: values whose reading
-    depends on the region are then rejected as ``unknown_country``.
+    depends on the region are then rejected as ``unknown_country``. ``None`` assumes no region
+    for any row (international numbers and ISO dates still read).
     """
     if isinstance(default_region, str):
         return pl.repeat(_check_region(default_region), n, eager=True, dtype=pl.Utf8)
-    regions = to_text_series(default_region)
+    if default_region is None:  # no region assumed: what depends on one is unknown_country
+        return pl.repeat(None, n, eager=True, dtype=pl.Utf8)
+    regions = to_text_series(default_region, what="default_region")
     if len(regions) != n:
         raise InvalidInputError(
             f"default_region has {len(regions)} rows but the values have {n}; "

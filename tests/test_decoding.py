@@ -311,3 +311,24 @@ def test_full_width_codes_are_their_ascii(kind: str, region: str, wide: str, wan
 def test_other_digit_forms_are_not_read_as_digits() -> None:
     assert privacy.normalize("①②③④⑤", "zip", reasons=True) == (None, "malformed")
     assert privacy.normalize("９４０４３²", "zip", reasons=True) == (None, "malformed")
+
+
+def test_no_default_region_assumes_none() -> None:
+    """default_region=None: no region is assumed for any row. What reads the same in every
+    region (an international number, an ISO or unambiguous date) is kept; the rest is
+    unknown_country, never the US. It used to fail with an error about the values."""
+    got = privacy.normalize(["6505551212", "+44 20 7946 0958"], "phone", default_region=None,
+                            reasons=True)
+    assert got.rows() == [(None, "unknown_country"), ("442079460958", None)]
+    dates = privacy.normalize(["1990-02-03", "03/02/1990", "16/02/1990"], "dob",
+                              default_region=None, reasons=True)
+    assert dates.rows() == [("19900203", None), (None, "unknown_country"), ("19900216", None)]
+    up = privacy.prepare_upload(pl.DataFrame({"phone": ["6505551212", "+442079460958"]}),
+                                "meta", default_region=None)
+    assert up.report.columns[0].rejected == {"unknown_country": 1}
+
+
+@pytest.mark.parametrize("region", [123, {"US": 1}, 4.5])
+def test_a_wrong_default_region_is_named_in_the_error(region: object) -> None:
+    with pytest.raises(privacy.InputTypeError, match="default_region"):
+        privacy.normalize(["6505551212"], "phone", default_region=region)
