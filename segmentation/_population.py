@@ -377,7 +377,8 @@ class Population:
         col = nw.col(self.id)
         counts = self._p.frame.select(nw.len().alias("rows"), col.null_count().alias("nulls"),
                                       col.n_unique().alias("distinct"))
-        rows, nulls, distinct = (int(v) for v in self._p.engine.to_polars(counts).row(0))
+        # an empty table sums to NULL in SQL engines: no rows, no nulls, no ids
+        rows, nulls, distinct = (int(v or 0) for v in self._p.engine.to_polars(counts).row(0))
         extra = rows - nulls - (distinct - (1 if nulls else 0))  # n_unique counts null once
         if nulls or extra:
             def rows_of(k: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -78,7 +79,8 @@ def test_never_crashes_and_keeps_length(pk: tuple[str, str], values: list[str | 
     assert (out["value"].is_null() == out["reason"].is_not_null()).all()
 
 
-@given(text=st.text(min_size=1, max_size=30), key=st.binary(min_size=32, max_size=64))
+@given(text=st.text(min_size=1, max_size=30),
+       key=st.binary(min_size=32, max_size=64).filter(lambda k: len(set(k)) >= 8))
 def test_hash_formats_and_keying(text: str, key: bytes) -> None:
     plain = privacy.Hasher().hash(text)
     assert re.fullmatch(r"[0-9a-f]{64}", plain)
@@ -142,3 +144,12 @@ def test_common_rejections_come_first(kind: str, values: list[str | None]) -> No
         else:
             assert reason not in ("empty", "placeholder", "already_hashed"), (kind, reason)
     assert pl.Series(got).len() == len(values)
+
+
+@given(st.lists(st.integers(0, 255), min_size=1, max_size=7, unique=True),
+       st.integers(32, 64), st.randoms(use_true_random=False))
+def test_keys_with_few_distinct_bytes_are_refused(alphabet: list[int], size: int,
+                                                  rnd) -> None:
+    key = bytes(rnd.choice(alphabet) for _ in range(size))
+    with pytest.raises(privacy.InvalidInputError, match="distinct byte values"):
+        privacy.Hasher(key=key)
