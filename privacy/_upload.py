@@ -216,6 +216,8 @@ class Upload:
     whether the rows are to be added to the platform's audience or removed from it."""
 
     operation = "add"
+    #: The files it was read from (a CRM path): :meth:`write` never replaces them.
+    sources: tuple[str | os.PathLike[str], ...] = ()
 
     def __init__(
         self, platform: str, frame: pl.DataFrame, report: UploadReport,
@@ -258,6 +260,7 @@ class Upload:
         """
         if signing_key is not None and not isinstance(signing_key, Ed25519PrivateKey):
             sign_manifest({}, signing_key)  # raises the clear error, before any write
+        inputs = [*inputs, *self.sources]
         target = check_output(path, inputs=inputs, what="upload")
         meta_target = check_output(manifest_path(target), inputs=inputs, what="manifest")
         for t in (target, meta_target):
@@ -537,4 +540,6 @@ def prepare_upload(
     scheme = Hasher(key=key, encoding="base64" if platform == "uid2" else "hex")
     upload = Upload(platform, kept, report, rejected, scheme, key_id)
     upload.operation = operation
+    if isinstance(crm, (str, os.PathLike)):  # its own input is never an output
+        upload.sources = (crm,)
     return upload

@@ -250,7 +250,10 @@ class Audience:
             found = recognize_columns([c for c in names if c != key])
             rules = rules_for_platform(platform)
             columns = {c: k for c, k in found.items() if k in rules}
-        return privacy.prepare_upload(members, platform, columns=columns, **kwargs)
+        upload = privacy.prepare_upload(members, platform, columns=columns, **kwargs)
+        if isinstance(crm, (str, os.PathLike)):  # the CRM file is never replaced by a write
+            upload.sources = (crm,)
+        return upload
 
 
 class Population:

@@ -65,10 +65,27 @@ def test_the_input_is_never_the_output(tmp_path: Path) -> None:
     os.link(crm, hard)
     assert cli("hash", str(crm), "--platform", "meta", "-o", str(hard))[0] == 2
     assert crm.read_bytes() == before
-    # the API refuses it as well when told the inputs
+    # the API refuses it as well, told or not: an upload remembers the file it was read from
+    # (before, prepare_upload(path).write(path) replaced the CRM with its own upload)
     upload = privacy.prepare_upload(crm, "meta")
     with pytest.raises(privacy.WriteError, match="input"):
         upload.write(crm, inputs=[crm])
+    for target in (crm, tmp_path / "sub" / ".." / "crm.csv", hard):
+        with pytest.raises(privacy.WriteError, match="input"):
+            upload.write(target)
+    assert crm.read_bytes() == before
+
+
+def test_an_audience_export_never_replaces_its_crm_file(tmp_path: Path) -> None:
+    import segmentation as seg
+
+    pop = seg.synthetic_population(2_000, seed=1)
+    crm = tmp_path / "crm.csv"
+    pop.crm.write_csv(crm)
+    before = crm.read_bytes()
+    upload = pop.select(seg.field("age") >= 18).export("meta", crm=str(crm))
+    with pytest.raises(privacy.WriteError, match="input"):
+        upload.write(crm)
     assert crm.read_bytes() == before
 
 
