@@ -290,6 +290,9 @@ class Population:
                  event_types: Collection[str] | None = None, spark: Any = None) -> None:
         self._p = as_table(profiles, "profiles", spark)
         self._e = as_table(events, "events", spark) if events is not None else None
+        #: The files the tables were read from: what this population writes never replaces them.
+        self.sources: tuple[str | os.PathLike[str], ...] = () if spark is not None else tuple(
+            x for x in (profiles, events, crm) if isinstance(x, (str, os.PathLike)))
         if self._e is not None and self._e.engine.name != self._p.engine.name:
             raise SegmentationError(
                 f"profiles and events must live in one engine; got {self._p.engine.name} "

@@ -172,7 +172,10 @@ def write_report(
                                   "shareable=True")
     from privacy._io import atomic_write, check_output
 
-    target = check_output(path, what="report")
+    # never over the files the population was read from (a profiles.parquet given as the
+    # report's path used to be replaced by the page)
+    inputs = population.sources
+    target = check_output(path, inputs=inputs, what="report")
     population.local("a report")
     schema = population.profiles.collect_schema()
     columns = population.known_columns(profile)
@@ -225,9 +228,12 @@ def write_report(
         + f'<p class="muted">Made by audiencekit on {made:%Y-%m-%d %H:%M} UTC.</p>'
         "</body></html>\n"
     )
+    # each chart's file checked like the page's (not an input, a key, a link or a special
+    # file) before anything is written
+    pngs = [check_output(target.with_name(f"{target.stem}_{chart.name}.png"), inputs=inputs,
+                         what="chart") for chart in charts]
     written = []
-    for chart in charts:
-        png = target.with_name(f"{target.stem}_{chart.name}.png")
+    for chart, png in zip(charts, pngs, strict=True):
         with atomic_write(png) as handle:
             handle.write(chart.png)
         written.append(png)

@@ -234,3 +234,25 @@ def test_edge_audiences_still_make_a_page(world, tmp_path):
     files = bare.select(seg.field("age") > 30).report(tmp_path / "b.html", bare, profile=["age"],
                                                       shareable=True)
     assert "with events" not in files.html.read_text(encoding="utf-8")
+
+
+def test_a_report_never_replaces_the_files_its_population_was_read_from(tmp_path) -> None:
+    """Given the population's own profiles or events path, the page (or a chart beside it)
+    used to replace the data it was about."""
+    src = seg.synthetic_population(2_000, seed=1)
+    profiles, events = tmp_path / "profiles.parquet", tmp_path / "events.parquet"
+    src.profiles.collect().write_parquet(profiles)
+    src.events.collect().write_parquet(events)
+    before = profiles.read_bytes(), events.read_bytes()
+    pop = seg.Population(str(profiles), events, now=src.now)
+    audience = pop.select(seg.field("age") >= 18)
+    for target in (profiles, events, tmp_path / "x" / ".." / "profiles.parquet"):
+        with pytest.raises(privacy.WriteError, match="input"):
+            audience.report(target, pop)
+    # a chart's file that must not be replaced (here a link to the data): nothing written
+    (tmp_path / "r_profile.png").symlink_to(profiles)
+    with pytest.raises(privacy.WriteError, match="symbolic link"):
+        audience.report(tmp_path / "r.html", pop)
+    assert not (tmp_path / "r.html").exists()
+    assert [p.name for p in tmp_path.glob("r_*")] == ["r_profile.png"]  # no chart, no temp
+    assert (profiles.read_bytes(), events.read_bytes()) == before
