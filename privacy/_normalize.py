@@ -54,9 +54,9 @@ _INVISIBLE_EDGES = r"^[\s\p{Cf}]+|[\s\p{Cf}]+$"
 # Kinds whose rules already drop what is not part of the value (a phone's punctuation, a
 # name's): invisible characters inside are dropped too. Names and cities keep the zero-width
 # non-joiner and joiner, which spell Persian and Indic names.
-_INVISIBLE_DROPPED = {"phone": _INVISIBLE, "first_name": r"[\p{Cf}--[\x{200C}\x{200D}]]",
-                      "last_name": r"[\p{Cf}--[\x{200C}\x{200D}]]",
-                      "city": r"[\p{Cf}--[\x{200C}\x{200D}]]"}
+_INVISIBLE_BUT_JOINERS = r"[\p{Cf}--[\x{200C}\x{200D}]]"
+_INVISIBLE_DROPPED = {"phone": _INVISIBLE, "first_name": _INVISIBLE_BUT_JOINERS,
+                      "last_name": _INVISIBLE_BUT_JOINERS, "city": _INVISIBLE_BUT_JOINERS}
 # What a spreadsheet runs as a formula when it starts a cell (OWASP's CSV injection list).
 _FORMULA = r"^[=+\-@]"
 
@@ -560,9 +560,7 @@ def _without_invisible(values: pl.Series, kind: str) -> tuple[pl.Series, pl.Seri
     which values still hold one inside, to be rejected as ``invisible_character`` (None: none
     does). Inside a phone, a name or a city they are dropped as that kind's punctuation is;
     inside an email, a code, a date or an id, where any character counts, nothing is guessed.
-    Pure-ASCII chunks (the common case) are returned as they are, checked from the bytes."""
-    if not _any_non_ascii(values):
-        return values, None
+    Called on chunks with a character past ASCII only (format characters are never ASCII)."""
     has = values.str.contains(_INVISIBLE).fill_null(False)
     if not bool(has.any()):
         return values, None
@@ -581,8 +579,10 @@ def _without_invisible(values: pl.Series, kind: str) -> tuple[pl.Series, pl.Seri
 
 def _normalize_known(values: pl.Series, kind: str, platform: str, regions: pl.Series,
                      dayfirst: bool | None, today: dt.date | None) -> pl.DataFrame:
-    values, hidden = _without_invisible(values, kind)
-    out = _normalize_visible(values, kind, platform, regions, dayfirst, today)
+    # one look at the chunk's bytes: the common, pure-ASCII chunk skips both Unicode steps
+    wide = _any_non_ascii(values)
+    values, hidden = _without_invisible(values, kind) if wide else (values, None)
+    out = _normalize_visible(values, kind, platform, regions, dayfirst, today, wide)
     if hidden is None:
         return out
     rows = hidden.arg_true()
@@ -591,8 +591,9 @@ def _normalize_known(values: pl.Series, kind: str, platform: str, regions: pl.Se
 
 
 def _normalize_visible(values: pl.Series, kind: str, platform: str, regions: pl.Series,
-                       dayfirst: bool | None, today: dt.date | None) -> pl.DataFrame:
-    if kind in _COMPATIBLE and _any_non_ascii(values):
+                       dayfirst: bool | None, today: dt.date | None,
+                       wide: bool = True) -> pl.DataFrame:
+    if kind in _COMPATIBLE and wide:
         # full-width digits and letters ("１００－０００１") are the ASCII ones written wide:
         # the platforms hash the ASCII ones (phones get this from phonenumbers)
         values = values.str.replace_many(_FULL_WIDTH, _HALF_WIDTH)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import json
 import sys
 import time
@@ -258,18 +259,19 @@ def _build(args: argparse.Namespace) -> int:
 
 def _read_segment(path: str) -> Any:
     import segmentation as seg
+    from privacy._io import read_regular
 
-    file = Path(path)
+    try:  # never from a pipe or a device: the reader refuses them before reading
+        data = read_regular(path, _MAX_SEGMENT_BYTES)
+    except OSError as exc:  # errno 0: read_regular's pipe, socket or device
+        what = ("is not a regular file; give the segment's JSON file"
+                if exc.errno in (0, errno.EISDIR) else f"cannot be read: {exc.strerror}")
+        raise SegmentationError(f"segment file {printable(path)} {what}") from None
+    if len(data) > _MAX_SEGMENT_BYTES:
+        raise SegmentationError(f"segment file {printable(path)} is over "
+                                f"{_MAX_SEGMENT_BYTES // 2**20} MB: not a segment's JSON")
     try:
-        if file.exists() and not file.is_file():  # a folder, a device, a pipe
-            raise SegmentationError(f"segment file {printable(path)} is not a regular "
-                                    "file; give the segment's JSON file")
-        if file.exists() and file.stat().st_size > _MAX_SEGMENT_BYTES:
-            raise SegmentationError(f"segment file {printable(path)} is over "
-                                    f"{_MAX_SEGMENT_BYTES // 2**20} MB: not a segment's JSON")
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SegmentationError(f"cannot read segment file {path}: {exc.strerror}") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise SegmentationError(f"segment file {printable(path)} is not UTF-8 text; "
                                 "give the JSON that Segment.to_json() wrote") from None

@@ -554,11 +554,12 @@ def _condition_from_dict(data: Any) -> Condition:
     if not isinstance(args, list):
         raise InvalidSegmentError(f"a condition's 'args' is a list, got {type(args).__name__}")
     values = [_literal_from_json(a) for a in args]
-    arity = {"is_null": (0,), "is_not_null": (0,), "between": (2, 3)}.get(
-        op, (1,) if op != "isin" else tuple(range(1, len(values) + 1)))
-    if len(values) not in arity:
-        wanted = "at least 1" if op == "isin" else " or ".join(map(str, arity))
-        raise InvalidSegmentError(f"'{op}' takes {wanted} value(s), got {len(values)}")
+    n = len(values)
+    wanted, fits = {"is_null": ("0", n == 0), "is_not_null": ("0", n == 0),
+                    "between": ("2 or 3", n in (2, 3)), "isin": ("at least 1", n >= 1),
+                    }.get(op, ("1", n == 1))
+    if not fits:
+        raise InvalidSegmentError(f"'{op}' takes {wanted} value(s), got {n}")
     if op in ("contains", "matches", "starts_with", "within") and not isinstance(target, Field):
         raise InvalidSegmentError(f"'{op}' applies to profile columns, not event aggregates")
     if op in _COMPARISONS:
