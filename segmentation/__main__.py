@@ -264,9 +264,11 @@ def _read_segment(path: str) -> Any:
     try:  # never from a pipe or a device: the reader refuses them before reading
         data = read_regular(path, _MAX_SEGMENT_BYTES)
     except OSError as exc:  # errno 0: read_regular's pipe, socket or device
-        what = ("is not a regular file; give the segment's JSON file"
-                if exc.errno in (0, errno.EISDIR) else f"cannot be read: {exc.strerror}")
-        raise SegmentationError(f"segment file {printable(path)} {what}") from None
+        if exc.errno in (0, errno.EISDIR):
+            raise SegmentationError(f"segment file {printable(path)} is not a regular file; "
+                                    "give the segment's JSON file") from None
+        raise SegmentationError(f"cannot read segment file {printable(path)}: "
+                                f"{exc.strerror}") from None
     if len(data) > _MAX_SEGMENT_BYTES:
         raise SegmentationError(f"segment file {printable(path)} is over "
                                 f"{_MAX_SEGMENT_BYTES // 2**20} MB: not a segment's JSON")
