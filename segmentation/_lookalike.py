@@ -547,6 +547,10 @@ class Lookalike(BaseEstimator):
     def score_samples(self, X: Any) -> np.ndarray:
         """How much each row looks like the seed (higher = more alike)."""
         self._require_fitted()
+        builder = getattr(self, "features_", None)
+        if isinstance(X, Population) and builder is not None:
+            # features built and scored in blocks of rows: the whole matrix is never held
+            return builder.map_rows(X, self._score)
         x, _ = self._matrix(X, fitting=False)
         return self._score(x)
 
@@ -605,11 +609,16 @@ class Lookalike(BaseEstimator):
         if cached is not None and cached[0]() is population and cached[1] is self.estimators_:
             ids, scores = cached[2], cached[3]  # the same population, the same fit
         else:
-            x, found = self._matrix(population, fitting=False)
-            ids = cast(pl.Series, found)
+            builder: FeatureBuilder | None = getattr(self, "features_", None)
+            if builder is None:
+                raise InvalidSegmentError("this model was fitted on an array; score arrays")
+            ids = builder.ids(population)
             fitted_on_it = (self.fit_fingerprint_ is not None
                             and _fingerprint(ids) == self.fit_fingerprint_)
-            scores = self._score(x, oob=fitted_on_it)
+            # out-of-bag scores need the fitted rows' positions: the whole matrix; any other
+            # population is scored in blocks of rows
+            scores = (self._score(builder.transform(population), oob=True) if fitted_on_it
+                      else builder.map_rows(population, self._score))
             # scoring is the slow part: tiers, expand and ranked on one population share it
             # (up to 10M rows held; never pickled)
             self._scored_ = ((weakref.ref(population), self.estimators_, ids, scores)

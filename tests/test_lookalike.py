@@ -214,6 +214,24 @@ def test_event_types_leave_out_customer_only_events(pop: seg.Population,
         seg.Lookalike(features=FEATS, event_types=["teleport"]).fit(pop, seeds)
 
 
+@pytest.mark.parametrize("rows", [997, 7_001, 30_000, 100_000])
+def test_scoring_in_blocks_equals_scoring_the_whole_matrix(pop: seg.Population,
+                                                           fitted: seg.Lookalike,
+                                                           rows: int) -> None:
+    # numeric with nulls, categorical, list and event features; many small blocks, a last
+    # partial block, exactly one block, one block larger than the population
+    whole = fitted._score(fitted.features_.transform(pop))
+    blocks = fitted.features_.map_rows(pop, fitted._score, rows=rows)
+    np.testing.assert_array_equal(blocks, whole)
+    np.testing.assert_array_equal(fitted.score_samples(pop), whole)
+
+
+def test_scoring_in_blocks_of_an_empty_population(pop: seg.Population,
+                                                  fitted: seg.Lookalike) -> None:
+    empty = seg.Population(pop.profiles.collect().head(0), pop.events.collect().head(0))
+    assert fitted.score_samples(empty).shape == (0,)
+
+
 def test_fit_score_is_out_of_bag() -> None:
     """Each unlabeled row is scored only by the bags that did not draw it as a negative."""
     rng = np.random.default_rng(3)
