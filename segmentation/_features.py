@@ -197,10 +197,16 @@ class FeatureBuilder:
 
     def _encode(self, population: Any, frame: pl.DataFrame | None = None,
                 fitting: bool = False) -> np.ndarray:
+        frame, ev = self._frames(population, frame)
+        return self._blocks(frame, ev, fitting)[0]
+
+    def _frames(self, population: Any, frame: pl.DataFrame | None = None
+                ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+        """The profile columns (``frame`` when already read) and the event features aligned
+        with them: what the matrix is filled from."""
         if frame is None:
             frame, _ = self._profile_frame(population)
-        ev = self._event_frame(population, frame[population.id])
-        return self._blocks(frame, ev, fitting)[0]
+        return frame, self._event_frame(population, frame[population.id])
 
     def without(self, columns: Sequence[str], event_types: Sequence[str]
                 ) -> tuple[FeatureBuilder, np.ndarray]:
@@ -323,8 +329,7 @@ class FeatureBuilder:
         """``fn`` of the scaled feature matrix, in blocks of ``rows`` rows filled into one
         reused buffer, concatenated in profile order: the whole matrix (356 MB for 1M people
         and 89 features) is never held, and the buffer's pages are touched once."""
-        frame, _ = self._profile_frame(population)
-        ev = self._event_frame(population, frame[population.id])
+        frame, ev = self._frames(population)
         buffer = np.empty((min(rows, frame.height), len(self.feature_names_)),
                           dtype=np.float32, order="F")
         parts = [fn(self._blocks(frame.slice(start, rows),

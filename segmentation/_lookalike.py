@@ -201,9 +201,7 @@ class Lookalike(BaseEstimator):
                 x = self.features_.fit_transform(X)
                 self.feature_names_in_ = np.array(self.features_.feature_names_, dtype=object)
                 return x, self.features_.ids(X)
-            if getattr(self, "features_", None) is None:
-                raise InvalidSegmentError("this model was fitted on an array; score arrays")
-            builder: FeatureBuilder = self.features_
+            builder = self._builder()
             return builder.transform(X), builder.ids(X)
         if _is_table(X):
             frame = X.collect() if isinstance(X, pl.LazyFrame) else (
@@ -219,6 +217,13 @@ class Lookalike(BaseEstimator):
             raise InvalidSegmentError(f"X has {x.shape[1]} features, but Lookalike is expecting "
                                       f"{self.n_features_in_} features as input")
         return x, None
+
+    def _builder(self) -> FeatureBuilder:
+        """The fitted feature builder, which a Population is scored through."""
+        builder: FeatureBuilder | None = getattr(self, "features_", None)
+        if builder is None:
+            raise InvalidSegmentError("this model was fitted on an array; score arrays")
+        return builder
 
     def _seed_mask(self, seeds: Any, ids: pl.Series | None, n: int) -> np.ndarray:
         if isinstance(seeds, Audience):
@@ -547,10 +552,9 @@ class Lookalike(BaseEstimator):
     def score_samples(self, X: Any) -> np.ndarray:
         """How much each row looks like the seed (higher = more alike)."""
         self._require_fitted()
-        builder = getattr(self, "features_", None)
-        if isinstance(X, Population) and builder is not None:
+        if isinstance(X, Population):
             # features built and scored in blocks of rows: the whole matrix is never held
-            return builder.map_rows(X, self._score)
+            return self._builder().map_rows(X, self._score)
         x, _ = self._matrix(X, fitting=False)
         return self._score(x)
 
@@ -609,9 +613,7 @@ class Lookalike(BaseEstimator):
         if cached is not None and cached[0]() is population and cached[1] is self.estimators_:
             ids, scores = cached[2], cached[3]  # the same population, the same fit
         else:
-            builder: FeatureBuilder | None = getattr(self, "features_", None)
-            if builder is None:
-                raise InvalidSegmentError("this model was fitted on an array; score arrays")
+            builder = self._builder()
             ids = builder.ids(population)
             fitted_on_it = (self.fit_fingerprint_ is not None
                             and _fingerprint(ids) == self.fit_fingerprint_)
