@@ -128,7 +128,7 @@ def speed(pop: seg.Population, hv: seg.Audience, people: int) -> dict:
     t_plain = time.perf_counter() - t0
     out = {
         "people": people, "seeds": len(seeds), "features": int(x.shape[1]),
-        "bags": model.n_estimators, "compiled": model.tables_ is not None,
+        "bags": len(model.estimators_), "compiled": model.tables_ is not None,
         "pairs": len(model.tables_.pairs) if model.tables_ is not None else None,
         "fit_seconds": fits, "fit_target_seconds": 10.0,
         "score_rows_per_second": len(x) / min(score_times), "score_target": 1_000_000,

@@ -171,6 +171,27 @@ def test_arrays_and_boolean_masks() -> None:
         m.fit(x, mask[:10])
 
 
+def test_default_bag_count_follows_the_seeds() -> None:
+    from segmentation._lookalike import _default_bags
+
+    assert [_default_bags(n) for n in (1, 100, 1_000, 5_000, 6_000, 10_000, 20_000, 50_000)] \
+        == [8, 8, 8, 8, 7, 4, 2, 2]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3_000, 4))
+    mask = np.zeros(3_000, bool)
+    mask[rng.choice(3_000, 300, replace=False)] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        default = seg.Lookalike(random_state=0).fit(x, mask)
+        named = seg.Lookalike(n_estimators=3, random_state=0).fit(x, mask)
+    assert default.n_estimators is None
+    assert default.n_estimators_ == len(default.estimators_) == len(default.bags_) == 8
+    assert named.n_estimators_ == len(named.estimators_) == 3
+    for bad in (0, 2.5, "8", True):
+        with pytest.raises(seg.SegmentationError, match="n_estimators must be an int >= 1"):
+            seg.Lookalike(n_estimators=bad).fit(x, mask)
+
+
 def test_evaluation_hides_seeds(pop: seg.Population, seeds: seg.Audience,
                                 customers: seg.Audience, tmp_path: Path) -> None:
     calls: list[set[int]] = []
