@@ -146,7 +146,9 @@ def peers(x: np.ndarray, mask: np.ndarray, candidates: np.ndarray, truth: np.nda
     record("audiencekit (default)",
            lambda: seg.Lookalike(random_state=0).fit(x, mask),
            lambda m: m._score(x, oob=True))
-    k = min(int((~mask).sum()), max(3 * n_seeds, 20_000))  # what each of our bags draws
+    default = seg.Lookalike()
+    k = min(int((~mask).sum()), max(round(default.unlabeled_ratio * n_seeds),
+                                     default.min_unlabeled))  # what each of our bags draws
     if not large:
         record("pulearn BaggingPuClassifier",
                lambda: BaggingPuClassifier(estimator=_default_estimator(0), n_estimators=15,
