@@ -293,7 +293,9 @@ class Lookalike(BaseEstimator):
             if name == "n_estimators" and value is None:
                 continue  # from the number of seeds
             if not _is_int(value) or value < low:
-                raise InvalidSegmentError(f"{name} must be an int >= {low}, got {value!r}")
+                either = "None (from the seeds) or " if name == "n_estimators" else ""
+                raise InvalidSegmentError(f"{name} must be {either}an int >= {low}, got "
+                                          f"{value!r}")
         for name in ("features", "windows", "event_types"):
             value = getattr(self, name)
             if isinstance(value, (str, bytes)):

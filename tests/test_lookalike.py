@@ -188,7 +188,8 @@ def test_default_bag_count_follows_the_seeds() -> None:
     assert default.n_estimators_ == len(default.estimators_) == len(default.bags_) == 8
     assert named.n_estimators_ == len(named.estimators_) == 3
     for bad in (0, 2.5, "8", True):
-        with pytest.raises(seg.SegmentationError, match="n_estimators must be an int >= 1"):
+        with pytest.raises(seg.SegmentationError,
+                           match=r"n_estimators must be None \(from the seeds\) or an int >= 1"):
             seg.Lookalike(n_estimators=bad).fit(x, mask)
 
 
