@@ -46,7 +46,7 @@ from ._errors import (
 from ._features import FeatureBuilder
 from ._format import feature_label
 from ._population import Audience, Population
-from ._trees import Quantizer, TreeTables, compile_trees
+from ._trees import BinnedBoosting, Quantizer, TreeTables, compile_trees
 
 __all__ = [
     "DEFAULT_CANDIDATES",
@@ -66,7 +66,8 @@ class LookalikeNotFittedError(SegmentationError, NotFittedError):
     """Scoring, ranking or explaining before ``fit`` (scikit-learn's NotFittedError too)."""
 
 
-def _default_estimator(random_state: Any, max_depth: int = 2) -> HistGradientBoostingClassifier:
+def _default_estimator(random_state: Any, max_depth: int = 2, binned: bool = False
+                       ) -> HistGradientBoostingClassifier:
     """Shallow, regularized boosting: pairwise interactions.
 
     Depth 2 was chosen on a 200,000-person synthetic population with 1,000-seed draws (it beat
@@ -86,8 +87,11 @@ def _default_estimator(random_state: Any, max_depth: int = 2) -> HistGradientBoo
     +0.008 of the oracle at 1% with 1,000 seeds, ahead in 5 of 6; +0.0004 with 10,000), then
     checked on a population that choice never saw (seed 7: +0.005, ahead in 5 of 6, and
     +0.0002 with 10,000 seeds); a third of the features lost 0.003-0.006 with 10,000 seeds.
+
+    ``binned``: the trees take a :class:`Quantizer`'s bin numbers as their bins
+    (:class:`BinnedBoosting`), which is how the lookalike fits them.
     """
-    return HistGradientBoostingClassifier(
+    return (BinnedBoosting if binned else HistGradientBoostingClassifier)(
         max_iter=50, learning_rate=0.12, max_depth=max_depth, max_bins=63,
         min_samples_leaf=100, l2_regularization=1.0, max_features=0.5, early_stopping=False,
         random_state=random_state,
@@ -428,7 +432,7 @@ class Lookalike(BaseEstimator):
         unl = np.flatnonzero(~mask)
         self.contrasts_ = _contrasts(self, x, mask)
         base = self.estimator if self.estimator is not None else _default_estimator(
-            int(rng.integers(2**31)))
+            int(rng.integers(2**31)), binned=True)
         # the default trees see each feature as bin numbers cut once for every bag
         quantizer = (Quantizer(random_state=int(rng.integers(2**31))).fit(x)
                      if self.estimator is None else None)

@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 
 from ._errors import InvalidSegmentError
 
-__all__ = ["Quantizer", "TreeTables", "compile_trees"]
+__all__ = ["BinnedBoosting", "Quantizer", "TreeTables", "compile_trees"]
 
 #: Rows scored at a time: small enough for every intermediate array to stay in cache.
 _CHUNK = 65_536
@@ -112,6 +113,44 @@ class Quantizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         for f, e in enumerate(self.edges_):
             out[:, f] = np.searchsorted(e, x[:, f], side="left")
         return out
+
+
+class BinnedBoosting(HistGradientBoostingClassifier):  # type: ignore[misc]
+    """Histogram gradient boosting over a :class:`Quantizer`'s bin numbers, kept as they are.
+
+    Given numbers that are already bins ``0 .. m``, scikit-learn would find its own bins again
+    per feature and per fit (a sort of every column: a third of a 40,000-row bag's fitting
+    time), only to cut between consecutive integers. Here the cuts are ``k + 0.5`` for every
+    ``k < m`` straight away, and the bins are the numbers themselves: when a fit sees every bin
+    number, the same bins, trees and scores as scikit-learn's own binning (tested); a bin number
+    that a bag lacks keeps its own, empty, bin instead of being merged with a neighbour's, which
+    changes no split on that bag's rows. Anything else (fractions, negatives, missing values,
+    more bins than ``max_bins``, validation data) goes through scikit-learn's own binning.
+    """
+
+    def _bin_data(self, X: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        mapper = getattr(self, "_bin_mapper", None)
+        top = _top_bin(X, self.max_bins) if kwargs.get("is_training_data") is True else None
+        if top is None or mapper is None or mapper.is_categorical is not None:
+            return super()._bin_data(X, *args, **kwargs)
+        mapper.is_categorical_ = np.zeros(X.shape[1], dtype=np.uint8)
+        mapper.missing_values_bin_idx_ = mapper.n_bins - 1
+        mapper.bin_thresholds_ = [np.arange(m, dtype=np.float64) + 0.5 for m in top]
+        mapper.n_bins_non_missing_ = (top + 1).astype(np.uint32)
+        return np.asfortranarray(X, dtype=np.uint8)
+
+
+def _top_bin(x: np.ndarray, max_bins: int) -> np.ndarray | None:
+    """The largest bin number of each column when ``x`` holds only bin numbers (integers from
+    0 to ``max_bins - 1``); None otherwise."""
+    if x.ndim != 2 or x.shape[0] == 0 or x.dtype.kind != "f":
+        return None
+    low, top = x.min(axis=0), x.max(axis=0)  # NaN propagates: a missing value is not a bin
+    if not (np.isfinite(top).all() and (low >= 0).all() and (top < max_bins).all()):
+        return None
+    if not np.array_equal(x, np.floor(x)):
+        return None
+    return top.astype(np.int64)
 
 
 def _trees(model: Any) -> list[np.ndarray] | None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
 from sklearn.pipeline import Pipeline
 
 import segmentation as seg
-from segmentation._trees import Quantizer, compile_trees
+from segmentation._trees import BinnedBoosting, Quantizer, compile_trees
 
 
 def _data(seed: int, n: int = 4_000) -> tuple[np.ndarray, np.ndarray]:
@@ -39,6 +41,68 @@ def test_tables_equal_the_trees_logit(seed: int, depth: int, bags: int, max_bins
     expected = np.mean([m.decision_function(x) for m in models], axis=0)
     np.testing.assert_allclose(tables.raw(x), expected, rtol=0, atol=1e-9)
     np.testing.assert_allclose(tables.raw(x.astype(np.float64)), expected, rtol=0, atol=1e-9)
+
+
+def _boosting(cls: type, seed: int) -> HistGradientBoostingClassifier:
+    return cls(max_iter=20, max_depth=2, max_bins=63, max_features=0.5, min_samples_leaf=20,
+               random_state=seed)
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000), max_bins=st.sampled_from([4, 63]),
+       weighted=st.booleans())
+def test_binned_boosting_is_scikit_learns_own_on_bin_numbers(seed: int, max_bins: int,
+                                                             weighted: bool) -> None:
+    x, y = _data(seed)
+    bins = Quantizer(max_bins=max_bins, sample=1_000, random_state=seed).fit(x).transform(x)
+    w = np.where(y, 4.0, 1.0) if weighted else None
+    with mock.patch.object(_BinMapper, "fit_transform",
+                           side_effect=AssertionError("the bin numbers were binned again")):
+        ours = _boosting(BinnedBoosting, seed).fit(bins, y, sample_weight=w)
+    theirs = _boosting(HistGradientBoostingClassifier, seed).fit(bins, y, sample_weight=w)
+    top = bins.max(axis=0).astype(int)  # every bin number is a bin
+    assert [len(t) for t in ours._bin_mapper.bin_thresholds_] == list(top)
+    np.testing.assert_array_equal(ours.decision_function(bins), theirs.decision_function(bins))
+
+
+def test_binned_boosting_keeps_a_bin_that_a_bag_lacks() -> None:
+    x, y = _data(3)
+    q = Quantizer(max_bins=63, sample=1_000, random_state=3).fit(x)
+    bins = q.transform(x)
+    bag = bins[:, 1] != 2  # an integer column with 5 values: bin 2 is absent from this bag
+    trees = _boosting(BinnedBoosting, 3).fit(bins[bag], y[bag])
+    assert len(trees._bin_mapper.bin_thresholds_[1]) == int(bins[:, 1].max())
+    plain = _boosting(HistGradientBoostingClassifier, 3).fit(bins[bag], y[bag])
+    # the same splits of the bag's own rows, and every row compiles to what the trees say
+    np.testing.assert_allclose(trees.decision_function(bins[bag]),
+                               plain.decision_function(bins[bag]), rtol=0, atol=1e-12)
+    pipe = Pipeline([("bins", q), ("trees", trees)])
+    tables = compile_trees([pipe], x.shape[1])
+    assert tables is not None
+    np.testing.assert_allclose(tables.raw(x), pipe.decision_function(x), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("spoil", ["fraction", "negative", "missing", "too_many", "raw"])
+def test_binned_boosting_bins_anything_else_as_scikit_learn_does(spoil: str) -> None:
+    x, y = _data(5)
+    data = Quantizer(max_bins=63, sample=1_000, random_state=5).fit(x).transform(x)
+    data = data.astype(np.float64)
+    if spoil == "fraction":
+        data[7, 0] += 0.25
+    elif spoil == "negative":
+        data[7, 0] = -1.0
+    elif spoil == "missing":
+        data[7, 0] = np.nan
+    elif spoil == "too_many":
+        data[:, 4] = np.arange(len(data)) % 100  # 100 distinct integers over 63 bins
+    else:
+        data = x
+    ours = _boosting(BinnedBoosting, 5).fit(data, y)
+    theirs = _boosting(HistGradientBoostingClassifier, 5).fit(data, y)
+    for a, b in zip(ours._bin_mapper.bin_thresholds_, theirs._bin_mapper.bin_thresholds_,
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ours.decision_function(data), theirs.decision_function(data))
 
 
 @settings(max_examples=8, deadline=None)
