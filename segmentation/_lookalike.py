@@ -291,13 +291,15 @@ class Lookalike(BaseEstimator):
         InvalidSegmentError naming it and what it got, never a NumPy or scikit-learn error."""
         if self.method not in METHODS:
             raise InvalidSegmentError(f"method must be one of {METHODS}, got {self.method!r}")
-        for name, low in (("n_estimators", 1), ("min_unlabeled", 0), ("n_neighbors", 1),
-                          ("min_seeds", 0), ("max_fit_seeds", 1), ("max_fit_rows", 2)):
+        # (name, lowest value, what None means when None is allowed)
+        for name, low, none in (("n_estimators", 1, "from the seeds"), ("min_unlabeled", 0, ""),
+                                ("n_neighbors", 1, ""), ("min_seeds", 0, ""),
+                                ("max_fit_seeds", 1, ""), ("max_fit_rows", 2, "")):
             value = getattr(self, name)
-            if name == "n_estimators" and value is None:
-                continue  # from the number of seeds
+            if none and value is None:
+                continue
             if not _is_int(value) or value < low:
-                either = "None (from the seeds) or " if name == "n_estimators" else ""
+                either = f"None ({none}) or " if none else ""
                 raise InvalidSegmentError(f"{name} must be {either}an int >= {low}, got "
                                           f"{value!r}")
         for name in ("features", "windows", "event_types"):
