@@ -204,6 +204,29 @@ class _SlotJob:
     __del__ = _free
 
 
+def _not_unicode(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _not_text(n: int) -> InvalidInputError:
+    return InvalidInputError(
+        f"hash expects normalized text: {n:,} value(s) are not valid Unicode (unpaired "
+        "surrogates, as undecodable bytes leave behind); normalize them first: "
+        "privacy.normalize rejects them as invalid_encoding"
+    )
+
+
+def _utf8(value: str) -> bytes:
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _not_text(1) from None
+
+
 def _encode(digests: bytes, encoding: str, name: str) -> pl.Series:
     """Hex or Base64 text of digests laid end to end, in bulk."""
     n = len(digests) // 32
@@ -364,7 +387,7 @@ class Hasher:
         if isinstance(values, str):
             if values == "":
                 return None
-            digest = _digest_values([values.encode()], self._key)
+            digest = _digest_values([_utf8(values)], self._key)
             return digest.hex() if self.encoding == "hex" else base64.b64encode(digest).decode()
         if isinstance(values, pl.Series):
             series = values
@@ -377,7 +400,11 @@ class Hasher:
             items = list(values)
             if any(v is not None and not isinstance(v, str) for v in items):
                 raise InputTypeError("hash expects str values (or None); normalize them first")
-            series = pl.Series("value", items, dtype=pl.Utf8)
+            try:
+                series = pl.Series("value", items, dtype=pl.Utf8)
+            except UnicodeEncodeError:
+                bad = sum(1 for v in items if v is not None and _not_unicode(v))
+                raise _not_text(bad) from None
         else:
             raise InputTypeError(
                 f"hash expects a str, a sequence of str or a polars Series, "

@@ -346,7 +346,9 @@ def _scalar_text(v: object) -> str | None:
         if v != v:  # NaN from pandas is a missing value
             return None
         return str(int(v)) if v.is_integer() else str(v)
-    if isinstance(v, (str, int)):
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int):
         return str(v)
     if isinstance(v, (bytes, bytearray)):
         # never "close enough": undecodable bytes become U+FFFD, rejected as invalid_encoding
@@ -355,6 +357,29 @@ def _scalar_text(v: object) -> str | None:
         f"identifier values must be str, int, date or None, got {type(v).__name__}; "
         "convert the column to text first"
     )
+
+
+def valid_text(v: str) -> str:
+    """``v``, with each unpaired surrogate as U+FFFD.
+
+    Python text can hold what no UTF-8 bytes spell: half of a UTF-16 pair, or a byte a
+    ``surrogateescape`` decoder could not read. Such a value is not "close enough" to anything:
+    as U+FFFD it is rejected as ``invalid_encoding`` like undecodable bytes.
+    """
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return v.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return v
+
+
+def text_series(name: str, texts: list[str | None]) -> pl.Series:
+    """Python text as a Utf8 Series; values with unpaired surrogates as :func:`valid_text`."""
+    try:
+        return pl.Series(name, texts, dtype=pl.Utf8)
+    except UnicodeEncodeError:
+        return pl.Series(name, [None if t is None else valid_text(t) for t in texts],
+                         dtype=pl.Utf8)
 
 
 def to_text_series(values: object, name: str = "value", what: str = "values") -> pl.Series:
@@ -366,8 +391,7 @@ def to_text_series(values: object, name: str = "value", what: str = "values") ->
         try:
             s = pl.from_pandas(values)  # type: ignore[arg-type,assignment]
         except Exception:
-            s = pl.Series(name, [_scalar_text(v) for v in values.tolist()],  # type: ignore[attr-defined]
-                          dtype=pl.Utf8)
+            s = text_series(name, [_scalar_text(v) for v in values.tolist()])  # type: ignore[attr-defined]
     elif type(values).__module__.startswith("pyarrow"):
         try:
             s = pl.Series(values=values)  # type: ignore[arg-type]
@@ -378,7 +402,7 @@ def to_text_series(values: object, name: str = "value", what: str = "values") ->
             ) from None
     elif isinstance(values, Iterable) and not isinstance(values, (str, bytes, dict)):
         items = list(values)
-        s = pl.Series(name, [_scalar_text(v) for v in items], dtype=pl.Utf8)
+        s = text_series(name, [_scalar_text(v) for v in items])
     else:
         raise InputTypeError(
             f"{what} must be a str, a sequence or a polars Series, got {type(values).__name__}"

@@ -84,7 +84,23 @@ def parse_duration(text: str) -> dt.timedelta:
     return dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
+def check_unicode(text: str, what: str) -> str:
+    """``text``, unless it holds what no UTF-8 spells (an unpaired surrogate, as a bad decoder
+    or ``json.loads`` of a lone ``\\ud800`` leaves): no engine's column can hold it, so it is
+    refused where the segment is defined rather than failing differently in each engine."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidSegmentError(
+            f"{what} is not valid Unicode text: an unpaired surrogate at position {exc.start} "
+            "(undecodable bytes read with surrogateescape, or a lone \\uD800-\\uDFFF escape); "
+            "fix the text's encoding") from None
+    return text
+
+
 def _check_literal(value: object) -> object:
+    if isinstance(value, str):
+        return check_unicode(value, "a condition's text value")
     if value is None:
         raise InvalidSegmentError("compare with None using .is_null() / .is_not_null()")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**38:
@@ -233,13 +249,13 @@ class Field(_Comparable):
         """
         if not isinstance(pattern, str):
             raise InvalidSegmentError("matches takes a regular expression string")
-        check_pattern(pattern)
+        check_pattern(check_unicode(pattern, "the regular expression"))
         return self._pred("matches", pattern)
 
     def starts_with(self, prefix: str) -> Predicate:
         if not isinstance(prefix, str):
             raise InvalidSegmentError("starts_with takes a string")
-        return self._pred("starts_with", prefix)
+        return self._pred("starts_with", check_unicode(prefix, "the prefix"))
 
     def within(self, duration: str) -> Predicate:
         """A date/time column within ``duration`` before now (and not after now)."""
@@ -290,11 +306,13 @@ class EventQuery:
             raise InvalidSegmentError(f"event name must be a non-empty str, got {name!r}")
         if where is not None and not isinstance(where, Condition):
             raise InvalidSegmentError("where= takes a condition over event columns")
-        self.name = name
+        self.name = check_unicode(name, "the event name")
         self.where = where
 
     def _agg(self, agg: str, column: str | None, within: str | None,
              between: tuple[str, str] | None) -> EventAggregate:
+        if isinstance(column, str):
+            check_unicode(column, "the event column")
         return EventAggregate(self.name, agg, column, Window.of(within, between), self.where)
 
     def count(self, within: str | None = None, between: tuple[str, str] | None = None
@@ -350,7 +368,7 @@ def field(name: str) -> Field:
     """
     if not isinstance(name, str) or not name:
         raise InvalidSegmentError(f"field name must be a non-empty str, got {name!r}")
-    return Field(name)
+    return Field(check_unicode(name, "the field name"))
 
 
 def event(name: str, where: Condition | None = None) -> EventQuery:

@@ -24,6 +24,7 @@ from ._conditions import (
     Or,
     Predicate,
     check_cycles,
+    check_unicode,
     segment_parts,
     walk,
 )
@@ -192,6 +193,11 @@ class Segment:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise InvalidSegmentError(f"a segment needs a non-empty name, got {self.name!r}")
+        check_unicode(self.name, "the segment's name")
+        if not isinstance(self.description, str):
+            raise InvalidSegmentError(
+                f"description must be a str, got {type(self.description).__name__}")
+        check_unicode(self.description, "the segment's description")
         if not isinstance(self.condition, Condition):
             raise InvalidSegmentError(
                 f"condition must be built with segmentation.field/event, got "

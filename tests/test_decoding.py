@@ -52,6 +52,50 @@ def test_invalid_utf8_is_a_counted_rejection(tmp_path: Path, raw: bytes, kind: s
     assert privacy.normalize([raw.decode("utf-8", "replace")], kind).to_list() == [None]
 
 
+@pytest.mark.parametrize("value", ["b\udcff@example.com", "\ud800", "Jos\udce9",
+                                   "\ud83d\ude00bob", "650 555 \udca01212"])
+@pytest.mark.parametrize("kind", ["email", "first_name", "phone", "external_id"])
+def test_unpaired_surrogates_are_invalid_encoding(value: str, kind: str) -> None:
+    """Text that no UTF-8 spells (what surrogateescape leaves of undecodable bytes, or a lone
+    JSON escape) is rejected like undecodable bytes, in a list, a pandas column or alone:
+    never an encoder's traceback, never hashed."""
+    pd = pytest.importorskip("pandas")
+    assert reasons([value, "ok@example.com"], kind)[0] == "invalid_encoding"
+    column = pd.Series([value, "x"], dtype=object)
+    assert privacy.normalize(column, kind, reasons=True)["reason"][0] == "invalid_encoding"
+    assert privacy.normalize(value, kind, reasons=True) == (None, "invalid_encoding")
+    hashed = privacy.prepare_values([value, None], kind, reasons=True)
+    assert hashed["value"].to_list() == [None, None]
+    assert hashed["reason"].to_list() == ["invalid_encoding", "empty"]
+
+
+def test_valid_text_beside_a_surrogate_is_kept() -> None:
+    out = privacy.normalize(["b\udcff@example.com", "Mary@Example.com"], "email")
+    assert out.to_list() == [None, "mary@example.com"]
+
+
+@pytest.mark.parametrize("values", ["\udcff", ["ok", "\udcff"], ["\ud800", None, "\ud800"]])
+def test_hashing_refuses_text_that_is_not_unicode(values: object) -> None:
+    """Hashing takes normalized text; a surrogate never reaches the digest as "close enough"
+    (and the error does not quote the value)."""
+    with pytest.raises(privacy.InvalidInputError, match="not valid Unicode") as err:
+        privacy.Hasher().hash(values)
+    assert "\udcff" not in str(err.value)
+    assert "\ud800" not in str(err.value)
+
+
+@given(st.lists(st.one_of(st.text(st.characters(exclude_categories=()), max_size=20),
+                          st.none()), min_size=1, max_size=15),
+       st.sampled_from(["email", "phone", "first_name", "external_id"]))
+def test_nothing_is_lost_with_any_code_point(values: list, kind: str) -> None:
+    """Any Python text, surrogates included: valid or rejected with a known reason."""
+    out = privacy.normalize(values, kind, reasons=True)
+    assert out.height == len(values)
+    for value, reason in out.iter_rows():
+        assert (value is None) != (reason is None)
+        assert reason is None or reason in privacy.REASONS
+
+
 def test_valid_utf8_bytes_are_text() -> None:
     assert privacy.normalize([b"Jos\xc3\xa9"], "first_name").to_list() == ["josé"]
 

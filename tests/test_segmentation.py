@@ -287,6 +287,44 @@ def test_segment_json_is_read_through_the_builders(condition: dict, says: str) -
         seg.Segment.from_json(text)
 
 
+_LONE = "b\udcffc"  # what surrogateescape leaves of an undecodable byte
+
+
+@pytest.mark.parametrize("build", [
+    lambda: seg.field("city") == _LONE,
+    lambda: seg.field("city") != _LONE,
+    lambda: seg.field("city").isin(["Paris", _LONE]),
+    lambda: seg.field("city").between("a", _LONE),
+    lambda: seg.field("city").contains(_LONE),
+    lambda: seg.field("city").matches(_LONE),
+    lambda: seg.field("city").starts_with(_LONE),
+    lambda: seg.field(_LONE),
+    lambda: seg.event(_LONE).count(),
+    lambda: seg.event("purchase").sum(_LONE),
+    lambda: seg.event("purchase", where=seg.field("sku") == _LONE).count(),
+    lambda: seg.Segment(_LONE, seg.field("age") >= 18),
+    lambda: seg.Segment("adults", seg.field("age") >= 18, description=_LONE),
+])
+def test_text_that_is_not_unicode_is_refused_where_the_segment_is_defined(build) -> None:
+    """No engine's column holds an unpaired surrogate: polars raised an encoder's error from
+    isin and compared == quietly, so the same segment would fail or not depending on the
+    operator and the engine. It is refused up front, with the package's error."""
+    with pytest.raises(seg.InvalidSegmentError, match="not valid Unicode"):
+        build()
+
+
+def test_segment_json_with_a_lone_surrogate_escape_is_refused() -> None:
+    text = seg.Segment("s", seg.field("city") == "x").to_json().replace('"x"', '"\\ud800"')
+    assert json.loads(text)["condition"]["args"] == ["\ud800"]
+    with pytest.raises(seg.InvalidSegmentError, match="not valid Unicode"):
+        seg.Segment.from_json(text)
+
+
+def test_a_description_must_be_text() -> None:
+    with pytest.raises(seg.InvalidSegmentError, match="description must be a str"):
+        seg.Segment("adults", seg.field("age") >= 18, description=None)  # type: ignore[arg-type]
+
+
 def test_deeply_nested_segment_json_is_the_packages_error() -> None:
     nested = '{"op": "not", "part": ' * 5000 + '{"op": "is_null", "target": {"field": "a"}}' \
         + "}" * 5000
