@@ -35,7 +35,10 @@ __all__ = [
 DIGEST = r"^(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$"
 #: Some digest (MD5 to SHA-256, any case, or Base64): in a hashed column, no clear data.
 DIGESTISH = r"^(?:[0-9a-fA-F]{32,64}|[A-Za-z0-9+/]{43}=)$"
-EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+#: An address in any script (``jöhn@bücher.de``, ``почта@пример.рф``), with a quoted local
+#: part, a bracketed IP for a domain, or U+FFFD where bytes were not UTF-8: ``\w`` is Unicode
+#: in polars' regex and in Python's.
+EMAIL = r'[\w.%+\-\ufffd"]+@(?:[\w.\-]+\.[^\W\d_]{2,}|\[[0-9A-Za-z.:]+\])'
 PHONE = (r"(?:^|[^0-9])(?:\+|00)[1-9][0-9 ().\-]{7,17}[0-9](?:$|[^0-9])|"
          r"(?:^|[^0-9])\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?[0-9]{4}(?:$|[^0-9])")
 #: Bare digits with a country code: tested as phone numbers by the library's phone rules.

@@ -199,6 +199,34 @@ def test_identifiers_disguised_in_unicode_are_found(disguised: str, what: str) -
     assert "person" not in text
 
 
+@pytest.mark.parametrize("address", [
+    "x.person@b\u00fccher-example.de",  # an internationalized domain
+    "\u043f\u043e\u0447\u0442\u0430@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444",
+    "\ufffd\ufffdperson@example.org",  # a local part whose bytes were not UTF-8
+    '"x person"@example.org',  # a quoted local part
+    "x.person@[192.0.2.10]", "x.person@[IPv6:2001:db8::1]",  # a bracketed address
+])
+def test_addresses_past_ascii_are_found(address: str) -> None:
+    """Addresses with a domain in another script, a quoted local part, a bracketed IP or
+    undecodable bytes are addresses in clear (the first three passed unflagged before)."""
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(200)],
+                          "note": [address] * 3 + ["fine"] * 197})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    hits = [f for f in report.findings if f.check == "plaintext" and f.column == "note"]
+    assert hits
+    assert hits[0].count == 3
+    assert "address" in hits[0].message or "email" in hits[0].message
+    text = report.to_text() + report.to_json()
+    assert address not in text
+    assert "person" not in text
+
+
+def test_an_address_past_ascii_in_a_header_is_found() -> None:
+    frame = pl.DataFrame({"x.person@b\u00fccher-example.de": [sha(str(i)) for i in range(200)]})
+    report = privacy.audit(frame, platform="partner", today=TODAY)
+    assert any(f.check == "plaintext" and "header" in f.message for f in report.findings)
+
+
 def test_ordinary_text_in_other_scripts_is_not_an_identifier() -> None:
     frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(200)],
                           "note": ["\u0645\u0647\u0631\u200c\u0646\u0627\u0632", "\u6771\u4eac",
