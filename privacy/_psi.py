@@ -299,6 +299,26 @@ def _items(values: object, kind: str, platform: str, default_region: object,
 # --- the two sides -------------------------------------------------------------------------------
 
 
+#: A side's secret scalar: 32 bytes, as openmined-psi makes them.
+KEY_BYTES = 32
+
+
+def check_key(key: object) -> bytes:
+    """A side's PSI key, or the package's error: 32 bytes of a P-256 scalar with at least 192
+    significant bits. openmined-psi takes shorter keys as they are (a 5-byte key is a 40-bit
+    scalar: the other side finds it from its own points in about a million steps, then tests
+    guesses against this side's points offline); a random scalar has fewer than 192 bits about
+    once in 2**65 keys."""
+    if not isinstance(key, (bytes, bytearray)):
+        raise InputTypeError(f"key must be bytes (from a PSI key file), got {type(key).__name__}")
+    if len(key) != KEY_BYTES or int.from_bytes(key, "big") < 1 << 191:
+        raise PsiError(f"a PSI key is the {KEY_BYTES} bytes of a random P-256 scalar (from a "
+                       f"PSI key file); got {len(key)} bytes"
+                       + ("" if len(key) != KEY_BYTES else " that are not random enough")
+                       + ": leave key=None for a new one")
+    return bytes(key)
+
+
 class _Side:
     role = ""
 
@@ -309,11 +329,9 @@ class _Side:
         self.platform = check_platform(platform)
         self.mode = _check_mode(mode)
         self.kind = kind
-        if key is not None and not isinstance(key, (bytes, bytearray)):
-            raise InputTypeError(f"key must be bytes (from a PSI key file), got "
-                                 f"{type(key).__name__}")
+        checked = check_key(key) if key is not None else None
         self._items = _items(values, kind, self.platform, default_region, now)
-        self._key = bytes(key) if key is not None else None
+        self._key = checked
         self.rules = _rules(self.platform, kind)
 
     def __repr__(self) -> str:
@@ -488,6 +506,7 @@ def respond(request: Message, key: bytes | None, mode: str, rules: dict[str, str
         raise PsiError(f"the request holds {h['receiver_size']:,} identifiers, more than the "
                        f"{receiver_max:,} this setup answers: refused (a larger request could "
                        "probe the list); agree on a larger receiver_max and run setup again")
+    key = check_key(key)
     psi = _psi()
     parsed = _parse(psi.Request, request.payload, "request")
     _check_points(parsed.encrypted_elements, h["receiver_size"], "request")

@@ -261,6 +261,30 @@ def test_wrong_arguments_are_the_packages_errors():
         privacy.psi.Receiver(["a@b.com"], key="secret")
 
 
+@pytest.mark.parametrize(("key", "says"), [
+    (b"\x07" * 5, "got 5 bytes"),  # a 40-bit scalar: found from one's own points in seconds
+    (b"\x01" * 33, "got 33 bytes"),
+    (bytes(31) + b"\x01", "not random enough"),  # the scalar 1
+    (bytes(9) + b"\xff" * 23, "not random enough"),  # a 184-bit scalar
+], ids=["5 bytes", "33 bytes", "one", "184 bits"])
+@pytest.mark.parametrize("side", ["Sender", "Receiver"])
+def test_a_short_or_small_key_is_refused(key: bytes, says: str, side: str) -> None:
+    """openmined-psi took a 5-byte key as a 40-bit secret scalar: the other side could recover
+    it from the points it receives, then test guesses against this side's list offline."""
+    with pytest.raises(privacy.PsiError, match=says):
+        getattr(privacy.psi, side)(["a@b.com"], key=key)
+
+
+def test_respond_refuses_a_small_key_from_a_key_file(flow):
+    """The sender's third step from a key file alone checks the key as the constructor does."""
+    sender, receiver, setup = flow
+    request = receiver.request(setup)
+    with pytest.raises(PsiError, match="not random enough"):
+        respond(request, bytes(31) + b"\x01", "intersection", sender.rules, sender.session, 200)
+    response = respond(request, sender._key, "intersection", sender.rules, sender.session, 200)
+    assert receiver.finish(setup, response).intersection == 50
+
+
 # --- the file flow between two organizations -----------------------------------------------------
 
 
