@@ -21,7 +21,7 @@ rounding only: no count under ``k`` is shown, but differences between reports ar
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,9 @@ class BudgetExhaustedError(PrivacyError, ValueError):
 
 def round_significant(n: int, digits: int = 2, *, up: bool = False) -> int:
     """``n`` rounded down (or ``up``) to ``digits`` significant digits: 12,345 -> 12,000."""
+    n = _integer(n)
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise InvalidInputError(f"digits must be a positive int, got {digits!r}")
     if n <= 0:
         return 0
     step = 10 ** max(int(math.log10(n)) + 1 - digits, 0)
@@ -71,6 +74,20 @@ class SafeCount:
 
     def to_dict(self) -> dict[str, Any]:
         return {"shown": self.shown, "low": self.low, "high": self.high, "under_k": self.under_k}
+
+
+def _integer(value: object) -> int:
+    """A count as a Python int: ints and NumPy integers, never a bool, float or text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        import numpy as np
+
+        if isinstance(value, np.integer):
+            return int(value)
+    except ImportError:  # pragma: no cover
+        pass
+    raise InputTypeError(f"counts must be ints, got {type(value).__name__}")
 
 
 def _dp() -> Any:
@@ -145,6 +162,9 @@ class Disclosure:
         """Release a group of exact counts, of which one person can change at most
         ``sensitivity`` in total (L1), spending ``epsilon`` of the budget (default: all that
         is left)."""
+        if isinstance(counts, (str, bytes, Mapping)) or not isinstance(counts, Iterable):
+            raise InputTypeError(f"counts must be a sequence of ints (one figure: [n]), got "
+                                 f"{type(counts).__name__}")
         exact = [self._count(c) for c in counts]
         if not isinstance(sensitivity, int) or isinstance(sensitivity, bool) or sensitivity < 1:
             raise InvalidInputError(f"sensitivity must be a positive int, got {sensitivity!r}")
@@ -169,7 +189,8 @@ class Disclosure:
         return [self.show(int(c)) for c in noisy]
 
     def show(self, count: int) -> SafeCount:
-        """Threshold and round one (exact or already noisy) count."""
+        """Threshold and round one (exact or already noisy: it may be negative) count."""
+        count = _integer(count)
         if count < self.k:
             return SafeCount(f"under {self.k:,}", None, None, True)
         low = max(round_significant(count, self.digits), self.k)
@@ -177,16 +198,8 @@ class Disclosure:
         return SafeCount(f"{low:,}-{high:,}", low, high, False)
 
     @staticmethod
-    def _count(c: object) -> int:
-        if isinstance(c, bool) or not isinstance(c, int):
-            try:
-                import numpy as np
-
-                if isinstance(c, np.integer):
-                    return int(c)
-            except ImportError:  # pragma: no cover
-                pass
-            raise InputTypeError(f"counts must be ints, got {type(c).__name__}")
+    def _count(value: object) -> int:
+        c = _integer(value)
         if c < 0:
             raise InvalidInputError(f"counts are never negative, got {c}")
         if c >= 2**62:  # the noise is added in 64-bit integers, with room for it

@@ -13,7 +13,7 @@ columns are withheld from the shareable profile (a private mean needs public bou
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ import polars as pl
 
 from privacy._disclosure import Disclosure, SafeCount
 
+from ._conditions import Condition, Field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
 from ._segments import Segment
@@ -124,9 +125,15 @@ def shareable_report(
     """
     if isinstance(audiences, Audience):
         audiences = [audiences]
+    if isinstance(audiences, (str, bytes, Mapping)) or not isinstance(audiences, Iterable):
+        raise InvalidSegmentError(f"shareable_report takes one or more Audience objects, got "
+                                  f"{type(audiences).__name__}")
     audiences = list(audiences)
     if not audiences or not all(isinstance(a, Audience) for a in audiences):
         raise InvalidSegmentError("shareable_report takes one or more Audience objects")
+    if isinstance(profile, Iterable) and not isinstance(profile, (str, bytes, Mapping)):
+        profile = list(profile)
+    _check_options(population, segment, profile, profile_first, disclosure)
     if (segment is not None or profile) and population is None:
         raise InvalidSegmentError("a waterfall or a profile needs the population: pass "
                                   "population=")
@@ -166,6 +173,27 @@ def shareable_report(
                                             list(profile), top, disclosure, each, sizes)
     return ShareableReport(sizes, overlaps, waterfall, rows, withheld, disclosure.summary(),
                            everyone)
+
+
+def _check_options(population: object, segment: object, profile: object,
+                   profile_first: object, disclosure: object) -> None:
+    """The report's other arguments, each refused with what was received."""
+    if population is not None and not isinstance(population, Population):
+        raise InvalidSegmentError(f"population must be a Population, got "
+                                  f"{type(population).__name__}")
+    if segment is not None and not isinstance(segment, (Segment, Condition, Field)):
+        raise InvalidSegmentError(f"segment must be a Segment (or a condition), got "
+                                  f"{type(segment).__name__}")
+    if profile is not None and (not isinstance(profile, list)
+                                or not all(isinstance(c, str) for c in profile)):
+        raise InvalidSegmentError(f"profile takes a list of column names, e.g. ['gender'], "
+                                  f"got {type(profile).__name__}")
+    if profile_first is not None and (not isinstance(profile_first, int)
+                                      or isinstance(profile_first, bool) or profile_first < 1):
+        raise InvalidSegmentError(f"profile_first must be a positive int, got {profile_first!r}")
+    if disclosure is not None and not isinstance(disclosure, Disclosure):
+        raise InvalidSegmentError(f"disclosure must be a privacy.Disclosure, got "
+                                  f"{type(disclosure).__name__}")
 
 
 def _profile(population: Population, audiences: list[Audience], names: list[str],

@@ -126,6 +126,35 @@ def test_bad_counts_are_the_packages_error():
         Disclosure().release([1], sensitivity=0, label="x")
 
 
+@pytest.mark.parametrize("counts", [np.array([-5]), [np.int64(-1)], [np.int64(2**62)],
+                                    [np.uint64(2**63)]])
+def test_numpy_counts_are_checked_like_ints(counts):
+    """A NumPy integer used to be returned before the checks: a negative or huge one went to
+    the mechanism."""
+    report = Disclosure(epsilon=1.0)
+    with pytest.raises(privacy.InvalidInputError):
+        report.release(counts, sensitivity=1, label="x")
+    assert report.spent == 0
+
+
+@pytest.mark.parametrize("counts", [5, "123", {"a": 1}, None, 2.5])
+def test_counts_that_are_not_a_sequence_are_the_packages_error(counts):
+    with pytest.raises(privacy.InputTypeError, match="sequence of ints"):
+        Disclosure(epsilon=1.0).release(counts, sensitivity=1, label="x")
+
+
+@pytest.mark.parametrize("count", [12.0, float("inf"), float("nan"), "12", True, None])
+def test_show_takes_ints_only(count):
+    """show(12.0) printed "12.0-13.0", show(True) "under 100", show(inf) an OverflowError."""
+    with pytest.raises(privacy.InputTypeError, match="ints"):
+        Disclosure(k=10).show(count)
+
+
+def test_show_takes_numpy_and_noisy_negative_counts():
+    assert Disclosure(k=10).show(np.int32(400)).shown == "400-410"
+    assert Disclosure(k=10).show(-3).under_k
+
+
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "0.5", True])
 def test_a_release_epsilon_is_checked_like_the_budget(bad):
     """Before, NaN escaped as OpenDP's exception, text as a TypeError, True passed as 1, and 0
@@ -232,6 +261,34 @@ def test_the_report_refuses_what_it_cannot_do(population):
         seg.shareable_report([])
     with pytest.raises(seg.UnknownColumnError):
         seg.shareable_report(a, population, profile=["nope"])
+
+
+_POP = object()  # stands for the population fixture in the parameters below
+
+
+@pytest.mark.parametrize(("kwargs", "says"), [
+    ({"audiences": _POP}, "got Population"),  # a TypeError escaped before
+    ({"audiences": "prepaid"}, "got str"),
+    ({"population": ["not", "one"]}, "population must be a Population"),
+    ({"population": _POP, "segment": "age > 30"}, "segment must be a Segment"),
+    ({"population": _POP, "profile": "plan"}, "list of column names"),
+    ({"population": _POP, "profile": ["plan", 3]}, "list of column names"),
+    ({"population": _POP, "profile": ["plan"], "profile_first": 0}, "positive int"),
+    ({"disclosure": 0.5}, "privacy.Disclosure"),
+])
+def test_the_report_names_a_wrong_argument(population, kwargs, says):
+    """Each wrong argument is the package's error saying what was received (a Population as
+    the audiences was a raw TypeError; profile="plan" profiled columns "p", "l", "a", "n")."""
+    given = {"audiences": population.select(seg.field("plan") == "prepaid"), **kwargs}
+    given = {k: population if v is _POP else v for k, v in given.items()}
+    with pytest.raises(seg.SegmentationError, match=re.escape(says)):
+        seg.shareable_report(**given)
+
+
+def test_the_report_takes_iterables(population):
+    a = population.select(seg.field("plan") == "prepaid")
+    report = seg.shareable_report(iter([a]), population, profile=(c for c in ["plan"]))
+    assert report.sizes
 
 
 @pytest.mark.parametrize("scale", [0.5, 2.0, 12.0, 150.0])
