@@ -25,7 +25,7 @@ import datetime as dt
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,10 +132,21 @@ def audit(
         raise InputTypeError(
             f"public_key must be an Ed25519 public key, PEM bytes or a PEM file path, got "
             f"{type(public_key).__name__}")
-    if quasi_identifiers is not None and (
-            isinstance(quasi_identifiers, (str, bytes))
-            or not all(isinstance(q, str) for q in quasi_identifiers)):
-        raise InputTypeError("quasi_identifiers must be a sequence of column names (str)")
+    if not isinstance(phone_block, int) or isinstance(phone_block, bool) or phone_block < 0:
+        raise InvalidInputError(f"phone_block must be an int of at least 0, got "
+                                f"{phone_block!r}"[:200])
+    if min_audience is not None and (not isinstance(min_audience, int)
+                                     or isinstance(min_audience, bool) or min_audience < 1):
+        raise InvalidInputError(f"min_audience must be None or a positive int, got "
+                                f"{min_audience!r}"[:200])
+    if quasi_identifiers is not None:
+        if (isinstance(quasi_identifiers, (str, bytes, Mapping))
+                or not isinstance(quasi_identifiers, Iterable)):
+            raise InputTypeError(f"quasi_identifiers must be a sequence of column names (str), "
+                                 f"got {type(quasi_identifiers).__name__}")
+        quasi_identifiers = list(quasi_identifiers)  # a generator is read once
+        if not all(isinstance(q, str) for q in quasi_identifiers):
+            raise InputTypeError("quasi_identifiers must be a sequence of column names (str)")
     # the low-entropy domains are hashed (once per process) while polars reads the file
     domains = threading.Thread(target=domain_table, args=(day,), daemon=True)
     domains.start()
@@ -299,8 +310,9 @@ def _dictionary(dictionary: Iterable[str] | str | os.PathLike[str] | None) -> li
             raise ReadError(
                 f"cannot read the dictionary file {safe_name(str(dictionary))} "
                 "(UTF-8 text, one email per line)") from None
-    if isinstance(dictionary, (bytes, dict)):
-        raise InputTypeError("dictionary must be an iterable of emails or a file path")
+    if isinstance(dictionary, (bytes, Mapping)) or not isinstance(dictionary, Iterable):
+        raise InputTypeError(f"dictionary must be an iterable of emails or a file path, got "
+                             f"{type(dictionary).__name__}")
     words = list(dictionary)
     if not all(isinstance(w, str) for w in words):
         raise InputTypeError("dictionary must hold emails as str")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from ._errors import InvalidInputError
+
 __all__ = ["synthetic_crm"]
 
 _FIRST = ["Mary", "John", "Valéry", "José", "Zoë", "Ana-Maria", "Liam", "Olivia", "Noah", "Emma",
@@ -47,6 +49,13 @@ def synthetic_crm(n: int, seed: int = 0, *, invalid_share: float = 0.03) -> pl.D
     >>> synthetic_crm(3, seed=1).columns[:4]
     ['customer_id', 'email', 'phone', 'first_name']
     """
+    for name, value in (("n", n), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise InvalidInputError(f"{name} must be a non-negative int, got {value!r}"[:200])
+    if (isinstance(invalid_share, bool) or not isinstance(invalid_share, (int, float))
+            or not 0 <= invalid_share <= 1):
+        raise InvalidInputError(f"invalid_share must be a number within [0, 1], got "
+                                f"{invalid_share!r}"[:200])
     rng = np.random.default_rng(seed)
     first = _pick(rng, _FIRST, n)
     last = _pick(rng, _LAST, n)

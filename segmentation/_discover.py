@@ -20,6 +20,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.tree import DecisionTreeClassifier
 
+from ._checks import check_instance, check_int, check_names
 from ._conditions import Condition, field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population
@@ -152,7 +153,11 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
     """
     if method not in ("kmeans", "gmm"):
         raise InvalidSegmentError(f"method must be 'kmeans' or 'gmm', got {method!r}")
-    features = list(features)
+    check_instance(population, Population, "population")
+    features = check_names(features, "features")
+    random_state = check_int(random_state, "random_state", 0)
+    sample = check_int(sample, "sample", 10)
+    max_depth = check_int(max_depth, "max_depth", 1)
     if not features:
         raise InvalidSegmentError("discover needs at least one feature column")
     population.local("discover")

@@ -261,10 +261,17 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
     if isinstance(table, pl.LazyFrame):
         return table
     if isinstance(table, (str, os.PathLike)):
+        if not os.fspath(table).strip():
+            raise SegmentationError(f"{what}: an empty path; give a Parquet or CSV file, or a "
+                                    "folder of Parquet parts")
         path = Path(table)
         if not path.exists():
             raise SegmentationError(f"{what} file not found: {path}")
         if path.is_dir():  # a folder of Parquet parts (Spark's output)
+            if not any(path.rglob("*.parquet")):
+                raise SegmentationError(f"{what} folder {path.name or path} holds no Parquet "
+                                        "parts (*.parquet); give a Parquet or CSV file, or a "
+                                        "folder of Parquet parts")
             return pl.scan_parquet(path)
         if not path.is_file():  # a device or a pipe: a scan could block or never end
             raise SegmentationError(f"{what} {path.name} is not a regular file; give a Parquet "

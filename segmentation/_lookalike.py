@@ -971,8 +971,14 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
         raise InvalidSegmentError(f"random_states must be a non-empty sequence of ints >= 0, "
                                   f"got {random_states!r}")
     ids = population.profiles.select(population.id).collect()[population.id]
+    if exclude is not None and not isinstance(exclude, Audience):
+        raise SeedError(f"exclude takes an Audience (customers, say), got "
+                        f"{type(exclude).__name__}")
     truth_values: pl.Series | None = None
     if truth is not None:
+        if not isinstance(truth, str) or truth not in population.schema:
+            raise UnknownColumnError(f"truth must name a profile column, got {truth!r}; the "
+                                     f"profiles have: {', '.join(population.schema)}"[:400])
         truth_values = population.profiles.select(pl.col(truth).cast(pl.Float64)).collect()[truth]
     rows = []
     gain_rows = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,7 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
+from ._checks import check_instance, check_int, check_names, check_number, check_random_state
 from ._clock import default_now, utc_now
 from ._compile import compile_mask, condition_expr
 from ._conditions import And, Condition, Field, aggregates_used, as_condition, conditions_of
@@ -193,9 +194,11 @@ class Audience:
         ids = self.local_ids("sample")
         if (n is None) == (fraction is None):
             raise InvalidSegmentError("give exactly one of n= or fraction=")
-        if fraction is not None and not 0 <= fraction <= 1:
-            raise InvalidSegmentError(f"fraction must be within [0, 1], got {fraction}")
-        k = n if n is not None else round(fraction * self.size)  # type: ignore[operator]
+        random_state = check_random_state(random_state)
+        if n is not None:
+            k = check_int(n, "n", 0)
+        else:
+            k = round(check_number(fraction, "fraction", 0, 1) * self.size)
         if not 0 <= k <= self.size:
             raise InvalidSegmentError(f"cannot sample {k} from an audience of {self.size}")
         rng = np.random.default_rng(random_state)
@@ -206,8 +209,7 @@ class Audience:
     def split(self, test: float = 0.1, random_state: int | None = None
               ) -> tuple[Audience, Audience]:
         """A (train, holdout) pair: ``test`` of the people held out, the rest kept."""
-        if not 0 < test < 1:
-            raise InvalidSegmentError(f"test must be within (0, 1), got {test}")
+        check_number(test, "test", 0, 1, low_open=True, high_open=True)
         held = self.sample(fraction=test, random_state=random_state)
         kept = self - held
         return (
@@ -317,8 +319,9 @@ class Population:
         self.now = utc_now(now) if now is not None else default_now()
         self._event_names: frozenset[str] | None = None
         self._seen_events: frozenset[str] = frozenset()
-        if event_types is not None and (isinstance(event_types, str) or not all(
-                isinstance(e, str) for e in event_types)):
+        if event_types is not None and (
+                isinstance(event_types, (str, bytes)) or not isinstance(event_types, Iterable)
+                or not all(isinstance(e, str) for e in event_types)):
             raise InvalidSegmentError("event_types takes a collection of event names (str)")
         self._declared_events = frozenset(event_types or ())
         self.crm: Any = crm
@@ -534,7 +537,10 @@ class Population:
         (1.0 = like everyone, 2.0 = twice as common in the audience). Runs in the population's
         engine; only the small table of figures comes back.
         """
-        return profile_rows(self, audience, self.known_columns(columns), top)
+        check_instance(audience, Audience, "audience", " (select one from this population)")
+        if columns is not None:
+            columns = check_names(columns, "columns")
+        return profile_rows(self, audience, self.known_columns(columns), check_int(top, "top", 1))
 
     def known_columns(self, columns: Sequence[str] | None) -> list[str]:
         """``columns`` checked against the profiles (every column but the id when None)."""
@@ -548,6 +554,14 @@ class Population:
 
     def overlap(self, audiences: Sequence[Audience]) -> pl.DataFrame:
         """A symmetric matrix of how many people each pair of audiences shares."""
+        if isinstance(audiences, Audience):
+            audiences = [audiences]
+        if isinstance(audiences, (str, bytes)) or not isinstance(audiences, Iterable):
+            raise InvalidSegmentError(f"overlap takes a list of Audience objects, got "
+                                      f"{type(audiences).__name__}")
+        audiences = list(audiences)
+        for a in audiences:
+            check_instance(a, Audience, "each audience")
         names = distinct_names(audiences, reserved=("audience",))  # the first column's name
         data: dict[str, Any] = {"audience": names}
         counts: dict[tuple[int, int], int] = {}

@@ -17,11 +17,12 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from ._compile import aggregate_table
-from ._conditions import Condition, EventAggregate, event
+from ._checks import check_instance
+from ._compile import aggregate_table, check_event_names
+from ._conditions import And, Condition, EventAggregate, event
 from ._errors import InvalidSegmentError
 from ._population import Population
-from ._segments import Segment
+from ._segments import Segment, validate
 
 __all__ = ["RFM", "rfm"]
 
@@ -92,6 +93,10 @@ def rfm(population: Population, event_name: str = "top_up", value: str = "value"
     >>> sorted(result.segments)[:3]
     ['at_risk', 'champions', 'hibernating']
     """
+    check_instance(population, Population, "population")
+    for name, text in (("event_name", event_name), ("value", value)):
+        if not isinstance(text, str) or not text:
+            raise InvalidSegmentError(f"{name} must be a non-empty str, got {text!r}"[:200])
     if population._e is None:
         raise InvalidSegmentError("rfm needs a population with an events table")
     if not isinstance(bins, int) or bins < 3:
@@ -102,6 +107,10 @@ def rfm(population: Population, event_name: str = "top_up", value: str = "value"
         "frequency": q.count(within=within),
         "monetary": q.sum(value, within=within),
     }
+    # the event's columns and types, checked as any segment's are (the package's error)
+    checked = And(tuple(agg >= 0 for agg in aggs.values()))
+    validate(checked, population._p.schema, population._e.schema, population.id)
+    check_event_names(list(aggs.values()), population._known_events(checked))
     engine = population._p.engine
     aliases = {agg.key: name for name, agg in aggs.items()}
     per_person = aggregate_table(list(aggs.values()), population._e,

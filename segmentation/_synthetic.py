@@ -15,6 +15,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from ._checks import check_int, check_number
 from ._errors import InvalidSegmentError
 from ._population import Population
 
@@ -132,8 +133,12 @@ def synthetic_population(n: int, seed: int = 0, now: dt.datetime | None = None,
     >>> pop.n, sorted(pop.profiles.collect_schema())[:3]
     (1000, ['age', 'arpu', 'avg_downlink_mbps'])
     """
-    if not isinstance(n, int) or n < 1:
-        raise InvalidSegmentError(f"n must be a positive int, got {n!r}")
+    n = check_int(n, "n", 1)
+    seed = check_int(seed, "seed", 0)
+    if now is not None and not isinstance(now, dt.datetime):
+        raise InvalidSegmentError(f"now must be a datetime, got {type(now).__name__}")
+    check_number(customer_share, "customer_share", 0, 1)
+    check_number(events_scale, "events_scale", 0, 1e6)
     now = now or DEFAULT_NOW
     rng = np.random.default_rng(seed)
     p = _profiles(n, rng)

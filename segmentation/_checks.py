@@ -1,0 +1,79 @@
+"""Argument checks shared by the public functions: a wrong type or value is the package's
+error naming what was received, never a comparison or attribute error from deep inside."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ._errors import InvalidSegmentError
+
+__all__ = ["check_instance", "check_int", "check_names", "check_number", "check_random_state"]
+
+
+def _integer(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return None
+
+
+def check_int(value: object, name: str, low: int | None = None) -> int:
+    """``value`` as an int (NumPy integers too, never a bool or a float), at least ``low``."""
+    number = _integer(value)
+    if number is None or (low is not None and number < low):
+        bound = "" if low is None else f" of at least {low:,}"
+        raise InvalidSegmentError(f"{name} must be an int{bound}, got {value!r}"[:200])
+    return number
+
+
+def check_number(value: object, name: str, low: float, high: float, *,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a finite real number within the bounds (open where said)."""
+    ok = (isinstance(value, (int, float, np.integer, np.floating))
+          and not isinstance(value, bool) and math.isfinite(float(value)))
+    if ok:
+        x = float(value)  # type: ignore[arg-type]
+        ok = (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
+    if not ok:
+        span = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise InvalidSegmentError(f"{name} must be a number within {span}, got {value!r}"[:200])
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_random_state(value: object, name: str = "random_state") -> int | None:
+    """None (fresh randomness) or a seed: a non-negative int."""
+    if value is None:
+        return None
+    number = _integer(value)
+    if number is None or number < 0:
+        raise InvalidSegmentError(f"{name} must be None or a non-negative int seed, got "
+                                  f"{value!r}"[:200])
+    return number
+
+
+def check_instance(value: object, kind: type, name: str, hint: str = "") -> Any:
+    """``value`` if it is a ``kind``; else the error saying what it is."""
+    if not isinstance(value, kind):
+        article = "an" if kind.__name__[0] in "AEIOU" else "a"
+        raise InvalidSegmentError(f"{name} must be {article} {kind.__name__}, got "
+                                  f"{type(value).__name__}{hint}")
+    return value
+
+
+def check_names(value: object, name: str) -> list[str]:
+    """A list of column names from any iterable of str (a lone str is refused, not spelled
+    out letter by letter)."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidSegmentError(f"{name} takes a list of column names, e.g. ['age'], got "
+                                  f"{type(value).__name__}")
+    names = list(value)
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise InvalidSegmentError(f"{name} takes column names (str), got "
+                                  f"{type(bad[0]).__name__}")
+    return names

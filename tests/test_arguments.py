@@ -1,0 +1,183 @@
+"""Wrong arguments to the public API are the package's own errors, saying what was received.
+
+Each case below escaped before as a comparison, attribute or iteration error from inside
+(``'<=' not supported between 'int' and 'str'``, ``'NoneType' object has no attribute``,
+numpy's ``expected non-negative integer``, polars' ``ColumnNotFoundError``...)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+import privacy
+import segmentation as seg
+
+
+@pytest.fixture(scope="module")
+def pop() -> seg.Population:
+    return seg.synthetic_population(2_000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def older(pop: seg.Population) -> seg.Audience:
+    return pop.select(seg.field("age") > 40)
+
+
+_POP, _AUD = object(), object()  # stand for the fixtures in the parameters
+
+
+def _call(fn: Any, args: dict[str, Any], pop: seg.Population, older: seg.Audience) -> Any:
+    given = {k: pop if v is _POP else older if v is _AUD else v for k, v in args.items()}
+    return fn(**given)
+
+
+@pytest.mark.parametrize(("method", "args", "says"), [
+    ("sample", {"n": "10"}, "n must be an int"),
+    ("sample", {"n": 1.5}, "n must be an int"),
+    ("sample", {"n": True}, "n must be an int"),
+    ("sample", {"n": -1}, "at least 0"),
+    ("sample", {"fraction": "x"}, "fraction must be a number"),
+    ("sample", {"fraction": float("nan")}, "fraction must be a number"),
+    ("sample", {"fraction": 1.5}, "within [0, 1]"),
+    ("sample", {"n": 5, "random_state": -1}, "random_state"),
+    ("sample", {"n": 5, "random_state": "x"}, "random_state"),
+    ("split", {"test": None}, "test must be a number"),
+    ("split", {"test": 1.0}, "within (0, 1)"),
+    ("split", {"test": 0.2, "random_state": 1.5}, "random_state"),
+])
+def test_audience_sampling_arguments(older: seg.Audience, method: str, args: dict,
+                                     says: str) -> None:
+    with pytest.raises(seg.InvalidSegmentError, match=re.escape(says)):
+        getattr(older, method)(**args)
+
+
+def test_audience_sampling_takes_numpy_integers(older: seg.Audience) -> None:
+    a = older.sample(n=np.int64(5), random_state=np.int32(1))
+    b = older.sample(n=5, random_state=1)
+    assert a.size == 5
+    assert a.ids.to_list() == b.ids.to_list()
+
+
+@pytest.mark.parametrize(("name", "args", "says"), [
+    ("profile", {"audience": None}, "audience must be an Audience, got NoneType"),
+    ("profile", {"audience": _POP}, "got Population"),
+    ("profile", {"audience": _AUD, "columns": 5}, "list of column names"),
+    ("profile", {"audience": _AUD, "columns": "plan"}, "list of column names"),
+    ("profile", {"audience": _AUD, "top": None}, "top must be an int"),
+    ("profile", {"audience": _AUD, "top": 0}, "at least 1"),
+    ("overlap", {"audiences": None}, "list of Audience objects, got NoneType"),
+    ("overlap", {"audiences": ["x"]}, "each audience must be an Audience, got str"),
+])
+def test_population_arguments(pop: seg.Population, older: seg.Audience, name: str,
+                              args: dict, says: str) -> None:
+    with pytest.raises(seg.SegmentationError, match=re.escape(says)):
+        _call(getattr(pop, name), args, pop, older)
+
+
+@pytest.mark.parametrize(("fn", "args", "says"), [
+    (seg.rfm, {"population": None}, "population must be a Population, got NoneType"),
+    (seg.rfm, {"population": _POP, "value": 5}, "value must be a non-empty str"),
+    (seg.rfm, {"population": _POP, "value": "amount"}, "unknown events column 'amount'"),
+    (seg.rfm, {"population": _POP, "event_name": "top_upp"}, "unknown event 'top_upp'"),
+    (seg.discover, {"population": None, "features": ["age"]}, "population must be a Population"),
+    (seg.discover, {"population": _POP, "features": None}, "list of column names"),
+    (seg.discover, {"population": _POP, "features": "age"}, "list of column names"),
+    (seg.discover, {"population": _POP, "features": ["age"], "random_state": -1},
+     "random_state must be an int"),
+    (seg.discover, {"population": _POP, "features": ["age"], "sample": None}, "sample must be"),
+    (seg.discover, {"population": _POP, "features": ["age"], "max_depth": 0}, "max_depth"),
+    (seg.synthetic_population, {"n": True}, "n must be an int"),
+    (seg.synthetic_population, {"n": 100, "seed": None}, "seed must be an int"),
+    (seg.synthetic_population, {"n": 100, "now": 5}, "now must be a datetime"),
+    (seg.synthetic_population, {"n": 100, "customer_share": None}, "customer_share"),
+    (seg.synthetic_population, {"n": 100, "events_scale": float("inf")}, "events_scale"),
+])
+def test_function_arguments(pop: seg.Population, older: seg.Audience, fn: Any, args: dict,
+                            says: str) -> None:
+    with pytest.raises(seg.SegmentationError, match=re.escape(says)):
+        _call(fn, args, pop, older)
+
+
+def test_a_population_from_an_empty_path_or_a_folder_without_parquet(tmp_path: Path) -> None:
+    """"" was read as the working folder and failed later inside polars."""
+    with pytest.raises(seg.SegmentationError, match="empty path"):
+        seg.Population("")
+    (tmp_path / "notes.txt").write_text("not a table")
+    with pytest.raises(seg.SegmentationError, match="no Parquet parts"):
+        seg.Population(tmp_path)
+
+
+def test_a_folder_of_parquet_parts_is_still_read(tmp_path: Path) -> None:
+    pl.DataFrame({"user_id": [1, 2], "age": [30, 40]}).write_parquet(tmp_path / "part-0.parquet")
+    assert seg.Population(tmp_path).count(seg.field("age") > 35) == 1
+
+
+@pytest.mark.parametrize("event_types", [5, "top_up", [1, 2]])
+def test_event_types_must_be_names(pop: seg.Population, event_types: Any) -> None:
+    with pytest.raises(seg.InvalidSegmentError, match="event_types"):
+        seg.Population(pop.profiles, pop.events, event_types=event_types)
+
+
+def test_evaluate_lookalike_names_a_wrong_exclude_or_truth(pop: seg.Population) -> None:
+    model = seg.Lookalike(n_estimators=1, allow_small_seed=True)
+    seeds = pop.select(seg.field("is_high_value"))
+    with pytest.raises(seg.SeedError, match="exclude takes an Audience"):
+        seg.evaluate_lookalike(model, pop, seeds, exclude=[1, 2])
+    for truth in (5, "no_such_column"):
+        with pytest.raises(seg.UnknownColumnError, match="truth must name a profile column"):
+            seg.evaluate_lookalike(model, pop, seeds, truth=truth)
+
+
+# --- privacy -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ({"phone_block": None}, "phone_block must be an int"),
+    ({"phone_block": -5}, "phone_block must be an int"),
+    ({"min_audience": "x"}, "min_audience must be None or a positive int"),
+    ({"min_audience": 0}, "min_audience must be None or a positive int"),
+    ({"quasi_identifiers": 5}, "got int"),
+    ({"quasi_identifiers": {"zip": 1}}, "got dict"),
+    ({"dictionary": 5}, "dictionary must be an iterable of emails or a file path, got int"),
+])
+def test_audit_arguments(args: dict, says: str) -> None:
+    export = pl.DataFrame({"email": ["a" * 64] * 3})
+    with pytest.raises(privacy.PrivacyError, match=re.escape(says)):
+        privacy.audit(export, **args)
+
+
+def test_audit_reads_quasi_identifiers_from_a_generator() -> None:
+    """The check consumed a generator before the audit read it: no quasi-identifier was used."""
+    export = pl.DataFrame({"email": [f"{i:064x}" for i in range(200)],
+                           "zip": [str(10_000 + i) for i in range(200)]})
+    listed = privacy.audit(export, quasi_identifiers=["zip"], k=5)
+    generated = privacy.audit(export, quasi_identifiers=(q for q in ["zip"]), k=5)
+    assert [f.check for f in generated.findings] == [f.check for f in listed.findings]
+    assert any(f.check == "k_anonymity" for f in listed.findings)
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ({"n": None}, "n must be a non-negative int"),
+    ({"n": 10, "seed": -1}, "seed must be a non-negative int"),
+    ({"n": 10, "invalid_share": None}, "invalid_share"),
+    ({"n": 10, "invalid_share": 2.0}, "invalid_share"),
+])
+def test_synthetic_crm_arguments(args: dict, says: str) -> None:
+    with pytest.raises(privacy.InvalidInputError, match=re.escape(says)):
+        privacy.synthetic_crm(**args)
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    ({"n": None}, privacy.InputTypeError), ({"n": 1.5}, privacy.InputTypeError),
+    ({"n": 1234, "digits": None}, privacy.InvalidInputError),
+    ({"n": 1234, "digits": 0}, privacy.InvalidInputError),
+])
+def test_round_significant_arguments(args: dict, error: type) -> None:
+    with pytest.raises(error):
+        privacy.round_significant(**args)
+    assert privacy.round_significant(np.int64(12_345)) == 12_000
