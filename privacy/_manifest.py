@@ -72,6 +72,9 @@ def public_key_id(public_key: Ed25519PublicKey) -> str:
 
 def sign_manifest(manifest: dict[str, Any], private_key: Ed25519PrivateKey) -> dict[str, Any]:
     """A copy of ``manifest`` with an Ed25519 signature over its canonical JSON."""
+    if not isinstance(manifest, dict):
+        raise InputTypeError(f"manifest must be a dict (Upload.manifest, or a manifest file "
+                             f"read as JSON), got {type(manifest).__name__}")
     if not isinstance(private_key, Ed25519PrivateKey):
         raise InputTypeError(
             f"signing key must be an Ed25519 private key, got {type(private_key).__name__}; "

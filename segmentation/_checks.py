@@ -65,15 +65,15 @@ def check_instance(value: object, kind: type, name: str, hint: str = "") -> Any:
     return value
 
 
-def check_names(value: object, name: str) -> list[str]:
-    """A list of column names from any iterable of str (a lone str is refused, not spelled
-    out letter by letter)."""
+def check_names(value: object, name: str, of: str = "column names",
+                example: str = "['age']") -> list[str]:
+    """A list of names (``of``: what they name) from any iterable of str (a lone str is
+    refused, not spelled out letter by letter)."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidSegmentError(f"{name} takes a list of column names, e.g. ['age'], got "
+        raise InvalidSegmentError(f"{name} takes a list of {of}, e.g. {example}, got "
                                   f"{type(value).__name__}")
     names = list(value)
     bad = [n for n in names if not isinstance(n, str)]
     if bad:
-        raise InvalidSegmentError(f"{name} takes column names (str), got "
-                                  f"{type(bad[0]).__name__}")
+        raise InvalidSegmentError(f"{name} takes {of} (str), got {type(bad[0]).__name__}")
     return names

@@ -16,9 +16,10 @@ ranking compared), the only model selection possible when nobody is known to be 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import warnings
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -36,6 +37,7 @@ from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_limits
 
 from . import _format as fmt
+from ._checks import check_int, check_names, check_number
 from ._errors import (
     ColumnTypeError,
     InvalidSegmentError,
@@ -307,6 +309,14 @@ class Lookalike(BaseEstimator):
             if isinstance(value, (str, bytes)):
                 raise InvalidSegmentError(f"{name} must be a list, got the single "
                                           f"string {value!r} (write [{value!r}])")
+            if name == "windows":
+                if (isinstance(value, Mapping) or not isinstance(value, Iterable)
+                        or not all(isinstance(w, (str, dt.timedelta)) for w in value)):
+                    raise InvalidSegmentError(f"windows must be a list of durations, e.g. "
+                                              f"['30d', '90d'], got {value!r}"[:200])
+            elif value is not None:
+                check_names(value, name, *{"features": ("column names", "['age']"),
+                                           "event_types": ("event names", "['app_open']")}[name])
         ratio = self.unlabeled_ratio
         if not _is_real(ratio) or not np.isfinite(ratio) or ratio <= 0:
             raise InvalidSegmentError(f"unlabeled_ratio must be a finite number > 0, got "
@@ -1134,8 +1144,12 @@ def select_lookalike(X: Any, seeds: Any, candidates: Sequence[Lookalike] | None 
     sample_weight : array, optional
         Passed to every fit (value-based seeds).
     """
-    if not 0 < fraction < 1:
-        raise InvalidSegmentError(f"fraction must be within (0, 1), got {fraction}")
+    check_number(fraction, "fraction", 0, 1, low_open=True, high_open=True)
+    random_state = check_int(random_state, "random_state", 0)
+    if (isinstance(candidates, (str, bytes, Mapping))
+            or not (candidates is None or isinstance(candidates, Iterable))):
+        raise InvalidSegmentError(f"candidates must be a sequence of Lookalike models, got "
+                                  f"{type(candidates).__name__}")
     if not isinstance(folds, int) or folds < 2 or not isinstance(repeats, int) or repeats < 1:
         raise InvalidSegmentError(f"folds must be an int >= 2 and repeats an int >= 1, got "
                                   f"folds={folds!r}, repeats={repeats!r}")

@@ -181,3 +181,47 @@ def test_round_significant_arguments(args: dict, error: type) -> None:
     with pytest.raises(error):
         privacy.round_significant(**args)
     assert privacy.round_significant(np.int64(12_345)) == 12_000
+
+
+@pytest.mark.parametrize(("params", "says"), [
+    ({"windows": None}, "windows must be a list of durations"),
+    ({"windows": [5]}, "windows must be a list of durations"),
+    ({"features": ["age", 3]}, "features takes column names (str), got int"),
+    ({"features": 5}, "features takes a list of column names"),
+    ({"event_types": [None]}, "event_types takes event names (str)"),
+])
+def test_lookalike_lists_are_checked(pop: seg.Population, params: dict, says: str) -> None:
+    """windows=None raised "'NoneType' object is not iterable" from the feature builder."""
+    seeds = pop.select(seg.field("is_high_value"))
+    with pytest.raises(seg.InvalidSegmentError, match=re.escape(says)):
+        seg.Lookalike(n_estimators=1, allow_small_seed=True, **params).fit(pop, seeds)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_lookalike_windows_take_timedeltas_too(pop: seg.Population) -> None:
+    import datetime as dt
+
+    seeds = pop.select(seg.field("is_high_value"))
+    model = seg.Lookalike(windows=[dt.timedelta(days=30)], n_estimators=1, allow_small_seed=True,
+                          random_state=0)
+    assert model.fit(pop, seeds).expand(pop, 0.05).size > 0
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ({"candidates": 5}, "candidates must be a sequence of Lookalike models, got int"),
+    ({"fraction": None}, "fraction must be a number"),
+    ({"random_state": -1}, "random_state must be an int"),
+])
+def test_select_lookalike_arguments(args: dict, says: str) -> None:
+    x = np.random.default_rng(0).normal(size=(600, 3))
+    seeds = np.zeros(600, dtype=bool)
+    seeds[:200] = True
+    with pytest.raises(seg.InvalidSegmentError, match=re.escape(says)):
+        seg.select_lookalike(x, seeds, folds=2, repeats=1, **args)
+
+
+@pytest.mark.parametrize("manifest", [None, [1], "manifest.json"])
+def test_sign_manifest_takes_a_dict(manifest: Any) -> None:
+    """None raised "'NoneType' object has no attribute 'items'"."""
+    with pytest.raises(privacy.InputTypeError, match="manifest must be a dict"):
+        privacy.sign_manifest(manifest, privacy.generate_signing_key())
