@@ -31,8 +31,8 @@ import polars as pl
 from ._errors import InputTypeError, InvalidInputError, ReadError, WriteError
 from ._redact import safe_name, safe_names
 
-__all__ = ["atomic_write", "check_output", "part_files", "read_path", "read_regular",
-           "read_table", "write_frame"]
+__all__ = ["TABLE_SUFFIXES", "atomic_write", "check_output", "part_files", "read_path",
+           "read_regular", "read_table", "table_format", "write_frame"]
 
 _SNIFF = 64 * 1024
 _PEM = b"-----BEGIN"
@@ -430,14 +430,33 @@ def atomic_write(
         raise
 
 
+#: What a table is written as, by its file's suffix (as :func:`read_table` reads them back).
+TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".txt": "csv",
+                  "": "csv", ".tsv": "tsv"}
+
+
+def table_format(path: str | os.PathLike[str], what: str = "output") -> str:
+    """``parquet``, ``csv`` or ``tsv`` by the path's suffix; any other suffix is refused
+    (``audience.xlsx`` written as CSV text would open as a broken workbook)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise InvalidInputError(
+            f"{what} {safe_name(Path(path).name)} has suffix {safe_name(suffix)!r}; write a "
+            ".csv, .tsv or .parquet file")
+    return TABLE_SUFFIXES[suffix]
+
+
 def frame_writer(frame: pl.DataFrame, path: str | os.PathLike[str]) -> Callable[[IO[bytes]], None]:
-    """A function writing ``frame`` as CSV (UTF-8, header) or Parquet, by the path's suffix."""
-    if Path(path).suffix.lower() in (".parquet", ".pq"):
+    """A function writing ``frame`` as CSV (UTF-8, header; tab-separated for .tsv) or Parquet,
+    by the path's suffix."""
+    kind = table_format(path)
+    if kind == "parquet":
         return lambda h: frame.write_parquet(h)
-    return lambda h: frame.write_csv(h)
+    return lambda h: frame.write_csv(h, separator="\t" if kind == "tsv" else ",")
 
 
 def write_frame(frame: pl.DataFrame, path: str | os.PathLike[str]) -> None:
     """Atomically write a frame as CSV (UTF-8, header) or Parquet, by the path's suffix."""
+    table_format(path)
     with atomic_write(path) as handle:
         frame_writer(frame, path)(handle)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import InvalidInputError, MissingColumnError
-from ._io import atomic_write, check_output, read_table, write_frame
+from ._io import atomic_write, check_output, read_table, table_format, write_frame
 from ._platforms import KINDS, PLATFORMS
 from ._psi import MODES, Message, Receiver, Sender, read_key_file, report_text, respond
 from ._redact import safe_name
@@ -111,6 +111,8 @@ def _finish(args: argparse.Namespace, say: Any) -> int:
     for out, what in ((args.output, "matched rows"), (args.json, "JSON result")):
         if out:
             check_output(out, inputs=inputs, what=what)
+    if args.output:
+        table_format(args.output, "matched rows")
     state = read_key_file(args.key, "receiver")
     setup = Message.read(args.setup, expect="setup")
     response = Message.read(args.response, expect="response")

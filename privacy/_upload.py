@@ -26,6 +26,7 @@ from ._io import (
     frame_writer,
     read_table,
     remove_stale_temps,
+    table_format,
     temp_path,
 )
 from ._manifest import (
@@ -262,6 +263,7 @@ class Upload:
             sign_manifest({}, signing_key)  # raises the clear error, before any write
         inputs = [*inputs, *self.sources]
         target = check_output(path, inputs=inputs, what="upload")
+        table_format(target, "upload")
         meta_target = check_output(manifest_path(target), inputs=inputs, what="manifest")
         for t in (target, meta_target):
             remove_stale_temps(t)

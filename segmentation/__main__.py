@@ -244,10 +244,11 @@ def _build(args: argparse.Namespace) -> int:
     now = _parse_now(args.now) if args.now else None
     segment = _read_segment(args.segment)
     if args.output:  # checked before any work: not a folder, a special file or an input
-        from privacy._io import check_output
+        from privacy._io import check_output, table_format
 
         check_output(args.output, inputs=[args.segment, args.profiles, args.events],
                      what="output")
+        table_format(args.output)
     pop = seg.Population(args.profiles, args.events, id=args.id, now=now)
     audience = pop.select(segment, streaming=args.streaming)
     print(json.dumps({"segment": segment.name, "size": audience.size, "population": pop.n,

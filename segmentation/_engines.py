@@ -276,6 +276,9 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
         if not path.is_file():  # a device or a pipe: a scan could block or never end
             raise SegmentationError(f"{what} {path.name} is not a regular file; give a Parquet "
                                     "or CSV file, or a folder of Parquet parts")
+        if path.stat().st_size == 0:  # polars would fail at the first collect, anywhere
+            raise SegmentationError(f"{what} file {path.name} is empty; a CSV needs a header "
+                                    "row, a Parquet file its schema")
         # a name holding [ or * is that file, not a pattern
         if path.suffix.lower() in (".parquet", ".pq"):
             return pl.scan_parquet(path, glob=False)

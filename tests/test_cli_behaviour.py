@@ -29,6 +29,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
                "--signing-key", "k.pem", cwd=tmp)
     assert done.returncode == 0, done.stderr
     (tmp / "bad.json").write_text("{not json")
+    (tmp / "empty.csv").write_text("")
     os.mkfifo(tmp / "pipe.csv")  # read, it would block until a writer came
     (tmp / "latin1.json").write_bytes(b'{"name": "Caf\xe9"}')
     (tmp / "adults.json").write_text(
@@ -77,6 +78,14 @@ FAILURES = {
     "segmentation: events from a device": ("segmentation", "report", "adults.json",
                                            "--profiles", "crm.csv", "--events", "/dev/zero",
                                            "-o", "x.html"),
+    # written as CSV text under these names before
+    "an upload that is no table file": ("privacy", "hash", "crm.csv", "--platform", "meta",
+                                        "-o", "x.xlsx"),
+    "segmentation: ids that are no table file": ("segmentation", "build", "adults.json",
+                                                 "--profiles", "crm.csv", "-o", "x.json"),
+    # "unexpected NoDataError" before
+    "segmentation: empty profiles": ("segmentation", "build", "adults.json", "--profiles",
+                                     "empty.csv"),
 }
 
 
@@ -88,6 +97,8 @@ def test_every_failure_is_error_and_exit_2(folder: Path, name: str) -> None:
     assert "Traceback" not in done.stderr
     assert "maria.canary@example.com" not in done.stderr
     assert not (folder / "x.csv").exists()
+    assert not (folder / "x.xlsx").exists()
+    assert not (folder / "x.json").exists()
 
 
 def test_the_audit_gates_with_exit_1(folder: Path) -> None:
@@ -147,3 +158,18 @@ def test_the_demo_runs_twice_in_one_folder(tmp_path: Path) -> None:
 def test_special_files_are_refused_by_name(folder: Path, name: str) -> None:
     done = run(*FAILURES[name], cwd=folder)
     assert "is not a regular file" in done.stderr, done.stderr
+
+
+def test_a_tsv_upload_is_tab_separated_and_audits_as_written(tmp_path: Path) -> None:
+    """A .tsv upload was written with commas, and read back (by the audit) with tabs: one
+    column named after the whole header."""
+    import privacy
+
+    crm = pl.DataFrame({"email": [f"p{i}@example.com" for i in range(150)],
+                        "phone": [f"+1650555{i:04d}" for i in range(150)]})
+    privacy.prepare_upload(crm, "meta").write(tmp_path / "up.tsv")
+    back = pl.read_csv(tmp_path / "up.tsv", separator="\t")
+    assert back.columns == ["email", "phone"]
+    report = privacy.audit(tmp_path / "up.tsv")
+    assert report.rows == 150
+    assert not any(f.check == "plaintext" for f in report.findings)
