@@ -43,6 +43,7 @@ from ._conditions import (
 )
 from ._engines import Table
 from ._errors import InvalidSegmentError, UnknownColumnError
+from ._regex import portable
 
 __all__ = ["aggregate_table", "compile_mask", "condition_expr", "fill_value"]
 
@@ -167,8 +168,8 @@ def _predicate(p: Predicate, aliases: dict[str, str], now_us: int,
         if isinstance(p.target, Field) and _is_list(schema.get(p.target.name)):
             return x.list.contains(a[0])
         return x.str.contains(str(a[0]), literal=True)
-    if op == "matches":
-        return x.str.contains(str(a[0]), literal=False)
+    if op == "matches":  # spelled out as every engine reads it alike
+        return x.str.contains(portable(str(a[0])), literal=False)
     if op == "starts_with":
         return x.str.starts_with(str(a[0]))
     if op == "within":

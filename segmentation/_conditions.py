@@ -64,12 +64,15 @@ def check_pattern(pattern: str) -> None:
         raise InvalidSegmentError(
             "look-around ((?=, (?!, (?<=, (?<!) and back-references (\\1) are not supported: "
             "segments use the RE2 dialect that polars, DuckDB and Spark share")
-    try:
-        pl.Series([""], dtype=pl.Utf8).str.contains(pattern)
-    except pl.exceptions.PolarsError:
-        raise InvalidSegmentError(
-            "invalid regular expression for the RE2 dialect (polars, DuckDB and Spark): "
-            f"{pattern[:60]!r}") from None
+    from ._regex import portable
+
+    for text in (pattern, portable(pattern)):  # as written, then as the engines get it
+        try:
+            pl.Series([""], dtype=pl.Utf8).str.contains(text)
+        except pl.exceptions.PolarsError:
+            raise InvalidSegmentError(
+                "invalid regular expression for the RE2 dialect (polars, DuckDB and Spark): "
+                f"{pattern[:60]!r}") from None
 
 
 def parse_duration(text: str) -> dt.timedelta:

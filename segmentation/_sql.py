@@ -31,6 +31,7 @@ from ._conditions import (
     parse_duration,
 )
 from ._errors import InvalidSegmentError
+from ._regex import portable
 
 __all__ = ["Dialect", "segment_sql", "sql_literal"]
 
@@ -153,10 +154,11 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
             )
         fn = "strpos" if dialect == "duckdb" else "instr"
         return f"({fn}({x}, {sql_literal(a[0], dialect)}) > 0)"
-    if op == "matches":
+    if op == "matches":  # spelled out as every engine reads it alike
+        pattern = portable(str(a[0]))
         if dialect == "duckdb":
-            return f"regexp_matches({x}, {sql_literal(a[0], dialect)})"
-        return f"({x} RLIKE {sql_literal(a[0], dialect)})"
+            return f"regexp_matches({x}, {sql_literal(pattern, dialect)})"
+        return f"({x} RLIKE {sql_literal(pattern, dialect)})"
     if op == "starts_with":
         return f"(left({x}, {len(str(a[0]))}) = {sql_literal(a[0], dialect)})"
     if op == "within":

@@ -94,6 +94,47 @@ def test_patterns_of_the_shared_dialect_run_alike() -> None:
     assert duckdb_ids(profiles, None, segment) == [1, 3]
 
 
+# Values on which the engines' regex shorthands disagree: letters and digits past ASCII, other
+# spaces, a carriage return, a final line break, the Kelvin sign, POSIX-looking text
+REGEX_VALUES = ["é", "ß", "ǅ", "a\rb", "ab\n", "ab", "a b", "a\u00a0b", "a\u2003b", "a\x0bb",
+                "\u0663", "3", "_", "x-y", "K", "k", "[:a", "gamer", "über gamer", "a.b", "É"]
+PORTABLE_PATTERNS = [r"\w+", r"^\w+$", r"\d", r"\s", r"\S+", r"\W", r"[\w]", r"[\d-]", r"^a.b$",
+                     r"ab$", r"(?s)a.b", r"[[:alpha:]]", r"[[:space:]]", r"[[:punct:]]", r"(?i)k",
+                     r"(?P<x>ab)", r"(?i:A)b", r"a\x0Bb", r"a\vb", r"^.*$", r"(?s:.)b", r"é",
+                     r"[^a]", r"(?i)^pre[-_]\w+"]
+
+
+def test_regex_shorthands_select_the_same_people_in_every_engine(spark) -> None:
+    """\\w+ matched "é" in polars (Rust: Unicode) but not in DuckDB (RE2: ASCII); Java's "."
+    and "$" stopped at "\\r" and before a final line break; Java read [[:alpha:]] as the
+    characters "[:alph". Each pattern is spelled out the same way for every engine."""
+    profiles = pl.DataFrame({"user_id": list(range(len(REGEX_VALUES))), "s": REGEX_VALUES})
+    local = seg.Population(profiles, now=NOW)
+    con = duckdb.connect()
+    in_duckdb = seg.Population(con.from_arrow(profiles.to_arrow()), now=NOW)
+    frame = spark.createDataFrame(profiles.rows(), "user_id long, s string")
+    in_spark = seg.Population(frame, now=NOW)
+    frame.createOrReplaceTempView("profiles")
+    for pattern in PORTABLE_PATTERNS:
+        segment = seg.Segment("r", seg.field("s").matches(pattern))
+        want = local.select(segment).ids.to_list()
+        assert sorted(in_duckdb.select(segment).collect().ids.to_list()) == want, pattern
+        assert sorted(in_spark.select(segment).collect().ids.to_list()) == want, pattern
+        assert duckdb_ids(profiles, None, segment) == want, pattern
+        sql = segment.to_sql("spark", now=NOW)
+        assert sorted(r[0] for r in spark.sql(sql).collect()) == want, pattern
+    # what the ASCII reading means, on values where the engines used to differ
+    assert local.select(seg.field("s").matches(r"^\w+$")).ids.to_list() == [5, 11, 12, 14, 15, 17]
+    assert local.select(seg.field("s").matches(r"^a.b$")).ids.to_list() == [3, 6, 7, 8, 9, 19]
+
+
+@pytest.mark.parametrize("pattern", [r"\bgamer\b", r"[\W]", r"(?m)^a", r"(?x)a b", r"(?U)a+",
+                                     r"(?i)é", r"[a-z&&[^b]]", r"[[a]]", r"[[:^alpha:]]"])
+def test_regex_the_engines_cannot_read_alike_is_refused(pattern: str) -> None:
+    with pytest.raises(seg.InvalidSegmentError, match="read it differently"):
+        seg.field("s").matches(pattern)
+
+
 # --- contains without a schema; unknown events; time zones ----------------------------------------
 
 
