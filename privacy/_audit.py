@@ -42,7 +42,7 @@ from ._hashing import Hasher
 from ._io import part_files, read_path, read_table
 from ._manifest import load_public_key, manifest_path, read_manifest
 from ._platforms import PLATFORMS, check_platform
-from ._redact import safe_name
+from ._redact import safe_name, shown
 
 __all__ = ["AUDIT_VERSION", "SEVERITIES", "AuditReport", "Finding", "audit"]
 
@@ -134,11 +134,11 @@ def audit(
             f"{type(public_key).__name__}")
     if not isinstance(phone_block, int) or isinstance(phone_block, bool) or phone_block < 0:
         raise InvalidInputError(f"phone_block must be an int of at least 0, got "
-                                f"{phone_block!r}"[:200])
+                                f"{shown(phone_block)}")
     if min_audience is not None and (not isinstance(min_audience, int)
                                      or isinstance(min_audience, bool) or min_audience < 1):
         raise InvalidInputError(f"min_audience must be None or a positive int, got "
-                                f"{min_audience!r}"[:200])
+                                f"{shown(min_audience)}")
     if quasi_identifiers is not None:
         if (isinstance(quasi_identifiers, (str, bytes, Mapping))
                 or not isinstance(quasi_identifiers, Iterable)):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import InputTypeError, InvalidInputError, PrivacyError
+from ._redact import shown
 
 __all__ = ["BudgetExhaustedError", "Disclosure", "SafeCount", "margin95", "round_significant"]
 
@@ -42,7 +43,7 @@ def round_significant(n: int, digits: int = 2, *, up: bool = False) -> int:
     """``n`` rounded down (or ``up``) to ``digits`` significant digits: 12,345 -> 12,000."""
     n = _integer(n)
     if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
-        raise InvalidInputError(f"digits must be a positive int, got {digits!r}")
+        raise InvalidInputError(f"digits must be a positive int, got {shown(digits)}")
     if n <= 0:
         return 0
     step = 10 ** max(int(math.log10(n)) + 1 - digits, 0)

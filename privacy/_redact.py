@@ -15,7 +15,7 @@ import sys
 from typing import NoReturn
 
 __all__ = ["ArgumentParser", "looks_like_identifier", "mask", "printable", "safe_name",
-           "safe_names"]
+           "safe_names", "shown"]
 
 _EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+")
 # Four digits or more anywhere (phones, dates, ZIPs, card numbers), or a long hex/Base64 run.
@@ -52,6 +52,16 @@ def looks_like_identifier(text: str) -> bool:
     """True when a text (a header, a file name) may itself be personal data."""
     return bool(_EMAIL_LIKE.search(text) or _DIGITS_LIKE.search(text)
                 or _DIGEST_LIKE.search(text) or len(text) > _MAX_NAME)
+
+
+def shown(value: object) -> str:
+    """A received argument as an error shows it: numbers, booleans and None as they are,
+    anything else by its type only (a wrong argument can be someone's email)."""
+    import numbers
+
+    if value is None or isinstance(value, (bool, numbers.Number)):
+        return repr(value)
+    return f"a {type(value).__name__}"
 
 
 def safe_name(name: object) -> str:

@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 
 from ._errors import InvalidInputError
+from ._redact import shown
 
 __all__ = ["synthetic_crm"]
 
@@ -51,11 +52,11 @@ def synthetic_crm(n: int, seed: int = 0, *, invalid_share: float = 0.03) -> pl.D
     """
     for name, value in (("n", n), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise InvalidInputError(f"{name} must be a non-negative int, got {value!r}"[:200])
+            raise InvalidInputError(f"{name} must be a non-negative int, got {shown(value)}")
     if (isinstance(invalid_share, bool) or not isinstance(invalid_share, (int, float))
             or not 0 <= invalid_share <= 1):
         raise InvalidInputError(f"invalid_share must be a number within [0, 1], got "
-                                f"{invalid_share!r}"[:200])
+                                f"{shown(invalid_share)}")
     rng = np.random.default_rng(seed)
     first = _pick(rng, _FIRST, n)
     last = _pick(rng, _LAST, n)

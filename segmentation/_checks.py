@@ -9,9 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from privacy._redact import shown
+
 from ._errors import InvalidSegmentError
 
-__all__ = ["check_instance", "check_int", "check_names", "check_number", "check_random_state"]
+__all__ = ["check_instance", "check_int", "check_names", "check_number", "check_random_state",
+           "shown"]
 
 
 def _integer(value: object) -> int | None:
@@ -27,7 +30,7 @@ def check_int(value: object, name: str, low: int | None = None) -> int:
     number = _integer(value)
     if number is None or (low is not None and number < low):
         bound = "" if low is None else f" of at least {low:,}"
-        raise InvalidSegmentError(f"{name} must be an int{bound}, got {value!r}"[:200])
+        raise InvalidSegmentError(f"{name} must be an int{bound}, got {shown(value)}")
     return number
 
 
@@ -41,7 +44,7 @@ def check_number(value: object, name: str, low: float, high: float, *,
         ok = (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
     if not ok:
         span = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise InvalidSegmentError(f"{name} must be a number within {span}, got {value!r}"[:200])
+        raise InvalidSegmentError(f"{name} must be a number within {span}, got {shown(value)}")
     return float(value)  # type: ignore[arg-type]
 
 
@@ -52,7 +55,7 @@ def check_random_state(value: object, name: str = "random_state") -> int | None:
     number = _integer(value)
     if number is None or number < 0:
         raise InvalidSegmentError(f"{name} must be None or a non-negative int seed, got "
-                                  f"{value!r}"[:200])
+                                  f"{shown(value)}")
     return number
 
 

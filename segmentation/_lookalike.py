@@ -37,7 +37,7 @@ from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_limits
 
 from . import _format as fmt
-from ._checks import check_int, check_names, check_number
+from ._checks import check_int, check_names, check_number, shown
 from ._errors import (
     ColumnTypeError,
     InvalidSegmentError,
@@ -313,7 +313,7 @@ class Lookalike(BaseEstimator):
                 if (isinstance(value, Mapping) or not isinstance(value, Iterable)
                         or not all(isinstance(w, (str, dt.timedelta)) for w in value)):
                     raise InvalidSegmentError(f"windows must be a list of durations, e.g. "
-                                              f"['30d', '90d'], got {value!r}"[:200])
+                                              f"['30d', '90d'], got {shown(value)}")
             elif value is not None:
                 check_names(value, name, *{"features": ("column names", "['age']"),
                                            "event_types": ("event names", "['app_open']")}[name])

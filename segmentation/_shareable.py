@@ -21,6 +21,7 @@ import polars as pl
 
 from privacy._disclosure import Disclosure, SafeCount
 
+from ._checks import shown
 from ._conditions import Condition, Field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
@@ -190,7 +191,8 @@ def _check_options(population: object, segment: object, profile: object,
                                   f"got {type(profile).__name__}")
     if profile_first is not None and (not isinstance(profile_first, int)
                                       or isinstance(profile_first, bool) or profile_first < 1):
-        raise InvalidSegmentError(f"profile_first must be a positive int, got {profile_first!r}")
+        raise InvalidSegmentError(f"profile_first must be a positive int, got "
+                                  f"{shown(profile_first)}")
     if disclosure is not None and not isinstance(disclosure, Disclosure):
         raise InvalidSegmentError(f"disclosure must be a privacy.Disclosure, got "
                                   f"{type(disclosure).__name__}")

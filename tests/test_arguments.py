@@ -225,3 +225,27 @@ def test_sign_manifest_takes_a_dict(manifest: Any) -> None:
     """None raised "'NoneType' object has no attribute 'items'"."""
     with pytest.raises(privacy.InputTypeError, match="manifest must be a dict"):
         privacy.sign_manifest(manifest, privacy.generate_signing_key())
+
+
+_CANARY = "maria.canary@example.com"
+
+
+@pytest.mark.parametrize("call", [
+    lambda pop, older: older.sample(n=_CANARY),
+    lambda pop, older: older.sample(fraction=_CANARY),
+    lambda pop, older: older.split(test=0.2, random_state=_CANARY),
+    lambda pop, older: pop.profile(older, top=_CANARY),
+    lambda pop, older: seg.discover(pop, ["age"], sample=_CANARY),
+    lambda pop, older: seg.synthetic_population(10, seed=_CANARY),
+    lambda pop, older: seg.shareable_report(older, pop, profile=["plan"], profile_first=_CANARY),
+    lambda pop, older: seg.Lookalike(windows=[_CANARY, 5]).fit(pop, older),
+    lambda pop, older: privacy.synthetic_crm(_CANARY),
+    lambda pop, older: privacy.audit(pl.DataFrame({"email": ["a" * 64]}), min_audience=_CANARY),
+    lambda pop, older: privacy.round_significant(5, _CANARY),
+])
+def test_a_wrong_argument_is_not_echoed(pop: seg.Population, older: seg.Audience, call) -> None:
+    """An argument in the wrong place can be someone's email: errors name its type only."""
+    with pytest.raises((seg.SegmentationError, privacy.PrivacyError)) as err:
+        call(pop, older)
+    assert "canary" not in str(err.value)
+    assert "a str" in str(err.value) or "list" in str(err.value)
