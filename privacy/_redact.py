@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
+import numbers
 import re
 import sys
 from typing import NoReturn
@@ -55,13 +57,20 @@ def looks_like_identifier(text: str) -> bool:
 
 
 def shown(value: object) -> str:
-    """A received argument as an error shows it: numbers, booleans and None as they are,
-    anything else by its type only (a wrong argument can be someone's email)."""
-    import numbers
-
-    if value is None or isinstance(value, (bool, numbers.Number)):
+    """A received argument as an error shows it: None, booleans and small numbers as they are,
+    anything else by its type only (a wrong argument can be someone's email, and a number of
+    seven digits or more someone's phone)."""
+    if value is None or isinstance(value, bool):
         return repr(value)
-    return f"a {type(value).__name__}"
+    if isinstance(value, numbers.Real):
+        small = not math.isfinite(float(value)) or abs(float(value)) < 1_000_000
+        return repr(value) if small else f"{_a(value)} of magnitude 1,000,000 or more"
+    return _a(value)
+
+
+def _a(value: object) -> str:
+    name = type(value).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
 
 
 def safe_name(name: object) -> str:

@@ -17,7 +17,7 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from ._checks import check_instance
+from ._checks import check_instance, shown
 from ._compile import aggregate_table, check_event_names
 from ._conditions import And, Condition, EventAggregate, event
 from ._errors import InvalidSegmentError
@@ -96,7 +96,7 @@ def rfm(population: Population, event_name: str = "top_up", value: str = "value"
     check_instance(population, Population, "population")
     for name, text in (("event_name", event_name), ("value", value)):
         if not isinstance(text, str) or not text:
-            raise InvalidSegmentError(f"{name} must be a non-empty str, got {text!r}"[:200])
+            raise InvalidSegmentError(f"{name} must be a non-empty str, got {shown(text)}")
     if population._e is None:
         raise InvalidSegmentError("rfm needs a population with an events table")
     if not isinstance(bins, int) or bins < 3:

@@ -249,3 +249,17 @@ def test_a_wrong_argument_is_not_echoed(pop: seg.Population, older: seg.Audience
         call(pop, older)
     assert "canary" not in str(err.value)
     assert "a str" in str(err.value) or "list" in str(err.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: privacy.audit(pl.DataFrame({"email": ["a" * 64]}), phone_block=-16505551234),
+    lambda: seg.synthetic_population(10, seed=-4155550123),
+    lambda: privacy.synthetic_crm(10, seed=np.int64(-4155550123)),
+])
+def test_a_wrong_number_like_a_phone_is_not_echoed(call) -> None:
+    """A number of seven digits or more in the wrong place can be a phone number."""
+    with pytest.raises((seg.SegmentationError, privacy.PrivacyError)) as err:
+        call()
+    assert "5550123" not in str(err.value)
+    assert "5551234" not in str(err.value)
+    assert "1,000,000 or more" in str(err.value)
