@@ -11,9 +11,10 @@ Semantics every engine shares:
   person whose condition is null is not selected.
 - Times are UTC epoch microseconds (naive datetimes are UTC, aware ones are instants, dates are
   UTC midnights); a distinct day is a UTC calendar day.
-- Values keep the column's exact type: a long ``isin`` list of integers stays integers
-  (``2**53 + 1`` is not ``2**53``), and values that cannot equal a value of the column are left
-  out of the list rather than widening the column.
+- Numbers compare as numbers: each comparison is restated in the column's own kind
+  (:mod:`._exact`: ``age > 25.5`` is ``age >= 26``, ``2**53 + 1`` is not ``2.0**53``, an Int64
+  is below ``2**64``), and a long ``isin`` list keeps the column's type, without the values
+  that cannot equal one of its values.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
 import narwhals as nw
@@ -43,6 +44,7 @@ from ._conditions import (
 )
 from ._engines import Table
 from ._errors import InvalidSegmentError, UnknownColumnError
+from ._exact import INT_RANGES, Kind, kind_of, restate
 from ._regex import portable
 
 __all__ = ["aggregate_table", "compile_mask", "condition_expr", "fill_value"]
@@ -83,12 +85,12 @@ def _with_epochs(table: Table, columns: Sequence[str]) -> nw.LazyFrame[Any]:
 # --- predicates -------------------------------------------------------------------------------
 
 
-_INT_RANGES = {
-    pl.Int8: (-(2**7), 2**7 - 1), pl.Int16: (-(2**15), 2**15 - 1),
-    pl.Int32: (-(2**31), 2**31 - 1), pl.Int64: (-(2**63), 2**63 - 1),
-    pl.UInt8: (0, 2**8 - 1), pl.UInt16: (0, 2**16 - 1), pl.UInt32: (0, 2**32 - 1),
-    pl.UInt64: (0, 2**64 - 1),
-}
+def _is_double(value: float) -> bool:
+    """Whether a double holds this number exactly."""
+    try:
+        return isinstance(value, float) or float(value) == value
+    except OverflowError:
+        return False
 
 
 def _isin_values(values: tuple[Any, ...], dtype: Any) -> list[Any] | None:
@@ -98,13 +100,12 @@ def _isin_values(values: tuple[Any, ...], dtype: Any) -> list[Any] | None:
     if dtype.is_integer():
         ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
         ints += [int(v) for v in values if isinstance(v, float) and v.is_integer()]
-        lo, hi = _INT_RANGES.get(dtype, (-(2**63), 2**63 - 1))
+        lo, hi = INT_RANGES.get(dtype, (-(2**63), 2**63 - 1))
         return sorted({v for v in ints if lo <= v <= hi})
     if dtype.is_float():
         nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        if any(isinstance(v, int) and abs(v) > 2**53 for v in nums):
-            return None
-        return sorted({float(v) for v in nums})
+        # an integer no double holds equals no double (2**53 + 1 is not 2**53)
+        return sorted({float(v) for v in nums if _is_double(v)})
     if dtype == pl.Boolean:
         return sorted({v for v in values if isinstance(v, bool)})
     if dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum)):
@@ -130,33 +131,37 @@ def _literal(value: Any, temporal: bool) -> Any:
     return value
 
 
+def _compare(x: nw.Expr, op: str, value: Any, kind: Kind) -> nw.Expr:
+    """``x op value``, restated in the column's own kind (:mod:`._exact`)."""
+    stated = restate(op, value, kind)
+    if isinstance(stated, bool):  # past every value of the column: null stays null
+        return nw.when(~x.is_null()).then(nw.lit(stated))
+    op, value = stated
+    lit = nw.lit(value)
+    return {"eq": x == lit, "ne": x != lit, "lt": x < lit, "le": x <= lit, "gt": x > lit,
+            "ge": x >= lit}[op]
+
+
 def _predicate(p: Predicate, aliases: dict[str, str], now_us: int,
-               schema: dict[str, Any]) -> nw.Expr:
+               schema: dict[str, Any], event_schema: Mapping[str, Any] | None = None
+               ) -> nw.Expr:
     x, temporal = _target(p.target, aliases, schema)
     op = p.op
     a: tuple[Any, ...] = tuple(_literal(v, temporal) for v in p.args)
-    if op == "eq":
-        return x == nw.lit(a[0])
-    if op == "ne":
-        return x != nw.lit(a[0])
-    if op == "lt":
-        return x < nw.lit(a[0])
-    if op == "le":
-        return x <= nw.lit(a[0])
-    if op == "gt":
-        return x > nw.lit(a[0])
-    if op == "ge":
-        return x >= nw.lit(a[0])
+    kind = None if temporal else kind_of(p.target, schema, event_schema)
+    if op in ("eq", "ne", "lt", "le", "gt", "ge"):
+        return _compare(x, op, a[0], kind)
     if op == "between":
-        lo = (x >= nw.lit(a[0])) if a[2] in ("both", "left") else (x > nw.lit(a[0]))
-        hi = (x <= nw.lit(a[1])) if a[2] in ("both", "right") else (x < nw.lit(a[1]))
+        lo = _compare(x, "ge" if a[2] in ("both", "left") else "gt", a[0], kind)
+        hi = _compare(x, "le" if a[2] in ("both", "right") else "lt", a[1], kind)
         return lo & hi
     if op == "isin":
         dtype = pl.Int64 if temporal else (
             schema.get(p.target.name) if isinstance(p.target, Field) else None)
         values = _isin_values(a, dtype)
         if values is None:
-            return nw.any_horizontal(*[x == nw.lit(v) for v in a], ignore_nulls=False)
+            return nw.any_horizontal(*[_compare(x, "eq", v, kind) for v in a],
+                                     ignore_nulls=False)
         if not values:  # nothing of the column's type: false, or null for a null value
             return nw.when(~x.is_null()).then(nw.lit(value=False))
         return nw.when(~x.is_null()).then(x.is_in(values))
@@ -184,9 +189,11 @@ def _duration_us(text: str) -> int:
 
 
 def condition_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
-                   schema: dict[str, Any]) -> nw.Expr:
+                   schema: dict[str, Any], event_schema: Mapping[str, Any] | None = None
+                   ) -> nw.Expr:
     """A boolean narwhals expression for ``cond`` over a frame prepared by
-    :func:`compile_mask` (aggregates joined under ``aliases``, temporal columns as epochs)."""
+    :func:`compile_mask` (aggregates joined under ``aliases``, temporal columns as epochs;
+    ``event_schema`` tells integer sums from float ones)."""
     now_us = epoch_us(utc_now(now))
 
     def sub(c: Condition) -> nw.Expr:
@@ -202,7 +209,7 @@ def condition_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime,
         if isinstance(c, InSegment):
             return sub(c.condition)
         if isinstance(c, Predicate):
-            return _predicate(c, aliases, now_us, schema)
+            return _predicate(c, aliases, now_us, schema, event_schema)
         raise InvalidSegmentError(f"not a condition: {type(c).__name__}")
 
     return sub(cond)

@@ -415,7 +415,8 @@ class Population:
                             extra, prefilter)
 
     def _mask(self, cond: Condition, aliases: dict[str, str]) -> nw.Expr:
-        return condition_expr(cond, aliases, self.now, self._p.schema)
+        return condition_expr(cond, aliases, self.now, self._p.schema,
+                              self._e.schema if self._e is not None else None)
 
     def _known_events(self, cond: Condition) -> frozenset[str] | None:
         """Event names known to exist, enough to check ``cond``'s: the declared ones, those
@@ -577,8 +578,9 @@ class Population:
     def to_sql(self, segment: Segment | Condition | Field, dialect: str = "duckdb",
                profiles: str = "profiles", events: str = "events") -> str:
         """The segment as SQL over tables of these names (list columns known from here)."""
-        return _as_segment(segment).to_sql(dialect, profiles, events, self.id,  # type: ignore[arg-type]
-                                           self.now, schema=self.schema)
+        return _as_segment(segment).to_sql(
+            dialect, profiles, events, self.id, self.now, schema=self.schema,  # type: ignore[arg-type]
+            event_schema=dict(self._e.schema) if self._e is not None else None)
 
 
 class PopulationSize(int):

@@ -253,23 +253,28 @@ class Segment:
         validate(self.condition, p_table.schema, e_table.schema if e_table else None, id)
         now = utc_now(now) if now is not None else default_now()
         frame, aliases = compile_mask(self.condition, p_table, e_table, id, now)
-        mask = condition_expr(self.condition, aliases, now, p_table.schema)
+        mask = condition_expr(self.condition, aliases, now, p_table.schema,
+                              e_table.schema if e_table else None)
         return frame.filter(mask).select(id).to_native()
 
     def to_sql(self, dialect: Dialect = "duckdb", profiles: str = "profiles",
                events: str = "events", id: str = "user_id",
                now: dt.datetime | None = None,
-               schema: Mapping[str, Any] | None = None) -> str:
+               schema: Mapping[str, Any] | None = None,
+               event_schema: Mapping[str, Any] | None = None) -> str:
         """A SELECT of the matching ids over tables named ``profiles`` and ``events``.
 
         ``schema`` (profile column -> polars dtype, e.g. ``population.schema``) tells list
-        columns from text columns for ``contains``; without it a ``contains`` is refused.
+        columns from text columns for ``contains``; without it a ``contains`` is refused. With
+        it (and ``event_schema`` for the events' columns), numbers compare as numbers whatever
+        their kinds (``age > 25.5`` is ``age >= 26``; an Int64 equals no float past 2**63).
         """
         if dialect not in ("duckdb", "spark"):
             raise InvalidSegmentError(f"dialect must be 'duckdb' or 'spark', got {dialect!r}")
-        if schema is not None and not isinstance(schema, Mapping):
-            raise InvalidSegmentError(
-                "schema= takes a mapping of column -> polars dtype (population.schema), got "
-                f"{type(schema).__name__}")
+        for name, given in (("schema", schema), ("event_schema", event_schema)):
+            if given is not None and not isinstance(given, Mapping):
+                raise InvalidSegmentError(
+                    f"{name}= takes a mapping of column -> polars dtype (population.schema), "
+                    f"got {type(given).__name__}")
         return segment_sql(self.condition, dialect, profiles, events, id,
-                           now or default_now(), schema or {})
+                           now or default_now(), schema or {}, event_schema)

@@ -31,11 +31,13 @@ from ._conditions import (
     parse_duration,
 )
 from ._errors import InvalidSegmentError
+from ._exact import kind_of, restate
 from ._regex import portable
 
 __all__ = ["Dialect", "segment_sql", "sql_literal"]
 
 Dialect = Literal["duckdb", "spark"]
+_SYMBOLS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
 def _quote(name: str, dialect: Dialect) -> str:
@@ -102,13 +104,15 @@ def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetim
 
 
 def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dialect: Dialect,
-                prefix: str = "p.", schema: Mapping[str, Any] | None = None) -> str:
-    """A SQL boolean expression for ``cond``."""
+                prefix: str = "p.", schema: Mapping[str, Any] | None = None,
+                event_schema: Mapping[str, Any] | None = None) -> str:
+    """A SQL boolean expression for ``cond`` (``schema``: the columns' polars dtypes, when
+    known; ``event_schema``: the events', for sums of integers)."""
     q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
     schema = schema or {}
 
     def sub(c: Condition) -> str:
-        return to_sql_expr(c, aliases, now, dialect, prefix, schema)
+        return to_sql_expr(c, aliases, now, dialect, prefix, schema, event_schema)
 
     if isinstance(cond, And):
         return "(" + " AND ".join(sub(p) for p in cond.parts) + ")"
@@ -128,16 +132,26 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
         fill = fill_value(t.agg)
         x = f"COALESCE({alias}.{q(alias)}, {fill})" if fill is not None else f"{alias}.{q(alias)}"
     op, a = cond.op, cond.args
-    sym = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-    if op in sym:
-        return f"({x} {sym[op]} {sql_literal(a[0], dialect)})"
+    kind = kind_of(t, schema, event_schema)
+
+    def compare(op: str, value: Any) -> str:  # restated in the column's own kind (._exact)
+        stated = restate(op, value, kind)
+        if isinstance(stated, bool):  # past every value of the column: null stays null
+            return f"(CASE WHEN {x} IS NULL THEN NULL ELSE {sql_literal(stated)} END)"
+        return f"({x} {_SYMBOLS[stated[0]]} {sql_literal(stated[1], dialect)})"
+
+    if op in _SYMBOLS:
+        return compare(op, a[0])
     if op == "between":
-        lo_op = ">=" if a[2] in ("both", "left") else ">"
-        hi_op = "<=" if a[2] in ("both", "right") else "<"
-        lo, hi = sql_literal(a[0], dialect), sql_literal(a[1], dialect)
-        return f"({x} {lo_op} {lo} AND {x} {hi_op} {hi})"
+        lo = compare("ge" if a[2] in ("both", "left") else "gt", a[0])
+        hi = compare("le" if a[2] in ("both", "right") else "lt", a[1])
+        return f"({lo} AND {hi})"
     if op == "isin":
-        return f"({x} IN ({', '.join(sql_literal(v, dialect) for v in a)}))"
+        stated = [restate("eq", v, kind) for v in a]
+        kept = [v for s in stated if not isinstance(s, bool) for v in s[1:]]
+        if not kept:
+            return compare("eq", a[0])  # no value of the column's kind: false unless null
+        return f"({x} IN ({', '.join(sql_literal(v, dialect) for v in kept)}))"
     if op == "is_null":
         return f"({x} IS NULL)"
     if op == "is_not_null":
@@ -169,16 +183,19 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
 
 
 def segment_sql(cond: Condition, dialect: Dialect, profiles: str, events: str, id_col: str,
-                now: dt.datetime, schema: Mapping[str, Any]) -> str:
+                now: dt.datetime, schema: Mapping[str, Any],
+                event_schema: Mapping[str, Any] | None = None) -> str:
     """A SELECT of the ids matching ``cond`` over tables named ``profiles`` and ``events``."""
     now = utc_now(now)
     aggs = aggregates_used(cond)
     aliases = {a.key: f"a{i}" for i, a in enumerate(aggs)}
     q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
+    subqueries = {a.key: aggregate_sql(a, events, id_col, now, aliases[a.key], dialect,
+                                       event_schema) for a in aggs}
     joins = "".join(
-        f" LEFT JOIN ({aggregate_sql(a, events, id_col, now, aliases[a.key], dialect)}) AS "
+        f" LEFT JOIN ({subqueries[a.key]}) AS "
         f"{aliases[a.key]} ON p.{q(id_col)} = {aliases[a.key]}.{q(id_col)}"
         for a in aggs
     )
-    where = to_sql_expr(cond, aliases, now, dialect, "p.", schema)
+    where = to_sql_expr(cond, aliases, now, dialect, "p.", schema, event_schema)
     return f"SELECT p.{q(id_col)} FROM {profiles} AS p{joins} WHERE {where}"

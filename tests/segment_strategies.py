@@ -19,6 +19,8 @@ SCORES = st.integers(-8, 8).map(lambda x: x / 2) | st.sampled_from(
     [float("nan"), float("inf"), float("-inf"), -0.0])
 # account numbers around 2**53, where a float64 can no longer tell neighbours apart
 BIG = [2**53 - 1, 2**53, 2**53 + 1, 2**53 + 2, -(2**53) - 1, 0, 7]
+# literals of the other kind: floats for integer columns, integers past 2**53 and 2**63
+OTHER_KIND = [2.0**53, 2.0**63, -(2.0**63), 7.5, 2**64, -(2**64), 10**30]
 
 
 @st.composite
@@ -108,8 +110,8 @@ def _field_predicate() -> st.SearchStrategy:
     age, score = seg.field("age"), seg.field("score")
     plan, tags = seg.field("plan"), seg.field("tags")
     return st.one_of(
-        _compare(age, st.integers(10, 85)),
-        _compare(score, SCORES),
+        _compare(age, st.integers(10, 85) | st.integers(20, 170).map(lambda v: v / 2)),
+        _compare(score, SCORES | st.sampled_from(BIG + OTHER_KIND)),
         _compare(plan, st.sampled_from(PLANS)),
         st.sampled_from(TAGS).map(tags.contains),
         st.sampled_from(["pre", "post", "no", "O'", "back\\", "50%", "ü"]).map(plan.starts_with),
@@ -118,7 +120,7 @@ def _field_predicate() -> st.SearchStrategy:
         st.sampled_from([True, False]).map(lambda b: seg.field("active") == b),
         _durations.map(seg.field("joined").within),
         st.just(tags.is_null()),
-        _compare(seg.field("acct"), st.sampled_from(BIG)),
+        _compare(seg.field("acct"), st.sampled_from(BIG + OTHER_KIND)),
         # a long list (more than 32 values) of big integers
         st.lists(st.sampled_from(BIG) | st.integers(-(2**62), 2**62), min_size=33,
                  max_size=40).map(seg.field("acct").isin),

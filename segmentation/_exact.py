@@ -1,0 +1,126 @@
+"""Numbers compared as numbers, whatever their kinds, in every engine.
+
+Engines compare an integer column with a float literal, or a float column with an integer
+literal, as doubles: there ``2**53 + 1 == 2.0**53`` holds, and Spark cannot write an integer past
+64 bits as a literal at all. Python compares the numbers themselves, and so does a segment: each
+comparison is restated in the column's own kind before any engine sees it (``age > 25.5`` is
+``age >= 26``; ``score < 2**53 + 1`` is ``score <= 2.0**53``; ``acct < 2**64`` is true for every
+Int64 that is not null). NaN is the largest number, as it is for the engines' float columns.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import polars as pl
+
+from ._conditions import EventAggregate, Field
+
+__all__ = ["Kind", "kind_of", "restate"]
+
+#: "int" (with its range), "float", "decimal" (compared as written), or None (not known)
+Kind = tuple[Literal["int"], int, int] | Literal["float", "decimal"] | None
+
+_INT64 = (-(2**63), 2**63 - 1)
+INT_RANGES = {
+    pl.Int8: (-(2**7), 2**7 - 1), pl.Int16: (-(2**15), 2**15 - 1),
+    pl.Int32: (-(2**31), 2**31 - 1), pl.Int64: _INT64,
+    pl.UInt8: (0, 2**8 - 1), pl.UInt16: (0, 2**16 - 1), pl.UInt32: (0, 2**32 - 1),
+    pl.UInt64: (0, 2**64 - 1),
+}
+
+
+def _dtype_kind(dtype: Any) -> Kind:
+    if dtype is None:
+        return None
+    if dtype.is_integer():
+        lo, hi = INT_RANGES.get(dtype, _INT64)
+        return ("int", lo, hi)
+    if dtype.is_float():
+        return "float"
+    if dtype.is_decimal():
+        return "decimal"
+    return None
+
+
+def kind_of(target: Field | EventAggregate, schema: Mapping[str, Any],
+            event_schema: Mapping[str, Any] | None = None) -> Kind:
+    """The kind of number a predicate's target holds (None when not known)."""
+    if isinstance(target, Field):
+        return _dtype_kind(schema.get(target.name))
+    if target.agg in ("count", "distinct_days", "days_since_last"):
+        return ("int", *_INT64)  # whole numbers (days_since_last is a floored float in polars)
+    if target.agg == "mean":
+        return "float"
+    dtype = (event_schema or {}).get(target.column or "value")
+    if dtype is not None and dtype.is_integer():
+        return ("int", *_INT64)  # sums, minima and maxima of integers are 64-bit integers
+    return _dtype_kind(dtype)
+
+
+def _constant(op: str, above: bool) -> bool:
+    """A comparison with a value past every value of the column (``above``: past the top)."""
+    if op == "eq":
+        return False
+    if op == "ne":
+        return True
+    return (op in ("lt", "le")) == above
+
+
+def _double_below_above(value: int) -> tuple[float, float]:
+    """The doubles either side of an integer no double holds exactly."""
+    try:
+        d = float(value)
+    except OverflowError:
+        d = math.inf if value > 0 else -math.inf
+    if math.isinf(d):
+        big = sys.float_info.max
+        return (big, math.inf) if value > 0 else (-math.inf, -big)
+    if d > value:
+        return math.nextafter(d, -math.inf), d
+    return d, math.nextafter(d, math.inf)
+
+
+def restate(op: str, value: Any, kind: Kind) -> tuple[str, Any] | bool:
+    """``x op value`` as the same test in the column's own kind: a comparison (op, value), or
+    a constant (True/False for every ``x`` that is not null).
+
+    ``op`` is one of eq, ne, lt, le, gt, ge; values that are not numbers (or booleans, text,
+    dates) pass as they are.
+    """
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return op, value
+    if isinstance(kind, tuple):
+        _, lo, hi = kind
+        if isinstance(value, float):
+            if math.isnan(value) or math.isinf(value):
+                return _constant(op, above=not value < 0)  # NaN sorts above everything
+            if not value.is_integer():
+                if op in ("eq", "ne"):
+                    return _constant(op, above=True)
+                # no integer lies strictly between floor and ceil
+                op, value = ("le", math.floor(value)) if op in ("lt", "le") \
+                    else ("ge", math.ceil(value))
+            value = int(value)
+        if value > hi or value < lo:
+            return _constant(op, above=value > hi)
+        return op, value
+    if kind == "decimal" or isinstance(value, float) or abs(value) <= 2**53:
+        return op, value
+    if kind == "float" or value > _INT64[1] or value < _INT64[0]:
+        # an integer past 2**53: a double, or the doubles either side of it
+        try:
+            exact = float(value) == value
+        except OverflowError:
+            exact = False
+        if exact:
+            return op, float(value)
+        if op in ("eq", "ne"):
+            return _constant(op, above=True)
+        below, above = _double_below_above(value)
+        return ("le", below) if op in ("lt", "le") else ("ge", above)
+    return op, value
+

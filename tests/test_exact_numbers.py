@@ -1,0 +1,186 @@
+"""Numbers compare as numbers whatever their kinds, in every engine and in SQL text.
+
+Engines compare an integer column with a float (or a float column with a big integer) as
+doubles, where ``2**53 + 1 == 2.0**53``; Spark could not write an integer past 64 bits as a
+literal at all (a raw Py4JError). The expected answers here are Python's own comparisons of the
+numbers (NaN the largest, as the engines order float columns; a null is never selected).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import segmentation as seg
+from segmentation._exact import restate
+from tests.engines import engine_population
+
+NOW = dt.datetime(2026, 11, 1, 12)
+B = 2**53
+_OPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+        "gt": operator.gt, "ge": operator.ge}
+
+
+def exact(x: Any, op: str, v: Any) -> bool | None:
+    """``x op v`` on the numbers themselves; NaN above everything and equal to itself."""
+    if x is None:
+        return None
+    x_nan = isinstance(x, float) and math.isnan(x)
+    v_nan = isinstance(v, float) and math.isnan(v)
+    if x_nan or v_nan:
+        order = (x_nan > v_nan) - (x_nan < v_nan)  # 0 when both are NaN
+        return _OPS[op](order, 0)
+    return bool(_OPS[op](x, v))
+
+
+def apply(stated: tuple[str, Any] | bool, x: Any) -> bool | None:
+    if x is None:
+        return None
+    if isinstance(stated, bool):
+        return stated
+    return exact(x, *stated)
+
+
+# --- the restatement itself, against Python's exact comparisons --------------------------------
+
+NUMBERS = (st.integers(-(2**70), 2**70) | st.sampled_from([B - 1, B, B + 1, B + 2, 2**63,
+                                                            2**63 - 1, -(2**63) - 1, 2**64])
+           | st.floats(allow_nan=True, allow_infinity=True)
+           | st.sampled_from([2.0**53, 2.0**63, 2.0**64, 0.5, -0.5, 1e300]))
+OPS = st.sampled_from(sorted(_OPS))
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(-(2**63), 2**63 - 1), (-128, 127), (0, 2**64 - 1)])
+@given(data=st.data(), op=OPS, v=NUMBERS)
+def test_integer_columns(lo: int, hi: int, data: st.DataObject, op: str, v: Any) -> None:
+    x = data.draw(st.integers(lo, hi) | st.sampled_from([lo, hi]))
+    stated = restate(op, v, ("int", lo, hi))
+    assert apply(stated, x) == exact(x, op, v)
+    if not isinstance(stated, bool):  # what an engine is given stays in the column's kind
+        assert isinstance(stated[1], int)
+        assert lo <= stated[1] <= hi
+
+
+@given(x=st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(
+    [2.0**53, 2.0**53 + 2, 2.0**63, 2.0**64, -(2.0**63)]), op=OPS, v=NUMBERS)
+def test_float_columns(x: float, op: str, v: Any) -> None:
+    stated = restate(op, v, "float")
+    assert apply(stated, x) == exact(x, op, v)
+    if not isinstance(stated, bool) and isinstance(stated[1], int):
+        assert abs(stated[1]) <= 2**53  # a bigger integer travels as the doubles around it
+
+
+def test_plain_comparisons_are_left_alone() -> None:
+    assert restate("lt", 30, ("int", -(2**63), 2**63 - 1)) == ("lt", 30)
+    assert restate("ge", 2.5, "float") == ("ge", 2.5)
+    assert restate("eq", "prepaid", None) == ("eq", "prepaid")
+    assert restate("gt", 2**64, "decimal") == ("gt", 2**64)  # a decimal compares as written
+
+
+# --- every engine, DataFrames and SQL text --------------------------------------------------
+
+PROFILES = pl.DataFrame(
+    {"user_id": [1, 2, 3, 4, 5, 6, 7],
+     "acct": [B + 1, B, 7, None, -(B) - 1, 2**63 - 1, -(2**63)],
+     "age": [25, 26, None, 24, 30, 0, -1],
+     "score": [2.0**53, 1.5, float("nan"), None, 2.0**53 + 2, float("inf"), 2.0**64]},
+    schema={"user_id": pl.Int64, "acct": pl.Int64, "age": pl.Int32, "score": pl.Float64})
+EVENTS = pl.DataFrame(
+    {"user_id": [1, 1, 2, 3, 3, 3],
+     "event": ["game"] * 6,
+     "ts": [NOW - dt.timedelta(hours=h) for h in (1, 2, 3, 4, 5, 6)],
+     "n": [B, 1, 2**62, 1, 1, 1]},
+    schema={"user_id": pl.Int64, "event": pl.Utf8, "ts": pl.Datetime("us"), "n": pl.Int64})
+
+CASES: list[tuple[str, str, Any]] = [
+    ("acct", "eq", float(B)), ("acct", "eq", B + 1), ("acct", "ne", float(B)),
+    ("acct", "gt", 2**64), ("acct", "lt", 2**64), ("acct", "ge", -(2**63) - 1),
+    ("acct", "le", -(2**64)), ("acct", "lt", 10**37), ("acct", "gt", 2.0**63),
+    ("acct", "ge", float(B) + 0.5), ("acct", "lt", -(2.0**53)),
+    ("age", "gt", 25.5), ("age", "le", 25.5), ("age", "eq", 25.0), ("age", "eq", 25.5),
+    ("age", "ne", 25.5), ("age", "lt", float("nan")), ("age", "ge", float("-inf")),
+    ("age", "lt", 2**31), ("age", "gt", -(2**40)), ("age", "ge", -0.5),
+    ("score", "eq", B + 1), ("score", "ne", B + 1), ("score", "gt", B + 1),
+    ("score", "lt", B + 1), ("score", "le", B + 3), ("score", "ge", 2**64),
+    ("score", "lt", 2**64 + 1), ("score", "gt", 10**37), ("score", "lt", -(10**37)),
+]
+
+
+def _condition(column: str, op: str, value: Any) -> seg.Condition:
+    return getattr(seg.field(column), f"__{op}__")(value)
+
+
+def _expected(column: str, op: str, value: Any) -> list[int]:
+    return [u for u, x in zip(PROFILES["user_id"], PROFILES[column], strict=True)
+            if exact(x, op, value)]
+
+
+AGG_CASES: list[tuple[seg.Condition, list[int]]] = [
+    (seg.event("game").count() < 2.5, [1, 2, 4, 5, 6, 7]),
+    (seg.event("game").count() == 2.5, []),
+    (seg.event("game").count() > -(2**64), [1, 2, 3, 4, 5, 6, 7]),
+    (seg.event("game").sum("n") == float(B), []),  # user 1's sum is 2**53 + 1
+    (seg.event("game").sum("n") == B + 1, [1]),
+    (seg.event("game").sum("n") >= 2**64, []),
+    (seg.event("game").sum("n").between(2.5, 2**63), [1, 2, 3]),
+    (seg.event("game").max("n").isin([2.0**62, 2**70, 0.5]), [2]),
+]
+
+
+def _pairs() -> list[tuple[seg.Condition, list[int]]]:
+    pairs = [(_condition(*c), _expected(*c)) for c in CASES]
+    pairs.append((seg.field("acct").isin([float(B), 2**64, 7.5, -(2**63)]), [2, 7]))
+    pairs.append((seg.field("score").isin([B + 1, 2**64, 1.5]), [2, 7]))
+    pairs.append((seg.field("age").between(24.5, 2**40), [1, 2, 5]))
+    pairs.append((~(seg.field("acct") > 2**64), [1, 2, 3, 5, 6, 7]))  # a null stays unselected
+    return pairs + AGG_CASES
+
+
+def test_the_oracle_is_not_what_doubles_say() -> None:
+    # the cases matter: compared as doubles, several of them would select other people
+    assert _expected("acct", "eq", float(B)) == [2]
+    assert _expected("score", "eq", B + 1) == []
+    assert float(B + 1) == float(B)  # what an engine comparing doubles sees
+
+
+@pytest.fixture(scope="module")
+def population() -> seg.Population:
+    return seg.Population(PROFILES, EVENTS, now=NOW)
+
+
+def _ids(pop: seg.Population, cond: seg.Condition) -> list[int]:
+    return sorted(pop.select(cond).collect().ids.to_list())
+
+
+@pytest.mark.parametrize(("index"), range(len(CASES) + 4 + len(AGG_CASES)))
+def test_polars_and_duckdb(population: seg.Population, index: int) -> None:
+    cond, expected = _pairs()[index]
+    assert _ids(population, cond) == expected
+    assert _ids(engine_population(population, "duckdb"), cond) == expected
+    con = duckdb.connect()
+    con.register("profiles", PROFILES.to_arrow())
+    con.register("events", EVENTS.to_arrow())
+    sql = population.to_sql(cond, dialect="duckdb")
+    assert sorted(r[0] for r in con.execute(sql).fetchall()) == expected, sql
+
+
+def test_spark(spark: Any, population: seg.Population) -> None:
+    pop = engine_population(population, "spark", spark)
+    pop.profiles.createOrReplaceTempView("profiles")
+    pop.events.createOrReplaceTempView("events")
+    wrong = []
+    for cond, expected in _pairs():
+        sql = pop.to_sql(cond, dialect="spark")
+        got = (_ids(pop, cond), sorted(r[0] for r in spark.sql(sql).collect()))
+        if got != (expected, expected):
+            wrong.append((str(cond), expected, got))
+    assert not wrong
+
