@@ -17,7 +17,12 @@ from ._clock import default_now, utc_now
 from ._compile import compile_mask, condition_expr
 from ._conditions import And, Condition, Field, aggregates_used, as_condition, conditions_of
 from ._engines import as_lazy, as_table
-from ._errors import InvalidSegmentError, SegmentationError, UnknownColumnError
+from ._errors import (
+    ColumnTypeError,
+    InvalidSegmentError,
+    SegmentationError,
+    UnknownColumnError,
+)
 from ._profile import profile_rows
 from ._segments import Segment, describe, validate
 
@@ -314,6 +319,7 @@ class Population:
                 raise UnknownColumnError(
                     f"the events table needs columns {missing}; it has: {', '.join(ev)}"
                 )
+            _check_event_types(schema[id], ev, id)
         if now is not None and not isinstance(now, dt.datetime):
             raise InvalidSegmentError(f"now must be a datetime, got {type(now).__name__}")
         self.now = utc_now(now) if now is not None else default_now()
@@ -581,6 +587,36 @@ class Population:
         return _as_segment(segment).to_sql(
             dialect, profiles, events, self.id, self.now, schema=self.schema,  # type: ignore[arg-type]
             event_schema=dict(self._e.schema) if self._e is not None else None)
+
+
+def _is_text(dtype: Any) -> bool:
+    return dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum))
+
+
+def _check_event_types(id_type: Any, events: dict[str, Any], id: str) -> None:
+    """The events' columns are of kinds a segment can read: times, names, the profiles' ids.
+
+    A text ``ts`` would fail inside the engine, and an integer one would be read as
+    microseconds since 1970 (epoch seconds would all be in January 1970): both are refused
+    rather than guessed. An empty or all-null column (polars' Null type) matches nobody.
+    """
+    ts = events["ts"]
+    if not (ts in (pl.Date, pl.Null) or isinstance(ts, pl.Datetime)):
+        raise ColumnTypeError(
+            f"the events' 'ts' must be a datetime or date column, got {ts}; parse it first "
+            "(polars: pl.col('ts').str.to_datetime(); Spark: to_timestamp('ts'); epoch "
+            "seconds: pl.from_epoch('ts'))")
+    if not (_is_text(events["event"]) or events["event"] == pl.Null):
+        raise ColumnTypeError(
+            f"the events' 'event' column must hold event names as text, got {events['event']}; "
+            "cast it to a string column")
+    other = events[id]
+    alike = (other in (id_type, pl.Null) or (other.is_integer() and id_type.is_integer())
+             or (_is_text(other) and _is_text(id_type)))
+    if not alike:
+        raise ColumnTypeError(
+            f"the id column {id!r} is {id_type} in the profiles but {other} in the events: "
+            "cast one to the other's type so that people can be matched")
 
 
 class PopulationSize(int):

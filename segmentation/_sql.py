@@ -137,11 +137,11 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
     def compare(op: str, value: Any) -> str:  # restated in the column's own kind (._exact)
         stated = restate(op, value, kind)
         if isinstance(stated, bool):  # past every value of the column: null stays null
-            return f"(CASE WHEN {x} IS NULL THEN NULL ELSE {sql_literal(stated)} END)"
-        return f"({x} {_SYMBOLS[stated[0]]} {sql_literal(stated[1], dialect)})"
+            return f"CASE WHEN {x} IS NULL THEN NULL ELSE {sql_literal(stated)} END"
+        return f"{x} {_SYMBOLS[stated[0]]} {sql_literal(stated[1], dialect)}"
 
     if op in _SYMBOLS:
-        return compare(op, a[0])
+        return f"({compare(op, a[0])})"
     if op == "between":
         lo = compare("ge" if a[2] in ("both", "left") else "gt", a[0])
         hi = compare("le" if a[2] in ("both", "right") else "lt", a[1])
@@ -150,7 +150,7 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
         stated = [restate("eq", v, kind) for v in a]
         kept = [v for s in stated if not isinstance(s, bool) for v in s[1:]]
         if not kept:
-            return compare("eq", a[0])  # no value of the column's kind: false unless null
+            return f"({compare('eq', a[0])})"  # no value of the column's kind: false unless null
         return f"({x} IN ({', '.join(sql_literal(v, dialect) for v in kept)}))"
     if op == "is_null":
         return f"({x} IS NULL)"

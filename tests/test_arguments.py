@@ -6,6 +6,7 @@ numpy's ``expected non-negative integer``, polars' ``ColumnNotFoundError``...)."
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -263,3 +264,33 @@ def test_a_wrong_number_like_a_phone_is_not_echoed(call) -> None:
     assert "5550123" not in str(err.value)
     assert "5551234" not in str(err.value)
     assert "1,000,000 or more" in str(err.value)
+
+
+# --- the events' column types ---------------------------------------------------------------
+
+_T = dt.datetime(2026, 10, 31, 10)
+
+
+@pytest.mark.parametrize(("events", "says"), [
+    ({"user_id": [1], "event": ["game"], "ts": ["2026-10-31T10:00:00"]}, "'ts' must be a datetime"),
+    # epoch seconds would have been read as microseconds: everyone in January 1970
+    ({"user_id": [1], "event": ["game"], "ts": [1761904800]}, "'ts' must be a datetime"),
+    ({"user_id": [1], "event": [5], "ts": [_T]}, "'event' column must hold event names"),
+    ({"user_id": ["1"], "event": ["game"], "ts": [_T]}, "is Int64 in the profiles but String"),
+])
+def test_events_of_the_wrong_kinds(events: dict, says: str) -> None:
+    profiles = pl.DataFrame({"user_id": [1, 2]})
+    with pytest.raises(seg.ColumnTypeError, match=says):
+        seg.Population(profiles, pl.DataFrame(events), now=_T)
+
+
+@pytest.mark.parametrize("events", [
+    {"user_id": [1], "event": ["game"], "ts": [_T.date()]},
+    {"user_id": pl.Series([1], dtype=pl.Int32), "event": ["game"], "ts": [_T]},
+    {"user_id": [1], "event": pl.Series(["game"], dtype=pl.Categorical),
+     "ts": pl.Series([_T], dtype=pl.Datetime("ms", "Europe/Paris"))},
+])
+def test_events_of_the_right_kinds(events: dict) -> None:
+    profiles = pl.DataFrame({"user_id": [1, 2]})
+    pop = seg.Population(profiles, pl.DataFrame(events), now=_T + dt.timedelta(days=1))
+    assert pop.select(seg.event("game").count(within="7d") >= 1).ids.to_list() == [1]
