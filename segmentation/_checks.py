@@ -8,13 +8,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from privacy._redact import shown
 
-from ._errors import InvalidSegmentError
+from ._errors import InvalidSegmentError, SeedError
 
 __all__ = ["check_instance", "check_int", "check_names", "check_number", "check_random_state",
-           "shown"]
+           "ids_like", "shown"]
 
 
 def _integer(value: object) -> int | None:
@@ -80,3 +81,43 @@ def check_names(value: object, name: str, of: str = "column names",
     if bad:
         raise InvalidSegmentError(f"{name} takes {of} (str), got {type(bad[0]).__name__}")
     return names
+
+
+def ids_like(values: Any, dtype: Any, what: str) -> Any:
+    """``values`` (a polars Series, array or list of ids) in the ids' own ``dtype``, as a
+    polars Series; ids of another kind are a SeedError, never cast into a guess.
+
+    Integer ids take integers and whole floats (a pandas integer column with gaps is float);
+    ``1.5`` or the text ``"0123"`` name nobody rather than person 1 or 123. Text ids take
+    text. Nulls are refused: a null id names nobody, and dropping it quietly would lose it.
+    """
+    if isinstance(values, pl.Series):
+        series = values
+    else:
+        items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+        try:
+            series = pl.Series("ids", items)
+        except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+            raise SeedError(f"{what} mix kinds of values: give ids of one type, like the "
+                            f"population's ({dtype})") from None
+    if series.null_count():
+        raise SeedError(f"{what} hold nulls ({series.null_count():,} of {len(series):,}): "
+                        "drop them first")
+    given = series.dtype
+    if given == pl.Null or len(series) == 0:
+        return series.cast(dtype)
+    text = (pl.Utf8, pl.Categorical)
+    if dtype.is_integer() and given.is_float():
+        finite = series.is_finite() & (series == series.floor())
+        if not finite.all():
+            raise SeedError(f"{what} hold {int((~finite).sum()):,} numbers that are not whole, "
+                            f"and the population's ids are {dtype}")
+    elif not ((dtype.is_integer() and given.is_integer()) or given == dtype
+              or (given in text and dtype in text)):
+        raise SeedError(f"{what} are {given} but the population's ids are {dtype}: convert "
+                        "them to the ids' type first")
+    try:
+        return series.cast(dtype, strict=True)
+    except pl.exceptions.PolarsError:
+        raise SeedError(f"{what} hold values outside the range of the population's ids "
+                        f"({dtype})") from None

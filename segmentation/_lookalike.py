@@ -37,7 +37,7 @@ from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_limits
 
 from . import _format as fmt
-from ._checks import check_int, check_names, check_number, shown
+from ._checks import check_int, check_names, check_number, ids_like, shown
 from ._errors import (
     ColumnTypeError,
     InvalidSegmentError,
@@ -278,7 +278,8 @@ class Lookalike(BaseEstimator):
         if ids is None:
             raise SeedError("seed ids need a Population or table to look them up in; with an "
                             "array X pass a boolean mask")
-        wanted = pl.Series("s", arr).cast(ids.dtype, strict=False)
+        wanted = ids_like(seeds if isinstance(seeds, pl.Series) else arr, ids.dtype,
+                          "the seed ids")
         found = ids.is_in(wanted.implode()).to_numpy()
         self.n_seeds_missing_ = int(wanted.n_unique() - wanted.is_in(ids.implode()).sum())
         if self.n_seeds_missing_:
@@ -517,7 +518,8 @@ class Lookalike(BaseEstimator):
         candidate = ~mask
         if exclude is not None:
             excluded = _ids_of(exclude)
-            candidate &= ~ids.is_in(excluded.cast(ids.dtype, strict=False).implode()).to_numpy()
+            excluded = ids_like(excluded, ids.dtype, "the excluded ids")
+            candidate &= ~ids.is_in(excluded.implode()).to_numpy()
         cand_ids = ids.filter(pl.Series(candidate))
         seed_ids = ids.filter(pl.Series(mask))
         n_cand, n_seed = len(cand_ids), max(int(mask.sum()), 1)
@@ -669,7 +671,7 @@ class Lookalike(BaseEstimator):
         keep = ~ids.is_in(self._seed_ids(population, ids).implode()).to_numpy()
         if exclude is not None:
             ex = _ids_of(exclude)
-            keep &= ~ids.is_in(ex.cast(ids.dtype, strict=False).implode()).to_numpy()
+            keep &= ~ids.is_in(ids_like(ex, ids.dtype, "the excluded ids").implode()).to_numpy()
         order = np.argsort(-scores[keep], kind="stable")
         return ids.filter(pl.Series(keep)).gather(order), scores[keep][order]
 

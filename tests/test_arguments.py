@@ -294,3 +294,34 @@ def test_events_of_the_right_kinds(events: dict) -> None:
     profiles = pl.DataFrame({"user_id": [1, 2]})
     pop = seg.Population(profiles, pl.DataFrame(events), now=_T + dt.timedelta(days=1))
     assert pop.select(seg.event("game").count(within="7d") >= 1).ids.to_list() == [1]
+
+
+# --- seed and excluded ids of another kind than the population's ---------------------------
+
+
+@pytest.mark.parametrize(("seeds", "says"), [
+    (["0001", "0002"], "are String but the population's ids are Int64"),
+    ([1.5, 2.0], "1 numbers that are not whole"),
+    ([1, 2, None], r"hold nulls \(1 of 3\)"),
+    ([1, "2"], "are String"),  # NumPy reads the list as text
+    ([2**64], "outside the range"),
+])
+def test_seed_ids_of_another_kind_are_not_cast_into_a_guess(pop: seg.Population, seeds: list,
+                                                            says: str) -> None:
+    # before: "0001" was cast to person 1, 1.5 truncated to person 1, a None raised polars'
+    # ComputeError
+    with pytest.raises(seg.SeedError, match=says):
+        seg.Lookalike().fit(pop, seeds)
+
+
+@pytest.mark.filterwarnings("ignore:200 seeds")
+def test_excluded_ids_are_checked_like_seeds(pop: seg.Population) -> None:
+    ids = pop.profiles.collect()["user_id"]
+    model = seg.Lookalike(random_state=0).fit(pop, ids[:200])
+    with pytest.raises(seg.SeedError, match="the excluded ids are String"):
+        model.tiers(pop, [0.1], exclude=[str(i) for i in ids[200:300]])
+    # whole floats (a pandas integer column with gaps) and NumPy integers still name people
+    as_floats = model.expand(pop, 0.1, exclude=[float(i) for i in ids[200:300]])
+    as_ints = model.expand(pop, 0.1, exclude=np.asarray(ids[200:300]))
+    assert as_floats.ids.to_list() == as_ints.ids.to_list()
+    assert not set(as_ints.ids.to_list()) & set(ids[200:300].to_list())
