@@ -15,7 +15,7 @@ from privacy._redact import shown
 from ._errors import InvalidSegmentError, SeedError
 
 __all__ = ["check_instance", "check_int", "check_names", "check_number", "check_random_state",
-           "ids_like", "shown"]
+           "ids_like", "same_id_kind", "shown"]
 
 
 def _integer(value: object) -> int | None:
@@ -83,6 +83,17 @@ def check_names(value: object, name: str, of: str = "column names",
     return names
 
 
+def _is_text(dtype: Any) -> bool:
+    return bool(dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum)))
+
+
+def same_id_kind(a: Any, b: Any) -> bool:
+    """Whether ids of these two dtypes can be matched without a guess: the same type, both
+    integers, both text, or one side all null (polars' Null type)."""
+    return bool(a == b or pl.Null in (a, b) or (a.is_integer() and b.is_integer())
+                or (_is_text(a) and _is_text(b)))
+
+
 def ids_like(values: Any, dtype: Any, what: str) -> Any:
     """``values`` (a polars Series, array or list of ids) in the ids' own ``dtype``, as a
     polars Series; ids of another kind are a SeedError, never cast into a guess.
@@ -106,14 +117,12 @@ def ids_like(values: Any, dtype: Any, what: str) -> Any:
     given = series.dtype
     if given == pl.Null or len(series) == 0:
         return series.cast(dtype)
-    text = (pl.Utf8, pl.Categorical)
     if dtype.is_integer() and given.is_float():
         finite = series.is_finite() & (series == series.floor())
         if not finite.all():
             raise SeedError(f"{what} hold {int((~finite).sum()):,} numbers that are not whole, "
                             f"and the population's ids are {dtype}")
-    elif not ((dtype.is_integer() and given.is_integer()) or given == dtype
-              or (given in text and dtype in text)):
+    elif not same_id_kind(given, dtype):
         raise SeedError(f"{what} are {given} but the population's ids are {dtype}: convert "
                         "them to the ids' type first")
     try:

@@ -12,7 +12,14 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from ._checks import check_instance, check_int, check_names, check_number, check_random_state
+from ._checks import (
+    check_instance,
+    check_int,
+    check_names,
+    check_number,
+    check_random_state,
+    same_id_kind,
+)
 from ._clock import default_now, utc_now
 from ._compile import compile_mask, condition_expr
 from ._conditions import And, Condition, Field, aggregates_used, as_condition, conditions_of
@@ -37,6 +44,18 @@ def _as_segment(segment: Segment | Condition | Field, name: str = "audience") ->
     raise InvalidSegmentError(
         f"expected a Segment or a condition, got {type(segment).__name__}"
     )
+
+
+def _check_id_kinds(given: Any, wanted: Any, what: str, where: str,
+                    as_text: bool = False) -> None:
+    """Ids of ``given``'s type can be matched with ``wanted``'s without a guess (``as_text``:
+    integers may be written as decimal text, as a CRM read as text holds them)."""
+    if as_text and given.is_integer() and wanted == pl.Utf8:
+        return
+    if not same_id_kind(given, wanted):
+        raise ColumnTypeError(
+            f"{what} has {given} ids and {where} {wanted} ones: matching them would be a guess "
+            "(is the text '007' person 7?); cast one side to the other's type first")
 
 
 @dataclass(frozen=True, eq=False)
@@ -248,10 +267,18 @@ class Audience:
                 f"the CRM has no {key!r} column to join the audience on; it has: "
                 f"{', '.join(safe_names(names))}")
         if in_spark:  # a semi join in Spark; the upload is prepared there too
-            ids = self.ids.select(self.ids[self.id_column].alias(key))
+            # (Spark would compare a string id with a long one as numbers: '007' = 7)
+            crm_type = as_table(crm, "crm").schema[key]
+            _check_id_kinds(as_table(self.ids, "audience ids").schema[self.id_column],
+                            crm_type, f"audience {self.name!r}", "the CRM", as_text=True)
+            column = self.ids[self.id_column]
+            ids = self.ids.select((column.cast("string") if crm_type == pl.Utf8 else column)
+                                  .alias(key))
             members = table.join(ids, on=key, how="left_semi")
         else:
             ids = self.local_ids("export")
+            _check_id_kinds(ids.dtype, table.schema[key], f"audience {self.name!r}", "the CRM",
+                            as_text=True)
             members = table.filter(pl.col(key).is_in(ids.cast(table.schema[key]).implode()))
         if columns is None:
             found = recognize_columns([c for c in names if c != key])
@@ -527,6 +554,9 @@ class Population:
                 f"the audience lives in {other} and the population in {self.engine}: use an "
                 "audience this population selected (or collect() both)")
         frame = self._p.frame
+        _check_id_kinds(audience.ids.dtype if audience.is_local else
+                        as_table(audience.ids, "audience ids").schema[audience.id_column],
+                        self._p.schema[self.id], f"audience {audience.name!r}", "the population")
         if audience.is_local:  # a polars population: the ids are a Series here
             ids = audience.ids.cast(self._p.schema[self.id])
             return nw.from_native(frame.to_native().with_columns(
@@ -589,10 +619,6 @@ class Population:
             event_schema=dict(self._e.schema) if self._e is not None else None)
 
 
-def _is_text(dtype: Any) -> bool:
-    return dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum))
-
-
 def _check_event_types(id_type: Any, events: dict[str, Any], id: str) -> None:
     """The events' columns are of kinds a segment can read: times, names, the profiles' ids.
 
@@ -606,14 +632,13 @@ def _check_event_types(id_type: Any, events: dict[str, Any], id: str) -> None:
             f"the events' 'ts' must be a datetime or date column, got {ts}; parse it first "
             "(polars: pl.col('ts').str.to_datetime(); Spark: to_timestamp('ts'); epoch "
             "seconds: pl.from_epoch('ts'))")
-    if not (_is_text(events["event"]) or events["event"] == pl.Null):
+    if not (events["event"] in (pl.Utf8, pl.Null) or isinstance(events["event"],
+                                                                 (pl.Categorical, pl.Enum))):
         raise ColumnTypeError(
             f"the events' 'event' column must hold event names as text, got {events['event']}; "
             "cast it to a string column")
     other = events[id]
-    alike = (other in (id_type, pl.Null) or (other.is_integer() and id_type.is_integer())
-             or (_is_text(other) and _is_text(id_type)))
-    if not alike:
+    if not same_id_kind(other, id_type):
         raise ColumnTypeError(
             f"the id column {id!r} is {id_type} in the profiles but {other} in the events: "
             "cast one to the other's type so that people can be matched")

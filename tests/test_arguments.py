@@ -325,3 +325,28 @@ def test_excluded_ids_are_checked_like_seeds(pop: seg.Population) -> None:
     as_ints = model.expand(pop, 0.1, exclude=np.asarray(ids[200:300]))
     assert as_floats.ids.to_list() == as_ints.ids.to_list()
     assert not set(as_ints.ids.to_list()) & set(ids[200:300].to_list())
+
+
+def test_ids_of_another_kind_are_not_matched_by_a_cast() -> None:
+    # before: polars cast the audience's text ids to the population's integers (an
+    # InvalidOperationError for 'x', and '007' would have been person 7); an export cast the
+    # audience's integers to the CRM's text
+    now = dt.datetime(2026, 11, 1)
+    numbers = seg.Population(pl.DataFrame({"user_id": [1, 2, 7], "age": [20, 30, 40]}), now=now)
+    texts = seg.Population(pl.DataFrame({"user_id": ["1", "2", "007"], "age": [20, 30, 40]}),
+                           now=now)
+    of_texts = texts.select(seg.field("age") > 10)
+    with pytest.raises(seg.ColumnTypeError, match="String ids and the population Int64"):
+        numbers.profile(of_texts)
+    crm = pl.DataFrame({"user_id": [1, 7], "email": ["a@example.com", "b@example.com"]})
+    with pytest.raises(seg.ColumnTypeError, match="String ids and the CRM Int64"):
+        of_texts.export("meta", crm=crm)
+    # a CRM read as text (as privacy reads CSV files) matches integers written in decimal,
+    # and nothing else: '007' is not person 7
+    text_crm = crm.with_columns(pl.Series("user_id", ["1", "007"]))
+    upload = numbers.select(seg.field("age") > 10).export("meta", crm=text_crm)
+    assert upload.report.rows_out == 1
+    # ids of one kind in different widths still match
+    small = pl.DataFrame({"user_id": pl.Series([7], dtype=pl.Int32), "email": ["b@example.com"]})
+    upload = numbers.select(seg.field("age") > 35).export("meta", crm=small)
+    assert upload.report.rows_out == 1

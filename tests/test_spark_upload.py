@@ -209,3 +209,25 @@ def test_a_file_named_like_a_glob_is_that_file(tmp_path) -> None:
     assert privacy.prepare_upload(odd, "meta", today=TODAY).report.rows_in == 1
     with pytest.raises(privacy.ReadError, match="no part files"):
         privacy.prepare_upload(tmp_path / "nothing-*.csv", "meta")
+
+
+def test_a_spark_export_matches_integer_ids_with_text_crm_ids_as_written(spark) -> None:
+    # Spark compares a string with a long as numbers: the CRM's '000007' would have been
+    # person 7; as locally, integers match their decimal text only
+    import segmentation as seg
+    from tests.engines import engine_population
+
+    pop = seg.synthetic_population(500, seed=4)
+    remote_pop = engine_population(pop, "spark", spark)
+    segment = seg.field("is_customer")
+    padded = pop.crm.with_columns(pl.col("user_id").cast(pl.Utf8).str.zfill(6))
+    plain = pop.crm.with_columns(pl.col("user_id").cast(pl.Utf8))
+    with pytest.raises(privacy.InvalidInputError, match="no rows"):
+        pop.select(segment).export("meta", crm=padded, today=TODAY)
+    remote = remote_pop.select(segment)
+    with pytest.raises(privacy.InvalidInputError, match="no rows"):
+        remote.export("meta", crm=to_spark(spark, padded), today=TODAY)
+    local = pop.select(segment).export("meta", crm=plain, today=TODAY)
+    assert local.report.rows_in > 0
+    assert remote.export("meta", crm=to_spark(spark, plain), today=TODAY).report.to_dict() == \
+        local.report.to_dict()
