@@ -233,6 +233,8 @@ class Segment:
     def from_json(cls, text: str) -> Segment:
         if not isinstance(text, (str, bytes, bytearray)):
             raise InvalidSegmentError(f"from_json takes the JSON text, got {type(text).__name__}")
+        if isinstance(text, str) and text.startswith("\ufeff"):
+            text = text[1:]  # the byte-order mark Windows editors write: a marker, not JSON
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -325,6 +325,14 @@ def test_a_description_must_be_text() -> None:
         seg.Segment("adults", seg.field("age") >= 18, description=None)  # type: ignore[arg-type]
 
 
+def test_segment_json_with_a_byte_order_mark_is_read() -> None:
+    # Windows editors write one; json.loads refused the text ("Unexpected UTF-8 BOM")
+    segment = seg.Segment("s", seg.field("age") > 25)
+    text = "\ufeff" + segment.to_json()
+    assert seg.Segment.from_json(text).to_json() == segment.to_json()
+    assert seg.Segment.from_json(text.encode("utf-8")).to_json() == segment.to_json()
+
+
 def test_deeply_nested_segment_json_is_the_packages_error() -> None:
     nested = '{"op": "not", "part": ' * 5000 + '{"op": "is_null", "target": {"field": "a"}}' \
         + "}" * 5000
