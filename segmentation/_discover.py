@@ -9,7 +9,7 @@ and recall against the cluster say how faithful the explanation is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 
@@ -20,7 +20,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.tree import DecisionTreeClassifier
 
-from ._checks import check_instance, check_int, check_names
+from ._checks import check_instance, check_int, check_names, shown
 from ._conditions import Condition, field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population
@@ -99,6 +99,11 @@ def _encode(frame: pl.DataFrame, features: Sequence[str], max_levels: int = 12
             meta.append(_Column(name, name, "level", True))
         elif dtype.is_numeric():
             x = s.cast(pl.Float64)
+            bad = int((~x.is_finite()).sum())
+            if bad:
+                raise InvalidSegmentError(
+                    f"feature {name!r} holds {bad:,} NaN or infinite values: clusters need "
+                    "finite numbers (fill or drop them, or leave the column out)")
             cols.append(x.fill_null(x.median() or 0.0).to_numpy())
             meta.append(_Column(name, name, "numeric"))
         else:
@@ -106,6 +111,9 @@ def _encode(frame: pl.DataFrame, features: Sequence[str], max_levels: int = 12
             for level in text.drop_nulls().value_counts(sort=True).head(max_levels)[name]:
                 cols.append((text == level).fill_null(False).to_numpy().astype(float))
                 meta.append(_Column(f"{name}={level}", name, "level", level))
+    if not cols:
+        raise InvalidSegmentError(
+            f"features {list(features)} hold no values (every one is null): nothing to cluster")
     return np.column_stack(cols), meta
 
 
@@ -158,6 +166,14 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
     random_state = check_int(random_state, "random_state", 0)
     sample = check_int(sample, "sample", 10)
     max_depth = check_int(max_depth, "max_depth", 1)
+    if k is not None:
+        k = check_int(k, "k", 2)
+    if isinstance(k_range, (str, bytes)) or not isinstance(k_range, Iterable):
+        raise InvalidSegmentError(f"k_range takes cluster counts (ints of at least 2), got "
+                                  f"{shown(k_range)}")
+    k_range = [check_int(n, "each k in k_range", 2) for n in k_range]
+    if k is None and not k_range:
+        raise InvalidSegmentError("k_range is empty: give cluster counts to choose from")
     if not features:
         raise InvalidSegmentError("discover needs at least one feature column")
     population.local("discover")
@@ -167,10 +183,24 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
         raise InvalidSegmentError(f"discover needs at least 10 people, got {frame.height}")
     x, meta = _encode(frame, features)
     mean, std = x.mean(axis=0), x.std(axis=0)
+    if not (std > 0).any():
+        raise InvalidSegmentError(
+            f"features {list(features)} are the same for everyone: nothing to cluster")
     z = (x - mean) / np.where(std > 0, std, 1.0)
     rng = np.random.default_rng(random_state)
     idx = rng.choice(len(z), size=min(sample, len(z)), replace=False)
     zs = z[idx]
+    distinct = len(np.unique(zs, axis=0))
+    if k is not None and k > distinct:
+        raise InvalidSegmentError(
+            f"k={k} clusters, but the sample of {len(zs):,} people has {distinct:,} distinct "
+            "feature values: ask for fewer")
+    # silhouette needs fewer clusters than points; more clusters than distinct values is noise
+    k_range = [n for n in k_range if n <= min(distinct, len(zs) - 1)]
+    if k is None and not k_range:
+        raise InvalidSegmentError(
+            f"the sample has {distinct:,} distinct feature values: too few for k_range's "
+            "cluster counts")
 
     def fit(n_clusters: int) -> KMeans | GaussianMixture:
         if method == "kmeans":
@@ -191,8 +221,6 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
                 selection[n_clusters] = float(model.bic(zs))
         pick = max if method == "kmeans" else min
         k = pick(selection, key=selection.__getitem__)
-    if not isinstance(k, int) or k < 2:
-        raise InvalidSegmentError(f"k must be an int of at least 2, got {k!r}")
     model = fit(k)
     labels = model.predict(z)
     ids = frame[population.id]

@@ -350,3 +350,34 @@ def test_ids_of_another_kind_are_not_matched_by_a_cast() -> None:
     small = pl.DataFrame({"user_id": pl.Series([7], dtype=pl.Int32), "email": ["b@example.com"]})
     upload = numbers.select(seg.field("age") > 35).export("meta", crm=small)
     assert upload.report.rows_out == 1
+
+
+# --- discover on features it cannot cluster --------------------------------------------------
+
+_D = pl.DataFrame({"user_id": list(range(200)), "age": [20 + i % 50 for i in range(200)],
+                   "empty": pl.Series([None] * 200, dtype=pl.Utf8), "same": [1.0] * 200,
+                   "odd": [i % 2 for i in range(200)],
+                   "score": [float("inf") if i == 7 else float(i) for i in range(200)]})
+
+
+@pytest.mark.parametrize(("features", "params", "says"), [
+    (["empty"], {}, "hold no values"),  # numpy's "need at least one array to concatenate"
+    (["same"], {}, "the same for everyone"),  # silhouettes of -1 and no cluster at all
+    (["score"], {}, "1 NaN or infinite values"),  # scikit-learn's "Input X contains NaN"
+    (["age"], {"k": 100}, "50 distinct feature values"),  # KMeans' n_samples >= n_clusters
+    (["odd"], {"k_range": [3, 4]}, "too few for k_range"),
+    (["age"], {"k_range": [1, 2]}, "each k in k_range must be an int of at least 2"),
+    (["age"], {"k_range": "23"}, "k_range takes cluster counts"),
+])
+def test_discover_refuses_what_it_cannot_cluster(features: list, params: dict, says: str) -> None:
+    pop = seg.Population(_D, now=dt.datetime(2026, 11, 1))
+    with pytest.raises(seg.InvalidSegmentError, match=says):
+        seg.discover(pop, features, **params)
+
+
+def test_discover_takes_numpy_integers_and_skips_counts_past_the_distinct_values() -> None:
+    pop = seg.Population(_D, now=dt.datetime(2026, 11, 1))
+    assert seg.discover(pop, ["age"], k=np.int64(3)).k == 3
+    found = seg.discover(pop, ["odd"], k_range=[2, 3, 4])
+    assert found.k == 2
+    assert list(found.selection) == [2]
