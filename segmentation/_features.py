@@ -11,6 +11,7 @@ so a model fitted on one population scores another consistently.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,6 +149,7 @@ class FeatureBuilder:
         frame, id_col = self._profile_frame(population)
         n = max(frame.height, 1)
         specs: list[_Spec] = []
+        skipped: list[str] = []
         for c in frame.columns:
             if c == id_col:
                 continue
@@ -165,11 +167,20 @@ class FeatureBuilder:
                 counts = s.cast(pl.Utf8).fill_null("__null__").value_counts(sort=True)
                 keep = counts.filter(pl.col("count") / n >= self.rare_share)[c].to_list()
                 specs.append(_Spec(c, "categorical", levels=[str(v) for v in keep] + [_OTHER]))
+            elif self.columns is None:  # by default: left out, and said so below
+                skipped.append(f"{c} ({dtype})")
             else:
                 raise InvalidSegmentError(
                     f"feature column {c!r} has type {dtype}; use numeric, text, boolean or "
                     "list columns"
                 )
+        #: default columns of types no feature is made from (dates, structs, binary...)
+        self.skipped_ = skipped
+        if skipped:
+            warnings.warn(
+                f"left out columns of types the lookalike cannot use: {', '.join(skipped)}; "
+                "turn them into numbers or text to use them (a date as days since it)",
+                UserWarning, stacklevel=4)
         self.specs_ = specs
         events = population.events
         if events is not None:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import narwhals as nw
 import polars as pl
 
+from ._errors import ColumnTypeError
+
 if TYPE_CHECKING:
     from ._population import Audience, Population
 
@@ -23,8 +25,10 @@ _SCHEMA = {"feature": pl.Utf8, "value": pl.Utf8, "audience": pl.Float64,
 def _kind(dtype: Any) -> str:
     if isinstance(dtype, (pl.List, pl.Array)):
         return "list"
-    if dtype.is_numeric() and dtype != pl.Boolean:
-        return "numeric"
+    if (dtype.is_numeric() and dtype != pl.Boolean) or isinstance(dtype, pl.Duration):
+        return "numeric"  # a duration's mean in microseconds: the index has no unit
+    if dtype == pl.Object:
+        return "object"
     return "level"
 
 
@@ -51,6 +55,11 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
                  top: int) -> pl.DataFrame:
     """See :meth:`Population.profile`."""
     schema = population.schema
+    objects = [c for c in cols if _kind(schema[c]) == "object"]
+    if objects:
+        raise ColumnTypeError(
+            f"columns {objects} hold Python objects, which no engine can count or average: "
+            "leave them out (columns=[...]) or convert them to text or numbers")
     frame = population.membership(audience)
     engine = population._p.engine
     numeric = [c for c in cols if _kind(schema[c]) == "numeric"]

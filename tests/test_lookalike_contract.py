@@ -238,3 +238,27 @@ def test_building_segments_does_not_load_scikit_learn() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,  # noqa: S603
                           check=False)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_default_columns_of_other_types_are_left_out_with_a_warning(pop, seeds) -> None:
+    # before: one date column anywhere in the profiles failed every default fit ("feature
+    # column 'joined' has type Date")
+    import datetime as dt
+
+    profiles = pop.profiles.collect().select("user_id", "age", "data_gb_month").with_columns(
+        joined=pl.lit(dt.date(2020, 1, 1)), tenure=pl.duration(days=pl.col("age")))
+    dated = seg.Population(profiles, now=pop.now)
+    ids = seeds.ids
+    model, said = quiet_fit(seg.Lookalike(n_estimators=2, random_state=0), dated, ids)
+    assert model.features_.skipped_ == ["joined (Date)", "tenure (Duration(time_unit='us'))"]
+    assert any("joined (Date)" in s for s in said)
+    assert model.features_.feature_names_ == ["age", "data_gb_month"]
+    with pytest.raises(seg.InvalidSegmentError, match="'joined' has type Date"):
+        seg.Lookalike(features=["age", "joined"]).fit(dated, ids)  # asked for: an error
+    # the profile takes durations as numbers (their mean), and refuses Python objects
+    table = dated.profile(dated.select(seg.field("age") > 40), ["tenure"])
+    assert table["index"][0] > 1.0
+    with_objects = seg.Population(profiles.with_columns(
+        blob=pl.Series([object()] * profiles.height, dtype=pl.Object)), now=pop.now)
+    with pytest.raises(seg.ColumnTypeError, match="hold Python objects"):
+        with_objects.profile(with_objects.select(seg.field("age") > 40), ["blob"])
