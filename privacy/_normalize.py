@@ -335,6 +335,12 @@ _KIND_FUNCS: dict[str, Callable[..., tuple[Expr, Expr]]] = {
 
 # --- the boundary ------------------------------------------------------------------------------
 
+#: The largest whole number below which every integer is a float exactly (2**53).
+_EXACT_FLOAT = 2**53
+_INEXACT = ("{what} has {n:,} float value(s) that are not whole numbers under 2**53 (a float "
+            "keeps 15-16 digits): an identifier needs its exact digits; read the column as text "
+            "(or integers) instead of floats")
+
 def _scalar_text(v: object) -> str | None:
     if v is None:
         return None
@@ -345,7 +351,9 @@ def _scalar_text(v: object) -> str | None:
     if isinstance(v, float):
         if v != v:  # NaN from pandas is a missing value
             return None
-        return str(int(v)) if v.is_integer() else str(v)
+        if not (v.is_integer() and abs(v) <= _EXACT_FLOAT):
+            raise InputTypeError(_INEXACT.format(what="the values", n=1))
+        return str(int(v))
     if isinstance(v, str):
         return v
     if isinstance(v, int):
@@ -419,10 +427,14 @@ def to_text_series(values: object, name: str = "value", what: str = "values") ->
     if dtype.is_integer():
         return s.cast(pl.Utf8)
     if dtype.is_float():
-        whole = s.is_null() | s.is_nan() | (s.fill_nan(0) == s.fill_nan(0).floor())
-        if bool(whole.all()):
-            return s.fill_nan(None).cast(pl.Int64).cast(pl.Utf8)
-        return s.fill_nan(None).cast(pl.Utf8)
+        # whole numbers a float holds exactly (a pandas integer column with gaps), as integers;
+        # each value alone (1.0 was "1" or "1.0" depending on the other rows)
+        x = s.fill_nan(None)
+        exact = x.is_null() | ((x == x.floor()) & (x.abs() <= _EXACT_FLOAT))
+        if not bool(exact.all()):
+            raise InputTypeError(_INEXACT.format(what=f"column {safe_name(s.name)!r}",
+                                                 n=int((~exact).sum())))
+        return x.cast(pl.Int64).cast(pl.Utf8)
     if dtype == pl.Categorical or dtype == pl.Enum or isinstance(dtype, pl.Enum):
         return s.cast(pl.Utf8)
     if dtype == pl.Binary:

@@ -278,6 +278,29 @@ class _WritePart:
                                           "sha256": [file_sha256(path)]})
 
 
+#: Spark types an identifier column can have: text, integers, dates and times, bytes, nulls
+_SPARK_IDENTIFIER_TYPES = ("string", "varchar", "char", "tinyint", "smallint", "int", "bigint",
+                           "date", "timestamp", "timestamp_ntz", "binary", "void")
+
+
+def _check_spark_types(df: Any, mapping: Mapping[str, str]) -> None:
+    """Identifier columns of a type prepare_column reads alike in every task, checked on the
+    schema before any job (inside a task the error would come back as Spark's)."""
+    shown = dict(zip(df.columns, safe_names(list(df.columns)), strict=True))
+    for field in df.schema.fields:
+        if field.name not in mapping:
+            continue
+        kind = field.dataType.simpleString().split("(")[0]
+        if kind in ("float", "double", "decimal"):
+            raise InputTypeError(
+                f"column {shown[field.name]!r} is a {kind} in Spark: an identifier needs its "
+                "exact digits; cast it to string (or bigint) first")
+        if kind not in _SPARK_IDENTIFIER_TYPES:
+            raise InputTypeError(
+                f"column {shown[field.name]!r} has type {field.dataType.simpleString()}, which "
+                "is not an identifier; pass text, integers or dates")
+
+
 def prepare_spark_upload(
     df: Any, platform: str, columns: Mapping[str, str] | None, default_region: str,
     dayfirst: bool | None, key: bytes | None, key_id: str | None, today: dt.date | None,
@@ -297,6 +320,7 @@ def prepare_spark_upload(
         raise InvalidInputError(
             f"x takes one identifier type per list, got {sorted(mapping.values())}; "
             "pass columns= with one of them and make one upload per type")
+    _check_spark_types(df, mapping)
     rules = rules_for_platform(platform)
     order = {k: i for i, k in enumerate(rules)}
     ordered = sorted(mapping.items(), key=lambda ck: order[ck[1]])

@@ -376,3 +376,28 @@ def test_no_default_region_assumes_none() -> None:
 def test_a_wrong_default_region_is_named_in_the_error(region: object) -> None:
     with pytest.raises(privacy.InputTypeError, match="default_region"):
         privacy.normalize(["6505551212"], "phone", default_region=region)
+
+
+# --- floats: whole numbers a float holds exactly, each value alone ---------------------------
+
+
+@given(values=st.lists(st.integers(-(2**53), 2**53) | st.none(), min_size=1, max_size=20))
+def test_whole_floats_are_their_integers(values: list) -> None:
+    # a pandas integer column with gaps arrives as floats: each value is its integer's text
+    floats = pl.Series("id", [None if v is None else float(v) for v in values], dtype=pl.Float64)
+    ints = pl.Series("id", values, dtype=pl.Int64)
+    got = privacy.normalize(floats, "external_id", platform="meta")
+    assert got.to_list() == privacy.normalize(ints, "external_id", platform="meta").to_list()
+
+
+@pytest.mark.parametrize("bad", [2.5, 1e19, float(2**53) * 2, float("inf"), -(2.0**60)])
+def test_floats_that_lost_or_never_had_digits_are_refused(bad: float) -> None:
+    # before: 1.0 became "1.0" when another row held 2.5 (and "1" otherwise), and 1e19 raised
+    # polars' InvalidOperationError
+    column = pl.Series("id", [1.0, bad])
+    with pytest.raises(privacy.InputTypeError, match="1 float value"):
+        privacy.normalize(column, "external_id", platform="meta")
+    with pytest.raises(privacy.InputTypeError, match="not whole numbers under 2"):
+        privacy.normalize([1.0, bad], "external_id", platform="meta")
+    with pytest.raises(privacy.InputTypeError, match="float"):
+        privacy.prepare_upload(pl.DataFrame({"external_id": [1.0, bad]}), "meta")

@@ -231,3 +231,18 @@ def test_a_spark_export_matches_integer_ids_with_text_crm_ids_as_written(spark) 
     assert local.report.rows_in > 0
     assert remote.export("meta", crm=to_spark(spark, plain), today=TODAY).report.to_dict() == \
         local.report.to_dict()
+
+
+@pytest.mark.parametrize(("ddl", "says"), [
+    ("email string, external_id double", "is a double in Spark"),
+    ("email string, external_id decimal(20,2)", "is a decimal in Spark"),
+    ("email string, external_id boolean", "has type boolean"),
+])
+def test_spark_identifier_columns_of_other_types_are_refused_before_any_job(spark, ddl: str,
+                                                                            says: str) -> None:
+    # before: a double became "1.0" or "1" depending on the rows of its chunk, and a boolean
+    # failed inside a task as Spark's PythonException
+    value = {"double": 1.0, "decimal(20,2)": None, "boolean": True}[ddl.split(" ")[-1]]
+    frame = spark.createDataFrame([("a@example.com", value)], ddl)
+    with pytest.raises(privacy.InputTypeError, match=says):
+        privacy.prepare_upload(frame, "meta", today=TODAY)
