@@ -176,6 +176,11 @@ def write_report(
     # report's path used to be replaced by the page)
     inputs = population.sources
     target = check_output(path, inputs=inputs, what="report")
+    if target.suffix.lower() not in (".html", ".htm"):
+        # a page written as audience.png or report.txt is a file no one opens as a page
+        raise InvalidSegmentError(
+            f"the report is an HTML page: give a path ending in .html, got one ending in "
+            f"{target.suffix or 'no suffix'!r}")
     population.local("a report")
     schema = population.profiles.collect_schema()
     columns = population.known_columns(profile)

@@ -256,3 +256,14 @@ def test_a_report_never_replaces_the_files_its_population_was_read_from(tmp_path
     assert not (tmp_path / "r.html").exists()
     assert [p.name for p in tmp_path.glob("r_*")] == ["r_profile.png"]  # no chart, no temp
     assert (profiles.read_bytes(), events.read_bytes()) == before
+
+
+@pytest.mark.parametrize("name", ["audience.png", "report.txt", "report", "page.pdf"])
+def test_the_page_needs_an_html_name(tmp_path: Path, name: str) -> None:
+    # before: the HTML page was written as audience.png (and its charts as
+    # audience_waterfall.png beside it)
+    pop = seg.synthetic_population(500, seed=2)
+    with pytest.raises(seg.InvalidSegmentError, match=r"ending in \.html"):
+        pop.select(seg.field("age") > 30).report(tmp_path / name, pop)
+    assert list(tmp_path.iterdir()) == []
+    assert pop.select(seg.field("age") > 30).report(tmp_path / "R.HTM", pop).html.exists()
