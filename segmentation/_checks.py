@@ -15,7 +15,7 @@ from privacy._redact import shown
 from ._errors import InvalidSegmentError, SeedError
 
 __all__ = ["check_instance", "check_int", "check_names", "check_number", "check_random_state",
-           "ids_like", "same_id_kind", "shown"]
+           "ids_like", "is_text", "same_id_kind", "shown"]
 
 
 def _integer(value: object) -> int | None:
@@ -83,7 +83,8 @@ def check_names(value: object, name: str, of: str = "column names",
     return names
 
 
-def _is_text(dtype: Any) -> bool:
+def is_text(dtype: Any) -> bool:
+    """Whether a polars dtype holds text (String, Categorical or Enum)."""
     return bool(dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum)))
 
 
@@ -91,7 +92,7 @@ def same_id_kind(a: Any, b: Any) -> bool:
     """Whether ids of these two dtypes can be matched without a guess: the same type, both
     integers, both text, or one side all null (polars' Null type)."""
     return bool(a == b or pl.Null in (a, b) or (a.is_integer() and b.is_integer())
-                or (_is_text(a) and _is_text(b)))
+                or (is_text(a) and is_text(b)))
 
 
 def ids_like(values: Any, dtype: Any, what: str) -> Any:

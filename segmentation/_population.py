@@ -18,6 +18,7 @@ from ._checks import (
     check_names,
     check_number,
     check_random_state,
+    is_text,
     same_id_kind,
 )
 from ._clock import default_now, utc_now
@@ -632,8 +633,7 @@ def _check_event_types(id_type: Any, events: dict[str, Any], id: str) -> None:
             f"the events' 'ts' must be a datetime or date column, got {ts}; parse it first "
             "(polars: pl.col('ts').str.to_datetime(); Spark: to_timestamp('ts'); epoch "
             "seconds: pl.from_epoch('ts'))")
-    if not (events["event"] in (pl.Utf8, pl.Null) or isinstance(events["event"],
-                                                                 (pl.Categorical, pl.Enum))):
+    if not (is_text(events["event"]) or events["event"] == pl.Null):
         raise ColumnTypeError(
             f"the events' 'event' column must hold event names as text, got {events['event']}; "
             "cast it to a string column")

@@ -11,6 +11,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from ._checks import is_text
 from ._clock import default_now, utc_now
 from ._compile import compile_mask, condition_expr
 from ._conditions import (
@@ -59,9 +60,9 @@ def _check_predicate(p: Predicate, schema: dict[str, Any], table: str) -> None:
         )
     dtype = schema[name]
     is_list = isinstance(dtype, (pl.List, pl.Array))
-    is_text = dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum))
+    text = is_text(dtype)
     if p.op == "contains":
-        if not (is_list or is_text):
+        if not (is_list or text):
             raise ColumnTypeError(
                 f"contains needs a list or text column; {name!r} is {dtype}"
             )
@@ -71,7 +72,7 @@ def _check_predicate(p: Predicate, schema: dict[str, Any], table: str) -> None:
                 f"{name!r} holds {inner}, but contains() got a {type(p.args[0]).__name__}"
             )
         return
-    if p.op in ("matches", "starts_with") and not is_text:
+    if p.op in ("matches", "starts_with") and not text:
         raise ColumnTypeError(f"{p.op} needs a text column; {name!r} is {dtype}")
     if p.op == "within" and not (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
         raise ColumnTypeError(f"within needs a date or datetime column; {name!r} is {dtype}")
