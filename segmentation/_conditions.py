@@ -34,8 +34,10 @@ __all__ = [
 #: The version of the segments' JSON form (a segment's dict and an ``in_segment`` inside one).
 SCHEMA_VERSION = 1
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|s)\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|s)\s*$", re.ASCII)
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "min": 60, "s": 1}
+#: The longest duration: 1,000 years (windows past it overflowed dates: a raw OverflowError)
+_MAX_SECONDS = 365_250 * 86400
 
 
 def duration_text(value: str | dt.timedelta) -> str:
@@ -46,6 +48,7 @@ def duration_text(value: str | dt.timedelta) -> str:
         if seconds <= 0 or not float(seconds).is_integer():
             raise InvalidSegmentError(
                 f"a duration must be a positive whole number of seconds, got {value!r}")
+        _check_span(seconds, value)
         for unit in ("w", "d", "h", "min", "s"):
             size = _UNIT_SECONDS[unit]
             if seconds % size == 0:
@@ -84,7 +87,15 @@ def parse_duration(text: str) -> dt.timedelta:
         raise InvalidSegmentError(
             f"durations look like '30d', '12h', '2w', '90min' or '45s'; got {text!r}"
         )
-    return dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    _check_span(seconds, text)
+    return dt.timedelta(seconds=seconds)
+
+
+def _check_span(seconds: float, given: object) -> None:
+    if seconds > _MAX_SECONDS:
+        raise InvalidSegmentError(
+            f"a duration reaches back at most 1,000 years (365250d), got {given!r}")
 
 
 def check_unicode(text: str, what: str) -> str:

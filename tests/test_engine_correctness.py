@@ -243,3 +243,22 @@ def test_declared_event_types_may_not_occur() -> None:
     assert pop.select(seg.event("churn_call").did_not()).ids.to_list() == [1, 2]
     with pytest.raises(seg.InvalidSegmentError, match="churn_call"):
         pop.select(seg.event("churn_cal").did_not())
+
+
+@pytest.mark.parametrize("window", ["99999999999d", "10000000d", "52179w", "1" + "0" * 400 + "d",
+                                    dt.timedelta(days=999_999_999), "\u0667d", "\uff17d"])
+def test_durations_past_a_thousand_years_or_in_other_digits_are_refused(window) -> None:
+    # before: OverflowError ("Python int too large to convert to C int", "date value out of
+    # range") from the window's bounds; Arabic-Indic or full-width digits were read as 7
+    with pytest.raises(seg.InvalidSegmentError, match="duration"):
+        seg.event("game").count(within=window)
+
+
+def test_a_thousand_year_window_is_every_event_in_each_engine() -> None:
+    profiles = pl.DataFrame({"user_id": [1, 2, 3]})
+    events = pl.DataFrame({"user_id": [1, 2], "event": ["game", "game"],
+                           "ts": [dt.datetime(1970, 1, 1), dt.datetime(2026, 10, 31)]})
+    segment = seg.Segment("ever", seg.event("game").count(within="365250d") >= 1)
+    pop = seg.Population(profiles, events, now=NOW)
+    assert pop.select(segment).ids.to_list() == [1, 2]
+    assert duckdb_ids(profiles, events, segment) == [1, 2]
