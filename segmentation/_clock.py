@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["DAY_US", "default_now", "epoch_us", "utc_now"]
+from ._errors import InvalidSegmentError
+
+__all__ = ["DAY_US", "EARLIEST_NOW", "MAX_WINDOW_DAYS", "checked_now", "default_now",
+           "epoch_us", "utc_now"]
 
 #: Microseconds in a day: a UTC calendar day is ``floor(us / DAY_US)``.
 DAY_US = 86_400_000_000
 
 _EPOCH = dt.datetime(1970, 1, 1)
+#: The longest window, in days (1,000 years), and the earliest ``now`` it fits after the year 1
+MAX_WINDOW_DAYS = 365_250
+EARLIEST_NOW = dt.datetime(1, 1, 1) + dt.timedelta(days=MAX_WINDOW_DAYS)
 
 
 def default_now() -> dt.datetime:
@@ -26,6 +32,23 @@ def utc_now(now: dt.datetime) -> dt.datetime:
     if now.tzinfo is not None:
         return now.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return now
+
+
+def checked_now(now: object) -> dt.datetime:
+    """A population's or segment's ``now`` as naive UTC: a datetime from :data:`EARLIEST_NOW`
+    on, so that every window (at most 1,000 years) starts after the year 1 (the year 500
+    raised a raw OverflowError from a long window's bounds)."""
+    if not isinstance(now, dt.datetime):
+        raise InvalidSegmentError(f"now must be a datetime, got {type(now).__name__}")
+    try:
+        value = utc_now(now)
+    except OverflowError:  # an aware time past the year 9999 or before the year 1 in UTC
+        value = None
+    if value is None or value < EARLIEST_NOW:
+        raise InvalidSegmentError(
+            f"now must be on or after {EARLIEST_NOW:%Y-%m-%d} (a window reaches back up to 1,000 "
+            f"years from it), got a time in the year {now.year}")
+    return value
 
 
 def epoch_us(value: dt.date | dt.datetime) -> int:

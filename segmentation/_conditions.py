@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from ._clock import MAX_WINDOW_DAYS
 from ._errors import InvalidSegmentError, SegmentCycleError
 
 __all__ = [
@@ -37,7 +38,7 @@ SCHEMA_VERSION = 1
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|s)\s*$", re.ASCII)
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "min": 60, "s": 1}
 #: The longest duration: 1,000 years (windows past it overflowed dates: a raw OverflowError)
-_MAX_SECONDS = 365_250 * 86400
+_MAX_SECONDS = MAX_WINDOW_DAYS * 86400
 
 
 def duration_text(value: str | dt.timedelta) -> str:
@@ -95,7 +96,7 @@ def parse_duration(text: str) -> dt.timedelta:
 def _check_span(seconds: float, given: object) -> None:
     if seconds > _MAX_SECONDS:
         raise InvalidSegmentError(
-            f"a duration reaches back at most 1,000 years (365250d), got {given!r}")
+            f"a duration reaches back at most 1,000 years ({MAX_WINDOW_DAYS}d), got {given!r}")
 
 
 def check_unicode(text: str, what: str) -> str:

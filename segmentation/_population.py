@@ -21,7 +21,7 @@ from ._checks import (
     is_text,
     same_id_kind,
 )
-from ._clock import default_now, utc_now
+from ._clock import checked_now, default_now
 from ._compile import compile_mask, condition_expr
 from ._conditions import And, Condition, Field, aggregates_used, as_condition, conditions_of
 from ._engines import as_lazy, as_table
@@ -348,9 +348,7 @@ class Population:
                     f"the events table needs columns {missing}; it has: {', '.join(ev)}"
                 )
             _check_event_types(schema[id], ev, id)
-        if now is not None and not isinstance(now, dt.datetime):
-            raise InvalidSegmentError(f"now must be a datetime, got {type(now).__name__}")
-        self.now = utc_now(now) if now is not None else default_now()
+        self.now = checked_now(now) if now is not None else default_now()
         self._event_names: frozenset[str] | None = None
         self._seen_events: frozenset[str] = frozenset()
         if event_types is not None and (

@@ -381,3 +381,25 @@ def test_discover_takes_numpy_integers_and_skips_counts_past_the_distinct_values
     found = seg.discover(pop, ["odd"], k_range=[2, 3, 4])
     assert found.k == 2
     assert list(found.selection) == [2]
+
+
+@pytest.mark.parametrize("now", [dt.datetime(500, 1, 1), dt.datetime(1001, 1, 8, 23),
+                                 dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+                                 dt.date(2026, 1, 1), "2026-01-01"])
+def test_now_is_a_datetime_a_thousand_years_after_the_year_1(now: Any) -> None:
+    # before: the year 500 raised a raw OverflowError from a long window's bounds, and to_sql
+    # took a date and failed with an AttributeError
+    segment = seg.Segment("s", seg.event("game").count(within="365250d") >= 1)
+    profiles = pl.DataFrame({"user_id": [1]})
+    with pytest.raises(seg.InvalidSegmentError, match="now must be"):
+        seg.Population(profiles, now=now)
+    with pytest.raises(seg.InvalidSegmentError, match="now must be"):
+        segment.to_sql(now=now)
+    with pytest.raises(seg.InvalidSegmentError, match="now must be"):
+        segment.to_polars(profiles, now=now)
+
+
+def test_the_longest_window_fits_from_the_earliest_now() -> None:
+    events = pl.DataFrame({"user_id": [1], "event": ["game"], "ts": [dt.datetime(1001, 1, 1)]})
+    pop = seg.Population(pl.DataFrame({"user_id": [1, 2]}), events, now=dt.datetime(1001, 1, 9))
+    assert pop.count(seg.event("game").count(within="365250d") >= 1) == 1
