@@ -124,7 +124,7 @@ def _from_pandas(table: object, what: str) -> pl.DataFrame:
         try:
             parts.append(pl.Series(str(c), pl.from_pandas(column)))
         except Exception:
-            parts.append(to_text_series(column.tolist(), name=str(c)))
+            parts.append(to_text_series(column.tolist(), name=str(c), strict=False))
     return pl.DataFrame(parts)
 
 

@@ -341,7 +341,7 @@ _INEXACT = ("{what} has {n:,} float value(s) that are not whole numbers under 2*
             "keeps 15-16 digits): an identifier needs its exact digits; read the column as text "
             "(or integers) instead of floats")
 
-def _scalar_text(v: object) -> str | None:
+def _scalar_text(v: object, strict: bool = True) -> str | None:
     if v is None:
         return None
     if isinstance(v, dt.datetime):
@@ -351,9 +351,11 @@ def _scalar_text(v: object) -> str | None:
     if isinstance(v, float):
         if v != v:  # NaN from pandas is a missing value
             return None
-        if not (v.is_integer() and abs(v) <= _EXACT_FLOAT):
+        if v.is_integer() and abs(v) <= _EXACT_FLOAT:
+            return str(int(v))
+        if strict:
             raise InputTypeError(_INEXACT.format(what="the values", n=1))
-        return str(int(v))
+        return str(v)  # a cell of a table's mixed column, not an identifier: as Python writes it
     if isinstance(v, str):
         return v
     if isinstance(v, int):
@@ -390,16 +392,19 @@ def text_series(name: str, texts: list[str | None]) -> pl.Series:
                          dtype=pl.Utf8)
 
 
-def to_text_series(values: object, name: str = "value", what: str = "values") -> pl.Series:
+def to_text_series(values: object, name: str = "value", what: str = "values",
+                   strict: bool = True) -> pl.Series:
     """Any accepted column-like input as a Utf8 polars Series (dates as ISO text); ``what``
-    names the argument in errors."""
+    names the argument in errors. ``strict``: identifiers, where a float that is not a whole
+    number under 2**53 is an error; a table's mixed cells (False) take such a float's text."""
     if isinstance(values, pl.Series):
         s = values
     elif type(values).__module__.startswith("pandas"):
         try:
             s = pl.from_pandas(values)  # type: ignore[arg-type,assignment]
         except Exception:
-            s = text_series(name, [_scalar_text(v) for v in values.tolist()])  # type: ignore[attr-defined]
+            cells = values.tolist()  # type: ignore[attr-defined]
+            s = text_series(name, [_scalar_text(v, strict) for v in cells])
     elif type(values).__module__.startswith("pyarrow"):
         try:
             s = pl.Series(values=values)  # type: ignore[arg-type]
@@ -410,7 +415,7 @@ def to_text_series(values: object, name: str = "value", what: str = "values") ->
             ) from None
     elif isinstance(values, Iterable) and not isinstance(values, (str, bytes, dict)):
         items = list(values)
-        s = text_series(name, [_scalar_text(v) for v in items])
+        s = text_series(name, [_scalar_text(v, strict) for v in items])
     else:
         raise InputTypeError(
             f"{what} must be a str, a sequence or a polars Series, got {type(values).__name__}"

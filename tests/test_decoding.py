@@ -401,3 +401,21 @@ def test_floats_that_lost_or_never_had_digits_are_refused(bad: float) -> None:
         privacy.normalize([1.0, bad], "external_id", platform="meta")
     with pytest.raises(privacy.InputTypeError, match="float"):
         privacy.prepare_upload(pl.DataFrame({"external_id": [1.0, bad]}), "meta")
+
+
+def test_a_tables_mixed_cells_keep_a_floats_text() -> None:
+    # a pandas object column mixing numbers and text is read cell by cell; outside an
+    # identifier a fraction is text like any other (the identifier rule above once refused it
+    # when a Population read the table)
+    import pandas as pd
+
+    import segmentation as seg
+
+    frame = pd.DataFrame({"user_id": [1, 2, 3, 4],
+                          "mixed": pd.Series([1, "a", 2.5, None], dtype=object)})
+    pop = seg.Population(frame, now=dt.datetime(2026, 11, 1))
+    assert pop.profiles.collect()["mixed"].to_list() == ["1", "a", "2.5", None]
+    assert pop.select(seg.field("mixed") == "2.5").ids.to_list() == [3]
+    crm = pd.DataFrame({"phone": pd.Series([6505551234, "+1 650 555 1235", 16505551236.0],
+                                           dtype=object)})
+    assert privacy.prepare_upload(crm, "meta", default_region="US").report.rows_out == 3
