@@ -341,6 +341,7 @@ _INEXACT = ("{what} has {n:,} float value(s) that are not whole numbers under 2*
             "keeps 15-16 digits): an identifier needs its exact digits; read the column as text "
             "(or integers) instead of floats")
 
+
 def _scalar_text(v: object, strict: bool = True) -> str | None:
     if v is None:
         return None

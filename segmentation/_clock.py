@@ -35,9 +35,11 @@ def utc_now(now: dt.datetime) -> dt.datetime:
 
 
 def checked_now(now: object) -> dt.datetime:
-    """A population's or segment's ``now`` as naive UTC: a datetime from :data:`EARLIEST_NOW`
-    on, so that every window (at most 1,000 years) starts after the year 1 (the year 500
-    raised a raw OverflowError from a long window's bounds)."""
+    """A population's or segment's ``now`` as naive UTC (None: :func:`default_now`): a
+    datetime from :data:`EARLIEST_NOW` on, so that every window (at most 1,000 years) starts
+    after the year 1 (the year 500 raised a raw OverflowError from a long window's bounds)."""
+    if now is None:
+        return default_now()
     if not isinstance(now, dt.datetime):
         raise InvalidSegmentError(f"now must be a datetime, got {type(now).__name__}")
     try:

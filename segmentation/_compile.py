@@ -44,7 +44,7 @@ from ._conditions import (
 )
 from ._engines import Table
 from ._errors import InvalidSegmentError, UnknownColumnError
-from ._exact import INT_RANGES, Kind, kind_of, restate
+from ._exact import INT_RANGES, Kind, is_double, kind_of, restate
 from ._regex import portable
 
 __all__ = ["aggregate_table", "compile_mask", "condition_expr", "fill_value"]
@@ -85,14 +85,6 @@ def _with_epochs(table: Table, columns: Sequence[str]) -> nw.LazyFrame[Any]:
 # --- predicates -------------------------------------------------------------------------------
 
 
-def _is_double(value: float) -> bool:
-    """Whether a double holds this number exactly."""
-    try:
-        return isinstance(value, float) or float(value) == value
-    except OverflowError:
-        return False
-
-
 def _isin_values(values: tuple[Any, ...], dtype: Any) -> list[Any] | None:
     """The list values of the column's own type (None: compare one by one, as SQL does)."""
     if dtype is None:
@@ -105,7 +97,7 @@ def _isin_values(values: tuple[Any, ...], dtype: Any) -> list[Any] | None:
     if dtype.is_float():
         nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
         # an integer no double holds equals no double (2**53 + 1 is not 2**53)
-        return sorted({float(v) for v in nums if _is_double(v)})
+        return sorted({float(v) for v in nums if is_double(v)})
     if dtype == pl.Boolean:
         return sorted({v for v in values if isinstance(v, bool)})
     if dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum)):

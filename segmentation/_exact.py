@@ -19,7 +19,7 @@ import polars as pl
 
 from ._conditions import EventAggregate, Field
 
-__all__ = ["Kind", "kind_of", "restate"]
+__all__ = ["INT_RANGES", "Kind", "is_double", "kind_of", "restate"]
 
 #: "int" (with its range), "float", "decimal" (compared as written), or None (not known)
 Kind = tuple[Literal["int"], int, int] | Literal["float", "decimal"] | None
@@ -84,6 +84,14 @@ def _double_below_above(value: int) -> tuple[float, float]:
     return d, math.nextafter(d, math.inf)
 
 
+def is_double(value: float) -> bool:
+    """Whether a double holds this number exactly (a float does; an int past 2**53 may not)."""
+    try:
+        return isinstance(value, float) or float(value) == value
+    except OverflowError:
+        return False
+
+
 def restate(op: str, value: Any, kind: Kind) -> tuple[str, Any] | bool:
     """``x op value`` as the same test in the column's own kind: a comparison (op, value), or
     a constant (True/False for every ``x`` that is not null).
@@ -112,11 +120,7 @@ def restate(op: str, value: Any, kind: Kind) -> tuple[str, Any] | bool:
         return op, value
     if kind == "float" or value > _INT64[1] or value < _INT64[0]:
         # an integer past 2**53: a double, or the doubles either side of it
-        try:
-            exact = float(value) == value
-        except OverflowError:
-            exact = False
-        if exact:
+        if is_double(value):
             return op, float(value)
         if op in ("eq", "ne"):
             return _constant(op, above=True)

@@ -348,7 +348,7 @@ class Population:
                     f"the events table needs columns {missing}; it has: {', '.join(ev)}"
                 )
             _check_event_types(schema[id], ev, id)
-        self.now = checked_now(now) if now is not None else default_now()
+        self.now = checked_now(now)
         self._event_names: frozenset[str] | None = None
         self._seen_events: frozenset[str] = frozenset()
         if event_types is not None and (

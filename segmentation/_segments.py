@@ -12,7 +12,7 @@ import narwhals as nw
 import polars as pl
 
 from ._checks import is_text
-from ._clock import checked_now, default_now
+from ._clock import checked_now
 from ._compile import compile_mask, condition_expr
 from ._conditions import (
     SCHEMA_VERSION,
@@ -253,7 +253,7 @@ class Segment:
         p_table = Table(nw.from_native(as_lazy(profiles, "profiles")), engine_named("polars"))
         e_table = Table(nw.from_native(as_lazy(events, "events")), engine_named("polars")) \
             if events is not None else None
-        now = checked_now(now) if now is not None else default_now()
+        now = checked_now(now)
         validate(self.condition, p_table.schema, e_table.schema if e_table else None, id)
         frame, aliases = compile_mask(self.condition, p_table, e_table, id, now)
         mask = condition_expr(self.condition, aliases, now, p_table.schema,
@@ -280,5 +280,5 @@ class Segment:
                     f"{name}= takes a mapping of column -> polars dtype (population.schema), "
                     f"got {type(given).__name__}")
         return segment_sql(self.condition, dialect, profiles, events, id,
-                           checked_now(now) if now is not None else default_now(),
+                           checked_now(now),
                            schema or {}, event_schema)

@@ -184,3 +184,30 @@ def test_spark(spark: Any, population: seg.Population) -> None:
             wrong.append((str(cond), expected, got))
     assert not wrong
 
+
+
+def test_an_events_where_compares_numbers_exactly_in_every_engine(spark: Any) -> None:
+    # the where= of an event aggregate goes through the same restatement (events' own kinds)
+    events = pl.DataFrame({"user_id": [1, 2], "event": ["game", "game"],
+                           "ts": [NOW - dt.timedelta(hours=1)] * 2, "n": [B + 1, 7]},
+                          schema={"user_id": pl.Int64, "event": pl.Utf8,
+                                  "ts": pl.Datetime("us"), "n": pl.Int64})
+    profiles = pl.DataFrame({"user_id": [1, 2, 3]})
+    pop = seg.Population(profiles, events, now=NOW)
+    cases = [(seg.event("game", where=seg.field("n") == float(B)).count() >= 1, []),
+             (seg.event("game", where=seg.field("n") > 6.5).count() >= 1, [1, 2]),
+             (seg.event("game", where=seg.field("n") < 2**64).count() >= 1, [1, 2])]
+    con = duckdb.connect()
+    con.register("profiles", profiles.to_arrow())
+    con.register("events", events.to_arrow())
+    remote = engine_population(pop, "spark", spark)
+    remote.profiles.createOrReplaceTempView("profiles")
+    remote.events.createOrReplaceTempView("events")
+    for cond, expected in cases:
+        assert _ids(pop, cond) == expected
+        assert _ids(engine_population(pop, "duckdb"), cond) == expected
+        sql = pop.to_sql(cond, dialect="duckdb")
+        assert sorted(r[0] for r in con.execute(sql).fetchall()) == expected, sql
+        assert _ids(remote, cond) == expected
+        spark_sql = pop.to_sql(cond, dialect="spark")
+        assert sorted(r[0] for r in spark.sql(spark_sql).collect()) == expected, spark_sql
