@@ -159,7 +159,7 @@ class FeatureBuilder:
                 items = s.explode().drop_nulls().value_counts(sort=True).head(self.max_items)
                 specs.append(_Spec(c, "list", levels=[str(v) for v in items[c]]))
             elif dtype.is_numeric() and dtype != pl.Boolean:
-                x = s.cast(pl.Float64)
+                x = s.cast(pl.Float64).fill_nan(None)  # NaN: not known, as null
                 specs.append(_Spec(c, "numeric", median=float(x.median() or 0.0),  # type: ignore[arg-type]
                                    has_missing=bool(x.is_null().any())))
             elif dtype == pl.Boolean or dtype == pl.Utf8 or isinstance(
@@ -255,7 +255,7 @@ class FeatureBuilder:
             names = _spec_names(spec)
             getters: list[Any]
             if spec.kind == "numeric":
-                x = s.cast(pl.Float64)
+                x = s.cast(pl.Float64).fill_nan(None)
                 getters = [lambda x=x, m=spec.median: x.fill_null(m).to_numpy()]
                 if spec.has_missing:
                     getters.append(lambda x=x: x.is_null().to_numpy())
@@ -315,7 +315,16 @@ class FeatureBuilder:
         means, scales = [], []
         for j, (_, column) in enumerate(cols):
             col = matrix[:, j]
-            col[:] = column()
+            raw = column()
+            if raw.dtype.kind == "f" and not _plain(raw):
+                mean, scale = (_moments(raw) if fitting
+                               else (float(self.mean_[j]), float(self.scale_[j])))
+                col[:] = _scaled(raw, mean, scale)
+                if fitting:
+                    means.append(mean)
+                    scales.append(scale)
+                continue
+            col[:] = raw
             if fitting:
                 std = float(col.std(dtype=np.float64)) if len(col) else 0.0
                 means.append(float(col.mean(dtype=np.float64)) if len(col) else 0.0)
@@ -351,3 +360,42 @@ class FeatureBuilder:
 
     def ids(self, population: Any) -> pl.Series:
         return population.profiles.select(population.id).collect()[population.id]
+
+
+#: Raw values up to this size are numbers to scale; beyond it (no telco measure comes near) a
+#: value is taken as an infinity of its sign: above (below) every other value, and out of the
+#: mean and spread, which it would otherwise swamp (one 1e300 made every other value the same
+#: float32 number).
+_PLAIN = 1e30
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _plain(raw: np.ndarray) -> bool:
+    """Whether every value of a float column is a number up to ``_PLAIN`` in size."""
+    if raw.size == 0:
+        return True
+    low, high = float(raw.min()), float(raw.max())  # NaN propagates: not plain
+    return low >= -_PLAIN and high <= _PLAIN
+
+
+def _moments(raw: np.ndarray) -> tuple[float, float]:
+    """The mean and standard deviation (1 when zero) of a column's values up to ``_PLAIN`` in
+    size; (0, 1) when there are none. NaN, infinities and larger values are placed by
+    :func:`_scaled`, not averaged."""
+    with np.errstate(invalid="ignore"):
+        values = raw[np.abs(raw) <= _PLAIN]
+    if values.size == 0:
+        return 0.0, 1.0
+    std = float(values.std())
+    return float(values.mean()), (std if std > 0 else 1.0)
+
+
+def _scaled(raw: np.ndarray, mean: float, scale: float) -> np.ndarray:
+    """``(raw - mean) / scale`` as float32 for a column that is not :func:`_plain`: NaN (an
+    event total over NaN values, say) is the fitted mean (0: no evidence either way); an
+    infinity or a value past ``_PLAIN`` is float32's largest value of its sign, above (below)
+    every other value, as the trees' bins need."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.where(np.abs(raw) > _PLAIN, np.sign(raw) * _F32_MAX,
+                       np.clip((raw - mean) / scale, -_F32_MAX, _F32_MAX))
+    return np.nan_to_num(out, nan=0.0).astype(np.float32)

@@ -768,9 +768,8 @@ def _contrasts(model: Lookalike, x: np.ndarray, mask: np.ndarray) -> pl.DataFram
         def scaled(value: float, j: int = j) -> float:  # a raw cut in the matrix's units
             return (value - float(mean[j])) / float(scale[j])
 
-        seed_mean = raw(float(seed_column.mean(dtype=np.float64))) if len(seed_column) else 0.0
-        rest_mean = raw(float((column.sum(dtype=np.float64)
-                               - seed_column.sum(dtype=np.float64)) / n_rest))
+        seed_mean, rest_mean = _means(column, mask, seed_column, n_rest)
+        seed_mean, rest_mean = raw(seed_mean), raw(rest_mean)
         threshold: float | None = None
         if is_share:
             cut, above, what = scaled(0.5), True, label
@@ -804,6 +803,21 @@ def _contrasts(model: Lookalike, x: np.ndarray, mask: np.ndarray) -> pl.DataFram
                                           "ratio": pl.Float64, "threshold": pl.Float64,
                                           "seed_mean": pl.Float64, "rest_mean": pl.Float64,
                                           "strength": pl.Float64})
+
+
+def _means(column: np.ndarray, mask: np.ndarray, seed_column: np.ndarray, n_rest: int
+           ) -> tuple[float, float]:
+    """The seeds' and the others' mean of a scaled feature; values the features put at
+    float32's ends (infinities, values past 1e30) are left out: they are not numbers to
+    average (the shares above or below the cut count them)."""
+    ends = np.abs(column) >= np.finfo(np.float32).max
+    if not ends.any():
+        seed_mean = float(seed_column.mean(dtype=np.float64)) if len(seed_column) else 0.0
+        return seed_mean, float((column.sum(dtype=np.float64)
+                                 - seed_column.sum(dtype=np.float64)) / n_rest)
+    seeds, rest = column[mask & ~ends], column[~mask & ~ends]
+    return (float(seeds.mean(dtype=np.float64)) if len(seeds) else 0.0,
+            float(rest.mean(dtype=np.float64)) if len(rest) else 0.0)
 
 
 #: A share of candidates under which a column or an event type counts as absent for them.

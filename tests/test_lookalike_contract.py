@@ -262,3 +262,66 @@ def test_default_columns_of_other_types_are_left_out_with_a_warning(pop, seeds) 
         blob=pl.Series([object()] * profiles.height, dtype=pl.Object)), now=pop.now)
     with pytest.raises(seg.ColumnTypeError, match="hold Python objects"):
         with_objects.profile(with_objects.select(seg.field("age") > 40), ["blob"])
+
+
+def _with_ratio(pop: seg.Population, values: np.ndarray) -> seg.Population:
+    profiles = pop.profiles.collect().select("user_id", "age", "data_gb_month")
+    return seg.Population(profiles.with_columns(ratio=pl.Series(values)), now=pop.now)
+
+
+def test_nan_in_a_profile_column_is_missing_not_a_dead_feature(pop, seeds) -> None:
+    # before: one NaN made the column's mean NaN, so the whole scaled feature was NaN (the
+    # trees saw nothing of it) although features= named it
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=pop.n)
+    with_nan, with_null = values.copy(), pl.Series(values)
+    gone = rng.random(pop.n) < 0.05
+    with_nan[gone] = np.nan
+    with_null = with_null.scatter(np.flatnonzero(gone), None)
+    one = quiet_fit(seg.Lookalike(features=["age", "ratio"], n_estimators=2, random_state=0),
+                    _with_ratio(pop, with_nan), seeds.ids)[0]
+    assert one.features_.feature_names_ == ["age", "ratio", "ratio:missing"]
+    x = one.features_.transform(_with_ratio(pop, with_nan))
+    assert np.isfinite(x).all()
+    assert np.array_equal(x, one.features_.transform(_with_ratio(pop, with_null.to_numpy())))
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, 1e300, 1e39])
+def test_infinite_or_huge_values_sort_at_the_ends_and_keep_the_feature(pop, seeds, bad) -> None:
+    # before: one infinity (or a value past float32) made the mean infinite and every scaled
+    # value NaN or infinite: the feature was silently dead
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=pop.n)
+    odd = rng.random(pop.n) < 0.05
+    values[odd] = bad
+    data = _with_ratio(pop, values)
+    model = quiet_fit(seg.Lookalike(features=["age", "ratio"], n_estimators=2, random_state=0),
+                      data, seeds.ids)[0]
+    assert np.isfinite(model.features_.mean_).all()
+    assert np.isfinite(model.features_.scale_).all()
+    column = model.features_.transform(data)[:, 1]
+    assert np.isfinite(column).all()
+    ordinary = column[~odd]
+    assert len(np.unique(ordinary)) > 100  # the ordinary values still differ
+    if bad > 0:
+        assert column[odd].min() >= ordinary.max()
+    else:
+        assert column[odd].max() <= ordinary.min()
+    assert np.isfinite(model.score_samples(data)).all()
+    # explain() averages the values that are numbers (the shares count the ends)
+    row = model.explain().filter(pl.col("feature") == "ratio")
+    assert abs(row["seed_mean"][0]) < 1
+    assert abs(row["rest_mean"][0]) < 1
+
+
+def test_nan_event_values_give_finite_features(pop, seeds) -> None:
+    events = pop.events.collect()
+    nan_value = events.with_columns(value=pl.when(pl.int_range(pl.len()) % 7 == 0)
+                                    .then(float("nan")).otherwise(pl.col("value")))
+    profiles = pop.profiles.collect().select("user_id", "age")
+    data = seg.Population(profiles, nan_value, now=pop.now)
+    model = quiet_fit(seg.Lookalike(features=["age"], event_types=["game_session"],
+                                    n_estimators=2, random_state=0), data, seeds.ids)[0]
+    x = model.features_.transform(data)
+    assert np.isfinite(x).all()
+    assert np.isfinite(model.features_.mean_).all()
