@@ -32,6 +32,15 @@ def _kind(dtype: Any) -> str:
     return "level"
 
 
+def _number(column: str, dtype: Any) -> nw.Expr:
+    """A numeric column as float, NaN as missing: one NaN (a failed ratio, say) made the
+    mean NaN; the mean is over the known values, as for nulls, in every engine."""
+    value = nw.col(column).cast(nw.Float64)
+    if dtype in (pl.Float32, pl.Float64):
+        return nw.when(~nw.col(column).is_nan()).then(value)
+    return value
+
+
 def _share_row(feature: str, value: object, has_member: int, has: int, n_member: int,
                n: int) -> dict[str, Any]:
     a = has_member / n_member if n_member else None
@@ -66,8 +75,8 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
     member = nw.col("__member")
     totals = engine.to_polars(frame.select(
         nw.len().alias("__n"), member.cast(nw.Int64).sum().alias("__k"),
-        *[nw.col(c).cast(nw.Float64).mean().alias(f"p:{c}") for c in numeric],
-        *[nw.when(member).then(nw.col(c).cast(nw.Float64)).mean().alias(f"a:{c}")
+        *[_number(c, schema[c]).mean().alias(f"p:{c}") for c in numeric],
+        *[nw.when(member).then(_number(c, schema[c])).mean().alias(f"a:{c}")
           for c in numeric],
     )).row(0, named=True)
     n, k = int(totals["__n"]), int(totals["__k"] or 0)

@@ -69,6 +69,20 @@ def _quantiles(counts: pl.DataFrame, column: str, bins: int) -> list[float]:
     return [float(values[int(np.searchsorted(ends, int(p), side="right"))]) for p in positions]
 
 
+def _check_totals(counts: pl.DataFrame, event_name: str, value: str, within: str) -> None:
+    """Refuse totals that are not numbers: one NaN amount makes a person's total NaN, and NaN
+    cut points score no one above them (the champions were empty); an infinite total is no
+    amount to rank either."""
+    totals = counts["monetary"].cast(pl.Float64)
+    bad = ~totals.is_finite().fill_null(True)
+    if bad.any():
+        people = int(counts.filter(bad)["len"].sum())
+        raise InvalidSegmentError(
+            f"the {value!r} totals of {event_name!r} events in {within} are NaN or infinite "
+            f"for {people} people: an amount of those events is NaN or infinite; set such "
+            "amounts to null or to a number first (polars: pl.col(...).fill_nan(None))")
+
+
 def rfm(population: Population, event_name: str = "top_up", value: str = "value",
         within: str = "90d", bins: int = 5) -> RFM:
     """RFM scores over ``event_name`` events in the window, and named groups as segments.
@@ -120,10 +134,10 @@ def rfm(population: Population, event_name: str = "top_up", value: str = "value"
         nw.col("frequency").fill_null(0), nw.col("monetary").fill_null(0))
     active_mask = nw.col("frequency") >= 1
     active = table.filter(active_mask)
-    thresholds = {
-        c: _quantiles(engine.to_polars(active.group_by(c).agg(nw.len().alias("len"))), c, bins)
-        for c in ("recency_days", "frequency", "monetary")
-    }
+    counts = {c: engine.to_polars(active.group_by(c).agg(nw.len().alias("len")))
+              for c in ("recency_days", "frequency", "monetary")}
+    _check_totals(counts["monetary"], event_name, value, within)
+    thresholds = {c: _quantiles(table, c, bins) for c, table in counts.items()}
     # Recency: fewer days is better, so the score counts the cut points not exceeded.
     r = nw.lit(bins) - nw.sum_horizontal(
         *[(nw.col("recency_days") > t).cast(nw.Int8) for t in thresholds["recency_days"]]

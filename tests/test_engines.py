@@ -206,3 +206,38 @@ def test_a_spark_population_with_a_repeated_id_is_refused(spark) -> None:
     pop = seg.Population(to_spark(spark, frame))
     with pytest.raises(seg.InvalidSegmentError, match="1 row repeating an id"):
         pop.select(seg.Segment("adults", seg.field("age") >= 18))
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb", "spark"])
+def test_nan_is_missing_in_a_profile_and_refused_in_rfm_totals(request, synthetic, engine
+                                                               ) -> None:
+    # before: one NaN in a float column made its profile mean NaN, and NaN top-up amounts made
+    # RFM's monetary cut points NaN (no one was a champion), in every engine
+    profiles = synthetic.profiles.collect()
+    gone = pl.int_range(pl.len()) % 9 == 0
+    with_nan = profiles.with_columns(arpu=pl.when(gone).then(float("nan"))
+                                     .otherwise(pl.col("arpu")))
+    with_null = profiles.with_columns(arpu=pl.when(gone).then(None).otherwise(pl.col("arpu")))
+    events = synthetic.events.collect()
+    nan_amounts = events.with_columns(value=pl.when(
+        (pl.col("event") == "top_up") & (pl.int_range(pl.len()) % 5 == 0))
+        .then(float("nan")).otherwise(pl.col("value")))
+    spark = request.getfixturevalue("spark") if engine == "spark" else None
+
+    def population(profiles: pl.DataFrame, events: pl.DataFrame) -> seg.Population:
+        local = seg.Population(profiles, events, now=synthetic.now)
+        return local if engine == "polars" else engine_population(local, engine, spark)
+
+    older = seg.field("age") > 40
+    nan_pop, null_pop = population(with_nan, events), population(with_null, events)
+    got = nan_pop.profile(nan_pop.select(older), ["arpu"])
+    want = null_pop.profile(null_pop.select(older), ["arpu"])
+    assert got["audience"][0] == pytest.approx(want["audience"][0])
+    assert got["population"][0] == pytest.approx(want["population"][0])
+    assert got["population"][0] == got["population"][0]  # not NaN
+    with pytest.raises(seg.InvalidSegmentError, match=r"NaN or infinite for \d+ people"):
+        seg.rfm(population(profiles, nan_amounts))
+    infinite = events.with_columns(value=pl.when(pl.int_range(pl.len()) % 50 == 0)
+                                   .then(float("inf")).otherwise(pl.col("value")))
+    with pytest.raises(seg.InvalidSegmentError, match="NaN or infinite"):
+        seg.rfm(population(profiles, infinite))
