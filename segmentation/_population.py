@@ -332,6 +332,10 @@ class Population:
             raise SegmentationError(
                 f"profiles and events must live in one engine; got {self._p.engine.name} "
                 f"profiles and {self._e.engine.name} events")
+        if self._p.engine.name == "spark":
+            _check_spark_names(self._p, "profiles")
+            if self._e is not None:
+                _check_spark_names(self._e, "events")
         if not isinstance(id, str):
             raise InvalidSegmentError(f"id must be a column name (str), got {type(id).__name__}")
         self.id = id
@@ -616,6 +620,20 @@ class Population:
         return _as_segment(segment).to_sql(
             dialect, profiles, events, self.id, self.now, schema=self.schema,  # type: ignore[arg-type]
             event_schema=dict(self._e.schema) if self._e is not None else None)
+
+
+def _check_spark_names(table: Any, what: str) -> None:
+    """Refuse Spark columns whose names hold a dot or a backtick: Spark's column references read
+    ``a.b`` as field ``b`` of a struct ``a`` and a backtick as quoting, so every event segment
+    (which joins its counts to the profiles, naming each column) failed with Spark's
+    AnalysisException, whatever columns the segment used."""
+    odd = [c for c in table.schema if "." in c or "`" in c]
+    if odd:
+        raise InvalidSegmentError(
+            f"{what} columns {odd} hold a dot or a backtick, which Spark reads as a struct's "
+            "field or as quoting: rename them before building the Population, e.g. "
+            "df.withColumnRenamed('device.model', 'device_model') (the SQL of Segment.to_sql "
+            "quotes such names)")
 
 
 def _check_event_types(id_type: Any, events: dict[str, Any], id: str) -> None:

@@ -241,3 +241,31 @@ def test_nan_is_missing_in_a_profile_and_refused_in_rfm_totals(request, syntheti
                                    .then(float("inf")).otherwise(pl.col("value")))
     with pytest.raises(seg.InvalidSegmentError, match="NaN or infinite"):
         seg.rfm(population(profiles, infinite))
+
+
+def test_odd_column_names_in_every_engine(spark) -> None:
+    # before: a Spark population with a column named "device.model" (a flattened struct) or
+    # holding a backtick failed every event segment with Spark's AnalysisException; polars and
+    # DuckDB take any name, and to_sql quotes them for both dialects
+    names = ["device.model", "b`t", 'q"t', "a b", "a'b", "a\\b", "select", "ünï"]
+    profiles = pl.DataFrame({"user_id": [1, 2, 3], **{n: [1, 5, 10] for n in names}})
+    events = pl.DataFrame({"user_id": [1, 1, 2], "event": ["a.b", "x", "a.b"],
+                           "ts": [NOW - dt.timedelta(days=d) for d in (1, 2, 3)]})
+    local = seg.Population(profiles, events, now=NOW)
+    duck = engine_population(local, "duckdb")
+    conds = [seg.field(n) > 3 for n in names] + [seg.event("a.b").count(within="30d") >= 1]
+    for cond in conds:
+        want = local.select(cond).ids.to_list()
+        assert want
+        assert duck.select(cond).collect().ids.to_list() == want
+        sql = seg.Segment("s", cond).to_sql("spark", now=NOW, schema=local.schema)
+        plain = spark.createDataFrame(profiles.to_pandas())
+        plain.createOrReplaceTempView("profiles")
+        spark.createDataFrame(events.to_pandas()).createOrReplaceTempView("events")
+        assert sorted(r[0] for r in spark.sql(sql).collect()) == want
+    for odd in ("device.model", "b`t"):
+        frame = spark.createDataFrame(profiles.select("user_id", odd).to_pandas())
+        with pytest.raises(seg.InvalidSegmentError, match="rename them"):
+            seg.Population(frame, now=NOW)
+    renamed = spark.createDataFrame(profiles.select("user_id", "a b", "q\"t").to_pandas())
+    assert seg.Population(renamed, now=NOW).select(seg.field("a b") > 3).size == 2
