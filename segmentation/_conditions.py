@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -402,20 +403,46 @@ def event(name: str, where: Condition | None = None) -> EventQuery:
 # --- conditions ------------------------------------------------------------------------------
 
 
+#: How deep ``&``, ``|``, ``~``, ``in_segment`` and ``event(where=...)`` may nest. Every step
+#: (polars, narwhals, sqlglot, JSON) walks a tree by recursion: 500 nested ``~`` compiled in
+#: polars but raised Python's RecursionError in ``to_sql``. Long chains of ``&`` or ``|`` are
+#: flat (one level), so real segments stay far under this.
+MAX_DEPTH = 100
+
+
+_DEPTH_OF = operator.attrgetter("_depth")
+
+
+def _nested(node: Condition, children: Iterable[Condition], known: int = 0) -> None:
+    """Record ``node``'s depth (one more than its deepest child; ``known`` when the caller
+    knows it); refuse it past MAX_DEPTH, when it is built, so that no step meets a tree it
+    cannot walk."""
+    depth = known or 1 + max(map(_DEPTH_OF, children), default=0)
+    if depth > MAX_DEPTH:
+        raise InvalidSegmentError(
+            f"conditions nest at most {MAX_DEPTH} levels deep (&, |, ~, in_segment and "
+            f"event where=), this one {depth}: write it flatter (a chain of & or of | is one "
+            "level; ~~c is c)")
+    object.__setattr__(node, "_depth", depth)
+
+
 class Condition:
     """Base of all conditions: combine with ``&``, ``|``, ``~``."""
 
+    #: Levels of nesting, this node included (see MAX_DEPTH).
+    _depth = 1
+
     def __and__(self, other: Condition) -> And:
-        return And(_flatten(And, (self, as_condition(other, "&"))))
+        return _joined(And, (self, as_condition(other, "&")))
 
     def __rand__(self, other: Condition) -> And:
-        return And(_flatten(And, (as_condition(other, "&"), self)))
+        return _joined(And, (as_condition(other, "&"), self))
 
     def __or__(self, other: Condition) -> Or:
-        return Or(_flatten(Or, (self, as_condition(other, "|"))))
+        return _joined(Or, (self, as_condition(other, "|")))
 
     def __ror__(self, other: Condition) -> Or:
-        return Or(_flatten(Or, (as_condition(other, "|"), self)))
+        return _joined(Or, (as_condition(other, "|"), self))
 
     def __invert__(self) -> Not:
         return Not(self)
@@ -445,6 +472,14 @@ def as_condition(other: object, op: str = "a segment") -> Condition:
     return other
 
 
+def _joined(kind: Any, operands: tuple[Condition, Condition]) -> Any:
+    """``kind`` (And or Or) of two operands, an operand of the same kind flattened into it;
+    its depth from the operands' (a flattened one's parts are one level under it), so that a
+    chain of thousands of ``&`` is not measured part by part at every step."""
+    depth = 1 + max(c._depth - 1 if isinstance(c, kind) else c._depth for c in operands)
+    return kind(_flatten(kind, operands), _depth=depth)
+
+
 def _flatten(kind: type, parts: Iterable[Condition]) -> tuple[Condition, ...]:
     out: list[Condition] = []
     for p in parts:
@@ -463,6 +498,11 @@ class Predicate(Condition):
     op: str
     args: tuple[object, ...] = ()
 
+    def __post_init__(self) -> None:
+        where = getattr(self.target, "where", None)
+        if where is not None:
+            _nested(self, (where,))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "op": self.op, "target": self.target.to_dict(),
@@ -473,6 +513,10 @@ class Predicate(Condition):
 @dataclass(frozen=True, eq=False)
 class And(Condition):
     parts: tuple[Condition, ...]
+    _depth: int = dataclass_field(default=0, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        _nested(self, self.parts, self._depth)
 
     def to_dict(self) -> dict[str, Any]:
         return {"op": "and", "parts": [p.to_dict() for p in self.parts]}
@@ -484,6 +528,10 @@ class And(Condition):
 @dataclass(frozen=True, eq=False)
 class Or(Condition):
     parts: tuple[Condition, ...]
+    _depth: int = dataclass_field(default=0, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        _nested(self, self.parts, self._depth)
 
     def to_dict(self) -> dict[str, Any]:
         return {"op": "or", "parts": [p.to_dict() for p in self.parts]}
@@ -495,6 +543,9 @@ class Or(Condition):
 @dataclass(frozen=True, eq=False)
 class Not(Condition):
     part: Condition
+
+    def __post_init__(self) -> None:
+        _nested(self, (self.part,))
 
     def to_dict(self) -> dict[str, Any]:
         return {"op": "not", "part": self.part.to_dict()}
@@ -510,6 +561,9 @@ class InSegment(Condition):
     name: str
     condition: Condition
     description: str = ""
+
+    def __post_init__(self) -> None:
+        _nested(self, (self.condition,))
 
     def to_dict(self) -> dict[str, Any]:
         return {"op": "in_segment", "segment": {

@@ -6,6 +6,7 @@ edges), and a Spark population's audiences stay in Spark until collected."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
@@ -269,3 +270,46 @@ def test_odd_column_names_in_every_engine(spark) -> None:
             seg.Population(frame, now=NOW)
     renamed = spark.createDataFrame(profiles.select("user_id", "a b", "q\"t").to_pandas())
     assert seg.Population(renamed, now=NOW).select(seg.field("a b") > 3).size == 2
+
+
+def _deep(levels: int) -> seg.Condition:
+    """A condition of ``levels`` levels: ~, & and | in turn around a predicate (every & and |
+    has a second, flat part, so none flattens into its child)."""
+    cond: seg.Condition = seg.field("age") > 3
+    for i in range(levels - 1):
+        step = i % 3
+        cond = ~cond if step == 0 else (cond & (seg.field("age") < 100) if step == 1
+                                        else cond | (seg.field("age") == 0))
+    return cond
+
+
+def test_deep_conditions_run_everywhere_up_to_the_limit_and_are_refused_past_it(spark) -> None:
+    # before: 500 nested ~ compiled in polars but to_sql, to_json and Spark raised Python's
+    # RecursionError; now a condition nests at most MAX_DEPTH levels, checked when it is built
+    from segmentation._conditions import MAX_DEPTH
+
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4], "age": [0, 2, 5, 150]})
+    events = pl.DataFrame({"user_id": [1, 2], "event": ["a", "a"], "value": [1.0, 2.0],
+                           "ts": [NOW - dt.timedelta(days=1)] * 2})
+    local = seg.Population(profiles, events, now=NOW)
+    deepest = _deep(MAX_DEPTH)
+    want = local.select(deepest).ids.to_list()
+    segment = seg.Segment("deep", deepest)
+    assert seg.Segment.from_json(segment.to_json()).to_json() == segment.to_json()
+    assert engine_population(local, "duckdb").select(deepest).collect().ids.to_list() == want
+    assert engine_population(local, "spark", spark).select(deepest).collect().ids.to_list() \
+        == want
+    spark.createDataFrame(profiles.to_pandas()).createOrReplaceTempView("profiles")
+    assert sorted(r[0] for r in spark.sql(segment.to_sql("spark", now=NOW)).collect()) == want
+    with pytest.raises(seg.InvalidSegmentError, match=rf"at most {MAX_DEPTH} levels"):
+        _deep(MAX_DEPTH + 1)
+    with pytest.raises(seg.InvalidSegmentError, match="at most"):
+        deepest.__invert__()
+    with pytest.raises(seg.InvalidSegmentError, match="at most"):
+        seg.in_segment(segment)
+    with pytest.raises(seg.InvalidSegmentError, match="at most"):
+        seg.event("a", where=_deep(MAX_DEPTH)).count().__ge__(1)
+    data = json.loads(segment.to_json())
+    data["condition"] = {"op": "not", "part": data["condition"]}
+    with pytest.raises(seg.InvalidSegmentError, match="at most"):
+        seg.Segment.from_json(json.dumps(data))
