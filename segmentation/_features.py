@@ -130,7 +130,7 @@ class FeatureBuilder:
     # -- fit / transform -------------------------------------------------------------------------
 
     def _profile_frame(self, population: Any) -> tuple[pl.DataFrame, str]:
-        population.local("the lookalike's features")
+        population.local("building the lookalike's features")
         schema = population.profiles.collect_schema()
         cols = self.columns if self.columns is not None else [
             c for c in schema if c != population.id]
