@@ -24,7 +24,7 @@ from ._compile import aggregate_table
 from ._conditions import event
 from ._errors import InvalidSegmentError, UnknownColumnError
 
-__all__ = ["FeatureBuilder"]
+__all__ = ["FLOAT32_MAX", "FeatureBuilder"]
 
 _OTHER = "__other__"
 
@@ -159,7 +159,7 @@ class FeatureBuilder:
                 items = s.explode().drop_nulls().value_counts(sort=True).head(self.max_items)
                 specs.append(_Spec(c, "list", levels=[str(v) for v in items[c]]))
             elif dtype.is_numeric() and dtype != pl.Boolean:
-                x = s.cast(pl.Float64).fill_nan(None)  # NaN: not known, as null
+                x = _as_float(s)
                 specs.append(_Spec(c, "numeric", median=float(x.median() or 0.0),  # type: ignore[arg-type]
                                    has_missing=bool(x.is_null().any())))
             elif dtype == pl.Boolean or dtype == pl.Utf8 or isinstance(
@@ -255,7 +255,7 @@ class FeatureBuilder:
             names = _spec_names(spec)
             getters: list[Any]
             if spec.kind == "numeric":
-                x = s.cast(pl.Float64).fill_nan(None)
+                x = _as_float(s)
                 getters = [lambda x=x, m=spec.median: x.fill_null(m).to_numpy()]
                 if spec.has_missing:
                     getters.append(lambda x=x: x.is_null().to_numpy())
@@ -367,7 +367,14 @@ class FeatureBuilder:
 #: mean and spread, which it would otherwise swamp (one 1e300 made every other value the same
 #: float32 number).
 _PLAIN = 1e30
-_F32_MAX = float(np.finfo(np.float32).max)
+#: Where :func:`_scaled` puts infinities and values past ``_PLAIN`` (with their sign).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _as_float(s: pl.Series) -> pl.Series:
+    """A numeric profile column as floats, NaN as missing (like null): one NaN made the
+    column's mean NaN, and so every scaled value of the feature."""
+    return s.cast(pl.Float64).fill_nan(None)
 
 
 def _plain(raw: np.ndarray) -> bool:
@@ -396,6 +403,6 @@ def _scaled(raw: np.ndarray, mean: float, scale: float) -> np.ndarray:
     infinity or a value past ``_PLAIN`` is float32's largest value of its sign, above (below)
     every other value, as the trees' bins need."""
     with np.errstate(over="ignore", invalid="ignore"):
-        out = np.where(np.abs(raw) > _PLAIN, np.sign(raw) * _F32_MAX,
-                       np.clip((raw - mean) / scale, -_F32_MAX, _F32_MAX))
+        out = np.where(np.abs(raw) > _PLAIN, np.sign(raw) * FLOAT32_MAX,
+                       np.clip((raw - mean) / scale, -FLOAT32_MAX, FLOAT32_MAX))
     return np.nan_to_num(out, nan=0.0).astype(np.float32)

@@ -45,7 +45,7 @@ from ._errors import (
     SegmentationError,
     UnknownColumnError,
 )
-from ._features import FeatureBuilder
+from ._features import FLOAT32_MAX, FeatureBuilder
 from ._format import feature_label
 from ._population import Audience, Population
 from ._trees import BinnedBoosting, Quantizer, TreeTables, compile_trees
@@ -810,7 +810,7 @@ def _means(column: np.ndarray, mask: np.ndarray, seed_column: np.ndarray, n_rest
     """The seeds' and the others' mean of a scaled feature; values the features put at
     float32's ends (infinities, values past 1e30) are left out: they are not numbers to
     average (the shares above or below the cut count them)."""
-    ends = np.abs(column) >= np.finfo(np.float32).max
+    ends = np.abs(column) >= FLOAT32_MAX
     if not ends.any():
         seed_mean = float(seed_column.mean(dtype=np.float64)) if len(seed_column) else 0.0
         return seed_mean, float((column.sum(dtype=np.float64)

@@ -36,7 +36,7 @@ def _number(column: str, dtype: Any) -> nw.Expr:
     """A numeric column as float, NaN as missing: one NaN (a failed ratio, say) made the
     mean NaN; the mean is over the known values, as for nulls, in every engine."""
     value = nw.col(column).cast(nw.Float64)
-    if dtype in (pl.Float32, pl.Float64):
+    if dtype.is_float():
         return nw.when(~nw.col(column).is_nan()).then(value)
     return value
 
