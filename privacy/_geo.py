@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 
+import pycountry
 from phonenumbers.geodata.locale import LOCALE_DATA
 
 __all__ = ["country_lookup", "state_lookup"]
@@ -38,19 +39,6 @@ _COUNTRY_ALIASES = {
     "czech republic": "cz", "czechia": "cz", "ivory coast": "ci", "uae": "ae",
     "vietnam": "vn", "turkey": "tr", "turkiye": "tr",
 }
-# ISO 3166-1 alpha-3 for the markets this library is most used in; alpha-2 and names cover the rest.
-_ALPHA3 = {
-    "usa": "us", "can": "ca", "mex": "mx", "bra": "br", "arg": "ar", "gbr": "gb", "irl": "ie",
-    "fra": "fr", "deu": "de", "ita": "it", "esp": "es", "prt": "pt", "nld": "nl", "bel": "be",
-    "che": "ch", "aut": "at", "swe": "se", "nor": "no", "dnk": "dk", "fin": "fi", "pol": "pl",
-    "cze": "cz", "hun": "hu", "rou": "ro", "grc": "gr", "tur": "tr", "rus": "ru", "ukr": "ua",
-    "ind": "in", "chn": "cn", "jpn": "jp", "kor": "kr", "sgp": "sg", "hkg": "hk", "twn": "tw",
-    "idn": "id", "phl": "ph", "tha": "th", "vnm": "vn", "mys": "my", "aus": "au", "nzl": "nz",
-    "zaf": "za", "nga": "ng", "ken": "ke", "egy": "eg", "are": "ae", "sau": "sa", "isr": "il",
-    "chl": "cl", "col": "co", "per": "pe",
-}
-
-
 def fold(text: str) -> str:
     """Lower case, accents removed, punctuation as spaces, spaces collapsed (lookup keys)."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
@@ -60,17 +48,40 @@ def fold(text: str) -> str:
 
 @functools.cache
 def country_lookup() -> dict[str, str]:
-    """Folded name, alpha-2 or alpha-3 code -> lowercase alpha-2 code."""
+    """Folded name, alpha-2 or alpha-3 code -> lowercase alpha-2 code.
+
+    Which countries exist comes from ISO 3166-1 as pycountry ships it: a withdrawn code
+    (``AN``, Netherlands Antilles, split in 2010) is unknown, not a country a platform would
+    match. Names are ISO's (short, official and common: ``North Macedonia``, ``Eswatini``,
+    ``Cabo Verde``), then phonenumbers' names in many languages; every alpha-2 and alpha-3
+    code wins over a name that happens to spell it (Vietnamese ``Nga`` is Russia, ``NGA`` is
+    Nigeria's code).
+    """
+    current = {c.alpha_2.lower(): c for c in pycountry.countries}
     table: dict[str, str] = {}
+    shorter: dict[str, set[str]] = {}
+    for code, country in current.items():
+        for name in (country.name, getattr(country, "official_name", None),
+                     getattr(country, "common_name", None)):
+            if name:
+                table.setdefault(fold(name), code)
+                # "Sint Maarten (Dutch part)", "Korea, Republic of": the name before the
+                # bracket or comma too, where it names one country only ("korea" names two).
+                for part in (name.split(" (")[0], name.split(", ")[0]):
+                    shorter.setdefault(fold(part), set()).add(code)
+    for name, codes in shorter.items():
+        if len(codes) == 1:
+            table.setdefault(name, codes.pop())
     for region, names in LOCALE_DATA.items():
-        if len(region) != 2 or not region.isalpha():
-            continue
         code = region.lower()
-        table[code] = code
+        if code not in current:
+            continue
         for name in names.values():
             if name and not name.startswith("*"):
                 table.setdefault(fold(name), code)
-    table.update(_ALPHA3)
+    for code, country in current.items():
+        table[code] = code
+        table[country.alpha_3.lower()] = code
     table.update(_COUNTRY_ALIASES)
     return table
 

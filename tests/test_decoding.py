@@ -206,6 +206,36 @@ def test_a_junk_country_column_is_counted_not_guessed() -> None:
     assert phone.valid == 2
 
 
+
+@pytest.mark.parametrize(("value", "code"), [
+    ("North Macedonia", "mk"), ("Eswatini", "sz"), ("Cabo Verde", "cv"), ("Türkiye", "tr"),
+    ("Curaçao", "cw"), ("Sint Maarten", "sx"), ("Timor-Leste", "tl"), ("Taiwan", "tw"),
+    ("Russian Federation", "ru"), ("Korea, Republic of", "kr"), ("Viet Nam", "vn"),
+    ("DZA", "dz"), ("NGA", "ng"), ("Mng", "mn"), ("ISL", "is"), ("Bo", "bo"), ("AO", "ao"),
+    ("Macedonia", "mk"), ("Swaziland", "sz"), ("Deutschland", "de"), ("usa", "us"),
+])
+def test_countries_by_their_iso_names_and_codes(value: str, code: str) -> None:
+    """ISO 3166-1's current names and every alpha-3 code, not only the old or common ones; a
+    code wins over a name in another language that spells it (Vietnamese 'Nga' is Russia)."""
+    assert privacy.normalize(value, "country", "meta") == code
+    assert privacy.normalize(value, "country", "google") == code.upper()
+
+
+@pytest.mark.parametrize("value", ["AN", "Netherlands Antilles", "YU", "ZR", "SU", "CS", "TP",
+                                   "Soviet Union", "XK", "EU", "840", "352", "Antilles Holandeses"])
+def test_withdrawn_or_unassigned_countries_are_unknown(value: str) -> None:
+    """A code ISO 3166-1 withdrew (AN split into CW, SX and BQ in 2010) names no country a
+    platform matches today; a numeric code is refused too (352 is Iceland's ISO number and
+    Luxembourg's calling code): rejected and counted, never mapped to a guess."""
+    assert privacy.normalize(value, "country", "meta", reasons=True) == (None, "unknown_code")
+
+
+def test_a_current_country_name_is_a_phone_region() -> None:
+    assert privacy.normalize(["070 123 456", "020 7946 0958"], "phone",
+                             default_region=["North Macedonia", "Netherlands Antilles"],
+                             reasons=True).rows() == [("38970123456", None),
+                                                       (None, "unknown_country")]
+
 def test_dates_of_birth_take_today() -> None:
     today = dt.date(2000, 1, 1)
     assert reasons(["1999-12-31", "2000-01-02"], "dob", today=today) == [None, "out_of_range"]
