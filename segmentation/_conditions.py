@@ -42,6 +42,16 @@ _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "min": 60, "s": 1}
 _MAX_SECONDS = MAX_WINDOW_DAYS * 86400
 
 
+def reach_back(within: str | dt.timedelta) -> str:
+    """A ``within=`` duration as stored text: a window back from now must reach past now."""
+    start = duration_text(within)
+    if parse_duration(start) <= dt.timedelta(0):
+        raise InvalidSegmentError(
+            f"within={start!r} holds nothing: a window reaches back more than 0 "
+            "(e.g. within='30d')")
+    return start
+
+
 def duration_text(value: str | dt.timedelta) -> str:
     """A duration as the text segments store: ``"30d"`` stays, ``timedelta(days=30)`` becomes
     ``"30d"`` (the largest whole unit), so a timedelta is checked and stored in one form."""
@@ -181,7 +191,7 @@ class Window:
                 )
             return cls(start, end)
         if within is not None:
-            return cls(duration_text(within), None)
+            return cls(reach_back(within), None)
         return cls(None, None)
 
     def bounds(self, now: dt.datetime) -> tuple[dt.datetime | None, dt.datetime]:
@@ -226,7 +236,16 @@ class _Comparable:
             raise InvalidSegmentError(
                 f"closed must be 'both', 'left', 'right' or 'none', got {closed!r}"
             )
-        return self._pred("between", _check_literal(lo), _check_literal(hi), closed)
+        lo, hi = _check_literal(lo), _check_literal(hi)
+        try:  # numbers with numbers, text with text, dates with dates; NaN is never empty here
+            empty = lo > hi or (lo == hi and closed != "both")  # type: ignore[operator]
+        except TypeError:  # kinds that do not compare: the column's type check says so
+            empty = False
+        if empty:
+            raise InvalidSegmentError(
+                f"between({lo!r}, {hi!r}, closed={closed!r}) holds no value: the low end must "
+                "come first" + ("" if lo > hi else " (or close both ends)"))  # type: ignore[operator]
+        return self._pred("between", lo, hi, closed)
 
     def isin(self, values: Iterable[object]) -> Predicate:
         """Membership in a set of values."""
@@ -275,7 +294,7 @@ class Field(_Comparable):
 
     def within(self, duration: str) -> Predicate:
         """A date/time column within ``duration`` before now (and not after now)."""
-        return self._pred("within", duration_text(duration))
+        return self._pred("within", reach_back(duration))
 
     def to_dict(self) -> dict[str, Any]:
         return {"field": self.name}

@@ -74,9 +74,12 @@ def _compare(target: object, values: st.SearchStrategy) -> st.SearchStrategy:
         lambda t: {"eq": target.__eq__, "ne": target.__ne__, "lt": target.__lt__,  # type: ignore[attr-defined]
                    "le": target.__le__, "gt": target.__gt__, "ge": target.__ge__}[t[0]](t[1])
     )
+    def _between(t: tuple) -> object:  # an empty range (5, 5, 'left') is refused when built
+        lo, hi = min(t[0], t[1]), max(t[0], t[1])
+        return target.between(lo, hi, closed=t[2] if lo != hi else "both")  # type: ignore[attr-defined]
+
     between = st.tuples(values, values, st.sampled_from(["both", "left", "right", "none"])).map(
-        lambda t: target.between(min(t[0], t[1]), max(t[0], t[1]), closed=t[2])  # type: ignore[attr-defined]
-    )
+        _between)
     isin = st.lists(values, min_size=1, max_size=3).map(target.isin)  # type: ignore[attr-defined]
     nulls = st.sampled_from([target.is_null(), target.is_not_null()])  # type: ignore[attr-defined]
     return st.one_of(simple, between, isin, nulls)

@@ -72,6 +72,40 @@ def test_bad_definitions() -> None:
         seg.event("x").count(between=("3d", "9d"))
     with pytest.raises(seg.InvalidSegmentError, match="is_null"):
         seg.field("x") == None  # noqa: E711, B015
+
+
+@pytest.mark.parametrize("build", [
+    lambda: seg.field("age").between(30, 10),
+    lambda: seg.field("age").between(2.5, 2.4999),
+    lambda: seg.field("age").between(5, 5, closed="left"),
+    lambda: seg.field("age").between(5, 5, closed="none"),
+    lambda: seg.field("city").between("b", "a"),
+    lambda: seg.field("since").between(dt.date(2025, 1, 2), dt.date(2025, 1, 1)),
+    lambda: seg.event("game").count().between(10, 2),
+    lambda: seg.event("game").count(within="0d"),
+    lambda: seg.event("game").did(within="0s"),
+    lambda: seg.event("game").sum(within=dt.timedelta(0)),
+    lambda: seg.field("since").within("0d"),
+    lambda: seg.Segment.from_dict({**EXAMPLE.to_dict(), "condition": {
+        "op": "between", "target": {"field": "age"}, "args": [30, 10]}}),
+])
+def test_a_range_or_window_that_holds_nothing_is_refused(build) -> None:
+    """A reversed range or a window of no time matches nobody, silently, in every engine: it
+    is a mistake in the definition, said when the condition is built (API and JSON)."""
+    with pytest.raises(seg.InvalidSegmentError, match=r"holds no|holds nothing|duration must"):
+        build()
+
+
+@pytest.mark.parametrize("build", [
+    lambda: seg.field("age").between(5, 5),
+    lambda: seg.field("age").between(float("nan"), 5),
+    lambda: seg.field("age").between(10, 30, closed="none"),
+    lambda: seg.field("city").between("a", "b"),
+    lambda: seg.event("game").count(within="1s") >= 1,
+    lambda: seg.event("game").count(between=("30d", "0d")) >= 1,
+])
+def test_ranges_and_windows_that_hold_something_are_kept(build) -> None:
+    assert isinstance(build(), seg.Condition)
     with pytest.raises(seg.InvalidSegmentError, match="schema_version"):
         seg.Segment.from_dict({**EXAMPLE.to_dict(), "schema_version": 99})
     with pytest.raises(seg.InvalidSegmentError, match="no events table"):
