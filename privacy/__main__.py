@@ -88,7 +88,9 @@ def _hash(args: argparse.Namespace) -> int:
     status = _say if (progress.enabled or crm.height >= 100_000) else None
     manifest = upload.write(output, signing_key=signing_key, inputs=inputs, status=status)
     _out(upload.report.to_text())
-    _out(f"wrote {safe_name(args.output)} ({manifest['rows']:,} rows) and its manifest"
+    rows = manifest["rows"]
+    _out(f"wrote {safe_name(args.output)} ({rows:,} row{'' if rows == 1 else 's'}) and its "
+         "manifest"
          + (" (signed)" if signing_key else " (unsigned)"))
     return 0
 

@@ -297,7 +297,9 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
     for check, severity, words in (("email", "critical", "email addresses"),
                                    ("phone", "critical", "phone numbers"),
                                    ("date", "high", "dates (of birth?)"),
-                                   ("ipv4", "high", "IPv4 addresses")):
+                                   ("ssn", "critical", "US Social Security numbers"),
+                                   ("ipv4", "high", "IPv4 addresses"),
+                                   ("ipv6", "high", "IPv6 addresses")):
         for c, n, sample in per_column(check):
             out.add("plaintext", severity, c, n,
                     f"{n:,} values hold {words} in clear (e.g. {mask(sample)})",
@@ -397,7 +399,8 @@ def check_size(facts: ExportFacts, min_audience: int | None) -> list[Finding]:
         MIN_AUDIENCE.get(facts.platform, 100) if facts.platform else 100)
     if facts.rows < floor:
         out.add("audience_size", "high", None, facts.rows,
-                f"{facts.rows:,} rows is under the minimum audience of {floor:,}"
+                f"{facts.rows:,} row{'' if facts.rows == 1 else 's'} is under the minimum "
+                f"audience of {floor:,}"
                 + (f" for {facts.platform}" if facts.platform else ""),
                 "do not release lists this small: they are easy to re-identify")
     elif facts.rows < 1000:

@@ -54,7 +54,7 @@ _TALLY = {"check": pl.Utf8, "column": pl.Utf8, "flag": pl.Boolean, "n": pl.Int64
 _HITS = {"column": pl.Utf8, "value": pl.Utf8, "rows": pl.Int64}
 #: Clear-identifier patterns tallied per column, by name.
 _PATTERNS = (("email", pat.EMAIL), ("phone", pat.PHONE), ("date", pat.DATE),
-             ("ipv4", pat.IPV4), ("zip", pat.ZIP))
+             ("ipv4", pat.IPV4), ("ipv6", pat.IPV6), ("ssn", pat.SSN), ("zip", pat.ZIP))
 
 
 def guess_platform(headers: list[str]) -> str | None:

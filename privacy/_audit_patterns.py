@@ -20,10 +20,12 @@ __all__ = [
     "EMAIL",
     "FORMULA",
     "IPV4",
+    "IPV6",
     "NUMBER",
     "PHONE",
     "QUASI_NAMES",
     "SENSITIVE",
+    "SSN",
     "ZIP",
     "is_labelled",
     "is_quasi_name",
@@ -38,7 +40,10 @@ DIGESTISH = r"^(?:[0-9a-fA-F]{32,64}|[A-Za-z0-9+/]{43}=)$"
 #: An address in any script (``jöhn@bücher.de``, ``почта@пример.рф``), with a quoted local
 #: part, a bracketed IP for a domain, or U+FFFD where bytes were not UTF-8: ``\w`` is Unicode
 #: in polars' regex and in Python's.
-EMAIL = r'[\w.%+\-\ufffd"]+@(?:[\w.\-]+\.[^\W\d_]{2,}|\[[0-9A-Za-z.:]+\])'
+EMAIL = (r'[\w.%+\-\ufffd"]+@(?:[\w.\-]+\.[^\W\d_]{2,}|\[[0-9A-Za-z.:]+\])'
+         # or spelled out to hide it from scrapers: "john dot smith at gmail dot com" (the
+         # bracketed "[at]" and "(dot)" are read as "@" and "." by visible() first)
+         r"|[\w.%+\-]+\s+(?i:at)\s+[\w\-]+(?:\s+(?i:dot)\s+[\w\-]+)*\s+(?i:dot)\s+[^\W\d_]{2,}\b")
 PHONE = (r"(?:^|[^0-9])(?:\+|00)[1-9][0-9 ().\-]{7,17}[0-9](?:$|[^0-9])|"
          r"(?:^|[^0-9])\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?[0-9]{4}(?:$|[^0-9])")
 #: Bare digits with a country code: tested as phone numbers by the library's phone rules.
@@ -49,6 +54,16 @@ DATE = (r"(?:^|[^0-9])(?:19|20)[0-9]{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[1
 ZIP = r"^[0-9]{5}(?:-[0-9]{4})?$"
 IPV4 = (r"(?:^|[^0-9.])(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|"
         r"1?[0-9]?[0-9])){3}(?:$|[^0-9.])")
+_H16 = r"[0-9A-Fa-f]{1,4}"
+#: An IPv6 address: eight groups, or compressed with "::" after a group of 3-4 hex digits
+#: ("2001:db8::1", "fe80::1"); MAC addresses and times ("10:30:00") are not.
+IPV6 = (r"(?:^|[^0-9A-Za-z:])(?:(?:" + _H16 + r":){7}" + _H16 + r"|[0-9A-Fa-f]{3,4}(?::"
+        + _H16 + r"){0,6}::(?:" + _H16 + r"(?::" + _H16 + r"){0,6})?)(?:$|[^0-9A-Za-z:])")
+#: A US Social Security number as written, 3-2-4 digits with dashes, in the ranges the SSA
+#: issues (area not 000, 666 or 9xx; group not 00; serial not 0000).
+SSN = (r"(?:^|[^0-9\-])(?:00[1-9]|0[1-9][0-9]|[1-5][0-9]{2}|6[0-5][0-9]|66[0-57-9]|6[7-9][0-9]|"
+       r"[78][0-9]{2})-(?:0[1-9]|[1-9][0-9])-(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|"
+       r"[1-9][0-9]{3})(?:$|[^0-9\-])")
 CARD = r"(?:^|[^0-9])(?:[0-9][ \-]?){12,18}[0-9](?:$|[^0-9])"
 # What a spreadsheet runs as a formula at the start of a cell (OWASP), numbers excepted.
 FORMULA = r"^[=+\-@\t\r]"

@@ -397,7 +397,8 @@ def upload_report(platform: str, rows_in: int, rows_out: int, columns: list[Colu
     floor = MIN_AUDIENCE[platform]
     if rows_out < floor:
         warnings.append(
-            f"{rows_out:,} rows is under {platform}'s minimum audience of {floor:,}: "
+            f"{rows_out:,} row{'' if rows_out == 1 else 's'} is under {platform}'s minimum "
+            f"audience of {floor:,}: "
             "the platform will not serve it, and a list this small is easier to re-identify"
         )
     return UploadReport(

@@ -221,6 +221,38 @@ def test_addresses_past_ascii_are_found(address: str) -> None:
     assert "person" not in text
 
 
+@pytest.mark.parametrize(("value", "words"), [
+    ("x dot person at example dot org", "email"),
+    ("X.Person AT Example DOT co DOT uk", "email"),
+    ("2001:db8:85a3::8a2e:370:7334", "IPv6"),
+    ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", "IPv6"),
+    ("last seen from fe80::1ff:fe23:4567:890a%eth0", "IPv6"),
+    ("078-05-1120", "Social Security"),
+    ("ssn 219-09-9999 on file", "Social Security"),
+])
+def test_spelled_addresses_ipv6_and_ssns_are_found(value: str, words: str) -> None:
+    """An address spelled out without brackets, an IPv6 address and a US Social Security
+    number are identifiers in clear too (each passed unflagged before)."""
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(200)],
+                          "note": [value] * 3 + ["fine"] * 197})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    hits = [f for f in report.findings if f.check == "plaintext" and f.column == "note"]
+    assert [h.count for h in hits if words in h.message] == [3]
+    text = report.to_text() + report.to_json()
+    assert value not in text
+    for part in ("person", "7334", "1120"):
+        assert part not in text
+
+
+def test_times_mac_addresses_and_numbers_are_not_ipv6_or_ssns() -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(200)],
+                          "note": ["10:30:00", "00:1a:2b:3c:4d:5e", "std::vector", "a::b",
+                                   "000-12-3456", "666-12-3456", "900-12-3456", "123-00-4567",
+                                   "123-45-0000", "2023-45-6789", "meet at noon", "ok",
+                                   "look at the dot", "1::"] * 10 + ["ok"] * 60})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert not any(f.check == "plaintext" and f.column == "note" for f in report.findings)
+
 def test_an_address_past_ascii_in_a_header_is_found() -> None:
     frame = pl.DataFrame({"x.person@b\u00fccher-example.de": [sha(str(i)) for i in range(200)]})
     report = privacy.audit(frame, platform="partner", today=TODAY)
