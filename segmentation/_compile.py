@@ -44,7 +44,16 @@ from ._conditions import (
 )
 from ._engines import Table
 from ._errors import InvalidSegmentError, UnknownColumnError
-from ._exact import INT_RANGES, Kind, is_double, kind_of, restate
+from ._exact import (
+    INT_RANGES,
+    NO_MEMBER,
+    Kind,
+    float32_value,
+    is_double,
+    kind_of,
+    list_member,
+    restate,
+)
 from ._regex import portable
 
 __all__ = ["aggregate_table", "compile_mask", "condition_expr", "fill_value"]
@@ -94,6 +103,10 @@ def _isin_values(values: tuple[Any, ...], dtype: Any) -> list[Any] | None:
         ints += [int(v) for v in values if isinstance(v, float) and v.is_integer()]
         lo, hi = INT_RANGES.get(dtype, (-(2**63), 2**63 - 1))
         return sorted({v for v in ints if lo <= v <= hi})
+    if dtype == pl.Float32:  # the numbers a float32 holds, as the doubles that hold them
+        nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        held = [float32_value(v) for v in nums]
+        return sorted({v for v in held if v is not None})
     if dtype.is_float():
         nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
         # an integer no double holds equals no double (2**53 + 1 is not 2**53)
@@ -162,8 +175,12 @@ def _predicate(p: Predicate, aliases: dict[str, str], now_us: int,
     if op == "is_not_null":
         return ~x.is_null()
     if op == "contains":
-        if isinstance(p.target, Field) and _is_list(schema.get(p.target.name)):
-            return x.list.contains(a[0])
+        dtype = schema.get(p.target.name) if isinstance(p.target, Field) else None
+        if _is_list(dtype):
+            member = list_member(a[0], dtype.inner)  # type: ignore[union-attr]
+            if member is NO_MEMBER:  # no element of the list's kind: false, null for null
+                return nw.when(~x.is_null()).then(nw.lit(value=False))
+            return x.list.contains(member)
         return x.str.contains(str(a[0]), literal=True)
     if op == "matches":  # spelled out as every engine reads it alike
         return x.str.contains(portable(str(a[0])), literal=False)
@@ -250,7 +267,7 @@ def _rows_key(agg: EventAggregate) -> str:
                  agg.where.to_dict() if agg.where is not None else None))
 
 
-def _row_value(agg: EventAggregate) -> nw.Expr:
+def _row_value(agg: EventAggregate, schema: Mapping[str, Any]) -> nw.Expr:
     """What each matching row contributes before it is reduced per person."""
     if agg.agg == "count":
         return nw.lit(1)
@@ -258,7 +275,11 @@ def _row_value(agg: EventAggregate) -> nw.Expr:
         return (nw.col(_US + "ts") / nw.lit(DAY_US)).floor()
     if agg.agg == "days_since_last":
         return nw.col(_US + "ts")
-    return nw.col(agg.column or "value")
+    column = agg.column or "value"
+    if agg.agg in ("sum", "mean") and schema.get(column) == pl.Float32:
+        # SQL engines add float32 values up as doubles; polars would keep float32 sums
+        return nw.col(column).cast(nw.Float64)
+    return nw.col(column)
 
 
 def _reduce(agg: EventAggregate, col: nw.Expr, filtered: bool) -> nw.Expr:
@@ -299,7 +320,8 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
     if same:  # one set of rows for all, its window applied already: plain reductions
         only = _event_filter(aggs[0], now_us, schema, now, window=False)
         frame = frame.filter(only) if only is not None else frame
-        exprs = [_reduce(a, _row_value(a), filtered=True).alias(aliases[a.key]) for a in aggs]
+        exprs = [_reduce(a, _row_value(a, schema), filtered=True).alias(aliases[a.key])
+                 for a in aggs]
     elif len({a.event for a in aggs}) > 1 and all(a.agg in _COMBINE for a in aggs):
         return _per_event_table(aggs, frame, id_col, now, now_us, schema, aliases,
                                 (lower, upper, inclusive))
@@ -309,7 +331,7 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
         frame = frame.filter(nw.col("event").is_in(names)).filter(
             nw.any_horizontal(*filters, ignore_nulls=False))
         frame = frame.with_columns([
-            nw.when(f).then(_row_value(a)).alias(f"__row{i}")
+            nw.when(f).then(_row_value(a, schema)).alias(f"__row{i}")
             for i, (a, f) in enumerate(zip(aggs, filters, strict=True))
         ])
         exprs = [_reduce(a, nw.col(f"__row{i}"), filtered=False).alias(aliases[a.key])
@@ -359,7 +381,8 @@ def _per_event_table(aggs: Sequence[EventAggregate], frame: nw.LazyFrame[Any], i
     values = []
     for key, a in shapes.items():
         test = filters[key]
-        value = _row_value(a) if test is None else nw.when(test).then(_row_value(a))
+        row = _row_value(a, schema)
+        value = row if test is None else nw.when(test).then(row)
         values.append(value.alias(columns[key]))
     frame = frame.with_columns(values)
     per_event = frame.group_by(id_col, "event").agg(*[

@@ -15,14 +15,17 @@ import sys
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import numpy as np
 import polars as pl
 
 from ._conditions import EventAggregate, Field
 
-__all__ = ["INT_RANGES", "Kind", "is_double", "kind_of", "restate"]
+__all__ = ["INT_RANGES", "NO_MEMBER", "Kind", "float32_value", "is_double", "kind_of",
+           "list_member", "restate"]
 
-#: "int" (with its range), "float", "decimal" (compared as written), or None (not known)
-Kind = tuple[Literal["int"], int, int] | Literal["float", "decimal"] | None
+#: "int" (with its range), "float" (a double), "float32", "decimal" (compared as written), or
+#: None (not known)
+Kind = tuple[Literal["int"], int, int] | Literal["float", "float32", "decimal"] | None
 
 _INT64 = (-(2**63), 2**63 - 1)
 INT_RANGES = {
@@ -39,6 +42,8 @@ def _dtype_kind(dtype: Any) -> Kind:
     if dtype.is_integer():
         lo, hi = INT_RANGES.get(dtype, _INT64)
         return ("int", lo, hi)
+    if dtype == pl.Float32:
+        return "float32"
     if dtype.is_float():
         return "float"
     if dtype.is_decimal():
@@ -58,7 +63,9 @@ def kind_of(target: Field | EventAggregate, schema: Mapping[str, Any],
     dtype = (event_schema or {}).get(target.column or "value")
     if dtype is not None and dtype.is_integer():
         return ("int", *_INT64)  # sums, minima and maxima of integers are 64-bit integers
-    return _dtype_kind(dtype)
+    kind = _dtype_kind(dtype)
+    # the extremes of float32 values are float32 values; their sums are doubles everywhere
+    return "float" if kind == "float32" and target.agg == "sum" else kind
 
 
 def _constant(op: str, above: bool) -> bool:
@@ -116,6 +123,8 @@ def restate(op: str, value: Any, kind: Kind) -> tuple[str, Any] | bool:
         if value > hi or value < lo:
             return _constant(op, above=value > hi)
         return op, value
+    if kind == "float32":
+        return _restate_float32(op, value)
     if kind == "decimal" or isinstance(value, float) or abs(value) <= 2**53:
         return op, value
     if kind == "float" or value > _INT64[1] or value < _INT64[0]:
@@ -128,3 +137,68 @@ def restate(op: str, value: Any, kind: Kind) -> tuple[str, Any] | bool:
         return ("le", below) if op in ("lt", "le") else ("ge", above)
     return op, value
 
+
+
+def _float32_either_side(value: int | float) -> tuple[float, float]:
+    """The float32 values either side of a number (the same one twice when it is one), as the
+    doubles that hold them exactly; past float32's range, its largest value and infinity."""
+    try:
+        double = float(value)
+    except OverflowError:
+        double = math.inf if value > 0 else -math.inf
+    with np.errstate(over="ignore"):  # past the largest float32: infinity, as wanted
+        near = np.float32(double)  # the nearest float32
+        if float(near) == value:
+            return float(near), float(near)
+        if float(near) > value:
+            return float(np.nextafter(near, np.float32(-np.inf))), float(near)
+        return float(near), float(np.nextafter(near, np.float32(np.inf)))
+
+
+def _restate_float32(op: str, value: int | float) -> tuple[str, Any] | bool:
+    """``x op value`` for a float32 column, with a literal every engine reads alike.
+
+    polars compares a float32 column with a literal rounded to float32 (``0.1`` is then the
+    stored 0.1f), DuckDB and Spark with the column widened to a double (0.1f is
+    0.10000000149...; ``x == 0.1`` holds for none): the number itself decides, as Python
+    compares, so the literal becomes a float32 value (exact in both readings) or a constant.
+    """
+    if isinstance(value, float) and math.isnan(value):
+        return op, value
+    below, above = _float32_either_side(value)
+    if below == above:
+        return op, below
+    if op in ("eq", "ne"):
+        return _constant(op, above=True)  # no float32 is this number; NaN is not either
+    return ("le", below) if op in ("lt", "le") else ("ge", above)
+
+
+def float32_value(value: int | float) -> float | None:
+    """The float32 that is this number, as the double that holds it (NaN stays NaN); None
+    when no float32 is (0.1, 2**24 + 1)."""
+    if isinstance(value, float) and math.isnan(value):
+        return value
+    below, above = _float32_either_side(value)
+    return below if below == above else None
+
+
+#: No element of a list's kind is the value: ``contains`` is false for every list (null for a
+#: null list).
+NO_MEMBER = object()
+
+
+def list_member(value: Any, inner: Any) -> Any:
+    """``contains(value)`` on a list of ``inner`` dtype, the value in the elements' own kind
+    (2.0 in a list of integers is 2, 1 in a list of doubles is 1.0: polars refuses to look
+    for one kind among the other), or :data:`NO_MEMBER` when no element of that kind is it
+    (2.5 among integers, 0.1 among float32s)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return value
+    kind = _dtype_kind(inner)
+    stated = restate("eq", value, kind)
+    if isinstance(stated, bool):
+        return NO_MEMBER
+    member = stated[1]
+    if kind in ("float", "float32") and isinstance(member, int):
+        return float(member)  # within 2**53 here (restate kept it), so a double holds it
+    return member

@@ -616,8 +616,12 @@ class Population:
 
     def to_sql(self, segment: Segment | Condition | Field, dialect: str = "duckdb",
                profiles: str = "profiles", events: str = "events") -> str:
-        """The segment as SQL over tables of these names (list columns known from here)."""
-        return _as_segment(segment).to_sql(
+        """The segment as SQL over tables of these names (list columns known from here);
+        checked against this population's columns and types as :meth:`select` is."""
+        segment = _as_segment(segment)
+        validate(segment.condition, self._p.schema,
+                 self._e.schema if self._e is not None else None, self.id)
+        return segment.to_sql(
             dialect, profiles, events, self.id, self.now, schema=self.schema,  # type: ignore[arg-type]
             event_schema=dict(self._e.schema) if self._e is not None else None)
 

@@ -279,6 +279,13 @@ class Segment:
                 raise InvalidSegmentError(
                     f"{name}= takes a mapping of column -> polars dtype (population.schema), "
                     f"got {type(given).__name__}")
+            for column, dtype in (given or {}).items():
+                if not (isinstance(dtype, pl.DataType)
+                        or (isinstance(dtype, type) and issubclass(dtype, pl.DataType))):
+                    raise InvalidSegmentError(
+                        f"{name}= maps columns to polars dtypes (pl.Int64, pl.Float32, "
+                        f"pl.List(pl.Utf8)...), got {type(dtype).__name__} "
+                        f"{str(dtype)[:40]!r} for column {str(column)[:80]!r}")
         return segment_sql(self.condition, dialect, profiles, events, id,
                            checked_now(now),
                            schema or {}, event_schema)

@@ -31,7 +31,7 @@ from ._conditions import (
     parse_duration,
 )
 from ._errors import InvalidSegmentError
-from ._exact import kind_of, restate
+from ._exact import NO_MEMBER, kind_of, list_member, restate
 from ._regex import portable
 
 __all__ = ["Dialect", "segment_sql", "sql_literal"]
@@ -159,7 +159,10 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
     if op == "contains":
         if _is_list(t, schema):
             fn = "list_contains" if dialect == "duckdb" else "array_contains"
-            return f"{fn}({x}, {sql_literal(a[0], dialect)})"
+            member = list_member(a[0], schema[t.name].inner)  # type: ignore[union-attr]
+            if member is NO_MEMBER:  # no element of the list's kind: false, null for null
+                return f"(CASE WHEN {x} IS NULL THEN NULL ELSE FALSE END)"
+            return f"{fn}({x}, {sql_literal(member, dialect)})"
         if prefix and isinstance(t, Field) and t.name not in schema:
             raise InvalidSegmentError(
                 f"contains on {t.name!r} means list membership or a substring depending on the "

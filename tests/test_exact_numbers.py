@@ -14,6 +14,7 @@ import operator
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given
@@ -76,6 +77,22 @@ def test_float_columns(x: float, op: str, v: Any) -> None:
     assert apply(stated, x) == exact(x, op, v)
     if not isinstance(stated, bool) and isinstance(stated[1], int):
         assert abs(stated[1]) <= 2**53  # a bigger integer travels as the doubles around it
+
+
+F32 = st.floats(width=32, allow_nan=True, allow_infinity=True) | st.sampled_from(
+    [float(np.float32(0.1)), 16777216.0, float(np.finfo(np.float32).max), 2.0**-149])
+
+
+@given(x=F32, op=OPS, v=NUMBERS | st.sampled_from([0.1, 16777217, 3.4028235e38, 3.5e38,
+                                                   2.0**-150, float(np.float32(0.1))]))
+def test_float32_columns(x: float, op: str, v: Any) -> None:
+    """A float32 column's literal is a float32 value (exact whether an engine rounds the
+    literal to float32, as polars does, or widens the column to a double, as DuckDB and Spark
+    do), or a constant."""
+    stated = restate(op, v, "float32")
+    assert apply(stated, x) == exact(x, op, v)
+    if not isinstance(stated, bool) and not math.isnan(stated[1]):
+        assert float(np.float32(stated[1])) == stated[1]
 
 
 def test_plain_comparisons_are_left_alone() -> None:
@@ -211,3 +228,127 @@ def test_an_events_where_compares_numbers_exactly_in_every_engine(spark: Any) ->
         assert _ids(remote, cond) == expected
         spark_sql = pop.to_sql(cond, dialect="spark")
         assert sorted(r[0] for r in spark.sql(spark_sql).collect()) == expected, spark_sql
+
+
+# --- float32 columns: polars rounds the literal to float32, DuckDB and Spark widen the column --
+
+F = float(np.float32(0.1))  # the float32 nearest 0.1: 0.10000000149...
+PROFILES32 = pl.DataFrame(
+    {"user_id": [1, 2, 3, 4, 5, 6],
+     "f": [0.1, 0.2, 16777216.0, None, float("nan"), 2.5]},
+    schema={"user_id": pl.Int64, "f": pl.Float32})
+EVENTS32 = pl.DataFrame(
+    {"user_id": [1, 1, 2, 3], "event": ["game"] * 4,
+     "ts": [NOW - dt.timedelta(hours=h) for h in (1, 2, 3, 4)], "w": [0.1, 0.2, 0.1, 2.5]},
+    schema={"user_id": pl.Int64, "event": pl.Utf8, "ts": pl.Datetime("us"), "w": pl.Float32})
+CASES32: list[tuple[seg.Condition, list[int]]] = [
+    (seg.field("f") == 0.1, []),  # 0.1 is no float32: polars said [1]
+    (seg.field("f") == F, [1]),
+    (seg.field("f") != 0.1, [1, 2, 3, 5, 6]),
+    (seg.field("f") > 0.1, [1, 2, 3, 5, 6]),  # 0.1f is above 0.1: polars said [2, 3, 5, 6]
+    (seg.field("f") <= 0.1, []),
+    (seg.field("f") < 0.2, [1]),
+    (seg.field("f").between(0.1, 0.2), [1]),  # 0.2f is above 0.2 too
+    (seg.field("f").isin([0.1, 2.5, 16777217]), [6]),
+    (seg.field("f") == 16777217, []),  # 2**24 + 1 is no float32: it rounds to 2**24
+    (seg.field("f") >= 16777217, [5]),
+    (seg.field("f") < 3.5e38, [1, 2, 3, 6]),
+    (seg.event("game").max("w") > 0.1, [1, 2, 3]),
+    (seg.event("game").min("w") == 0.1, []),
+    (seg.event("game").sum("w") > 0.3, [1, 3]),  # 0.1f + 0.2f as doubles: 0.300000004...
+]
+
+
+def test_float32_oracle() -> None:
+    for cond, expected in CASES32[:11]:
+        op = cond.op
+        value = cond.args[0] if op != "between" else None
+        if op in _OPS:
+            assert _expected32(op, value) == expected, cond
+
+
+def _expected32(op: str, value: Any) -> list[int]:
+    return [u for u, x in zip(PROFILES32["user_id"], PROFILES32["f"], strict=True)
+            if exact(x, op, value)]
+
+
+def test_float32_columns_select_the_same_people_in_every_engine(spark: Any) -> None:
+    pop = seg.Population(PROFILES32, EVENTS32, now=NOW)
+    con = duckdb.connect()
+    con.register("profiles", PROFILES32.to_arrow())
+    con.register("events", EVENTS32.to_arrow())
+    spop = engine_population(pop, "spark", spark)
+    spop.profiles.createOrReplaceTempView("profiles")
+    spop.events.createOrReplaceTempView("events")
+    wrong = []
+    for cond, expected in CASES32:
+        got = (_ids(pop, cond), _ids(engine_population(pop, "duckdb"), cond),
+               sorted(r[0] for r in con.execute(pop.to_sql(cond, dialect="duckdb")).fetchall()),
+               _ids(spop, cond),
+               sorted(r[0] for r in spark.sql(spop.to_sql(cond, dialect="spark")).collect()))
+        if got != (expected,) * 5:
+            wrong.append((str(cond), expected, got))
+    assert not wrong
+
+
+def test_to_sql_schema_takes_polars_dtypes_only() -> None:
+    segment = seg.Segment("s", seg.field("f") == 0.1)
+    with pytest.raises(seg.InvalidSegmentError, match=r"polars dtypes.*'float'.*'f'"):
+        segment.to_sql(schema={"f": "float"})
+    with pytest.raises(seg.InvalidSegmentError, match="event_schema= maps"):
+        segment.to_sql(schema={"f": pl.Float32}, event_schema={"w": float})
+    assert "FALSE" in segment.to_sql(schema={"f": pl.Float32})
+    assert "FALSE" in segment.to_sql(schema={"f": pl.Float32()})
+
+
+# --- list membership: the value in the elements' own kind ---------------------------------------
+
+LISTS = pl.DataFrame(
+    {"user_id": [1, 2, 3, 4],
+     "li": [[1, 2], [3, None], None, []],
+     "lf": [[0.5, 2.0**53], [1.0], None, [None]],
+     "l32": [[0.1, 2.5], [1.0], None, []]},
+    schema={"user_id": pl.Int64, "li": pl.List(pl.Int64), "lf": pl.List(pl.Float64),
+            "l32": pl.List(pl.Float32)})
+LIST_CASES: list[tuple[seg.Condition, list[int]]] = [
+    (seg.field("li").contains(2), [1]),
+    (seg.field("li").contains(2.0), [1]),  # polars: InvalidOperationError
+    (seg.field("li").contains(2.5), []),
+    (seg.field("li").contains(2**64), []),
+    (~seg.field("li").contains(2.5), [1, 2, 4]),  # a null list stays unselected
+    (seg.field("lf").contains(1), [2]),  # polars: InvalidOperationError
+    (seg.field("lf").contains(B + 1), []),  # no double is 2**53 + 1
+    (seg.field("lf").contains(B), [1]),
+    (seg.field("l32").contains(0.1), []),  # no float32 is 0.1
+    (seg.field("l32").contains(F), [1]),
+    (seg.field("l32").contains(1), [2]),
+]
+
+
+def test_list_membership_is_exact_in_every_engine(spark: Any) -> None:
+    pop = seg.Population(LISTS, now=NOW)
+    con = duckdb.connect()
+    con.register("profiles", LISTS.to_arrow())
+    spop = engine_population(pop, "spark", spark)
+    spop.profiles.createOrReplaceTempView("profiles")
+    wrong = []
+    for cond, expected in LIST_CASES:
+        got = (_ids(pop, cond), _ids(engine_population(pop, "duckdb"), cond),
+               sorted(r[0] for r in con.execute(pop.to_sql(cond, dialect="duckdb")).fetchall()),
+               _ids(spop, cond),
+               sorted(r[0] for r in spark.sql(spop.to_sql(cond, dialect="spark")).collect()))
+        if got != (expected,) * 5:
+            wrong.append((str(cond), expected, got))
+    assert not wrong
+
+
+@pytest.mark.parametrize("cond", [seg.field("li").contains("2"), seg.field("lf").contains(True),
+                                  seg.field("user_id").contains(1)])
+def test_population_to_sql_checks_types_as_select_does(cond: seg.Condition) -> None:
+    """Population.to_sql wrote SQL the engine then refused (DuckDB's BinderException) where
+    select said what was wrong."""
+    pop = seg.Population(LISTS, now=NOW)
+    with pytest.raises(seg.ColumnTypeError):
+        pop.select(cond)
+    with pytest.raises(seg.ColumnTypeError):
+        pop.to_sql(cond, dialect="duckdb")
