@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Mapping
+from decimal import Decimal, localcontext
 from typing import Any, Literal
 
 import numpy as np
@@ -23,9 +24,9 @@ from ._conditions import EventAggregate, Field
 __all__ = ["INT_RANGES", "NO_MEMBER", "Kind", "float32_value", "is_double", "kind_of",
            "list_member", "restate"]
 
-#: "int" (with its range), "float" (a double), "float32", "decimal" (compared as written), or
-#: None (not known)
-Kind = tuple[Literal["int"], int, int] | Literal["float", "float32", "decimal"] | None
+#: ("int", lowest, highest), "float" (a double), "float32", ("decimal", precision, scale): a
+#: float literal is read as written (0.1 is one tenth), or None (not known)
+Kind = (tuple[Literal["int", "decimal"], int, int] | Literal["float", "float32"] | None)
 
 _INT64 = (-(2**63), 2**63 - 1)
 INT_RANGES = {
@@ -47,7 +48,7 @@ def _dtype_kind(dtype: Any) -> Kind:
     if dtype.is_float():
         return "float"
     if dtype.is_decimal():
-        return "decimal"
+        return ("decimal", dtype.precision or 38, dtype.scale or 0)
     return None
 
 
@@ -65,7 +66,11 @@ def kind_of(target: Field | EventAggregate, schema: Mapping[str, Any],
         return ("int", *_INT64)  # sums, minima and maxima of integers are 64-bit integers
     kind = _dtype_kind(dtype)
     # the extremes of float32 values are float32 values; their sums are doubles everywhere
-    return "float" if kind == "float32" and target.agg == "sum" else kind
+    if kind == "float32" and target.agg == "sum":
+        return "float"
+    if isinstance(kind, tuple) and target.agg == "sum":
+        return ("decimal", 38, kind[2])  # a sum of decimals widens, its scale stays
+    return kind
 
 
 def _constant(op: str, above: bool) -> bool:
@@ -108,6 +113,8 @@ def restate(op: str, value: Any, kind: Kind) -> tuple[str, Any] | bool:
     """
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return op, value
+    if isinstance(kind, tuple) and kind[0] == "decimal":
+        return _restate_decimal(op, value, kind[1], kind[2])
     if isinstance(kind, tuple):
         _, lo, hi = kind
         if isinstance(value, float):
@@ -125,7 +132,7 @@ def restate(op: str, value: Any, kind: Kind) -> tuple[str, Any] | bool:
         return op, value
     if kind == "float32":
         return _restate_float32(op, value)
-    if kind == "decimal" or isinstance(value, float) or abs(value) <= 2**53:
+    if isinstance(value, float) or abs(value) <= 2**53:
         return op, value
     if kind == "float" or value > _INT64[1] or value < _INT64[0]:
         # an integer past 2**53: a double, or the doubles either side of it
@@ -202,3 +209,36 @@ def list_member(value: Any, inner: Any) -> Any:
     if kind in ("float", "float32") and isinstance(member, int):
         return float(member)  # within 2**53 here (restate kept it), so a double holds it
     return member
+
+
+def _restate_decimal(op: str, value: int | float, precision: int, scale: int
+                     ) -> tuple[str, Any] | bool:
+    """``x op value`` for a DECIMAL(precision, scale) column, as a decimal of the column's
+    own scale (or a constant): a float is read as written (``0.1`` is one tenth, as SQL reads
+    the literal; ``2.0**53`` is not 2**53 + 1, which a double comparison said it was), a
+    literal with more digits than the scale falls between two of the column's values (``x >
+    10.495`` is ``x >= 10.50``), and one past the precision is past every value (DuckDB could
+    not even cast it).
+    """
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return _constant(op, above=not value < 0)  # NaN sorts above everything
+        written = Decimal(repr(value))
+    else:
+        written = Decimal(value)
+    limit = 10 ** (precision - scale)  # every value of the column is below it in size
+    if written >= limit or written <= -limit:
+        return _constant(op, above=written > 0)
+    with localcontext() as context:
+        context.prec = precision + 400  # exact: no rounding of these digits
+        units = written.scaleb(scale)  # in the column's last digit
+        whole = units == units.to_integral_value()
+        if not whole and op in ("eq", "ne"):
+            return _constant(op, above=True)
+        if not whole:  # no value of the column lies strictly between floor and ceil
+            op, units = ("le", Decimal(math.floor(units))) if op in ("lt", "le") \
+                else ("ge", Decimal(math.ceil(units)))
+        top = 10**precision - 1
+        if abs(units) > top:
+            return _constant(op, above=units > 0)
+        return op, Decimal(int(units)).scaleb(-scale)

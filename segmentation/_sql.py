@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Literal
 
 import polars as pl
@@ -54,6 +55,8 @@ def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
         return f"CAST('{text}' AS DOUBLE)"
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, Decimal):  # read as a DECIMAL of its digits by both dialects
+        return format(value, "f")
     if isinstance(value, dt.datetime):
         text = utc_now(value).strftime("%Y-%m-%d %H:%M:%S.%f")
         # Spark reads a zoneless timestamp in the session's time zone: say UTC, so a window

@@ -24,6 +24,8 @@ def _spark_type(dtype: Any) -> str:
         return f"array<{_spark_type(dtype.inner)}>"
     if dtype in (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32):
         return "long"
+    if isinstance(dtype, pl.Decimal):
+        return f"decimal({dtype.precision or 38},{dtype.scale or 0})"
     if dtype == pl.Float32:
         return "float"
     if dtype.is_float():

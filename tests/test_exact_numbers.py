@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -95,11 +96,35 @@ def test_float32_columns(x: float, op: str, v: Any) -> None:
         assert float(np.float32(stated[1])) == stated[1]
 
 
+def _written(v: Any) -> Any:
+    return Decimal(repr(v)) if isinstance(v, float) and math.isfinite(v) else v
+
+
+@pytest.mark.parametrize(("precision", "scale"), [(38, 0), (10, 2), (5, 5), (38, 10)])
+@given(data=st.data(), op=OPS, v=NUMBERS | st.sampled_from([0.1, 10.495, 10.5, -0.005, 1e-300]))
+def test_decimal_columns(precision: int, scale: int, data: st.DataObject, op: str,
+                         v: Any) -> None:
+    """A DECIMAL column's literal is a decimal of its own scale within its precision, or a
+    constant; a float is read as written (0.1 is one tenth, as SQL reads it)."""
+    top = 10**precision - 1
+    units = data.draw(st.integers(-top, top) | st.sampled_from([-top, top, 0]))
+    x = Decimal((int(units < 0), tuple(int(d) for d in str(abs(units))), -scale))  # exact
+    stated = restate(op, v, ("decimal", precision, scale))
+    assert apply(stated, x) == exact(x, op, _written(v))
+    if not isinstance(stated, bool):  # a literal of the column's scale, within its precision
+        literal = stated[1]
+        assert isinstance(literal, Decimal)
+        assert literal.as_tuple().exponent == -scale
+        assert len(literal.as_tuple().digits) <= precision
+
+
 def test_plain_comparisons_are_left_alone() -> None:
     assert restate("lt", 30, ("int", -(2**63), 2**63 - 1)) == ("lt", 30)
     assert restate("ge", 2.5, "float") == ("ge", 2.5)
     assert restate("eq", "prepaid", None) == ("eq", "prepaid")
-    assert restate("gt", 2**64, "decimal") == ("gt", 2**64)  # a decimal compares as written
+    # a decimal compares in its own scale, a float read as written
+    assert restate("gt", 2**64, ("decimal", 38, 0)) == ("gt", Decimal(2**64))
+    assert restate("eq", 0.1, ("decimal", 10, 2)) == ("eq", Decimal("0.10"))
 
 
 # --- every engine, DataFrames and SQL text --------------------------------------------------
@@ -352,3 +377,43 @@ def test_population_to_sql_checks_types_as_select_does(cond: seg.Condition) -> N
         pop.select(cond)
     with pytest.raises(seg.ColumnTypeError):
         pop.to_sql(cond, dialect="duckdb")
+
+
+# --- decimal columns: a float literal read as written, in the column's own scale ----------------
+
+DECIMALS = pl.DataFrame(
+    {"user_id": [1, 2, 3, 4],
+     "big": [Decimal(B + 1), Decimal(B), Decimal(10**30), None],
+     "amt": [Decimal("10.50"), Decimal("10.49"), Decimal("0.10"), None]},
+    schema={"user_id": pl.Int64, "big": pl.Decimal(38, 0), "amt": pl.Decimal(10, 2)})
+DECIMAL_CASES: list[tuple[seg.Condition, list[int]]] = [
+    (seg.field("big") == float(B), [2]),  # polars and DuckDB compared doubles: [1, 2]
+    (seg.field("big") == B + 1, [1]),
+    (seg.field("big") > 2.0**53, [1, 3]),
+    (seg.field("big") < 2**64, [1, 2]),
+    (seg.field("big") >= 10**37 * 9, []),
+    (seg.field("amt") == 0.1, [3]),  # as written: one tenth
+    (seg.field("amt") > 10.495, [1]),
+    (seg.field("amt") == 10.495, []),
+    (seg.field("amt") > -(10**37), [1, 2, 3]),  # DuckDB: ConversionException
+    (seg.field("amt") < 1e300, [1, 2, 3]),
+    (seg.field("amt").between(0.1, 10.49), [2, 3]),
+    (seg.field("amt").isin([0.1, 10.495, 2**70]), [3]),
+]
+
+
+def test_decimal_columns_select_the_same_people_in_every_engine(spark: Any) -> None:
+    pop = seg.Population(DECIMALS, now=NOW)
+    con = duckdb.connect()
+    con.register("profiles", DECIMALS.to_arrow())
+    spop = engine_population(pop, "spark", spark)
+    spop.profiles.createOrReplaceTempView("profiles")
+    wrong = []
+    for cond, expected in DECIMAL_CASES:
+        got = (_ids(pop, cond), _ids(engine_population(pop, "duckdb"), cond),
+               sorted(r[0] for r in con.execute(pop.to_sql(cond, dialect="duckdb")).fetchall()),
+               _ids(spop, cond),
+               sorted(r[0] for r in spark.sql(spop.to_sql(cond, dialect="spark")).collect()))
+        if got != (expected,) * 5:
+            wrong.append((str(cond), expected, got))
+    assert not wrong
