@@ -152,6 +152,12 @@ def _predicate(p: Predicate, aliases: dict[str, str], now_us: int,
                ) -> nw.Expr:
     x, temporal = _target(p.target, aliases, schema)
     op = p.op
+    if (isinstance(p.target, Field)
+            and isinstance(schema.get(p.target.name), (pl.Categorical, pl.Enum))
+            and op in ("lt", "le", "gt", "ge", "between", "contains", "matches", "starts_with")):
+        # polars orders an Enum by its categories and refuses text functions and literals
+        # outside them; text compares as text in every engine: the values themselves
+        x = x.cast(nw.String)
     a: tuple[Any, ...] = tuple(_literal(v, temporal) for v in p.args)
     kind = None if temporal else kind_of(p.target, schema, event_schema)
     if op in ("eq", "ne", "lt", "le", "gt", "ge"):

@@ -262,3 +262,35 @@ def test_a_thousand_year_window_is_every_event_in_each_engine() -> None:
     pop = seg.Population(profiles, events, now=NOW)
     assert pop.select(segment).ids.to_list() == [1, 2]
     assert duckdb_ids(profiles, events, segment) == [1, 2]
+
+
+# --- categorical and enum columns are text --------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [pl.Categorical, pl.Enum(["low", "mid", "high", "lo%w_"])])
+def test_categorical_and_enum_columns_compare_as_text_in_every_engine(spark, dtype) -> None:
+    """polars ordered an Enum by its categories (high < low), refused a literal outside them
+    in an ordering ('m') and refused contains, starts_with and matches on Categorical and Enum
+    columns (raw InvalidOperationError); DuckDB and Spark compare the text."""
+    from tests.engines import engine_population
+
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4, 5],
+                             "lvl": ["low", "mid", "high", None, "lo%w_"]},
+                            schema={"user_id": pl.Int64, "lvl": dtype})
+    cases = [(seg.field("lvl") > "low", [2]), (seg.field("lvl") < "mid", [1, 3, 5]),
+             (seg.field("lvl") >= "m", [2]), (seg.field("lvl").between("high", "low"), [1, 3, 5]),
+             (seg.field("lvl").contains("i"), [2, 3]), (seg.field("lvl").starts_with("lo%"), [5]),
+             (seg.field("lvl").matches("^l"), [1, 5]), (seg.field("lvl") == "m", []),
+             (seg.field("lvl").isin(["mid", "zzz"]), [2]), (~(seg.field("lvl") < "m"), [2])]
+    pop = seg.Population(profiles, now=NOW)
+    spop = engine_population(pop, "spark", spark)
+    wrong = []
+    for cond, expected in cases:
+        segment = seg.Segment("s", cond)
+        got = (sorted(pop.select(segment).collect().ids.to_list()),
+               sorted(engine_population(pop, "duckdb").select(segment).collect().ids.to_list()),
+               duckdb_ids(profiles, None, segment),
+               sorted(spop.select(segment).collect().ids.to_list()))
+        if got != (expected,) * 4:
+            wrong.append((str(cond), expected, got))
+    assert not wrong
