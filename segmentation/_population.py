@@ -551,6 +551,7 @@ class Population:
 
     def membership(self, audience: Audience) -> nw.LazyFrame[Any]:
         """The profiles with a boolean ``__member`` column: in ``audience`` or not."""
+        check_instance(audience, Audience, "audience", " (select one from this population)")
         other = "polars" if audience.is_local else audience.engine
         if other != self.engine:
             raise InvalidSegmentError(
@@ -578,13 +579,13 @@ class Population:
         engine; only the small table of figures comes back.
         """
         check_instance(audience, Audience, "audience", " (select one from this population)")
-        if columns is not None:
-            columns = check_names(columns, "columns")
         return profile_rows(self, audience, self.known_columns(columns), check_int(top, "top", 1))
 
     def known_columns(self, columns: Sequence[str] | None) -> list[str]:
         """``columns`` checked against the profiles (every column but the id when None)."""
         schema = self._p.schema
+        if columns is not None:
+            columns = check_names(columns, "columns")
         cols = list(columns) if columns is not None else [c for c in schema if c != self.id]
         unknown = [c for c in cols if c not in schema]
         if unknown:

@@ -73,6 +73,10 @@ def test_audience_sampling_takes_numpy_integers(older: seg.Audience) -> None:
     ("profile", {"audience": _AUD, "top": 0}, "at least 1"),
     ("overlap", {"audiences": None}, "list of Audience objects, got NoneType"),
     ("overlap", {"audiences": ["x"]}, "each audience must be an Audience, got str"),
+    ("membership", {"audience": None}, "audience must be an Audience, got NoneType"),
+    ("membership", {"audience": [1, 2]}, "audience must be an Audience, got list"),
+    ("known_columns", {"columns": 5}, "list of column names"),
+    ("known_columns", {"columns": "plan"}, "list of column names"),
 ])
 def test_population_arguments(pop: seg.Population, older: seg.Audience, name: str,
                               args: dict, says: str) -> None:
