@@ -297,23 +297,31 @@ def _expected32(op: str, value: Any) -> list[int]:
             if exact(x, op, value)]
 
 
-def test_float32_columns_select_the_same_people_in_every_engine(spark: Any) -> None:
-    pop = seg.Population(PROFILES32, EVENTS32, now=NOW)
+def _disagreements(spark: Any, profiles: pl.DataFrame, events: pl.DataFrame | None,
+                   cases: list[tuple[seg.Condition, list[int]]]) -> list[tuple[str, Any, Any]]:
+    """The cases where polars, DuckDB (relation, SQL text) or Spark (DataFrame, SQL text)
+    selects other people than expected."""
+    pop = seg.Population(profiles, events, now=NOW)
     con = duckdb.connect()
-    con.register("profiles", PROFILES32.to_arrow())
-    con.register("events", EVENTS32.to_arrow())
+    con.register("profiles", profiles.to_arrow())
     spop = engine_population(pop, "spark", spark)
     spop.profiles.createOrReplaceTempView("profiles")
-    spop.events.createOrReplaceTempView("events")
+    if events is not None:
+        con.register("events", events.to_arrow())
+        spop.events.createOrReplaceTempView("events")
     wrong = []
-    for cond, expected in CASES32:
+    for cond, expected in cases:
         got = (_ids(pop, cond), _ids(engine_population(pop, "duckdb"), cond),
                sorted(r[0] for r in con.execute(pop.to_sql(cond, dialect="duckdb")).fetchall()),
                _ids(spop, cond),
                sorted(r[0] for r in spark.sql(spop.to_sql(cond, dialect="spark")).collect()))
         if got != (expected,) * 5:
             wrong.append((str(cond), expected, got))
-    assert not wrong
+    return wrong
+
+
+def test_float32_columns_select_the_same_people_in_every_engine(spark: Any) -> None:
+    assert not _disagreements(spark, PROFILES32, EVENTS32, CASES32)
 
 
 def test_to_sql_schema_takes_polars_dtypes_only() -> None:
@@ -351,20 +359,7 @@ LIST_CASES: list[tuple[seg.Condition, list[int]]] = [
 
 
 def test_list_membership_is_exact_in_every_engine(spark: Any) -> None:
-    pop = seg.Population(LISTS, now=NOW)
-    con = duckdb.connect()
-    con.register("profiles", LISTS.to_arrow())
-    spop = engine_population(pop, "spark", spark)
-    spop.profiles.createOrReplaceTempView("profiles")
-    wrong = []
-    for cond, expected in LIST_CASES:
-        got = (_ids(pop, cond), _ids(engine_population(pop, "duckdb"), cond),
-               sorted(r[0] for r in con.execute(pop.to_sql(cond, dialect="duckdb")).fetchall()),
-               _ids(spop, cond),
-               sorted(r[0] for r in spark.sql(spop.to_sql(cond, dialect="spark")).collect()))
-        if got != (expected,) * 5:
-            wrong.append((str(cond), expected, got))
-    assert not wrong
+    assert not _disagreements(spark, LISTS, None, LIST_CASES)
 
 
 @pytest.mark.parametrize("cond", [seg.field("li").contains("2"), seg.field("lf").contains(True),
@@ -403,17 +398,4 @@ DECIMAL_CASES: list[tuple[seg.Condition, list[int]]] = [
 
 
 def test_decimal_columns_select_the_same_people_in_every_engine(spark: Any) -> None:
-    pop = seg.Population(DECIMALS, now=NOW)
-    con = duckdb.connect()
-    con.register("profiles", DECIMALS.to_arrow())
-    spop = engine_population(pop, "spark", spark)
-    spop.profiles.createOrReplaceTempView("profiles")
-    wrong = []
-    for cond, expected in DECIMAL_CASES:
-        got = (_ids(pop, cond), _ids(engine_population(pop, "duckdb"), cond),
-               sorted(r[0] for r in con.execute(pop.to_sql(cond, dialect="duckdb")).fetchall()),
-               _ids(spop, cond),
-               sorted(r[0] for r in spark.sql(spop.to_sql(cond, dialect="spark")).collect()))
-        if got != (expected,) * 5:
-            wrong.append((str(cond), expected, got))
-    assert not wrong
+    assert not _disagreements(spark, DECIMALS, None, DECIMAL_CASES)
