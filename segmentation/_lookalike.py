@@ -149,8 +149,9 @@ class Lookalike(BaseEstimator):
         Seeds considered by ``similarity``.
     features : sequence of str, optional
         Profile columns to use when ``X`` is a Population. When None, all but the id, less the
-        columns that are null for (nearly) every candidate (plan, ARPU: customers only), which
-        are left out with a warning naming them.
+        columns that (nearly) every candidate has alike, absent or one value (ARPU and tenure
+        null, plan 'none', is_customer false: customers only), which are left out with a
+        warning naming them.
     windows : sequence of str
         Windows of the event aggregates.
     event_types : sequence of str, optional
@@ -537,27 +538,53 @@ class Lookalike(BaseEstimator):
                 if e in builder.event_types_:
                     presence[f"event {e}"] = (a / n_seed, b / n_cand)
         if self.features is None:
-            cols = [sp.name for sp in builder.specs_]
-            if cols:
-                counts = population.profiles.select(
-                    [pl.col(c).is_not_null().and_(is_seed).sum().alias(f"s:{c}") for c in cols]
-                    + [pl.col(c).is_not_null().and_(is_cand).sum().alias(f"c:{c}")
-                       for c in cols]).collect().row(0, named=True)
-                for c in cols:
-                    presence[c] = (counts[f"s:{c}"] / n_seed, counts[f"c:{c}"] / n_cand)
+            presence.update(self._outside_common_state(population.profiles, is_seed, is_cand,
+                                                       n_seed, n_cand))
         self.left_out_ = [name for name, (seed, cand) in presence.items()
                           if cand < _RARE and seed > cand]
         if not self.left_out_:
             return x
         warnings.warn(
-            f"left out what (nearly) no candidate has: {', '.join(self.left_out_)}; a model "
-            "that learned it could not rank them. Name it in features= / event_types= to use "
-            "it anyway", UserWarning, stacklevel=3)
+            f"left out what (nearly) no candidate has, or (nearly) every candidate has alike: "
+            f"{', '.join(self.left_out_)}; a model that learned it could not rank them. Name it "
+            "in features= / event_types= to use it anyway", UserWarning, stacklevel=3)
         self.features_, keep = builder.without(
             [c for c in self.left_out_ if not c.startswith("event ")],
             [c.removeprefix("event ") for c in self.left_out_ if c.startswith("event ")])
         self.feature_names_in_ = np.array(self.features_.feature_names_, dtype=object)
         return np.asfortranarray(x[:, keep])
+
+    def _outside_common_state(self, profiles: pl.LazyFrame, is_seed: pl.Expr, is_cand: pl.Expr,
+                              n_seed: int, n_cand: int) -> dict[str, tuple[float, float]]:
+        """Per default column: the shares of seeds and of candidates outside the state most
+        candidates are in, absent (ARPU, tenure: customers only) or one value (plan 'none',
+        is_customer false). A column (nearly) every candidate has alike cannot rank them, and
+        a model that learned it from the seeds would spend itself on it."""
+        cols = [sp.name for sp in self.features_.specs_]
+        if not cols:
+            return {}
+        schema = profiles.collect_schema()
+        flat = [c for c in cols if not isinstance(schema[c], (pl.List, pl.Array))]
+        common = profiles.filter(is_cand).select(
+            [pl.col(c).drop_nulls().mode().sort().first().alias(c) for c in flat]
+        ).collect().row(0, named=True) if flat else {}
+        held = {c: v for c, v in common.items() if v is not None}
+        counts = profiles.select(
+            [pl.col(c).is_not_null().and_(w).sum().alias(f"{k}:{c}")
+             for c in cols for k, w in (("s", is_seed), ("c", is_cand))]
+            + [(pl.col(c) == pl.lit(v, dtype=schema[c])).fill_null(False).and_(w).sum()
+               .alias(f"{k}=:{c}")
+               for c, v in held.items() for k, w in (("s", is_seed), ("c", is_cand))]
+        ).collect().row(0, named=True)
+        out = {}
+        for c in cols:
+            seed_in, cand_in = counts[f"s:{c}"] / n_seed, counts[f"c:{c}"] / n_cand
+            if c in held and counts[f"c=:{c}"] / n_cand > 1 - cand_in:
+                # most candidates hold one value: outside it are the other values and nulls
+                seed_in -= counts[f"s=:{c}"] / n_seed
+                cand_in -= counts[f"c=:{c}"] / n_cand
+            out[c] = (seed_in, cand_in)
+        return out
 
     def _warn_separating_features(self, x: np.ndarray, mask: np.ndarray) -> None:
         """Warn about 0/1 features that no seed has but most others do (or the reverse).
