@@ -26,7 +26,7 @@ from ._redact import mask, safe_name
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
 
 #: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
-NORMALIZATION_VERSION = "2026.12.3"
+NORMALIZATION_VERSION = "2026.12.4"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
@@ -127,7 +127,8 @@ def _email(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
     e = pl.col("_e")
     if platform not in ("google", "uid2", "tiktok"):
         bad = ~e.str.contains(_EMAIL)  # dots included: see the pattern
-        return frame.with_columns(cand=e, why=_reason_chain((bad.fill_null(True), "malformed")))
+        return frame.with_columns(cand=e, why=_reason_chain(
+            (_local_part_too_long(e), "too_long"), (bad.fill_null(True), "malformed")))
     # Split at the first "@": a second "@" stays in the domain and fails the pattern below.
     parts = e.str.split_exact("@", 1)
     frame = frame.with_columns(
@@ -150,7 +151,15 @@ def _email(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
     cand = pl.col("cand")
     # The pattern also refuses a local part that starts or ends with a dot, and doubled dots.
     bad = ~cand.str.contains(_EMAIL)
-    return frame.with_columns(why=_reason_chain((bad.fill_null(True), "malformed")))
+    return frame.with_columns(why=_reason_chain(  # the limit holds for the address as given
+        (_local_part_too_long(e), "too_long"), (bad.fill_null(True), "malformed")))
+
+
+def _local_part_too_long(e: Expr) -> Expr:
+    """An address whose local part (before the last "@") is over 64 octets, the limit of
+    RFC 5321 (4.5.3.1.1): no mailbox has it, so no platform user matches it."""
+    local = e.str.replace(r"@[^@]*$", "")
+    return (e.str.contains("@", literal=True) & (local.str.len_bytes() > 64)).fill_null(False)
 
 
 def _name(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:

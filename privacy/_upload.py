@@ -157,7 +157,7 @@ class UploadReport:
     def to_text(self) -> str:
         """A short readable summary."""
         lines = [
-            f"{self.platform} upload: {self.rows_in:,} rows in, {self.rows_out:,} rows out, "
+            f"{self.platform} upload: {_rows(self.rows_in)} in, {_rows(self.rows_out)} out, "
             f"{self.rows_without_key:,} without a usable identifier"
         ]
         for c in self.columns:
@@ -173,6 +173,10 @@ class UploadReport:
             lines.append(f"  ignored (not an identifier column): {self.unrecognized_columns}")
         lines.extend(f"  warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
 
 
 OPERATIONS = ("add", "remove")
@@ -397,7 +401,7 @@ def upload_report(platform: str, rows_in: int, rows_out: int, columns: list[Colu
     floor = MIN_AUDIENCE[platform]
     if rows_out < floor:
         warnings.append(
-            f"{rows_out:,} row{'' if rows_out == 1 else 's'} is under {platform}'s minimum "
+            f"{_rows(rows_out)} is under {platform}'s minimum "
             f"audience of {floor:,}: "
             "the platform will not serve it, and a list this small is easier to re-identify"
         )

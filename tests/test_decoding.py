@@ -111,8 +111,16 @@ def test_surrounding_blanks_are_not_control_characters() -> None:
     assert reasons([" a@example.com\r\n", "\ta@example.com"], "email") == [None, None]
 
 
+def _address(n: int) -> str:
+    """An address of ``n`` characters with a 60-character local part (RFC 5321 allows 64)."""
+    domain = "example.com"
+    while len(domain) < n - 61:
+        domain = ("b" * min(60, n - 61 - len(domain) - 1) + "." + domain)
+    return "a" * 60 + "@" + domain
+
+
 @pytest.mark.parametrize(("kind", "limit", "make"), [
-    ("email", 254, lambda n: "a" * (n - 12) + "@example.com"),
+    ("email", 254, _address),
     ("first_name", 128, lambda n: "a" * n),
     ("external_id", 256, lambda n: "x" * n),
     ("city", 128, lambda n: "b" * n),
@@ -121,6 +129,17 @@ def test_values_past_the_kind_limit(kind: str, limit: int, make) -> None:
     platform = "meta"
     assert reasons([make(limit)], kind, platform=platform) == [None]
     assert reasons([make(limit + 1)], kind, platform=platform) == ["too_long"]
+
+
+@pytest.mark.parametrize("platform", ["meta", "google", "tiktok", "uid2", "snap"])
+def test_an_email_local_part_past_64_octets_is_too_long(platform: str) -> None:
+    """RFC 5321 caps the local part at 64 octets: no mailbox has a longer one, so none matches
+    (they were hashed before). Octets, not characters; the address as given, before a
+    platform drops dots or a +tag."""
+    for local, expected in (("a" * 64, None), ("a" * 65, "too_long"), ("\u00fc" * 32, None),
+                            ("\u00fc" * 33, "too_long"), ("a" * 60 + ".b+tag", "too_long")):
+        assert reasons([local + "@gmail.com"], "email", platform=platform) == [expected], local
+    assert reasons(["a" * 70], "email", platform=platform) == ["malformed"]  # no "@"
 
 
 def test_utf16_file_says_how_to_read_it(tmp_path: Path) -> None:
