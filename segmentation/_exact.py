@@ -6,6 +6,10 @@ literal, as doubles: there ``2**53 + 1 == 2.0**53`` holds, and Spark cannot writ
 comparison is restated in the column's own kind before any engine sees it (``age > 25.5`` is
 ``age >= 26``; ``score < 2**53 + 1`` is ``score <= 2.0**53``; ``acct < 2**64`` is true for every
 Int64 that is not null). NaN is the largest number, as it is for the engines' float columns.
+A float32 column is compared with float32 values (polars rounds a literal to float32, DuckDB
+and Spark widen the column); a DECIMAL column with decimals of its own scale, a float literal
+read as written (0.1 is one tenth, as SQL reads it); a list's ``contains`` looks for the value
+in its elements' kind.
 """
 
 from __future__ import annotations
@@ -143,7 +147,6 @@ def restate(op: str, value: Any, kind: Kind) -> tuple[str, Any] | bool:
         below, above = _double_below_above(value)
         return ("le", below) if op in ("lt", "le") else ("ge", above)
     return op, value
-
 
 
 def _float32_either_side(value: int | float) -> tuple[float, float]:

@@ -581,8 +581,8 @@ class Lookalike(BaseEstimator):
             seed_in, cand_in = counts[f"s:{c}"] / n_seed, counts[f"c:{c}"] / n_cand
             if c in held and counts[f"c=:{c}"] / n_cand > 1 - cand_in:
                 # most candidates hold one value: outside it are the other values and nulls
-                seed_in -= counts[f"s=:{c}"] / n_seed
-                cand_in -= counts[f"c=:{c}"] / n_cand
+                seed_in = 1 - counts[f"s=:{c}"] / n_seed
+                cand_in = 1 - counts[f"c=:{c}"] / n_cand
             out[c] = (seed_in, cand_in)
         return out
 

@@ -62,7 +62,10 @@ def test_columns_every_candidate_has_alike_are_left_out(pop, seeds) -> None:
     customers = pop.select(seg.field("is_customer"))
     profiles = pop.profiles.collect().with_columns(
         country=pl.lit("US"),  # one value for everyone, seeds too: harmless, kept
-        seg_flag=pl.col("is_customer") & (pl.col("age") > 40))  # candidates all false
+        seg_flag=pl.col("is_customer") & (pl.col("age") > 40),  # candidates all false
+        # 'none' for candidates but absent for every 40th: the candidates differ, kept
+        tier=pl.when(pl.col("is_customer")).then(pl.lit("gold"))
+        .when(pl.col("user_id") % 40 == 0).then(None).otherwise(pl.lit("none")))
     local = seg.Population(profiles.drop("lookalike_propensity", "is_high_value"), pop.events,
                            now=pop.now)
     mask = profiles["is_high_value"].to_numpy()
@@ -70,7 +73,7 @@ def test_columns_every_candidate_has_alike_are_left_out(pop, seeds) -> None:
                                           random_state=0), local, mask,
                             exclude=local.select(seg.field("is_customer")))
     assert {"plan", "is_customer", "seg_flag", "arpu", "tenure_months"} <= set(model.left_out_)
-    assert not {"country", "age", "gender", "interests"} & set(model.left_out_)
+    assert not {"country", "age", "gender", "interests", "tier"} & set(model.left_out_)
     names = model.features_.feature_names_
     assert not any(n.startswith(("plan", "is_customer", "seg_flag")) for n in names)
     assert any("plan" in s and "is_customer" in s for s in said)
