@@ -15,7 +15,7 @@ from pathlib import Path
 from ._errors import InvalidInputError, PrivacyError
 from ._manifest import generate_signing_key, load_private_key, private_key_pem, public_key_pem
 from ._platforms import PLATFORMS
-from ._redact import ArgumentParser, printable, safe_name
+from ._redact import ArgumentParser, printable, rows_text, safe_name
 
 
 class _Progress:
@@ -88,9 +88,7 @@ def _hash(args: argparse.Namespace) -> int:
     status = _say if (progress.enabled or crm.height >= 100_000) else None
     manifest = upload.write(output, signing_key=signing_key, inputs=inputs, status=status)
     _out(upload.report.to_text())
-    rows = manifest["rows"]
-    _out(f"wrote {safe_name(args.output)} ({rows:,} row{'' if rows == 1 else 's'}) and its "
-         "manifest"
+    _out(f"wrote {safe_name(args.output)} ({rows_text(manifest['rows'])}) and its manifest"
          + (" (signed)" if signing_key else " (unsigned)"))
     return 0
 

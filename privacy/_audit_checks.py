@@ -25,7 +25,7 @@ from ._errors import ManifestError
 from ._hashing import Hasher
 from ._manifest import file_sha256, manifest_problems, verify_manifest
 from ._platforms import MIN_AUDIENCE
-from ._redact import mask, safe_name
+from ._redact import mask, rows_text, safe_name
 
 __all__ = [
     "GPU_HASHES_PER_SECOND", "US_PHONE_PLAN", "check_anonymous", "check_combined",
@@ -399,8 +399,7 @@ def check_size(facts: ExportFacts, min_audience: int | None) -> list[Finding]:
         MIN_AUDIENCE.get(facts.platform, 100) if facts.platform else 100)
     if facts.rows < floor:
         out.add("audience_size", "high", None, facts.rows,
-                f"{facts.rows:,} row{'' if facts.rows == 1 else 's'} is under the minimum "
-                f"audience of {floor:,}"
+                f"{rows_text(facts.rows)} is under the minimum audience of {floor:,}"
                 + (f" for {facts.platform}" if facts.platform else ""),
                 "do not release lists this small: they are easy to re-identify")
     elif facts.rows < 1000:

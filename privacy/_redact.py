@@ -16,8 +16,16 @@ import re
 import sys
 from typing import NoReturn
 
-__all__ = ["ArgumentParser", "looks_like_identifier", "mask", "printable", "safe_name",
-           "safe_names", "shown"]
+__all__ = [
+    "ArgumentParser",
+    "looks_like_identifier",
+    "mask",
+    "printable",
+    "rows_text",
+    "safe_name",
+    "safe_names",
+    "shown",
+]
 
 _EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+")
 # Four digits or more anywhere (phones, dates, ZIPs, card numbers), or a long hex/Base64 run.
@@ -145,3 +153,8 @@ class ArgumentParser(argparse.ArgumentParser):
         shown = re.sub(r"'([^']*)'", lambda m: "'" + safe_name(m.group(1)) + "'", message)
         sys.stderr.write(f"error: {printable(shown)} (see {self.prog} --help)\n")
         sys.exit(2)
+
+
+def rows_text(n: int) -> str:
+    """``n`` rows as text: "1 row", "2,500 rows"."""
+    return f"{n:,} row" + ("" if n == 1 else "s")

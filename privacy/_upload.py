@@ -46,7 +46,7 @@ from ._normalize import (
 )
 from ._pipeline import prepared_chunks
 from ._platforms import MIN_AUDIENCE, check_kind, check_platform, rules_for_platform
-from ._redact import looks_like_identifier, mask, safe_name, safe_names
+from ._redact import looks_like_identifier, mask, rows_text, safe_name, safe_names
 
 __all__ = ["HEADER_ALIASES", "Upload", "UploadReport", "prepare_upload", "recognize_columns"]
 
@@ -157,7 +157,8 @@ class UploadReport:
     def to_text(self) -> str:
         """A short readable summary."""
         lines = [
-            f"{self.platform} upload: {_rows(self.rows_in)} in, {_rows(self.rows_out)} out, "
+            f"{self.platform} upload: {rows_text(self.rows_in)} in, "
+            f"{rows_text(self.rows_out)} out, "
             f"{self.rows_without_key:,} without a usable identifier"
         ]
         for c in self.columns:
@@ -173,10 +174,6 @@ class UploadReport:
             lines.append(f"  ignored (not an identifier column): {self.unrecognized_columns}")
         lines.extend(f"  warning: {w}" for w in self.warnings)
         return "\n".join(lines)
-
-
-def _rows(n: int) -> str:
-    return f"{n:,} row" + ("" if n == 1 else "s")
 
 
 OPERATIONS = ("add", "remove")
@@ -401,7 +398,7 @@ def upload_report(platform: str, rows_in: int, rows_out: int, columns: list[Colu
     floor = MIN_AUDIENCE[platform]
     if rows_out < floor:
         warnings.append(
-            f"{_rows(rows_out)} is under {platform}'s minimum "
+            f"{rows_text(rows_out)} is under {platform}'s minimum "
             f"audience of {floor:,}: "
             "the platform will not serve it, and a list this small is easier to re-identify"
         )

@@ -48,8 +48,6 @@ from ._exact import (
     INT_RANGES,
     NO_MEMBER,
     Kind,
-    float32_value,
-    is_double,
     kind_of,
     list_member,
     restate,
@@ -103,14 +101,12 @@ def _isin_values(values: tuple[Any, ...], dtype: Any) -> list[Any] | None:
         ints += [int(v) for v in values if isinstance(v, float) and v.is_integer()]
         lo, hi = INT_RANGES.get(dtype, (-(2**63), 2**63 - 1))
         return sorted({v for v in ints if lo <= v <= hi})
-    if dtype == pl.Float32:  # the numbers a float32 holds, as the doubles that hold them
-        nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        held = [float32_value(v) for v in nums]
-        return sorted({v for v in held if v is not None})
     if dtype.is_float():
         nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        # an integer no double holds equals no double (2**53 + 1 is not 2**53)
-        return sorted({float(v) for v in nums if is_double(v)})
+        # each in the column's kind, as a list's contains takes it: a number no double (or
+        # float32) holds equals none (2**53 + 1 is not 2**53, 0.1 is no float32)
+        held = [list_member(v, dtype) for v in nums]
+        return sorted({v for v in held if v is not NO_MEMBER})
     if dtype == pl.Boolean:
         return sorted({v for v in values if isinstance(v, bool)})
     if dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum)):

@@ -25,8 +25,7 @@ import polars as pl
 
 from ._conditions import EventAggregate, Field
 
-__all__ = ["INT_RANGES", "NO_MEMBER", "Kind", "float32_value", "is_double", "kind_of",
-           "list_member", "restate"]
+__all__ = ["INT_RANGES", "NO_MEMBER", "Kind", "is_double", "kind_of", "list_member", "restate"]
 
 #: ("int", lowest, highest), "float" (a double), "float32", ("decimal", precision, scale): a
 #: float literal is read as written (0.1 is one tenth), or None (not known)
@@ -181,15 +180,6 @@ def _restate_float32(op: str, value: int | float) -> tuple[str, Any] | bool:
     if op in ("eq", "ne"):
         return _constant(op, above=True)  # no float32 is this number; NaN is not either
     return ("le", below) if op in ("lt", "le") else ("ge", above)
-
-
-def float32_value(value: int | float) -> float | None:
-    """The float32 that is this number, as the double that holds it (NaN stays NaN); None
-    when no float32 is (0.1, 2**24 + 1)."""
-    if isinstance(value, float) and math.isnan(value):
-        return value
-    below, above = _float32_either_side(value)
-    return below if below == above else None
 
 
 #: No element of a list's kind is the value: ``contains`` is false for every list (null for a
