@@ -32,6 +32,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import os
 import re
 import secrets
@@ -58,6 +59,13 @@ _KEY_END = "-----END AUDIENCEKIT PSI KEY-----"
 _STEPS = ("setup", "request", "response")
 _POINT_BYTES = 33  # a compressed P-256 point
 _DATA_STRUCTURES = ("gcs", "bloom_filter")
+#: openmined-psi keeps a GCS's hash range in a signed 64-bit integer: asked for more (a large
+#: receiver_max at a small fpr), it hashes into 2**63 values, and the query's false-positive
+#: bound is what that range gives (:func:`fpr_bound`), not the fpr asked for.
+_GCS_RANGE_MAX = 2.0 ** 63
+#: protobuf cannot hold a message of 2 GiB (openmined-psi then returns an empty one); a setup
+#: is refused above 1 GiB, before a Bloom filter of that size is allocated.
+_MAX_SETUP_BYTES = 1 << 30
 _MAX_HEADER = 4096
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _SESSION = re.compile(r"[0-9a-f]{32}")
@@ -408,6 +416,39 @@ def read_key_file(path: str | os.PathLike[str], role: str) -> dict[str, Any]:
     return state
 
 
+def _gcs_range(sender_size: int, receiver_max: int, fpr: float) -> float:
+    """The hash range openmined-psi asks for: every sender hash in it, each receiver point
+    colliding with one with probability fpr / receiver_max."""
+    return max(sender_size, receiver_max) * receiver_max / fpr
+
+
+def _gcs_fits(sender_size: int, receiver_max: int, fpr: float) -> bool:
+    """Whether openmined-psi builds a GCS for these sizes. It derives its Golomb divisor from
+    the mean gap g between hashes as round(-log2(-log2(1 - 1/g))); when 1 - 1/g rounds to 1 in
+    a double (a few identifiers against a range of 10**17 or more) the divisor is infinite and
+    the build fails. The mean gap of the real hashes is at most this one, so True is sure."""
+    gap = min(_gcs_range(sender_size, receiver_max, fpr), _GCS_RANGE_MAX) / sender_size
+    inner = -math.log2(1.0 - 1.0 / gap) if gap > 1 else 1.0
+    return inner > 0 and -math.log2(inner) < 62
+
+
+def _bloom_bytes(sender_size: int, receiver_max: int, fpr: float) -> int:
+    """openmined-psi's Bloom filter size: -max(n, m) log2(fpr / m) / ln 2 bits."""
+    return math.ceil(-max(sender_size, receiver_max) * math.log2(fpr / receiver_max)
+                     / math.log(2) / 8)
+
+
+def fpr_bound(header: dict[str, Any]) -> float:
+    """The false-positive bound of the whole query a setup answers: its fpr, or, for a GCS
+    whose range openmined-psi capped at 2**63, the union bound over the receiver's points of
+    sender_size / 2**63 each."""
+    fpr = float(header["fpr"])
+    n, m = int(header["sender_size"]), int(header["receiver_max"])
+    if header["data_structure"] == "gcs" and _gcs_range(n, m, fpr) > _GCS_RANGE_MAX:
+        return max(fpr, m * n / _GCS_RANGE_MAX)
+    return fpr
+
+
 class Sender(_Side):
     """The side that holds a list and answers: it learns the receiver's set size, nothing else.
 
@@ -433,36 +474,59 @@ class Sender(_Side):
     receiver_max: int | None = None
     answered = False
 
-    def setup(self, receiver_max: int, *, fpr: float = 1e-9, data_structure: str = "gcs",
+    def setup(self, receiver_max: int, *, fpr: float = 1e-9, data_structure: str = "auto",
               session: str | None = None) -> Message:
         """The first message: the sender's set as keyed points in a compressed set.
 
         ``receiver_max`` is the largest receiver set this setup answers (agreed beforehand; it
         calibrates the false-positive rate ``fpr`` of the whole query, and bounds what a
-        receiver can probe).
+        receiver can probe). ``data_structure`` is ``"gcs"`` (a Golomb-compressed set, the
+        smallest), ``"bloom_filter"``, or ``"auto"``: the GCS, unless openmined-psi cannot
+        build one for so few identifiers against so large a ``receiver_max`` (the gaps between
+        its hashes overflow its divisor), then the Bloom filter.
         """
         if not isinstance(receiver_max, int) or isinstance(receiver_max, bool) \
                 or receiver_max < 1:
             raise InvalidInputError(f"receiver_max must be a positive int, got {receiver_max!r}")
         if not isinstance(fpr, float) or not 0 < fpr < 1:
             raise InvalidInputError(f"fpr must be a float between 0 and 1, got {fpr!r}")
-        if data_structure not in _DATA_STRUCTURES:
-            raise InvalidInputError(f"data_structure must be one of {_DATA_STRUCTURES}, got "
-                                    f"{safe_name(str(data_structure))}")
-        if not self._items.distinct:
+        if data_structure not in ("auto", *_DATA_STRUCTURES):
+            raise InvalidInputError(f"data_structure must be one of {('auto', *_DATA_STRUCTURES)}"
+                                    f", got {safe_name(str(data_structure))}")
+        if session is not None and not (isinstance(session, str) and _SESSION.fullmatch(session)):
+            raise InvalidInputError("session must be 32 lower-case hex characters")
+        n = len(self._items.distinct)
+        if not n:
             raise InvalidInputError("the sender has no valid identifier: nothing to match "
                                     f"(rejected: {self.report['rejected_by_reason']})")
+        if data_structure == "auto":
+            data_structure = "gcs" if _gcs_fits(n, receiver_max, fpr) else "bloom_filter"
+        if data_structure == "bloom_filter" and _bloom_bytes(n, receiver_max, fpr) \
+                > _MAX_SETUP_BYTES:
+            raise PsiError(
+                f"a Bloom filter answering up to {receiver_max:,} identifiers at fpr {fpr:g} "
+                f"takes {_bloom_bytes(n, receiver_max, fpr) / 2**30:,.1f} GiB, more than a setup "
+                f"message can hold (1 GiB): agree on a smaller receiver_max or a larger fpr"
+                + (", or use data_structure='gcs'" if _gcs_fits(n, receiver_max, fpr) else ""))
         psi = _psi()
         server = self._server()
         ds = psi.DataStructure.GCS if data_structure == "gcs" else psi.DataStructure.BLOOM_FILTER
-        payload = server.CreateSetupMessage(fpr, receiver_max, self._items.distinct, ds) \
-            .SerializeToString()
-        if session is not None and not (isinstance(session, str) and _SESSION.fullmatch(session)):
-            raise InvalidInputError("session must be 32 lower-case hex characters")
+        try:
+            payload = server.CreateSetupMessage(fpr, receiver_max, self._items.distinct, ds) \
+                .SerializeToString()
+        except (RuntimeError, ValueError, MemoryError):
+            raise PsiError(
+                f"openmined-psi could not build a {data_structure} of {n:,} identifiers answering "
+                f"up to {receiver_max:,} at fpr {fpr:g} (a GCS needs more identifiers against so "
+                "large a receiver_max): use data_structure='auto' or 'bloom_filter', or a "
+                "smaller receiver_max") from None
+        if not payload or len(payload) > _MAX_SETUP_BYTES:
+            raise PsiError(f"the setup of {n:,} identifiers does not fit in a message (1 GiB at "
+                           "most): split the list, or agree on a larger fpr")
         self.session = session or secrets.token_hex(16)
         self.receiver_max = receiver_max
         return Message.make("setup", self.session, self.mode, self.rules, payload,
-                            sender_size=len(self._items.distinct), receiver_max=receiver_max,
+                            sender_size=n, receiver_max=receiver_max,
                             fpr=fpr, data_structure=data_structure)
 
     def _server(self) -> Any:
@@ -618,7 +682,7 @@ class Receiver(_Side):
                 .alias("psi_matched")
         return PsiResult(mode=self.mode, rules=self.rules, receiver=self.report,
                          sender_size=int(setup.header["sender_size"]), intersection=size,
-                         fpr=float(setup.header["fpr"]), matched=matched)
+                         fpr=fpr_bound(setup.header), matched=matched)
 
 
 @dataclass(frozen=True)
@@ -631,7 +695,7 @@ class PsiResult:
     receiver: dict[str, Any]
     sender_size: int
     intersection: int
-    fpr: float
+    fpr: float  # the false-positive bound of the whole query (:func:`fpr_bound`)
     matched: pl.Series | None = field(default=None, repr=False)
 
     @property
@@ -683,11 +747,13 @@ LEAKS = {
 
 def match(mine: object, theirs: object, kind: str = "email", platform: str = "meta",
           mode: str = "intersection", default_region: object = "US", *,
-          receiver_max: int | None = None, fpr: float = 1e-9) -> PsiResult:
+          receiver_max: int | None = None, fpr: float = 1e-9,
+          data_structure: str = "auto") -> PsiResult:
     """Both sides in one process (tests, benchmarks, or one party holding both lists): the
     same four steps as the file flow, with fresh keys."""
     sender = Sender(theirs, kind, platform, mode, default_region)
     receiver = Receiver(mine, kind, platform, mode, default_region)
-    setup = sender.setup(receiver_max or max(receiver.report["distinct"], 1), fpr=fpr)
+    setup = sender.setup(receiver_max or max(receiver.report["distinct"], 1), fpr=fpr,
+                         data_structure=data_structure)
     request = receiver.request(setup)
     return receiver.finish(setup, sender.respond(request))

@@ -62,7 +62,7 @@ def _setup(args: argparse.Namespace, say: Any) -> int:
     check_output(args.output, inputs=[args.list, args.key], what="setup message", replace=False)
     _, values = _column(args)
     sender = Sender(values, args.kind, args.platform, args.mode, args.region)
-    setup = sender.setup(args.receiver_max, fpr=args.fpr)
+    setup = sender.setup(args.receiver_max, fpr=args.fpr, data_structure=args.data_structure)
     _write_key(args.key, sender.key_file_text(**sender.state()))
     setup.write(args.output, inputs=[args.list, args.key])
     say(report_text("this side", sender.report))
@@ -162,6 +162,9 @@ def add_psi_parser(sub: Any, say: Any) -> None:
     s.add_argument("--receiver-max", type=int, required=True,
                    help="the largest receiver list this setup answers (agreed beforehand)")
     s.add_argument("--fpr", type=float, default=1e-9, help="false-positive rate of the query")
+    s.add_argument("--data-structure", default="auto", choices=("auto", "gcs", "bloom_filter"),
+                   help="how the setup holds the set (auto: a GCS where openmined-psi can "
+                        "build one, else a Bloom filter)")
     s.add_argument("-o", "--output", required=True, help="the setup message file")
     s.set_defaults(func=lambda a: _setup(a, say))
     r = steps.add_parser("request", help="receiver, step 2: write the request message")

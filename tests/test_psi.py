@@ -331,6 +331,21 @@ def test_the_four_steps_over_files(tmp_path):
         assert b"canary" not in message.read_bytes().lower()
 
 
+def test_the_cli_chooses_or_takes_the_data_structure(tmp_path):
+    pl.DataFrame({"email": ["a@example.com"]}).write_csv(tmp_path / "list.csv")
+    (tmp_path / "keys").mkdir()
+    rules = ["--kind", "email", "--platform", "meta", "--receiver-max", "100000"]
+    out = _cli("setup", "list.csv", *rules, "--data-structure", "gcs", "--key", "keys/k",
+               "-o", "s.psi", cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: openmined-psi could not build a gcs")
+    assert not (tmp_path / "keys" / "k").exists()
+    assert not (tmp_path / "s.psi").exists()
+    out = _cli("setup", "list.csv", *rules, "--key", "keys/k", "-o", "s.psi", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert Message.read(tmp_path / "s.psi").header["data_structure"] == "bloom_filter"
+
+
 def test_the_cli_refuses_keys_beside_data_and_replacing_messages(tmp_path):
     pl.DataFrame({"email": ["a@example.com"]}).write_csv(tmp_path / "list.csv")
     keys = tmp_path / "keys"
@@ -366,6 +381,49 @@ def test_respond_from_the_key_file_alone_matches_the_in_memory_answer(flow):
     request = receiver.request(setup)
     response = respond(request, sender._key, "intersection", sender.rules, sender.session, 200)
     assert receiver.finish(setup, response).intersection == 50
+
+
+# --- sizes openmined-psi cannot hold as asked -----------------------------------------------------
+
+
+def test_a_short_list_against_a_large_receiver_max_still_matches():
+    # openmined-psi's GCS fails (a raw C++ length_error) for a few identifiers against a large
+    # receiver_max: the mean gap between its hashes overflows its Golomb divisor
+    theirs = ["a@example.com", "b@example.com", "c@example.com"]
+    mine = ["B@example.com", "z@example.com", "c@example.com"]
+    with pytest.raises(PsiError, match="could not build a gcs of 3 identifiers"):
+        privacy.psi.Sender(theirs).setup(100_000, data_structure="gcs")
+    setup = privacy.psi.Sender(theirs).setup(100_000)  # auto
+    assert setup.header["data_structure"] == "bloom_filter"
+    result = privacy.psi.match(mine, theirs, receiver_max=100_000)
+    assert result.intersection == 2
+    assert result.matched.to_list() == [True, False, True]
+    # where the GCS can be built, auto builds it (the smaller message)
+    assert privacy.psi.Sender(_emails("x", 0, 600)).setup(100_000) \
+        .header["data_structure"] == "gcs"
+
+
+def test_a_setup_too_large_for_a_message_is_refused_before_it_is_built():
+    # a Bloom filter answering 10**9 identifiers at fpr 1e-9 is 10 GiB: protobuf cannot hold
+    # it (openmined-psi returned an empty payload after 90 s and 20 GB of memory)
+    with pytest.raises(PsiError, match=r"takes 10\.0 GiB.*use data_structure='gcs'"):
+        privacy.psi.Sender(_emails("x", 0, 600)).setup(10**9, data_structure="bloom_filter")
+    with pytest.raises(PsiError, match=r"smaller receiver_max or a larger fpr$"):
+        privacy.psi.Sender(["a@example.com"]).setup(10**12)
+    with pytest.raises(privacy.InvalidInputError, match="data_structure must be one of"):
+        privacy.psi.Sender(["a@example.com"]).setup(10, data_structure="raw")
+
+
+def test_the_false_positive_bound_is_the_one_the_hash_range_gives():
+    # openmined-psi keeps a GCS's hash range in 64 bits: 2,000 identifiers answering 10**8
+    # at 1e-9 would need 10**25 values, and get 2**63; the result says what that gives
+    theirs = _emails("x", 0, 2000)
+    wide = privacy.psi.match(theirs[:10], theirs, receiver_max=10**8)
+    assert wide.intersection == 10
+    assert wide.fpr == pytest.approx(10**8 * 2000 / 2**63)
+    assert wide.to_dict()["false_positive_rate_bound"] > 1e-9
+    narrow = privacy.psi.match(theirs[:10], theirs, receiver_max=100)
+    assert narrow.fpr == 1e-9
 
 
 def test_an_empty_setup_is_refused():
