@@ -58,8 +58,18 @@ def generate_signing_key() -> Ed25519PrivateKey:
 
 
 def _canonical(manifest: dict[str, Any]) -> bytes:
+    """The signed bytes: the manifest without its signature as sorted, compact JSON; a value
+    JSON cannot carry (NaN, an infinity, a non-text key, text that is not Unicode, an object)
+    is a ManifestError, never signed as Python's non-standard JSON."""
     body = {k: v for k, v in manifest.items() if k != "signature"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False).encode()
+    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        raise ManifestError(
+            "a manifest holds JSON values only: text keys, and text, integers, finite numbers, "
+            "booleans, null, lists and objects; this one holds NaN, an infinity, a text that is "
+            "not Unicode, a key that is not text, or a Python object") from None
 
 
 def public_key_id(public_key: Ed25519PublicKey) -> str:
@@ -212,7 +222,8 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         raw = read_regular(path, _MAX_MANIFEST)
         if len(raw) > _MAX_MANIFEST:
             raise ManifestError(f"manifest {name} is over {_MAX_MANIFEST >> 20} MiB: not one")
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_repeats,
+                          parse_constant=_no_constants)
     except FileNotFoundError:
         raise ReadError(f"manifest not found: {name}; check the path") from None
     except IsADirectoryError:
@@ -230,6 +241,22 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 _MAX_MANIFEST = 64 * 2**20
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose fields are named once: with a field twice, Python's reader keeps the
+    last and others the first, so a signature over one reading vouches for another."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ManifestError(f"manifest names the field {safe_name(key)} twice in one object: "
+                                "readers differ on which one counts, so it is refused")
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> Any:
+    raise ManifestError(f"manifest holds {name}, which is not JSON")
 
 
 def manifest_text(manifest: dict[str, Any]) -> str:

@@ -117,7 +117,13 @@ def test_malformed_manifest_fields(signed: tuple[Path, Path, privacy.Upload], ed
     assert code == 1, err
 
 
-@pytest.mark.parametrize("text", ["[1, 2]", '{"rows": 3', "", "null", "\"text\"", "\xff"])
+@pytest.mark.parametrize("text", [
+    "[1, 2]", '{"rows": 3', "", "null", "\"text\"", "\xff",
+    # a field twice: Python keeps the last, other readers the first (a signature over one
+    # reading would vouch for the other); NaN and Infinity are Python's, not JSON
+    '{"rows": 3, "rows": 4}', '{"report": {"rows": 1, "rows": 2}}', '{"rows": NaN}',
+    '{"report": [-Infinity]}',
+])
 def test_unreadable_manifest_is_the_package_error(signed: tuple[Path, Path, privacy.Upload],
                                                   text: str) -> None:
     path, pub, _ = signed
@@ -239,3 +245,26 @@ def test_a_table_in_memory_cannot_pass_a_digest_check(signed) -> None:
     report = privacy.audit(upload.frame, manifest=manifest, public_key=pub, **TODAY_KW)
     assert any(f.check == "manifest" and f.severity == "high" and "table in memory" in f.message
                for f in report.findings)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), object(), "\ud800", {1: 2, "a": 3}])
+def test_a_manifest_holding_what_json_cannot_is_refused_not_signed(value: object) -> None:
+    key = privacy.generate_signing_key()
+    with pytest.raises(privacy.ManifestError, match="JSON values only"):
+        privacy.sign_manifest({"platform": "meta", "note": value}, key)
+    signed = privacy.sign_manifest({"platform": "meta", "rows": 1}, key)
+    with pytest.raises(privacy.ManifestError, match="JSON values only"):
+        privacy.verify_manifest({**signed, "note": value}, key.public_key())
+    assert privacy.verify_manifest(signed, key.public_key())
+
+
+def test_a_signed_manifest_with_a_repeated_field_does_not_verify(tmp_path: Path) -> None:
+    key = privacy.generate_signing_key()
+    signed = privacy.sign_manifest({"platform": "meta", "sha256": "a" * 64}, key)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(signed))
+    assert privacy.verify_manifest(path, key.public_key())
+    # the signed digest last (what Python reads), another first (what other readers read)
+    path.write_text(json.dumps(signed).replace("{", '{"sha256": "' + "b" * 64 + '", ', 1))
+    with pytest.raises(privacy.ManifestError, match="names the field sha256 twice"):
+        privacy.verify_manifest(path, key.public_key())
