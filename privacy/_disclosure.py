@@ -14,14 +14,17 @@ the data team:
   the noisy counts (post-processing: no further privacy cost).
 
 The guarantee with ``epsilon``: pure epsilon-differential privacy for adding or removing one
-person, over everything released under one :class:`Disclosure`. Without it, thresholds and
-rounding only: no count under ``k`` is shown, but differences between reports are not hidden.
+person, over everything released under one :class:`Disclosure`; (epsilon, delta)-differential
+privacy once names read from the data are released (:meth:`Disclosure.select`: a profile's
+levels, whose names say that someone has them), with ``delta`` the report's second budget.
+Without ``epsilon``, thresholds and rounding only: no count under ``k`` is shown and no name
+held by fewer than ``k`` people, but differences between reports are not hidden.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +36,9 @@ __all__ = ["BudgetExhaustedError", "Disclosure", "SafeCount", "margin95", "round
 #: The mechanism's name, as reports state it.
 MECHANISM = ("discrete Laplace (OpenDP make_laplace over integers), pure epsilon-DP for adding "
              "or removing one person; sequential composition over the report")
+#: How names read from the data are chosen, as reports state it once they are.
+SELECTION = ("names read from the data (profile levels) by OpenDP's make_laplace_threshold: "
+             "a name is shown only when its noisy count passes a threshold, (epsilon, delta)-DP")
 
 
 class BudgetExhaustedError(PrivacyError, ValueError):
@@ -46,7 +52,7 @@ def round_significant(n: int, digits: int = 2, *, up: bool = False) -> int:
         raise InvalidInputError(f"digits must be a positive int, got {shown(digits)}")
     if n <= 0:
         return 0
-    step = 10 ** max(int(math.log10(n)) + 1 - digits, 0)
+    step = 10 ** max(len(str(n)) - digits, 0)  # a float log10 counts 10**15 - 1 as 16 digits
     return (-(-n // step) if up else n // step) * step
 
 
@@ -110,6 +116,37 @@ def laplace_measurement(sensitivity: int, epsilon: float) -> tuple[Any, float]:
     return measurement, float(measurement.map(sensitivity))
 
 
+def laplace_threshold(contributions: int, epsilon: float, delta: float, k: int
+                      ) -> tuple[Any, float, float, int]:
+    """OpenDP's thresholded Laplace over counts by name, for names one person adds 1 to at most
+    ``contributions`` of; the threshold is the smallest at or above ``k`` whose delta is at
+    most ``delta``. The measurement, its (epsilon, delta) by OpenDP's map, and the threshold."""
+    dp = _dp()
+    space = (dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T=dp.i64)),
+             dp.l01inf_distance(dp.absolute_distance(T=dp.i64)))
+    scale = contributions / epsilon
+
+    def make(threshold: int) -> tuple[Any, float, float]:
+        m = dp.m.make_laplace_threshold(*space, scale=scale, threshold=threshold)
+        eps, dlt = m.map((contributions, contributions, 1))
+        return m, float(eps), float(dlt)
+
+    low, high = k, k
+    while make(high)[2] > delta:
+        low, high = high, high * 2
+        if high > 2**60:
+            raise InvalidInputError(f"no threshold reaches delta {delta:g} at epsilon "
+                                    f"{epsilon:g}: give the selection more of the budget")
+    while low < high:  # the smallest threshold in (low, high] whose delta is small enough
+        mid = (low + high) // 2
+        if make(mid)[2] > delta:
+            low = mid + 1
+        else:
+            high = mid
+    measurement, eps, dlt = make(high)
+    return measurement, eps, dlt, high
+
+
 def margin95(scale: float) -> float:
     """The smallest m with P(|noise| <= m) >= 0.95 for the discrete Laplace of this scale."""
     a = math.exp(-1 / scale)
@@ -141,9 +178,12 @@ class Disclosure:
     k: int = 100
     epsilon: float | None = None
     digits: int = 2
+    #: The report's delta budget, spent only on names read from the data (:meth:`select`).
+    delta: float = 1e-9
     # what was spent, and on what: kept by the releases, never given (a "spent" of -5 passed
     # in used to widen the budget by 5)
     spent: float = field(default=0.0, init=False)
+    spent_delta: float = field(default=0.0, init=False)
     ledger: list[dict[str, Any]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
@@ -151,8 +191,13 @@ class Disclosure:
             raise InvalidInputError(f"k must be a positive int, got {self.k!r}")
         if self.epsilon is not None:
             _check_epsilon(self.epsilon, "epsilon")
-        if not isinstance(self.digits, int) or not 1 <= self.digits <= 6:
+        if not isinstance(self.digits, int) or isinstance(self.digits, bool) \
+                or not 1 <= self.digits <= 6:
             raise InvalidInputError(f"digits must be an int from 1 to 6, got {self.digits!r}")
+        if isinstance(self.delta, bool) or not isinstance(self.delta, float) \
+                or not 0 < self.delta < 1e-3:
+            raise InvalidInputError(f"delta must be a float above 0 and under 0.001 (far under "
+                                    f"1 / the population), got {self.delta!r}")
 
     @property
     def remaining(self) -> float | None:
@@ -189,6 +234,58 @@ class Disclosure:
                             "epsilon": cost, "scale": sensitivity / share})
         return [self.show(int(c)) for c in noisy]
 
+    @property
+    def remaining_delta(self) -> float:
+        return max(self.delta - self.spent_delta, 0.0)
+
+    def select(self, counts: Mapping[Hashable, int], *, contributions: int, label: str,
+               epsilon: float | None = None, delta: float | None = None,
+               ) -> dict[Hashable, int]:
+        """Which names read from the data may be shown, with the count to rank them by.
+
+        ``counts`` maps each name (a column's level, say) to how many people have it; one
+        person is counted under at most ``contributions`` names. A name is itself a disclosure
+        (a level held by one person says that someone has it), so without ``epsilon`` only
+        names held by at least ``k`` people are kept (with their exact counts, for ranking
+        only); with it, OpenDP's thresholded Laplace keeps a name when its noisy count passes
+        a threshold of at least ``k``, spending ``epsilon`` (default: all that is left) and
+        ``delta`` (default: all of the delta budget that is left).
+        """
+        if not isinstance(counts, Mapping):
+            raise InputTypeError(f"counts must map names to counts, got {type(counts).__name__}")
+        exact = {name: self._count(c) for name, c in counts.items()}
+        if isinstance(contributions, bool) or not isinstance(contributions, int) \
+                or contributions < 1:
+            raise InvalidInputError(f"contributions must be a positive int, got "
+                                    f"{contributions!r}")
+        if self.epsilon is None:
+            return {name: c for name, c in exact.items() if c >= self.k}
+        if epsilon is not None:
+            _check_epsilon(epsilon, "selection's epsilon")
+        share = self.remaining if epsilon is None else epsilon
+        share_delta = self.remaining_delta if delta is None else delta
+        if not share or share <= 0 or share_delta <= 0:
+            raise BudgetExhaustedError(
+                f"the privacy budget (epsilon {self.epsilon:g}, delta {self.delta:g}) is spent: "
+                f"{label} cannot be released; make a new report with its own budget")
+        measurement, cost, cost_delta, threshold = laplace_threshold(
+            contributions, share, share_delta, self.k)
+        if self.spent + cost > self.epsilon * (1 + 1e-9) \
+                or self.spent_delta + cost_delta > self.delta * (1 + 1e-9):
+            raise BudgetExhaustedError(
+                f"selecting {label} costs epsilon {cost:.4g} and delta {cost_delta:.3g}, but "
+                f"only {self.remaining:.4g} and {self.remaining_delta:.3g} are left")
+        keys = {str(name): name for name in exact}
+        if len(keys) != len(exact):
+            raise InvalidInputError(f"{label}: two names have the same text")
+        noisy = measurement({text: exact[name] for text, name in keys.items()})
+        self.spent += cost
+        self.spent_delta += cost_delta
+        self.ledger.append({"figures": label, "counts": len(noisy), "sensitivity": contributions,
+                            "epsilon": cost, "scale": contributions / share,
+                            "delta": cost_delta, "threshold": threshold})
+        return {keys[text]: int(c) for text, c in noisy.items()}
+
     def show(self, count: int) -> SafeCount:
         """Threshold and round one (exact or already noisy: it may be negative) count."""
         count = _integer(count)
@@ -218,4 +315,7 @@ class Disclosure:
             out.update(method="differential privacy", mechanism=MECHANISM,
                        epsilon_budget=self.epsilon, epsilon_used=round(self.spent, 6),
                        releases=list(self.ledger))
+            if self.spent_delta:
+                out.update(selection=SELECTION, delta_budget=self.delta,
+                           delta_used=float(f"{self.spent_delta:.3g}"))
         return out

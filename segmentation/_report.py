@@ -495,6 +495,9 @@ def _protection(disclosure: Disclosure) -> str:
                  f"{s['epsilon_budget']:g} used over {len(s['releases'])} groups of figures. "
                  "Each count is within the margin below of the true count 95% of the time "
                  "(before rounding); small audiences with many figures are noisy.")
+        if "delta_used" in s:
+            text += (f" Level names read from the data: {s['selection']}; delta "
+                     f"{s['delta_used']:.2g} of {s['delta_budget']:g}.")
         table = _table(
             ["figures", "counts", "one person changes at most", "epsilon", "margin (95%)"],
             [(r["figures"], r["counts"], r["sensitivity"], fmt.number(r["epsilon"]),

@@ -8,6 +8,13 @@ population's size, ``n + 1``; a profile, per categorical column one level in eac
 in the population (``m + 1``), per list column as many levels as are shown, times ``m + 1``.
 Shares are computed from released counts (post-processing), never from exact ones. Numeric
 columns are withheld from the shareable profile (a private mean needs public bounds).
+
+A level's name is itself a disclosure ("city = Smallville: under 100" says that someone lives
+there). Levels a column's type states (Boolean, Enum) are public. Levels read from the data are
+named only when held by at least ``k`` people; with epsilon, only when OpenDP's thresholded
+Laplace lets them through (half of the profile's epsilon and the report's delta, split over such
+columns; one person counts under one level, or under the first ``top`` distinct items of a
+list), which makes the report (epsilon, delta)-DP.
 """
 
 from __future__ import annotations
@@ -76,6 +83,8 @@ class ShareableReport:
         p = self.privacy
         how = (f"differential privacy, epsilon {p['epsilon_used']:g} of {p['epsilon_budget']:g}"
                if "epsilon_budget" in p else "thresholds and rounding, no noise")
+        if "delta_used" in p:
+            how += f", delta {p['delta_used']:.2g} of {p['delta_budget']:g} (level names)"
         lines.append(f"Protection: counts under {p['k']:,} hidden; {how}")
         return "\n".join(lines)
 
@@ -212,21 +221,38 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
     counts: list[int] = [population.n]  # the shares' denominator, released with them
     sensitivity = 1
     withheld = []
-    for c in columns:
+    categorical = [c for c in columns if not _numeric(schema[c])]
+    withheld += [f"{c} (numeric: a private mean needs public bounds)"
+                 for c in columns if _numeric(schema[c])]
+    # a level's name says that someone has it: names read from the data are chosen through
+    # the disclosure (held by k people or more; with epsilon, OpenDP's thresholded Laplace)
+    chosen = [c for c in categorical if _public_levels(schema[c]) is None]
+    select_eps: float | None = None
+    count_eps: float | None = None
+    select_delta: float | None = None
+    if disclosure.epsilon is not None and chosen:
+        total = float(disclosure.remaining or 0.0) if epsilon is None else epsilon
+        half = total / 2 if total > 0 else None  # None: the budget is spent (refused there)
+        select_eps = None if half is None else half / len(chosen)
+        count_eps = None if half is None else total - half
+        select_delta = disclosure.remaining_delta / len(chosen)
+    elif disclosure.epsilon is not None:
+        count_eps = epsilon
+    for c in categorical:
         dtype = schema[c]
         s = frame[c]
-        if isinstance(dtype, (pl.List, pl.Array)):
-            items = s.explode().drop_nulls().value_counts(sort=True).head(top)
-            levels = [str(v) for v in items[items.columns[0]]]
-            has = [s.list.contains(v).fill_null(False) for v in items[items.columns[0]]]
-            sensitivity += len(levels) * (len(audiences) + 1)
-        elif dtype.is_numeric() and dtype != pl.Boolean:
-            withheld.append(f"{c} (numeric: a private mean needs public bounds)")
+        is_list = isinstance(dtype, (pl.List, pl.Array))
+        text = s.cast(pl.List(pl.Utf8) if is_list else pl.Utf8)
+        if is_list:
+            text = text.list.unique(maintain_order=True)
+        levels = _levels(text, dtype, c, top, disclosure, select_eps, select_delta)
+        if not levels:
+            withheld.append(f"{c} (no level held by enough people to be named)")
             continue
+        if is_list:
+            has = [text.list.contains(v).fill_null(False) for v in levels]
+            sensitivity += len(levels) * (len(audiences) + 1)
         else:
-            text = s.cast(pl.Utf8)
-            items = text.drop_nulls().value_counts(sort=True).head(top)
-            levels = list(items[items.columns[0]])
             has = [(text == v).fill_null(False) for v in levels]
             sensitivity += len(audiences) + 1
         for level, h in zip(levels, has, strict=True):
@@ -236,12 +262,14 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
     if not keys:
         return [], withheld, None
     shown = disclosure.release(counts, sensitivity=sensitivity, label="profile",
-                               epsilon=epsilon)
+                               epsilon=count_eps)
     everyone, shown = shown[0], shown[1:]
     rows = []
     width = len(audiences) + 1
-    for i, (feature, level) in enumerate(keys):
-        block = shown[i * width:(i + 1) * width]
+    blocks = [(key, shown[i * width:(i + 1) * width]) for i, key in enumerate(keys)]
+    if disclosure.epsilon is not None:  # public levels all released: keep the most common
+        blocks = _top_released(blocks, top)
+    for (feature, level), block in blocks:
         for j, name in enumerate(names):
             whole = sizes[name]
             rows.append({"audience_name": name, "feature": feature, "value": level,
@@ -250,3 +278,59 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
                          "population_share": _share(block[0], everyone)})
     return rows, withheld, everyone
 
+
+
+def _numeric(dtype: pl.DataType) -> bool:
+    return dtype.is_numeric() and dtype != pl.Boolean
+
+
+def _public_levels(dtype: pl.DataType) -> list[str] | None:
+    """A column's levels when its type states them (Boolean, Enum): naming them discloses
+    nothing. None when they can only be read from the data."""
+    if dtype == pl.Boolean:
+        return ["false", "true"]
+    if isinstance(dtype, pl.Enum):
+        return [str(v) for v in dtype.categories.to_list()]
+    return None
+
+
+def _levels(text: pl.Series, dtype: pl.DataType, column: str, top: int,
+            disclosure: Disclosure, epsilon: float | None, delta: float | None) -> list[str]:
+    """The levels a profile shows for one column (text values, or lists of distinct texts).
+
+    Public levels (Boolean, Enum), held or not: the ``top`` most common without epsilon;
+    with it all of them, every count released, the most common by released count kept after.
+    Levels read from the data: through :meth:`privacy.Disclosure.select`, one person counting
+    under one level (a list column: under its first ``top`` distinct items), ranked by the
+    counts the selection returns."""
+    values = text.explode() if isinstance(dtype, (pl.List, pl.Array)) else text
+    public = _public_levels(dtype)
+    if public is not None:
+        if disclosure.epsilon is not None:
+            return public
+        held = values.drop_nulls().value_counts()
+        count = dict(zip(held[held.columns[0]].to_list(), held["count"].to_list(), strict=True))
+        return sorted(public, key=lambda v: -count.get(v, 0))[:top]
+    contributions = 1
+    if isinstance(dtype, (pl.List, pl.Array)):
+        contributions = top
+        values = text.list.head(top).explode()
+    found = values.drop_nulls().value_counts(sort=True)
+    counts = dict(zip(found[found.columns[0]].to_list(), found["count"].to_list(), strict=True))
+    kept = disclosure.select(counts, contributions=contributions, label=f"levels of {column}",
+                             epsilon=epsilon, delta=delta)
+    ranked = sorted(kept.items(), key=lambda item: (-item[1], str(item[0])))
+    return [str(name) for name, _ in ranked[:top]]
+
+
+def _top_released(blocks: list[tuple[tuple[str, str], list[SafeCount]]], top: int,
+                  ) -> list[tuple[tuple[str, str], list[SafeCount]]]:
+    """Per column, the ``top`` levels by released population count (post-processing)."""
+    by_column: dict[str, list[tuple[tuple[str, str], list[SafeCount]]]] = {}
+    for block in blocks:
+        by_column.setdefault(block[0][0], []).append(block)
+    out = []
+    for column_blocks in by_column.values():
+        ranked = sorted(column_blocks, key=lambda b: -b[1][0].middle)
+        out += ranked[:top] if len(ranked) > top else column_blocks
+    return out

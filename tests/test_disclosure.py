@@ -96,6 +96,19 @@ def test_round_significant():
     assert round_significant(99) == 99
     assert round_significant(12_345, up=True) == 13_000
     assert round_significant(12_345, 3) == 12_300
+    # a float log10 counted 10**15 - 1 as 16 digits: 900... instead of 990...
+    assert round_significant(10**15 - 1) == 990 * 10**12
+    assert round_significant(10**18 - 1, up=True) == 10**18
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(1, 2**62), digits=st.integers(1, 6))
+def test_round_significant_keeps_exactly_the_leading_digits(n, digits):
+    text = str(n)
+    kept = text[:digits] + "0" * max(len(text) - digits, 0)
+    assert round_significant(n, digits) == int(kept)
+    up = round_significant(n, digits, up=True)
+    assert up == (n if kept == text else int(kept) + 10 ** max(len(text) - digits, 0))
 
 
 @settings(max_examples=200, deadline=None)
@@ -111,7 +124,9 @@ def test_no_count_under_k_is_ever_shown(n, k):
 
 
 @pytest.mark.parametrize("bad", [{"k": 0}, {"k": 2.5}, {"epsilon": 0}, {"epsilon": -1},
-                                 {"epsilon": float("inf")}, {"epsilon": True}, {"digits": 0}])
+                                 {"epsilon": float("inf")}, {"epsilon": True}, {"digits": 0},
+                                 {"digits": True}, {"delta": 0.0}, {"delta": 0.01},
+                                 {"delta": 1}, {"delta": True}])
 def test_bad_settings_are_the_packages_error(bad):
     with pytest.raises(privacy.InvalidInputError):
         Disclosure(**bad)
@@ -307,3 +322,92 @@ def test_the_stated_margin_covers_95_percent_of_the_noise(scale):
     # a discrete margin can cover up to ~97% exactly, so no fixed upper bound)
     assert abs(covered - inside) <= 4.5 * np.sqrt(inside * (1 - inside) / n) + 1e-9
     assert m == 0 or inside - 2 * _discrete_laplace_pmf(np.array([m]), scale)[0] < 0.95
+
+
+# --- level names: a name is a disclosure too ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rare_places(population):
+    """The population with one person in 'Smallville', 99 in 'Tinytown', 100 in 'Midtown', one
+    with the interest 'falconry', and an Enum column whose 'gold' tier nobody holds."""
+    df = population.profiles.collect()
+    i = pl.int_range(pl.len())
+    city = (pl.when(i == 0).then(pl.lit("Smallville")).when(i <= 99).then(pl.lit("Tinytown"))
+            .when(i <= 199).then(pl.lit("Midtown")).otherwise(pl.col("city")))
+    tier = pl.Enum(["bronze", "silver", "gold"])
+    df = df.with_columns(
+        city=city,
+        interests=pl.when(i == 0).then(pl.col("interests").list.concat(pl.lit(["falconry"])))
+        .otherwise(pl.col("interests")),
+        tier=pl.when(i % 2 == 0).then(pl.lit("bronze")).otherwise(pl.lit("silver")).cast(tier))
+    return seg.Population(df, now=population.now)
+
+
+@pytest.mark.parametrize("epsilon", [None, 1.0, 50.0])
+def test_a_level_held_by_few_people_is_never_named(rare_places, epsilon):
+    # the report named every level it profiled: 'city = Smallville: under 100' says that
+    # someone lives there, with or without epsilon
+    pop = rare_places
+    everyone = pop.select(seg.field("age") > 0)
+    report = seg.shareable_report([everyone], pop, profile=["city", "interests", "tier"],
+                                  epsilon=epsilon, top=500)
+    text = report.to_text() + report.to_json()
+    for rare in ("Smallville", "Tinytown", "falconry"):
+        assert rare not in text
+    named = {(r["feature"], r["value"]) for r in report.profile}
+    # Enum levels are public: named even when nobody holds them
+    assert {("tier", "bronze"), ("tier", "silver"), ("tier", "gold")} <= named
+    if epsilon is None:
+        assert ("city", "Midtown") in named  # exactly k = 100 people: named
+    else:
+        assert report.privacy["delta_used"] <= report.privacy["delta_budget"]
+        assert report.privacy["epsilon_used"] == pytest.approx(epsilon)
+        assert "delta" in report.to_text()
+
+
+def test_select_keeps_names_held_by_k_or_more():
+    d = Disclosure(k=100)
+    assert d.select({"a": 100, "b": 99, "c": 5_000}, contributions=1, label="x") == \
+        {"a": 100, "c": 5_000}
+    assert d.summary()["method"].startswith("thresholds and rounding")
+
+
+def test_select_with_epsilon_spends_epsilon_and_delta():
+    d = Disclosure(epsilon=1.0, delta=1e-8)
+    kept = d.select({"big": 10_000, "one": 1, "k": 100}, contributions=2, label="levels of x",
+                    epsilon=0.05)
+    assert "big" in kept
+    assert "one" not in kept
+    assert abs(kept["big"] - 10_000) < 1_000  # noise of scale 40: past 1,000 once in e**25
+    entry = d.ledger[-1]
+    assert entry["epsilon"] == pytest.approx(0.05)
+    assert 0.5e-8 < entry["delta"] <= 1e-8  # at k the delta was larger: the threshold rose
+    assert entry["threshold"] > 100
+    summary = d.summary()
+    assert "make_laplace_threshold" in summary["selection"]
+    assert summary["delta_used"] <= 1e-8
+    with pytest.raises(BudgetExhaustedError):  # all the delta was spent
+        d.select({"big": 10_000}, contributions=1, label="levels of y", epsilon=0.1, delta=1e-8)
+
+
+@settings(max_examples=20, deadline=None)
+@given(count=st.integers(1, 20), contributions=st.integers(1, 5),
+       epsilon=st.sampled_from([0.1, 1.0, 10.0]))
+def test_a_name_held_by_few_is_not_selected_even_with_a_large_epsilon(count, contributions,
+                                                                      epsilon):
+    d = Disclosure(k=100, epsilon=epsilon)
+    assert d.select({"rare": count}, contributions=contributions, label="x") == {}
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    ({"counts": ["a"]}, privacy.InputTypeError),
+    ({"counts": {"a": 1.5}}, privacy.InputTypeError),
+    ({"counts": {"a": -1}}, privacy.InvalidInputError),
+    ({"contributions": 0}, privacy.InvalidInputError),
+    ({"contributions": True}, privacy.InvalidInputError),
+])
+def test_select_arguments(args, error):
+    kwargs = {"counts": {"a": 1}, "contributions": 1, "label": "x", **args}
+    with pytest.raises(error):
+        Disclosure(epsilon=1.0).select(**kwargs)
