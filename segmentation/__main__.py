@@ -299,7 +299,8 @@ def _report(args: argparse.Namespace) -> int:
     files = audience.report(args.output, pop, others=[pop.select(o) for o in others],
                             profile=args.profile, shareable=args.shareable, k=args.k,
                             epsilon=args.epsilon)
-    print(f"wrote {files.html} and {len(files.charts)} charts beside it")
+    n = len(files.charts)
+    print(f"wrote {files.html} and {n} chart{'' if n == 1 else 's'} beside it")
     return 0
 
 

@@ -216,6 +216,12 @@ def test_the_report_command(tmp_path):
                          capture_output=True, text=True, check=False)
     assert out.returncode == 2
     assert out.stderr.startswith("error: ")
+    # the shareable page withholds the numeric column: the waterfall is its one chart
+    one = [*args[:10], "arpu", "--shareable", "-o", "one.html"]
+    out = subprocess.run(one, cwd=tmp_path, env=env, capture_output=True, text=True,  # noqa: S603
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "wrote one.html and 1 chart beside it"
 
 
 def test_edge_audiences_still_make_a_page(world, tmp_path):
