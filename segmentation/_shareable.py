@@ -20,13 +20,14 @@ list), which makes the report (epsilon, delta)-DP.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
-from privacy._disclosure import Disclosure, SafeCount
+from privacy._disclosure import BudgetExhaustedError, Disclosure, SafeCount
 
 from ._checks import shown
 from ._conditions import Condition, Field
@@ -131,7 +132,9 @@ def shareable_report(
         profile's sensitivity, so to its noise).
     disclosure, epsilon_each : optional
         For a larger report that releases more figures under the same budget: the
-        :class:`privacy.Disclosure` to release through, and the epsilon per group of figures.
+        :class:`privacy.Disclosure` to release through, and the epsilon per group of figures
+        (default: what is left of its budget, split evenly over this report's groups). A report
+        that does not fit what is left is refused before it releases anything.
     """
     if isinstance(audiences, Audience):
         audiences = [audiences]
@@ -149,10 +152,23 @@ def shareable_report(
                                   "population=")
     names = distinct_names(audiences)
     m = len(audiences)
-    groups = 1 + (m > 1) + (segment is not None) + bool(profile)
+    # everything that can fail is checked and counted before the first release: a report
+    # refused halfway would have spent budget on figures nobody receives
+    profiled = False
+    if profile and population is not None:
+        population.local("a shareable report")
+        schema = population.profiles.collect_schema()
+        profiled = any(not _numeric(schema[c]) for c in population.known_columns(profile))
+    pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
+    overlap_counts = [audiences[i].overlap(audiences[j]) for i, j in pairs]
+    exact = population.waterfall(segment) if segment is not None and population is not None \
+        else None
+    groups = 1 + (m > 1) + (exact is not None) + profiled
     if disclosure is None:
         disclosure = Disclosure(k=k, epsilon=epsilon)
         epsilon_each = None if epsilon is None else epsilon / groups
+    elif disclosure.epsilon is not None:
+        epsilon_each = _budget_each(disclosure, groups, epsilon_each)
     each = epsilon_each
 
     released = disclosure.release([a.size for a in audiences], sensitivity=m,
@@ -160,14 +176,11 @@ def shareable_report(
     sizes = dict(zip(names, released, strict=True))
     overlaps: dict[tuple[str, str], SafeCount] = {}
     if m > 1:
-        pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
-        counts = [audiences[i].overlap(audiences[j]) for i, j in pairs]
-        shown = disclosure.release(counts, sensitivity=len(pairs), label="pairwise overlaps",
-                                   epsilon=each)
+        shown = disclosure.release(overlap_counts, sensitivity=len(pairs),
+                                   label="pairwise overlaps", epsilon=each)
         overlaps = {(names[i], names[j]): c for (i, j), c in zip(pairs, shown, strict=True)}
     waterfall: list[dict[str, Any]] = []
-    if segment is not None and population is not None:
-        exact = population.waterfall(segment)
+    if exact is not None and population is not None:
         shown = disclosure.release([population.n, *exact["size"].to_list()],
                                    sensitivity=exact.height + 1, label="waterfall",
                                    epsilon=each)
@@ -183,6 +196,23 @@ def shareable_report(
                                             list(profile), top, disclosure, each, sizes)
     return ShareableReport(sizes, overlaps, waterfall, rows, withheld, disclosure.summary(),
                            everyone)
+
+
+def _budget_each(disclosure: Disclosure, groups: int, each: float | None) -> float:
+    """The epsilon per group of figures from a disclosure passed in: ``each``, or what is left
+    split evenly over the report's groups; refused before any release when it does not fit."""
+    left = float(disclosure.remaining or 0.0)
+    if each is None:
+        each = left / groups
+    elif isinstance(each, bool) or not isinstance(each, (int, float)) or not 0 < each < math.inf:
+        raise InvalidSegmentError(f"epsilon_each must be a positive, finite number, got "
+                                  f"{shown(each)}")
+    if left <= 0 or each * groups > left * (1 + 1e-9):
+        raise BudgetExhaustedError(
+            f"this report releases {groups} groups of figures at epsilon {shown(each)} each, "
+            f"but {left:.4g} of the disclosure's {disclosure.epsilon:g} is left: nothing was "
+            "released; give a smaller epsilon_each, or a new Disclosure with its own budget")
+    return each
 
 
 def _check_options(population: object, segment: object, profile: object,

@@ -411,3 +411,40 @@ def test_select_arguments(args, error):
     kwargs = {"counts": {"a": 1}, "contributions": 1, "label": "x", **args}
     with pytest.raises(error):
         Disclosure(epsilon=1.0).select(**kwargs)
+
+
+# --- a report spends its budget whole or not at all ----------------------------------------------
+
+
+def test_a_report_that_does_not_fit_the_budget_releases_nothing(population):
+    a = population.select(seg.field("age") > 30)
+    b = population.select(seg.field("interests").contains("gaming"))
+    d = Disclosure(epsilon=1.0)
+    seg.shareable_report([a, b], population, profile=["gender"], disclosure=d,
+                         epsilon_each=0.25)
+    spent, releases = d.spent, len(d.ledger)
+    assert spent == pytest.approx(0.75)
+    # the sizes used to be released (and paid for) before the overlaps were refused
+    with pytest.raises(BudgetExhaustedError, match="nothing was released"):
+        seg.shareable_report([a, b], population, profile=["gender"], disclosure=d,
+                             epsilon_each=0.25)
+    with pytest.raises(seg.UnknownColumnError):  # also checked before any release
+        seg.shareable_report([a, b], population, profile=["nope"], disclosure=d,
+                             epsilon_each=0.05)
+    assert (d.spent, len(d.ledger)) == (spent, releases)
+    with pytest.raises(seg.InvalidSegmentError, match="epsilon_each"):
+        seg.shareable_report([a], population, disclosure=d, epsilon_each="0.1")
+
+
+def test_a_disclosure_passed_in_is_split_over_the_reports_groups(population):
+    a = population.select(seg.field("age") > 30)
+    b = population.select(seg.field("interests").contains("gaming"))
+    d = Disclosure(epsilon=1.0)
+    # without epsilon_each the sizes took the whole budget and the overlaps were refused
+    report = seg.shareable_report([a, b], population, profile=["gender"], disclosure=d)
+    assert report.privacy["epsilon_used"] == pytest.approx(1.0)
+    assert {r["figures"] for r in d.ledger} >= {"audience sizes", "pairwise overlaps",
+                                               "profile"}
+    # a profile of numeric columns releases nothing: it is not a group the budget is split over
+    numeric = seg.shareable_report([a], population, profile=["arpu"], epsilon=1.0)
+    assert numeric.privacy["epsilon_used"] == pytest.approx(1.0)
