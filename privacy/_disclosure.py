@@ -262,6 +262,10 @@ class Disclosure:
             return {name: c for name, c in exact.items() if c >= self.k}
         if epsilon is not None:
             _check_epsilon(epsilon, "selection's epsilon")
+        if delta is not None and (isinstance(delta, bool) or not isinstance(delta, float)
+                                  or not 0 < delta < 1):
+            raise InvalidInputError(f"the selection's delta must be a float between 0 and 1, "
+                                    f"got {delta!r}")
         share = self.remaining if epsilon is None else epsilon
         share_delta = self.remaining_delta if delta is None else delta
         if not share or share <= 0 or share_delta <= 0:

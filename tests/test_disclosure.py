@@ -406,6 +406,10 @@ def test_a_name_held_by_few_is_not_selected_even_with_a_large_epsilon(count, con
     ({"counts": {"a": -1}}, privacy.InvalidInputError),
     ({"contributions": 0}, privacy.InvalidInputError),
     ({"contributions": True}, privacy.InvalidInputError),
+    ({"delta": float("nan")}, privacy.InvalidInputError),
+    ({"delta": -1e-9}, privacy.InvalidInputError),
+    ({"delta": "1e-9"}, privacy.InvalidInputError),
+    ({"delta": True}, privacy.InvalidInputError),
 ])
 def test_select_arguments(args, error):
     kwargs = {"counts": {"a": 1}, "contributions": 1, "label": "x", **args}
