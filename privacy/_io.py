@@ -57,6 +57,7 @@ def read_table(
     if module.startswith("pandas"):
         return _from_pandas(table, what)
     if module.startswith("pyarrow"):
+        _no_repeated_names(getattr(getattr(table, "schema", None), "names", None) or [], what)
         try:
             frame = pl.from_arrow(table)  # type: ignore[arg-type]
         except Exception:  # pyarrow/polars errors quote values: say what, not which
@@ -104,8 +105,7 @@ def part_files(path: Path) -> list[Path] | None:
     return parts
 
 
-def _from_pandas(table: object, what: str) -> pl.DataFrame:
-    columns = list(table.columns)  # type: ignore[attr-defined]
+def _no_repeated_names(columns: list[object], what: str) -> None:
     seen: set[object] = set()
     for c in columns:
         if c in seen:
@@ -113,6 +113,11 @@ def _from_pandas(table: object, what: str) -> pl.DataFrame:
                 f"{what} has the column {safe_name(c)!r} twice; rename or drop one"
             )
         seen.add(c)
+
+
+def _from_pandas(table: object, what: str) -> pl.DataFrame:
+    columns = list(table.columns)  # type: ignore[attr-defined]
+    _no_repeated_names(columns, what)
     with contextlib.suppress(Exception):  # pyarrow's message would quote the offending value
         return pl.from_pandas(table)  # type: ignore[arg-type]
     # A column mixing numbers and text (common for phones): each cell as text, checked.

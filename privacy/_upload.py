@@ -15,6 +15,7 @@ import polars as pl
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ._errors import (
+    InputTypeError,
     InvalidInputError,
     MissingColumnError,
     UnsupportedIdentifierError,
@@ -320,6 +321,12 @@ def _check_columns(
         raise InvalidInputError(
             "columns must map CRM column names to kinds, e.g. {'mail': 'email'}"
         )
+    for col in columns:
+        if not isinstance(col, str):
+            raise InputTypeError(
+                f"columns= names the table's columns as text: got {type(col).__name__} "
+                f"{safe_name(str(col))!r}; the table has {safe_names(frame.columns)} (a "
+                "pandas column 0 is '0' here)")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise MissingColumnError(

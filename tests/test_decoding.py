@@ -285,6 +285,22 @@ def test_duplicated_header_is_an_error_naming_it(tmp_path: Path) -> None:
     frame = pd.DataFrame([["a@example.com", "b@example.com"]], columns=["email", "email"])
     with pytest.raises(privacy.InvalidInputError, match="twice"):
         privacy.prepare_upload(frame, "meta")
+    # pyarrow allows it too: the message said 'text, integer or date columns' instead
+    import pyarrow as pa
+
+    table = pa.table([pa.array(["a@example.com"]), pa.array(["b@example.com"])],
+                     names=["email", "email"])
+    with pytest.raises(privacy.InvalidInputError, match="'email' twice"):
+        privacy.prepare_upload(table, "meta")
+
+
+def test_columns_name_the_tables_columns_as_text() -> None:
+    # a pandas column 0 is '0' once read: {0: 'email'} was 'not in the table; it has ['0']'
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame([["a@example.com", "x"]], columns=[0, 1])
+    with pytest.raises(privacy.InputTypeError, match=r"got int '0'.*is '0' here"):
+        privacy.prepare_upload(frame, "meta", columns={0: "email"})
+    assert privacy.prepare_upload(frame, "meta", columns={"0": "email"}).report.rows_out == 1
 
 
 @given(st.lists(st.one_of(st.text(max_size=30), st.binary(max_size=30), st.none()),
