@@ -58,7 +58,7 @@ _KEY_BEGIN = "-----BEGIN AUDIENCEKIT PSI KEY-----"
 _KEY_END = "-----END AUDIENCEKIT PSI KEY-----"
 _STEPS = ("setup", "request", "response")
 _POINT_BYTES = 33  # a compressed P-256 point
-_DATA_STRUCTURES = ("gcs", "bloom_filter")
+_DATA_STRUCTURES = ("gcs", "bloom_filter", "raw")
 #: openmined-psi keeps a GCS's hash range in a signed 64-bit integer: asked for more (a large
 #: receiver_max at a small fpr), it hashes into 2**63 values, and the query's false-positive
 #: bound is what that range gives (:func:`fpr_bound`), not the fpr asked for.
@@ -439,9 +439,11 @@ def _bloom_bytes(sender_size: int, receiver_max: int, fpr: float) -> int:
 
 
 def fpr_bound(header: dict[str, Any]) -> float:
-    """The false-positive bound of the whole query a setup answers: its fpr, or, for a GCS
-    whose range openmined-psi capped at 2**63, the union bound over the receiver's points of
-    sender_size / 2**63 each."""
+    """The false-positive bound of the whole query a setup answers: its fpr; 0 for raw points
+    (compared exactly); for a GCS whose range openmined-psi capped at 2**63, the union bound
+    over the receiver's points of sender_size / 2**63 each."""
+    if header["data_structure"] == "raw":
+        return 0.0
     fpr = float(header["fpr"])
     n, m = int(header["sender_size"]), int(header["receiver_max"])
     if header["data_structure"] == "gcs" and _gcs_range(n, m, fpr) > _GCS_RANGE_MAX:
@@ -481,9 +483,10 @@ class Sender(_Side):
         ``receiver_max`` is the largest receiver set this setup answers (agreed beforehand; it
         calibrates the false-positive rate ``fpr`` of the whole query, and bounds what a
         receiver can probe). ``data_structure`` is ``"gcs"`` (a Golomb-compressed set, the
-        smallest), ``"bloom_filter"``, or ``"auto"``: the GCS, unless openmined-psi cannot
-        build one for so few identifiers against so large a ``receiver_max`` (the gaps between
-        its hashes overflow its divisor), then the Bloom filter.
+        smallest for long lists), ``"bloom_filter"``, ``"raw"`` (the keyed points themselves,
+        sorted: 33 bytes each, no false positive) or ``"auto"``: the GCS, unless openmined-psi
+        cannot build one for so few identifiers against so large a ``receiver_max`` (the gaps
+        between its hashes overflow its divisor; under 512 identifiers), then the raw points.
         """
         if not isinstance(receiver_max, int) or isinstance(receiver_max, bool) \
                 or receiver_max < 1:
@@ -500,7 +503,7 @@ class Sender(_Side):
             raise InvalidInputError("the sender has no valid identifier: nothing to match "
                                     f"(rejected: {self.report['rejected_by_reason']})")
         if data_structure == "auto":
-            data_structure = "gcs" if _gcs_fits(n, receiver_max, fpr) else "bloom_filter"
+            data_structure = "gcs" if _gcs_fits(n, receiver_max, fpr) else "raw"
         if data_structure == "bloom_filter" and _bloom_bytes(n, receiver_max, fpr) \
                 > _MAX_SETUP_BYTES:
             raise PsiError(
@@ -510,7 +513,8 @@ class Sender(_Side):
                 + (", or use data_structure='gcs'" if _gcs_fits(n, receiver_max, fpr) else ""))
         psi = _psi()
         server = self._server()
-        ds = psi.DataStructure.GCS if data_structure == "gcs" else psi.DataStructure.BLOOM_FILTER
+        ds = {"gcs": psi.DataStructure.GCS, "bloom_filter": psi.DataStructure.BLOOM_FILTER,
+              "raw": psi.DataStructure.RAW}[data_structure]
         try:
             payload = server.CreateSetupMessage(fpr, receiver_max, self._items.distinct, ds) \
                 .SerializeToString()
@@ -518,8 +522,8 @@ class Sender(_Side):
             raise PsiError(
                 f"openmined-psi could not build a {data_structure} of {n:,} identifiers answering "
                 f"up to {receiver_max:,} at fpr {fpr:g} (a GCS needs more identifiers against so "
-                "large a receiver_max): use data_structure='auto' or 'bloom_filter', or a "
-                "smaller receiver_max") from None
+                "large a receiver_max): use data_structure='auto' or 'raw', or a smaller "
+                "receiver_max") from None
         if not payload or len(payload) > _MAX_SETUP_BYTES:
             raise PsiError(f"the setup of {n:,} identifiers does not fit in a message (1 GiB at "
                            "most): split the list, or agree on a larger fpr")

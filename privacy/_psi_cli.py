@@ -162,9 +162,10 @@ def add_psi_parser(sub: Any, say: Any) -> None:
     s.add_argument("--receiver-max", type=int, required=True,
                    help="the largest receiver list this setup answers (agreed beforehand)")
     s.add_argument("--fpr", type=float, default=1e-9, help="false-positive rate of the query")
-    s.add_argument("--data-structure", default="auto", choices=("auto", "gcs", "bloom_filter"),
+    s.add_argument("--data-structure", default="auto",
+                   choices=("auto", "gcs", "bloom_filter", "raw"),
                    help="how the setup holds the set (auto: a GCS where openmined-psi can "
-                        "build one, else a Bloom filter)")
+                        "build one, else the raw keyed points)")
     s.add_argument("-o", "--output", required=True, help="the setup message file")
     s.set_defaults(func=lambda a: _setup(a, say))
     r = steps.add_parser("request", help="receiver, step 2: write the request message")

@@ -343,7 +343,7 @@ def test_the_cli_chooses_or_takes_the_data_structure(tmp_path):
     assert not (tmp_path / "s.psi").exists()
     out = _cli("setup", "list.csv", *rules, "--key", "keys/k", "-o", "s.psi", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert Message.read(tmp_path / "s.psi").header["data_structure"] == "bloom_filter"
+    assert Message.read(tmp_path / "s.psi").header["data_structure"] == "raw"
 
 
 def test_the_cli_refuses_keys_beside_data_and_replacing_messages(tmp_path):
@@ -393,11 +393,16 @@ def test_a_short_list_against_a_large_receiver_max_still_matches():
     mine = ["B@example.com", "z@example.com", "c@example.com"]
     with pytest.raises(PsiError, match="could not build a gcs of 3 identifiers"):
         privacy.psi.Sender(theirs).setup(100_000, data_structure="gcs")
-    setup = privacy.psi.Sender(theirs).setup(100_000)  # auto
-    assert setup.header["data_structure"] == "bloom_filter"
+    setup = privacy.psi.Sender(theirs).setup(100_000)  # auto: the keyed points themselves
+    assert setup.header["data_structure"] == "raw"
+    assert len(setup.payload) < 3 * 40  # a Bloom filter for 100,000 would be 900 kB
     result = privacy.psi.match(mine, theirs, receiver_max=100_000)
     assert result.intersection == 2
     assert result.matched.to_list() == [True, False, True]
+    assert result.fpr == 0.0  # points compared exactly
+    for structure in ("bloom_filter", "raw"):
+        assert privacy.psi.match(mine, theirs, receiver_max=100_000,
+                                 data_structure=structure).intersection == 2
     # where the GCS can be built, auto builds it (the smaller message)
     assert privacy.psi.Sender(_emails("x", 0, 600)).setup(100_000) \
         .header["data_structure"] == "gcs"
@@ -409,9 +414,11 @@ def test_a_setup_too_large_for_a_message_is_refused_before_it_is_built():
     with pytest.raises(PsiError, match=r"takes 10\.0 GiB.*use data_structure='gcs'"):
         privacy.psi.Sender(_emails("x", 0, 600)).setup(10**9, data_structure="bloom_filter")
     with pytest.raises(PsiError, match=r"smaller receiver_max or a larger fpr$"):
-        privacy.psi.Sender(["a@example.com"]).setup(10**12)
+        privacy.psi.Sender(["a@example.com"]).setup(10**12, data_structure="bloom_filter")
+    # the raw points do not grow with receiver_max
+    assert privacy.psi.Sender(["a@example.com"]).setup(10**12).header["data_structure"] == "raw"
     with pytest.raises(privacy.InvalidInputError, match="data_structure must be one of"):
-        privacy.psi.Sender(["a@example.com"]).setup(10, data_structure="raw")
+        privacy.psi.Sender(["a@example.com"]).setup(10, data_structure="hash_table")
 
 
 def test_the_false_positive_bound_is_the_one_the_hash_range_gives():
