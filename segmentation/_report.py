@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from privacy._disclosure import Disclosure, SafeCount, margin95
 
 from . import _format as fmt
@@ -30,7 +28,7 @@ from ._charts import Chart, bars, gain_curve, heatmap
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
 from ._segments import describe
-from ._shareable import shareable_report
+from ._shareable import numeric_dtype, shareable_report
 
 __all__ = ["ReportFiles", "write_report"]
 
@@ -197,7 +195,7 @@ def write_report(
     names = distinct_names(everyone)
     if shareable:
         shared = shareable_report(everyone, population, segment=segment,
-                                  profile=[c for c in columns if not _numeric(schema[c])],
+                                  profile=[c for c in columns if not numeric_dtype(schema[c])],
                                   top=4, profile_first=1, disclosure=counts.disclosure,
                                   epsilon_each=counts.each)
         sizes: list[Any] = [shared.sizes[n] for n in names]
@@ -245,10 +243,6 @@ def write_report(
     with atomic_write(target, "w") as handle:
         handle.write(page)
     return ReportFiles(target, written)
-
-
-def _numeric(dtype: pl.DataType) -> bool:
-    return dtype.is_numeric() and dtype != pl.Boolean
 
 
 def _headline(audience: Audience, population: Population, size: int | SafeCount,
@@ -315,8 +309,8 @@ def _profile(population: Population, audience: Audience, columns: list[str], sch
                 rows.append((f"{r['feature']} = {r['value']}", r["audience_share"],
                              r["population_share"], "", a_share / p_share))
     else:
-        categorical = [c for c in columns if not _numeric(schema[c])]
-        numeric = [c for c in columns if _numeric(schema[c])]
+        categorical = [c for c in columns if not numeric_dtype(schema[c])]
+        numeric = [c for c in columns if numeric_dtype(schema[c])]
         if categorical:
             for r in population.profile(audience, categorical, top=6).iter_rows(named=True):
                 if r["index"] and r["audience"]:

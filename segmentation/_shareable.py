@@ -158,7 +158,7 @@ def shareable_report(
     if profile and population is not None:
         population.local("a shareable report")
         schema = population.profiles.collect_schema()
-        profiled = any(not _numeric(schema[c]) for c in population.known_columns(profile))
+        profiled = any(not numeric_dtype(schema[c]) for c in population.known_columns(profile))
     pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
     overlap_counts = [audiences[i].overlap(audiences[j]) for i, j in pairs]
     exact = population.waterfall(segment) if segment is not None and population is not None \
@@ -251,9 +251,9 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
     counts: list[int] = [population.n]  # the shares' denominator, released with them
     sensitivity = 1
     withheld = []
-    categorical = [c for c in columns if not _numeric(schema[c])]
+    categorical = [c for c in columns if not numeric_dtype(schema[c])]
     withheld += [f"{c} (numeric: a private mean needs public bounds)"
-                 for c in columns if _numeric(schema[c])]
+                 for c in columns if numeric_dtype(schema[c])]
     # a level's name says that someone has it: names read from the data are chosen through
     # the disclosure (held by k people or more; with epsilon, OpenDP's thresholded Laplace)
     chosen = [c for c in categorical if _public_levels(schema[c]) is None]
@@ -309,8 +309,8 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
     return rows, withheld, everyone
 
 
-
-def _numeric(dtype: pl.DataType) -> bool:
+def numeric_dtype(dtype: pl.DataType) -> bool:
+    """A number that is not a boolean: shown as a mean, never as levels."""
     return dtype.is_numeric() and dtype != pl.Boolean
 
 
