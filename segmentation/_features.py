@@ -1,7 +1,8 @@
 """Model features from a population: the fitted pipeline that the lookalike model carries.
 
 Numeric columns are imputed (median, plus a missing flag when there were nulls) and scaled;
-categorical and boolean columns are one-hot with rare levels bucketed into ``__other__``; list
+categorical and boolean columns are one-hot (nulls a level of their own when common) with rare
+levels bucketed into one "another value" feature; list
 columns are multi-hot over their most common items; event aggregates per person are counted over
 windows (count and total value in the last 30 and 90 days, days since the last event). What was
 learned at fit time (levels, items, medians, scales, event types) is reused at transform time,
@@ -26,25 +27,69 @@ from ._errors import InvalidSegmentError, UnknownColumnError
 
 __all__ = ["FLOAT32_MAX", "FeatureBuilder"]
 
-_OTHER = "__other__"
-
-
 @dataclass
 class _Spec:
     name: str
     kind: str  # numeric | categorical | list
     median: float = 0.0
     has_missing: bool = False
+    #: categorical: the values kept as levels (never null); list: the items encoded
     levels: list[str] = field(default_factory=list)
+    #: categorical: whether null is common enough to be a level of its own
+    null_level: bool = False
 
 
-def _spec_names(spec: _Spec) -> list[str]:
-    """The names of the features one profile column becomes."""
+@dataclass(frozen=True)
+class _Feature:
+    """One column of the matrix: where it comes from (``key``, unique by construction), its
+    name as first spelled (two may read alike), and how it reads in words."""
+
+    key: tuple[str, ...]
+    name: str
+    label: str
+    is_share: bool
+
+
+def _quoted(value: str) -> str:
+    """A level as written in a reading; quoted when blank or padded, so it is visible."""
+    return value if value and value.strip() == value else repr(value)
+
+
+def _spec_features(spec: _Spec) -> list[_Feature]:
+    """The features one profile column becomes, in the matrix's order."""
+    c = spec.name
     if spec.kind == "numeric":
-        return [spec.name] + ([f"{spec.name}:missing"] if spec.has_missing else [])
+        return [_Feature(("num", c), c, c, False)] + (
+            [_Feature(("num", c, "missing"), f"{c}:missing", f"{c} unknown", True)]
+            if spec.has_missing else [])
     if spec.kind == "categorical":
-        return [f"{spec.name}={level}" for level in spec.levels]
-    return [f"{spec.name}:{item}" for item in spec.levels]
+        return ([_Feature(("cat", c, "=", v), f"{c}={v}", f"{c} is {_quoted(v)}", True)
+                 for v in spec.levels]
+                + ([_Feature(("cat", c, "missing"), f"{c}:missing", f"{c} is missing", True)]
+                   if spec.null_level else [])
+                + [_Feature(("cat", c, "other"), f"{c}:other", f"{c} is another value", True)])
+    return [_Feature(("list", c, v), f"{c}:{v}",
+                     f"interested in {_quoted(v)}" if c == "interests"
+                     else f"{c} has {_quoted(v)}", True) for v in spec.levels]
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in ("a", "e", "i", "o", "u") else "a"
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Names made unique: a later name that reads like an earlier one (a column ``plan=a``
+    beside the level ``a`` of ``plan``) gets ``#2``, ``#3``..."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        candidate, k = name, 1
+        while candidate in seen:
+            k += 1
+            candidate = f"{name}#{k}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
 
 
 class FeatureBuilder:
@@ -57,7 +102,7 @@ class FeatureBuilder:
     windows : sequence of str
         Event windows for counts and sums ("30d", "90d").
     rare_share : float
-        Levels rarer than this share go to ``__other__``.
+        Levels rarer than this share go to one "another value" feature.
     max_items : int
         Most common items of a list column to encode.
     event_types : sequence of str, optional
@@ -67,6 +112,8 @@ class FeatureBuilder:
     mean_: np.ndarray
     scale_: np.ndarray
     feature_names_: list[str]
+    #: per feature, how it reads in words and whether its values are shares (0 to 1)
+    feature_labels_: list[tuple[str, bool]]
 
     def __init__(self, columns: Sequence[str] | None = None,
                  windows: Sequence[str] = ("30d", "90d"), rare_share: float = 0.005,
@@ -79,24 +126,51 @@ class FeatureBuilder:
 
     # -- event aggregates ------------------------------------------------------------------------
 
-    def event_aggregates(self) -> tuple[list[Any], dict[str, str]]:
-        """The learned event features as segment aggregates, and their column names: per
-        event type, counts and value totals in each window and days since the last one."""
-        aliases: dict[str, str] = {}
-        aggs = []
+    def _event_specs(self) -> list[tuple[Any, str, str, str]]:
+        """Per learned event aggregate: the segment aggregate, its column name, its kind
+        (count, sum, since) and how it reads: per event type, counts and value totals in each
+        window and days since the last one. Event names are free text (``app:open``): what a
+        column is comes from here, never from parsing its name."""
+        out = []
         for e in self.event_types_:
             q = event(e)
             for w in self.windows:
-                per = [(q.count(within=w), f"ev:{e}:count_{w}")]
+                out.append((q.count(within=w), f"ev:{e}:count_{w}", "count",
+                            f"{e} events in {w}"))
                 if self.has_value_:
-                    per.append((q.sum("value", within=w), f"ev:{e}:sum_{w}"))
-                for agg, name in per:
-                    aggs.append(agg)
-                    aliases[agg.key] = name
-            last = q.days_since_last()
-            aggs.append(last)
-            aliases[last.key] = f"ev:{e}:days_since_last"
-        return aggs, aliases
+                    out.append((q.sum("value", within=w), f"ev:{e}:sum_{w}", "sum",
+                                f"{e} total value in {w}"))
+            out.append((q.days_since_last(), f"ev:{e}:days_since_last", "since",
+                        f"days since the last {e}"))
+        return out
+
+    def event_aggregates(self) -> tuple[list[Any], dict[str, str]]:
+        """The learned event features as segment aggregates, and the columns they are computed
+        into: plain positional names (``__audiencekit_ev0``...), as an event type is free text
+        and Spark reads a dot or a backtick in a column name as syntax. :meth:`_named` gives
+        the features' names back."""
+        specs = self._event_specs()
+        return ([agg for agg, *_ in specs],
+                {agg.key: f"__audiencekit_ev{i}" for i, (agg, *_) in enumerate(specs)})
+
+    def _named(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """The event aggregates' columns of ``frame`` (positional), named as features."""
+        specs = self._event_specs()
+        return frame.select([pl.col(f"__audiencekit_ev{i}").alias(name)
+                             for i, (_, name, *_) in enumerate(specs)])
+
+    def _event_features(self) -> list[_Feature]:
+        """The event features in :meth:`_filled_events`' order: the aggregates, then a
+        "never" flag per days-since column."""
+        specs = self._event_specs()
+        return ([_Feature(("ev", name), name, label, False) for _, name, _, label in specs]
+                + [_Feature(("ev", name, "never"), f"{name}:never",
+                            f"never had {_article(agg.event)} {agg.event} event", True)
+                   for agg, name, kind, _ in specs if kind == "since"])
+
+    def _features(self) -> list[_Feature]:
+        """Every feature of the matrix, in order."""
+        return [f for sp in self.specs_ for f in _spec_features(sp)] + self._event_features()
 
     def _event_frame(self, population: Any, ids: pl.Series) -> pl.DataFrame | None:
         """Per person, the event features, with the segments' own aggregate definitions (one
@@ -106,25 +180,22 @@ class FeatureBuilder:
             return None
         aggs, aliases = self.event_aggregates()
         per_person = aggregate_table(aggs, table, population.id, population.now, aliases)
-        names = [aliases[a.key] for a in aggs]
         # collected, then joined: one polars plan holding both ran slower (2.6 s against 2.1 s
         # for 1M people and 30M events)
         found = table.engine.to_polars(per_person)
         frame = pl.DataFrame({population.id: ids}).join(
-            found, on=population.id, how="left", maintain_order="left").select(names)
-        return self._filled_events(frame.lazy()).collect()
+            found, on=population.id, how="left", maintain_order="left")
+        return self._filled_events(self._named(frame.lazy())).collect()
 
     def _filled_events(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Raw event aggregates (null: no such event) as features: zero counts and sums, and
         "never seen" as long ago as the data goes, with a flag."""
-        names = frame.collect_schema().names()
-        fills = [c for c in names if ":count_" in c or ":sum_" in c]
-        since = [c for c in names if c.endswith("days_since_last")]
+        specs = self._event_specs()
+        since = [name for _, name, kind, _ in specs if kind == "since"]
         # never seen: as long ago as the data goes (its own span, learned at fit), and a flag
         return frame.select(
-            [pl.col(c).cast(pl.Float64).fill_null(0.0) if c in fills
-             else pl.col(c).cast(pl.Float64).fill_null(self.never_days_) if c in since
-             else pl.col(c).cast(pl.Float64) for c in names]
+            [pl.col(name).cast(pl.Float64).fill_null(
+                self.never_days_ if kind == "since" else 0.0) for _, name, kind, _ in specs]
             + [pl.col(c).is_null().cast(pl.Float32).alias(f"{c}:never") for c in since])
 
     # -- fit / transform -------------------------------------------------------------------------
@@ -164,9 +235,11 @@ class FeatureBuilder:
                                    has_missing=bool(x.is_null().any())))
             elif dtype == pl.Boolean or dtype == pl.Utf8 or isinstance(
                     dtype, (pl.Categorical, pl.Enum)):
-                counts = s.cast(pl.Utf8).fill_null("__null__").value_counts(sort=True)
+                counts = s.cast(pl.Utf8).value_counts(sort=True)
                 keep = counts.filter(pl.col("count") / n >= self.rare_share)[c].to_list()
-                specs.append(_Spec(c, "categorical", levels=[str(v) for v in keep] + [_OTHER]))
+                specs.append(_Spec(c, "categorical",
+                                   levels=[str(v) for v in keep if v is not None],
+                                   null_level=None in keep))
             elif self.columns is None:  # by default: left out, and said so below
                 skipped.append(f"{c} ({dtype})")
             else:
@@ -229,10 +302,10 @@ class FeatureBuilder:
         kept.event_types_ = [e for e in self.event_types_ if e not in drop_events]
         kept.columns = [sp.name for sp in kept.specs_]
         kept.event_types = list(kept.event_types_)
-        names = [n for sp in kept.specs_ for n in _spec_names(sp)] + kept._event_names()
-        position = {n: i for i, n in enumerate(self.feature_names_)}
-        keep = np.array([position[n] for n in names], dtype=np.intp)
-        kept.feature_names_ = names
+        position = {f.key: i for i, f in enumerate(self._features())}
+        features = kept._features()
+        keep = np.array([position[f.key] for f in features], dtype=np.intp)
+        kept._describe(features)
         kept.mean_, kept.scale_ = self.mean_[keep], self.scale_[keep]
         return kept, keep
 
@@ -240,9 +313,8 @@ class FeatureBuilder:
         """The scaled feature matrix of rows that hold the profile columns and the raw event
         aggregates (named as :meth:`event_aggregates` says, null when none): how a partition
         of a Spark population is scored."""
-        _, aliases = self.event_aggregates() if self.event_types_ else ([], {})
-        ev = (self._filled_events(frame.lazy().select(list(aliases.values()))).collect()
-              if aliases else None)
+        ev = (self._filled_events(self._named(frame.lazy())).collect()
+              if self.event_types_ else None)
         return self._blocks(frame, ev)[0]
 
     def _columns(self, frame: pl.DataFrame, ev: pl.DataFrame | None
@@ -252,7 +324,7 @@ class FeatureBuilder:
         cols: list[tuple[str, Any]] = []
         for spec in self.specs_:
             s = frame[spec.name]
-            names = _spec_names(spec)
+            names = [f.name for f in _spec_features(spec)]
             getters: list[Any]
             if spec.kind == "numeric":
                 x = _as_float(s)
@@ -260,12 +332,14 @@ class FeatureBuilder:
                 if spec.has_missing:
                     getters.append(lambda x=x: x.is_null().to_numpy())
             elif spec.kind == "categorical":
-                known = spec.levels[:-1]
-                # one code per row: the level's position, len(known) for everything else
-                codes = s.cast(pl.Utf8).fill_null("__null__").replace_strict(
-                    known, list(range(len(known))), default=len(known),
-                    return_dtype=pl.Int32).to_numpy()
-                getters = [lambda c=codes, i=i: c == i for i in range(len(spec.levels))]
+                # one code per row: the level's position, then missing (when a level), then
+                # everything else; a null is never a value's text (a level "__null__")
+                known, n_codes = spec.levels, len(names)
+                codes = s.cast(pl.Utf8).replace_strict(
+                    known, list(range(len(known))), default=n_codes - 1,
+                    return_dtype=pl.Int32).to_numpy(writable=True)
+                codes[s.is_null().to_numpy()] = len(known) if spec.null_level else n_codes - 1
+                getters = [lambda c=codes, i=i: c == i for i in range(n_codes)]
             else:
                 items = self._items(s, spec.levels)
                 getters = [lambda r=items, i=i: r[i] for i in range(len(spec.levels))]
@@ -274,12 +348,6 @@ class FeatureBuilder:
             for c in ev.columns:
                 cols.append((c, lambda c=c: ev[c].to_numpy()))
         return cols
-
-    def _event_names(self) -> list[str]:
-        """The event features' names, in :meth:`_filled_events`' order."""
-        _, aliases = self.event_aggregates() if self.event_types_ else ([], {})
-        since = [a for a in aliases.values() if a.endswith("days_since_last")]
-        return list(aliases.values()) + [f"{c}:never" for c in since]
 
     @staticmethod
     def _items(s: pl.Series, levels: list[str]) -> list[np.ndarray]:
@@ -305,10 +373,11 @@ class FeatureBuilder:
         (its first rows are returned)."""
         cols = self._columns(frame, ev)
         names = [name for name, _ in cols]
-        if not fitting and names != self.feature_names_:
+        features = self._features()
+        if names != [f.name for f in features]:
             raise InvalidSegmentError(
                 "the rows' features differ from the ones the model was fitted on "
-                f"({len(names)} vs {len(self.feature_names_)}); score a population with the "
+                f"({len(names)} vs {len(features)}); score a population with the "
                 "same columns and event types")
         matrix = (np.empty((frame.height, len(cols)), dtype=np.float32, order="F")
                   if out is None else out[: frame.height])
@@ -336,8 +405,13 @@ class FeatureBuilder:
             col *= np.float32(1.0 / scale)
         if fitting:
             self.mean_, self.scale_ = np.array(means), np.array(scales)
-            self.feature_names_ = names
-        return matrix, names
+            self._describe(features)
+        return matrix, self.feature_names_
+
+    def _describe(self, features: list[_Feature]) -> None:
+        """Set the features' names (unique) and readings (``(words, is_share)``)."""
+        self.feature_names_ = _unique([f.name for f in features])
+        self.feature_labels_ = [(f.label, f.is_share) for f in features]
 
     def transform(self, population: Any) -> np.ndarray:
         """The scaled feature matrix (float32, column-major), one row per profile, in profile

@@ -69,26 +69,3 @@ def human_frame(frame: pl.DataFrame, shares: tuple[str, ...] = (),
     return pl.DataFrame(out, schema={n: (pl.Utf8 if n in shares or n in ratios
                                          or frame.schema[n].is_numeric() else frame.schema[n])
                                      for n in frame.columns})
-
-
-def feature_label(name: str) -> tuple[str, bool]:
-    """A lookalike feature's name in words, and whether its values are shares (0 to 1)."""
-    parts = name.split(":")
-    if parts[0] == "ev" and len(parts) >= 3:
-        event, what = parts[1], parts[2]
-        if len(parts) == 4 and parts[3] == "never":
-            return f"never had a {event} event", True
-        if what == "days_since_last":
-            return f"days since the last {event}", False
-        kind, _, window = what.partition("_")
-        words = {"count": "events", "sum": "total value", "mean": "mean value"}.get(kind, kind)
-        return f"{event} {words} in {window}", False
-    if len(parts) == 2:
-        return f"interested in {parts[1]}" if parts[0] == "interests" \
-            else f"{parts[0]} has {parts[1]}", True
-    if "=" in name:
-        column, _, level = name.partition("=")
-        return f"{column} is {level}", True
-    if name.endswith(":missing"):
-        return f"{name[:-8]} unknown", True
-    return name, False

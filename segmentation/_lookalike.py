@@ -46,7 +46,6 @@ from ._errors import (
     UnknownColumnError,
 )
 from ._features import FLOAT32_MAX, FeatureBuilder
-from ._format import feature_label
 from ._population import Audience, Population
 from ._trees import BinnedBoosting, Quantizer, TreeTables, compile_trees
 
@@ -408,6 +407,13 @@ class Lookalike(BaseEstimator):
         mask = self._seed_mask(seeds, ids, x.shape[0])
         if isinstance(X, Population) and ids is not None and bool(mask.any()):
             x = self._without_leaks(X, ids, mask, x, exclude)
+        if x.shape[1] == 0:
+            left = getattr(self, "left_out_", [])
+            raise InvalidSegmentError(
+                "the lookalike has no features to learn from"
+                + (f" (left out as no candidate has them: {', '.join(left)})" if left else "")
+                + "; name profile columns of numbers, text, booleans or lists in features=, or "
+                "give the population events")
         n_seeds = int(mask.sum())
         if n_seeds == 0:
             raise SeedError("the seed is empty: no seed is in the population")
@@ -699,8 +705,11 @@ class Lookalike(BaseEstimator):
         if exclude is not None:
             ex = _ids_of(exclude)
             keep &= ~ids.is_in(ids_like(ex, ids.dtype, "the excluded ids").implode()).to_numpy()
-        order = np.argsort(-scores[keep], kind="stable")
-        return ids.filter(pl.Series(keep)).gather(order), scores[keep][order]
+        # best first, ties by id: as Spark orders them, so a tier's edge is the same people
+        kept, kept_scores = ids.filter(pl.Series(keep)), scores[keep]
+        order = pl.DataFrame({"score": kept_scores, "id": kept}).select(
+            pl.arg_sort_by(["score", "id"], descending=[True, False])).to_series().to_numpy()
+        return kept.gather(order), kept_scores[order]
 
     def _seed_ids(self, population: Population, ids: pl.Series) -> pl.Series:
         seeds = getattr(self, "seed_ids_", None)
@@ -713,8 +722,9 @@ class Lookalike(BaseEstimator):
         return state
 
     def ranked(self, population: Population, exclude: Any = None) -> pl.DataFrame:
-        """Every candidate (everyone but the seeds and ``exclude``) with its score, best first:
-        the population's id column and ``score`` (a Spark DataFrame for a Spark population)."""
+        """Every candidate (everyone but the seeds and ``exclude``) with its score, best first
+        and equal scores by id (in every engine): the population's id column and ``score`` (a
+        Spark DataFrame for a Spark population)."""
         self._require_fitted()
         if isinstance(population, Population) and population.engine == "spark":
             from ._spark_lookalike import ranked_frame
@@ -757,7 +767,9 @@ class Lookalike(BaseEstimator):
         (62% vs 20%)"; "game_session events in 30d 8+: ..."); ``seed_share`` and
         ``rest_share`` are the shares of seeds and of everyone else who are so (for a number,
         at or above ``threshold``, the seeds' median rounded to two digits, or under it when
-        seeds have less of it); ``ratio`` is their quotient; ``seed_mean`` and ``rest_mean``
+        seeds have less of it; the next value up when everyone is at or over the median, as
+        when most people had no such event); ``ratio`` is their quotient; features everyone
+        has alike are not shown; ``seed_mean`` and ``rest_mean``
         the plain means (years, GB a month, event counts, or shares).
         """
         self._require_fitted()
@@ -779,14 +791,18 @@ def _contrasts(model: Lookalike, x: np.ndarray, mask: np.ndarray) -> pl.DataFram
     n_features = x.shape[1]
     names = (list(builder.feature_names_) if builder is not None
              else [f"x{i}" for i in range(n_features)])
+    labels = (list(builder.feature_labels_) if builder is not None
+              else [(name, False) for name in names])
     mean = builder.mean_ if builder is not None else np.zeros(n_features)
     scale = builder.scale_ if builder is not None else np.ones(n_features)
     n_rest = max(int((~mask).sum()), 1)
     seed_rows = x[mask]
     rows = []
     for j, name in enumerate(names):
-        label, is_share = feature_label(name) if builder is not None else (name, False)
+        label, is_share = labels[j]
         column, seed_column = x[:, j], seed_rows[:, j]
+        if len(column) and column.min() == column.max():
+            continue  # everyone alike (a level nobody holds): it sets nobody apart
         std = float(scale[j]) if builder is not None else float(column.std(dtype=np.float64))
 
         def raw(scaled: float, j: int = j) -> float:
@@ -799,18 +815,38 @@ def _contrasts(model: Lookalike, x: np.ndarray, mask: np.ndarray) -> pl.DataFram
         seed_mean, rest_mean = raw(seed_mean), raw(rest_mean)
         threshold: float | None = None
         if is_share:
-            cut, above, what = scaled(0.5), True, label
+            cut = scaled(0.5)
+            has, seed_has, what = column > cut, seed_column > cut, label
         else:
-            median = raw(float(np.median(seed_column))) if len(seed_column) else 0.0
-            threshold = float(f"{median:.2g}")
             above = seed_mean >= rest_mean
-            # float32 rows: a value equal to the cut may sit an ulp under it
-            cut = scaled(threshold)
-            cut -= 4 * float(np.spacing(np.float32(abs(cut)))) + 1e-12
-            shown = f"{threshold:,.0f}" if threshold.is_integer() else f"{threshold:g}"
+            # a raw value read back from float32 rows: 0 comes back as 1e-08 or so
+            tiny = 1e-6 * (abs(float(mean[j])) + float(scale[j]))
+
+            def split(at: float, digits: int, above: bool = above, tiny: float = tiny,
+                      column: np.ndarray = column, seed_column: np.ndarray = seed_column,
+                      ) -> tuple[float, np.ndarray, np.ndarray]:
+                value = raw(at)
+                threshold = 0.0 if abs(value) <= tiny else float(f"{value:.{digits}g}")
+                # float32 rows: a value equal to the cut may sit an ulp under it
+                cut = scaled(threshold)
+                cut -= 4 * float(np.spacing(np.float32(abs(cut)))) + 1e-12
+                return threshold, *((column > cut, seed_column > cut) if above
+                                    else (column <= cut, seed_column <= cut))
+
+            # the seeds' median in two digits; when that puts everyone on one side (most
+            # people had no such event: "0+", "under 0"; or 99.7 days shown as "100+"), more
+            # digits, then the next value up ("1+", "under 1")
+            middle = float(np.median(seed_column)) if len(seed_column) else 0.0
+            higher = column[column > middle]
+            starts = [middle] + ([float(higher.min())] if len(higher) else [])
+            tries = [(at, digits) for at in starts for digits in (2, 3, 4, 7)]
+            for at, digits in tries:
+                value, has, seed_has = split(at, digits)
+                if has.any() and not has.all():
+                    break
+            threshold = value
+            shown = f"{value:,.0f}" if value.is_integer() else f"{value:g}"
             what = f"{label} {shown}+" if above else f"{label} under {shown}"
-        has, seed_has = ((column > cut, seed_column > cut) if above
-                         else (column <= cut, seed_column <= cut))
         seed_share = float(seed_has.mean()) if len(seed_has) else 0.0
         rest_share = float((int(has.sum()) - int(seed_has.sum())) / n_rest)
         ratio = seed_share / rest_share if rest_share > 0 else float("inf")

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 
 import segmentation as seg
@@ -87,3 +88,24 @@ def collected(frame: Any) -> pl.DataFrame:
     import narwhals as nw
 
     return nw.from_native(frame).collect(backend="polars").to_native()
+
+
+def tricky_population() -> seg.Population:
+    """Values and names that look like the features' own spelling: a level '__null__' or
+    '__other__', a column 'plan=a' beside the level 'a' of 'plan', event types with colons
+    (one named like a count column), a backtick or a dot (Spark syntax in a column name);
+    ids whose order is not the rows' order."""
+    rng = np.random.default_rng(5)
+    n, now = 3_000, dt.datetime(2026, 6, 1)
+    ids = [f"u{i}" for i in range(n)]
+    plan = rng.choice(["a", "b", "__other__", "__null__", None], n).tolist()
+    plan[:3] = ["rare"] * 3  # under rare_share: another value
+    m = 20_000
+    events = pl.DataFrame({
+        "user_id": rng.choice(ids[: n // 2], m).tolist(),
+        "event": rng.choice(["app:open", "x:count_30d", "top up", "a `b", "c.d"], m).tolist(),
+        "ts": [now - dt.timedelta(hours=int(h)) for h in rng.integers(1, 24 * 100, m)],
+        "value": rng.random(m)})
+    profiles = pl.DataFrame({"user_id": ids, "age": rng.integers(18, 80, n), "plan": plan,
+                             "plan=a": rng.random(n), "const": [1] * n})
+    return seg.Population(profiles, events, id="user_id", now=now)

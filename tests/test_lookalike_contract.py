@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 import segmentation as seg
+from tests.engines import tricky_population
 
 FEATS = ["age", "data_gb_month", "interests", "device_age_years"]
 
@@ -357,3 +358,55 @@ def test_nan_event_values_give_finite_features(pop, seeds) -> None:
     x = model.features_.transform(data)
     assert np.isfinite(x).all()
     assert np.isfinite(model.features_.mean_).all()
+
+
+def test_features_are_what_the_data_says_not_what_their_names_look_like() -> None:
+    """Readings and encodings came from parsing feature names: 'app:open' read as 'app open
+    in ', a level '__null__' was the nulls, the column 'plan=a' and the level 'a' of 'plan'
+    had one name, and the event 'x:count_30d' had its days-since filled with 0 (as a count)
+    instead of the data's span."""
+    from segmentation._features import FeatureBuilder
+
+    pop = tricky_population()
+    builder = FeatureBuilder()
+    x = builder.fit_transform(pop)
+    names = builder.feature_names_
+    assert len(set(names)) == len(names)
+    raw = {n: x[:, j] * builder.scale_[j] + builder.mean_[j] for j, n in enumerate(names)}
+    profiles = pop.profiles.collect()
+    plan = profiles["plan"]
+    reading = dict(zip(names, builder.feature_labels_, strict=True))
+    for level in ("a", "__null__", "__other__"):
+        assert np.allclose(raw[f"plan={level}"], (plan == level).fill_null(False).to_numpy(),
+                           atol=1e-5)
+        assert reading[f"plan={level}"] == (f"plan is {level}", True)
+    assert np.allclose(raw["plan:missing"], plan.is_null().to_numpy(), atol=1e-5)
+    assert reading["plan:missing"] == ("plan is missing", True)
+    assert np.allclose(raw["plan:other"], (plan == "rare").fill_null(False).to_numpy(),
+                       atol=1e-5)
+    assert reading["plan:other"] == ("plan is another value", True)
+    assert np.allclose(raw["plan=a#2"], profiles["plan=a"].to_numpy(), atol=1e-5)
+    assert reading["ev:app:open:count_30d"] == ("app:open events in 30d", False)
+    assert reading["ev:app:open:days_since_last"] == ("days since the last app:open", False)
+    assert reading["ev:app:open:days_since_last:never"] == ("never had an app:open event", True)
+    assert reading["ev:top up:sum_90d"] == ("top up total value in 90d", False)
+    # nobody in the second half has events: never seen is as long ago as the data goes
+    since = raw["ev:x:count_30d:days_since_last"]
+    assert np.allclose(since[len(since) // 2:], builder.never_days_, rtol=1e-5)
+    assert builder.never_days_ > 90
+    # a fitted model explains itself with the same readings, and leaves out what nobody
+    # differs in (the constant column, no one 'another value' of a boolean)
+    model, _ = quiet_fit(seg.Lookalike(n_estimators=2, random_state=0), pop,
+                         pop.profiles.collect()["user_id"][::4].to_list())
+    table = model.explain(top=100)
+    assert "const" not in table["feature"].to_list()
+    assert not any("(0% vs 0%)" in r for r in table["reading"])
+    assert table.filter(pl.col("feature") == "plan:missing")["reading"].item().startswith(
+        "plan is missing: ")
+
+
+def test_no_features_at_all_is_a_segmentation_error() -> None:
+    pop = tricky_population()
+    bare = seg.Population(pop.profiles.collect().select("user_id", "age"), id="user_id")
+    with pytest.raises(seg.SegmentationError, match="no features to learn from"):
+        seg.Lookalike(features=[]).fit(bare, [f"u{i}" for i in range(0, 3_000, 4)])

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 import privacy
 import segmentation as seg
-from segmentation._format import feature_label
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -176,16 +175,6 @@ def test_the_shareable_report_never_shows_a_count_under_k(world, tmp_path_factor
         assert k <= low_ < high_
     big = re.findall(r'<div class="big">([^<]*)</div>', html)[0]
     assert big == f"under {k:,}" or int(big.split("-")[0].replace(",", "")) >= k
-
-
-def test_feature_labels_read_as_words():
-    assert feature_label("ev:game_session:count_30d") == ("game_session events in 30d", False)
-    assert feature_label("ev:app_open:days_since_last") == ("days since the last app_open",
-                                                            False)
-    assert feature_label("ev:app_open:days_since_last:never")[1] is True
-    assert feature_label("interests:gaming") == ("interested in gaming", True)
-    assert feature_label("plan=prepaid") == ("plan is prepaid", True)
-    assert feature_label("age") == ("age", False)
 
 
 def test_bad_report_arguments_are_the_packages_errors(world, tmp_path):

@@ -73,3 +73,25 @@ def test_fit_on_spark_from_a_seed_stratified_sample(world) -> None:
     top = tiers[0.05].collect().ids
     assert not set(top.to_list()) & set(seeds.ids.to_list())  # seeds are never candidates
     assert top.len() == round(0.05 * (pop.size - seeds.size))
+
+
+def test_event_names_that_are_spark_syntax_and_ties_score_as_locally(spark) -> None:
+    """An event type with a backtick ('a `b') made Spark scoring fail with a raw
+    AnalysisException (its aggregate's column name was the feature's name), and equal scores
+    were ranked by row order locally but by id in Spark, so a tier's edge could differ."""
+    from tests.engines import tricky_population
+
+    pop = tricky_population()
+    remote = engine_population(pop, "spark", spark)
+    ids = pop.profiles.collect()["user_id"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = seg.Lookalike(n_estimators=2, random_state=0).fit(pop, ids[::4].to_list())
+    local = model.ranked(pop)
+    scores = local["score"].to_numpy()
+    assert (scores[1:] == scores[:-1]).any()  # ties to break
+    got = collected(model.ranked(remote))
+    assert got["user_id"].to_list() == local["user_id"].to_list()
+    np.testing.assert_allclose(got["score"].to_numpy(), scores, rtol=1e-9)
+    for f, audience in model.tiers(remote, (0.013, 0.1)).items():
+        assert audience.collect().ids.to_list() == model.tiers(pop, (f,))[f].ids.to_list()
