@@ -37,6 +37,7 @@ from ._audit_domains import domain_table
 from ._audit_facts import ExportFacts, Probes, guess_platform
 from ._audit_report import AUDIT_VERSION, SEVERITIES, AuditReport, Finding, rank
 from ._audit_scan import FileScan
+from ._checks import whole
 from ._errors import InputTypeError, InvalidInputError, ReadError
 from ._hashing import Hasher
 from ._io import part_files, read_path, read_table
@@ -122,23 +123,27 @@ def audit(
     if today is not None and not isinstance(today, dt.date):
         raise InputTypeError(f"today must be a datetime.date, got {type(today).__name__}")
     day = today or dt.date.today()
-    if not isinstance(batch_bytes, int) or isinstance(batch_bytes, bool) or batch_bytes < 0:
-        raise InvalidInputError(f"batch_bytes must be an int of at least 0, got {batch_bytes!r}")
-    if not isinstance(k, int) or isinstance(k, bool) or k < 2:
-        raise InvalidInputError(f"k must be an int of at least 2, got {k!r}")
+    batch, k_anonymity = whole(batch_bytes), whole(k)
+    if batch is None or batch < 0:
+        raise InvalidInputError(f"batch_bytes must be an int of at least 0, got "
+                                f"{shown(batch_bytes)}")
+    if k_anonymity is None or k_anonymity < 2:
+        raise InvalidInputError(f"k must be an int of at least 2, got {shown(k)}")
+    batch_bytes, k = batch, k_anonymity
     if isinstance(public_key, (bytes, str, os.PathLike)):
         public_key = load_public_key(public_key)
     if public_key is not None and not isinstance(public_key, Ed25519PublicKey):
         raise InputTypeError(
             f"public_key must be an Ed25519 public key, PEM bytes or a PEM file path, got "
             f"{type(public_key).__name__}")
-    if not isinstance(phone_block, int) or isinstance(phone_block, bool) or phone_block < 0:
+    block, minimum = whole(phone_block), whole(min_audience)
+    if block is None or block < 0:
         raise InvalidInputError(f"phone_block must be an int of at least 0, got "
                                 f"{shown(phone_block)}")
-    if min_audience is not None and (not isinstance(min_audience, int)
-                                     or isinstance(min_audience, bool) or min_audience < 1):
+    if min_audience is not None and (minimum is None or minimum < 1):
         raise InvalidInputError(f"min_audience must be None or a positive int, got "
                                 f"{shown(min_audience)}")
+    phone_block, min_audience = block, minimum
     if quasi_identifiers is not None:
         if (isinstance(quasi_identifiers, (str, bytes, Mapping))
                 or not isinstance(quasi_identifiers, Iterable)):

@@ -28,6 +28,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._checks import whole
 from ._errors import InputTypeError, InvalidInputError, PrivacyError
 from ._redact import shown
 
@@ -48,8 +49,10 @@ class BudgetExhaustedError(PrivacyError, ValueError):
 def round_significant(n: int, digits: int = 2, *, up: bool = False) -> int:
     """``n`` rounded down (or ``up``) to ``digits`` significant digits: 12,345 -> 12,000."""
     n = _integer(n)
-    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+    places = whole(digits)
+    if places is None or places < 1:
         raise InvalidInputError(f"digits must be a positive int, got {shown(digits)}")
+    digits = places
     if n <= 0:
         return 0
     step = 10 ** max(len(str(n)) - digits, 0)  # a float log10 counts 10**15 - 1 as 16 digits
@@ -85,16 +88,10 @@ class SafeCount:
 
 def _integer(value: object) -> int:
     """A count as a Python int: ints and NumPy integers, never a bool, float or text."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    try:
-        import numpy as np
-
-        if isinstance(value, np.integer):
-            return int(value)
-    except ImportError:  # pragma: no cover
-        pass
-    raise InputTypeError(f"counts must be ints, got {type(value).__name__}")
+    number = whole(value)
+    if number is None:
+        raise InputTypeError(f"counts must be ints, got {type(value).__name__}")
+    return number
 
 
 def _dp() -> Any:
@@ -212,8 +209,11 @@ class Disclosure:
             raise InputTypeError(f"counts must be a sequence of ints (one figure: [n]), got "
                                  f"{type(counts).__name__}")
         exact = [self._count(c) for c in counts]
-        if not isinstance(sensitivity, int) or isinstance(sensitivity, bool) or sensitivity < 1:
-            raise InvalidInputError(f"sensitivity must be a positive int, got {sensitivity!r}")
+        bound = whole(sensitivity)
+        if bound is None or bound < 1:
+            raise InvalidInputError(f"sensitivity must be a positive int, got "
+                                    f"{shown(sensitivity)}")
+        sensitivity = bound
         if self.epsilon is None or not exact:  # nothing released, nothing spent
             return [self.show(c) for c in exact]
         if epsilon is not None:
@@ -254,10 +254,11 @@ class Disclosure:
         if not isinstance(counts, Mapping):
             raise InputTypeError(f"counts must map names to counts, got {type(counts).__name__}")
         exact = {name: self._count(c) for name, c in counts.items()}
-        if isinstance(contributions, bool) or not isinstance(contributions, int) \
-                or contributions < 1:
+        most = whole(contributions)
+        if most is None or most < 1:
             raise InvalidInputError(f"contributions must be a positive int, got "
-                                    f"{contributions!r}")
+                                    f"{shown(contributions)}")
+        contributions = most
         if self.epsilon is None:
             return {name: c for name, c in exact.items() if c >= self.k}
         if epsilon is not None:

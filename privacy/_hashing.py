@@ -33,7 +33,9 @@ import polars as pl
 import pyarrow as pa
 from cryptography.hazmat.primitives import hashes, hmac
 
+from ._checks import whole
 from ._errors import InputTypeError, InvalidInputError
+from ._redact import shown
 
 __all__ = ["MIN_KEY_BYTES", "Hasher"]
 
@@ -296,8 +298,11 @@ class Hasher:
                     "bytes (a placeholder such as b'\\x00' * 32?); use os.urandom(32)")
         if encoding not in ("hex", "base64"):
             raise InvalidInputError(f"encoding must be 'hex' or 'base64', got {encoding!r}")
-        if processes is not None and (not isinstance(processes, int) or processes < 1):
-            raise InvalidInputError(f"processes must be a positive int or None, got {processes!r}")
+        workers = whole(processes)
+        if processes is not None and (workers is None or workers < 1):
+            raise InvalidInputError(f"processes must be a positive int or None, got "
+                                    f"{shown(processes)}")
+        processes = workers
         self._key = key
         self.encoding = encoding
         self.processes = processes

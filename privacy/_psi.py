@@ -44,10 +44,11 @@ from typing import Any
 import polars as pl
 from cryptography.hazmat.primitives import hashes
 
+from ._checks import whole
 from ._errors import InputTypeError, InvalidInputError, PsiError, ReadError
 from ._normalize import NORMALIZATION_VERSION, normalize
 from ._platforms import check_platform
-from ._redact import safe_name
+from ._redact import safe_name, shown
 
 __all__ = ["MODES", "PSI_FORMAT", "Message", "PsiResult", "Receiver", "Sender", "match"]
 
@@ -488,9 +489,11 @@ class Sender(_Side):
         cannot build one for so few identifiers against so large a ``receiver_max`` (the gaps
         between its hashes overflow its divisor; under 512 identifiers), then the raw points.
         """
-        if not isinstance(receiver_max, int) or isinstance(receiver_max, bool) \
-                or receiver_max < 1:
-            raise InvalidInputError(f"receiver_max must be a positive int, got {receiver_max!r}")
+        largest = whole(receiver_max)
+        if largest is None or largest < 1:
+            raise InvalidInputError(f"receiver_max must be a positive int, got "
+                                    f"{shown(receiver_max)}")
+        receiver_max = largest
         if not isinstance(fpr, float) or not 0 < fpr < 1:
             raise InvalidInputError(f"fpr must be a float between 0 and 1, got {fpr!r}")
         if data_structure not in ("auto", *_DATA_STRUCTURES):

@@ -10,25 +10,18 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from privacy._checks import whole as whole_number
 from privacy._redact import shown
 
 from ._errors import InvalidSegmentError, SeedError
 
 __all__ = ["check_instance", "check_int", "check_names", "check_number", "check_random_state",
-           "ids_like", "is_text", "same_id_kind", "shown"]
-
-
-def _integer(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    return None
+           "ids_like", "is_text", "same_id_kind", "shown", "whole_number"]
 
 
 def check_int(value: object, name: str, low: int | None = None) -> int:
     """``value`` as an int (NumPy integers too, never a bool or a float), at least ``low``."""
-    number = _integer(value)
+    number = whole_number(value)
     if number is None or (low is not None and number < low):
         bound = "" if low is None else f" of at least {low:,}"
         raise InvalidSegmentError(f"{name} must be an int{bound}, got {shown(value)}")
@@ -53,7 +46,7 @@ def check_random_state(value: object, name: str = "random_state") -> int | None:
     """None (fresh randomness) or a seed: a non-negative int."""
     if value is None:
         return None
-    number = _integer(value)
+    number = whole_number(value)
     if number is None or number < 0:
         raise InvalidSegmentError(f"{name} must be None or a non-negative int seed, got "
                                   f"{shown(value)}")

@@ -1229,9 +1229,7 @@ def select_lookalike(X: Any, seeds: Any, candidates: Sequence[Lookalike] | None 
             or not (candidates is None or isinstance(candidates, Iterable))):
         raise InvalidSegmentError(f"candidates must be a sequence of Lookalike models, got "
                                   f"{type(candidates).__name__}")
-    if not isinstance(folds, int) or folds < 2 or not isinstance(repeats, int) or repeats < 1:
-        raise InvalidSegmentError(f"folds must be an int >= 2 and repeats an int >= 1, got "
-                                  f"folds={folds!r}, repeats={repeats!r}")
+    folds, repeats = check_int(folds, "folds", 2), check_int(repeats, "repeats", 1)
     if candidates is None:
         names = list(DEFAULT_CANDIDATES)
         models = [build(random_state) for _, build in _CANDIDATES]

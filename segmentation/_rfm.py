@@ -17,7 +17,7 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from ._checks import check_instance, shown
+from ._checks import check_instance, check_int, shown
 from ._compile import aggregate_table, check_event_names
 from ._conditions import And, Condition, EventAggregate, event
 from ._errors import InvalidSegmentError
@@ -25,6 +25,9 @@ from ._population import Population
 from ._segments import Segment, validate
 
 __all__ = ["RFM", "rfm"]
+
+#: The most quantile bins: scores are small ints (1..bins), percentiles at the finest.
+MAX_BINS = 100
 
 #: Group rules on the 1..bins scores, tried in order (scores for bins=5).
 GROUPS: tuple[tuple[str, dict[str, tuple[str, int]]], ...] = (
@@ -98,7 +101,8 @@ def rfm(population: Population, event_name: str = "top_up", value: str = "value"
     within : str
         The window for frequency and monetary value ("90d").
     bins : int
-        Number of quantile bins (scores 1..bins; 0 for people with no event in the window).
+        Number of quantile bins, 3 to 100 (scores 1..bins; 0 for people with no event in the
+        window).
 
     Examples
     --------
@@ -113,8 +117,9 @@ def rfm(population: Population, event_name: str = "top_up", value: str = "value"
             raise InvalidSegmentError(f"{name} must be a non-empty str, got {shown(text)}")
     if population._e is None:
         raise InvalidSegmentError("rfm needs a population with an events table")
-    if not isinstance(bins, int) or bins < 3:
-        raise InvalidSegmentError(f"bins must be an int of at least 3, got {bins!r}")
+    bins = check_int(bins, "bins", 3)
+    if bins > MAX_BINS:
+        raise InvalidSegmentError(f"bins must be at most {MAX_BINS} (percentiles), got {bins:,}")
     q = event(event_name)
     aggs: dict[str, EventAggregate] = {
         "recency_days": q.days_since_last(),

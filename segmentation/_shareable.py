@@ -29,7 +29,7 @@ import polars as pl
 
 from privacy._disclosure import BudgetExhaustedError, Disclosure, SafeCount
 
-from ._checks import shown
+from ._checks import shown, whole_number
 from ._conditions import Condition, Field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
@@ -228,10 +228,12 @@ def _check_options(population: object, segment: object, profile: object,
                                 or not all(isinstance(c, str) for c in profile)):
         raise InvalidSegmentError(f"profile takes a list of column names, e.g. ['gender'], "
                                   f"got {type(profile).__name__}")
-    if profile_first is not None and (not isinstance(profile_first, int)
-                                      or isinstance(profile_first, bool) or profile_first < 1):
-        raise InvalidSegmentError(f"profile_first must be a positive int, got "
-                                  f"{shown(profile_first)}")
+    if profile_first is not None:
+        first = whole_number(profile_first)
+        if first is None or first < 1:
+            raise InvalidSegmentError(f"profile_first must be a positive int, got "
+                                      f"{shown(profile_first)}")
+        profile_first = first
     if disclosure is not None and not isinstance(disclosure, Disclosure):
         raise InvalidSegmentError(f"disclosure must be a privacy.Disclosure, got "
                                   f"{type(disclosure).__name__}")

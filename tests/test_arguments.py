@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -407,3 +408,60 @@ def test_the_longest_window_fits_from_the_earliest_now() -> None:
     events = pl.DataFrame({"user_id": [1], "event": ["game"], "ts": [dt.datetime(1001, 1, 1)]})
     pop = seg.Population(pl.DataFrame({"user_id": [1, 2]}), events, now=dt.datetime(1001, 1, 9))
     assert pop.count(seg.event("game").count(within="365250d") >= 1) == 1
+
+
+def _hashed_export(tmp: Path) -> Path:
+    path = tmp / "export.csv"
+    hasher = privacy.Hasher()
+    values = hasher.hash(pl.Series([f"user{i}@example.com" for i in range(150)]))
+    pl.DataFrame({"email": values}).write_csv(path)
+    return path
+
+
+# A count computed with NumPy is an int: each of these said "must be an int ..., got 10"
+WHOLE_NUMBER_ARGUMENTS = [
+    ("audit k", lambda n, tmp: privacy.audit(_hashed_export(tmp), "meta", k=n(10))),
+    ("audit phone_block", lambda n, tmp: privacy.audit(_hashed_export(tmp), "meta",
+                                                       phone_block=n(1_000))),
+    ("audit min_audience", lambda n, tmp: privacy.audit(_hashed_export(tmp), "meta",
+                                                        min_audience=n(100))),
+    ("audit batch_bytes", lambda n, tmp: privacy.audit(_hashed_export(tmp), "meta",
+                                                       batch_bytes=n(0))),
+    ("Hasher processes", lambda n, tmp: privacy.Hasher(processes=n(1))),
+    ("round_significant digits", lambda n, tmp: privacy.round_significant(12_345, n(2))),
+    ("release sensitivity", lambda n, tmp: privacy.Disclosure(epsilon=1.0).release(
+        [500], sensitivity=n(1), label="size")),
+    ("select contributions", lambda n, tmp: privacy.Disclosure(epsilon=1.0).select(
+        {"a": 500}, contributions=n(1), label="levels")),
+    ("psi receiver_max", lambda n, tmp: privacy.psi.Sender(
+        [f"u{i}@example.com" for i in range(20)]).setup(n(100))),
+    ("rfm bins", lambda n, tmp: seg.rfm(seg.synthetic_population(500, seed=1), bins=n(4))),
+    ("select_lookalike folds", lambda n, tmp: seg.select_lookalike(
+        np.random.default_rng(0).normal(size=(600, 3)), np.arange(600) < 200,
+        [seg.Lookalike(method="classifier", n_estimators=1, random_state=0)],
+        folds=n(2), repeats=n(1))),
+]
+
+
+@pytest.mark.parametrize(("what", "call"), WHOLE_NUMBER_ARGUMENTS,
+                         ids=[w for w, _ in WHOLE_NUMBER_ARGUMENTS])
+def test_numpy_integers_are_ints_and_bools_are_not(what: str, call: Any,
+                                                   tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        call(np.int64, tmp_path)
+        call(int, tmp_path)
+    with pytest.raises((privacy.PrivacyError, seg.SegmentationError), match="int"):
+        call(lambda v: True, tmp_path)
+
+
+@pytest.mark.parametrize("bins", [100, 101, 130, 1_000])
+def test_rfm_bins_are_at_most_percentiles(bins: int) -> None:
+    """130 bins overflowed the scores' Int8 in a raw polars InvalidOperationError."""
+    pop = seg.synthetic_population(3_000, seed=1)
+    if bins > 100:
+        with pytest.raises(seg.InvalidSegmentError, match="at most 100"):
+            seg.rfm(pop, bins=bins)
+        return
+    result = seg.rfm(pop, bins=bins)
+    assert int(result.scores["f"].max()) <= bins
