@@ -1085,17 +1085,19 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
             cand &= ~(ids.is_in(exclude.ids.implode()) & ~ids.is_in(held.ids.implode())).to_numpy()
         is_held = ids.is_in(held.ids.implode()).to_numpy()[cand]
         s = scores[cand]
-        order = np.argsort(-s, kind="stable")
-        hit_sorted = is_held[order]
-        t_sorted = truth_values.to_numpy()[cand][order] if truth_values is not None else None
-        base_rate = float(np.nanmean(truth_values.to_numpy()[cand])) \
-            if truth_values is not None else None
+        top = TopK(s)
+        truth_cand = truth_values.to_numpy()[cand] if truth_values is not None else None
+        base_rate = float(np.nanmean(truth_cand)) if truth_cand is not None else None
         if 0 < is_held.sum() < len(is_held):
             aucs.append(float(roc_auc_score(is_held, s)))
         for f in fractions:
             k = max(1, round(f * len(s)))
-            recall = float(hit_sorted[:k].sum() / max(is_held.sum(), 1))
-            precision = float(np.nanmean(t_sorted[:k])) if t_sorted is not None else None
+            recall = top.expected(is_held, k) / max(int(is_held.sum()), 1)
+            precision = None
+            if truth_cand is not None:  # the mean of the known truths in the top k
+                known = top.expected(~np.isnan(truth_cand), k)
+                precision = (top.expected(np.nan_to_num(truth_cand, nan=0.0), k) / known
+                             if known > 0 else float("nan"))
             rows.append({"random_state": state, "fraction": f, "size": k, "recall": recall,
                          "precision": precision,
                          "lift": precision / base_rate if precision is not None and base_rate
@@ -1103,7 +1105,7 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
         for decile in range(1, 11):
             k = round(decile / 10 * len(s))
             gain_rows.append({"random_state": state, "top_share": decile / 10,
-                              "gain": float(hit_sorted[:k].sum() / max(is_held.sum(), 1))})
+                              "gain": top.expected(is_held, k) / max(int(is_held.sum()), 1)})
     runs = pl.DataFrame(rows)
     table = runs.group_by("fraction", maintain_order=True).agg(
         pl.col("size").mean().alias("size"),
@@ -1117,6 +1119,30 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
     ).with_columns(lift=pl.col("gain_mean") / pl.col("top_share"))
     return LookalikeEvaluation(table, gains, float(np.mean(aucs)) if aucs else float("nan"),
                                float(np.std(aucs)) if aucs else float("nan"), runs)
+
+
+class TopK:
+    """The top ``k`` of a ranking as an evaluation must count it: people with equal scores
+    share the places left at the cut evenly. Taking them in row order (or whatever order a
+    partial sort leaves) credited a model with the order of the table: a classifier with a
+    few distinct scores, on a table listing the seeds first, showed recall 0.19 at 1% where
+    its expected recall was 0.016."""
+
+    def __init__(self, scores: np.ndarray) -> None:
+        self.order = np.argsort(-scores, kind="stable")
+        self.descending = -scores[self.order]  # ascending negatives: searchsorted works
+
+    def expected(self, values: np.ndarray, k: int) -> float:
+        """The expected sum of ``values`` over the top ``k`` (ties at the cut split evenly)."""
+        if k <= 0:
+            return 0.0
+        k = min(k, len(self.order))
+        ranked = np.asarray(values, dtype=np.float64)[self.order]
+        at = self.descending[k - 1]
+        first = int(np.searchsorted(self.descending, at, side="left"))
+        last = int(np.searchsorted(self.descending, at, side="right"))
+        tied = ranked[first:last].sum() * (k - first) / (last - first)
+        return float(ranked[:first].sum() + tied)
 
 
 def lift_chart(evaluation: LookalikeEvaluation, path: str | Path) -> Path:
@@ -1275,8 +1301,7 @@ def select_lookalike(X: Any, seeds: Any, candidates: Sequence[Lookalike] | None 
                 scores = m.fit_score(data, fit_mask, sample_weight)
             s = scores[candidates_rows]
             k = max(1, round(fraction * len(s)))
-            top = np.argpartition(-s, k - 1)[:k]
-            recalls[i, j] = is_hidden[candidates_rows][top].sum() / len(hidden)
+            recalls[i, j] = TopK(s).expected(is_hidden[candidates_rows], k) / len(hidden)
     means = recalls.mean(axis=1)
     chosen = int(np.argmax(means))
     best = clone(models[chosen])

@@ -381,3 +381,45 @@ def test_select_lookalike_builds_a_populations_features_once(
     assert len(builds) <= 5  # probe, its leak-checked fit and matrix, the refit and its scores
     assert sel.best.features_ is not None  # the refit is on the population: it scores one
     assert sel.scores.shape == (pop.n,)
+
+
+def _seeds_listed_first() -> tuple[seg.Population, seg.Audience]:
+    """Seeds are the first rows; the one feature (plan) has three levels, so a classifier
+    gives three distinct scores: whole groups of people tie."""
+    rng = np.random.default_rng(0)
+    n = 20_000
+    is_seed = np.arange(n) < 2_000
+    plan = np.where(is_seed, rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]),
+                    rng.choice(["a", "b", "c"], n, p=[0.3, 0.3, 0.4]))
+    pop = seg.Population(pl.DataFrame({"user_id": np.arange(n), "plan": plan}), id="user_id")
+    return pop, pop.select(seg.field("user_id") < 2_000)
+
+
+def test_evaluation_shares_tied_places_evenly_not_in_row_order() -> None:
+    """Tied people were taken in row order: with the seeds listed first, every place of the
+    top 1% went to a hidden seed (recall 0.19 where 0.016 was to be expected)."""
+    pop, seeds = _seeds_listed_first()
+    plan = pop.profiles.collect()["plan"]
+    ids = pop.profiles.collect()["user_id"]
+    model = seg.Lookalike(method="classifier", features=["plan"])
+    evaluation = seg.evaluate_lookalike(model, pop, seeds, hidden=0.5, random_states=(0, 1))
+    for state in (0, 1):
+        fit_seeds, held = seeds.split(test=0.5, random_state=state)
+        candidate = ~ids.is_in(fit_seeds.ids.implode())
+        is_held = ids.is_in(held.ids.implode())
+        in_a = plan == "a"  # the seeds' most common plan: the top score
+        k = round(0.01 * int(candidate.sum()))
+        expected = (k / int((candidate & in_a).sum()) * int((is_held & in_a).sum())
+                    / int(is_held.sum()))
+        got = evaluation.runs.filter((pl.col("random_state") == state)
+                                     & (pl.col("fraction") == 0.01))["recall"].item()
+        assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_selection_shares_tied_places_evenly() -> None:
+    pop, seeds = _seeds_listed_first()
+    selection = seg.select_lookalike(
+        pop, seeds, [seg.Lookalike(method="classifier", features=["plan"])], fraction=0.01,
+        folds=2, repeats=1)
+    # at most the share of hidden seeds among the top group, never every place
+    assert selection.table["recall_mean"].item() < 0.05
