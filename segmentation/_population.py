@@ -249,7 +249,8 @@ class Audience:
         """A :func:`privacy.prepare_upload` of the CRM rows of this audience's people.
 
         ``crm`` is joined on the id column (``id``, default the population's); people of the
-        audience with no CRM row are not customers and cannot be uploaded by identifier. A
+        audience with no CRM row are not customers and cannot be uploaded by identifier: the
+        report's warnings say how many. A
         Spark audience takes a Spark CRM table: the join and the upload run in Spark (a
         :class:`privacy.SparkUpload`).
         """
@@ -276,16 +277,23 @@ class Audience:
             ids = self.ids.select((column.cast("string") if crm_type == pl.Utf8 else column)
                                   .alias(key))
             members = table.join(ids, on=key, how="left_semi")
+            absent = ids.join(table.select(key), on=key, how="left_anti").count()
         else:
             ids = self.local_ids("export")
             _check_id_kinds(ids.dtype, table.schema[key], f"audience {self.name!r}", "the CRM",
                             as_text=True)
-            members = table.filter(pl.col(key).is_in(ids.cast(table.schema[key]).implode()))
+            as_crm = ids.cast(table.schema[key])
+            members = table.filter(pl.col(key).is_in(as_crm.implode()))
+            absent = int((~as_crm.is_in(table[key].implode())).sum())
         if columns is None:
             found = recognize_columns([c for c in names if c != key])
             rules = rules_for_platform(platform)
             columns = {c: k for c, k in found.items() if k in rules}
         upload = privacy.prepare_upload(members, platform, columns=columns, **kwargs)
+        if absent:  # counted and said, never silently left behind
+            upload.report.warnings.append(
+                f"{absent:,} of the audience's {self.size:,} people have no CRM row: they are "
+                "not in this upload (only people in the CRM can be uploaded by identifier)")
         if isinstance(crm, (str, os.PathLike)):  # the CRM file is never replaced by a write
             upload.sources = (crm,)
         return upload

@@ -246,3 +246,30 @@ def test_spark_identifier_columns_of_other_types_are_refused_before_any_job(spar
     frame = spark.createDataFrame([("a@example.com", value)], ddl)
     with pytest.raises(privacy.InputTypeError, match=says):
         privacy.prepare_upload(frame, "meta", today=TODAY)
+
+
+def test_audience_members_without_a_crm_row_are_counted_not_dropped_silently(spark) -> None:
+    """An audience of customers and prospects exported only its customers' rows, and said
+    nothing of the others."""
+    import segmentation as seg
+    from tests.engines import engine_population
+
+    pop = seg.synthetic_population(3_000, seed=4)
+    segment = seg.field("age") < 40
+    audience = pop.select(segment)
+    crm_ids = pop.crm["user_id"]
+    absent = int((~audience.ids.is_in(crm_ids.implode())).sum())
+    assert 0 < absent < audience.size
+    said = (f"{absent:,} of the audience's {audience.size:,} people have no CRM row: they are "
+            "not in this upload")
+    local = audience.export("meta", crm=pop.crm, today=TODAY)
+    assert any(w.startswith(said) for w in local.report.warnings)
+    assert said in local.report.to_text()
+    remote_pop = engine_population(pop, "spark", spark)
+    remote = remote_pop.select(segment).export("meta", crm=to_spark(spark, pop.crm),
+                                               today=TODAY)
+    assert remote.report.to_dict() == local.report.to_dict()
+    # everyone in the CRM: nothing to say
+    customers = pop.select(seg.field("is_customer"))
+    assert not any("no CRM row" in w for w in
+                   customers.export("meta", crm=pop.crm, today=TODAY).report.warnings)
