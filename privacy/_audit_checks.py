@@ -135,11 +135,11 @@ def check_reversal(facts: ExportFacts) -> tuple[list[Finding], dict[str, int]]:
         reversed_rows[c] = real_rows
         if junk:
             out.add("junk_hashes", "high", c, junk,
-                    f"{junk:,} values are hashes of empty or placeholder values "
+                    f"{_values(junk, 'are')} hashes of empty or placeholder values "
                     "(such as sha256 of '' or of 'null')",
                     "never hash empty or placeholder values; drop them")
         if double:
-            out.add("hash_format", "high", c, double, f"{double:,} values are hashes of hashes",
+            out.add("hash_format", "high", c, double, f"{_values(double, 'are')} hashes of hashes",
                     "hash the normalized value once")
         if not real_rows:
             continue
@@ -177,6 +177,15 @@ def _reversal_findings(facts: ExportFacts, c: str, rows: int,
     return out
 
 
+#: A verb after "values", and after "1 value"
+_SINGULAR = {"are": "is", "hold": "holds", "look like": "looks like", "start like": "starts like"}
+
+
+def _values(n: int, verb: str) -> str:
+    """``n`` values and their verb: "1 value holds", "2,500 values hold"."""
+    return f"1 value {_SINGULAR[verb]}" if n == 1 else f"{n:,} values {verb}"
+
+
 def _plural(words: str) -> str:
     return "dates of birth" if words == "date of birth" else words + "s"
 
@@ -196,7 +205,7 @@ def check_phones(facts: ExportFacts, block: int) -> list[Finding]:
     for c in [c for c in facts.hashed if facts.is_phone(c)]:
         form = "b64" if facts.guess[c] == "sha256_base64" else "hex"
         hits = facts.tally("phone_" + form, c)[0]
-        projection = (f"{hits:,} rows found in a block of {block:,} US numbers; the whole "
+        projection = (f"{rows_text(hits)} found in a block of {block:,} US numbers; the whole "
                       f"US plan (6.4e9 numbers) takes {gpu:.2f} s on one current GPU")
         if not facts.partner:
             # platform uploads are unkeyed SHA-256 by the platform's own rules
@@ -302,21 +311,21 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
                                    ("ipv6", "high", "IPv6 addresses")):
         for c, n, sample in per_column(check):
             out.add("plaintext", severity, c, n,
-                    f"{n:,} values hold {words} in clear (e.g. {mask(sample)})",
+                    f"{_values(n, 'hold')} {words} in clear (e.g. {mask(sample)})",
                     "normalize and hash identifiers; drop what is not needed")
     for c, n, sample in per_column("zip"):
         if c not in plain_ok and c not in hashed:
             out.add("plaintext", "medium", c, n,
-                    f"{n:,} values look like postal codes in clear (e.g. {mask(sample)})",
+                    f"{_values(n, 'look like')} postal codes in clear (e.g. {mask(sample)})",
                     "hash postal codes, or generalize them (3-digit prefix)")
     for c, n, sample in per_column("formula"):
         out.add("spreadsheet_formula", "high", c, n,
-                f"{n:,} values start like a spreadsheet formula (e.g. {mask(sample)}): opened "
+                f"{_values(n, 'start like')} a spreadsheet formula (e.g. {mask(sample)}): opened "
                 "in a spreadsheet, they run", "drop or escape them (a leading apostrophe)")
     out.extend(_digit_phones(facts))
     for c, n, sample in per_column("card"):
         out.add("plaintext", "critical", c, n,
-                f"{n:,} values hold Luhn-valid payment card numbers (e.g. ****{sample[-4:]})",
+                f"{_values(n, 'hold')} Luhn-valid payment card numbers (e.g. ****{sample[-4:]})",
                 "remove card numbers from the export; they never belong in an audience")
     out.extend(_names(facts))
     return out
@@ -337,7 +346,7 @@ def _digit_phones(facts: ExportFacts) -> list[Finding]:
         # numeric ids can read as valid numbers of some country: by name, or nearly all
         if n and ((named and n >= 0.5 * digits) or n >= 0.9 * digits):
             out.add("plaintext", "critical" if named else "high", c, n,
-                    f"{n:,} values {'are' if named else 'look like'} phone numbers in clear, "
+                    f"{_values(n, 'are' if named else 'look like')} phone numbers in clear, "
                     f"as digits with the country code (e.g. {mask(str(sample))})",
                     "normalize and hash identifiers; drop what is not needed")
     return out
@@ -379,7 +388,7 @@ def check_k_anonymity(facts: ExportFacts) -> list[Finding]:
     if smallest < k:
         out.append(Finding("k_anonymity", severity, column, under, under / facts.rows,
                            f"clear quasi-identifiers {shown}: k = {smallest} (smallest class), "
-                           f"{under:,} rows in classes under k={k}; prosecutor risk max "
+                           f"{rows_text(under)} in classes under k={k}; prosecutor risk max "
                            f"{1 / smallest:.2f}, mean {mean_risk:.3f}",
                            "generalize (age bands, 3-digit ZIPs) or suppress rare combinations"))
     else:

@@ -271,3 +271,19 @@ def test_a_disguised_address_in_a_header_is_found() -> None:
     frame = pl.DataFrame({"x.person\uff20example.org": [sha(str(i)) for i in range(200)]})
     report = privacy.audit(frame, platform="partner", today=TODAY)
     assert any(f.check == "plaintext" and "header" in f.message for f in report.findings)
+
+
+@pytest.mark.parametrize(("count", "says"), [
+    (1, "1 value holds email addresses in clear"),
+    (2, "2 values hold email addresses in clear"),
+])
+def test_findings_count_in_words(count: int, says: str) -> None:
+    """'1 values hold email addresses in clear' read as a typo in a report meant for a
+    reviewer."""
+    frame = pl.DataFrame({
+        "email": [sha(f"person{i}@example.com") for i in range(N)],
+        "note": ["write to jane.doe@example.com" if i < count else "" for i in range(N)],
+    })
+    report = privacy.audit(frame, platform="meta", today=TODAY, phone_block=1_000)
+    messages = [f.message for f in report.findings if f.column == "note"]
+    assert any(m.startswith(says) for m in messages), messages
