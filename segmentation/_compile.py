@@ -53,10 +53,11 @@ from ._exact import (
     restate,
 )
 from ._regex import portable
+from ._reserved import working
 
 __all__ = ["aggregate_table", "compile_mask", "condition_expr", "fill_value"]
 
-_US = "__us:"  # prefix of the epoch-microsecond copy of a temporal column
+_US = working("us:")  # prefix of the epoch-microsecond copy of a temporal column
 
 
 def _is_temporal(dtype: Any) -> bool:
@@ -333,10 +334,10 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
         frame = frame.filter(nw.col("event").is_in(names)).filter(
             nw.any_horizontal(*filters, ignore_nulls=False))
         frame = frame.with_columns([
-            nw.when(f).then(_row_value(a, schema)).alias(f"__row{i}")
+            nw.when(f).then(_row_value(a, schema)).alias(working(f"row{i}"))
             for i, (a, f) in enumerate(zip(aggs, filters, strict=True))
         ])
-        exprs = [_reduce(a, nw.col(f"__row{i}"), filtered=False).alias(aliases[a.key])
+        exprs = [_reduce(a, nw.col(working(f"row{i}")), filtered=False).alias(aliases[a.key])
                  for i, a in enumerate(aggs)]
     return _days_since(frame.group_by(id_col).agg(*exprs), aggs, now_us, aliases)
 
@@ -369,7 +370,7 @@ def _per_event_table(aggs: Sequence[EventAggregate], frame: nw.LazyFrame[Any], i
     shapes: dict[str, EventAggregate] = {}
     for a in aggs:
         shapes.setdefault(_shape_key(a), a)
-    columns = {key: f"__shape{i}" for i, key in enumerate(shapes)}
+    columns = {key: working(f"shape{i}") for i, key in enumerate(shapes)}
     # each shape's test, less the bounds the rows were filtered on (None: every row)
     filters = {key: _event_filter(a, now_us, schema, now, by_event=False, applied=applied)
                for key, a in shapes.items()}
@@ -437,7 +438,7 @@ def compile_mask(cond: Condition, profiles: Table, events: Table | None, id_col:
             f"{', '.join(profiles.schema)}")
     aggs = aggregates_used(And((cond, *extra)) if extra else cond)
     check_event_names(aggs, event_names)
-    aliases = {a.key: f"__agg{i}" for i, a in enumerate(aggs)}
+    aliases = {a.key: working(f"agg{i}") for i, a in enumerate(aggs)}
     frame = _with_epochs(profiles, _temporal_fields([cond, *extra], profiles.schema))
     if prefilter is not None:
         frame = frame.filter(condition_expr(prefilter, {}, now, profiles.schema))

@@ -24,6 +24,7 @@ from ._checks import check_instance, check_int, check_names, shown
 from ._conditions import Condition, field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population
+from ._reserved import check_id_not_an_output
 from ._segments import Segment, describe
 
 __all__ = ["Cluster", "Discovery", "discover"]
@@ -162,6 +163,7 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
     if method not in ("kmeans", "gmm"):
         raise InvalidSegmentError(f"method must be 'kmeans' or 'gmm', got {method!r}")
     check_instance(population, Population, "population")
+    check_id_not_an_output(population.id, ("cluster",), "the cluster labels")
     features = check_names(features, "features")
     random_state = check_int(random_state, "random_state", 0)
     sample = check_int(sample, "sample", 10)
@@ -224,7 +226,7 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
     model = fit(k)
     labels = model.predict(z)
     ids = frame[population.id]
-    labelled = pl.DataFrame({population.id: ids, "cluster": labels})
+    labelled = pl.DataFrame({population.id: ids, "cluster": labels})  # id checked above
     clusters: list[Cluster] = []
     for c in range(k):
         y = labels == c

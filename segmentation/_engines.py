@@ -30,6 +30,7 @@ import polars as pl
 
 from ._clock import DAY_US
 from ._errors import SegmentationError
+from ._reserved import working
 
 __all__ = ["Engine", "Table", "as_lazy", "as_table", "engine_named"]
 
@@ -79,7 +80,7 @@ class _Common:
                lower_us: int | None, upper_us: int, upper_inclusive: bool
                ) -> nw.LazyFrame[Any]:
         """The portable form: compare epoch microseconds (a temporary column)."""
-        us = "__window_us"
+        us = working("window_us")
         frame = self.epoch_us(frame, column, us, dtype)
         keep = nw.col(us) <= upper_us if upper_inclusive else nw.col(us) < upper_us
         if lower_us is not None:

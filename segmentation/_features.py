@@ -24,6 +24,7 @@ from ._clock import utc_now
 from ._compile import aggregate_table
 from ._conditions import event
 from ._errors import InvalidSegmentError, UnknownColumnError
+from ._reserved import working
 
 __all__ = ["FLOAT32_MAX", "FeatureBuilder"]
 
@@ -151,12 +152,12 @@ class FeatureBuilder:
         the features' names back."""
         specs = self._event_specs()
         return ([agg for agg, *_ in specs],
-                {agg.key: f"__audiencekit_ev{i}" for i, (agg, *_) in enumerate(specs)})
+                {agg.key: working(f"ev{i}") for i, (agg, *_) in enumerate(specs)})
 
     def _named(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """The event aggregates' columns of ``frame`` (positional), named as features."""
         specs = self._event_specs()
-        return frame.select([pl.col(f"__audiencekit_ev{i}").alias(name)
+        return frame.select([pl.col(working(f"ev{i}")).alias(name)
                              for i, (_, name, *_) in enumerate(specs)])
 
     def _event_features(self) -> list[_Feature]:

@@ -47,6 +47,7 @@ from ._errors import (
 )
 from ._features import FLOAT32_MAX, FeatureBuilder
 from ._population import Audience, Population
+from ._reserved import check_id_not_an_output
 from ._trees import BinnedBoosting, Quantizer, TreeTables, compile_trees
 
 __all__ = [
@@ -726,6 +727,8 @@ class Lookalike(BaseEstimator):
         and equal scores by id (in every engine): the population's id column and ``score`` (a
         Spark DataFrame for a Spark population)."""
         self._require_fitted()
+        if isinstance(population, Population):
+            check_id_not_an_output(population.id, ("score",), "the ranked scores")
         if isinstance(population, Population) and population.engine == "spark":
             from ._spark_lookalike import ranked_frame
 
@@ -750,6 +753,8 @@ class Lookalike(BaseEstimator):
             from ._spark_lookalike import spark_tiers
 
             self._require_fitted()
+            # Spark ranks a frame of the id and its score
+            check_id_not_an_output(population.id, ("score",), "the ranked scores")
             return spark_tiers(self, population, fractions, exclude)
         ranked, _ = self._ranked(population, exclude)
         out = {}

@@ -32,6 +32,7 @@ from ._errors import (
     UnknownColumnError,
 )
 from ._profile import profile_rows
+from ._reserved import MEMBER, check_no_working_names
 from ._segments import Segment, describe, validate
 
 __all__ = ["Audience", "Population", "as_lazy", "default_now"]
@@ -344,6 +345,9 @@ class Population:
             _check_spark_names(self._p, "profiles")
             if self._e is not None:
                 _check_spark_names(self._e, "events")
+        check_no_working_names(self._p.schema, "profiles")
+        if self._e is not None:
+            check_no_working_names(self._e.schema, "events")
         if not isinstance(id, str):
             raise InvalidSegmentError(f"id must be a column name (str), got {type(id).__name__}")
         self.id = id
@@ -558,7 +562,7 @@ class Population:
                    "share_of_population": pl.Float64, "share_of_previous": pl.Float64})
 
     def membership(self, audience: Audience) -> nw.LazyFrame[Any]:
-        """The profiles with a boolean ``__member`` column: in ``audience`` or not."""
+        """The profiles with a boolean ``__audiencekit_member`` column: in ``audience`` or not."""
         check_instance(audience, Audience, "audience", " (select one from this population)")
         other = "polars" if audience.is_local else audience.engine
         if other != self.engine:
@@ -572,10 +576,10 @@ class Population:
         if audience.is_local:  # a polars population: the ids are a Series here
             ids = audience.ids.cast(self._p.schema[self.id])
             return nw.from_native(frame.to_native().with_columns(
-                pl.col(self.id).is_in(ids.implode()).alias("__member")))
-        marks = audience._frame().unique().with_columns(nw.lit(value=True).alias("__member"))
+                pl.col(self.id).is_in(ids.implode()).alias(MEMBER)))
+        marks = audience._frame().unique().with_columns(nw.lit(value=True).alias(MEMBER))
         return frame.join(marks, on=self.id, how="left").with_columns(
-            nw.col("__member").fill_null(value=False))
+            nw.col(MEMBER).fill_null(value=False))
 
     def profile(self, audience: Audience, columns: Sequence[str] | None = None,
                 top: int = 10) -> pl.DataFrame:

@@ -12,6 +12,7 @@ import narwhals as nw
 import polars as pl
 
 from ._errors import ColumnTypeError
+from ._reserved import MEMBER, working
 
 if TYPE_CHECKING:
     from ._population import Audience, Population
@@ -53,9 +54,9 @@ def _level_counts(frame: nw.LazyFrame[Any], values: nw.Expr, population: Populat
                   top: int) -> pl.DataFrame:
     """People per level (``values`` a one-value-per-row expression named ``v``): the ``top``
     most common, most common first, ties by value."""
-    counts = (frame.select(values, nw.col("__member")).filter(~nw.col("v").is_null())
+    counts = (frame.select(values, nw.col(MEMBER)).filter(~nw.col("v").is_null())
               .group_by("v").agg(nw.len().alias("n"),
-                                 nw.col("__member").cast(nw.Int64).sum().alias("k")))
+                                 nw.col(MEMBER).cast(nw.Int64).sum().alias("k")))
     table = population._p.engine.to_polars(counts)
     return table.sort(["n", "v"], descending=[True, False]).head(top)
 
@@ -72,14 +73,14 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
     frame = population.membership(audience)
     engine = population._p.engine
     numeric = [c for c in cols if _kind(schema[c]) == "numeric"]
-    member = nw.col("__member")
+    member = nw.col(MEMBER)
     totals = engine.to_polars(frame.select(
-        nw.len().alias("__n"), member.cast(nw.Int64).sum().alias("__k"),
+        nw.len().alias(working("n")), member.cast(nw.Int64).sum().alias(working("k")),
         *[_number(c, schema[c]).mean().alias(f"p:{c}") for c in numeric],
         *[nw.when(member).then(_number(c, schema[c])).mean().alias(f"a:{c}")
           for c in numeric],
     )).row(0, named=True)
-    n, k = int(totals["__n"]), int(totals["__k"] or 0)
+    n, k = int(totals[working("n")]), int(totals[working("k")] or 0)
     rows: list[dict[str, Any]] = []
     for c in cols:
         kind = _kind(schema[c])

@@ -22,9 +22,13 @@ from ._compile import aggregate_table, check_event_names
 from ._conditions import And, Condition, EventAggregate, event
 from ._errors import InvalidSegmentError
 from ._population import Population
+from ._reserved import check_id_not_an_output
 from ._segments import Segment, validate
 
 __all__ = ["RFM", "rfm"]
+
+#: The columns of the scores beside the id.
+SCORE_COLUMNS = ("recency_days", "frequency", "monetary", "r", "f", "m", "group")
 
 #: The most quantile bins: scores are small ints (1..bins), percentiles at the finest.
 MAX_BINS = 100
@@ -117,6 +121,7 @@ def rfm(population: Population, event_name: str = "top_up", value: str = "value"
             raise InvalidSegmentError(f"{name} must be a non-empty str, got {shown(text)}")
     if population._e is None:
         raise InvalidSegmentError("rfm needs a population with an events table")
+    check_id_not_an_output(population.id, SCORE_COLUMNS, "the RFM scores")
     bins = check_int(bins, "bins", 3)
     if bins > MAX_BINS:
         raise InvalidSegmentError(f"bins must be at most {MAX_BINS} (percentiles), got {bins:,}")

@@ -465,3 +465,57 @@ def test_rfm_bins_are_at_most_percentiles(bins: int) -> None:
         return
     result = seg.rfm(pop, bins=bins)
     assert int(result.scores["f"].max()) <= bins
+
+
+# --- the library's working columns and its outputs' columns ---------------------------------
+
+
+def test_columns_named_like_the_librarys_old_working_columns_are_the_users() -> None:
+    """A profile column '__agg0' made an event segment fail with polars' DuplicateError, and
+    one named '__member' was overwritten by the membership flag in profile()."""
+    base = seg.synthetic_population(1_500, seed=5)
+    profiles = base.profiles.collect().with_columns(
+        pl.lit(7).alias("__agg0"), pl.lit("x").alias("__member"), pl.lit(1).alias("__us:ts"))
+    pop = seg.Population(profiles, base.events.collect(), now=base.now)
+    segment = (seg.event("game_session").count(within="30d") >= 2) & (seg.field("__agg0") == 7)
+    assert pop.select(segment).size == base.select(
+        seg.event("game_session").count(within="30d") >= 2).size
+    table = pop.profile(pop.select(seg.field("age") > 40), columns=["__member"])
+    assert table["value"].to_list() == ["x"]
+
+
+@pytest.mark.parametrize("where", ["profiles", "events"])
+def test_a_column_named_like_a_working_column_is_refused(where: str) -> None:
+    base = seg.synthetic_population(300, seed=5)
+    profiles, events = base.profiles.collect(), base.events.collect()
+    if where == "profiles":
+        profiles = profiles.with_columns(pl.lit(1).alias("__audiencekit_agg0"))
+    else:
+        events = events.with_columns(pl.lit(1).alias("__audiencekit_member"))
+    with pytest.raises(seg.InvalidSegmentError, match="__audiencekit_"):
+        seg.Population(profiles, events, now=base.now)
+
+
+@pytest.mark.parametrize(("id_name", "call"), [
+    ("r", lambda pop: seg.rfm(pop)),
+    ("group", lambda pop: seg.rfm(pop)),
+    ("frequency", lambda pop: seg.rfm(pop)),
+    ("score", lambda pop: _fitted(pop).ranked(pop)),
+    ("cluster", lambda pop: seg.discover(pop, ["age"], k_range=[2])),
+])
+def test_an_id_named_like_an_outputs_column_is_refused(id_name: str, call: Any) -> None:
+    """An id column 'r' came back from rfm() as the recency scores, 'score' from ranked() as
+    the scores alone: the ids were silently gone."""
+    base = seg.synthetic_population(1_500, seed=5)
+    pop = seg.Population(base.profiles.collect().rename({"user_id": id_name}),
+                         base.events.collect().rename({"user_id": id_name}), id=id_name,
+                         now=base.now)
+    with pytest.raises(seg.InvalidSegmentError, match=f"the id column '{id_name}'"):
+        call(pop)
+
+
+def _fitted(pop: seg.Population) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return seg.Lookalike(n_estimators=2, random_state=0, allow_small_seed=True).fit(
+            pop, pop.select(seg.field("is_high_value")))
