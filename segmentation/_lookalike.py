@@ -681,11 +681,9 @@ class Lookalike(BaseEstimator):
 
     def _ranked(self, population: Population, exclude: Any) -> tuple[pl.Series, np.ndarray]:
         self._require_fitted()
-        if isinstance(population, Population) and population.engine != "polars":
-            raise InvalidSegmentError("a Spark population is ranked in Spark: use tiers, "
-                                      "expand or ranked")
         if not isinstance(population, Population):
             raise InvalidSegmentError("expand and tiers take a Population")
+        population.local("ranking by a lookalike")  # DuckDB: to_polars() first, it says
         cached = getattr(self, "_scored_", None)
         if cached is not None and cached[0]() is population and cached[1] is self.estimators_:
             ids, scores = cached[2], cached[3]  # the same population, the same fit
@@ -1056,6 +1054,7 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
         raise InvalidSegmentError(f"evaluate_lookalike takes a Population and an Audience of "
                                   f"seeds, got {type(population).__name__} and "
                                   f"{type(seeds).__name__}")
+    population.local("evaluate_lookalike")  # DuckDB, Spark: to_polars() first, it says
     if not _is_share(hidden, upper_open=True):
         raise InvalidSegmentError(f"hidden must be a share within (0, 1), got {hidden!r}")
     fractions = _fractions(fractions)

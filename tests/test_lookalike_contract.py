@@ -410,3 +410,21 @@ def test_no_features_at_all_is_a_segmentation_error() -> None:
     bare = seg.Population(pop.profiles.collect().select("user_id", "age"), id="user_id")
     with pytest.raises(seg.SegmentationError, match="no features to learn from"):
         seg.Lookalike(features=[]).fit(bare, [f"u{i}" for i in range(0, 3_000, 4)])
+
+
+def test_a_duckdb_population_is_scored_after_to_polars_and_says_so() -> None:
+    """ranked() on a DuckDB population said 'a Spark population is ranked in Spark', and
+    evaluate_lookalike raised DuckDB's AttributeError ('no column by the name of collect')."""
+    from tests.engines import engine_population
+
+    pop = tricky_population()
+    duck = engine_population(pop, "duckdb")
+    ids = pop.profiles.collect()["user_id"]
+    model, _ = quiet_fit(seg.Lookalike(n_estimators=2, random_state=0), pop, ids[::4].to_list())
+    seeds = duck.select(seg.field("age") > 60)
+    for call in (model.ranked, model.tiers, model.score_samples,
+                 lambda p: seg.evaluate_lookalike(model, p, seeds)):
+        with pytest.raises(seg.SegmentationError, match="to_polars") as info:
+            call(duck)
+        assert "Spark" not in str(info.value)
+    assert model.ranked(duck.to_polars()).equals(model.ranked(pop))
