@@ -230,8 +230,8 @@ def audit(
                        measurements)
 
 
-_CHECKS = ("formats", "reversal", "phones", "dictionary", "frequency", "combined", "duplicates",
-           "plaintext", "k_anonymity", "size", "sensitive", "anonymous", "manifest")
+_CHECKS = ("formats", "encoding", "reversal", "phones", "dictionary", "frequency", "combined",
+           "duplicates", "plaintext", "k_anonymity", "size", "sensitive", "anonymous", "manifest")
 
 
 def batches(parts: list[Path], batch_bytes: int) -> list[list[Path]]:
@@ -337,6 +337,7 @@ def _run_checks(facts: ExportFacts, manifest: dict[str, Any] | None, path: Path 
 
     steps: dict[str, Callable[[], list[Finding]]] = {
         "formats": lambda: checks.check_formats(facts),
+        "encoding": lambda: checks.check_encoding(facts),
         "reversal": reversal,
         "phones": lambda: checks.check_phones(facts, phone_block),
         "dictionary": lambda: (checks.check_dictionary(facts, dictionary)

@@ -29,7 +29,7 @@ from ._redact import mask, rows_text, safe_name
 
 __all__ = [
     "GPU_HASHES_PER_SECOND", "US_PHONE_PLAN", "check_anonymous", "check_combined",
-    "check_dictionary", "check_duplicates", "check_formats", "check_frequency",
+    "check_dictionary", "check_duplicates", "check_encoding", "check_formats", "check_frequency",
     "check_k_anonymity", "check_manifest", "check_phones", "check_plaintext", "check_reversal",
     "check_sensitive", "check_size",
 ]
@@ -290,6 +290,22 @@ def check_duplicates(facts: ExportFacts) -> list[Finding]:
 
 
 # --- clear data ----------------------------------------------------------------------------------
+
+
+def check_encoding(facts: ExportFacts) -> list[Finding]:
+    """Values holding U+FFFD: bytes that were not UTF-8 (read as the replacement character,
+    never guessed at), here or where the file came from. What they were cannot be audited,
+    and a platform hashes the bytes it receives."""
+    out = _Findings(facts)
+    for c in facts.columns:
+        n = facts.tally("undecodable", c)[0]
+        if n:
+            out.add("encoding", "low", c, n,
+                    f"{_values(n, 'hold')} bytes that are not UTF-8 (read as U+FFFD, the "
+                    "replacement character): what they were cannot be audited",
+                    "audit the file with its encoding (encoding= / --encoding), and write "
+                    "exports as UTF-8: a platform hashes the bytes it receives")
+    return out
 
 
 def check_plaintext(facts: ExportFacts) -> list[Finding]:

@@ -279,6 +279,7 @@ class ExportFacts:
         flagged = residual.with_columns(flag=v.str.contains(pat.DIGESTISH),
                                         formula=v.str.contains(pat.FORMULA)
                                         & ~v.str.contains(pat.NUMBER),
+                                        undecodable=v.str.contains("\ufffd", literal=True),
                                         at=pl.int_range(pl.len(), dtype=pl.Int64)
                                         + (index << 40))
         flagged = flagged.with_columns(pat.visible(flagged["value"]))
@@ -290,7 +291,8 @@ class ExportFacts:
                     .with_columns(check=pl.lit(check)))
 
         queries = [tally(name, v.str.contains(pattern)) for name, pattern in _PATTERNS]
-        queries += [tally("formula", pl.col("formula")), tally("total", pl.lit(True))]
+        queries += [tally("formula", pl.col("formula")), tally("total", pl.lit(True)),
+                    tally("undecodable", pl.col("undecodable"))]
         pieces = [q.select(*_TALLY) for q in pl.collect_all(queries)]
         pieces += _digit_phones(flagged) + _cards(flagged)
         self._tallies.add(pieces)

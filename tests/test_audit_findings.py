@@ -287,3 +287,21 @@ def test_findings_count_in_words(count: int, says: str) -> None:
     report = privacy.audit(frame, platform="meta", today=TODAY, phone_block=1_000)
     messages = [f.message for f in report.findings if f.column == "note"]
     assert any(m.startswith(says) for m in messages), messages
+
+
+def test_bytes_that_are_not_utf8_are_a_finding_not_a_silence(tmp_path) -> None:
+    """A Latin-1 export was read with U+FFFD in place of its bytes and nothing said so: what
+    those values held could not be audited, and a platform would hash other bytes."""
+    lines = [f"{sha(f'person{i}@example.com')},{'José' if i < 3 else 'Ann'}" for i in range(N)]
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(("email,name\n" + "\n".join(lines) + "\n").encode("latin-1"))
+    found = [f for f in privacy.audit(path, platform="meta", today=TODAY,
+                                      phone_block=1_000).findings if f.check == "encoding"]
+    assert [(f.column, f.count, f.severity) for f in found] == [("name", 3, "low")]
+    assert "José" not in found[0].message
+    # read as what it is: nothing to say; and a UTF-8 file never says it
+    assert not [f for f in privacy.audit(path, platform="meta", today=TODAY, phone_block=1_000,
+                                         encoding="latin-1").findings if f.check == "encoding"]
+    path.write_bytes(("email,name\n" + "\n".join(lines) + "\n").encode("utf-8"))
+    assert not [f for f in privacy.audit(path, platform="meta", today=TODAY,
+                                         phone_block=1_000).findings if f.check == "encoding"]
