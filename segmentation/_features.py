@@ -22,7 +22,7 @@ import polars as pl
 
 from ._clock import utc_now
 from ._compile import aggregate_table
-from ._conditions import event
+from ._conditions import duration_text, event, parse_duration
 from ._errors import InvalidSegmentError, UnknownColumnError
 from ._reserved import working
 
@@ -132,10 +132,14 @@ class FeatureBuilder:
         (count, sum, since) and how it reads: per event type, counts and value totals in each
         window and days since the last one. Event names are free text (``app:open``): what a
         column is comes from here, never from parsing its name."""
+        # each span once, as segments write it: timedelta(days=30) and a second "30d" are "30d"
+        spans: dict[Any, str] = {}
+        for window in self.windows:
+            spans.setdefault(parse_duration(duration_text(window)), duration_text(window))
         out = []
         for e in self.event_types_:
             q = event(e)
-            for w in self.windows:
+            for w in spans.values():
                 out.append((q.count(within=w), f"ev:{e}:count_{w}", "count",
                             f"{e} events in {w}"))
                 if self.has_value_:

@@ -428,3 +428,18 @@ def test_a_duckdb_population_is_scored_after_to_polars_and_says_so() -> None:
             call(duck)
         assert "Spark" not in str(info.value)
     assert model.ranked(duck.to_polars()).equals(model.ranked(pop))
+
+
+def test_windows_are_spans_named_as_segments_write_them(pop, seeds) -> None:
+    """windows=['30d', '30d'] (or '30d' beside timedelta(days=30)) failed with polars'
+    DuplicateError, and a timedelta window read 'top_up events in 30 days, 0:00:00'."""
+    import datetime as dt
+
+    for windows in (["30d", "30d"], ["30d", dt.timedelta(days=30)], [dt.timedelta(days=30)]):
+        model, _ = quiet_fit(seg.Lookalike(features=["age"], event_types=["game_session"],
+                                           windows=windows, n_estimators=2, random_state=0),
+                             pop, seeds)
+        names = model.features_.feature_names_
+        assert [n for n in names if "count" in n] == ["ev:game_session:count_30d"]
+        readings = dict(zip(names, model.features_.feature_labels_, strict=True))
+        assert readings["ev:game_session:count_30d"][0] == "game_session events in 30d"
