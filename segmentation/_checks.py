@@ -10,18 +10,18 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from privacy._checks import whole as whole_number
+from privacy._checks import whole
 from privacy._redact import shown
 
 from ._errors import InvalidSegmentError, SeedError
 
 __all__ = ["check_instance", "check_int", "check_names", "check_number", "check_random_state",
-           "ids_like", "is_text", "same_id_kind", "shown", "whole_number"]
+           "ids_like", "is_text", "same_id_kind", "shown", "whole"]
 
 
 def check_int(value: object, name: str, low: int | None = None) -> int:
     """``value`` as an int (NumPy integers too, never a bool or a float), at least ``low``."""
-    number = whole_number(value)
+    number = whole(value)
     if number is None or (low is not None and number < low):
         bound = "" if low is None else f" of at least {low:,}"
         raise InvalidSegmentError(f"{name} must be an int{bound}, got {shown(value)}")
@@ -46,7 +46,7 @@ def check_random_state(value: object, name: str = "random_state") -> int | None:
     """None (fresh randomness) or a seed: a non-negative int."""
     if value is None:
         return None
-    number = whole_number(value)
+    number = whole(value)
     if number is None or number < 0:
         raise InvalidSegmentError(f"{name} must be None or a non-negative int seed, got "
                                   f"{shown(value)}")

@@ -226,7 +226,7 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
     model = fit(k)
     labels = model.predict(z)
     ids = frame[population.id]
-    labelled = pl.DataFrame({population.id: ids, "cluster": labels})  # id checked above
+    labelled = pl.DataFrame({population.id: ids, "cluster": labels})
     clusters: list[Cluster] = []
     for c in range(k):
         y = labels == c

@@ -322,14 +322,13 @@ class FeatureBuilder:
               if self.event_types_ else None)
         return self._blocks(frame, ev)[0]
 
-    def _columns(self, frame: pl.DataFrame, ev: pl.DataFrame | None
-                 ) -> list[tuple[str, Any]]:
-        """Each feature's name and a function giving its raw column (any numeric or boolean
-        array), built when the matrix is filled: one column at a time besides the matrix."""
-        cols: list[tuple[str, Any]] = []
+    def _columns(self, frame: pl.DataFrame, ev: pl.DataFrame | None) -> list[Any]:
+        """Per feature (in :meth:`_features`' order), a function giving its raw column (any
+        numeric or boolean array), called when the matrix is filled: one column at a time
+        besides the matrix."""
+        cols: list[Any] = []
         for spec in self.specs_:
             s = frame[spec.name]
-            names = [f.name for f in _spec_features(spec)]
             getters: list[Any]
             if spec.kind == "numeric":
                 x = _as_float(s)
@@ -339,7 +338,7 @@ class FeatureBuilder:
             elif spec.kind == "categorical":
                 # one code per row: the level's position, then missing (when a level), then
                 # everything else; a null is never a value's text (a level "__null__")
-                known, n_codes = spec.levels, len(names)
+                known, n_codes = spec.levels, len(_spec_features(spec))
                 codes = s.cast(pl.Utf8).replace_strict(
                     known, list(range(len(known))), default=n_codes - 1,
                     return_dtype=pl.Int32).to_numpy(writable=True)
@@ -348,10 +347,9 @@ class FeatureBuilder:
             else:
                 items = self._items(s, spec.levels)
                 getters = [lambda r=items, i=i: r[i] for i in range(len(spec.levels))]
-            cols.extend(zip(names, getters, strict=True))
-        if ev is not None:
-            for c in ev.columns:
-                cols.append((c, lambda c=c: ev[c].to_numpy()))
+            cols.extend(getters)
+        if ev is not None:  # the event features, in _filled_events' order
+            cols.extend(lambda c=c: ev[c].to_numpy() for c in ev.columns)
         return cols
 
     @staticmethod
@@ -377,17 +375,10 @@ class FeatureBuilder:
         float32 column-major buffer of at least as many rows to fill instead of a new matrix
         (its first rows are returned)."""
         cols = self._columns(frame, ev)
-        names = [name for name, _ in cols]
-        features = self._features()
-        if names != [f.name for f in features]:
-            raise InvalidSegmentError(
-                "the rows' features differ from the ones the model was fitted on "
-                f"({len(names)} vs {len(features)}); score a population with the "
-                "same columns and event types")
         matrix = (np.empty((frame.height, len(cols)), dtype=np.float32, order="F")
                   if out is None else out[: frame.height])
         means, scales = [], []
-        for j, (_, column) in enumerate(cols):
+        for j, column in enumerate(cols):
             col = matrix[:, j]
             raw = column()
             if raw.dtype.kind == "f" and not _plain(raw):
@@ -410,7 +401,7 @@ class FeatureBuilder:
             col *= np.float32(1.0 / scale)
         if fitting:
             self.mean_, self.scale_ = np.array(means), np.array(scales)
-            self._describe(features)
+            self._describe(self._features())
         return matrix, self.feature_names_
 
     def _describe(self, features: list[_Feature]) -> None:

@@ -29,7 +29,7 @@ import polars as pl
 
 from privacy._disclosure import BudgetExhaustedError, Disclosure, SafeCount
 
-from ._checks import shown, whole_number
+from ._checks import shown, whole
 from ._conditions import Condition, Field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
@@ -229,7 +229,7 @@ def _check_options(population: object, segment: object, profile: object,
         raise InvalidSegmentError(f"profile takes a list of column names, e.g. ['gender'], "
                                   f"got {type(profile).__name__}")
     if profile_first is not None:
-        first = whole_number(profile_first)
+        first = whole(profile_first)
         if first is None or first < 1:
             raise InvalidSegmentError(f"profile_first must be a positive int, got "
                                       f"{shown(profile_first)}")

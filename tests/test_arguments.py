@@ -519,3 +519,25 @@ def _fitted(pop: seg.Population) -> Any:
         warnings.simplefilter("ignore", UserWarning)
         return seg.Lookalike(n_estimators=2, random_state=0, allow_small_seed=True).fit(
             pop, pop.select(seg.field("is_high_value")))
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_columns_named_like_old_working_columns_in_every_engine(engine: str, request) -> None:
+    """The same as test_columns_named_like_the_librarys_old_working_columns_are_the_users, in
+    DuckDB and Spark: the working columns are renamed in the compiler every engine runs."""
+    from tests.engines import engine_population
+
+    spark = request.getfixturevalue("spark") if engine == "spark" else None
+    base = seg.synthetic_population(1_500, seed=5)
+    profiles = base.profiles.collect().with_columns(
+        pl.lit(7).alias("__agg0"), pl.lit("x").alias("__member"), pl.lit(1).alias("__row0"))
+    local = seg.Population(profiles, base.events.collect(), now=base.now)
+    remote = engine_population(local, engine, spark)
+    segment = (seg.event("game_session").count(within="30d") >= 2) & (seg.field("__agg0") == 7)
+    assert remote.count(segment) == local.select(segment).size
+    audience = remote.select(seg.field("age") > 40)
+    assert remote.profile(audience, columns=["__member"])["value"].to_list() == ["x"]
+    with pytest.raises(seg.InvalidSegmentError, match="__audiencekit_"):
+        engine_population(seg.Population(profiles.with_columns(
+            pl.lit(1).alias("__audiencekit_agg0")), base.events.collect(), now=base.now),
+            engine, spark)
