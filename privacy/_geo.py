@@ -8,7 +8,7 @@ import unicodedata
 import pycountry
 from phonenumbers.geodata.locale import LOCALE_DATA
 
-__all__ = ["country_lookup", "state_lookup"]
+__all__ = ["country_lookup", "state_country", "state_lookup"]
 
 _US_STATES = {
     "al": "alabama", "ak": "alaska", "az": "arizona", "ar": "arkansas", "ca": "california",
@@ -95,3 +95,9 @@ def state_lookup() -> dict[str, str]:
             table[code] = code
             table[fold(name)] = code
     return table
+
+
+@functools.cache
+def state_country() -> dict[str, str]:
+    """Two-letter state or province code -> the country it belongs to ('US' or 'CA')."""
+    return {**dict.fromkeys(_US_STATES, "US"), **dict.fromkeys(_CA_PROVINCES, "CA")}

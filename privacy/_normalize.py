@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from ._errors import InputTypeError, InvalidInputError, UnsupportedIdentifierError
-from ._geo import country_lookup, state_lookup
+from ._geo import country_lookup, state_country, state_lookup
 from ._phone import SUPPORTED_REGIONS, express_lane, normalize_phones, run_lanes
 from ._platforms import check_kind, check_platform, rule_for
 from ._redact import mask, safe_name
@@ -26,7 +26,7 @@ from ._redact import mask, safe_name
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
 
 #: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
-NORMALIZATION_VERSION = "2026.12.4"
+NORMALIZATION_VERSION = "2026.12.5"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
@@ -73,12 +73,16 @@ PLACEHOLDERS = (
 _PLACEHOLDER = "(?i)^(?:" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")$"
 _HASH_LIKE = r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$"
 # The local part: runs of allowed characters joined by single dots (no leading, trailing or
-# doubled dot); the domain: labels that start and end with a letter or digit, so no ".." there.
+# doubled dot); the domain: labels that start and end with a letter or digit, so no ".." there,
+# and a top-level label of two or more letters or an IDN A-label ("xn--"), as every TLD in the
+# root zone is: "a@b.c", "a@b.123", "a@b.co1", "a@b.com-" reach no mailbox.
 _EMAIL = (
     r"^[^\s@\"(),:;<>\[\]\\.]+(?:\.[^\s@\"(),:;<>\[\]\\.]+)*"
     r"@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?\.)+"
-    r"[\p{L}\p{N}\-]*\p{L}[\p{L}\p{N}\-]*$"
+    r"(?:\p{L}{2,}|xn--[a-z0-9\-]*[a-z0-9])$"
 )
+# A domain label over 63 octets (RFC 1035, 2.3.4): no DNS name has it.
+_LONG_LABEL = r"@(?:[^.]*\.)*[^.]{64}"
 _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 _NAME_AFFIXES = (
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "rev", "jr", "sr", "ii",
@@ -126,7 +130,7 @@ def _email(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
     frame = frame.with_columns(_e=_lower(stripped) if unicode else stripped.str.to_lowercase())
     e = pl.col("_e")
     if platform not in ("google", "uid2", "tiktok"):
-        bad = ~e.str.contains(_EMAIL)  # dots included: see the pattern
+        bad = ~e.str.contains(_EMAIL) | e.str.contains(_LONG_LABEL)  # dots: see the pattern
         return frame.with_columns(cand=e, why=_reason_chain(
             (_local_part_too_long(e), "too_long"), (bad.fill_null(True), "malformed")))
     # Split at the first "@": a second "@" stays in the domain and fails the pattern below.
@@ -150,7 +154,7 @@ def _email(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
     )
     cand = pl.col("cand")
     # The pattern also refuses a local part that starts or ends with a dot, and doubled dots.
-    bad = ~cand.str.contains(_EMAIL)
+    bad = ~cand.str.contains(_EMAIL) | cand.str.contains(_LONG_LABEL)
     return frame.with_columns(why=_reason_chain(  # the limit holds for the address as given
         (_local_part_too_long(e), "too_long"), (bad.fill_null(True), "malformed")))
 
@@ -191,15 +195,21 @@ def _state(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.Lazy
         _other=_lower(raw).str.replace_all(r"[\p{P}\p{S}\s]+", ""),
     )
     code, other = pl.col("_code"), pl.col("_other")
-    north_america = pl.col("region").is_in(["US", "CA"])
+    region = pl.col("region")
+    north_america = region.is_in(["US", "CA"])
+    # A US row's state is a US state (DC and the territories included), a Canadian row's a
+    # province: "ON" on a US row is a data error, not Ontario's code to hash.
+    elsewhere = north_america & code.replace_strict(
+        state_country(), default=None, return_dtype=pl.Utf8).ne(region).fill_null(False)
     frame = frame.with_columns(
-        cand=pl.when(code.is_not_null()).then(code).otherwise(
+        cand=pl.when(elsewhere).then(None).when(code.is_not_null()).then(code).otherwise(
             pl.when(north_america).then(None).otherwise(other)
         )
     )
     value = pl.col("cand")
     return frame.with_columns(why=_reason_chain(
         (code.is_null() & north_america, "unknown_code"),
+        (elsewhere, "invalid_for_region"),
         (value.is_null() | ~value.str.contains(r"\p{L}"), "malformed"),
     ))
 

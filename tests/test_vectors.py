@@ -60,3 +60,26 @@ def test_uid2_base64_is_of_raw_digest_not_hex() -> None:
     value = privacy.Hasher(encoding="base64").hash("user@example.com")
     assert len(value) == 44
     assert value != privacy.Hasher().hash("user@example.com")
+
+
+@pytest.mark.parametrize("email", [
+    "jane@example.co",  # the shortest top-level label there is
+    "jane@example.xn--p1ai",  # an IDN top-level label as an A-label (.рф)
+    "jane@example.рф",  # and as a U-label
+    "jane@" + "b" * 63 + ".com",  # a domain label of 63 octets, the most DNS allows
+    "jane@a1.example.museum",
+])
+def test_edge_of_valid_emails_pass(email: str) -> None:
+    """Beside the must-fail domains: the nearest valid ones are kept, on every platform."""
+    for platform in ("meta", "google", "uid2", "tiktok", "snap", "x"):
+        assert privacy.normalize(email, "email", platform) == email
+
+
+@pytest.mark.parametrize(("region", "state", "code"), [
+    ("US", "California", "ca"), ("US", "PR", "pr"), ("US", "dc", "dc"),
+    ("CA", "Ontario", "on"), ("CA", "QC", "qc"), ("CA", "Yukon", "yt"),
+])
+def test_state_of_its_own_country_passes(region: str, state: str, code: str) -> None:
+    """Beside the must-fail states of the other country: each country's own codes and names."""
+    for platform in ("meta", "snap"):
+        assert privacy.normalize(state, "state", platform, region) == code
