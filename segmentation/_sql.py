@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import polars as pl
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from ._clock import utc_now
 from ._compile import fill_value
@@ -35,7 +36,7 @@ from ._errors import InvalidSegmentError
 from ._exact import NO_MEMBER, kind_of, list_member, restate
 from ._regex import portable
 
-__all__ = ["Dialect", "segment_sql", "sql_literal"]
+__all__ = ["Dialect", "segment_sql", "sql_literal", "table_sql"]
 
 Dialect = Literal["duckdb", "spark"]
 _SYMBOLS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -43,6 +44,38 @@ _SYMBOLS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 def _quote(name: str, dialect: Dialect) -> str:
     return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+
+
+def table_sql(name: object, dialect: Dialect, what: str) -> str:
+    """A table name as the dialect quotes it, never pasted as SQL text.
+
+    ``catalog.db.table`` is quoted part by part (parts already quoted in the dialect are read as
+    such); text that is no such name ("my table", "x; DROP TABLE y") is one quoted name. An
+    empty name or part, or a query or table function in place of a name, is refused.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidSegmentError(
+            f"{what}= takes the name of a table such as {what!r} or 'catalog.db.{what}', "
+            f"got {name if not isinstance(name, str) else name[:80]!r}")
+    text = name.strip()
+    if text.startswith(".") or text.endswith("."):
+        raise InvalidSegmentError(
+            f"{what}= takes the name of a table such as {what!r} or 'catalog.db.{what}', got "
+            f"{text[:80]!r}: a name part is empty")
+    try:
+        table = exp.to_table(text, dialect=dialect)
+    except SqlglotError:  # not readable as a dotted name: the whole text is one name
+        return _quote(text, dialect)
+    parts = [table.args.get(key) for key in ("catalog", "db", "this")]
+    given = [p for p in parts if p is not None]
+    plain = all(isinstance(p, exp.Identifier) and p.name for p in given) and not any(
+        v is not None for k, v in table.args.items() if k not in ("catalog", "db", "this"))
+    if not plain:
+        raise InvalidSegmentError(
+            f"{what}= takes the name of a table such as {what!r} or 'catalog.db.{what}', got "
+            f"{text[:80]!r}: an empty part, a query or a table function is not a table name "
+            "(create a view of it and pass the view's name)")
+    return ".".join(_quote(p.name, dialect) for p in given)
 
 
 def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
@@ -193,6 +226,10 @@ def segment_sql(cond: Condition, dialect: Dialect, profiles: str, events: str, i
                 event_schema: Mapping[str, Any] | None = None) -> str:
     """A SELECT of the ids matching ``cond`` over tables named ``profiles`` and ``events``."""
     now = utc_now(now)
+    profiles = table_sql(profiles, dialect, "profiles")
+    events = table_sql(events, dialect, "events")
+    if not isinstance(id_col, str) or not id_col:
+        raise InvalidSegmentError(f"id= takes the name of the id column, got {id_col!r}")
     aggs = aggregates_used(cond)
     aliases = {a.key: f"a{i}" for i, a in enumerate(aggs)}
     q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import duckdb
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -270,6 +271,45 @@ def test_odd_column_names_in_every_engine(spark) -> None:
             seg.Population(frame, now=NOW)
     renamed = spark.createDataFrame(profiles.select("user_id", "a b", "q\"t").to_pandas())
     assert seg.Population(renamed, now=NOW).select(seg.field("a b") > 3).size == 2
+
+
+def test_table_names_are_quoted_never_pasted_as_sql(spark) -> None:
+    # before: to_sql pasted profiles= and events= into the text as given: "x; DROP TABLE y"
+    # wrote a second statement, "my table" and "" wrote SQL that does not parse, and
+    # "read_parquet('x')" a table function; now a dotted name is quoted part by part, other
+    # text is one quoted name, and empty parts and table functions are refused
+    profiles = pl.DataFrame({"user_id": [1, 2, 3], "age": [20, 40, 60]})
+    events = pl.DataFrame({"user_id": [1, 3, 3], "event": ["a", "a", "b"],
+                           "ts": [NOW - dt.timedelta(days=d) for d in (1, 2, 3)]})
+    segment = seg.Segment("s", (seg.field("age") > 30) & (seg.event("a").count(within="7d") >= 1))
+    want = seg.Population(profiles, events, now=NOW).select(segment).ids.to_list()
+    assert want == [3]
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA lake")
+    con.execute("CREATE TABLE y AS SELECT 1 AS keep")
+    for name, frame in (("my table", profiles), ("x; DROP TABLE y", profiles),
+                        ('q"t', events)):
+        con.register(name, frame.to_arrow())
+    con.register("plain_events", events.to_arrow())
+    con.execute("CREATE TABLE lake.profiles AS SELECT * FROM \"my table\"")
+    for prof, ev in (("my table", "q\"t"), ("x; DROP TABLE y", "plain_events"),
+                     ("lake.profiles", "plain_events"), ('lake."profiles"', "plain_events"),
+                     ("  my table ", "plain_events")):
+        sql = segment.to_sql("duckdb", profiles=prof, events=ev, now=NOW)
+        assert sorted(r[0] for r in con.execute(sql).fetchall()) == want, (prof, ev)
+    assert con.execute("SELECT keep FROM y").fetchall() == [(1,)]  # still there
+    spark.createDataFrame(profiles.to_pandas()).createOrReplaceGlobalTempView("prof")
+    spark.createDataFrame(events.to_pandas()).createOrReplaceTempView("events")
+    for prof in ("global_temp.prof", "global_temp.`prof`"):
+        sql = segment.to_sql("spark", profiles=prof, now=NOW)
+        assert sorted(r[0] for r in spark.sql(sql).collect()) == want
+    for bad in ("", "   ", "a..b", ".profiles", "profiles.", "read_parquet('p.parquet')", None, 3):
+        with pytest.raises(seg.InvalidSegmentError, match="profiles= takes the name of a table"):
+            segment.to_sql("duckdb", profiles=bad, now=NOW)  # type: ignore[arg-type]
+    with pytest.raises(seg.InvalidSegmentError, match="events= takes the name of a table"):
+        segment.to_sql("spark", events="", now=NOW)
+    with pytest.raises(seg.InvalidSegmentError, match="id= takes the name of the id column"):
+        segment.to_sql("spark", id="", now=NOW)
 
 
 def _deep(levels: int) -> seg.Condition:

@@ -58,7 +58,7 @@ def test_spark_sql_shape() -> None:
     assert "array_contains(p.`tags`, 'gaming')" in sql
     assert "RLIKE '^pre'" in sql
     assert "unix_micros" in sql
-    assert sql.startswith("SELECT p.`user_id` FROM profiles AS p LEFT JOIN")
+    assert sql.startswith("SELECT p.`user_id` FROM `profiles` AS p LEFT JOIN")
 
 
 @given(st.data())
