@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -172,6 +173,23 @@ def describe(cond: Condition) -> str:
     return f"{subject} {cond.op.replace('_', ' ')} {a[0]!r}"
 
 
+# Control characters and the bidirectional embeddings, overrides and isolates: in a name they
+# forge lines in logs and CSVs, or show a report's reader other text than the one stored
+# ("Trojan Source"). A description may hold line breaks and tabs.
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_NOT_IN_NAMES = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+_NOT_IN_DESCRIPTIONS = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
+
+
+def _check_printable(text: str, what: str, pattern: re.Pattern[str]) -> None:
+    found = pattern.search(text)
+    if found:
+        raise InvalidSegmentError(
+            f"{what} holds U+{ord(found.group()):04X} at position {found.start()}, a control "
+            "character or a bidirectional override: it would forge lines in logs and files, or "
+            "show other text in reports than the one stored; remove it")
+
+
 @dataclass(frozen=True, eq=False)
 class Segment:
     """A named condition: the definition of an audience.
@@ -195,10 +213,12 @@ class Segment:
         if not isinstance(self.name, str) or not self.name.strip():
             raise InvalidSegmentError(f"a segment needs a non-empty name, got {self.name!r}")
         check_unicode(self.name, "the segment's name")
+        _check_printable(self.name, "the segment's name", _NOT_IN_NAMES)
         if not isinstance(self.description, str):
             raise InvalidSegmentError(
                 f"description must be a str, got {type(self.description).__name__}")
         check_unicode(self.description, "the segment's description")
+        _check_printable(self.description, "the segment's description", _NOT_IN_DESCRIPTIONS)
         if not isinstance(self.condition, Condition):
             raise InvalidSegmentError(
                 f"condition must be built with segmentation.field/event, got "

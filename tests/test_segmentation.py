@@ -354,6 +354,29 @@ def test_segment_json_with_a_lone_surrogate_escape_is_refused() -> None:
         seg.Segment.from_json(text)
 
 
+@pytest.mark.parametrize("name", ["adults\nERROR forged log line", "a\x00b", "a\rb",
+                                  "a\x1b[2Jb", "a\x85b", "a\u2028b", "adults\u202e81 rednu",
+                                  "a\u2067b"])
+def test_a_name_with_control_or_bidi_override_characters_is_refused(name: str) -> None:
+    # before: accepted, so a name could forge lines in logs and CSVs or, with a right-to-left
+    # override, show a report's reader other text than the one stored
+    with pytest.raises(seg.InvalidSegmentError, match=r"U\+[0-9A-F]{4} at position"):
+        seg.Segment(name, seg.field("age") >= 18)
+    text = seg.Segment("s", seg.field("age") >= 18).to_json().replace(
+        '"s"', json.dumps(name), 1)
+    with pytest.raises(seg.InvalidSegmentError, match="control character"):
+        seg.Segment.from_json(text)
+
+
+def test_names_in_any_script_and_multi_line_descriptions_pass() -> None:
+    for name in ("jeunes joueurs", "خرید\u200cکنندگان", "גיימרים\u200f 18-25", "18–25 ゲーマー"):
+        assert seg.Segment(name, seg.field("age") >= 18).name == name
+    described = seg.Segment("s", seg.field("age") >= 18, description="line 1\r\n\tline 2")
+    assert seg.Segment.from_json(described.to_json()) == described
+    with pytest.raises(seg.InvalidSegmentError, match="description holds U\\+202E"):
+        seg.Segment("s", seg.field("age") >= 18, description="a\u202eb")
+
+
 def test_a_description_must_be_text() -> None:
     with pytest.raises(seg.InvalidSegmentError, match="description must be a str"):
         seg.Segment("adults", seg.field("age") >= 18, description=None)  # type: ignore[arg-type]
