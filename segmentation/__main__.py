@@ -18,6 +18,7 @@ import polars as pl
 
 from privacy._redact import ArgumentParser, printable
 
+from . import _format as fmt
 from ._errors import SegmentationError
 
 _STARTED = [time.perf_counter()]
@@ -128,7 +129,7 @@ def _demo(args: argparse.Namespace) -> int:
         chosen = truth.filter(pl.col("user_id").is_in(tier.ids.implode()))
         best = float(others.head(tier.size).mean() or 0.0)
         mean = float(chosen["lookalike_propensity"].mean() or 0.0)
-        rows.append({"tier": f"top {fraction:.0%}", "people": tier.size,
+        rows.append({"tier": f"top {fmt.tier(fraction)}", "people": tier.size,
                      "mean true propensity": mean, "oracle": best,
                      "share of oracle": mean / best if best else np.nan,
                      "random": float(others.mean() or 0.0)})

@@ -30,6 +30,12 @@ def share(x: object, digits: int = 1) -> str:
     return f"{100 * v:.{digits}f}%"
 
 
+def tier(fraction: object) -> str:
+    """A tier's share as its name: 0.01 -> '1%', 0.015 -> '1.5%', 0.005 -> '0.5%' (distinct
+    shares keep distinct names; rounding to whole percents named 1.5% and 2.5% both '2%')."""
+    return f"{100 * float(fraction):.12g}%"  # type: ignore[arg-type]
+
+
 def number(x: object, significant: int = 3) -> str:
     """3 significant digits, with separators: 1234.5678 -> '1,235'; 0.012345 -> '0.0123'."""
     if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):

@@ -759,7 +759,7 @@ class Lookalike(BaseEstimator):
         for f in sorted(fractions):
             k = round(f * len(ranked))
             out[f] = Audience(ranked.head(k).sort(), None, population.n,
-                              f"lookalike top {f:.0%}", id_column=population.id)
+                              f"lookalike top {fmt.tier(f)}", id_column=population.id)
         return out
 
     def explain(self, top: int = 15) -> pl.DataFrame:

@@ -408,7 +408,7 @@ def _lookalike(tiers: Mapping[float, Audience], evaluation: Any, model: Any, cou
         released = counts.release([tiers[f].size for f in fractions], len(fractions),
                                   "lookalike tiers")
         parts.append(_table(["tier", "people"],
-                            [(f"top {fmt.share(f, 0)}", _shown(c))
+                            [(f"top {fmt.tier(f)}", _shown(c))
                              for f, c in zip(fractions, released, strict=True)], "tc"))
     if evaluation is not None:
         g = evaluation.gains
@@ -418,7 +418,7 @@ def _lookalike(tiers: Mapping[float, Audience], evaluation: Any, model: Any, cou
         charts.append(chart)
         t = evaluation.table
         rows: list[tuple[object, ...]] = [
-            (f"top {fmt.share(r['fraction'], 0)}",
+            (f"top {fmt.tier(r['fraction'])}",
              f"{fmt.share(r['recall_mean'])} ± {fmt.share(r['recall_std'] or 0.0)}",
              f"{fmt.ratio(r['lift_mean'])} ± {fmt.number(r['lift_std'] or 0.0, 2)}")
                 for r in t.iter_rows(named=True)]

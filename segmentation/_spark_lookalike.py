@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import narwhals as nw
 import polars as pl
 
+from . import _format as fmt
 from ._compile import aggregate_table
 from ._errors import InvalidSegmentError, SeedError
 from ._population import Audience, Population
@@ -171,5 +172,5 @@ def spark_tiers(model: Lookalike, population: Population, fractions: Sequence[fl
     for f in sorted(fractions):
         k = round(f * n)
         out[f] = Audience(ranked.limit(k).select(population.id), None, population.n,
-                          f"lookalike top {f:.0%}", id_column=population.id)
+                          f"lookalike top {fmt.tier(f)}", id_column=population.id)
     return out

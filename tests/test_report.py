@@ -151,6 +151,19 @@ def test_counts_are_formatted_for_people(world, tmp_path):
     assert all(len(s.split(".")[1]) == 1 for s in shares)  # one decimal, never 16
 
 
+def test_tiers_are_named_by_their_exact_share(world, tmp_path):
+    # before: names rounded to whole percents, so tiers of 1.5% and 2.5% were both "top 2%"
+    # (in the audiences' names, the report and the CLI's table) and 0.5% was "top 0%"
+    customers = world["others"][1]
+    tiers = world["model"].tiers(world["pop"], (0.005, 0.015, 0.025, 0.1), exclude=customers)
+    assert [t.name for t in tiers.values()] == [
+        "lookalike top 0.5%", "lookalike top 1.5%", "lookalike top 2.5%", "lookalike top 10%"]
+    html = world["audience"].report(tmp_path / "t.html", world["pop"], tiers=tiers,
+                                    evaluation=world["evaluation"]).html.read_text("utf-8")
+    rows = re.findall(r"<td[^>]*>top ([\d.]+%)</td>", html)
+    assert rows[:4] == ["0.5%", "1.5%", "2.5%", "10%"], rows
+
+
 @settings(max_examples=10, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(low=st.integers(18, 70), width=st.integers(0, 4), k=st.sampled_from([50, 100, 300]),

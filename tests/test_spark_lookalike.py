@@ -95,3 +95,5 @@ def test_event_names_that_are_spark_syntax_and_ties_score_as_locally(spark) -> N
     np.testing.assert_allclose(got["score"].to_numpy(), scores, rtol=1e-9)
     for f, audience in model.tiers(remote, (0.013, 0.1)).items():
         assert audience.collect().ids.to_list() == model.tiers(pop, (f,))[f].ids.to_list()
+        # named by the exact share in both engines (not 'top 1%' for 1.3%)
+        assert audience.name == f"lookalike top {'1.3%' if f == 0.013 else '10%'}"
