@@ -751,8 +751,6 @@ class Lookalike(BaseEstimator):
             from ._spark_lookalike import spark_tiers
 
             self._require_fitted()
-            # Spark ranks a frame of the id and its score
-            check_id_not_an_output(population.id, ("score",), "the ranked scores")
             return spark_tiers(self, population, fractions, exclude)
         ranked, _ = self._ranked(population, exclude)
         out = {}

@@ -23,6 +23,7 @@ from . import _format as fmt
 from ._compile import aggregate_table
 from ._errors import InvalidSegmentError, SeedError
 from ._population import Audience, Population
+from ._reserved import working
 
 if TYPE_CHECKING:
     from ._lookalike import Lookalike
@@ -92,9 +93,10 @@ def fit_sample(population: Population, seeds: Any, max_fit_seeds: int, max_fit_r
 class _Score:
     """The per-partition scorer: holds the model's broadcast handle (read once per worker)."""
 
-    def __init__(self, model_ref: Any, id_col: str) -> None:
+    def __init__(self, model_ref: Any, id_col: str, score_col: str) -> None:
         self.model_ref = model_ref
         self.id_col = id_col
+        self.score_col = score_col
 
     def __call__(self, batches: Iterable[Any]) -> Iterator[Any]:
         import pyarrow as pa
@@ -112,7 +114,7 @@ class _Score:
                 scores = model._score_rows(x, oob=False)
                 yield pa.RecordBatch.from_arrays(
                     [batch.column(batch.schema.get_field_index(self.id_col)),
-                     pa.array(scores, type=pa.float64())], names=[self.id_col, "score"])
+                     pa.array(scores, type=pa.float64())], names=[self.id_col, self.score_col])
 
 
 def feature_frame(model: Lookalike, population: Population) -> Any:
@@ -130,8 +132,8 @@ def feature_frame(model: Lookalike, population: Population) -> Any:
     return frame.to_native()
 
 
-def score_frame(model: Lookalike, population: Population) -> Any:
-    """Every person's score, as a Spark DataFrame (``id``, ``score``)."""
+def score_frame(model: Lookalike, population: Population, score: str = "score") -> Any:
+    """Every person's score, as a Spark DataFrame (``id``, and the score named ``score``)."""
     from pyspark.sql import types as T
 
     features = feature_frame(model, population)
@@ -142,16 +144,18 @@ def score_frame(model: Lookalike, population: Population) -> Any:
     model_ref = context.broadcast(model)
     schema = T.StructType([T.StructField(population.id,
                                          features.schema[population.id].dataType),
-                           T.StructField("score", T.DoubleType())])
-    return features.mapInArrow(_Score(model_ref, population.id), schema)
+                           T.StructField(score, T.DoubleType())])
+    return features.mapInArrow(_Score(model_ref, population.id, score), schema)
 
 
-def ranked_frame(model: Lookalike, population: Population, exclude: Any) -> Any:
-    """The candidates (not seeds, not ``exclude``) with their scores, best first, ties by id."""
+def ranked_frame(model: Lookalike, population: Population, exclude: Any,
+                 score: str = "score") -> Any:
+    """The candidates (not seeds, not ``exclude``) with their scores (named ``score``), best
+    first, ties by id."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    scores = nw.from_native(score_frame(model, population).persist(
+    scores = nw.from_native(score_frame(model, population, score).persist(
         StorageLevel.MEMORY_AND_DISK))
     seeds = getattr(model, "_spark_seeds_", None)
     if seeds is None:  # a model fitted on a polars population: its seeds' ids
@@ -160,13 +164,14 @@ def ranked_frame(model: Lookalike, population: Population, exclude: Any) -> Any:
         scores = scores.join(_seed_frame(population, seeds), on=population.id, how="anti")
     if exclude is not None:
         scores = scores.join(_seed_frame(population, exclude), on=population.id, how="anti")
-    return scores.to_native().orderBy(F.desc("score"), F.asc(population.id))
+    return scores.to_native().orderBy(F.desc(score), F.asc(population.id))
 
 
 def spark_tiers(model: Lookalike, population: Population, fractions: Sequence[float],
                 exclude: Any) -> dict[float, Audience]:
     """Nested audiences of the top fractions of the candidates, computed in Spark."""
-    ranked = ranked_frame(model, population, exclude)
+    # the score under a working name: any id column, 'score' included, is kept as it is
+    ranked = ranked_frame(model, population, exclude, score=working("score"))
     n = ranked.count()
     out = {}
     for f in sorted(fractions):

@@ -514,6 +514,28 @@ def test_an_id_named_like_an_outputs_column_is_refused(id_name: str, call: Any) 
         call(pop)
 
 
+def test_an_id_named_score_ranks_into_the_same_tiers_in_every_engine(spark) -> None:
+    # before: local tiers took an id column 'score' and Spark's refused it (its ranked frame
+    # of the id and 'score' was used inside); ranked() keeps refusing it in both, as its
+    # output has a column 'score'
+    from tests.engines import engine_population
+
+    base = seg.synthetic_population(1_500, seed=5)
+    pop = seg.Population(base.profiles.collect().rename({"user_id": "score"}),
+                         base.events.collect().rename({"user_id": "score"}), id="score",
+                         now=base.now)
+    model = _fitted(pop)
+    remote = engine_population(pop, "spark", spark)
+    want = model.tiers(pop, (0.05, 0.1))
+    got = model.tiers(remote, (0.05, 0.1))
+    for f in (0.05, 0.1):
+        assert want[f].size > 0
+        assert sorted(got[f].collect().ids.to_list()) == sorted(want[f].ids.to_list())
+    for population in (pop, remote):
+        with pytest.raises(seg.InvalidSegmentError, match="the id column 'score'"):
+            model.ranked(population)
+
+
 def _fitted(pop: seg.Population) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
