@@ -408,6 +408,9 @@ class FeatureBuilder:
         """Set the features' names (unique) and readings (``(words, is_share)``)."""
         self.feature_names_ = _unique([f.name for f in features])
         self.feature_labels_ = [(f.label, f.is_share) for f in features]
+        since = {("ev", name) for _, name, kind, _ in self._event_specs() if kind == "since"}
+        #: the matrix columns of days since the last event (never seen: ``never_days_``)
+        self.since_columns_ = [j for j, f in enumerate(features) if f.key in since]
 
     def transform(self, population: Any) -> np.ndarray:
         """The scaled feature matrix (float32, column-major), one row per profile, in profile

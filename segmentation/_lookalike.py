@@ -798,6 +798,10 @@ def _contrasts(model: Lookalike, x: np.ndarray, mask: np.ndarray) -> pl.DataFram
     scale = builder.scale_ if builder is not None else np.ones(n_features)
     n_rest = max(int((~mask).sum()), 1)
     seed_rows = x[mask]
+    # days since the last event: "never" is the data's span, and a cut there only says who
+    # ever had one, which the feature's "never had" flag already reads
+    since = set(getattr(builder, "since_columns_", ()))
+    never = float(getattr(builder, "never_days_", 0.0))
     rows = []
     for j, name in enumerate(names):
         label, is_share = labels[j]
@@ -846,6 +850,8 @@ def _contrasts(model: Lookalike, x: np.ndarray, mask: np.ndarray) -> pl.DataFram
                 if has.any() and not has.all():
                     break
             threshold = value
+            if j in since and abs(value - never) <= 1e-3 * never:
+                continue
             shown = f"{value:,.0f}" if value.is_integer() else f"{value:g}"
             what = f"{label} {shown}+" if above else f"{label} under {shown}"
         seed_share = float(seed_has.mean()) if len(seed_has) else 0.0

@@ -405,6 +405,34 @@ def test_features_are_what_the_data_says_not_what_their_names_look_like() -> Non
         "plan is missing: ")
 
 
+def test_explain_does_not_cut_days_since_at_never() -> None:
+    """When fewer than half the seeds had an event, their median days since the last one is
+    "never" (the data's span), and explain() read 'days since the last x under 89.9999': a
+    cut that only says who ever had one, as the 'never had an x event' row already does."""
+    import datetime as dt
+
+    rng = np.random.default_rng(3)
+    n, now = 2_000, dt.datetime(2026, 11, 1)
+    ids = np.arange(n)
+    seeds = ids < 500
+    had = np.where(seeds, rng.random(n) < 0.35, rng.random(n) < 0.05)
+    people = ids[had]
+    events = pl.DataFrame({
+        "user_id": np.concatenate([people, [n - 1]]),
+        "event": ["x"] * (len(people) + 1),
+        "ts": [now - dt.timedelta(days=float(d))
+               for d in np.concatenate([rng.uniform(1, 60, len(people)), [89.9999]])]})
+    profiles = pl.DataFrame({"user_id": ids, "age": rng.integers(18, 80, n)})
+    pop = seg.Population(profiles, events, now=now)
+    model, _ = quiet_fit(seg.Lookalike(n_estimators=2, random_state=0), pop,
+                         ids[seeds].tolist())
+    table = model.explain(top=100)
+    never = model.features_.never_days_
+    assert table.filter(pl.col("feature") == "ev:x:days_since_last:never").height == 1
+    for row in table.filter(pl.col("feature") == "ev:x:days_since_last").iter_rows(named=True):
+        assert abs(row["threshold"] - never) > 1e-3 * never, row["reading"]
+
+
 def test_no_features_at_all_is_a_segmentation_error() -> None:
     pop = tricky_population()
     bare = seg.Population(pop.profiles.collect().select("user_id", "age"), id="user_id")
