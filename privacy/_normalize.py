@@ -26,7 +26,7 @@ from ._redact import mask, safe_name
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
 
 #: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
-NORMALIZATION_VERSION = "2026.12.5"
+NORMALIZATION_VERSION = "2026.12.6"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
@@ -201,10 +201,10 @@ def _state(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.Lazy
     # province: "ON" on a US row is a data error, not Ontario's code to hash.
     elsewhere = north_america & code.replace_strict(
         state_country(), default=None, return_dtype=pl.Utf8).ne(region).fill_null(False)
+    # Elsewhere the lower-cased name as written: "Texas" on a German row is not Texas's code,
+    # and "BY" there is Bavaria's own abbreviation, not a US or Canadian one.
     frame = frame.with_columns(
-        cand=pl.when(elsewhere).then(None).when(code.is_not_null()).then(code).otherwise(
-            pl.when(north_america).then(None).otherwise(other)
-        )
+        cand=pl.when(~north_america).then(other).when(~elsewhere).then(code)
     )
     value = pl.col("cand")
     return frame.with_columns(why=_reason_chain(

@@ -83,3 +83,15 @@ def test_state_of_its_own_country_passes(region: str, state: str, code: str) -> 
     """Beside the must-fail states of the other country: each country's own codes and names."""
     for platform in ("meta", "snap"):
         assert privacy.normalize(state, "state", platform, region) == code
+
+
+@pytest.mark.parametrize(("region", "state", "value"), [
+    ("DE", "Texas", "texas"), ("DE", "BY", "by"), ("GB", "Ontario", "ontario"),
+    ("AU", "New South Wales", "newsouthwales"), ("FR", "Île-de-France", "îledefrance"),
+])
+def test_a_state_outside_north_america_is_its_name_as_written(region: str, state: str,
+                                                              value: str) -> None:
+    """Outside the US and Canada the platforms take the lower-cased name without punctuation
+    or spaces: before, 'Texas' or 'Ontario' on such a row became a US or Canadian code."""
+    for platform in ("meta", "snap"):
+        assert privacy.normalize(state, "state", platform, region) == value
