@@ -199,17 +199,17 @@ def _state(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.Lazy
     north_america = region.is_in(["US", "CA"])
     # A US row's state is a US state (DC and the territories included), a Canadian row's a
     # province: "ON" on a US row is a data error, not Ontario's code to hash.
-    elsewhere = north_america & code.replace_strict(
+    other_country = north_america & code.replace_strict(
         state_country(), default=None, return_dtype=pl.Utf8).ne(region).fill_null(False)
     # Elsewhere the lower-cased name as written: "Texas" on a German row is not Texas's code,
     # and "BY" there is Bavaria's own abbreviation, not a US or Canadian one.
     frame = frame.with_columns(
-        cand=pl.when(~north_america).then(other).when(~elsewhere).then(code)
+        cand=pl.when(~north_america).then(other).when(~other_country).then(code)
     )
     value = pl.col("cand")
     return frame.with_columns(why=_reason_chain(
         (code.is_null() & north_america, "unknown_code"),
-        (elsewhere, "invalid_for_region"),
+        (other_country, "invalid_for_region"),
         (value.is_null() | ~value.str.contains(r"\p{L}"), "malformed"),
     ))
 
