@@ -155,7 +155,7 @@ def _check_epsilon(value: object, name: str) -> None:
     """A budget is a positive, finite number (not a bool, not text)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) \
             or not 0 < value < math.inf:
-        raise InvalidInputError(f"{name} must be a positive, finite number, got {value!r}")
+        raise InvalidInputError(f"{name} must be a positive, finite number, got {shown(value)}")
 
 
 @dataclass
@@ -184,17 +184,20 @@ class Disclosure:
     ledger: list[dict[str, Any]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.k, int) or isinstance(self.k, bool) or self.k < 1:
-            raise InvalidInputError(f"k must be a positive int, got {self.k!r}")
+        k = whole(self.k)
+        if k is None or k < 1:
+            raise InvalidInputError(f"k must be a positive int, got {shown(self.k)}")
+        self.k = k
         if self.epsilon is not None:
             _check_epsilon(self.epsilon, "epsilon")
-        if not isinstance(self.digits, int) or isinstance(self.digits, bool) \
-                or not 1 <= self.digits <= 6:
-            raise InvalidInputError(f"digits must be an int from 1 to 6, got {self.digits!r}")
+        digits = whole(self.digits)
+        if digits is None or not 1 <= digits <= 6:
+            raise InvalidInputError(f"digits must be an int from 1 to 6, got {shown(self.digits)}")
+        self.digits = digits
         if isinstance(self.delta, bool) or not isinstance(self.delta, float) \
                 or not 0 < self.delta < 1e-3:
             raise InvalidInputError(f"delta must be a float above 0 and under 0.001 (far under "
-                                    f"1 / the population), got {self.delta!r}")
+                                    f"1 / the population), got {shown(self.delta)}")
 
     @property
     def remaining(self) -> float | None:
@@ -266,7 +269,7 @@ class Disclosure:
         if delta is not None and (isinstance(delta, bool) or not isinstance(delta, float)
                                   or not 0 < delta < 1):
             raise InvalidInputError(f"the selection's delta must be a float between 0 and 1, "
-                                    f"got {delta!r}")
+                                    f"got {shown(delta)}")
         share = self.remaining if epsilon is None else epsilon
         share_delta = self.remaining_delta if delta is None else delta
         if not share or share <= 0 or share_delta <= 0:

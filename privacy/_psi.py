@@ -495,7 +495,7 @@ class Sender(_Side):
                                     f"{shown(receiver_max)}")
         receiver_max = largest
         if not isinstance(fpr, float) or not 0 < fpr < 1:
-            raise InvalidInputError(f"fpr must be a float between 0 and 1, got {fpr!r}")
+            raise InvalidInputError(f"fpr must be a float between 0 and 1, got {shown(fpr)}")
         if data_structure not in ("auto", *_DATA_STRUCTURES):
             raise InvalidInputError(f"data_structure must be one of {('auto', *_DATA_STRUCTURES)}"
                                     f", got {safe_name(str(data_structure))}")

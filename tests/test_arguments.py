@@ -248,6 +248,12 @@ _CANARY = "maria.canary@example.com"
     lambda pop, older: privacy.synthetic_crm(_CANARY),
     lambda pop, older: privacy.audit(pl.DataFrame({"email": ["a" * 64]}), min_audience=_CANARY),
     lambda pop, older: privacy.round_significant(5, _CANARY),
+    # before: the disclosure's checks quoted the value ('got 'maria.canary@...'')
+    lambda pop, older: privacy.Disclosure(k=_CANARY),
+    lambda pop, older: privacy.Disclosure(epsilon=_CANARY),
+    lambda pop, older: privacy.Disclosure(delta=_CANARY),
+    lambda pop, older: seg.shareable_report(older, pop, k=_CANARY),
+    lambda pop, older: seg.shareable_report(older, pop, epsilon=_CANARY),
 ])
 def test_a_wrong_argument_is_not_echoed(pop: seg.Population, older: seg.Audience, call) -> None:
     """An argument in the wrong place can be someone's email: errors name its type only."""

@@ -452,3 +452,16 @@ def test_a_disclosure_passed_in_is_split_over_the_reports_groups(population):
     # a profile of numeric columns releases nothing: it is not a group the budget is split over
     numeric = seg.shareable_report([a], population, profile=["arpu"], epsilon=1.0)
     assert numeric.privacy["epsilon_used"] == pytest.approx(1.0)
+
+
+def test_numpy_integers_are_ints_for_k_and_digits() -> None:
+    # before: Disclosure(k=np.int64(10)) was refused with "k must be a positive int, got
+    # np.int64(10)", as if 10 were wrong
+    d = Disclosure(k=np.int64(10), digits=np.int32(2))
+    assert (d.k, d.digits) == (10, 2)
+    assert type(d.k) is int
+    assert d.release([9, 10], sensitivity=1, label="x")[0].under_k
+    for bad in ({"k": np.int64(0)}, {"k": 2.0}, {"k": np.bool_(True)}, {"digits": np.int64(7)}):
+        with pytest.raises(privacy.InvalidInputError):
+            Disclosure(**bad)
+
