@@ -18,6 +18,7 @@ import polars as pl
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from ._checks import shown
 from ._clock import utc_now
 from ._compile import fill_value
 from ._conditions import (
@@ -53,28 +54,24 @@ def table_sql(name: object, dialect: Dialect, what: str) -> str:
     such); text that is no such name ("my table", "x; DROP TABLE y") is one quoted name. An
     empty name or part, or a query or table function in place of a name, is refused.
     """
+    usage = f"{what}= takes the name of a table such as {what!r} or 'catalog.db.{what}', got "
     if not isinstance(name, str) or not name.strip():
-        raise InvalidSegmentError(
-            f"{what}= takes the name of a table such as {what!r} or 'catalog.db.{what}', "
-            f"got {name if not isinstance(name, str) else name[:80]!r}")
+        raise InvalidSegmentError(usage + (shown(name) if not isinstance(name, str)
+                                           else repr(name)))
     text = name.strip()
     if text.startswith(".") or text.endswith("."):
-        raise InvalidSegmentError(
-            f"{what}= takes the name of a table such as {what!r} or 'catalog.db.{what}', got "
-            f"{text[:80]!r}: a name part is empty")
+        raise InvalidSegmentError(f"{usage}{text[:80]!r}: a name part is empty")
     try:
         table = exp.to_table(text, dialect=dialect)
     except SqlglotError:  # not readable as a dotted name: the whole text is one name
         return _quote(text, dialect)
-    parts = [table.args.get(key) for key in ("catalog", "db", "this")]
-    given = [p for p in parts if p is not None]
+    given = [p for p in (table.args.get(k) for k in ("catalog", "db", "this")) if p is not None]
     plain = all(isinstance(p, exp.Identifier) and p.name for p in given) and not any(
         v is not None for k, v in table.args.items() if k not in ("catalog", "db", "this"))
     if not plain:
         raise InvalidSegmentError(
-            f"{what}= takes the name of a table such as {what!r} or 'catalog.db.{what}', got "
-            f"{text[:80]!r}: an empty part, a query or a table function is not a table name "
-            "(create a view of it and pass the view's name)")
+            f"{usage}{text[:80]!r}: an empty part, a query or a table function is not a table "
+            "name (create a view of it and pass the view's name)")
     return ".".join(_quote(p.name, dialect) for p in given)
 
 
@@ -229,7 +226,8 @@ def segment_sql(cond: Condition, dialect: Dialect, profiles: str, events: str, i
     profiles = table_sql(profiles, dialect, "profiles")
     events = table_sql(events, dialect, "events")
     if not isinstance(id_col, str) or not id_col:
-        raise InvalidSegmentError(f"id= takes the name of the id column, got {id_col!r}")
+        raise InvalidSegmentError(f"id= takes the name of the id column, got "
+                                  f"{repr(id_col) if isinstance(id_col, str) else shown(id_col)}")
     aggs = aggregates_used(cond)
     aliases = {a.key: f"a{i}" for i, a in enumerate(aggs)}
     q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
