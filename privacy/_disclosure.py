@@ -24,9 +24,12 @@ held by fewer than ``k`` people, but differences between reports are not hidden.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from ._checks import whole
 from ._errors import InputTypeError, InvalidInputError, PrivacyError
@@ -151,11 +154,20 @@ def margin95(scale: float) -> float:
     return max(math.ceil(math.log(0.05 * (1 + a) / 2) / math.log(a) - 1), 0)
 
 
-def _check_epsilon(value: object, name: str) -> None:
-    """A budget is a positive, finite number (not a bool, not text)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not 0 < value < math.inf:
+def _check_epsilon(value: object, name: str) -> float:
+    """A budget is a positive, finite number (NumPy's too; not a bool, not text), as a float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+            or not 0 < float(value) < math.inf:
         raise InvalidInputError(f"{name} must be a positive, finite number, got {shown(value)}")
+    return float(value)
+
+
+def _check_delta(value: object, bound: float, rule: str) -> float:
+    """A delta is a number strictly between 0 and ``bound`` (NumPy's too), as a float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+            or not 0 < float(value) < bound:
+        raise InvalidInputError(f"{rule}, got {shown(value)}")
+    return float(value)
 
 
 @dataclass
@@ -189,15 +201,13 @@ class Disclosure:
             raise InvalidInputError(f"k must be a positive int, got {shown(self.k)}")
         self.k = k
         if self.epsilon is not None:
-            _check_epsilon(self.epsilon, "epsilon")
+            self.epsilon = _check_epsilon(self.epsilon, "epsilon")
         digits = whole(self.digits)
         if digits is None or not 1 <= digits <= 6:
             raise InvalidInputError(f"digits must be an int from 1 to 6, got {shown(self.digits)}")
         self.digits = digits
-        if isinstance(self.delta, bool) or not isinstance(self.delta, float) \
-                or not 0 < self.delta < 1e-3:
-            raise InvalidInputError(f"delta must be a float above 0 and under 0.001 (far under "
-                                    f"1 / the population), got {shown(self.delta)}")
+        self.delta = _check_delta(self.delta, 1e-3, "delta must be a float above 0 and under "
+                                  "0.001 (far under 1 / the population)")
 
     @property
     def remaining(self) -> float | None:
@@ -220,7 +230,7 @@ class Disclosure:
         if self.epsilon is None or not exact:  # nothing released, nothing spent
             return [self.show(c) for c in exact]
         if epsilon is not None:
-            _check_epsilon(epsilon, "release's epsilon")
+            epsilon = _check_epsilon(epsilon, "release's epsilon")
         share = self.remaining if epsilon is None else epsilon
         if share is None or share <= 0:
             raise BudgetExhaustedError(
@@ -265,11 +275,10 @@ class Disclosure:
         if self.epsilon is None:
             return {name: c for name, c in exact.items() if c >= self.k}
         if epsilon is not None:
-            _check_epsilon(epsilon, "selection's epsilon")
-        if delta is not None and (isinstance(delta, bool) or not isinstance(delta, float)
-                                  or not 0 < delta < 1):
-            raise InvalidInputError(f"the selection's delta must be a float between 0 and 1, "
-                                    f"got {shown(delta)}")
+            epsilon = _check_epsilon(epsilon, "selection's epsilon")
+        if delta is not None:
+            delta = _check_delta(delta, 1.0, "the selection's delta must be a float between "
+                                 "0 and 1")
         share = self.remaining if epsilon is None else epsilon
         share_delta = self.remaining_delta if delta is None else delta
         if not share or share <= 0 or share_delta <= 0:

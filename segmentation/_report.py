@@ -16,19 +16,22 @@ import datetime as dt
 import html
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from privacy._disclosure import Disclosure, SafeCount, margin95
 
 from . import _format as fmt
 from ._charts import Chart, bars, gain_curve, heatmap
+from ._checks import check_instance, check_number, shown
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
 from ._segments import describe
-from ._shareable import numeric_dtype, shareable_report
+from ._shareable import check_figures, numeric_dtype, shareable_report
 
 __all__ = ["ReportFiles", "write_report"]
 
@@ -162,12 +165,9 @@ def write_report(
         raise InvalidSegmentError(
             f"report needs the Population the audience came from, got "
             f"{type(population).__name__}")
-    others = list(others)
-    if not all(isinstance(o, Audience) for o in others):
-        raise InvalidSegmentError("others must be Audience objects")
-    if epsilon is not None and not shareable:
-        raise InvalidSegmentError("epsilon applies to the shareable variant: pass "
-                                  "shareable=True")
+    others = _check_others(others)
+    shareable, k, epsilon, top = _check_figures(shareable, k, epsilon, top)
+    _check_parts(tiers, evaluation, model, upload, audit, rfm, title)
     from privacy._io import atomic_write, check_output
 
     # never over the files the population was read from (a profiles.parquet given as the
@@ -243,6 +243,71 @@ def write_report(
     with atomic_write(target, "w") as handle:
         handle.write(page)
     return ReportFiles(target, written)
+
+
+def _check_others(others: object) -> list[Audience]:
+    """The audiences to show overlaps with: a sequence of Audience (None: none)."""
+    if others is None:
+        return []
+    if isinstance(others, Audience):
+        return [others]
+    if isinstance(others, (str, bytes, Mapping)) or not isinstance(others, Iterable):
+        raise InvalidSegmentError(f"others takes a list of Audience objects, got "
+                                  f"{type(others).__name__}")
+    listed = list(others)
+    bad = [o for o in listed if not isinstance(o, Audience)]
+    if bad:
+        raise InvalidSegmentError(f"others takes Audience objects, got a "
+                                  f"{type(bad[0]).__name__} among them")
+    return listed
+
+
+def _check_figures(shareable: object, k: object, epsilon: object, top: object
+                   ) -> tuple[bool, int, float | None, int]:
+    """How counts are shown, checked before anything is counted: the package's error naming
+    what was received (a k of "100" or an epsilon of -1 used to fail deep in the release)."""
+    if not isinstance(shareable, (bool, np.bool_)):
+        raise InvalidSegmentError(f"shareable must be True or False, got {shown(shareable)}")
+    number, budget, most = check_figures(k, epsilon, top)
+    if budget is not None and not shareable:
+        raise InvalidSegmentError("epsilon applies to the shareable variant: pass "
+                                  "shareable=True")
+    return bool(shareable), number, budget, most
+
+
+def _check_parts(tiers: object, evaluation: object, model: object, upload: object,
+                 audit: object, rfm: object, title: object) -> None:
+    """The optional sections' inputs, each the object its section reads (a path or a dict in
+    their place used to fail with an AttributeError halfway through the page)."""
+    from privacy._audit_report import AuditReport
+    from privacy._upload import UploadReport
+
+    from ._rfm import RFM
+
+    if tiers is not None:
+        if not isinstance(tiers, Mapping):
+            raise InvalidSegmentError(f"tiers takes the mapping model.tiers(...) returns "
+                                      f"(share -> Audience), got {type(tiers).__name__}")
+        for share, tier in tiers.items():
+            check_number(share, "a tier's share", 0, 1, low_open=True)
+            check_instance(tier, Audience, "each tier", " (use model.tiers(...))")
+    if evaluation is not None or model is not None:
+        from ._lookalike import Lookalike, LookalikeEvaluation
+
+        if evaluation is not None:
+            check_instance(evaluation, LookalikeEvaluation, "evaluation",
+                           " (use segmentation.evaluate_lookalike(...))")
+        if model is not None:
+            check_instance(model, Lookalike, "model", " (a fitted segmentation.Lookalike)")
+    if upload is not None and not isinstance(getattr(upload, "report", None), UploadReport):
+        raise InvalidSegmentError(f"upload must be a privacy.Upload or SparkUpload, got "
+                                  f"{type(upload).__name__}")
+    if audit is not None:
+        check_instance(audit, AuditReport, "audit", " (use privacy.audit(...))")
+    if rfm is not None:
+        check_instance(rfm, RFM, "rfm", " (use segmentation.rfm(...))")
+    if title is not None and not isinstance(title, str):
+        raise InvalidSegmentError(f"title must be text, got {type(title).__name__}")
 
 
 def _headline(audience: Audience, population: Population, size: int | SafeCount,

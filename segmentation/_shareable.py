@@ -29,7 +29,7 @@ import polars as pl
 
 from privacy._disclosure import BudgetExhaustedError, Disclosure, SafeCount
 
-from ._checks import shown, whole
+from ._checks import check_int, check_number, shown, whole
 from ._conditions import Condition, Field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
@@ -147,6 +147,7 @@ def shareable_report(
     if isinstance(profile, Iterable) and not isinstance(profile, (str, bytes, Mapping)):
         profile = list(profile)
     _check_options(population, segment, profile, profile_first, disclosure)
+    k, epsilon, top = check_figures(k, epsilon, top)
     if (segment is not None or profile) and population is None:
         raise InvalidSegmentError("a waterfall or a profile needs the population: pass "
                                   "population=")
@@ -213,6 +214,15 @@ def _budget_each(disclosure: Disclosure, groups: int, each: float | None) -> flo
             f"but {left:.4g} of the disclosure's {disclosure.epsilon:g} is left: nothing was "
             "released; give a smaller epsilon_each, or a new Disclosure with its own budget")
     return each
+
+
+def check_figures(k: object, epsilon: object, top: object) -> tuple[int, float | None, int]:
+    """How figures are released, checked before anything is counted: the package's error
+    naming what was received (a k of "100" or an epsilon of -1 used to fail deep in the
+    release as privacy's error, a top of "5" as a TypeError)."""
+    budget = None if epsilon is None else check_number(epsilon, "epsilon", 0, math.inf,
+                                                       low_open=True, high_open=True)
+    return check_int(k, "k", 1), budget, check_int(top, "top", 1)
 
 
 def _check_options(population: object, segment: object, profile: object,

@@ -126,7 +126,8 @@ def test_no_count_under_k_is_ever_shown(n, k):
 @pytest.mark.parametrize("bad", [{"k": 0}, {"k": 2.5}, {"epsilon": 0}, {"epsilon": -1},
                                  {"epsilon": float("inf")}, {"epsilon": True}, {"digits": 0},
                                  {"digits": True}, {"delta": 0.0}, {"delta": 0.01},
-                                 {"delta": 1}, {"delta": True}])
+                                 {"delta": 1}, {"delta": True}, {"epsilon": np.bool_(True)},
+                                 {"epsilon": np.float64("inf")}, {"delta": np.float32(0.5)}])
 def test_bad_settings_are_the_packages_error(bad):
     with pytest.raises(privacy.InvalidInputError):
         Disclosure(**bad)
@@ -170,7 +171,24 @@ def test_show_takes_numpy_and_noisy_negative_counts():
     assert Disclosure(k=10).show(-3).under_k
 
 
-@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "0.5", True])
+@pytest.mark.parametrize(("settings", "epsilon", "delta"), [
+    ({"epsilon": np.int64(2)}, 2.0, 1e-9),
+    ({"epsilon": np.float32(0.5)}, 0.5, 1e-9),
+    ({"epsilon": 1, "delta": np.float32(1e-6)}, 1.0, float(np.float32(1e-6))),
+])
+def test_numpy_budgets_are_numbers(settings, epsilon, delta):
+    """Disclosure(epsilon=np.int64(2)) was refused as "not a positive, finite number" (k and
+    digits took NumPy integers); the budget is kept as a float."""
+    report = Disclosure(**settings)
+    assert (report.epsilon, report.delta) == (epsilon, delta)
+    assert type(report.epsilon) is float
+    assert type(report.delta) is float
+    assert report.release([500], sensitivity=1, label="x", epsilon=np.float32(0.25))[0].low
+    assert report.spent == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "0.5", True, np.bool_(True),
+                                 np.float64("nan"), np.int64(0)])
 def test_a_release_epsilon_is_checked_like_the_budget(bad):
     """Before, NaN escaped as OpenDP's exception, text as a TypeError, True passed as 1, and 0
     or a negative epsilon was reported as a spent budget."""
@@ -290,6 +308,13 @@ _POP = object()  # stands for the population fixture in the parameters below
     ({"population": _POP, "profile": ["plan", 3]}, "list of column names"),
     ({"population": _POP, "profile": ["plan"], "profile_first": 0}, "positive int"),
     ({"disclosure": 0.5}, "privacy.Disclosure"),
+    # a k, epsilon or top of the wrong kind failed as privacy's error or a TypeError
+    ({"k": "100"}, "k must be an int"),
+    ({"k": 0}, "k must be an int of at least 1, got 0"),
+    ({"epsilon": -1}, "epsilon must be a number"),
+    ({"epsilon": "1"}, "epsilon must be a number"),
+    ({"population": _POP, "profile": ["plan"], "top": "5"}, "top must be an int"),
+    ({"population": _POP, "profile": ["plan"], "top": -1}, "top must be an int"),
 ])
 def test_the_report_names_a_wrong_argument(population, kwargs, says):
     """Each wrong argument is the package's error saying what was received (a Population as

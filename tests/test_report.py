@@ -13,6 +13,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -200,6 +201,43 @@ def test_bad_report_arguments_are_the_packages_errors(world, tmp_path):
         a.report(tmp_path / "r.html", pop, profile=["nope"])
     with pytest.raises(privacy.PrivacyError, match="folder"):
         a.report(tmp_path, pop)
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    # each failed with an AttributeError or a TypeError halfway through the page, or as
+    # privacy's error, or (k, top=0, title) was taken as given
+    ({"k": "100"}, "k must be an int"),
+    ({"k": 0, "shareable": True}, "k must be an int of at least 1, got 0"),
+    ({"epsilon": -1, "shareable": True}, "epsilon must be a number"),
+    ({"shareable": "no"}, "shareable must be True or False, got a str"),
+    ({"top": "5"}, "top must be an int"),
+    ({"top": 0}, "top must be an int of at least 1"),
+    ({"title": 5}, "title must be text, got int"),
+    ({"others": 3}, "others takes a list of Audience"),
+    ({"others": ["prepaid"]}, "got a str among them"),
+    ({"tiers": "tiers.json"}, "tiers takes the mapping"),
+    ({"tiers": [0.01]}, "tiers takes the mapping"),
+    ({"tiers": {"1%": None}}, "a tier's share must be a number"),
+    ({"tiers": {1.5: None}}, "a tier's share must be a number"),
+    ({"tiers": {0.01: "top.csv"}}, "each tier must be an Audience"),
+    ({"evaluation": {"auc": 0.8}}, "evaluation must be a LookalikeEvaluation"),
+    ({"model": "model.pkl"}, "model must be a Lookalike"),
+    ({"upload": "meta.csv"}, "upload must be a privacy.Upload"),
+    ({"audit": []}, "audit must be an AuditReport"),
+    ({"rfm": {"champions": 3}}, "rfm must be"),
+])
+def test_each_wrong_report_option_is_named(world, tmp_path, options, says):
+    page = tmp_path / "r.html"
+    with pytest.raises(seg.SegmentationError, match=re.escape(says)):
+        world["audience"].report(page, world["pop"], **options)
+    assert list(tmp_path.iterdir()) == []  # refused before anything was written
+
+
+def test_report_options_of_numpy_kinds_and_none_others_are_taken(world, tmp_path):
+    files = world["audience"].report(tmp_path / "r.html", world["pop"], others=None,
+                                     shareable=np.bool_(True), k=np.int64(50),
+                                     epsilon=np.int64(4), top=np.int32(3))
+    assert "epsilon 4 for the whole page" in files.html.read_text(encoding="utf-8")
 
 
 def test_the_report_command(tmp_path):
