@@ -37,7 +37,7 @@ from ._audit_domains import domain_table
 from ._audit_facts import ExportFacts, Probes, guess_platform
 from ._audit_report import AUDIT_VERSION, SEVERITIES, AuditReport, Finding, rank
 from ._audit_scan import FileScan
-from ._checks import whole
+from ._checks import check_progress, whole
 from ._errors import InputTypeError, InvalidInputError, ReadError
 from ._hashing import Hasher
 from ._io import part_files, read_path, read_table
@@ -120,6 +120,7 @@ def audit(
     started = time.perf_counter()
     path: Path | None = None
     name: str | None = None
+    check_progress(progress)
     if today is not None and not isinstance(today, dt.date):
         raise InputTypeError(f"today must be a datetime.date, got {type(today).__name__}")
     day = today or dt.date.today()

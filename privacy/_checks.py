@@ -1,14 +1,19 @@
-"""Arguments that must be whole numbers: a Python int or a NumPy integer, never a bool.
+"""Argument checks the privacy functions share: whole numbers and progress callbacks.
 
-A figure computed with NumPy (``k = np.int64(10)``) is as much an int as a literal one; it was
-refused with "k must be an int ..., got 10", which reads as if 10 were wrong.
+Whole numbers are a Python int or a NumPy integer, never a bool: a figure computed with NumPy
+(``k = np.int64(10)``) is as much an int as a literal one; it was refused with "k must be an
+int ..., got 10", which reads as if 10 were wrong.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["whole"]
+from ._errors import InputTypeError
+
+__all__ = ["check_progress", "whole"]
 
 
 def whole(value: object) -> int | None:
@@ -17,3 +22,11 @@ def whole(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         return None
     return int(value)
+
+
+def check_progress(progress: Any) -> None:
+    """A progress callback is None or callable: refused before the work starts, not after the
+    first chunk was done (a True or a file name failed there as Python's TypeError)."""
+    if progress is not None and not callable(progress):
+        raise InputTypeError(f"progress must be a function called as progress(done, total), "
+                             f"or None; got {type(progress).__name__}")

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ._checks import check_progress
 from ._errors import (
     InputTypeError,
     InvalidInputError,
@@ -321,6 +322,11 @@ def _check_columns(
         raise InvalidInputError(
             "columns must map CRM column names to kinds, e.g. {'mail': 'email'}"
         )
+    if not columns:  # an empty mapping used to fail inside polars with nothing to hash
+        raise InvalidInputError(
+            "columns maps no column: name at least one, e.g. {'mail': 'email'}, or leave "
+            "columns out to take the identifier columns the headers name"
+        )
     for col in columns:
         if not isinstance(col, str):
             raise InputTypeError(
@@ -481,6 +487,7 @@ def prepare_upload(
     from ._spark import is_spark_frame, prepare_spark_upload
 
     operation = check_operation(operation)
+    check_progress(progress)
     if is_spark_frame(crm):  # per partition in Spark, the same code per column
         spark_upload = prepare_spark_upload(crm, platform, columns, default_region, dayfirst,
                                             key, key_id, reference_day(now, today))

@@ -166,6 +166,9 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
     check_id_not_an_output(population.id, ("cluster",), "the cluster labels")
     features = check_names(features, "features")
     random_state = check_int(random_state, "random_state", 0)
+    if random_state >= 2**32:  # scikit-learn's seeds are 32-bit: 10**12 failed inside KMeans
+        raise InvalidSegmentError(f"random_state must be an int from 0 to 2**32 - 1, got "
+                                  f"{shown(random_state)}")
     sample = check_int(sample, "sample", 10)
     max_depth = check_int(max_depth, "max_depth", 1)
     if k is not None:

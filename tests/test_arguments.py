@@ -157,6 +157,25 @@ def test_audit_arguments(args: dict, says: str) -> None:
         privacy.audit(export, **args)
 
 
+@pytest.mark.parametrize("progress", [True, "progress.log", 5, [print]])
+def test_a_progress_that_cannot_be_called_is_refused_before_any_work(progress: Any) -> None:
+    """prepare_upload and audit called progress after the first chunk or check: a True or a
+    file name failed there as Python's TypeError ('bool' object is not callable)."""
+    crm = pl.DataFrame({"email": ["jane@example.com"] * 3})
+    with pytest.raises(privacy.InputTypeError, match="progress must be a function"):
+        privacy.prepare_upload(crm, "meta", progress=progress)
+    with pytest.raises(privacy.InputTypeError, match="progress must be a function"):
+        privacy.audit(pl.DataFrame({"email": ["a" * 64] * 3}), progress=progress)
+
+
+def test_an_empty_column_mapping_is_refused() -> None:
+    """columns={} failed inside polars ("cannot return empty fold")."""
+    crm = pl.DataFrame({"email": ["jane@example.com"] * 3})
+    with pytest.raises(privacy.InvalidInputError, match="columns maps no column"):
+        privacy.prepare_upload(crm, "meta", columns={})
+    assert privacy.prepare_upload(crm, "meta", columns={"email": "email"}).report.rows_out == 3
+
+
 def test_audit_reads_quasi_identifiers_from_a_generator() -> None:
     """The check consumed a generator before the audit read it: no quasi-identifier was used."""
     export = pl.DataFrame({"email": [f"{i:064x}" for i in range(200)],
@@ -379,6 +398,8 @@ _D = pl.DataFrame({"user_id": list(range(200)), "age": [20 + i % 50 for i in ran
     (["odd"], {"k_range": [3, 4]}, "too few for k_range"),
     (["age"], {"k_range": [1, 2]}, "each k in k_range must be an int of at least 2"),
     (["age"], {"k_range": "23"}, "k_range takes cluster counts"),
+    # scikit-learn's InvalidParameterError from inside KMeans
+    (["age"], {"random_state": 2**32}, r"random_state must be an int from 0 to 2\*\*32 - 1"),
 ])
 def test_discover_refuses_what_it_cannot_cluster(features: list, params: dict, says: str) -> None:
     pop = seg.Population(_D, now=dt.datetime(2026, 11, 1))
