@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import InvalidInputError
-from ._redact import printable
+from ._redact import named, printable
 
 __all__ = ["AUDIT_VERSION", "SEVERITIES", "AuditReport", "Finding", "rank"]
 
@@ -72,7 +72,7 @@ class AuditReport:
     def ok(self, fail_on: str = "high") -> bool:
         """True when no finding is at or above ``fail_on``."""
         if fail_on not in _RANK:
-            raise InvalidInputError(f"fail_on must be one of {SEVERITIES}, got {fail_on!r}")
+            raise InvalidInputError(f"fail_on must be one of {SEVERITIES}, got {named(fail_on)}")
         return all(_RANK[f.severity] < _RANK[fail_on] for f in self.findings)
 
     def worst(self) -> str | None:

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import hashes, hmac
 
 from ._checks import whole
 from ._errors import InputTypeError, InvalidInputError
-from ._redact import shown
+from ._redact import named, shown
 
 __all__ = ["MIN_KEY_BYTES", "Hasher"]
 
@@ -297,7 +297,7 @@ class Hasher:
                     f"key has only {distinct} distinct byte values in {len(key)}: not random "
                     "bytes (a placeholder such as b'\\x00' * 32?); use os.urandom(32)")
         if encoding not in ("hex", "base64"):
-            raise InvalidInputError(f"encoding must be 'hex' or 'base64', got {encoding!r}")
+            raise InvalidInputError(f"encoding must be 'hex' or 'base64', got {named(encoding)}")
         workers = whole(processes)
         if processes is not None and (workers is None or workers < 1):
             raise InvalidInputError(f"processes must be a positive int or None, got "

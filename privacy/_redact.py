@@ -20,6 +20,7 @@ __all__ = [
     "ArgumentParser",
     "looks_like_identifier",
     "mask",
+    "named",
     "printable",
     "rows_text",
     "safe_name",
@@ -74,6 +75,28 @@ def shown(value: object) -> str:
         small = not math.isfinite(float(value)) or abs(float(value)) < 1_000_000
         return repr(value) if small else f"{_a(value)} of magnitude 1,000,000 or more"
     return _a(value)
+
+
+def named(value: object) -> str:
+    """A received argument as an error names it: text quoted as written unless it looks like
+    a person's data (an email, four digits or more, a digest: then masked), a short list of
+    small numbers as it is, anything else as :func:`shown` has it (a type, a small number).
+    An argument in the wrong place (an email as ``method``, the seed ids as ``fractions``)
+    must not reach an error in plain text.
+
+    >>> named("pu_bagging"), named("maria.lopez@example.com"), named((0.01, 0.05))
+    ("'pu_bagging'", "'m***@e***.com'", '(0.01, 0.05)')
+    >>> named(["maria.lopez@example.com"]), named(16505550199)
+    ('a list', 'an int of magnitude 1,000,000 or more')
+    """
+    if isinstance(value, str):
+        return repr(safe_name(value))
+    if isinstance(value, (list, tuple)) and len(value) <= 8 \
+            and all(v is None or isinstance(v, numbers.Real) for v in value):
+        inner = ", ".join(shown(v) for v in value)
+        return f"({inner}{',' if len(value) == 1 else ''})" if isinstance(value, tuple) \
+            else f"[{inner}]"
+    return shown(value)
 
 
 def _a(value: object) -> str:

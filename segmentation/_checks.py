@@ -11,12 +11,18 @@ import numpy as np
 import polars as pl
 
 from privacy._checks import whole
-from privacy._redact import shown
+from privacy._redact import named, safe_name, shown
 
 from ._errors import InvalidSegmentError, SeedError
 
 __all__ = ["check_instance", "check_int", "check_names", "check_number", "check_random_state",
-           "ids_like", "is_text", "same_id_kind", "shown", "whole"]
+           "ids_like", "is_text", "named", "names_shown", "same_id_kind", "shown", "whole"]
+
+
+def names_shown(names: Iterable[object]) -> str:
+    """Names asked for (columns, events) as an error lists them: each quoted as written unless
+    it looks like a person's data (then masked), comma-separated."""
+    return ", ".join(repr(safe_name(str(n))) for n in names)
 
 
 def check_int(value: object, name: str, low: int | None = None) -> int:

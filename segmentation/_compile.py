@@ -28,6 +28,7 @@ from typing import Any, cast
 import narwhals as nw
 import polars as pl
 
+from ._checks import named, names_shown
 from ._clock import DAY_US, epoch_us, utc_now
 from ._conditions import (
     And,
@@ -192,7 +193,7 @@ def _predicate(p: Predicate, aliases: dict[str, str], now_us: int,
     if op == "within":
         lower = now_us - _duration_us(str(a[0]))
         return (x >= nw.lit(lower)) & (x <= nw.lit(now_us))
-    raise InvalidSegmentError(f"unknown op {op!r}")
+    raise InvalidSegmentError(f"unknown op {named(op)}")
 
 
 def _duration_us(text: str) -> int:
@@ -415,7 +416,7 @@ def check_event_names(aggs: Sequence[EventAggregate], known: Collection[str] | N
     unknown = sorted({a.event for a in aggs} - set(known))
     if unknown:
         raise InvalidSegmentError(
-            f"unknown event {unknown[0]!r}: the events table has "
+            f"unknown event {names_shown(unknown[:1])}: the events table has "
             f"{', '.join(sorted(known)[:30]) or 'no events'}; check the spelling, or "
             "declare the names this data can hold: Population(..., event_types=[...])"
         )
@@ -434,7 +435,7 @@ def compile_mask(cond: Condition, profiles: Table, events: Table | None, id_col:
     """
     if id_col not in profiles.schema:
         raise UnknownColumnError(
-            f"id column {id_col!r} is not in the profiles; they have: "
+            f"id column {named(id_col)} is not in the profiles; they have: "
             f"{', '.join(profiles.schema)}")
     aggs = aggregates_used(And((cond, *extra)) if extra else cond)
     check_event_names(aggs, event_names)

@@ -24,6 +24,7 @@ from typing import Any
 
 import polars as pl
 
+from ._checks import named
 from ._clock import MAX_WINDOW_DAYS
 from ._errors import InvalidSegmentError, SegmentCycleError
 
@@ -59,7 +60,7 @@ def duration_text(value: str | dt.timedelta) -> str:
         seconds = value.total_seconds()
         if seconds <= 0 or not float(seconds).is_integer():
             raise InvalidSegmentError(
-                f"a duration must be a positive whole number of seconds, got {value!r}")
+                f"a duration must be a positive whole number of seconds, got {value}")
         _check_span(seconds, value)
         for unit in ("w", "d", "h", "min", "s"):
             size = _UNIT_SECONDS[unit]
@@ -97,7 +98,7 @@ def parse_duration(text: str) -> dt.timedelta:
     match = _DURATION.match(text) if isinstance(text, str) else None
     if match is None:
         raise InvalidSegmentError(
-            f"durations look like '30d', '12h', '2w', '90min' or '45s'; got {text!r}"
+            f"durations look like '30d', '12h', '2w', '90min' or '45s'; got {named(text)}"
         )
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     _check_span(seconds, text)
@@ -107,7 +108,8 @@ def parse_duration(text: str) -> dt.timedelta:
 def _check_span(seconds: float, given: object) -> None:
     if seconds > _MAX_SECONDS:
         raise InvalidSegmentError(
-            f"a duration reaches back at most 1,000 years ({MAX_WINDOW_DAYS}d), got {given!r}")
+            f"a duration reaches back at most 1,000 years ({MAX_WINDOW_DAYS}d), got "
+            f"{given if isinstance(given, dt.timedelta) else named(given)}")
 
 
 def check_unicode(text: str, what: str) -> str:
@@ -161,7 +163,7 @@ def _literal_from_json(value: object) -> object:
             return dt.date.fromisoformat(value["date"])
         if value.get("float") in ("nan", "inf", "-inf"):
             return float(value["float"])
-        raise InvalidSegmentError(f"unknown literal {value!r}")
+        raise InvalidSegmentError(f"unknown literal {named(value)}")
     return value
 
 
@@ -182,7 +184,7 @@ class Window:
         if between is not None:
             if not (isinstance(between, (tuple, list)) and len(between) == 2):
                 raise InvalidSegmentError(
-                    f"between= takes two durations like ('90d', '30d'), got {between!r}"
+                    f"between= takes two durations like ('90d', '30d'), got {named(between)}"
                 )
             start, end = duration_text(between[0]), duration_text(between[1])
             if parse_duration(start) <= parse_duration(end):
@@ -234,7 +236,7 @@ class _Comparable:
         """``lo <= x <= hi``; ``closed`` is "both", "left", "right" or "none"."""
         if closed not in ("both", "left", "right", "none"):
             raise InvalidSegmentError(
-                f"closed must be 'both', 'left', 'right' or 'none', got {closed!r}"
+                f"closed must be 'both', 'left', 'right' or 'none', got {named(closed)}"
             )
         lo, hi = _check_literal(lo), _check_literal(hi)
         try:  # numbers with numbers, text with text, dates with dates; NaN is never empty here
@@ -338,7 +340,7 @@ class EventQuery:
 
     def __init__(self, name: str, where: Condition | None = None) -> None:
         if not isinstance(name, str) or not name:
-            raise InvalidSegmentError(f"event name must be a non-empty str, got {name!r}")
+            raise InvalidSegmentError(f"event name must be a non-empty str, got {named(name)}")
         if where is not None and not isinstance(where, Condition):
             raise InvalidSegmentError("where= takes a condition over event columns")
         self.name = check_unicode(name, "the event name")
@@ -402,7 +404,7 @@ def field(name: str) -> Field:
     'And'
     """
     if not isinstance(name, str) or not name:
-        raise InvalidSegmentError(f"field name must be a non-empty str, got {name!r}")
+        raise InvalidSegmentError(f"field name must be a non-empty str, got {named(name)}")
     return Field(check_unicode(name, "the field name"))
 
 
@@ -609,7 +611,7 @@ def segment_parts(data: Any) -> tuple[str, Condition, str]:
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise InvalidSegmentError(
-            f"segment schema_version {version!r} is not supported (this version reads "
+            f"segment schema_version {named(version)} is not supported (this version reads "
             f"{SCHEMA_VERSION}); upgrade audiencekit or re-export the segment"
         )
     if not isinstance(data.get("name"), str) or "condition" not in data:
@@ -635,7 +637,7 @@ def condition_from_dict(data: Any) -> Condition:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidSegmentError(
             f"malformed condition ({type(exc).__name__}"
-            + (f": missing {exc.args[0]!r}" if isinstance(exc, KeyError) else "")
+            + (f": missing {named(exc.args[0])}" if isinstance(exc, KeyError) else "")
             + "); write it with Condition.to_dict() or Segment.to_json()") from None
 
 
@@ -654,7 +656,7 @@ def _condition_from_dict(data: Any) -> Condition:
     if op == "in_segment":
         return InSegment(*segment_parts(data["segment"]))
     if op not in _PREDICATE_OPS:
-        raise InvalidSegmentError(f"unknown condition op {op!r}")
+        raise InvalidSegmentError(f"unknown condition op {named(op)}")
     target = _target_from_dict(data["target"])
     args = data.get("args", [])
     if not isinstance(args, list):
@@ -689,7 +691,7 @@ def _target_from_dict(t: Any) -> Field | EventAggregate:
     if "field" in t:
         return field(t["field"])
     if t.get("agg") not in _AGGS:
-        raise InvalidSegmentError(f"unknown event aggregate {t.get('agg')!r}")
+        raise InvalidSegmentError(f"unknown event aggregate {named(t.get('agg'))}")
     w = t.get("window") or {}
     if not isinstance(w, dict):
         raise InvalidSegmentError(f"an aggregate's 'window' is a dict, got {type(w).__name__}")
@@ -704,9 +706,10 @@ def _target_from_dict(t: Any) -> Field | EventAggregate:
     agg, column = t["agg"], t.get("column")
     if agg in _COLUMN_AGGS:
         if not isinstance(column, str) or not column:
-            raise InvalidSegmentError(f"'{agg}' reads a column (a non-empty str), got {column!r}")
+            raise InvalidSegmentError(f"'{agg}' reads a column (a non-empty str), got "
+                                      f"{named(column)}")
     elif column is not None:
-        raise InvalidSegmentError(f"'{agg}' reads no column, got {column!r}")
+        raise InvalidSegmentError(f"'{agg}' reads no column, got {named(column)}")
     if agg == "days_since_last" and (window.start or window.end):
         raise InvalidSegmentError("'days_since_last' takes no window")
     query = EventQuery(t["event"], where)  # the event's name and where= checked

@@ -20,7 +20,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.tree import DecisionTreeClassifier
 
-from ._checks import check_instance, check_int, check_names, shown
+from ._checks import check_instance, check_int, check_names, named, shown
 from ._conditions import Condition, field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population
@@ -161,7 +161,7 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
         Depth of the explaining trees (3 keeps rules readable).
     """
     if method not in ("kmeans", "gmm"):
-        raise InvalidSegmentError(f"method must be 'kmeans' or 'gmm', got {method!r}")
+        raise InvalidSegmentError(f"method must be 'kmeans' or 'gmm', got {named(method)}")
     check_instance(population, Population, "population")
     check_id_not_an_output(population.id, ("cluster",), "the cluster labels")
     features = check_names(features, "features")
@@ -198,8 +198,8 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
     distinct = len(np.unique(zs, axis=0))
     if k is not None and k > distinct:
         raise InvalidSegmentError(
-            f"k={k} clusters, but the sample of {len(zs):,} people has {distinct:,} distinct "
-            "feature values: ask for fewer")
+            f"k={shown(k)} clusters, but the sample of {len(zs):,} people has {distinct:,} "
+            "distinct feature values: ask for fewer")
     # silhouette needs fewer clusters than points; more clusters than distinct values is noise
     k_range = [n for n in k_range if n <= min(distinct, len(zs) - 1)]
     if k is None and not k_range:

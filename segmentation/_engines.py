@@ -28,6 +28,8 @@ from typing import Any, Protocol
 import narwhals as nw
 import polars as pl
 
+from privacy._redact import safe_name
+
 from ._clock import DAY_US
 from ._errors import SegmentationError
 from ._reserved import working
@@ -267,7 +269,8 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
                                     "folder of Parquet parts")
         path = Path(table)
         if not path.exists():
-            raise SegmentationError(f"{what} file not found: {path}")
+            raise SegmentationError(f"{what} file not found: {safe_name(path.name)}; check the "
+                                    "path")
         if path.is_dir():  # a folder of Parquet parts (Spark's output)
             if not any(path.rglob("*.parquet")):
                 raise SegmentationError(f"{what} folder {path.name or path} holds no Parquet "

@@ -37,7 +37,7 @@ from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_limits
 
 from . import _format as fmt
-from ._checks import check_int, check_names, check_number, ids_like, shown
+from ._checks import check_int, check_names, check_number, ids_like, named, shown
 from ._errors import (
     ColumnTypeError,
     InvalidSegmentError,
@@ -294,7 +294,7 @@ class Lookalike(BaseEstimator):
         """Every parameter checked before anything is read: a wrong one is an
         InvalidSegmentError naming it and what it got, never a NumPy or scikit-learn error."""
         if self.method not in METHODS:
-            raise InvalidSegmentError(f"method must be one of {METHODS}, got {self.method!r}")
+            raise InvalidSegmentError(f"method must be one of {METHODS}, got {named(self.method)}")
         # (name, lowest value, what None means when None is allowed)
         for name, low, none in (("n_estimators", 1, "from the seeds"), ("min_unlabeled", 0, ""),
                                 ("n_neighbors", 1, ""), ("min_seeds", 0, ""),
@@ -305,12 +305,12 @@ class Lookalike(BaseEstimator):
             if not _is_int(value) or value < low:
                 either = f"None ({none}) or " if none else ""
                 raise InvalidSegmentError(f"{name} must be {either}an int >= {low}, got "
-                                          f"{value!r}")
+                                          f"{shown(value)}")
         for name in ("features", "windows", "event_types"):
             value = getattr(self, name)
             if isinstance(value, (str, bytes)):
                 raise InvalidSegmentError(f"{name} must be a list, got the single "
-                                          f"string {value!r} (write [{value!r}])")
+                                          f"string {named(value)} (write [{named(value)}])")
             if name == "windows":
                 if (isinstance(value, Mapping) or not isinstance(value, Iterable)
                         or not all(isinstance(w, (str, dt.timedelta)) for w in value)):
@@ -322,14 +322,14 @@ class Lookalike(BaseEstimator):
         ratio = self.unlabeled_ratio
         if not _is_real(ratio) or not np.isfinite(ratio) or ratio <= 0:
             raise InvalidSegmentError(f"unlabeled_ratio must be a finite number > 0, got "
-                                      f"{ratio!r}")
+                                      f"{shown(ratio)}")
         if not isinstance(self.allow_small_seed, (bool, np.bool_)):
             raise InvalidSegmentError(f"allow_small_seed must be True or False, got "
-                                      f"{self.allow_small_seed!r}")
+                                      f"{shown(self.allow_small_seed)}")
         if self.random_state is not None and (not _is_int(self.random_state)
                                               or self.random_state < 0):
             raise InvalidSegmentError(f"random_state must be None or an int >= 0, got "
-                                      f"{self.random_state!r}")
+                                      f"{shown(self.random_state)}")
         est = self.estimator
         if est is not None and not (hasattr(est, "fit") and hasattr(est, "get_params") and (
                 hasattr(est, "predict_proba") or hasattr(est, "decision_function"))):
@@ -341,7 +341,7 @@ class Lookalike(BaseEstimator):
     def _check_n_jobs(self) -> None:
         if self.n_jobs is not None and (not _is_int(self.n_jobs) or self.n_jobs < 1):
             raise InvalidSegmentError(f"n_jobs must be a positive int or None, got "
-                                      f"{self.n_jobs!r}")
+                                      f"{shown(self.n_jobs)}")
 
     def _require_fitted(self) -> None:
         if getattr(self, "n_seeds_", None) is None:
@@ -739,7 +739,7 @@ class Lookalike(BaseEstimator):
         """The top ``fraction`` of the candidates (everyone but the seeds and ``exclude``)."""
         if not _is_share(fraction):
             raise InvalidSegmentError(f"fraction must be a share within (0, 1], like 0.01, got "
-                                      f"{fraction!r}")
+                                      f"{shown(fraction)}")
         return self.tiers(population, (fraction,), exclude)[fraction]
 
     def tiers(self, population: Population,
@@ -775,7 +775,7 @@ class Lookalike(BaseEstimator):
         """
         self._require_fitted()
         if not _is_int(top) or top < 1:
-            raise InvalidSegmentError(f"top must be an int >= 1, got {top!r}")
+            raise InvalidSegmentError(f"top must be an int >= 1, got {shown(top)}")
         frame = self.contrasts_
         return frame.sort(pl.col("strength"), descending=True).head(top).drop("strength")
 
@@ -908,7 +908,7 @@ def _fractions(fractions: Any) -> tuple[float, ...]:
                                   f"(0.01, 0.05), got {type(fractions).__name__}")
     values = tuple(fractions)
     if not values or any(not _is_share(f) for f in values):
-        raise InvalidSegmentError(f"fractions must be shares within (0, 1], got {values!r}")
+        raise InvalidSegmentError(f"fractions must be shares within (0, 1], got {named(values)}")
     return values
 
 
@@ -940,7 +940,8 @@ def _table_with_id(frame: pl.DataFrame, id_col: str | None) -> tuple[pl.DataFram
     if id_col is not None:
         if id_col not in frame.columns:
             raise UnknownColumnError(
-                f"id column {id_col!r} is not in the table; it has: {', '.join(frame.columns)}")
+                f"id column {named(id_col)} is not in the table; it has: "
+                f"{', '.join(frame.columns)}")
         return frame, None, id_col
     if "user_id" in frame.columns:
         return frame, None, "user_id"
@@ -949,8 +950,8 @@ def _table_with_id(frame: pl.DataFrame, id_col: str | None) -> tuple[pl.DataFram
              c.lower().startswith("id_")]
     if looks:
         raise InvalidSegmentError(
-            f"the table has no 'user_id' column and {looks[0]!r} looks like an id: pass "
-            f"Lookalike(id={looks[0]!r}) so that it is never used as a feature")
+            f"the table has no 'user_id' column and {named(looks[0])} looks like an id: pass "
+            f"Lookalike(id={named(looks[0])}) so that it is never used as a feature")
     return frame.with_row_index("user_id"), None, "user_id"
 
 
@@ -1060,13 +1061,13 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
                                   f"{type(seeds).__name__}")
     population.local("evaluate_lookalike")  # DuckDB, Spark: to_polars() first, it says
     if not _is_share(hidden, upper_open=True):
-        raise InvalidSegmentError(f"hidden must be a share within (0, 1), got {hidden!r}")
+        raise InvalidSegmentError(f"hidden must be a share within (0, 1), got {shown(hidden)}")
     fractions = _fractions(fractions)
     if (isinstance(random_states, (str, bytes)) or not isinstance(random_states, Iterable)
             or not (random_states := tuple(random_states))
             or not all(_is_int(r) and r >= 0 for r in random_states)):
         raise InvalidSegmentError(f"random_states must be a non-empty sequence of ints >= 0, "
-                                  f"got {random_states!r}")
+                                  f"got {named(random_states)}")
     ids = population.profiles.select(population.id).collect()[population.id]
     if exclude is not None and not isinstance(exclude, Audience):
         raise SeedError(f"exclude takes an Audience (customers, say), got "
@@ -1074,7 +1075,7 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
     truth_values: pl.Series | None = None
     if truth is not None:
         if not isinstance(truth, str) or truth not in population.schema:
-            raise UnknownColumnError(f"truth must name a profile column, got {truth!r}; the "
+            raise UnknownColumnError(f"truth must name a profile column, got {named(truth)}; the "
                                      f"profiles have: {', '.join(population.schema)}"[:400])
         truth_values = population.profiles.select(pl.col(truth).cast(pl.Float64)).collect()[truth]
     rows = []

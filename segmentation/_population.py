@@ -19,7 +19,10 @@ from ._checks import (
     check_number,
     check_random_state,
     is_text,
+    named,
+    names_shown,
     same_id_kind,
+    shown,
 )
 from ._clock import checked_now, default_now
 from ._compile import compile_mask, condition_expr
@@ -226,7 +229,8 @@ class Audience:
         else:
             k = round(check_number(fraction, "fraction", 0, 1) * self.size)
         if not 0 <= k <= self.size:
-            raise InvalidSegmentError(f"cannot sample {k} from an audience of {self.size}")
+            raise InvalidSegmentError(f"cannot sample {shown(k)} from an audience of "
+                                      f"{self.size:,}")
         rng = np.random.default_rng(random_state)
         idx = np.sort(rng.choice(self.size, size=k, replace=False))
         return Audience(ids.gather(idx), self.segment, self.population_size,
@@ -267,7 +271,7 @@ class Audience:
         names = list(table.columns)
         if key not in names:
             raise UnknownColumnError(
-                f"the CRM has no {key!r} column to join the audience on; it has: "
+                f"the CRM has no {named(key)} column to join the audience on; it has: "
                 f"{', '.join(safe_names(names))}")
         if in_spark:  # a semi join in Spark; the upload is prepared there too
             # (Spark would compare a string id with a long one as numbers: '007' = 7)
@@ -354,7 +358,7 @@ class Population:
         schema = self._p.schema
         if id not in schema:
             raise UnknownColumnError(
-                f"id column {id!r} is not in the profiles; they have: {', '.join(schema)}"
+                f"id column {named(id)} is not in the profiles; they have: {', '.join(schema)}"
             )
         if self._e is not None:
             ev = self._e.schema
@@ -601,7 +605,7 @@ class Population:
         cols = list(columns) if columns is not None else [c for c in schema if c != self.id]
         unknown = [c for c in cols if c not in schema]
         if unknown:
-            raise UnknownColumnError(f"unknown columns {unknown}; the profiles have: "
+            raise UnknownColumnError(f"unknown columns {names_shown(unknown)}; the profiles have: "
                                      f"{', '.join(schema)}")
         return cols
 

@@ -12,7 +12,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from ._checks import is_text
+from ._checks import is_text, named
 from ._clock import checked_now
 from ._compile import compile_mask, condition_expr
 from ._conditions import (
@@ -57,7 +57,7 @@ def _check_predicate(p: Predicate, schema: dict[str, Any], table: str) -> None:
         return
     if name not in schema:
         raise UnknownColumnError(
-            f"unknown column {name!r} in the {table}; they have: {', '.join(schema)}"
+            f"unknown column {named(name)} in the {table}; they have: {', '.join(schema)}"
         )
     dtype = schema[name]
     is_list = isinstance(dtype, (pl.List, pl.Array))
@@ -102,7 +102,7 @@ def validate(cond: Condition, schema: dict[str, Any], events_schema: dict[str, A
         agg: EventAggregate = node.target
         if events_schema is None:
             raise InvalidSegmentError(
-                f"the condition uses event {agg.event!r} but the population has no events "
+                f"the condition uses event {named(agg.event)} but the population has no events "
                 "table; pass events= to Population"
             )
         for needed in (id_col, "event", "ts"):
@@ -114,7 +114,7 @@ def validate(cond: Condition, schema: dict[str, Any], events_schema: dict[str, A
         if agg.column is not None:
             if agg.column not in events_schema:
                 raise UnknownColumnError(
-                    f"unknown events column {agg.column!r}; the events have: "
+                    f"unknown events column {named(agg.column)}; the events have: "
                     f"{', '.join(events_schema)}"
                 )
             if not events_schema[agg.column].is_numeric():
@@ -293,7 +293,8 @@ class Segment:
         their kinds (``age > 25.5`` is ``age >= 26``; an Int64 equals no float past 2**63).
         """
         if dialect not in ("duckdb", "spark"):
-            raise InvalidSegmentError(f"dialect must be 'duckdb' or 'spark', got {dialect!r}")
+            raise InvalidSegmentError(f"dialect must be 'duckdb' or 'spark', got "
+                                      f"{named(dialect)}")
         for name, given in (("schema", schema), ("event_schema", event_schema)):
             if given is not None and not isinstance(given, Mapping):
                 raise InvalidSegmentError(
@@ -305,7 +306,7 @@ class Segment:
                     raise InvalidSegmentError(
                         f"{name}= maps columns to polars dtypes (pl.Int64, pl.Float32, "
                         f"pl.List(pl.Utf8)...), got {type(dtype).__name__} "
-                        f"{str(dtype)[:40]!r} for column {str(column)[:80]!r}")
+                        f"{named(str(dtype)[:40])} for column {named(str(column)[:80])}")
         return segment_sql(self.condition, dialect, profiles, events, id,
                            checked_now(now),
                            schema or {}, event_schema)
