@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ._checks import names_shown
 from ._clock import utc_now
 from ._compile import aggregate_table
 from ._conditions import duration_text, event, parse_duration
@@ -212,7 +213,8 @@ class FeatureBuilder:
             c for c in schema if c != population.id]
         missing = [c for c in cols if c not in schema]
         if missing:
-            raise UnknownColumnError(f"unknown feature columns {missing}; the profiles have: "
+            raise UnknownColumnError(f"unknown feature columns {names_shown(missing)}; the "
+                                     "profiles have: "
                                      f"{', '.join(schema)}")
         return population.profiles.select([population.id, *cols]).collect(), population.id
 
@@ -269,7 +271,8 @@ class FeatureBuilder:
             if self.event_types is not None:
                 unknown = sorted(set(self.event_types) - set(present))
                 if unknown:
-                    raise UnknownColumnError(f"event types {unknown} are not in the events; "
+                    raise UnknownColumnError(f"event types {names_shown(unknown)} are not in the "
+                                             "events; "
                                              f"they have: {', '.join(present)}")
                 present = [e for e in present if e in self.event_types]
             self.event_types_ = present

@@ -62,6 +62,8 @@ __all__ = [
 ]
 
 METHODS = ("pu_bagging", "classifier", "similarity")
+#: The most bags a Lookalike fits (the default takes 2-8; more adds nothing but time).
+MAX_BAGS = 1_000
 
 
 class LookalikeNotFittedError(SegmentationError, NotFittedError):
@@ -141,7 +143,7 @@ class Lookalike(BaseEstimator):
     n_estimators : int, optional
         Bags for ``pu_bagging``. When None, from the number of seeds (``n_estimators_`` says
         how many): 8 up to 5,000 seeds, then about 40,000 / seeds, down to 2 from 20,000 (see
-        :func:`_default_bags`).
+        :func:`_default_bags`). At most 1,000.
     unlabeled_ratio, min_unlabeled : float, int
         Unlabeled people drawn in each bag: ``unlabeled_ratio`` per seed, at least
         ``min_unlabeled`` (all of them when there are fewer).
@@ -306,6 +308,10 @@ class Lookalike(BaseEstimator):
                 either = f"None ({none}) or " if none else ""
                 raise InvalidSegmentError(f"{name} must be {either}an int >= {low}, got "
                                           f"{shown(value)}")
+        if self.n_estimators is not None and self.n_estimators > MAX_BAGS:
+            # 4,155,550,123 bags (a phone in the wrong place) ran until the memory gave out
+            raise InvalidSegmentError(f"n_estimators must be None (from the seeds) or at most "
+                                      f"{MAX_BAGS:,} bags, got {shown(self.n_estimators)}")
         for name in ("features", "windows", "event_types"):
             value = getattr(self, name)
             if isinstance(value, (str, bytes)):
@@ -353,7 +359,8 @@ class Lookalike(BaseEstimator):
         self._check_n_jobs()
         if self.n_jobs is None:
             return contextlib.nullcontext()
-        return threadpool_limits(limits=self.n_jobs)  # applied from here: enter it at once
+        # threadpoolctl takes a Python int only (np.int64 was a TypeError); applied from here
+        return threadpool_limits(limits=int(self.n_jobs))
 
     def fit(self, X: Any, seeds: Any = None, sample_weight: Any = None, *, y: Any = None,
             exclude: Any = None) -> Lookalike:

@@ -304,6 +304,8 @@ _CANARY = "maria.canary@example.com"
     lambda pop, older: seg.Population(pop.profiles, id=_CANARY),
     lambda pop, older: seg.Population(_CANARY),
     lambda pop, older: older.export("meta", crm=pop.crm, id=_CANARY),
+    lambda pop, older: seg.Lookalike(features=[_CANARY]).fit(pop, older),
+    lambda pop, older: seg.Lookalike(event_types=[_CANARY]).fit(pop, older),
     lambda pop, older: privacy.Hasher(encoding=_CANARY),
     lambda pop, older: privacy.audit(pl.DataFrame({"email": ["a" * 64]})).ok(fail_on=_CANARY),
 ])
@@ -327,6 +329,9 @@ def test_a_wrong_argument_is_not_echoed(pop: seg.Population, older: seg.Audience
     lambda: seg.Lookalike(method=4155550123).fit(seg.synthetic_population(500, seed=0), []),
     lambda: seg.Lookalike(min_seeds=-4155550123).fit(seg.synthetic_population(500, seed=0),
                                                      []),
+    # before: taken, and the fit ran bag after bag until the memory gave out
+    lambda: seg.Lookalike(n_estimators=4155550123).fit(seg.synthetic_population(500, seed=0),
+                                                       []),
 ])
 def test_a_wrong_number_like_a_phone_is_not_echoed(call) -> None:
     """A number of seven digits or more in the wrong place can be a phone number."""
@@ -487,6 +492,8 @@ def _hashed_export(tmp: Path) -> Path:
 
 
 # A count computed with NumPy is an int: each of these said "must be an int ..., got 10"
+_LOOKALIKE_POP = seg.synthetic_population(1_000, seed=2)
+
 WHOLE_NUMBER_ARGUMENTS = [
     ("audit k", lambda n, tmp: privacy.audit(_hashed_export(tmp), "meta", k=n(10))),
     ("audit phone_block", lambda n, tmp: privacy.audit(_hashed_export(tmp), "meta",
@@ -508,6 +515,11 @@ WHOLE_NUMBER_ARGUMENTS = [
         np.random.default_rng(0).normal(size=(600, 3)), np.arange(600) < 200,
         [seg.Lookalike(method="classifier", n_estimators=1, random_state=0)],
         folds=n(2), repeats=n(1))),
+    # n_jobs=np.int64(1) passed the check and failed in threadpoolctl ('limits must either be
+    # an int...'), n_estimators=np.int64 was taken
+    ("Lookalike n_jobs and n_estimators", lambda n, tmp: seg.Lookalike(
+        n_jobs=n(1), n_estimators=n(2), features=["age"], allow_small_seed=True,
+        random_state=0).fit(_LOOKALIKE_POP, _LOOKALIKE_POP.select(seg.field("is_customer")))),
 ]
 
 
