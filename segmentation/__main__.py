@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from privacy._redact import ArgumentParser, printable
+from privacy._redact import ArgumentParser, named, printable, safe_name
 
 from . import _format as fmt
 from ._errors import SegmentationError
@@ -263,21 +263,22 @@ def _read_segment(path: str) -> Any:
     import segmentation as seg
     from privacy._io import read_regular
 
+    name = safe_name(Path(path).name)  # a file named like data is shown masked
     try:  # never from a pipe or a device: the reader refuses them before reading
         data = read_regular(path, _MAX_SEGMENT_BYTES)
     except OSError as exc:  # errno 0: read_regular's pipe, socket or device
         if exc.errno in (0, errno.EISDIR):
-            raise SegmentationError(f"segment file {printable(path)} is not a regular file; "
+            raise SegmentationError(f"segment file {name} is not a regular file; "
                                     "give the segment's JSON file") from None
-        raise SegmentationError(f"cannot read segment file {printable(path)}: "
+        raise SegmentationError(f"cannot read segment file {name}: "
                                 f"{exc.strerror}") from None
     if len(data) > _MAX_SEGMENT_BYTES:
-        raise SegmentationError(f"segment file {printable(path)} is over "
+        raise SegmentationError(f"segment file {name} is over "
                                 f"{_MAX_SEGMENT_BYTES // 2**20} MB: not a segment's JSON")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise SegmentationError(f"segment file {printable(path)} is not UTF-8 text; "
+        raise SegmentationError(f"segment file {name} is not UTF-8 text; "
                                 "give the JSON that Segment.to_json() wrote") from None
     return seg.Segment.from_json(text)
 
@@ -311,7 +312,7 @@ def _parse_now(text: str) -> dt.datetime:
     except ValueError:
         raise SegmentationError(
             f"--now must be an ISO 8601 time such as 2026-11-01 or 2026-11-01T12:00:00, got "
-            f"{printable(text[:40])!r}"
+            f"{named(text[:40])}"
         ) from None
 
 

@@ -66,6 +66,12 @@ FAILURES = {
                                       "p.parquet", "--now", "yesterday"),
     "segmentation: missing segment": ("segmentation", "build", "seg.json", "--profiles",
                                       "p.parquet"),
+    # an email in the wrong place was quoted in the error before
+    "segmentation: --now that is an email": ("segmentation", "build", "seg.json", "--profiles",
+                                             "p.parquet", "--now", "maria.canary@example.com"),
+    "segmentation: a segment named like an email": ("segmentation", "build",
+                                                    "maria.canary@example.com", "--profiles",
+                                                    "p.parquet"),
     # read, each of these blocked for good or read until memory ran out
     "segmentation: segment from a device": ("segmentation", "build", "/dev/zero", "--profiles",
                                             "p.parquet"),
