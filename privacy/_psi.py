@@ -36,7 +36,7 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -413,8 +413,18 @@ def read_key_file(path: str | os.PathLike[str], role: str) -> dict[str, Any]:
         raise PsiError(f"the PSI key file {shown} is damaged") from None
     if not isinstance(state, dict) or state.get("role") != role:
         raise PsiError(f"{shown} is the key file of a PSI {state.get('role')}, not of a {role}")
+    if any(name not in state for name in _KEY_FILE_FIELDS[role]):
+        # a key file without its session failed later as a KeyError, a traceback in the CLI
+        raise PsiError(f"the PSI key file {shown} is damaged")
     state["key"] = key
     return state
+
+
+#: What each side's key file holds besides its key (see the sides' ``state()``).
+_KEY_FILE_FIELDS = {
+    "sender": ("mode", "rules", "session", "receiver_max"),
+    "receiver": ("mode", "rules", "session", "setup_sha256", "request_sha256", "items_sha256"),
+}
 
 
 def _gcs_range(sender_size: int, receiver_max: int, fpr: float) -> float:
@@ -641,6 +651,12 @@ class Receiver(_Side):
 
     def restore(self, state: dict[str, Any]) -> None:
         """Take back the state of an earlier :meth:`request` (from this side's key file)."""
+        if not isinstance(state, Mapping) or any(
+                name not in state for name in ("session", "setup_sha256", "request_sha256",
+                                               "items_sha256")):
+            raise PsiError(f"restore takes the state() of an earlier request (or the key "
+                           f"file's, from read_key_file), got {type(state).__name__} without "
+                           "its session")
         if state.get("mode") != self.mode or state.get("rules") != self.rules:
             raise PsiError("the key file was made under another mode or other rules")
         if state.get("items_sha256") != self._items.digest():

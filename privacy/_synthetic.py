@@ -10,6 +10,9 @@ from ._redact import shown
 
 __all__ = ["synthetic_crm"]
 
+#: The most rows a synthetic CRM holds (it is made in memory).
+MAX_ROWS = 100_000_000
+
 _FIRST = ["Mary", "John", "Valéry", "José", "Zoë", "Ana-Maria", "Liam", "Olivia", "Noah", "Emma",
           "Mohammed", "Sofía", "Chloé", "Björn", "Anaïs", "Lucas", "Mia", "Ethan", "Aylin",
           "Jürgen", "Siobhán", "O'Neil", "Jean-Luc", "Wei", "Priya", "Kwame", "Hana", "Mateo"]
@@ -53,6 +56,9 @@ def synthetic_crm(n: int, seed: int = 0, *, invalid_share: float = 0.03) -> pl.D
     for name, value in (("n", n), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
             raise InvalidInputError(f"{name} must be a non-negative int, got {shown(value)}")
+    if n > MAX_ROWS:  # a phone-sized n failed as NumPy's MemoryError quoting it
+        raise InvalidInputError(f"n must be at most {MAX_ROWS:,} (a synthetic CRM is made in "
+                                f"memory), got {shown(n)}")
     if (isinstance(invalid_share, bool) or not isinstance(invalid_share, (int, float))
             or not 0 <= invalid_share <= 1):
         raise InvalidInputError(f"invalid_share must be a number within [0, 1], got "

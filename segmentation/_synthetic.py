@@ -15,7 +15,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from ._checks import check_int, check_number
+from ._checks import check_int, check_number, shown
 from ._errors import InvalidSegmentError
 from ._population import Population
 
@@ -24,6 +24,8 @@ __all__ = ["DEFAULT_NOW", "EVENT_TYPES", "INTERESTS", "PLATFORM_EVENTS", "PLATFO
 
 #: The reference time of a synthetic population when ``now`` is not given (deterministic).
 DEFAULT_NOW = dt.datetime(2026, 11, 1)
+#: The most people a synthetic population holds (it is made in memory, with its events).
+MAX_SYNTHETIC = 100_000_000
 INTERESTS = ("gaming", "streaming", "sports", "music", "travel", "fashion", "tech", "news",
              "food", "fitness")
 #: Profile columns known for everyone, customers or not (what a platform can match on). Plan,
@@ -134,6 +136,9 @@ def synthetic_population(n: int, seed: int = 0, now: dt.datetime | None = None,
     (1000, ['age', 'arpu', 'avg_downlink_mbps'])
     """
     n = check_int(n, "n", 1)
+    if n > MAX_SYNTHETIC:  # a phone-sized n failed as NumPy's MemoryError quoting it
+        raise InvalidSegmentError(f"n must be at most {MAX_SYNTHETIC:,} (a synthetic "
+                                  f"population is made in memory), got {shown(n)}")
     seed = check_int(seed, "seed", 0)
     if now is not None and not isinstance(now, dt.datetime):
         raise InvalidSegmentError(f"now must be a datetime, got {type(now).__name__}")

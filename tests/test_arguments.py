@@ -329,6 +329,9 @@ def test_a_wrong_argument_is_not_echoed(pop: seg.Population, older: seg.Audience
     lambda: seg.Lookalike(method=4155550123).fit(seg.synthetic_population(500, seed=0), []),
     lambda: seg.Lookalike(min_seeds=-4155550123).fit(seg.synthetic_population(500, seed=0),
                                                      []),
+    # before: NumPy's MemoryError, which quoted the number
+    lambda: seg.synthetic_population(4155550123),
+    lambda: privacy.synthetic_crm(np.int64(4155550123)),
     # before: taken, and the fit ran bag after bag until the memory gave out
     lambda: seg.Lookalike(n_estimators=4155550123).fit(seg.synthetic_population(500, seed=0),
                                                        []),

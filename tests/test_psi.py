@@ -376,6 +376,35 @@ def test_the_cli_refuses_keys_beside_data_and_replacing_messages(tmp_path):
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize("role", ["sender", "receiver"])
+def test_a_key_file_without_its_session_is_damaged(flow, tmp_path, role):
+    """A key file whose state lacks a field (hand-edited, or written by another version)
+    failed later as a KeyError: a traceback from the CLI's respond or finish."""
+    sender, receiver, setup = flow
+    side = sender if role == "sender" else receiver
+    (tmp_path / "keys").mkdir()
+    path = tmp_path / "keys" / "k"
+    path.write_text(side.key_file_text(receiver_max=10), encoding="ascii")
+    with pytest.raises(PsiError, match="damaged"):
+        read_key_file(path, role)
+    if role == "sender":
+        (tmp_path / "r.psi").write_bytes(bytes(receiver.request(setup)))
+        out = _cli("respond", "--request", "r.psi", "--key", "keys/k", "-o", "out.psi",
+                   cwd=tmp_path)
+        assert out.returncode == 2
+        assert out.stderr.startswith("error: the PSI key file"), out.stderr
+        assert not (tmp_path / "out.psi").exists()
+
+
+@pytest.mark.parametrize("state", ["session", None, ["session"], {"session": "x"}])
+def test_restore_takes_a_requests_state(flow, state):
+    """restore("x") was an AttributeError ('str' object has no attribute 'get')."""
+    _, receiver, setup = flow
+    receiver.request(setup)
+    with pytest.raises(PsiError, match="restore takes the state"):
+        receiver.restore(state)
+
+
 def test_respond_from_the_key_file_alone_matches_the_in_memory_answer(flow):
     sender, receiver, setup = flow
     request = receiver.request(setup)
