@@ -71,7 +71,7 @@ class AuditReport:
 
     def ok(self, fail_on: str = "high") -> bool:
         """True when no finding is at or above ``fail_on``."""
-        if fail_on not in _RANK:
+        if not isinstance(fail_on, str) or fail_on not in _RANK:  # a list was a TypeError
             raise InvalidInputError(f"fail_on must be one of {SEVERITIES}, got {named(fail_on)}")
         return all(_RANK[f.severity] < _RANK[fail_on] for f in self.findings)
 

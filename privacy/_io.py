@@ -267,9 +267,7 @@ def check_output(
     an existing file when ``replace`` is False, and a folder that does not take new files.
     ``keys_ok`` lets a key file be replaced (``keygen --force``).
     """
-    text = os.fspath(path)
-    if not isinstance(text, str) or not text:
-        raise InvalidInputError(f"{what} path must be a non-empty file path")
+    text = check_path(path, what)
     target = Path(text)
     shown = safe_name(target.name or text)
     if text.endswith((os.sep, "/")) or target.is_dir():
@@ -311,10 +309,18 @@ def check_output(
 
 def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
     """The bytes of a regular file, at most ``limit + 1`` of them (the caller says what is too
-    long). A pipe, a socket or a device is refused before any read, which could block until a
-    writer came or never end (``/dev/zero``): the file is opened without blocking and checked
-    by what was opened, not by its name. Failures are ``OSError`` (a folder an
-    :class:`IsADirectoryError`), for the caller to word with its ``strerror``."""
+    long); see :func:`open_regular`."""
+    with open_regular(path) as handle:
+        return handle.read() if limit is None else handle.read(limit + 1)
+
+
+@contextlib.contextmanager
+def open_regular(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """A regular file opened for reading. A pipe, a socket or a device is refused before any
+    read, which could block until a writer came or never end (``/dev/zero``): the file is
+    opened without blocking and checked by what was opened, not by its name. Failures are
+    ``OSError`` (a folder an :class:`IsADirectoryError`), for the caller to word with its
+    ``strerror``."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         mode = os.fstat(fd).st_mode
@@ -323,9 +329,21 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> byte
         if not stat.S_ISREG(mode):
             raise OSError(0, "not a regular file (a pipe, a socket or a device); give a file")
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read() if limit is None else handle.read(limit + 1)
+            yield handle
     finally:
         os.close(fd)
+
+
+def check_path(path: object, what: str) -> str:
+    """A file path given as text or a path object, as text: anything else (a number, a list,
+    bytes) is the package's error instead of os.fspath's TypeError."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputTypeError(f"{what} path must be a file path (str or os.PathLike), got "
+                             f"{type(path).__name__}")
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text:
+        raise InvalidInputError(f"{what} path must be a non-empty file path")
+    return text
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ._errors import InputTypeError, ManifestError, ReadError
-from ._io import read_regular
+from ._io import check_path, open_regular, read_regular
 from ._redact import safe_name
 
 __all__ = [
@@ -35,11 +35,19 @@ def manifest_path(path: str | os.PathLike[str]) -> Path:
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """The SHA-256 of a file's bytes, hex, streamed with the ``cryptography`` package."""
+    """The SHA-256 of a file's bytes, hex, streamed with the ``cryptography`` package. A file
+    that cannot be read is a :class:`ReadError` naming it masked (it was Python's
+    FileNotFoundError with the path in full); a device or a pipe is refused, not read
+    forever."""
+    text = check_path(path, "file")
     digest = hashes.Hash(hashes.SHA256())
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
+    try:
+        with open_regular(text) as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+    except OSError as exc:
+        raise ReadError(f"cannot read {safe_name(Path(text).name)} to hash it: "
+                        f"{exc.strerror or exc}") from None
     return digest.finalize().hex()
 
 

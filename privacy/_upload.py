@@ -24,6 +24,7 @@ from ._errors import (
 from ._hashing import Hasher
 from ._io import (
     check_output,
+    check_path,
     commit,
     frame_writer,
     read_table,
@@ -243,9 +244,10 @@ class Upload:
     def manifest(self, path: str | os.PathLike[str], sha256: str | None = None) -> dict[str, Any]:
         """The manifest for this upload written at ``path`` (unsigned); ``sha256`` is the
         file's digest when already known."""
+        name = Path(check_path(path, "the upload file's")).name
         return upload_manifest(self.platform, self.report, self._scheme, self._key_id,
-                               Path(path).name, self.frame.height,
-                               sha256 or file_sha256(path), self.operation)
+                               name, self.frame.height, sha256 or file_sha256(path),
+                               self.operation)
 
     def write(
         self, path: str | os.PathLike[str], signing_key: Any = None, *,

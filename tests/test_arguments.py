@@ -252,6 +252,47 @@ def test_sign_manifest_takes_a_dict(manifest: Any) -> None:
         privacy.sign_manifest(manifest, privacy.generate_signing_key())
 
 
+@pytest.fixture(scope="module")
+def upload() -> privacy.Upload:
+    return privacy.prepare_upload(privacy.synthetic_crm(200, seed=1), "meta")
+
+
+@pytest.mark.parametrize("path", [4155550123, ["up.csv"], b"up.csv"])
+def test_a_path_that_is_no_path_is_the_packages_error(upload: privacy.Upload,
+                                                      pop: seg.Population,
+                                                      older: seg.Audience, path: Any) -> None:
+    """os.fspath's TypeError ('expected str, bytes or os.PathLike object, not int') escaped
+    from every writer and from Upload.manifest."""
+    for call in (lambda: upload.write(path), lambda: upload.manifest(path),
+                 lambda: older.report(path, pop)):
+        with pytest.raises(privacy.InputTypeError, match="must be a file path"):
+            call()
+
+
+def test_a_file_that_cannot_be_hashed_is_named_masked(upload: privacy.Upload,
+                                                      tmp_path: Path) -> None:
+    """Upload.manifest and verify_manifest(file=...) read the file with open(): a missing one
+    was Python's FileNotFoundError with the path in full, /dev/zero was read for ever."""
+    key = privacy.generate_signing_key()
+    written = tmp_path / "up.csv"
+    signed = upload.write(written, key)
+    for path, says in ((tmp_path / "maria.canary@example.com", "No such file"),
+                       (Path("/dev/zero"), "not a regular file"), (tmp_path, "directory")):
+        with pytest.raises(privacy.ReadError, match=says) as err:
+            upload.manifest(path)
+        assert "canary" not in str(err.value)
+        with pytest.raises(privacy.ReadError, match=says):
+            privacy.verify_manifest(signed, key.public_key(), file=path)
+    assert privacy.verify_manifest(signed, key.public_key(), file=written)
+
+
+@pytest.mark.parametrize("fail_on", [["high"], {"high": 1}, None, "severe"])
+def test_fail_on_is_a_severity(upload: privacy.Upload, fail_on: Any) -> None:
+    """A list was a TypeError ('unhashable type: list')."""
+    with pytest.raises(privacy.InvalidInputError, match="fail_on must be one of"):
+        privacy.audit(upload.frame, "meta").ok(fail_on)
+
+
 _CANARY = "maria.canary@example.com"
 
 
