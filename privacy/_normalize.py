@@ -26,7 +26,7 @@ from ._redact import mask, safe_name
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
 
 #: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
-NORMALIZATION_VERSION = "2026.12.6"
+NORMALIZATION_VERSION = "2026.12.7"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
@@ -167,10 +167,12 @@ def _local_part_too_long(e: Expr) -> Expr:
 
 
 def _name(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
-    e = _lower(s)
+    # punctuation goes before NFC, not after: a combining accent after a removed mark ("i-́")
+    # was left beside its letter uncomposed, so the output was not NFC and the same name
+    # written composed hashed differently
     if platform in ("meta", "google"):
-        e = e.str.replace_all(r"[\p{P}\p{S}]+", "")
-    e = _squash_spaces(e)
+        s = s.str.replace_all(r"[\p{P}\p{S}]+", "")
+    e = _squash_spaces(_lower(s))
     if platform == "google":
         affix = "|".join(_NAME_AFFIXES)
         e = _squash_spaces(
@@ -180,8 +182,9 @@ def _name(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[
 
 
 def _city(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:
-    e = _lower(s)
-    e = e.str.replace_all(r"[\p{P}\p{S}\s]+", "") if platform == "meta" else _squash_spaces(e)
+    # punctuation and spaces go before NFC (see _name)
+    e = (_lower(s.str.replace_all(r"[\p{P}\p{S}\s]+", "")) if platform == "meta"
+         else _squash_spaces(_lower(s)))
     return e, _reason_chain((~e.str.contains(r"\p{L}"), "malformed"))
 
 
@@ -192,7 +195,7 @@ def _state(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.Lazy
     frame = frame.with_columns(
         _code=_fold(raw).replace_strict(state_lookup(), default=None, return_dtype=pl.Utf8),
         # Outside the US and Canada the platforms want the lower-cased name, no punctuation.
-        _other=_lower(raw).str.replace_all(r"[\p{P}\p{S}\s]+", ""),
+        _other=_lower(raw.str.replace_all(r"[\p{P}\p{S}\s]+", "")),  # then NFC: see _name
     )
     code, other = pl.col("_code"), pl.col("_other")
     region = pl.col("region")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 import pytest
@@ -43,6 +44,27 @@ def test_email_idempotent(platform: str, email: str) -> None:
     once = privacy.normalize(email, "email", platform)
     if once is not None:
         assert privacy.normalize(once, "email", platform) == once
+
+
+_TEXT_KINDS = [(p, k) for p, k in PAIRS if k in ("first_name", "last_name", "city", "state")]
+
+
+@given(pk=st.sampled_from(_TEXT_KINDS), text=_names)
+@example(pk=("meta", "first_name"), text="i-\u0301")  # an accent after a removed hyphen
+@example(pk=("meta", "city"), text="Sa o\u0301 Paulo")
+@example(pk=("google", "last_name"), text="Mu'\u0308ller")
+@example(pk=("meta", "state"), text="Ba-\u0308den")
+def test_names_and_places_come_out_in_nfc(pk: tuple[str, str], text: str) -> None:
+    """Punctuation was removed after NFC, so an accent that followed it was left beside its
+    letter uncomposed ("i\u0301", not "\u00ed"): the output was not NFC, and the same name
+    typed composed hashed differently. Canonically equivalent inputs give one output."""
+    platform, kind = pk
+    once = privacy.normalize(text, kind, platform, default_region="DE")
+    if once is not None:
+        assert unicodedata.is_normalized("NFC", once)
+    for form in ("NFC", "NFD"):
+        assert privacy.normalize(unicodedata.normalize(form, text), kind, platform,
+                                 default_region="DE") == once
 
 
 @given(pk=PLATFORM_KIND, text=ANY_TEXT)
