@@ -16,7 +16,8 @@ from privacy._redact import named, safe_name, shown
 from ._errors import InvalidSegmentError, SeedError
 
 __all__ = ["check_instance", "check_int", "check_names", "check_number", "check_random_state",
-           "ids_like", "is_text", "named", "names_shown", "same_id_kind", "shown", "whole"]
+           "ids_like", "is_text", "listed", "named", "names_shown", "same_id_kind", "shown",
+           "whole"]
 
 
 def names_shown(names: Iterable[object]) -> str:
@@ -68,14 +69,19 @@ def check_instance(value: object, kind: type, name: str, hint: str = "") -> Any:
     return value
 
 
+def listed(value: object, name: str, usage: str) -> list[Any]:
+    """Any iterable as a list; a lone str, bytes or mapping (which would be spelled out or
+    read by its keys), or no iterable at all, is refused as "<name> takes <usage>"."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidSegmentError(f"{name} takes {usage}, got {type(value).__name__}")
+    return list(value)
+
+
 def check_names(value: object, name: str, of: str = "column names",
                 example: str = "['age']") -> list[str]:
     """A list of names (``of``: what they name) from any iterable of str (a lone str is
     refused, not spelled out letter by letter)."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidSegmentError(f"{name} takes a list of {of}, e.g. {example}, got "
-                                  f"{type(value).__name__}")
-    names = list(value)
+    names = listed(value, name, f"a list of {of}, e.g. {example}")
     bad = [n for n in names if not isinstance(n, str)]
     if bad:
         raise InvalidSegmentError(f"{name} takes {of} (str), got {type(bad[0]).__name__}")

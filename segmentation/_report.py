@@ -16,7 +16,7 @@ import datetime as dt
 import html
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from privacy._disclosure import Disclosure, SafeCount, margin95
 
 from . import _format as fmt
 from ._charts import Chart, bars, gain_curve, heatmap
-from ._checks import check_instance, check_number, shown
+from ._checks import check_instance, check_number, listed, shown
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
 from ._segments import describe
@@ -251,15 +251,12 @@ def _check_others(others: object) -> list[Audience]:
         return []
     if isinstance(others, Audience):
         return [others]
-    if isinstance(others, (str, bytes, Mapping)) or not isinstance(others, Iterable):
-        raise InvalidSegmentError(f"others takes a list of Audience objects, got "
-                                  f"{type(others).__name__}")
-    listed = list(others)
-    bad = [o for o in listed if not isinstance(o, Audience)]
+    audiences = listed(others, "others", "a list of Audience objects")
+    bad = [o for o in audiences if not isinstance(o, Audience)]
     if bad:
         raise InvalidSegmentError(f"others takes Audience objects, got a "
                                   f"{type(bad[0]).__name__} among them")
-    return listed
+    return audiences
 
 
 def _check_figures(shareable: object, k: object, epsilon: object, top: object
