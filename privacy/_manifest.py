@@ -46,8 +46,9 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
     except OSError as exc:
+        # never str(exc): Python's message holds the path in full
         raise ReadError(f"cannot read {safe_name(Path(text).name)} to hash it: "
-                        f"{exc.strerror or exc}") from None
+                        f"{exc.strerror or type(exc).__name__}") from None
     return digest.finalize().hex()
 
 
