@@ -420,10 +420,11 @@ def read_key_file(path: str | os.PathLike[str], role: str) -> dict[str, Any]:
     return state
 
 
-#: What each side's key file holds besides its key (see the sides' ``state()``).
+#: What a receiver's state() holds, and each side's key file besides its key.
+_RECEIVER_STATE = ("session", "setup_sha256", "request_sha256", "items_sha256")
 _KEY_FILE_FIELDS = {
     "sender": ("mode", "rules", "session", "receiver_max"),
-    "receiver": ("mode", "rules", "session", "setup_sha256", "request_sha256", "items_sha256"),
+    "receiver": ("mode", "rules", *_RECEIVER_STATE),
 }
 
 
@@ -651,9 +652,7 @@ class Receiver(_Side):
 
     def restore(self, state: dict[str, Any]) -> None:
         """Take back the state of an earlier :meth:`request` (from this side's key file)."""
-        if not isinstance(state, Mapping) or any(
-                name not in state for name in ("session", "setup_sha256", "request_sha256",
-                                               "items_sha256")):
+        if not isinstance(state, Mapping) or any(name not in state for name in _RECEIVER_STATE):
             raise PsiError(f"restore takes the state() of an earlier request (or the key "
                            f"file's, from read_key_file), got {type(state).__name__} without "
                            "its session")

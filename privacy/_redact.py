@@ -17,6 +17,7 @@ import sys
 from typing import NoReturn
 
 __all__ = [
+    "CONTROL",
     "ArgumentParser",
     "looks_like_identifier",
     "mask",
@@ -33,7 +34,7 @@ _EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+")
 _DIGITS_LIKE = re.compile(r"(?:\d[^\d]{0,3}){4,}")
 _DIGEST_LIKE = re.compile(r"[0-9a-fA-F]{16,}|[A-Za-z0-9+/]{40,}={0,2}")
 # C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidi overrides.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _MAX_NAME = 64
 
 
@@ -160,7 +161,7 @@ def printable(text: str, keep_newlines: bool = False) -> str:
     """
     if keep_newlines:
         return "\n".join(printable(line) for line in text.split("\n"))
-    return _CONTROL.sub(_escape, text)
+    return CONTROL.sub(_escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from privacy._redact import CONTROL
+
 from ._checks import is_text, named
 from ._clock import checked_now
 from ._compile import compile_mask, condition_expr
@@ -176,8 +178,8 @@ def describe(cond: Condition) -> str:
 # Control characters and the bidirectional embeddings, overrides and isolates: in a name they
 # forge lines in logs and CSVs, or show a report's reader other text than the one stored
 # ("Trojan Source"). A description may hold line breaks and tabs.
+# A name refuses what privacy.printable escapes for a terminal (one pattern for both).
 _BIDI = "\u202a-\u202e\u2066-\u2069"
-_NOT_IN_NAMES = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
 _NOT_IN_DESCRIPTIONS = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
 
 
@@ -213,7 +215,7 @@ class Segment:
         if not isinstance(self.name, str) or not self.name.strip():
             raise InvalidSegmentError(f"a segment needs a non-empty name, got {self.name!r}")
         check_unicode(self.name, "the segment's name")
-        _check_printable(self.name, "the segment's name", _NOT_IN_NAMES)
+        _check_printable(self.name, "the segment's name", CONTROL)
         if not isinstance(self.description, str):
             raise InvalidSegmentError(
                 f"description must be a str, got {type(self.description).__name__}")

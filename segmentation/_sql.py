@@ -18,7 +18,7 @@ import polars as pl
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from ._checks import shown
+from ._checks import named
 from ._clock import utc_now
 from ._compile import fill_value
 from ._conditions import (
@@ -56,11 +56,10 @@ def table_sql(name: object, dialect: Dialect, what: str) -> str:
     """
     usage = f"{what}= takes the name of a table such as {what!r} or 'catalog.db.{what}', got "
     if not isinstance(name, str) or not name.strip():
-        raise InvalidSegmentError(usage + (shown(name) if not isinstance(name, str)
-                                           else repr(name)))
+        raise InvalidSegmentError(usage + named(name))
     text = name.strip()
     if text.startswith(".") or text.endswith("."):
-        raise InvalidSegmentError(f"{usage}{text[:80]!r}: a name part is empty")
+        raise InvalidSegmentError(f"{usage}{named(text[:80])}: a name part is empty")
     try:
         table = exp.to_table(text, dialect=dialect)
     except SqlglotError:  # not readable as a dotted name: the whole text is one name
@@ -70,7 +69,7 @@ def table_sql(name: object, dialect: Dialect, what: str) -> str:
         v is not None for k, v in table.args.items() if k not in ("catalog", "db", "this"))
     if not plain:
         raise InvalidSegmentError(
-            f"{usage}{text[:80]!r}: an empty part, a query or a table function is not a table "
+            f"{usage}{named(text[:80])}: an empty part, a query or a table function is not a table "
             "name (create a view of it and pass the view's name)")
     return ".".join(_quote(p.name, dialect) for p in given)
 
@@ -227,7 +226,7 @@ def segment_sql(cond: Condition, dialect: Dialect, profiles: str, events: str, i
     events = table_sql(events, dialect, "events")
     if not isinstance(id_col, str) or not id_col:
         raise InvalidSegmentError(f"id= takes the name of the id column, got "
-                                  f"{repr(id_col) if isinstance(id_col, str) else shown(id_col)}")
+                                  f"{named(id_col)}")
     aggs = aggregates_used(cond)
     aliases = {a.key: f"a{i}" for i, a in enumerate(aggs)}
     q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
