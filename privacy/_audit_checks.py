@@ -117,29 +117,31 @@ def check_reversal(facts: ExportFacts) -> tuple[list[Finding], dict[str, int]]:
     reversed_rows: dict[str, int] = {}
     if facts.hits.height == 0:
         return out, reversed_rows
-    tags = facts.hits.with_columns(
-        junk=pl.col("domain").list.eval(pl.element() == "junk").list.any(),
-        double=pl.col("domain").list.eval(pl.element().str.ends_with("(double)")).list.any(),
-        real=pl.col("domain").list.eval((pl.element() != "junk")
-                                        & ~pl.element().str.ends_with("(double)")).list.any(),
-    )
-    by_column = {c: part for (c,), part in tags.group_by("column")}
+    by_column = {c: part for (c,), part in facts.hits.group_by("column")}
     for c in facts.hashed:
         part = by_column.get(c)
         if part is None:
             continue
+        part = _placeholders_first(part, facts.kind_of(c)).with_columns(
+            junk=pl.col("domain").list.eval(pl.element() == "junk").list.any(),
+            double=pl.col("domain").list.eval(pl.element().str.ends_with("(double)")).list.any(),
+            real=pl.col("domain").list.eval((pl.element() != "junk")
+                                            & ~pl.element().str.ends_with("(double)")).list.any(),
+        )
         junk = int(part.filter("junk")["rows"].sum())
         double = int(part.filter("double")["rows"].sum())
         real = part.filter("real")
         real_rows = int(real["rows"].sum())
         reversed_rows[c] = real_rows
         if junk:
+            what = ("a hash of an empty or placeholder value" if junk == 1
+                    else "hashes of empty or placeholder values")
             out.add("junk_hashes", "high", c, junk,
-                    f"{_values(junk, 'are')} hashes of empty or placeholder values "
-                    "(such as sha256 of '' or of 'null')",
+                    f"{_values(junk, 'are')} {what} (such as sha256 of '' or of 'null')",
                     "never hash empty or placeholder values; drop them")
         if double:
-            out.add("hash_format", "high", c, double, f"{_values(double, 'are')} hashes of hashes",
+            out.add("hash_format", "high", c, double,
+                    f"{_values(double, 'are')} {'a hash' if double == 1 else 'hashes'} of hashes",
                     "hash the normalized value once")
         if not real_rows:
             continue
@@ -147,6 +149,17 @@ def check_reversal(facts: ExportFacts) -> tuple[list[Finding], dict[str, int]]:
                       .group_by("domain").agg(pl.col("rows").sum()).iter_rows())
         out.extend(_reversal_findings(facts, c, real_rows, counts))
     return out, reversed_rows
+
+
+def _placeholders_first(hits: pl.DataFrame, kind: str | None) -> pl.DataFrame:
+    """A hash of a placeholder ('null', 'test', 'na') that is also a word of some enumerated
+    domain (the surname Null, Namibia's code) is a placeholder, not a reversed value, unless
+    the domain is the column's own kind (a last-name column's 'null' is both)."""
+    own = [d for d, k in DOMAIN_KINDS.items() if k == kind]
+    keep = (pl.element() == "junk") | pl.element().is_in(own)
+    return hits.with_columns(pl.when(pl.col("domain").list.contains("junk"))
+                             .then(pl.col("domain").list.eval(pl.element().filter(keep)))
+                             .otherwise(pl.col("domain")).alias("domain"))
 
 
 def _reversal_findings(facts: ExportFacts, c: str, rows: int,

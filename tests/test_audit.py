@@ -165,6 +165,23 @@ def test_each_planted_fault_is_found(clean: pl.DataFrame, keyed: pl.DataFrame, n
     assert others <= allowed, report.to_text()
 
 
+@pytest.mark.parametrize("column", ["email", "phone"])
+def test_placeholders_that_are_also_names_are_placeholders(clean: pl.DataFrame, column: str
+                                                           ) -> None:
+    """sha256('null') or ('na') in an email or phone column is a placeholder, not a reversed
+    surname or country code; in a last-name column it is both (Null is a surname)."""
+    placeholders = [sha("null"), sha("na"), sha("test"), sha("true")]
+    report = run(_replace(clean, column, placeholders, share=8))
+    found = {(f.check, f.column): f for f in report.findings}
+    assert found["junk_hashes", column].count == 8
+    assert not [f for f in report.findings if f.column == column and f.check == "reversible"
+                and "names" in f.message], report.to_text()
+    names = clean.with_columns(last_name=pl.Series([sha("null")] * 4 + [sha("smith")] * (N - 4)))
+    by_check = {f.check: f for f in run(names).findings if f.column == "last_name"}
+    assert by_check["junk_hashes"].count == 4
+    assert by_check["reversible"].count == N
+
+
 _FILE_ONLY = {"manifest", "anonymous_claim"}  # findings about the manifest and the file name
 
 
