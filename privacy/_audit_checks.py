@@ -36,7 +36,11 @@ __all__ = [
 
 _SENSITIVE = re.compile(pat.SENSITIVE, re.IGNORECASE)
 _ANONYMOUS = re.compile(r"anonymi[sz]|anonymous", re.IGNORECASE)
-_COMBINED_TOKENS = ("name", "zip", "dob", "birth", "email", "phone", "first", "last", "postcode")
+#: Words of a header and the field each names: a header naming two fields ("name_zip_dob") is a
+#: combined key; "first_name" or "last_name" names one.
+_COMBINED_FIELDS = {"name": "name", "first": "name", "last": "name", "zip": "zip",
+                    "postcode": "zip", "dob": "dob", "birth": "dob", "email": "email",
+                    "phone": "phone"}
 #: Hash rate of one current GPU for SHA-256 (spec, "Keyed pseudonyms"): a published figure,
 #: not a measurement, so findings stay the same on every machine.
 GPU_HASHES_PER_SECOND = 22e9
@@ -200,7 +204,7 @@ def _values(n: int, verb: str) -> str:
 
 
 def _plural(words: str) -> str:
-    return "dates of birth" if words == "date of birth" else words + "s"
+    return {"date of birth": "dates of birth", "city": "cities"}.get(words, words + "s")
 
 
 @functools.lru_cache(maxsize=4)
@@ -263,8 +267,9 @@ def check_frequency(facts: ExportFacts, reversed_rows: dict[str, int]) -> list[F
         distinct = counts[c]
         if distinct <= 100 or distinct / facts.rows < 0.01:
             top_share = facts.counts.top(c) / facts.rows
+            values = "value" if distinct == 1 else "values"
             out.add("frequency", "high" if facts.partner else "low", c, distinct,
-                    f"only {distinct:,} distinct values (top value {top_share:.1%} of rows): "
+                    f"only {distinct:,} distinct {values} (top value {top_share:.1%} of rows): "
                     "guessable by frequency even when keyed",
                     "drop low-cardinality columns or generalize them before export")
     return out
@@ -273,12 +278,14 @@ def check_frequency(facts: ExportFacts, reversed_rows: dict[str, int]) -> list[F
 def check_combined(facts: ExportFacts) -> list[Finding]:
     out = _Findings(facts)
     for c in facts.hashed:
+        if facts.kind_of(c) is not None:  # a platform's column, or a known kind's name
+            continue
         folded = re.sub(r"[^a-z]+", "_", c.lower())
-        tokens = [t for t in _COMBINED_TOKENS if t in folded]
-        if len(tokens) >= 2 or any(w in folded for w in ("matchkey", "match_key", "composite",
+        fields = list(dict.fromkeys(f for t, f in _COMBINED_FIELDS.items() if t in folded))
+        if len(fields) >= 2 or any(w in folded for w in ("matchkey", "match_key", "composite",
                                                         "combined")):
             out.add("combined_key", "high" if facts.partner else "medium", c, None,
-                    f"looks like a hash of combined fields ({'+'.join(tokens) or 'a key'}): "
+                    f"looks like a hash of combined fields ({'+'.join(fields) or 'a key'}): "
                     "name + ZIP + date of birth combinations are enumerable",
                     "key combined hashes with HMAC, or drop them")
     return out

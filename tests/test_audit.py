@@ -182,6 +182,48 @@ def test_placeholders_that_are_also_names_are_placeholders(clean: pl.DataFrame, 
     assert by_check["reversible"].count == N
 
 
+@pytest.mark.parametrize(("platform", "header", "written"), [
+    ("meta", "ct", ["newyork", "losangeles", "saopaulo", "москва", "münchen", "springfield"]),
+    ("snap", "CITY_SHA256", ["new york", "los angeles", "são paulo", "st. louis", "menlo park",
+                             "coeur d'alene"]),
+])
+def test_cities_are_reversed_with_a_gazetteer(clean: pl.DataFrame, platform: str, header: str,
+                                              written: list[str]) -> None:
+    """Every city of a place of 1,000+ people, in the platform's own normalization (other
+    names of large places too: 'New York' of New York City, Moscow in Cyrillic)."""
+    cities = [written[i % len(written)] for i in range(N)]
+    frame = clean.with_columns(pl.Series(header, [sha(c) for c in cities]))
+    found = [f for f in run(frame, platform=platform).findings
+             if f.check == "reversible" and f.column == header]
+    assert len(found) == 1, found
+    assert found[0].count == N
+    assert "city column reversed by enumerating every city" in found[0].message
+    # a place the gazetteer does not know, and a city not normalized (no platform's form)
+    for odd in ("smallville", "New York"):
+        frame = clean.with_columns(pl.Series(header, [sha(odd)] * N))
+        assert not [f for f in run(frame, platform=platform).findings
+                    if f.check == "reversible" and f.column == header]
+
+
+def test_one_field_is_not_a_combined_key(clean: pl.DataFrame) -> None:
+    """'first_name' and 'last_name' name one field each (so do a platform's own headers);
+    'name_zip_dob' and 'email_phone' name two."""
+    crm = pl.DataFrame({"email": [f"p{i}@example.com" for i in range(N)],
+                        "first_name": ["Ana"] * N, "last_name": [f"Lee{i}" for i in range(N)],
+                        "zip": ["94025"] * N, "country": ["US"] * N})
+    for platform in ("google", "snap", "meta"):
+        upload = privacy.prepare_upload(crm, platform, columns={
+            c: c for c in crm.columns if (platform, c) != ("snap", "country")
+            and (platform != "google" or c != "zip")})
+        assert "combined_key" not in {f.check for f in run(upload.frame, platform=platform)
+                                      .findings}, platform
+    names = clean.with_columns(first_name=clean["email"], last_name=clean["email"],
+                               name_zip_dob=clean["email"], email_phone=clean["email"])
+    found = {f.column: f.message for f in run(names).findings if f.check == "combined_key"}
+    assert set(found) == {"name_zip_dob", "email_phone"}, found
+    assert "(name+zip+dob)" in found["name_zip_dob"]
+
+
 _FILE_ONLY = {"manifest", "anonymous_claim"}  # findings about the manifest and the file name
 
 

@@ -78,9 +78,17 @@ def test_partner_columns_take_their_kind_from_their_name() -> None:
     report = privacy.audit(frame, platform="partner", today=TODAY, phone_block=1_000)
     f = next(f for f in report.findings if f.check == "reversible")
     assert f.column == "city_sha256"
-    assert "this city column" in f.message
-    assert "last names" in f.message
+    # cities are enumerated (a gazetteer): the column's own kind first, the others after it
+    assert "this city column reversed by enumerating every city" in f.message
+    assert "also match: first name, last name" in f.message
     assert "city column" in f.remedy
+    # a kind with no enumerated domain of its own names the domains its hashes matched
+    frame = frame.rename({"city_sha256": "maid_sha256"})
+    report = privacy.audit(frame, platform="partner", today=TODAY, phone_block=1_000)
+    f = next(f for f in report.findings if f.check == "reversible")
+    assert "this mobile ad id column reversed: their hashes are hashes of enumerated" in f.message
+    assert "last names" in f.message
+    assert "mobile ad id column" in f.remedy
 
 
 def test_same_file_same_findings_whatever_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
