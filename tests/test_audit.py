@@ -378,6 +378,32 @@ def test_cli_exit_codes(tmp_path: Path, clean: pl.DataFrame) -> None:
     assert _cli("missing.csv", cwd=tmp_path).returncode == 2
 
 
+def test_city_digests_are_cached_apart_from_the_day(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new day hashes its dates again, not the gazetteer: the cities have a file of their own."""
+    from privacy import _audit_domains as _audit
+
+    monkeypatch.setenv("AUDIENCEKIT_CACHE_DIR", str(tmp_path))
+    for cached in (_audit.domain_table, _audit.city_digests):
+        cached.cache_clear()
+    first = _audit.domain_table(dt.date(2001, 2, 3))
+    assert len(list(tmp_path.glob("cities-*.parquet"))) == 1
+    cities = first.filter(pl.col("domain").list.contains("city")).height
+    assert cities > 100_000
+
+    def no_gazetteer() -> None:
+        raise AssertionError("the cached city digests should have been read")
+
+    monkeypatch.setattr(_audit, "city_names", no_gazetteer)
+    for cached in (_audit.domain_table, _audit.city_digests):
+        cached.cache_clear()
+    second = _audit.domain_table(dt.date(2001, 2, 4))
+    assert second.filter(pl.col("domain").list.contains("city")).height == cities
+    assert [f.name[8:18] for f in tmp_path.glob("domains-*")] == ["2001-02-04"]
+    for cached in (_audit.domain_table, _audit.city_digests):
+        cached.cache_clear()
+
+
 def test_domain_digests_are_cached_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                            ) -> None:
     from privacy import _audit_domains as _audit
