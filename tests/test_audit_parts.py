@@ -194,3 +194,25 @@ def test_the_facts_say_how_much_they_hold_never_what() -> None:
             assert "ExportFacts(rows=3" in shown or "Probes(" in shown
     finally:
         facts.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(known=st.lists(st.integers(0, 2**64 - 1), min_size=9, max_size=200),
+       others=st.lists(st.integers(0, 2**64 - 1), max_size=60),
+       picks=st.lists(st.integers(0, 10**6), max_size=60))
+def test_domain_membership_is_a_set_test_for_any_part_size(known: list[int], others: list[int],
+                                                          picks: list[int]) -> None:
+    """A small part is searched in the sorted domain hashes, a large one in a hash set: the
+    same answer either way, edges of the 64-bit range included."""
+    from privacy._audit_facts import _Known
+
+    domain = pl.Series(known, dtype=pl.UInt64)
+    members = _Known(domain)
+    values = pl.Series([known[i % len(known)] for i in picks] + others + [0, 2**64 - 1],
+                       dtype=pl.UInt64)
+    # one value at a time (a binary search: 8 x 1 < 9+ digests) and all of them repeated past
+    # the domain's size (a hash set)
+    parts = [values.slice(i, 1) for i in range(len(values))]
+    parts.append(pl.concat([values] * (len(known) // len(values) + 1)))
+    for part in parts:
+        assert members.member(part).to_list() == part.is_in(domain.implode()).to_list()
