@@ -442,14 +442,17 @@ def check_size(facts: ExportFacts, min_audience: int | None) -> list[Finding]:
     out = _Findings(facts)
     floor = min_audience if min_audience is not None else (
         MIN_AUDIENCE.get(facts.platform, 100) if facts.platform else 100)
-    if facts.rows < floor:
-        out.add("audience_size", "high", None, facts.rows,
-                f"{rows_text(facts.rows)} is under the minimum audience of {floor:,}"
+    # people, not rows: a row repeated three times is one person to the platform
+    people = facts.counts.distinct([ROWS])[ROWS] if facts.rows else 0
+    size = rows_text(facts.rows) + ("" if people == facts.rows else f" ({people:,} distinct)")
+    if people < floor:
+        out.add("audience_size", "high", None, people,
+                f"{size} is under the minimum audience of {floor:,}"
                 + (f" for {facts.platform}" if facts.platform else ""),
                 "do not release lists this small: they are easy to re-identify")
-    elif facts.rows < 1000:
-        out.add("audience_size", "low", None, facts.rows,
-                f"{facts.rows:,} rows: under 1,000, too small as a lookalike seed",
+    elif people < 1000:
+        out.add("audience_size", "low", None, people,
+                f"{size}: under 1,000 people, too small as a lookalike seed",
                 "use at least 1,000 people (1,000-5,000 recommended) for lookalike seeds")
     return out
 

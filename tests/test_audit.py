@@ -135,6 +135,8 @@ FAULTS: dict[str, tuple[Callable[[pl.DataFrame], pl.DataFrame], dict, tuple[str,
         {"platform": "partner"}, ("k_anonymity", "high")),
     "too_small": (lambda f: f.head(50), {}, ("audience_size", "high")),
     "small_seed": (lambda f: f.head(500), {}, ("audience_size", "low")),
+    # 180 rows, 60 people: under meta's 100 (rows would pass)
+    "small_repeated": (lambda f: pl.concat([f.head(60)] * 3), {}, ("audience_size", "high")),
     "sensitive": (lambda f: f.with_columns(segment=pl.lit("diabetes_interest")), {},
                   ("sensitive_segment", "high")),
     "duplicate_rows": (lambda f: pl.concat([f, f.head(30)]), {}, ("duplicates", "low")),
@@ -222,6 +224,16 @@ def test_one_field_is_not_a_combined_key(clean: pl.DataFrame) -> None:
     found = {f.column: f.message for f in run(names).findings if f.check == "combined_key"}
     assert set(found) == {"name_zip_dob", "email_phone"}, found
     assert "(name+zip+dob)" in found["name_zip_dob"]
+
+
+def test_audience_size_counts_people_not_rows(clean: pl.DataFrame) -> None:
+    found = {f.check: f for f in run(pl.concat([clean.head(60)] * 3)).findings}
+    assert found["audience_size"].count == 60
+    assert "180 rows (60 distinct) is under the minimum audience of 100" in (
+        found["audience_size"].message)
+    seed = {f.check: f for f in run(pl.concat([clean.head(400)] * 3)).findings}["audience_size"]
+    assert (seed.severity, seed.count) == ("low", 400)
+    assert {f.check: f for f in run(clean.head(150)).findings}["audience_size"].severity == "low"
 
 
 _FILE_ONLY = {"manifest", "anonymous_claim"}  # findings about the manifest and the file name
