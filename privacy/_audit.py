@@ -48,6 +48,11 @@ from ._redact import safe_name, shown
 __all__ = ["AUDIT_VERSION", "SEVERITIES", "AuditReport", "Finding", "audit"]
 
 
+#: The most phone numbers an audit hashes (10 s of hashing here, 640 MB of digests): a larger
+#: block says nothing a projection from this one does not.
+MAX_PHONE_BLOCK = 10_000_000
+
+
 def _phone_rate(block: int, digits_only: bool) -> tuple[Any, float | None]:
     """The hashed block and, when it was hashed now (not cached), this machine's rate."""
     hits = checks.phone_block.cache_info().hits
@@ -99,7 +104,7 @@ def audit(
     dictionary : iterable of emails, or a path with one per line, optional
         Probed against email columns.
     phone_block : int
-        How many phone numbers to enumerate.
+        How many phone numbers to enumerate (at most 10,000,000).
     today : date, optional
         The last date of birth enumerated (default: today).
     progress : callable, optional
@@ -138,8 +143,8 @@ def audit(
             f"public_key must be an Ed25519 public key, PEM bytes or a PEM file path, got "
             f"{type(public_key).__name__}")
     block, minimum = whole(phone_block), whole(min_audience)
-    if block is None or block < 0:
-        raise InvalidInputError(f"phone_block must be an int of at least 0, got "
+    if block is None or not 0 <= block <= MAX_PHONE_BLOCK:
+        raise InvalidInputError(f"phone_block must be an int from 0 to {MAX_PHONE_BLOCK:,}, got "
                                 f"{shown(phone_block)}")
     if min_audience is not None and (minimum is None or minimum < 1):
         raise InvalidInputError(f"min_audience must be None or a positive int, got "

@@ -1,4 +1,4 @@
-"""Argument checks the privacy functions share: whole numbers and progress callbacks.
+"""Argument checks the privacy functions share: whole and finite numbers, progress callbacks.
 
 Whole numbers are a Python int or a NumPy integer, never a bool: a figure computed with NumPy
 (``k = np.int64(10)``) is as much an int as a literal one; it was refused with "k must be an
@@ -7,13 +7,15 @@ int ..., got 10", which reads as if 10 were wrong.
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
 
 from ._errors import InputTypeError
 
-__all__ = ["check_progress", "whole"]
+__all__ = ["check_progress", "finite", "whole"]
 
 
 def whole(value: object) -> int | None:
@@ -22,6 +24,18 @@ def whole(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         return None
     return int(value)
+
+
+def finite(value: object) -> float | None:
+    """``value`` as a float when it is a finite real number (NumPy's too, not a bool); None
+    otherwise, an int past the float range (10**400) included."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError, ArithmeticError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def check_progress(progress: Any) -> None:

@@ -24,14 +24,11 @@ held by fewer than ``k`` people, but differences between reports are not hidden.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from ._checks import whole
+from ._checks import finite, whole
 from ._errors import InputTypeError, InvalidInputError, PrivacyError
 from ._redact import shown
 
@@ -156,18 +153,18 @@ def margin95(scale: float) -> float:
 
 def _check_epsilon(value: object, name: str) -> float:
     """A budget is a positive, finite number (NumPy's too; not a bool, not text), as a float."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not 0 < float(value) < math.inf:
+    number = finite(value)
+    if number is None or not number > 0:
         raise InvalidInputError(f"{name} must be a positive, finite number, got {shown(value)}")
-    return float(value)
+    return number
 
 
 def _check_delta(value: object, bound: float, rule: str) -> float:
     """A delta is a number strictly between 0 and ``bound`` (NumPy's too), as a float."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not 0 < float(value) < bound:
+    number = finite(value)
+    if number is None or not 0 < number < bound:
         raise InvalidInputError(f"{rule}, got {shown(value)}")
-    return float(value)
+    return number
 
 
 @dataclass

@@ -241,8 +241,11 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ReadError(f"cannot read manifest {name}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ManifestError(f"manifest {name} is not UTF-8 text") from None
-    except (json.JSONDecodeError, RecursionError) as exc:
-        detail = getattr(exc, "msg", type(exc).__name__)
+    except ManifestError:
+        raise  # a field twice, or NaN: said by the hooks
+    except (ValueError, RecursionError) as exc:  # ValueError: an int of over 4,300 digits too
+        detail = getattr(exc, "msg", "a number has too many digits" if isinstance(
+            exc, ValueError) else type(exc).__name__)
         raise ManifestError(f"manifest {name} is not valid JSON ({detail})") from None
     if not isinstance(data, dict):
         raise ManifestError(f"manifest {name} must be a JSON object, got {_json_type(data)}")

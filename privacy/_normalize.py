@@ -382,7 +382,12 @@ def _scalar_text(v: object, strict: bool = True) -> str | None:
     if isinstance(v, str):
         return v
     if isinstance(v, int):
-        return str(v)
+        try:
+            return str(v)
+        except ValueError:  # Python writes no int of over 4,300 digits
+            raise InputTypeError("an integer of over 4,300 digits is no identifier of any kind "
+                                 "(each has at most 256 characters); pass identifiers as "
+                                 "text") from None
     if isinstance(v, (bytes, bytearray)):
         # never "close enough": undecodable bytes become U+FFFD, rejected as invalid_encoding
         return bytes(v).decode("utf-8", errors="replace")

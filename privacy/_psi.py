@@ -67,6 +67,9 @@ _GCS_RANGE_MAX = 2.0 ** 63
 #: protobuf cannot hold a message of 2 GiB (openmined-psi then returns an empty one); a setup
 #: is refused above 1 GiB, before a Bloom filter of that size is allocated.
 _MAX_SETUP_BYTES = 1 << 30
+#: The largest set size a message may state (a trillion identifiers): past it the sizes reach
+#: no real list, and 10**400 has no float for the false-positive arithmetic.
+MAX_SET_SIZE = 10**12
 _MAX_HEADER = 4096
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _SESSION = re.compile(r"[0-9a-f]{32}")
@@ -226,7 +229,8 @@ def _check_values(header: dict[str, Any], step: str) -> None:
     structure, a false-positive rate in (0, 1), rules as three strings."""
     bad: str | None = None
     for name in ("sender_size", "receiver_max", "receiver_size"):
-        if name in header and header[name] < (0 if name == "receiver_size" else 1):
+        if name in header and not (
+                (0 if name == "receiver_size" else 1) <= header[name] <= MAX_SET_SIZE):
             bad = name
     for name in ("payload_sha256", "setup_sha256", "request_sha256"):
         if name in header and not _HEX64.fullmatch(header[name]):
@@ -501,9 +505,9 @@ class Sender(_Side):
         between its hashes overflow its divisor; under 512 identifiers), then the raw points.
         """
         largest = whole(receiver_max)
-        if largest is None or largest < 1:
-            raise InvalidInputError(f"receiver_max must be a positive int, got "
-                                    f"{shown(receiver_max)}")
+        if largest is None or not 1 <= largest <= MAX_SET_SIZE:
+            raise InvalidInputError(f"receiver_max must be a positive int of at most "
+                                    f"{MAX_SET_SIZE:,}, got {shown(receiver_max)}")
         receiver_max = largest
         if not isinstance(fpr, float) or not 0 < fpr < 1:
             raise InvalidInputError(f"fpr must be a float between 0 and 1, got {shown(fpr)}")

@@ -73,7 +73,11 @@ def shown(value: object) -> str:
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, numbers.Real):
-        small = not math.isfinite(float(value)) or abs(float(value)) < 1_000_000
+        try:  # compared as an int when it is one: 10**400 has no float
+            number = int(value) if isinstance(value, numbers.Integral) else float(value)
+            small = not math.isfinite(number) or abs(number) < 1_000_000
+        except (OverflowError, ValueError, ArithmeticError):
+            small = False
         return repr(value) if small else f"{_a(value)} of magnitude 1,000,000 or more"
     return _a(value)
 

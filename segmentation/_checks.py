@@ -3,14 +3,13 @@ error naming what was received, never a comparison or attribute error from deep 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from privacy._checks import whole
+from privacy._checks import finite, whole
 from privacy._redact import named, safe_name, shown
 
 from ._errors import InvalidSegmentError, SeedError
@@ -38,15 +37,13 @@ def check_int(value: object, name: str, low: int | None = None) -> int:
 def check_number(value: object, name: str, low: float, high: float, *,
                  low_open: bool = False, high_open: bool = False) -> float:
     """``value`` as a finite real number within the bounds (open where said)."""
-    ok = (isinstance(value, (int, float, np.integer, np.floating))
-          and not isinstance(value, bool) and math.isfinite(float(value)))
-    if ok:
-        x = float(value)  # type: ignore[arg-type]
-        ok = (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
-    if not ok:
+    x = finite(value) if isinstance(value, (int, float, np.integer, np.floating)) else None
+    ok = x is not None and (x > low if low_open else x >= low) and (
+        x < high if high_open else x <= high)
+    if x is None or not ok:
         span = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise InvalidSegmentError(f"{name} must be a number within {span}, got {shown(value)}")
-    return float(value)  # type: ignore[arg-type]
+    return x
 
 
 def check_random_state(value: object, name: str = "random_state") -> int | None:

@@ -595,7 +595,8 @@ class Population:
         engine; only the small table of figures comes back.
         """
         check_instance(audience, Audience, "audience", " (select one from this population)")
-        return profile_rows(self, audience, self.known_columns(columns), check_int(top, "top", 1))
+        top = min(check_int(top, "top", 1), 2**32)  # more levels than any column has: all
+        return profile_rows(self, audience, self.known_columns(columns), top)
 
     def known_columns(self, columns: Sequence[str] | None) -> list[str]:
         """``columns`` checked against the profiles (every column but the id when None)."""

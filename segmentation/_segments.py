@@ -266,6 +266,9 @@ class Segment:
             raise InvalidSegmentError("segment JSON is nested too deeply to read") from None
         except UnicodeDecodeError:
             raise InvalidSegmentError("segment JSON is not UTF-8 text") from None
+        except ValueError:  # Python reads no integer of over 4,300 digits
+            raise InvalidSegmentError("segment JSON is not valid: a number has too many "
+                                      "digits") from None
         return cls.from_dict(data)
 
     def to_polars(self, profiles: pl.LazyFrame | pl.DataFrame,

@@ -687,3 +687,35 @@ def test_columns_named_like_old_working_columns_in_every_engine(engine: str, req
         engine_population(seg.Population(profiles.with_columns(
             pl.lit(1).alias("__audiencekit_agg0")), base.events.collect(), now=base.now),
             engine, spark)
+
+
+HUGE = 10**400  # an int with no float: float(HUGE) is an OverflowError
+
+
+@pytest.mark.parametrize("call", [
+    lambda pop, older: privacy.Disclosure(epsilon=HUGE),
+    lambda pop, older: privacy.Disclosure(epsilon=-HUGE),
+    lambda pop, older: privacy.Disclosure(delta=HUGE),
+    lambda pop, older: privacy.Disclosure(k=-HUGE),
+    lambda pop, older: privacy.Disclosure(digits=HUGE),
+    lambda pop, older: older.sample(fraction=HUGE),
+    lambda pop, older: older.sample(n=-HUGE),
+    lambda pop, older: older.split(test=HUGE),
+    lambda pop, older: older.split(random_state=-HUGE),
+    lambda pop, older: privacy.psi.Sender(["a@b.com"]).setup(receiver_max=HUGE),
+    lambda pop, older: privacy.psi.match(["a@b.com"], ["a@b.com"], receiver_max=HUGE),
+    lambda pop, older: privacy.audit(pl.DataFrame({"email": ["x"]}), phone_block=HUGE),
+    lambda pop, older: privacy.audit(pl.DataFrame({"email": ["x"]}), phone_block=10_000_001),
+    lambda pop, older: privacy.normalize([10**5000], "external_id"),
+    lambda pop, older: older.report("never-written.html", pop, epsilon=HUGE),
+])
+def test_numbers_past_the_float_range_are_the_packages_error(pop: seg.Population,
+                                                            older: seg.Audience, call) -> None:
+    with pytest.raises((privacy.PrivacyError, seg.SegmentationError)) as caught:
+        call(pop, older)
+    assert "0000000" not in str(caught.value)  # not echoed either
+
+
+def test_profile_top_past_any_column_is_every_level(pop: seg.Population,
+                                                     older: seg.Audience) -> None:
+    assert pop.profile(older, ["gender"], top=HUGE).equals(pop.profile(older, ["gender"]))

@@ -123,6 +123,7 @@ def test_malformed_manifest_fields(signed: tuple[Path, Path, privacy.Upload], ed
     # reading would vouch for the other); NaN and Infinity are Python's, not JSON
     '{"rows": 3, "rows": 4}', '{"report": {"rows": 1, "rows": 2}}', '{"rows": NaN}',
     '{"report": [-Infinity]}',
+    '{"rows": 1' + "0" * 5000 + "}",  # Python reads no int of over 4,300 digits
 ])
 def test_unreadable_manifest_is_the_package_error(signed: tuple[Path, Path, privacy.Upload],
                                                   text: str) -> None:

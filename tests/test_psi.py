@@ -224,6 +224,9 @@ def test_steps_out_of_order_are_refused(flow):
     lambda b: b.replace(b'"step": "setup"', b'"step": "hello"', 1),
     lambda b: b.replace(b'"fpr": 1e-09', b'"fpr": 1e-09, "extra": 1', 1),
     lambda b: b.replace(b'"receiver_max": 200', b'"receiver_max": -5', 1),
+    # past any list, and past the float range (the false-positive arithmetic overflowed)
+    lambda b: b.replace(b'"receiver_max": 200', b'"receiver_max": 1' + b"0" * 400, 1),
+    lambda b: b.replace(b'"receiver_max": 200', b'"receiver_max": 1000000000001', 1),
     lambda b: b.replace(b'"fpr": 1e-09', b'"fpr": NaN', 1),
     lambda b: b.replace(b'"mode": "intersection"', b'"mode": "union"', 1),
     lambda b: b.replace(b'"platform": "meta"', b'"platform": 7', 1),

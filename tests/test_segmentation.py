@@ -398,6 +398,12 @@ def test_deeply_nested_segment_json_is_the_packages_error() -> None:
         seg.Segment.from_json(text)
 
 
+def test_segment_json_with_a_number_python_cannot_read_is_the_packages_error() -> None:
+    text = seg.Segment("s", seg.field("age") > 25).to_json().replace("25", "1" + "0" * 5000)
+    with pytest.raises(seg.InvalidSegmentError, match="too many digits"):
+        seg.Segment.from_json(text)
+
+
 def test_nan_and_infinities_round_trip_as_standard_json() -> None:
     cond = (seg.field("score") != float("nan")) & (seg.field("score") < float("inf"))
     text = seg.Segment("s", cond).to_json()
