@@ -375,7 +375,8 @@ def _profile(population: Population, audience: Audience, columns: list[str], sch
         numeric = [c for c in columns if numeric_dtype(schema[c])]
         if categorical:
             for r in population.profile(audience, categorical, top=6).iter_rows(named=True):
-                if r["index"] and r["audience"]:
+                # index 0 is a level none of the audience has: the largest difference of all
+                if r["population"] and r["index"] is not None:
                     rows.append((f"{r['feature']} = {r['value']}", fmt.share(r["audience"]),
                                  fmt.share(r["population"]), "", float(r["index"])))
         if numeric:
@@ -388,8 +389,8 @@ def _profile(population: Population, audience: Audience, columns: list[str], sch
                 if a is not None and p:
                     rows.append((f"median {c}", fmt.number(a), fmt.number(p), "",
                                  float(a) / float(p)))
-    rows = [r for r in rows if r[4] > 0 and math.isfinite(r[4])]
-    rows.sort(key=lambda r: -abs(math.log(r[4])))
+    rows = [r for r in rows if r[4] >= 0 and math.isfinite(r[4])]
+    rows.sort(key=lambda r: -abs(math.log(r[4])) if r[4] > 0 else -math.inf)
     rows = rows[:top]
     hidden = (f'<p class="note">{noisy} levels not shown: at this epsilon their noise '
               "(95% margin) could be half the count or more; profile fewer columns or give the "
@@ -398,21 +399,28 @@ def _profile(population: Population, audience: Audience, columns: list[str], sch
         return ("<h2>Profile against the population</h2><p>No column to compare.</p>"
                 + hidden)
     notes = [_likely(r[0], r[4]) for r in rows]
-    chart = bars("profile", "How the audience differs from everyone (1x = like everyone)",
-                 [r[0] for r in rows], [r[4] for r in rows], [fmt.ratio(r[4]) for r in rows],
-                 "audience / population", log=True, reference=1.0)
-    charts.append(chart)
+    drawn = [r for r in rows if r[4] > 0]  # a log scale has no 0: those are in the table
+    figure = ""
+    if drawn:
+        chart = bars("profile", "How the audience differs from everyone (1x = like everyone)",
+                     [r[0] for r in drawn], [r[4] for r in drawn],
+                     [fmt.ratio(r[4]) for r in drawn], "audience / population", log=True,
+                     reference=1.0)
+        charts.append(chart)
+        figure = _figure(chart)
     table = _table(["what", "in the audience", "in the population", "reading"],
                    [(r[0], r[1], r[2], n) for r, n in zip(rows, notes, strict=True)],
                    "tnnt")
     return ("<h2>Profile against the population: the largest differences</h2>"
-            + _figure(chart) + table + hidden)
+            + figure + table + hidden)
 
 
 def _likely(what: str, index: float) -> str:
     if what.startswith("median "):
         return f"{fmt.ratio(index)} the population's median"
-    if index >= 1:
+    if index == 0:
+        return "none of the audience"
+    if index >= 1 or fmt.ratio(1 / index) == fmt.ratio(1.0):  # 0.97: '1.0x less likely'
         return f"{fmt.ratio(index)} as likely as everyone"
     return f"{fmt.ratio(1 / index)} less likely than everyone"
 

@@ -313,3 +313,25 @@ def test_the_page_needs_an_html_name(tmp_path: Path, name: str) -> None:
         pop.select(seg.field("age") > 30).report(tmp_path / name, pop)
     assert list(tmp_path.iterdir()) == []
     assert pop.select(seg.field("age") > 30).report(tmp_path / "R.HTM", pop).html.exists()
+
+
+def test_a_level_none_of_the_audience_has_is_the_largest_difference(tmp_path: Path) -> None:
+    """'young = yes' is in 22% of everyone and none of the audience: it leads the profile
+    (it was left out, as a log-scale chart cannot draw 0); 0.97 reads '1.0x as likely', not
+    '1.0x less likely'."""
+    n = 400
+    ages = [20 + i % 50 for i in range(n)]
+    profiles = pl.DataFrame({"user_id": list(range(n)), "age": ages,
+                             "young": ["yes" if a <= 30 else "no" for a in ages],
+                             "plan": ["a" if i % 2 else "b" for i in range(n)]})
+    pop = seg.Population(profiles)
+    audience = pop.select(seg.field("age") > 30)
+    audience.report(tmp_path / "r.html", pop, profile=["young", "plan"])
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    readings = re.findall(r'<td class="">([^<]*= [^<]*)</td>(?:<td[^>]*>[^<]*</td>){2}'
+                          r'<td class="">([^<]*)</td>', html)
+    assert readings[0] == ("young = yes", "none of the audience"), readings
+    assert ("young = no", "1.3x as likely as everyone") in readings
+    plan = dict(readings)
+    assert plan["plan = b"] == "1.0x as likely as everyone"  # 48.7% against 50.0%
+    assert "less likely" not in html
