@@ -436,11 +436,11 @@ class _Known:
 def _candidates(hashes: pl.DataFrame, text: list[str], known: _Known) -> pl.DataFrame:
     """(column, h, i, rows): values whose 64-bit hash is that of a domain digest, with the row
     of one of them (confirmed by exact equality when the parts are merged)."""
-    wanted = known.hashes.implode()
     if not text or not hashes.height:
         return pl.DataFrame(schema={"column": pl.Utf8, "h": pl.UInt64, "i": pl.UInt32,
                                     "rows": pl.UInt32})
     if len(text) > _NARROW:  # thousands of columns: one long frame, one query
+        wanted = known.hashes.implode()
         return (
             hashes.lazy().select(text).with_row_index("i")
             .unpivot(index="i", variable_name="column", value_name="h")

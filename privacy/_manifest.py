@@ -244,8 +244,8 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     except ManifestError:
         raise  # a field twice, or NaN: said by the hooks
     except (ValueError, RecursionError) as exc:  # ValueError: an int of over 4,300 digits too
-        detail = getattr(exc, "msg", "a number has too many digits" if isinstance(
-            exc, ValueError) else type(exc).__name__)
+        detail = (exc.msg if isinstance(exc, json.JSONDecodeError) else "RecursionError"
+                  if isinstance(exc, RecursionError) else "a number has too many digits")
         raise ManifestError(f"manifest {name} is not valid JSON ({detail})") from None
     if not isinstance(data, dict):
         raise ManifestError(f"manifest {name} must be a JSON object, got {_json_type(data)}")

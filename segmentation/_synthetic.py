@@ -15,6 +15,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from privacy._synthetic import MAX_ROWS
+
 from ._checks import check_int, check_number, shown
 from ._errors import InvalidSegmentError
 from ._population import Population
@@ -24,8 +26,8 @@ __all__ = ["DEFAULT_NOW", "EVENT_TYPES", "INTERESTS", "PLATFORM_EVENTS", "PLATFO
 
 #: The reference time of a synthetic population when ``now`` is not given (deterministic).
 DEFAULT_NOW = dt.datetime(2026, 11, 1)
-#: The most people a synthetic population holds (it is made in memory, with its events).
-MAX_SYNTHETIC = 100_000_000
+#: The most people a synthetic population holds (made in memory, as privacy's synthetic CRM).
+MAX_SYNTHETIC = MAX_ROWS
 INTERESTS = ("gaming", "streaming", "sports", "music", "travel", "fashion", "tech", "news",
              "food", "fitness")
 #: Profile columns known for everyone, customers or not (what a platform can match on). Plan,
