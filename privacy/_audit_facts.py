@@ -155,7 +155,9 @@ class ExportFacts:
         # 64-bit value hashes under a seed drawn for this audit: the spill of hashes (several
         # parts) cannot be joined against anything computed outside this process
         self._seed = secrets.randbelow(2**63)
-        self._known = _Known(_domain_digests(self.today)["value"].hash(self._seed))
+        table = domain_table(self.today)  # hex digests, then their Base64 forms
+        self._known = _Known(pl.concat([table["hex"].hash(self._seed),
+                                        table["b64"].hash(self._seed)]))
         self._probe_sets = (_probe_set(self.probes.phones, self._seed),
                             _probe_set(self.probes.dictionary, self._seed))
         self._hits = _Pile(_HITS, ["column", "value"], [pl.col("rows").sum()])
@@ -341,8 +343,16 @@ class ExportFacts:
         self.hashed = [c for c, g in self.guess.items() if g in HASHED]
         self._hashed_set = set(self.hashed)
         self.clear = [c for c in self.columns if c not in self._hashed_set]
-        known = _domain_digests(self.today)
-        self.hits = self._hits.merged().join(known, on="value", how="inner")
+        # the few digests the hits may be (by 64-bit hash) before the join: joining the 3M
+        # domain digests' text costs more than the whole reversal step
+        table = domain_table(self.today)
+        hits = self._hits.merged()
+        maybe = self._known.hashes.is_in(hits["value"].hash(self._seed).implode())
+        known = pl.concat([table.filter(maybe.slice(0, table.height)).select(value="hex",
+                                                                              domain="domain"),
+                           table.filter(maybe.slice(table.height)).select(value="b64",
+                                                                           domain="domain")])
+        self.hits = hits.join(known, on="value", how="inner")
         self.tallies = self._tallies.merged()
         self._tally_rows = {}
         for check, column, flag, n, sample, at in self.tallies.iter_rows():
@@ -402,15 +412,6 @@ def _probe_set(digests: pl.Series | None, seed: int
         return None
     b64 = digests.str.decode("hex").bin.encode("base64")
     return {"hex": (digests, digests.hash(seed)), "b64": (b64, b64.hash(seed))}
-
-
-@functools.lru_cache(maxsize=4)
-def _domain_digests(today: dt.date) -> pl.DataFrame:
-    """Every domain digest as text (hex and Base64) with its domains: built once per day, not
-    per audit."""
-    table = domain_table(today)
-    return pl.concat([table.select(value="hex", domain="domain"),
-                      table.select(value="b64", domain="domain")])
 
 
 class _Known:

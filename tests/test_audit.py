@@ -200,11 +200,66 @@ def test_cities_are_reversed_with_a_gazetteer(clean: pl.DataFrame, platform: str
     assert len(found) == 1, found
     assert found[0].count == N
     assert "city column reversed by enumerating every city" in found[0].message
-    # a place the gazetteer does not know, and a city not normalized (no platform's form)
-    for odd in ("smallville", "New York"):
-        frame = clean.with_columns(pl.Series(header, [sha(odd)] * N))
-        assert not [f for f in run(frame, platform=platform).findings
-                    if f.check == "reversible" and f.column == header]
+    assert not [f for f in run(frame, platform=platform).findings if f.check == "normalization"]
+    # a place the gazetteer does not know
+    frame = clean.with_columns(pl.Series(header, [sha("smallville")] * N))
+    assert not [f for f in run(frame, platform=platform).findings
+                if f.column == header and f.check in ("reversible", "normalization")]
+
+
+@pytest.mark.parametrize(("header", "kind", "written"), [
+    ("gen", "genders", ["Male", "FEMALE", "male", "F", "woman"]),
+    ("dob", "dates of birth", ["1980-01-02", "02/01/1980", "01/02/1980", "02.01.1980",
+                               "1980/01/02"]),
+    ("st", "states", ["California", "TX", "new york", "ONTARIO"]),
+    ("country", "countries", ["US", "Germany", "united kingdom", "FRANCE"]),
+    ("fn", "first names", ["John", "MARY", "Paris"]),
+    ("ln", "last names", ["Smith", "GARCIA", "Paris"]),
+    ("ct", "cities", ["New York", "São Paulo", "Москва", "Los Angeles", "Paris"]),
+])
+def test_unnormalized_hashes_are_reversed_and_flagged(clean: pl.DataFrame, header: str,
+                                                      kind: str, written: list[str]) -> None:
+    """Hashes of values as a CRM wrote them ('Male', 'SMITH', '1980-01-02'): reversed as easily
+    as normalized ones (an attacker enumerates both), and matched by no platform."""
+    frame = clean.with_columns(pl.Series(header, [sha(written[i % len(written)])
+                                                  for i in range(N)]))
+    found = {f.check: f for f in run(frame).findings if f.column == header}
+    assert found["reversible"].count == N, found
+    assert found["normalization"].count == N
+    assert found["normalization"].severity == "medium"
+    assert f"hashes of {kind} as written, not normalized" in found["normalization"].message
+    assert "the platform matches none of them" in found["normalization"].message
+    # half normalized: only the written half is flagged; all reversed
+    half = [sha(written[i % len(written)]) if i % 2 else
+            sha(privacy.normalize(written[i % len(written)], kind_of[header], "meta"))
+            for i in range(N)]
+    found = {f.check: f for f in run(clean.with_columns(pl.Series(header, half))).findings
+             if f.column == header}
+    assert found["reversible"].count == N
+    assert found["normalization"].count == N // 2
+
+
+kind_of = {"gen": "gender", "dob": "dob", "st": "state", "country": "country", "fn": "first_name",
+           "ln": "last_name", "ct": "city"}
+
+
+def test_a_normalized_upload_has_no_unnormalized_hash() -> None:
+    """prepare_upload's own output, from values written every way the audit enumerates, is
+    never flagged: it hashes what it normalized."""
+    crm = pl.DataFrame({
+        "email": [f"p{i}@example.com" for i in range(N)],
+        "gender": [["Male", "FEMALE", "f", "woman"][i % 4] for i in range(N)],
+        "dob": [["1980-01-02", "1975-12-31", "2001-07-04"][i % 3] for i in range(N)],
+        "state": [["California", "TX", "ny"][i % 3] for i in range(N)],
+        "first_name": [["John", "MARY", "ana"][i % 3] for i in range(N)],
+        "last_name": [["Smith", "GARCIA", "lee"][i % 3] for i in range(N)],
+        "city": [["New York", "São Paulo", "Los Angeles"][i % 3] for i in range(N)],
+        "country": ["US"] * N,
+    })
+    report = run(privacy.prepare_upload(crm, "meta").frame)
+    assert not [f for f in report.findings if f.check == "normalization"], report.to_text()
+    reversed_ = {f.column for f in report.findings if f.check == "reversible"}
+    assert {"gen", "dob", "st", "fn", "ln", "ct", "country"} <= reversed_
 
 
 def test_one_field_is_not_a_combined_key(clean: pl.DataFrame) -> None:
@@ -392,28 +447,41 @@ def test_cli_exit_codes(tmp_path: Path, clean: pl.DataFrame) -> None:
 
 def test_city_digests_are_cached_apart_from_the_day(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """A new day hashes its dates again, not the gazetteer: the cities have a file of their own."""
+    """A new day hashes its dates again, not the gazetteer nor the names, ZIP codes and their
+    written forms: the cities and the other domains that do not change have files of their own."""
     from privacy import _audit_domains as _audit
 
+    cached = (_audit.domain_table,)
     monkeypatch.setenv("AUDIENCEKIT_CACHE_DIR", str(tmp_path))
-    for cached in (_audit.domain_table, _audit.city_digests):
-        cached.cache_clear()
+    for table in cached:
+        table.cache_clear()
     first = _audit.domain_table(dt.date(2001, 2, 3))
     assert len(list(tmp_path.glob("cities-*.parquet"))) == 1
+    assert len(list(tmp_path.glob("static-*.parquet"))) == 1
     cities = first.filter(pl.col("domain").list.contains("city")).height
     assert cities > 100_000
+    static = first.filter(pl.col("domain").list.contains("last_name" + _audit.WRITTEN)).height
+    assert static > 100_000
 
-    def no_gazetteer() -> None:
-        raise AssertionError("the cached city digests should have been read")
+    def no_listing() -> None:
+        raise AssertionError("the cached digests should have been read")
 
-    monkeypatch.setattr(_audit, "city_names", no_gazetteer)
-    for cached in (_audit.domain_table, _audit.city_digests):
-        cached.cache_clear()
+    monkeypatch.setattr(_audit, "city_names", no_listing)
+    monkeypatch.setattr(_audit, "_written_static", no_listing)
+    monkeypatch.setattr(_audit, "_static_values", no_listing)
+    for table in cached:
+        table.cache_clear()
     second = _audit.domain_table(dt.date(2001, 2, 4))
     assert second.filter(pl.col("domain").list.contains("city")).height == cities
+    assert second.filter(pl.col("domain").list.contains("last_name" + _audit.WRITTEN)
+                         ).height == static
+    # the new day's dates are there, as normalized and as written
+    for day in ("20010204", "2001-02-04", "04.02.2001"):
+        assert second["hex"].is_in([sha(day)]).any()
+        assert not first["hex"].is_in([sha(day)]).any()
     assert [f.name[8:18] for f in tmp_path.glob("domains-*")] == ["2001-02-04"]
-    for cached in (_audit.domain_table, _audit.city_digests):
-        cached.cache_clear()
+    for table in cached:
+        table.cache_clear()
 
 
 def test_domain_digests_are_cached_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
