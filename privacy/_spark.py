@@ -350,8 +350,10 @@ def prepare_spark_upload(
             column=shown[col], kind=kind, header=h, hashed=rules[kind].handling == "hash",
             valid=valid, rejected=dict(sorted(rejected[h].items(), key=lambda x: -x[1])),
             duplicates=valid - int(totals[f"distinct:{h}"])))
-    report = upload_report(platform, rows_in, int(totals["rows_out"] or 0), reports,
-                           [shown[c] for c in ignored], [shown[c] for c in unrecognized])
+    report = upload_report(
+        platform, rows_in, int(totals["rows_out"] or 0), reports, [shown[c] for c in ignored],
+        [shown[c] for c in unrecognized],
+        lambda: prepared.filter(F.col(_USABLE)).select(*map(_quoted, headers)).distinct().count())
     scheme = Hasher(key=key, encoding="base64" if platform == "uid2" else "hex").scheme
     return SparkUpload(platform, prepared, headers, report, scheme, key_id)
 

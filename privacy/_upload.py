@@ -407,14 +407,28 @@ def usable_mask(table: pl.DataFrame, kinds: Iterable[str], platform: str) -> pl.
 
 
 def upload_report(platform: str, rows_in: int, rows_out: int, columns: list[ColumnReport],
-                  ignored: list[str], unrecognized: list[str]) -> UploadReport:
-    """The report of an upload, with the platform's minimum-audience warning when it applies."""
+                  ignored: list[str], unrecognized: list[str],
+                  distinct_rows: Callable[[], int]) -> UploadReport:
+    """The report of an upload, with the platform's minimum-audience warning when it applies.
+
+    The minimum counts people, not rows: a list of 300 rows of 60 people is under Meta's 100.
+    ``distinct_rows`` counts the upload's distinct rows; it is called only when no match key
+    has as many distinct values as the minimum (every row holding one is uploaded, so the
+    upload has at least as many distinct rows)."""
     warnings = []
     floor = MIN_AUDIENCE[platform]
-    if rows_out < floor:
+    kinds = {c.kind for c in columns}
+    keys = kinds & set(_MATCH_KEYS) or (set() if platform == "google" else kinds)
+    bound = max((c.valid - c.duplicates for c in columns if c.kind in keys), default=0)
+    people = rows_out
+    if rows_out >= floor and bound < floor:
+        people = distinct_rows()
+    if people < floor:
+        counted = (rows_text(rows_out) if people == rows_out else
+                   f"{rows_text(rows_out)} of {people:,} distinct "
+                   f"{'person' if people == 1 else 'people'}")
         warnings.append(
-            f"{rows_text(rows_out)} is under {platform}'s minimum "
-            f"audience of {floor:,}: "
+            f"{counted} is under {platform}'s minimum audience of {floor:,}: "
             "the platform will not serve it, and a list this small is easier to re-identify"
         )
     return UploadReport(
@@ -552,7 +566,7 @@ def prepare_upload(
     table = pl.DataFrame(list(out_cols.values()))
     kept = table.filter(usable_mask(table, mapping.values(), platform))
     report = upload_report(platform, n, kept.height, reports, [shown[c] for c in ignored],
-                           [shown[c] for c in unrecognized])
+                           [shown[c] for c in unrecognized], kept.n_unique)
     rejected = (
         pl.concat(rejections).select("row", "column", "kind", "reason")
         if rejections else pl.DataFrame()

@@ -273,3 +273,16 @@ def test_audience_members_without_a_crm_row_are_counted_not_dropped_silently(spa
     customers = pop.select(seg.field("is_customer"))
     assert not any("no CRM row" in w for w in
                    customers.export("meta", crm=pop.crm, today=TODAY).report.warnings)
+
+
+def test_the_minimum_audience_counts_people_not_rows_in_spark(spark) -> None:
+    """300 rows of 60 people: under meta's 100 in Spark as locally (rows would pass)."""
+    crm = pl.DataFrame({"email": [f"p{i % 60}@example.com" for i in range(300)],
+                        "zip": ["94025"] * 300})
+    local = privacy.prepare_upload(crm, "meta").report.warnings
+    remote = privacy.prepare_upload(spark.createDataFrame(crm.to_pandas()), "meta").report.warnings
+    assert remote == local
+    assert "300 rows of 60 distinct people is under meta's minimum audience of 100" in local[0]
+    crm = crm.with_columns(email=pl.Series([f"p{i}@example.com" for i in range(300)]))
+    distinct = privacy.prepare_upload(spark.createDataFrame(crm.to_pandas()), "meta")
+    assert not distinct.report.warnings

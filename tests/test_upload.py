@@ -220,3 +220,38 @@ def test_csv_with_invalid_utf8_is_a_counted_rejection(tmp_path: Path) -> None:
     ragged.write_bytes(b"email\n\"unterminated@example.com\n")
     with pytest.raises(privacy.PrivacyError, match=r"could not read|no recognized|found"):
         privacy.prepare_upload(ragged, "meta")
+
+
+@pytest.mark.parametrize(("platform", "crm", "says"), [
+    # 300 rows, 60 people: under meta's 100 (rows would pass)
+    ("meta", {"email": [f"p{i % 60}@example.com" for i in range(300)]},
+     "300 rows of 60 distinct people is under meta's minimum audience of 100"),
+    # no match key: every row with any value is uploaded, and counted as distinct rows
+    ("meta", {"fn": [f"Ann{chr(97 + i % 26)}" for i in range(300)],
+              "zip": ["94025"] * 300},
+     "300 rows of 26 distinct people is under meta's minimum"),
+    # google's address rows: no match key to bound them
+    ("google", {"first_name": ["Ann"] * 150, "last_name": ["Lee"] * 150,
+                "country": ["US"] * 150, "zip": ["94025"] * 150},
+     "150 rows of 1 distinct person is under google's minimum"),
+    ("tiktok", {"email": [f"p{i % 999}@example.com" for i in range(5_000)]},
+     "5,000 rows of 999 distinct people is under tiktok's minimum audience of 1,000"),
+])
+def test_the_minimum_audience_counts_people_not_rows(platform: str, crm: dict, says: str) -> None:
+    report = privacy.prepare_upload(pl.DataFrame(crm), platform).report
+    assert [w for w in report.warnings if says in w], report.warnings
+
+
+@pytest.mark.parametrize(("platform", "crm"), [
+    ("meta", {"email": [f"p{i}@example.com" for i in range(100)] * 3}),
+    # 60 emails, but each row another phone: 300 distinct rows
+    ("meta", {"email": [f"p{i % 60}@example.com" for i in range(300)],
+              "phone": [f"+1 650 253 {i:04d}" for i in range(300)]}),
+    # rows without a key are not uploaded and not counted; 100 with one
+    ("meta", {"email": [f"p{i}@example.com" if i < 100 else None for i in range(500)],
+              "zip": ["94025"] * 500}),
+    ("tiktok", {"email": [f"p{i}@example.com" for i in range(1_000)] * 2}),
+])
+def test_a_minimum_met_by_distinct_people_has_no_warning(platform: str, crm: dict) -> None:
+    report = privacy.prepare_upload(pl.DataFrame(crm), platform).report
+    assert not [w for w in report.warnings if "minimum audience" in w], report.warnings
