@@ -53,11 +53,11 @@ __all__ = ["AUDIT_VERSION", "SEVERITIES", "AuditReport", "Finding", "audit"]
 MAX_PHONE_BLOCK = 10_000_000
 
 
-def _phone_rate(block: int, digits_only: bool) -> tuple[Any, float | None]:
+def _phone_rate(block: int, prefix: str) -> tuple[Any, float | None]:
     """The hashed block and, when it was hashed now (not cached), this machine's rate."""
     hits = checks.phone_block.cache_info().hits
     start = time.perf_counter()
-    hashed = checks.phone_block(block, digits_only)
+    hashed = checks.phone_block(block, prefix)
     if checks.phone_block.cache_info().hits > hits:
         return hashed, None
     return hashed, block / max(time.perf_counter() - start, 1e-9)
@@ -196,7 +196,12 @@ def audit(
     words = _dictionary(dictionary)
     measurements: dict[str, float] = {}
     start = time.perf_counter()
-    block, rate = _phone_rate(phone_block, platform in ("meta", "tiktok", "snap"))
+    # the block as the destination writes it (its hash rate measured), then the other forms
+    wanted, normal, written = checks.phone_forms(platform)
+    block, rate = _phone_rate(phone_block, wanted)
+    phones = pl.concat([block, *(checks.phone_block(phone_block, f) for f in normal
+                                 if f != wanted)])
+    phones_written = pl.concat([checks.phone_block(phone_block, f) for f in written])
     if rate is not None:
         measurements["sha256_per_second"] = round(rate)
     probe = None
@@ -205,7 +210,8 @@ def audit(
 
         probe = Hasher().hash(normalize(pl.Series("d", words, dtype=pl.Utf8), "email",
                                         platform or "meta").drop_nulls())
-    probes = Probes(platform, day, phones=block, dictionary=probe,
+    probes = Probes(platform, day, phones=phones, phones_written=phones_written,
+                    dictionary=probe,
                     quasi=list(quasi_identifiers) if quasi_identifiers is not None else None,
                     k=k, parts=len(grouped) if grouped is not None else 1,
                     size=sum(p.stat().st_size for p in parts) if parts is not None else None)

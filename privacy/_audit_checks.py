@@ -189,15 +189,21 @@ def _written_finding(facts: ExportFacts, c: str, written: pl.DataFrame) -> Findi
     kinds = [DOMAIN_KINDS[d] for d in domains]
     own = facts.kind_of(c)
     kind = own if own is not None and own in kinds else kinds[0]
-    outcome = ("the platform matches none of them" if facts.platform not in (None, "partner")
-               else "they match no normalized hash")
     message = (f"{_values(rows, 'are')} {'a hash' if rows == 1 else 'hashes'} of "
                f"{_plural(_words(kind))} as written, not normalized "
-               f"({_WRITTEN_EXAMPLES[kind]}): {outcome}")
+               f"({_WRITTEN_EXAMPLES[kind]}): {_unmatched(facts)}")
     found = _Findings(facts)
-    found.add("normalization", "medium", c, rows, message,
-              "normalize before hashing (privacy.normalize, or privacy.prepare_upload)")
+    found.add("normalization", "medium", c, rows, message, _NORMALIZE)
     return found[0]
+
+
+_NORMALIZE = "normalize before hashing (privacy.normalize, or privacy.prepare_upload)"
+
+
+def _unmatched(facts: ExportFacts) -> str:
+    """What hashes of values not normalized cost: no match."""
+    return ("they match no normalized hash" if facts.partner
+            else "the platform matches none of them")
 
 
 def _words(domain: str) -> str:
@@ -263,12 +269,25 @@ def _plural(words: str) -> str:
             "country": "countries"}.get(words, words + "s")
 
 
-@functools.lru_cache(maxsize=4)
-def phone_block(block: int, digits_only: bool) -> pl.Series:
-    """Hashes of a block of the US numbering plan (650-000-0000 on), once per process."""
+#: How a number of the enumerated block is written: E.164 (Google, UID2), digits with the
+#: country code (Meta, TikTok, Snap) and the national number a CRM keeps (no platform's form).
+PHONE_FORMS = ("+1650", "1650", "650")
+
+
+def phone_forms(platform: str | None) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The destination's form of a phone number, the forms it accepts (a partner's export may
+    hold either international form) and the forms no normalization gives."""
+    wanted = "1650" if platform in ("meta", "tiktok", "snap") else "+1650"
+    normal = (wanted,) if platform is not None else ("+1650", "1650")
+    return wanted, normal, tuple(f for f in PHONE_FORMS if f not in normal)
+
+
+@functools.lru_cache(maxsize=8)
+def phone_block(block: int, prefix: str) -> pl.Series:
+    """Hashes of a block of the US numbering plan (650-000-0000 on) written with ``prefix``
+    (one of :data:`PHONE_FORMS`), once per process."""
     numbers = pl.int_range(0, block, eager=True).cast(pl.Utf8).str.zfill(7)
-    candidates = ("1650" + numbers) if digits_only else ("+1650" + numbers)
-    return Hasher().hash(candidates)
+    return Hasher().hash(prefix + numbers)
 
 
 def check_phones(facts: ExportFacts, block: int) -> list[Finding]:
@@ -277,7 +296,13 @@ def check_phones(facts: ExportFacts, block: int) -> list[Finding]:
     gpu = US_PHONE_PLAN / GPU_HASHES_PER_SECOND
     for c in [c for c in facts.hashed if facts.is_phone(c)]:
         form = "b64" if facts.guess[c] == "sha256_base64" else "hex"
-        hits = facts.tally("phone_" + form, c)[0]
+        written = facts.tally("phone_written_" + form, c)[0]
+        hits = facts.tally("phone_" + form, c)[0] + written
+        if written:
+            out.add("normalization", "medium", c, written,
+                    f"{_values(written, 'are')} {'a hash' if written == 1 else 'hashes'} of "
+                    f"phone numbers as written, not normalized ({_phone_example(facts)}): "
+                    f"{_unmatched(facts)}", _NORMALIZE)
         projection = (f"{rows_text(hits)} found in a block of {block:,} US numbers; the whole "
                       f"US plan (6.4e9 numbers) takes {gpu:.2f} s on one current GPU")
         if not facts.partner:
@@ -295,6 +320,14 @@ def check_phones(facts: ExportFacts, block: int) -> list[Finding]:
                     f"if this column is unkeyed SHA-256: {projection}",
                     _reversal_remedy(True, "phone number"))
     return out
+
+
+def _phone_example(facts: ExportFacts) -> str:
+    if facts.partner:
+        return "'6505550123', without the country code"
+    wanted = phone_forms(facts.platform)[0]
+    others = " or ".join(f"'{f}5550123'" for f in PHONE_FORMS if f != wanted)
+    return f"{others} for '{wanted}5550123'"
 
 
 def check_dictionary(facts: ExportFacts, size: int) -> list[Finding]:

@@ -103,8 +103,10 @@ class Probes:
 
     platform: str | None
     today: dt.date
-    #: Hex SHA-256 of the enumerated phone block, and of the dictionary's normalized emails.
+    #: Hex SHA-256 of the enumerated phone block (as normalized for the destination, and as
+    #: no normalization writes it), and of the dictionary's normalized emails.
     phones: pl.Series | None = field(default=None, repr=False)
+    phones_written: pl.Series | None = field(default=None, repr=False)
     dictionary: pl.Series | None = field(default=None, repr=False)
     #: Quasi-identifiers as given; None: the clear columns named like one.
     quasi: list[str] | None = None
@@ -159,6 +161,7 @@ class ExportFacts:
         self._known = _Known(pl.concat([table["hex"].hash(self._seed),
                                         table["b64"].hash(self._seed)]))
         self._probe_sets = (_probe_set(self.probes.phones, self._seed),
+                            _probe_set(self.probes.phones_written, self._seed),
                             _probe_set(self.probes.dictionary, self._seed))
         self._hits = _Pile(_HITS, ["column", "value"], [pl.col("rows").sum()])
         self._tallies = _Pile(_TALLY, ["check", "column", "flag"], [
@@ -306,7 +309,8 @@ class ExportFacts:
         in hex and in Base64 (the export's own format is known once every part is read)."""
         pieces = []
         for probe, name, wanted in ((self._probe_sets[0], "phone_", self.is_phone),
-                                    (self._probe_sets[1], "dictionary_", self.is_email)):
+                                    (self._probe_sets[1], "phone_written_", self.is_phone),
+                                    (self._probe_sets[2], "dictionary_", self.is_email)):
             if probe is None:
                 continue
             for c, st in stats.items():

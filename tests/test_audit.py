@@ -515,3 +515,30 @@ def test_domain_digests_are_cached_on_disk(tmp_path: Path, monkeypatch: pytest.M
     _audit.domain_table.cache_clear()
     assert _audit._cache_file(day) is None
     _audit.domain_table.cache_clear()
+
+
+@pytest.mark.parametrize(("platform", "header", "normal"), [
+    ("meta", "phone", ("1650",)),
+    ("google", "Phone", ("+1650",)),
+    ("partner", "phone", ("+1650", "1650")),
+])
+def test_phones_are_found_in_every_form_and_unnormalized_ones_flagged(
+        clean: pl.DataFrame, platform: str, header: str, normal: tuple[str, ...]) -> None:
+    """A number of the block hashed as E.164, as digits with the country code or as the
+    national number is found whatever the destination; the forms the destination does not take
+    are also a normalization finding (for a partner: the national number only)."""
+    forms = ["+1650", "1650", "650"]
+    phones = [sha(f"{forms[i % 3]}{i:07d}") for i in range(N)]
+    frame = clean.rename({"phone": header}).with_columns(pl.Series(header, phones))
+    found = {f.check: f for f in run(frame, platform=platform).findings if f.column == header}
+    assert found["reversible"].count == N, found
+    assert found["reversible"].severity == ("high" if platform == "partner" else "medium")
+    written = sum(1 for i in range(N) if forms[i % 3] not in normal)
+    assert found["normalization"].count == written
+    assert "phone numbers as written, not normalized" in found["normalization"].message
+    # the destination's own form only: found, not flagged
+    own = [sha(f"{normal[0]}{i:07d}") for i in range(N)]
+    found = {f.check: f for f in run(frame.with_columns(pl.Series(header, own)),
+                                     platform=platform).findings if f.column == header}
+    assert found["reversible"].count == N
+    assert "normalization" not in found
