@@ -19,6 +19,7 @@ import functools
 import importlib.metadata
 import importlib.resources
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -27,6 +28,7 @@ import numpy as np
 import polars as pl
 from cryptography.hazmat.primitives import hashes
 
+from ._errors import PrivacyError
 from ._geo import country_lookup, state_lookup
 from ._hashing import Hasher
 from ._io import atomic_write
@@ -224,11 +226,16 @@ def _cached(cache: Path | None, columns: list[str], build: Callable[[], pl.DataF
         try:
             with atomic_write(cache) as handle:
                 table.write_parquet(handle, compression=compression)
-            for old in cache.parent.glob(cache.name.split("-")[0] + "-*.parquet"):
-                if old != cache:
+            # only files this cache wrote (their kind, a day for the day's table, a tag): a
+            # folder given as the cache may hold other files named like them ('cities-2024.x')
+            ours = re.compile(re.escape(cache.name.split("-")[0])
+                              + r"-(\d{4}-\d{2}-\d{2}-)?[0-9a-f]{16}\.parquet")
+            for old in cache.parent.iterdir():
+                if old != cache and ours.fullmatch(old.name) and old.is_file():
                     old.unlink(missing_ok=True)
-        except OSError:
-            pass  # a read-only home: the cache is an optimization, never a requirement
+        except (OSError, PrivacyError):
+            pass  # a read-only home, a folder or a special file where the cache file goes:
+            # the cache is an optimization, never a requirement
     return table
 
 

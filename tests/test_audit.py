@@ -6,6 +6,8 @@ import base64
 import datetime as dt
 import functools
 import json
+import os
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -542,3 +544,36 @@ def test_phones_are_found_in_every_form_and_unnormalized_ones_flagged(
                                      platform=platform).findings if f.column == header}
     assert found["reversible"].count == N
     assert "normalization" not in found
+
+
+def test_the_cache_removes_only_its_own_files_and_never_fails_the_audit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder given as the cache may hold other files named like the cache's: only files
+    the cache wrote (kind, day, 16-hex tag) are replaced; a folder or a FIFO where a cache
+    file goes, or a read-only folder, leave the audit as it is, uncached."""
+    from privacy import _audit_domains as _audit
+
+    monkeypatch.setenv("AUDIENCEKIT_CACHE_DIR", str(tmp_path))
+    theirs = ["cities-2024.parquet", "static-notes.parquet", "domains-2001-02-03.parquet",
+              "domains-2001-02-03-ABCDEF0123456789.parquet", "cities-0123456789abcdef.csv"]
+    for name in theirs:
+        (tmp_path / name).write_bytes(b"their data")
+    stale = tmp_path / "domains-2001-02-02-0123456789abcdef.parquet"
+    stale.write_bytes(b"an older day")
+    _audit.domain_table.cache_clear()
+    first = _audit.domain_table(dt.date(2001, 2, 3))
+    assert all((tmp_path / name).read_bytes() == b"their data" for name in theirs)
+    assert not stale.exists()
+    cached = _audit._cache_file(dt.date(2001, 2, 4))
+    assert cached is not None
+    cached.mkdir()  # a folder where the next day's file goes
+    _audit.domain_table.cache_clear()
+    assert _audit.domain_table(dt.date(2001, 2, 4)).height > first.height - 10
+    assert cached.is_dir()
+    fifo = _audit._cache_file(dt.date(2001, 2, 5))
+    assert fifo is not None
+    os.mkfifo(fifo)  # a special file: never opened, never replaced
+    _audit.domain_table.cache_clear()
+    assert _audit.domain_table(dt.date(2001, 2, 5)).height > first.height - 10
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    _audit.domain_table.cache_clear()
