@@ -204,14 +204,20 @@ def audit(
     phones_written = pl.concat([checks.phone_block(phone_block, f) for f in written])
     if rate is not None:
         measurements["sha256_per_second"] = round(rate)
-    probe = None
+    probe = probe_written = None
     if words is not None:
         from ._normalize import normalize
 
-        probe = Hasher().hash(normalize(pl.Series("d", words, dtype=pl.Utf8), "email",
-                                        platform or "meta").drop_nulls())
+        given = pl.Series("d", words, dtype=pl.Utf8)
+        normal = normalize(given, "email", platform or "meta").drop_nulls()
+        probe = Hasher().hash(normal)
+        # as the dictionary writes them and in capitals (CRMs keep 'Mary.Jones@Example.com'
+        # or 'MARY.JONES@EXAMPLE.COM'): found too, and not normalized
+        as_written = pl.concat([given, given.str.to_uppercase()]).unique()
+        probe_written = Hasher().hash(as_written.filter(
+            ~as_written.is_in(normal.implode()) & (as_written.str.strip_chars() != "")))
     probes = Probes(platform, day, phones=phones, phones_written=phones_written,
-                    dictionary=probe,
+                    dictionary=probe, dictionary_written=probe_written,
                     quasi=list(quasi_identifiers) if quasi_identifiers is not None else None,
                     k=k, parts=len(grouped) if grouped is not None else 1,
                     size=sum(p.stat().st_size for p in parts) if parts is not None else None)

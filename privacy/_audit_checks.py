@@ -335,7 +335,13 @@ def check_dictionary(facts: ExportFacts, size: int) -> list[Finding]:
     out = _Findings(facts)
     for c in [c for c in facts.hashed if facts.is_email(c)]:
         form = "b64" if facts.guess[c] == "sha256_base64" else "hex"
-        hits = facts.tally("dictionary_" + form, c)[0]
+        written = facts.tally("dictionary_written_" + form, c)[0]
+        hits = facts.tally("dictionary_" + form, c)[0] + written
+        if written:
+            out.add("normalization", "medium", c, written,
+                    f"{_values(written, 'are')} {'a hash' if written == 1 else 'hashes'} of "
+                    "emails as written, not normalized ('Mary.Jones@Example.com' for "
+                    f"'mary.jones@example.com'): {_unmatched(facts)}", _NORMALIZE)
         if hits:
             out.add("reversible", "high" if facts.partner else "medium", c, hits,
                     f"{hits:,} emails found by hashing a dictionary of {size:,}",

@@ -103,11 +103,12 @@ class Probes:
 
     platform: str | None
     today: dt.date
-    #: Hex SHA-256 of the enumerated phone block (as normalized for the destination, and as
-    #: no normalization writes it), and of the dictionary's normalized emails.
+    #: Hex SHA-256 of the enumerated phone block and of the dictionary's emails, each as
+    #: normalized for the destination and as no normalization writes them.
     phones: pl.Series | None = field(default=None, repr=False)
     phones_written: pl.Series | None = field(default=None, repr=False)
     dictionary: pl.Series | None = field(default=None, repr=False)
+    dictionary_written: pl.Series | None = field(default=None, repr=False)
     #: Quasi-identifiers as given; None: the clear columns named like one.
     quasi: list[str] | None = None
     k: int = 10
@@ -162,7 +163,8 @@ class ExportFacts:
                                         table["b64"].hash(self._seed)]))
         self._probe_sets = (_probe_set(self.probes.phones, self._seed),
                             _probe_set(self.probes.phones_written, self._seed),
-                            _probe_set(self.probes.dictionary, self._seed))
+                            _probe_set(self.probes.dictionary, self._seed),
+                            _probe_set(self.probes.dictionary_written, self._seed))
         self._hits = _Pile(_HITS, ["column", "value"], [pl.col("rows").sum()])
         self._tallies = _Pile(_TALLY, ["check", "column", "flag"], [
             pl.col("n").sum(), pl.col("sample").sort_by("at").first(), pl.col("at").min()])
@@ -310,7 +312,9 @@ class ExportFacts:
         pieces = []
         for probe, name, wanted in ((self._probe_sets[0], "phone_", self.is_phone),
                                     (self._probe_sets[1], "phone_written_", self.is_phone),
-                                    (self._probe_sets[2], "dictionary_", self.is_email)):
+                                    (self._probe_sets[2], "dictionary_", self.is_email),
+                                    (self._probe_sets[3], "dictionary_written_",
+                                     self.is_email)):
             if probe is None:
                 continue
             for c, st in stats.items():

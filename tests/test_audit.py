@@ -577,3 +577,25 @@ def test_the_cache_removes_only_its_own_files_and_never_fails_the_audit(
     assert _audit.domain_table(dt.date(2001, 2, 5)).height > first.height - 10
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     _audit.domain_table.cache_clear()
+
+
+def test_dictionary_emails_are_found_as_written_and_flagged(clean: pl.DataFrame) -> None:
+    """Emails hashed as a CRM wrote them ('Mary.Jones@Example.com', or in capitals) are found
+    with a dictionary as they are when normalized, and flagged: no platform matches them."""
+    written = ["Mary.Jones@Example.com", "MARY.JONES@EXAMPLE.COM", "mary.jones@example.com",
+               "ANN@EXAMPLE.ORG"]
+    frame = _replace(clean, "email", [sha(w) for w in written], share=400)
+    for dictionary, reversed_, flagged in (
+            (["Mary.Jones@Example.com", "ann@example.org"], 400, 300),
+            # 'Mary.Jones@Example.com' is no form of a lower-case entry: not found
+            (["mary.jones@example.com", "Ann@Example.org"], 300, 200)):
+        found = {f.check: f for f in run(frame, dictionary=dictionary).findings
+                 if f.column == "email"}
+        assert found["reversible"].count == reversed_, (dictionary, found)
+        assert found["normalization"].count == flagged
+        assert "emails as written, not normalized" in found["normalization"].message
+    # normalized hashes only: found, not flagged
+    frame = _replace(clean, "email", [sha("mary.jones@example.com")], share=400)
+    found = {f.check for f in run(frame, dictionary=["Mary.Jones@Example.com"]).findings}
+    assert "reversible" in found
+    assert "normalization" not in found
