@@ -139,7 +139,7 @@ def check_reversal(facts: ExportFacts) -> tuple[list[Finding], dict[str, int]]:
         reversed_rows[c] = real_rows
         written = real.filter(_as_written(facts.kind_of(c)))
         if written.height:
-            out.append(_written_finding(facts, c, written))
+            _written_finding(out, c, written)
         if junk:
             what = ("a hash of an empty or placeholder value" if junk == 1
                     else "hashes of empty or placeholder values")
@@ -178,8 +178,9 @@ def _as_written(kind: str | None) -> pl.Expr:
             .otherwise(domains.list.eval(written).list.all()))
 
 
-def _written_finding(facts: ExportFacts, c: str, written: pl.DataFrame) -> Finding:
+def _written_finding(out: _Findings, c: str, written: pl.DataFrame) -> None:
     """Hashes of values as a CRM wrote them: no platform matches them (and they reverse)."""
+    facts = out.facts
     rows = int(written["rows"].sum())
     # the column's own kind when it is among them ('Paris' is a first name too), else the
     # kind most rows match
@@ -189,21 +190,18 @@ def _written_finding(facts: ExportFacts, c: str, written: pl.DataFrame) -> Findi
     kinds = [DOMAIN_KINDS[d] for d in domains]
     own = facts.kind_of(c)
     kind = own if own is not None and own in kinds else kinds[0]
-    message = (f"{_values(rows, 'are')} {'a hash' if rows == 1 else 'hashes'} of "
-               f"{_plural(_words(kind))} as written, not normalized "
-               f"({_WRITTEN_EXAMPLES[kind]}): {_unmatched(facts)}")
-    found = _Findings(facts)
-    found.add("normalization", "medium", c, rows, message, _NORMALIZE)
-    return found[0]
+    _not_normalized(out, c, rows, _plural(_words(kind)), _WRITTEN_EXAMPLES[kind])
 
 
-_NORMALIZE = "normalize before hashing (privacy.normalize, or privacy.prepare_upload)"
-
-
-def _unmatched(facts: ExportFacts) -> str:
-    """What hashes of values not normalized cost: no match."""
-    return ("they match no normalized hash" if facts.partner
-            else "the platform matches none of them")
+def _not_normalized(out: _Findings, c: str, n: int, what: str, example: str) -> None:
+    """The finding on ``n`` hashes of ``what`` (in words, plural) as written, not normalized:
+    they cost the match (and reverse as easily)."""
+    unmatched = ("they match no normalized hash" if out.facts.partner
+                 else "the platform matches none of them")
+    out.add("normalization", "medium", c, n,
+            f"{_values(n, 'are')} {'a hash' if n == 1 else 'hashes'} of {what} as written, "
+            f"not normalized ({example}): {unmatched}",
+            "normalize before hashing (privacy.normalize, or privacy.prepare_upload)")
 
 
 def _words(domain: str) -> str:
@@ -299,10 +297,7 @@ def check_phones(facts: ExportFacts, block: int) -> list[Finding]:
         written = facts.tally("phone_written_" + form, c)[0]
         hits = facts.tally("phone_" + form, c)[0] + written
         if written:
-            out.add("normalization", "medium", c, written,
-                    f"{_values(written, 'are')} {'a hash' if written == 1 else 'hashes'} of "
-                    f"phone numbers as written, not normalized ({_phone_example(facts)}): "
-                    f"{_unmatched(facts)}", _NORMALIZE)
+            _not_normalized(out, c, written, "phone numbers", _phone_example(facts))
         projection = (f"{rows_text(hits)} found in a block of {block:,} US numbers; the whole "
                       f"US plan (6.4e9 numbers) takes {gpu:.2f} s on one current GPU")
         if not facts.partner:
@@ -338,10 +333,8 @@ def check_dictionary(facts: ExportFacts, size: int) -> list[Finding]:
         written = facts.tally("dictionary_written_" + form, c)[0]
         hits = facts.tally("dictionary_" + form, c)[0] + written
         if written:
-            out.add("normalization", "medium", c, written,
-                    f"{_values(written, 'are')} {'a hash' if written == 1 else 'hashes'} of "
-                    "emails as written, not normalized ('Mary.Jones@Example.com' for "
-                    f"'mary.jones@example.com'): {_unmatched(facts)}", _NORMALIZE)
+            _not_normalized(out, c, written, "emails",
+                            "'Mary.Jones@Example.com' for 'mary.jones@example.com'")
         if hits:
             out.add("reversible", "high" if facts.partner else "medium", c, hits,
                     f"{hits:,} emails found by hashing a dictionary of {size:,}",

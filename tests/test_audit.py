@@ -209,6 +209,11 @@ def test_cities_are_reversed_with_a_gazetteer(clean: pl.DataFrame, platform: str
                 if f.column == header and f.check in ("reversible", "normalization")]
 
 
+#: The identifier kind of each meta header the tests below plant.
+kind_of = {"gen": "gender", "dob": "dob", "st": "state", "country": "country", "fn": "first_name",
+           "ln": "last_name", "ct": "city"}
+
+
 @pytest.mark.parametrize(("header", "kind", "written"), [
     ("gen", "genders", ["Male", "FEMALE", "male", "F", "woman"]),
     ("dob", "dates of birth", ["1980-01-02", "02/01/1980", "01/02/1980", "02.01.1980",
@@ -239,10 +244,6 @@ def test_unnormalized_hashes_are_reversed_and_flagged(clean: pl.DataFrame, heade
              if f.column == header}
     assert found["reversible"].count == N
     assert found["normalization"].count == N // 2
-
-
-kind_of = {"gen": "gender", "dob": "dob", "st": "state", "country": "country", "fn": "first_name",
-           "ln": "last_name", "ct": "city"}
 
 
 def test_a_normalized_upload_has_no_unnormalized_hash() -> None:
@@ -550,7 +551,7 @@ def test_the_cache_removes_only_its_own_files_and_never_fails_the_audit(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A folder given as the cache may hold other files named like the cache's: only files
     the cache wrote (kind, day, 16-hex tag) are replaced; a folder or a FIFO where a cache
-    file goes, or a read-only folder, leave the audit as it is, uncached."""
+    file goes leaves the audit as it is, uncached."""
     from privacy import _audit_domains as _audit
 
     monkeypatch.setenv("AUDIENCEKIT_CACHE_DIR", str(tmp_path))
