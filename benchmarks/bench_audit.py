@@ -95,7 +95,7 @@ def main() -> None:
 
         def forget() -> None:
             """What a new process starts without: every in-memory cache of the audit."""
-            for cached in (_audit_domains.domain_values, _audit_domains.written_values,
+            for cached in (_audit_domains.domain_values,
                            _audit_domains._static_values, _audit_domains._written_static,
                            _audit_domains.domain_table, _audit_domains._gazetteer,
                            _audit_domains.city_names, _audit_domains.written_city_names):

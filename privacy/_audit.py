@@ -209,13 +209,13 @@ def audit(
         from ._normalize import normalize
 
         given = pl.Series("d", words, dtype=pl.Utf8)
-        normal = normalize(given, "email", platform or "meta").drop_nulls()
-        probe = Hasher().hash(normal)
+        emails = normalize(given, "email", platform or "meta").drop_nulls()
+        probe = Hasher().hash(emails)
         # as the dictionary writes them and in capitals (CRMs keep 'Mary.Jones@Example.com'
         # or 'MARY.JONES@EXAMPLE.COM'): found too, and not normalized
         as_written = pl.concat([given, given.str.to_uppercase()]).unique()
         probe_written = Hasher().hash(as_written.filter(
-            ~as_written.is_in(normal.implode()) & (as_written.str.strip_chars() != "")))
+            ~as_written.is_in(emails.implode()) & (as_written.str.strip_chars() != "")))
     probes = Probes(platform, day, phones=phones, phones_written=phones_written,
                     dictionary=probe, dictionary_written=probe_written,
                     quasi=list(quasi_identifiers) if quasi_identifiers is not None else None,

@@ -9,7 +9,8 @@ digests are public knowledge: anyone can build this table.
 
 Each domain is also enumerated as CRMs write it before normalization ('Male', 'JOHN',
 '1980-01-02', 'California', 'New York'): an export that hashed such values is as reversible as
-a normalized one, and no platform matches it (see :func:`written_values`).
+a normalized one, and no platform matches it (see :func:`_written_static` and
+:func:`_written_dates`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from ._io import atomic_write
 from ._normalize import NORMALIZATION_VERSION, PLACEHOLDERS
 
 __all__ = ["DOMAIN_KINDS", "JUNK_VALUES", "WRITTEN", "city_digests", "city_names",
-           "domain_table", "domain_values", "static_digests", "written_values"]
+           "domain_table", "domain_values", "static_digests"]
 
 #: Hashes of these are hashes of "no value": the normalization placeholders, in the cases CRMs
 #: write them, and the empty and blank strings that careless exports hash.
@@ -84,9 +85,11 @@ def _days(today: dt.date) -> pl.Series:
                      ).cast(pl.Date)
 
 
-def _dated_values(today: dt.date) -> dict[str, list[str]]:
-    """Every date of birth since 1900 and every birth year, up to ``today``."""
-    return {"date_of_birth": _days(today).dt.strftime("%Y%m%d").to_list(),
+def _dated_values(today: dt.date, days: pl.Series | None = None) -> dict[str, list[str]]:
+    """Every date of birth since 1900 and every birth year, up to ``today`` (``days``: its
+    dates when the caller has them)."""
+    days = _days(today) if days is None else days
+    return {"date_of_birth": days.dt.strftime("%Y%m%d").to_list(),
             "birth_year": [str(y) for y in range(1900, today.year + 1)]}
 
 
@@ -103,15 +106,21 @@ def _cases(words: list[str]) -> list[str]:
 def _unnormalized(written: dict[str, list[str]], normalized: dict[str, list[str]]
                   ) -> dict[str, list[str]]:
     """``written`` without the values of the same kind's normalized domains or placeholders:
-    'male' is a written gender and a normalized surname."""
-    taken = {kind: {v for name, values in normalized.items() if DOMAIN_KINDS.get(name) == kind
-                    for v in values} | set(JUNK_VALUES) for kind in set(DOMAIN_KINDS.values())}
-    return {name: sorted(set(values) - taken[DOMAIN_KINDS[name]])
+    'male' is a written gender and a normalized surname. The domains of :func:`_static_values`
+    and :func:`_dated_values` as CRMs write them, with :func:`_written_static` and
+    :func:`_written_dates`."""
+    def taken(kind: str) -> set[str]:
+        return {v for name, values in normalized.items() if DOMAIN_KINDS.get(name) == kind
+                for v in values} | set(JUNK_VALUES)
+
+    return {name: sorted(set(values) - taken(DOMAIN_KINDS[name]))
             for name, values in written.items()}
 
 
 @functools.lru_cache(maxsize=1)
 def _written_static() -> dict[str, list[str]]:
+    """Genders as words and in capitals, state and country names and upper-case codes, names
+    capitalized and in capitals."""
     normalized = _static_values()
     return _unnormalized({
         "gender": _cases(["m", "f", "male", "female", "man", "woman"]),
@@ -122,20 +131,10 @@ def _written_static() -> dict[str, list[str]]:
     }, normalized)
 
 
-def _written_dates(today: dt.date) -> dict[str, list[str]]:
-    days = _days(today)
+def _written_dates(days: pl.Series, dated: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``days`` in the common written formats, without ``dated`` (their normalized forms)."""
     return _unnormalized({"date_of_birth": [d for f in DATE_FORMATS
-                                            for d in days.dt.strftime(f).to_list()]},
-                         _dated_values(today))
-
-
-@functools.lru_cache(maxsize=4)
-def written_values(today: dt.date) -> dict[str, list[str]]:
-    """The domains of :func:`domain_values` as CRMs write them, not normalized: genders as
-    words and capitals, dates of birth in the common written formats, state and country names
-    and upper-case codes, names capitalized and in capitals. No value of the same kind's
-    normalized domain (nor a placeholder) is among them."""
-    return {**_written_dates(today), **_written_static()}
+                                            for d in days.dt.strftime(f).to_list()]}, dated)
 
 
 #: Places of at least this many people are enumerated (GeoNames' cities1000: about 170,000
@@ -302,7 +301,9 @@ def _with_b64(table: pl.DataFrame) -> pl.DataFrame:
 
 
 def _build_domain_table(today: dt.date) -> pl.DataFrame:
-    frames = _digests(_dated_values(today)) + _digests(_written_dates(today), WRITTEN)
+    days = _days(today)
+    dated = _dated_values(today, days)
+    frames = _digests(dated) + _digests(_written_dates(days, dated), WRITTEN)
     # Hasher never hashes "", but exports that did are exactly what this looks for.
     empty = pl.DataFrame({"hex": [_sha256_hex(b"")], "domain": ["junk"]})
     table = pl.concat([_with_b64(pl.concat([*frames, empty])), static_digests(),

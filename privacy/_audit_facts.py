@@ -161,10 +161,15 @@ class ExportFacts:
         table = domain_table(self.today)  # hex digests, then their Base64 forms
         self._known = _Known(pl.concat([table["hex"].hash(self._seed),
                                         table["b64"].hash(self._seed)]))
-        self._probe_sets = (_probe_set(self.probes.phones, self._seed),
-                            _probe_set(self.probes.phones_written, self._seed),
-                            _probe_set(self.probes.dictionary, self._seed),
-                            _probe_set(self.probes.dictionary_written, self._seed))
+        # (tally name, which columns, digests): each probe beside the columns it is for
+        p = self.probes
+        self._probe_sets = [
+            (name, wanted, probe) for name, wanted, digests in (
+                ("phone_", self.is_phone, p.phones),
+                ("phone_written_", self.is_phone, p.phones_written),
+                ("dictionary_", self.is_email, p.dictionary),
+                ("dictionary_written_", self.is_email, p.dictionary_written))
+            if (probe := _probe_set(digests, self._seed)) is not None]
         self._hits = _Pile(_HITS, ["column", "value"], [pl.col("rows").sum()])
         self._tallies = _Pile(_TALLY, ["check", "column", "flag"], [
             pl.col("n").sum(), pl.col("sample").sort_by("at").first(), pl.col("at").min()])
@@ -310,13 +315,7 @@ class ExportFacts:
         """Phone columns against the enumerated block, email columns against the dictionary,
         in hex and in Base64 (the export's own format is known once every part is read)."""
         pieces = []
-        for probe, name, wanted in ((self._probe_sets[0], "phone_", self.is_phone),
-                                    (self._probe_sets[1], "phone_written_", self.is_phone),
-                                    (self._probe_sets[2], "dictionary_", self.is_email),
-                                    (self._probe_sets[3], "dictionary_written_",
-                                     self.is_email)):
-            if probe is None:
-                continue
+        for name, wanted, probe in self._probe_sets:
             for c, st in stats.items():
                 if not wanted(c):
                     continue
