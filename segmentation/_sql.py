@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -19,7 +19,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from ._checks import named
-from ._clock import utc_now
+from ._clock import DAY_US, epoch_us, utc_now
 from ._compile import fill_value
 from ._conditions import (
     And,
@@ -86,20 +86,60 @@ def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
         return repr(value)
     if isinstance(value, Decimal):  # read as a DECIMAL of its digits by both dialects
         return format(value, "f")
-    if isinstance(value, dt.datetime):
-        text = utc_now(value).strftime("%Y-%m-%d %H:%M:%S.%f")
-        # Spark reads a zoneless timestamp in the session's time zone: say UTC, so a window
-        # means the same instants whatever the session's zone (segments' clock is UTC).
-        return f"TIMESTAMP '{text}Z'" if dialect == "spark" else f"TIMESTAMP '{text}'"
-    if isinstance(value, dt.date):
-        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, dt.date):  # every date and time is written by _on_times
+        raise InvalidSegmentError("a date or time is written against its column (_on_times)")
     if isinstance(value, str):
         return exp.Literal.string(value).sql(dialect=dialect)
     raise InvalidSegmentError(f"cannot write {type(value).__name__} as SQL")
 
 
-def _epoch_us(expr: str, dialect: Dialect) -> str:
-    return f"epoch_us({expr})" if dialect == "duckdb" else f"unix_micros({expr})"
+#: What ``typeof`` says of an instant column (DuckDB's TIMESTAMPTZ, Spark's TIMESTAMP); the
+#: other temporal types (DuckDB's TIMESTAMP and Spark's TIMESTAMP_NTZ: UTC wall clocks; DATE:
+#: UTC midnights) compare with zoneless literals. Both engines fold a CASE on ``typeof`` while
+#: planning, so what runs is one typed comparison (Parquet statistics and pushdown intact).
+_INSTANT_TYPE = {"duckdb": "TIMESTAMP WITH TIME ZONE", "spark": "timestamp"}
+
+
+def _time_literal(value: dt.date, instant: bool, dialect: Dialect) -> str:
+    """A date (its UTC midnight) or a datetime (naive: UTC) as a literal that compares exactly
+    with an instant column (``instant``) or with a wall-clock or date column, in any session
+    time zone: a zoneless literal against an instant column, or a zoned one against a zoneless
+    column, would be converted in the session's zone."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    text = utc_now(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if dialect == "duckdb":
+        return f"TIMESTAMPTZ '{text}+00'" if instant else f"TIMESTAMP '{text}'"
+    return f"TIMESTAMP '{text}Z'" if instant else f"TIMESTAMP_NTZ '{text}'"
+
+
+def _on_times(x: str, dialect: Dialect, test: Callable[[Callable[[dt.date], str]], str]) -> str:
+    """``test`` (written with a function that turns dates and times into literals) for the
+    column or expression ``x`` of whichever temporal type the table gives it: the two writings
+    under a CASE on ``typeof(x)``, which the engine folds away. A schema cannot decide this:
+    a polars frame's naive datetimes are often a Spark table's instants."""
+    instant = test(lambda v: _time_literal(v, True, dialect))
+    zoneless = test(lambda v: _time_literal(v, False, dialect))
+    return (f"(CASE typeof({x}) WHEN '{_INSTANT_TYPE[dialect]}' THEN {instant} "
+            f"ELSE {zoneless} END)")
+
+
+def _epoch_us(x: str, dialect: Dialect) -> str:
+    """UTC epoch microseconds of a date or time expression, in any session time zone."""
+    if dialect == "duckdb":  # TIMESTAMP as a UTC wall clock, TIMESTAMPTZ an instant, DATE
+        return f"epoch_us({x})"
+    # Spark converts a TIMESTAMP_NTZ or DATE to an instant in the session's zone: its wall
+    # clock is counted from 1970 instead (both branches must type-check; one is folded away)
+    return (f"(CASE typeof({x}) WHEN 'timestamp' THEN unix_micros(CAST({x} AS TIMESTAMP)) "
+            f"ELSE timestampdiff(MICROSECOND, TIMESTAMP_NTZ '1970-01-01 00:00:00', "
+            f"CAST({x} AS TIMESTAMP_NTZ)) END)")
+
+
+def _utc_day(x: str, dialect: Dialect) -> str:
+    """The UTC midnight (epoch microseconds) of a date or time: one value per calendar day
+    (a floor, exact for times before 1970 too)."""
+    us = _epoch_us(x, dialect)
+    return f"({us} - (({us} % {DAY_US}) + {DAY_US}) % {DAY_US})"
 
 
 def _is_list(target: Field | EventAggregate, schema: Mapping[str, Any]) -> bool:
@@ -113,21 +153,20 @@ def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetim
     q = lambda n: _quote(n, dialect)  # noqa: E731 - local shorthand
     lower, upper = agg.window.bounds(now)
     conds = [f"{q('event')} = {sql_literal(agg.event, dialect)}"]
-    if lower is not None:
-        conds.append(f"{q('ts')} >= {sql_literal(lower, dialect)}")
     below = "<" if agg.window.end is not None else "<="
-    conds.append(f"{q('ts')} {below} {sql_literal(upper, dialect)}")
+    ts = q("ts")
+    conds.append(_on_times(ts, dialect, lambda lit: (
+        f"{ts} {below} {lit(upper)}" if lower is None
+        else f"{ts} >= {lit(lower)} AND {ts} {below} {lit(upper)}")))
     if agg.where is not None:
         conds.append(to_sql_expr(agg.where, {}, now, dialect, prefix="", schema=schema))
     if agg.agg == "count":
         value = "COUNT(*)"
-    elif agg.agg == "distinct_days":
-        day = (f"CAST(to_utc_timestamp({q('ts')}, current_timezone()) AS DATE)"
-               if dialect == "spark" else f"CAST({q('ts')} AS DATE)")  # the UTC calendar day
-        value = f"COUNT(DISTINCT {day})"
+    elif agg.agg == "distinct_days":  # the UTC calendar day
+        value = f"COUNT(DISTINCT {_utc_day(ts, dialect)})"
     elif agg.agg == "days_since_last":
-        value = (f"FLOOR(({_epoch_us(sql_literal(now, dialect), dialect)} - "
-                 f"{_epoch_us('MAX(' + q('ts') + ')', dialect)}) / 86400000000.0)")
+        value = (f"FLOOR(({epoch_us(utc_now(now))} - {_epoch_us(f'MAX({ts})', dialect)}) "
+                 f"/ {DAY_US}.0)")
     else:
         fn = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}[agg.agg]
         value = f"{fn}({q(agg.column or 'value')})"
@@ -167,6 +206,8 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
     kind = kind_of(t, schema, event_schema)
 
     def compare(op: str, value: Any) -> str:  # restated in the column's own kind (._exact)
+        if isinstance(value, dt.date):
+            return _on_times(x, dialect, lambda lit: f"{x} {_SYMBOLS[op]} {lit(value)}")
         stated = restate(op, value, kind)
         if isinstance(stated, bool):  # past every value of the column: null stays null
             return f"CASE WHEN {x} IS NULL THEN NULL ELSE {sql_literal(stated)} END"
@@ -179,6 +220,10 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
         hi = compare("le" if a[2] in ("both", "right") else "lt", a[1])
         return f"({lo} AND {hi})"
     if op == "isin":
+        times = [v for v in a if isinstance(v, dt.date)]
+        if a and len(times) == len(a):
+            return _on_times(x, dialect, lambda lit: (
+                f"{x} IN ({', '.join(lit(v) for v in times)})"))
         stated = [restate("eq", v, kind) for v in a]
         kept = [v for s in stated if not isinstance(s, bool) for v in s[1:]]
         if not kept:
@@ -212,8 +257,7 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
         return f"(left({x}, {len(str(a[0]))}) = {sql_literal(a[0], dialect)})"
     if op == "within":
         lower = now - parse_duration(str(a[0]))
-        ts = f"CAST({x} AS TIMESTAMP)"
-        return f"({ts} >= {sql_literal(lower, dialect)} AND {ts} <= {sql_literal(now, dialect)})"
+        return _on_times(x, dialect, lambda lit: f"{x} >= {lit(lower)} AND {x} <= {lit(now)}")
     raise InvalidSegmentError(f"unknown op {op!r}")
 
 

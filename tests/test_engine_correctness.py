@@ -294,3 +294,99 @@ def test_categorical_and_enum_columns_compare_as_text_in_every_engine(spark, dty
         if got != (expected,) * 4:
             wrong.append((str(cond), expected, got))
     assert not wrong
+
+
+# --- SQL text in any session time zone, for every temporal column type ------------------------
+
+#: Times near the edges: a 30-day window's start (inside by 3 hours, outside by 3 hours), both
+#: sides of a UTC midnight, one before 1970, and minutes before now.
+_EDGES = [NOW - dt.timedelta(days=29, hours=21), NOW - dt.timedelta(days=30, hours=3),
+          dt.datetime(2026, 10, 20, 23, 30), dt.datetime(2026, 10, 21, 0, 30),
+          dt.datetime(1969, 12, 31, 23, 0), dt.datetime(1970, 1, 1, 1, 0),
+          NOW - dt.timedelta(hours=2), NOW - dt.timedelta(minutes=1)]
+_PEOPLE = [1, 2, 3, 3, 4, 4, 5, 5]
+_TIME_SEGMENTS = [
+    seg.event("game").count(within="30d") >= 1,
+    seg.event("game").distinct_days() >= 2,
+    seg.event("game").distinct_days(within="30d") >= 2,
+    seg.event("game").count(within="3h") >= 2,
+    seg.event("game").count(between=("12d", "276h")) >= 1,
+    seg.event("game").days_since_last() <= 11,
+    seg.event("game").days_since_last() >= 20_000,
+    seg.field("signup").within("30d"),
+    seg.field("signup") >= dt.datetime(2026, 10, 21),
+    seg.field("signup") < dt.datetime(2026, 10, 21, 5, 30, tzinfo=dt.timezone(
+        dt.timedelta(hours=5, minutes=30))),
+    seg.field("signup") == dt.datetime(2026, 10, 20, 23, 30),
+    seg.field("signup").between(dt.date(2026, 10, 20), dt.date(2026, 10, 21)),
+    seg.field("signup").isin([dt.datetime(2026, 10, 21, 0, 30), dt.datetime(1969, 12, 31, 23)]),
+    seg.field("signup") != dt.date(2026, 10, 21),
+]
+
+
+def _time_tables(kind: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Profiles with a ``signup`` and events with a ``ts`` of one temporal kind: UTC wall clocks
+    ("naive"), instants shown in another zone ("aware") or dates ("date")."""
+    times = pl.Series(_EDGES)
+    if kind == "aware":
+        times = times.dt.replace_time_zone("UTC").dt.convert_time_zone("Asia/Kolkata")
+    elif kind == "date":
+        times = times.dt.date()
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4, 5, 6, 7, 8], "signup": times})
+    events = pl.DataFrame({"user_id": _PEOPLE, "event": ["game"] * 8, "ts": times})
+    return profiles, events
+
+
+@pytest.mark.parametrize("kind", ["naive", "aware", "date"])
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Kiritimati"])
+def test_duckdb_sql_means_the_same_instants_in_any_session_zone(zone: str, kind: str) -> None:
+    # before: a TIMESTAMPTZ column was compared with zoneless literals and its days taken in
+    # the session's zone, so in New York the 30-day window lost an event 29 days 21 hours old
+    # and distinct days counted local dates (Segment.to_sql, with or without a schema)
+    profiles, events = _time_tables(kind)
+    pop = seg.Population(profiles, events, now=NOW)
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{zone}'")
+    con.register("profiles", profiles.to_arrow())
+    con.register("events", events.to_arrow())
+    for cond in _TIME_SEGMENTS:
+        segment = seg.Segment("t", cond)
+        want = pop.select(segment).ids.to_list()
+        for sql in (pop.to_sql(segment), segment.to_sql("duckdb", now=NOW)):
+            assert sorted(r[0] for r in con.execute(sql).fetchall()) == want, (zone, cond)
+
+
+@pytest.mark.parametrize("kind", ["instant", "ntz", "date"])
+def test_spark_sql_means_the_same_instants_for_every_time_type(spark, kind: str) -> None:
+    # before: a TIMESTAMP_NTZ or DATE column met instant literals (TIMESTAMP '...Z'), which
+    # Spark compares after reading the column in the session's zone; unix_micros did the same
+    from tests.engines import to_spark
+
+    profiles, events = _time_tables("date" if kind == "date" else "naive")
+    pop = seg.Population(profiles, events, now=NOW)
+    try:
+        for zone in ("America/New_York", "Asia/Kolkata"):
+            spark.conf.set("spark.sql.session.timeZone", zone)
+            to_spark(spark, profiles, ntz=kind == "ntz").createOrReplaceTempView("profiles")
+            to_spark(spark, events, ntz=kind == "ntz").createOrReplaceTempView("events")
+            for cond in _TIME_SEGMENTS:
+                segment = seg.Segment("t", cond)
+                want = pop.select(segment).ids.to_list()
+                for sql in (pop.to_sql(segment, dialect="spark"),
+                            segment.to_sql("spark", now=NOW)):
+                    got = sorted(r[0] for r in spark.sql(sql).collect())
+                    assert got == want, (zone, cond)
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+def test_the_type_test_is_folded_so_the_window_stays_a_typed_filter() -> None:
+    _, events = _time_tables("aware")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'America/New_York'")
+    con.register("events", events.to_arrow())
+    where = seg.Segment("t", seg.event("game").count(within="30d") >= 1).to_sql(
+        "duckdb", now=NOW).split("WHERE ")[1].split(" GROUP BY")[0]
+    plan = con.execute(f"EXPLAIN SELECT * FROM events WHERE {where}").fetchall()[0][1]
+    assert "typeof" not in plan.lower()
+    assert "TIME ZONE" in plan
