@@ -43,7 +43,16 @@ Dialect = Literal["duckdb", "spark"]
 _SYMBOLS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
+#: Spark substitutes ``${name}`` in SQL text before parsing it (``spark.sql.variable.substitute``,
+#: on by default): '${x}' read as '' and '${env:HOME}' as the driver's home directory.
+_SPARK_VARIABLE = "${"
+
+
 def _quote(name: str, dialect: Dialect) -> str:
+    if dialect == "spark" and _SPARK_VARIABLE in name:
+        raise InvalidSegmentError(
+            f"the name {named(name[:80])} holds '${{', which Spark's variable substitution "
+            "replaces in SQL text (a quoted name cannot escape it): rename the column or table")
     return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
 
 
@@ -89,7 +98,9 @@ def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
     if isinstance(value, dt.date):  # every date and time is written by _on_times
         raise InvalidSegmentError("a date or time is written against its column (_on_times)")
     if isinstance(value, str):
-        return exp.Literal.string(value).sql(dialect=dialect)
+        text = exp.Literal.string(value).sql(dialect=dialect)
+        # no '$' left for Spark's variable substitution to find: its string escape instead
+        return text.replace("$", "\\u0024") if dialect == "spark" else text
     raise InvalidSegmentError(f"cannot write {type(value).__name__} as SQL")
 
 

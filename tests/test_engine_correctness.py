@@ -6,6 +6,7 @@ names, and time-zone-aware event times. Spark cases run on a real local Spark se
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import duckdb
 import polars as pl
@@ -390,3 +391,36 @@ def test_the_type_test_is_folded_so_the_window_stays_a_typed_filter() -> None:
     plan = con.execute(f"EXPLAIN SELECT * FROM events WHERE {where}").fetchall()[0][1]
     assert "typeof" not in plan.lower()
     assert "TIME ZONE" in plan
+
+
+DOLLARS = ["${x}", "${env:HOME}", "${spark.app.name}", "\\${x}", "$", "a$b{c}", "$${x}}", "${}",
+           "${ x}", "\\u0024{x}"]
+
+
+def test_spark_sql_leaves_dollar_braces_to_the_value(spark) -> None:
+    # before: Spark's variable substitution rewrote '${x}' in the SQL text to '' and
+    # '${env:HOME}' to the driver's home directory, so == selected nobody and contains everyone
+    from tests.engines import to_spark
+
+    profiles = pl.DataFrame({"user_id": list(range(len(DOLLARS))), "name": DOLLARS})
+    pop = seg.Population(profiles, now=NOW)
+    to_spark(spark, profiles).createOrReplaceTempView("profiles")
+    on_spark = seg.Population(to_spark(spark, profiles), now=NOW)
+    for value in DOLLARS:
+        for cond in (seg.field("name") == value, seg.field("name").starts_with(value),
+                     seg.field("name").contains(value), seg.field("name").isin([value, "z"]),
+                     seg.field("name") > value, seg.field("name").matches(f"^{re.escape(value)}$")):
+            want = pop.select(cond).ids.to_list()
+            got = sorted(r[0] for r in spark.sql(pop.to_sql(cond, dialect="spark")).collect())
+            assert got == want, (value, cond)
+            assert sorted(on_spark.select(cond).collect().ids.to_list()) == want, (value, cond)
+
+
+def test_a_name_spark_would_substitute_is_refused_in_spark_sql_only() -> None:
+    segment = seg.Segment("s", seg.field("price${x}") > 1)
+    with pytest.raises(seg.InvalidSegmentError, match="variable substitution"):
+        segment.to_sql("spark", now=NOW)
+    for table in ("${t}", "a${t}", "`a${t}`"):  # read as a parameter, or as a name: refused
+        with pytest.raises(seg.InvalidSegmentError):
+            seg.Segment("s", seg.field("age") > 1).to_sql("spark", profiles=table, now=NOW)
+    assert '"price${x}"' in segment.to_sql("duckdb", now=NOW)
