@@ -209,6 +209,30 @@ def engine_named(name: str) -> Engine:
     return _ENGINES[name]
 
 
+#: Dates and times written year first (ISO 8601, or with slashes), with an optional time and
+#: UTC offset: the forms read the same by every reader.
+_YEAR_FIRST = (r"^\d{4}(-\d{2}-\d{2}|/\d{2}/\d{2})"
+               r"([T ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?$")
+
+
+def _scan_csv(path: Path) -> pl.LazyFrame:
+    """A CSV file with its year-first date and time columns parsed. polars would also read
+    '01/02/2026' as a date, the 1st of February (day first) whenever no day past the 12th
+    tells it otherwise, where a US file means the 2nd of January: a column whose first rows
+    (those polars infers its types from) hold any other form stays text, never guessed at."""
+    parsed = pl.scan_csv(path, try_parse_dates=True, glob=False)
+    temporal = [c for c, t in parsed.collect_schema().items()
+                if t == pl.Date or isinstance(t, pl.Datetime)]
+    if not temporal:
+        return parsed
+    first = pl.scan_csv(path, glob=False, infer_schema=False).select(temporal).head(100).collect()
+    ambiguous = {c: pl.Utf8 for c in temporal
+                 if not first[c].drop_nulls().str.strip_chars().str.contains(_YEAR_FIRST).all()}
+    if not ambiguous:
+        return parsed
+    return pl.scan_csv(path, try_parse_dates=True, glob=False, schema_overrides=ambiguous)
+
+
 class Table:
     """One table of a population: its narwhals frame and the engine that runs it."""
 
@@ -287,7 +311,7 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
         if path.suffix.lower() in (".parquet", ".pq"):
             return pl.scan_parquet(path, glob=False)
         if path.suffix.lower() == ".csv":
-            return pl.scan_csv(path, try_parse_dates=True, glob=False)
+            return _scan_csv(path)
         raise SegmentationError(f"{what} file {path.name}: use .parquet or .csv")
     if _is_spark(table) or _is_duckdb(table):
         raise SegmentationError(

@@ -670,7 +670,9 @@ def _check_event_types(id_type: Any, events: dict[str, Any], id: str) -> None:
         raise ColumnTypeError(
             f"the events' 'ts' must be a datetime or date column, got {ts}; parse it first "
             "(polars: pl.col('ts').str.to_datetime(); Spark: to_timestamp('ts'); epoch "
-            "seconds: pl.from_epoch('ts'))")
+            "seconds: pl.from_epoch('ts')); a CSV file's times are read when written year "
+            "first in one form per column, such as 2026-10-31T10:00:00Z or 2026-10-31 "
+            "(01/02/2026 could be either of two days: it is not guessed at)")
     if not (is_text(events["event"]) or events["event"] == pl.Null):
         raise ColumnTypeError(
             f"the events' 'event' column must hold event names as text, got {events['event']}; "

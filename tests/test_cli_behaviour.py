@@ -3,6 +3,7 @@ traceback; progress bars go to terminals only; long phases say what they are doi
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -179,3 +180,32 @@ def test_a_tsv_upload_is_tab_separated_and_audits_as_written(tmp_path: Path) -> 
     report = privacy.audit(tmp_path / "up.tsv")
     assert report.rows == 150
     assert not any(f.check == "plaintext" for f in report.findings)
+
+
+def test_csv_dates_are_read_year_first_or_left_as_text(tmp_path: Path) -> None:
+    # before: polars read '01/02/2026' as the 1st of February whenever no day past the 12th
+    # said otherwise (a US file means the 2nd of January): events moved a month, silently
+    import segmentation as seg
+
+    (tmp_path / "p.csv").write_text("user_id,signup,joined,since\n1,01/02/2026,2026-01-02,"
+                                    "2026/01/02\n2,03/04/2026,2026-03-04,2026/03/04\n")
+    profiles = seg.Population(tmp_path / "p.csv").schema
+    assert profiles["signup"] == pl.Utf8  # either of two days: text, not a guess
+    assert profiles["joined"] == pl.Date
+    assert profiles["since"] == pl.Date
+    (tmp_path / "e.csv").write_text("user_id,event,ts\n1,game,01/02/2026 10:00\n"
+                                    "2,game,03/04/2026 10:00\n")
+    with pytest.raises(seg.ColumnTypeError, match="not guessed"):
+        seg.Population(tmp_path / "p.csv", tmp_path / "e.csv")
+    (tmp_path / "iso.csv").write_text("user_id,event,ts\n1,game,2026-10-31T10:00:00+05:30\n"
+                                      "2,game,2026-10-01T03:00:00Z\n")
+    pop = seg.Population(tmp_path / "p.csv", tmp_path / "iso.csv",
+                         now=dt.datetime(2026, 10, 31, 4, 30))
+    assert pop.select(seg.event("game").count(within="30d") >= 1).ids.to_list() == [1]
+    (tmp_path / "s.json").write_text(seg.Segment("g", seg.event("game").did()).to_json())
+    done = run("segmentation", "build", "s.json", "--profiles", "p.csv", "--events", "e.csv",
+               cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ")
+    assert "not guessed" in done.stderr
+    assert "Traceback" not in done.stderr
