@@ -147,7 +147,13 @@ class DuckDBEngine(_Common):
         col = duckdb.ColumnExpression(column)
         if dtype == pl.Date:
             col = col.cast(duckdb.sqltypes.TIMESTAMP)
-        value = duckdb.FunctionExpression("epoch_us", col).alias(out)
+        if isinstance(dtype, pl.Datetime) and dtype.time_unit == "ns":
+            # floored as polars floors (DuckDB's casts round; TIMESTAMPTZ_NS has no epoch_us)
+            ns = duckdb.FunctionExpression("epoch_ns", col)
+            k = duckdb.ConstantExpression(1000)
+            value = ((ns - ((ns % k) + k) % k) // k).alias(out)
+        else:
+            value = duckdb.FunctionExpression("epoch_us", col).alias(out)
         return nw.from_native(frame.to_native().select(duckdb.StarExpression(), value))
 
 

@@ -104,11 +104,23 @@ def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
     raise InvalidSegmentError(f"cannot write {type(value).__name__} as SQL")
 
 
-#: What ``typeof`` says of an instant column (DuckDB's TIMESTAMPTZ, Spark's TIMESTAMP); the
-#: other temporal types (DuckDB's TIMESTAMP and Spark's TIMESTAMP_NTZ: UTC wall clocks; DATE:
-#: UTC midnights) compare with zoneless literals. Both engines fold a CASE on ``typeof`` while
-#: planning, so what runs is one typed comparison (Parquet statistics and pushdown intact).
-_INSTANT_TYPE = {"duckdb": "TIMESTAMP WITH TIME ZONE", "spark": "timestamp"}
+#: What ``typeof`` says of an instant column (DuckDB's TIMESTAMPTZ, Spark's TIMESTAMP), and
+#: the types each branch casts the column to: instants, or UTC wall clocks (DuckDB's TIMESTAMP,
+#: Spark's TIMESTAMP_NTZ; a DATE is its UTC midnight). Both engines fold a CASE on ``typeof``
+#: while planning, so what runs is one typed comparison (Parquet statistics and pushdown
+#: intact); the branches folded away must still type-check, hence the casts.
+_INSTANT = {"duckdb": "TIMESTAMP WITH TIME ZONE", "spark": "timestamp"}
+_CAST_TO = {"duckdb": ("TIMESTAMPTZ", "TIMESTAMP"), "spark": ("TIMESTAMP", "TIMESTAMP_NTZ")}
+#: DuckDB's nanosecond types (a polars or Arrow frame's ``ns`` datetimes): floored to the
+#: microsecond, as everywhere in the library (DuckDB's casts round, its TIMESTAMPTZ_NS has no
+#: epoch_us).
+_NANOSECONDS = ("TIMESTAMP_NS", "TIMESTAMPTZ_NS")
+
+
+def _floor_us(x: str) -> str:
+    """DuckDB: the epoch microseconds of a date or time, floored from its epoch nanoseconds."""
+    ns = f"epoch_ns({x})"
+    return f"(({ns} - (({ns} % 1000) + 1000) % 1000) // 1000)"
 
 
 def _time_literal(value: dt.date, instant: bool, dialect: Dialect) -> str:
@@ -124,26 +136,43 @@ def _time_literal(value: dt.date, instant: bool, dialect: Dialect) -> str:
     return f"TIMESTAMP '{text}Z'" if instant else f"TIMESTAMP_NTZ '{text}'"
 
 
-def _on_times(x: str, dialect: Dialect, test: Callable[[Callable[[dt.date], str]], str]) -> str:
-    """``test`` (written with a function that turns dates and times into literals) for the
-    column or expression ``x`` of whichever temporal type the table gives it: the two writings
-    under a CASE on ``typeof(x)``, which the engine folds away. A schema cannot decide this:
-    a polars frame's naive datetimes are often a Spark table's instants."""
-    instant = test(lambda v: _time_literal(v, True, dialect))
-    zoneless = test(lambda v: _time_literal(v, False, dialect))
-    return (f"(CASE typeof({x}) WHEN '{_INSTANT_TYPE[dialect]}' THEN {instant} "
+def _by_kind(x: str, dialect: Dialect, instant: str, zoneless: str,
+             nanoseconds: str | None = None) -> str:
+    """``instant`` where ``x`` holds instants, ``nanoseconds`` where DuckDB holds them at
+    nanoseconds, else ``zoneless``: a CASE the engine folds while planning."""
+    ns = ""
+    if dialect == "duckdb" and nanoseconds is not None:
+        ns = f" WHEN typeof({x}) IN ('{_NANOSECONDS[0]}', '{_NANOSECONDS[1]}') THEN {nanoseconds}"
+    return (f"(CASE WHEN typeof({x}) = '{_INSTANT[dialect]}' THEN {instant}{ns} "
             f"ELSE {zoneless} END)")
 
 
+def _on_times(x: str, dialect: Dialect,
+              test: Callable[[str, Callable[[dt.date], str]], str]) -> str:
+    """``test`` (written from the column and a function that turns dates and times into
+    literals) for the column or expression ``x`` of whichever temporal type the table gives
+    it, in any session time zone. A schema cannot decide this: a polars frame's naive
+    datetimes are often a Spark table's instants."""
+    as_instant, as_zoneless = _CAST_TO[dialect]
+    zoneless = lambda v: _time_literal(v, False, dialect)  # noqa: E731 - local shorthand
+    return _by_kind(x, dialect,
+                    test(f"CAST({x} AS {as_instant})", lambda v: _time_literal(v, True, dialect)),
+                    test(f"CAST({x} AS {as_zoneless})", zoneless),
+                    test(f"make_timestamp({_floor_us(x)})", zoneless)
+                    if dialect == "duckdb" else None)
+
+
 def _epoch_us(x: str, dialect: Dialect) -> str:
-    """UTC epoch microseconds of a date or time expression, in any session time zone."""
-    if dialect == "duckdb":  # TIMESTAMP as a UTC wall clock, TIMESTAMPTZ an instant, DATE
-        return f"epoch_us({x})"
-    # Spark converts a TIMESTAMP_NTZ or DATE to an instant in the session's zone: its wall
-    # clock is counted from 1970 instead (both branches must type-check; one is folded away)
-    return (f"(CASE typeof({x}) WHEN 'timestamp' THEN unix_micros(CAST({x} AS TIMESTAMP)) "
-            f"ELSE timestampdiff(MICROSECOND, TIMESTAMP_NTZ '1970-01-01 00:00:00', "
-            f"CAST({x} AS TIMESTAMP_NTZ)) END)")
+    """UTC epoch microseconds of a date or time expression, in any session time zone (Spark
+    would read a TIMESTAMP_NTZ or DATE as an instant in the session's zone: its wall clock is
+    counted from 1970 instead)."""
+    as_instant, as_zoneless = (f"CAST({x} AS {t})" for t in _CAST_TO[dialect])
+    if dialect == "duckdb":
+        return _by_kind(x, dialect, f"epoch_us({as_instant})", f"epoch_us({as_zoneless})",
+                        _floor_us(x))
+    return _by_kind(x, dialect, f"unix_micros({as_instant})",
+                    f"timestampdiff(MICROSECOND, TIMESTAMP_NTZ '1970-01-01 00:00:00', "
+                    f"{as_zoneless})")
 
 
 def _utc_day(x: str, dialect: Dialect) -> str:
@@ -166,9 +195,9 @@ def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetim
     conds = [f"{q('event')} = {sql_literal(agg.event, dialect)}"]
     below = "<" if agg.window.end is not None else "<="
     ts = q("ts")
-    conds.append(_on_times(ts, dialect, lambda lit: (
-        f"{ts} {below} {lit(upper)}" if lower is None
-        else f"{ts} >= {lit(lower)} AND {ts} {below} {lit(upper)}")))
+    conds.append(_on_times(ts, dialect, lambda c, lit: (
+        f"{c} {below} {lit(upper)}" if lower is None
+        else f"{c} >= {lit(lower)} AND {c} {below} {lit(upper)}")))
     if agg.where is not None:
         conds.append(to_sql_expr(agg.where, {}, now, dialect, prefix="", schema=schema))
     if agg.agg == "count":
@@ -218,7 +247,7 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
 
     def compare(op: str, value: Any) -> str:  # restated in the column's own kind (._exact)
         if isinstance(value, dt.date):
-            return _on_times(x, dialect, lambda lit: f"{x} {_SYMBOLS[op]} {lit(value)}")
+            return _on_times(x, dialect, lambda c, lit: f"{c} {_SYMBOLS[op]} {lit(value)}")
         stated = restate(op, value, kind)
         if isinstance(stated, bool):  # past every value of the column: null stays null
             return f"CASE WHEN {x} IS NULL THEN NULL ELSE {sql_literal(stated)} END"
@@ -233,8 +262,8 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
     if op == "isin":
         times = [v for v in a if isinstance(v, dt.date)]
         if a and len(times) == len(a):
-            return _on_times(x, dialect, lambda lit: (
-                f"{x} IN ({', '.join(lit(v) for v in times)})"))
+            return _on_times(x, dialect, lambda c, lit: (
+                f"{c} IN ({', '.join(lit(v) for v in times)})"))
         stated = [restate("eq", v, kind) for v in a]
         kept = [v for s in stated if not isinstance(s, bool) for v in s[1:]]
         if not kept:
@@ -268,7 +297,7 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
         return f"(left({x}, {len(str(a[0]))}) = {sql_literal(a[0], dialect)})"
     if op == "within":
         lower = now - parse_duration(str(a[0]))
-        return _on_times(x, dialect, lambda lit: f"{x} >= {lit(lower)} AND {x} <= {lit(now)}")
+        return _on_times(x, dialect, lambda c, lit: f"{c} >= {lit(lower)} AND {c} <= {lit(now)}")
     raise InvalidSegmentError(f"unknown op {op!r}")
 
 

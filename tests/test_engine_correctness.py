@@ -424,3 +424,30 @@ def test_a_name_spark_would_substitute_is_refused_in_spark_sql_only() -> None:
         with pytest.raises(seg.InvalidSegmentError):
             seg.Segment("s", seg.field("age") > 1).to_sql("spark", profiles=table, now=NOW)
     assert '"price${x}"' in segment.to_sql("duckdb", now=NOW)
+
+
+@pytest.mark.parametrize("zone", [None, "UTC", "Asia/Kolkata"])
+def test_nanosecond_times_are_floored_to_the_microsecond_in_every_duckdb_path(zone) -> None:
+    # before: DuckDB had no epoch_us for TIMESTAMPTZ_NS (a polars frame's ns instants), so a
+    # DuckDB population failed with its BinderException, and the SQL text compared at ns
+    # (an event 1 ns after now was outside; polars floors it to now, inside)
+    start = int((NOW - dt.timedelta(days=30) - dt.datetime(1970, 1, 1)).total_seconds()) * 10**9
+    end = int((NOW - dt.datetime(1970, 1, 1)).total_seconds()) * 10**9
+    times = pl.Series([start - 1, start, start + 1, end + 1, end, -1500]).cast(pl.Datetime("ns"))
+    if zone is not None:
+        times = times.dt.replace_time_zone("UTC").dt.convert_time_zone(zone)
+    people = list(range(1, 7))
+    profiles = pl.DataFrame({"user_id": people, "s": times})
+    events = pl.DataFrame({"user_id": people, "event": ["g"] * 6, "ts": times})
+    pop = seg.Population(profiles, events, now=NOW)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'America/New_York'")
+    con.register("profiles", profiles.to_arrow())
+    con.register("events", events.to_arrow())
+    in_duckdb = seg.Population(con.table("profiles"), con.table("events"), now=NOW)
+    for cond in (seg.event("g").count(within="30d") >= 1, seg.field("s").within("30d"),
+                 seg.field("s") > NOW, seg.field("s") < dt.datetime(1970, 1, 1),
+                 seg.event("g").distinct_days() >= 1, seg.event("g").days_since_last() >= 20_000):
+        want = pop.select(cond).ids.to_list()
+        assert sorted(r[0] for r in in_duckdb.select(cond).ids.fetchall()) == want, cond
+        assert sorted(r[0] for r in con.execute(pop.to_sql(cond)).fetchall()) == want, cond
