@@ -117,10 +117,15 @@ _CAST_TO = {"duckdb": ("TIMESTAMPTZ", "TIMESTAMP"), "spark": ("TIMESTAMP", "TIME
 _NANOSECONDS = ("TIMESTAMP_NS", "TIMESTAMPTZ_NS")
 
 
+def _floored(value: str, step: int) -> str:
+    """``value`` rounded down to a multiple of ``step`` (SQL's % keeps the sign of negative
+    values: exact for times before 1970 too)."""
+    return f"({value} - (({value} % {step}) + {step}) % {step})"
+
+
 def _floor_us(x: str) -> str:
     """DuckDB: the epoch microseconds of a date or time, floored from its epoch nanoseconds."""
-    ns = f"epoch_ns({x})"
-    return f"(({ns} - (({ns} % 1000) + 1000) % 1000) // 1000)"
+    return f"({_floored(f'epoch_ns({x})', 1000)} // 1000)"
 
 
 def _time_literal(value: dt.date, instant: bool, dialect: Dialect) -> str:
@@ -178,8 +183,7 @@ def _epoch_us(x: str, dialect: Dialect) -> str:
 def _utc_day(x: str, dialect: Dialect) -> str:
     """The UTC midnight (epoch microseconds) of a date or time: one value per calendar day
     (a floor, exact for times before 1970 too)."""
-    us = _epoch_us(x, dialect)
-    return f"({us} - (({us} % {DAY_US}) + {DAY_US}) % {DAY_US})"
+    return _floored(_epoch_us(x, dialect), DAY_US)
 
 
 def _is_list(target: Field | EventAggregate, schema: Mapping[str, Any]) -> bool:
