@@ -9,10 +9,11 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/python" -m pip install --quiet --upgrade pip
 fi
 "$venv/bin/python" -m pip install --quiet -e '.[test]' 'pyspark>=3.5,<3.6' 'pandas<3'
-# pyspark 3.5 leaves its sockets to the garbage collector and checks pandas with distutils:
-# its warnings, not failures.
+# pyspark 3.5 leaves its sockets to the garbage collector, checks pandas with distutils and
+# converts pandas frames with a pandas function pandas 2.x deprecates: its warnings, not failures.
 "$venv/bin/python" -m pytest -p no:cacheprovider -q -W "ignore::ResourceWarning" \
   -W "ignore::pytest.PytestUnraisableExceptionWarning" \
-  -W "ignore:distutils Version classes are deprecated:DeprecationWarning" tests/test_spark_agreement.py \
+  -W "ignore:distutils Version classes are deprecated:DeprecationWarning" \
+  -W "ignore:is_datetime64tz_dtype is deprecated:DeprecationWarning" tests/test_spark_agreement.py \
   tests/test_engine_correctness.py tests/test_engines.py tests/test_spark_upload.py \
   tests/test_spark_lookalike.py "$@"
