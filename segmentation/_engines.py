@@ -219,24 +219,48 @@ def engine_named(name: str) -> Engine:
 #: UTC offset: the forms read the same by every reader.
 _YEAR_FIRST = (r"^\d{4}(-\d{2}-\d{2}|/\d{2}/\d{2})"
                r"([T ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?$")
+#: Numbers whose text a number would not keep: leading zeros ('007', '-01') or a plus sign.
+_WRITTEN_AS_TEXT = r"^(\+|-?0\d)"
 
 
-def _scan_csv(path: Path) -> pl.LazyFrame:
-    """A CSV file with its year-first date and time columns parsed. polars would also read
-    '01/02/2026' as a date, the 1st of February (day first) whenever no day past the 12th
-    tells it otherwise, where a US file means the 2nd of January: a column whose first rows
-    (those polars infers its types from) hold any other form stays text, never guessed at."""
-    parsed = pl.scan_csv(path, try_parse_dates=True, glob=False)
-    temporal = [c for c, t in parsed.collect_schema().items()
-                if t == pl.Date or isinstance(t, pl.Datetime)]
-    if not temporal:
+def _scan_csv(path: Path, what: str) -> pl.LazyFrame:
+    """A CSV file, each column typed from all of its rows, its year-first date and time
+    columns parsed; where a type would change what a cell says, the column stays text.
+
+    polars types a column from its first 100 rows by default: a later 'x200' among numbers
+    stopped every read with a parse error, so the whole file is read for the types. A number
+    written with leading zeros or a plus sign ('007', '02139', '+4420...': ids, postcodes,
+    phones) would lose them as a number, so such a column stays text. polars would also read
+    '01/02/2026' as a date, the 1st of February (day first) whenever no day past the 12th tells
+    it otherwise, where a US file means the 2nd of January: a date or time column holding any
+    form other than year first stays text, never guessed at. Every cell is read once here, so
+    that bytes that are not UTF-8 and rows longer than the header are a clear error now, not a
+    parse error at some later step."""
+    try:
+        parsed = pl.scan_csv(path, try_parse_dates=True, glob=False, infer_schema_length=None)
+        schema = parsed.collect_schema()
+        temporal = [c for c, t in schema.items() if t == pl.Date or isinstance(t, pl.Datetime)]
+        numeric = [c for c, t in schema.items() if t.is_numeric()]
+        cells = {c: pl.col(c).str.strip_chars() for c in temporal + numeric}
+        checks = (pl.scan_csv(path, glob=False, infer_schema=False)
+                  .select([cells[c].str.contains(_YEAR_FIRST).all() for c in temporal]
+                          + [~cells[c].str.contains(_WRITTEN_AS_TEXT).any() for c in numeric]
+                          + [pl.all().str.len_bytes().sum().name.prefix("\0")])
+                  .collect().row(0, named=True))
+    except pl.exceptions.PolarsError as exc:  # never str(exc): polars quotes the cells
+        reason = str(exc).lower()
+        raise SegmentationError(
+            f"{what} file {safe_name(path.name)} " + (
+                "holds bytes that are not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8)"
+                if "utf-8" in reason or "utf8" in reason else
+                "has a row with more fields than its header: quote fields that hold commas"
+                if "more fields" in reason else
+                f"could not be read as a CSV with a header row ({type(exc).__name__})")) from None
+    text = {c: pl.Utf8 for c in temporal + numeric if not checks[c]}
+    if not text:
         return parsed
-    first = pl.scan_csv(path, glob=False, infer_schema=False).select(temporal).head(100).collect()
-    ambiguous = {c: pl.Utf8 for c in temporal
-                 if not first[c].drop_nulls().str.strip_chars().str.contains(_YEAR_FIRST).all()}
-    if not ambiguous:
-        return parsed
-    return pl.scan_csv(path, try_parse_dates=True, glob=False, schema_overrides=ambiguous)
+    return pl.scan_csv(path, try_parse_dates=True, glob=False, infer_schema_length=None,
+                       schema_overrides=text)
 
 
 class Table:
@@ -317,7 +341,7 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
         if path.suffix.lower() in (".parquet", ".pq"):
             return pl.scan_parquet(path, glob=False)
         if path.suffix.lower() == ".csv":
-            return _scan_csv(path)
+            return _scan_csv(path, what)
         raise SegmentationError(f"{what} file {path.name}: use .parquet or .csv")
     if _is_spark(table) or _is_duckdb(table):
         raise SegmentationError(

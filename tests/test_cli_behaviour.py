@@ -209,3 +209,47 @@ def test_csv_dates_are_read_year_first_or_left_as_text(tmp_path: Path) -> None:
     assert done.stderr.startswith("error: ")
     assert "not guessed" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_csv_columns_are_typed_from_every_row_and_keep_what_cells_say(tmp_path: Path) -> None:
+    # before: types came from the first 100 rows ('x200' in row 201 stopped every read with a
+    # raw polars ComputeError, "please report it" in the CLI); '007' and '02139' became 7 and
+    # 2139 (a segment on zip == '02139' could not match); a date column whose 150th row was
+    # '01/02/2026' parsed it day first
+    import segmentation as seg
+
+    rows = [f"{i:03d},{'02139' if i % 2 else '10001'},{20 + i % 40},{i},{i / 4},2026-01-02"
+            for i in range(200)]
+    (tmp_path / "p.csv").write_text("user_id,zip,age,n,amount,joined\n" + "\n".join(rows) + "\n")
+    schema = seg.Population(tmp_path / "p.csv").schema
+    assert schema["user_id"] == pl.Utf8
+    assert schema["zip"] == pl.Utf8
+    assert schema["age"] == pl.Int64
+    assert schema["n"] == pl.Int64
+    assert schema["amount"] == pl.Float64  # '0.25', '0.0': a zero before the point is a number
+    assert schema["joined"] == pl.Date
+    pop = seg.Population(tmp_path / "p.csv")
+    assert pop.select(seg.field("zip") == "02139").size == 100
+    assert "007" in pop.select(seg.field("n") == 7).ids.to_list()
+
+    later = [*rows, "x200,10001,thirty,-01,1.5,01/02/2026"]
+    (tmp_path / "q.csv").write_text("user_id,zip,age,n,amount,joined\n" + "\n".join(later))
+    schema = seg.Population(tmp_path / "q.csv").schema
+    assert schema["age"] == pl.Utf8  # 'thirty' in row 201: text, not a parse error
+    assert schema["n"] == pl.Utf8  # '-01'
+    assert schema["joined"] == pl.Utf8  # one day-first date past row 100: not guessed
+    assert schema["amount"] == pl.Float64
+
+    (tmp_path / "latin1.csv").write_bytes(b"user_id,plan\n1,caf\xe9\n2,b\n")
+    (tmp_path / "ragged.csv").write_text("user_id,plan\n1,a\n2,b,c\n")
+    for name, expected in (("latin1.csv", "not UTF-8"), ("ragged.csv", "more fields")):
+        with pytest.raises(seg.SegmentationError, match=expected) as caught:
+            seg.Population(tmp_path / name)
+        assert "caf" not in str(caught.value)  # no cell is quoted
+        (tmp_path / "s.json").write_text(seg.Segment("a", seg.field("plan") == "a").to_json())
+        done = run("segmentation", "build", "s.json", "--profiles", name, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith("error: ")
+        assert expected in done.stderr
+        assert "Traceback" not in done.stderr
+        assert "report it" not in done.stderr
