@@ -23,13 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import narwhals as nw
 import polars as pl
 
 from privacy._redact import safe_name
 
+from ._checks import is_text
 from ._clock import DAY_US
 from ._errors import SegmentationError
 from ._reserved import working
@@ -223,7 +224,7 @@ _YEAR_FIRST = (r"^\d{4}(-\d{2}-\d{2}|/\d{2}/\d{2})"
 _WRITTEN_AS_TEXT = r"^(\+|-?0\d)"
 
 
-def _scan_csv(path: Path, what: str) -> pl.LazyFrame:
+def _scan_csv(path: Path, what: str, text_column: str | None = None) -> pl.LazyFrame:
     """A CSV file, each column typed from all of its rows, its year-first date and time
     columns parsed; where a type would change what a cell says, the column stays text.
 
@@ -235,7 +236,8 @@ def _scan_csv(path: Path, what: str) -> pl.LazyFrame:
     it otherwise, where a US file means the 2nd of January: a date or time column holding any
     form other than year first stays text, never guessed at. Every cell is read once here, so
     that bytes that are not UTF-8 and rows longer than the header are a clear error now, not a
-    parse error at some later step."""
+    parse error at some later step. ``text_column``: a column read as text whatever it holds.
+    """
     try:
         parsed = pl.scan_csv(path, try_parse_dates=True, glob=False, infer_schema_length=None)
         schema = parsed.collect_schema()
@@ -256,7 +258,7 @@ def _scan_csv(path: Path, what: str) -> pl.LazyFrame:
                 "has a row with more fields than its header: quote fields that hold commas"
                 if "more fields" in reason else
                 f"could not be read as a CSV with a header row ({type(exc).__name__})")) from None
-    text = {c: pl.Utf8 for c in temporal + numeric if not checks[c]}
+    text = {c: pl.Utf8 for c in temporal + numeric if not checks[c] or c == text_column}
     if not text:
         return parsed
     return pl.scan_csv(path, try_parse_dates=True, glob=False, infer_schema_length=None,
@@ -311,6 +313,35 @@ def as_table(table: object, what: str, spark: Any = None) -> Table:
     if _is_duckdb(table):
         return Table(nw.from_native(table), _ENGINES["duckdb"])
     return Table(nw.from_native(as_lazy(table, what)), _ENGINES["polars"])
+
+
+def as_tables(profiles: object, events: object, id: str, spark: Any = None,
+              polars_only: bool = False) -> tuple[Table, Table | None]:
+    """Profiles and events (None: no events) as :class:`Table` s (``polars_only``: read as
+    :func:`as_lazy` reads them). When both are CSV files and one kept its ids as text
+    (leading zeros: '007') while the other's read as numbers, both id columns are read as
+    text: a CSV's ids are matched as written ('7' is not '007'), where the two types could
+    not be matched at all."""
+
+    def read(table: object, what: str) -> Table:
+        if polars_only:
+            return Table(nw.from_native(as_lazy(table, what)), _ENGINES["polars"])
+        return as_table(table, what, spark)
+
+    p = read(profiles, "profiles")
+    e = read(events, "events") if events is not None else None
+    if (e is None or spark is not None or not _is_csv(profiles) or not _is_csv(events)
+            or id not in p.schema or id not in e.schema
+            or is_text(p.schema[id]) == is_text(e.schema[id])):
+        return p, e
+    p, e = (Table(nw.from_native(_scan_csv(Path(cast(str, table)), what, text_column=id)),
+                  _ENGINES["polars"])
+            for table, what in ((profiles, "profiles"), (events, "events")))
+    return p, e
+
+
+def _is_csv(table: object) -> bool:
+    return isinstance(table, (str, os.PathLike)) and Path(table).suffix.lower() == ".csv"
 
 
 def as_lazy(table: object, what: str) -> pl.LazyFrame:

@@ -27,7 +27,7 @@ from ._checks import (
 from ._clock import checked_now, default_now
 from ._compile import compile_mask, condition_expr
 from ._conditions import And, Condition, Field, aggregates_used, as_condition, conditions_of
-from ._engines import as_lazy, as_table
+from ._engines import as_lazy, as_table, as_tables
 from ._errors import (
     ColumnTypeError,
     InvalidSegmentError,
@@ -336,8 +336,7 @@ class Population:
     def __init__(self, profiles: object, events: object = None, id: str = "user_id",
                  now: dt.datetime | None = None, crm: object = None,
                  event_types: Collection[str] | None = None, spark: Any = None) -> None:
-        self._p = as_table(profiles, "profiles", spark)
-        self._e = as_table(events, "events", spark) if events is not None else None
+        self._p, self._e = as_tables(profiles, events, id, spark)
         #: The files the tables were read from: what this population writes never replaces them.
         self.sources: tuple[str | os.PathLike[str], ...] = () if spark is not None else tuple(
             x for x in (profiles, events, crm) if isinstance(x, (str, os.PathLike)))

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import narwhals as nw
 import polars as pl
 
 from privacy._redact import CONTROL
@@ -32,7 +31,7 @@ from ._conditions import (
     segment_parts,
     walk,
 )
-from ._engines import Table, as_lazy, engine_named
+from ._engines import as_tables
 from ._errors import ColumnTypeError, InvalidSegmentError, UnknownColumnError
 from ._sql import Dialect, segment_sql
 
@@ -275,9 +274,7 @@ class Segment:
                   events: pl.LazyFrame | pl.DataFrame | None = None, id: str = "user_id",
                   now: dt.datetime | None = None) -> pl.LazyFrame:
         """A lazy polars plan selecting the matching ids (the caller collects or sinks it)."""
-        p_table = Table(nw.from_native(as_lazy(profiles, "profiles")), engine_named("polars"))
-        e_table = Table(nw.from_native(as_lazy(events, "events")), engine_named("polars")) \
-            if events is not None else None
+        p_table, e_table = as_tables(profiles, events, id, polars_only=True)
         now = checked_now(now)
         validate(self.condition, p_table.schema, e_table.schema if e_table else None, id)
         frame, aliases = compile_mask(self.condition, p_table, e_table, id, now)

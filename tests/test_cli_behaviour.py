@@ -253,3 +253,33 @@ def test_csv_columns_are_typed_from_every_row_and_keep_what_cells_say(tmp_path: 
         assert expected in done.stderr
         assert "Traceback" not in done.stderr
         assert "report it" not in done.stderr
+
+
+def test_two_csv_files_match_ids_as_written_when_one_kept_them_as_text(tmp_path: Path) -> None:
+    # once '007' stays text, events whose ids all read as numbers could not be matched with
+    # the profiles at all (ColumnTypeError: "cast one to the other's type", which a CLI user
+    # cannot do): both id columns are read as text then, and '7' is not '007'
+    import segmentation as seg
+
+    (tmp_path / "p.csv").write_text("user_id,plan\n007,a\n100,b\n7000,c\n")
+    (tmp_path / "e.csv").write_text("user_id,event,ts\n100,game,2026-11-30T10:00:00Z\n"
+                                    "7,game,2026-11-30T10:00:00Z\n")
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    pop = seg.Population(tmp_path / "p.csv", tmp_path / "e.csv", now=now)
+    gamers = seg.Segment("g", seg.event("game").count(within="30d") >= 1)
+    assert pop.select(gamers).ids.to_list() == ["100"]
+    assert gamers.to_polars(tmp_path / "p.csv", tmp_path / "e.csv",
+                            now=now).collect()["user_id"].to_list() == ["100"]
+    (tmp_path / "s.json").write_text(gamers.to_json())
+    done = run("segmentation", "build", "s.json", "--profiles", "p.csv", "--events", "e.csv",
+               "--now", "2026-12-01T00:00:00Z", "-o", "ids.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "ids.csv").read_text().split() == ["user_id", "100"]
+    # must-pass: numbers on both sides stay numbers; a Parquet side is not re-read
+    (tmp_path / "q.csv").write_text("user_id,plan\n7,a\n100,b\n")
+    both = seg.Population(tmp_path / "q.csv", tmp_path / "e.csv", now=now)
+    assert both.schema["user_id"] == pl.Int64
+    assert sorted(both.select(gamers).ids.to_list()) == [7, 100]
+    pl.read_csv(tmp_path / "e.csv", try_parse_dates=True).write_parquet(tmp_path / "e.parquet")
+    with pytest.raises(seg.ColumnTypeError, match="cast one"):
+        seg.Population(tmp_path / "p.csv", tmp_path / "e.parquet", now=now)
