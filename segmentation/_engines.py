@@ -178,9 +178,14 @@ class SparkEngine(_Common):
             value = F.unix_date(F.col(quoted)).cast("long") * F.lit(DAY_US)
         elif isinstance(kind, T.TimestampNTZType):
             # a wall clock read as UTC, by arithmetic (no session zone; Spark 3.5 has no
-            # unix_micros for TIMESTAMP_NTZ)
+            # unix_micros for TIMESTAMP_NTZ, nor timestamp_diff in Python): the SQL text names
+            # a working copy, never the column, whose name Spark's variable substitution would
+            # rewrite ('${x}' in it became '')
+            copy = working("ntz")
             value = F.expr("timestampdiff(MICROSECOND, TIMESTAMP_NTZ'1970-01-01 00:00:00', "
-                           f"{quoted})")
+                           f"`{copy}`)")
+            native = native.withColumn(copy, F.col(quoted))
+            return nw.from_native(native.withColumn(out, value).drop(copy))
         else:  # TIMESTAMP is an instant
             value = F.unix_micros(F.col(quoted))
         return nw.from_native(native.withColumn(out, value))

@@ -451,3 +451,33 @@ def test_nanosecond_times_are_floored_to_the_microsecond_in_every_duckdb_path(zo
         want = pop.select(cond).ids.to_list()
         assert sorted(r[0] for r in in_duckdb.select(cond).ids.fetchall()) == want, cond
         assert sorted(r[0] for r in con.execute(pop.to_sql(cond)).fetchall()) == want, cond
+
+
+def test_spark_time_columns_named_with_dollar_braces_are_read_as_named(spark) -> None:
+    # before: a TIMESTAMP_NTZ column's epoch was written into SQL text (F.expr) with the
+    # column's name, and Spark's variable substitution rewrote 'seen ${x} at' to 'seen  at':
+    # a raw AnalysisException instead of the people polars selects
+    from pyspark.sql import types as T
+
+    name = "seen ${x} at"
+    events = [(1, "game", dt.datetime(2026, 10, 30, 10), dt.datetime(2026, 10, 1)),
+              (2, "game", dt.datetime(2026, 9, 1), dt.datetime(2026, 1, 1))]
+    ntz = T.TimestampNTZType()
+    event_schema = T.StructType([T.StructField("user_id", T.LongType()),
+                                 T.StructField("event", T.StringType()),
+                                 T.StructField("ts", ntz), T.StructField(name, ntz)])
+    profile_rows = [(1, dt.datetime(2026, 10, 1)), (2, dt.datetime(2026, 1, 1))]
+    profile_schema = T.StructType([T.StructField("user_id", T.LongType()),
+                                   T.StructField(name, ntz)])
+    local = seg.Population(
+        pl.DataFrame(profile_rows, schema=["user_id", name], orient="row"),
+        pl.DataFrame(events, schema=["user_id", "event", "ts", name], orient="row"), now=NOW)
+    on_spark = seg.Population(spark.createDataFrame(profile_rows, profile_schema),
+                              spark.createDataFrame(events, event_schema), now=NOW)
+    for cond in (seg.field(name).within("60d"),
+                 seg.field(name) >= dt.datetime(2026, 6, 1),
+                 seg.event("game", where=seg.field(name) >= dt.datetime(2026, 6, 1)).did(),
+                 seg.event("game").count(within="30d") >= 1):
+        want = local.select(cond).ids.to_list()
+        assert want == [1], cond  # must-pass: the polars answer the Spark one is held to
+        assert sorted(on_spark.select(cond).collect().ids.to_list()) == want, cond
