@@ -234,19 +234,24 @@ def _scan_csv(path: Path, what: str, text_column: str | None = None) -> pl.LazyF
     columns parsed; where a type would change what a cell says, the column stays text.
 
     polars types a column from its first 100 rows by default: a later 'x200' among numbers
-    stopped every read with a parse error, so the whole file is read for the types. A number
-    written with leading zeros or a plus sign ('007', '02139', '+4420...': ids, postcodes,
-    phones) would lose them as a number, so such a column stays text. polars would also read
-    '01/02/2026' as a date, the 1st of February (day first) whenever no day past the 12th tells
-    it otherwise, where a US file means the 2nd of January: a date or time column holding any
-    form other than year first stays text, never guessed at. Every cell is read once here, so
-    that bytes that are not UTF-8 and rows longer than the header are a clear error now, not a
-    parse error at some later step. ``text_column``: a column read as text whatever it holds.
-    """
+    stopped every read with a parse error, so numbers, booleans and text are typed from every
+    row (polars' own inference over the whole file; dates are not inferred there, which takes
+    a minute for a few million cells). A number written with leading zeros or a plus sign
+    ('007', '02139', '+4420...': ids, postcodes, phones) would lose them as a number, so such
+    a column stays text. polars would also read '01/02/2026' as a date, the 1st of February
+    (day first) whenever no day past the 12th tells it otherwise, where a US file means the
+    2nd of January: a date or time column (as polars reads the first rows) is parsed only when
+    every cell is written year first and parses as that type; otherwise it stays text, never
+    guessed at. Every cell is read here, so that bytes that are not UTF-8 and rows longer than
+    the header are a clear error now, not a parse error at some later step; the scan returned
+    has its schema given, so no later step infers it again. ``text_column``: a column read as
+    text whatever it holds."""
     try:
-        parsed = pl.scan_csv(path, try_parse_dates=True, glob=False, infer_schema_length=None)
-        schema = parsed.collect_schema()
-        temporal = [c for c, t in schema.items() if t == pl.Date or isinstance(t, pl.Datetime)]
+        schema: dict[str, Any] = dict(
+            pl.scan_csv(path, glob=False, infer_schema_length=None).collect_schema())
+        dated = pl.scan_csv(path, glob=False, try_parse_dates=True).collect_schema()
+        temporal = [c for c, t in dated.items() if schema.get(c) == pl.Utf8
+                    and (t == pl.Date or isinstance(t, pl.Datetime)) and c != text_column]
         numeric = [c for c, t in schema.items() if t.is_numeric()]
         cells = {c: pl.col(c).str.strip_chars() for c in temporal + numeric}
         checks = (pl.scan_csv(path, glob=False, infer_schema=False)
@@ -254,6 +259,10 @@ def _scan_csv(path: Path, what: str, text_column: str | None = None) -> pl.LazyF
                           + [~cells[c].str.contains(_WRITTEN_AS_TEXT).any() for c in numeric]
                           + [pl.all().str.len_bytes().sum().name.prefix("\0")])
                   .collect().row(0, named=True))
+        schema.update({c: pl.Utf8 for c in numeric if not checks[c]})
+        if text_column in schema:
+            schema[text_column] = pl.Utf8
+        _parse_times(path, schema, {c: dated[c] for c in temporal if checks[c]})
     except pl.exceptions.PolarsError as exc:  # never str(exc): polars quotes the cells
         reason = str(exc).lower()
         raise SegmentationError(
@@ -263,11 +272,24 @@ def _scan_csv(path: Path, what: str, text_column: str | None = None) -> pl.LazyF
                 "has a row with more fields than its header: quote fields that hold commas"
                 if "more fields" in reason else
                 f"could not be read as a CSV with a header row ({type(exc).__name__})")) from None
-    text = {c: pl.Utf8 for c in temporal + numeric if not checks[c] or c == text_column}
-    if not text:
-        return parsed
-    return pl.scan_csv(path, try_parse_dates=True, glob=False, infer_schema_length=None,
-                       schema_overrides=text)
+    return pl.scan_csv(path, glob=False, schema=schema)
+
+
+def _parse_times(path: Path, schema: dict[str, Any], times: dict[str, Any]) -> None:
+    """Give ``schema`` the date/time types of ``times`` whose every cell parses as such (polars
+    refuses a cell in another form, '2026-11-30' in a column of instants); the others stay
+    text. One pass when all parse, as they usually do."""
+    def parses(columns: dict[str, Any]) -> bool:
+        try:
+            pl.scan_csv(path, glob=False, schema={**schema, **columns}) \
+                .select(pl.col(*columns).null_count()).collect()
+        except pl.exceptions.ComputeError:
+            return False
+        return True
+
+    if times and not parses(times):
+        times = {c: t for c, t in times.items() if parses({c: t})}
+    schema.update(times)
 
 
 class Table:

@@ -217,6 +217,7 @@ def test_csv_columns_are_typed_from_every_row_and_keep_what_cells_say(tmp_path: 
     # 2139 (a segment on zip == '02139' could not match); a date column whose 150th row was
     # '01/02/2026' parsed it day first
     import segmentation as seg
+    from segmentation._engines import as_lazy
 
     rows = [f"{i:03d},{'02139' if i % 2 else '10001'},{20 + i % 40},{i},{i / 4},2026-01-02"
             for i in range(200)]
@@ -239,6 +240,13 @@ def test_csv_columns_are_typed_from_every_row_and_keep_what_cells_say(tmp_path: 
     assert schema["n"] == pl.Utf8  # '-01'
     assert schema["joined"] == pl.Utf8  # one day-first date past row 100: not guessed
     assert schema["amount"] == pl.Float64
+    instants = [f"{i},game,2026-11-{1 + i % 28:02d}T10:00:00Z" for i in range(150)]
+    for last, kind in (("2026-11-30", pl.Utf8), ("2026-11-30T10:00:00", pl.Utf8),
+                       ("", pl.Datetime("us", "UTC"))):  # a date among instants: text
+        (tmp_path / "e.csv").write_text("\n".join(["user_id,event,ts", *instants,
+                                                   f"999,game,{last}"]) + "\n")
+        assert seg.Population(tmp_path / "p.csv").schema["joined"] == pl.Date
+        assert pl.Schema(as_lazy(tmp_path / "e.csv", "events").collect_schema())["ts"] == kind
 
     (tmp_path / "latin1.csv").write_bytes(b"user_id,plan\n1,caf\xe9\n2,b\n")
     (tmp_path / "ragged.csv").write_text("user_id,plan\n1,a\n2,b,c\n")
