@@ -361,10 +361,11 @@ def as_tables(profiles: object, events: object, id: str, spark: Any = None,
             or id not in p.schema or id not in e.schema
             or is_text(p.schema[id]) == is_text(e.schema[id])):
         return p, e
-    p, e = (Table(nw.from_native(_scan_csv(Path(cast(str, table)), what, text_column=id)),
-                  _ENGINES["polars"])
-            for table, what in ((profiles, "profiles"), (events, "events")))
-    return p, e
+    # the side whose ids read as numbers is read again, its ids as text
+    table, what = (events, "events") if is_text(p.schema[id]) else (profiles, "profiles")
+    again = Table(nw.from_native(_scan_csv(Path(cast(str, table)), what,
+                                           text_column=id)), _ENGINES["polars"])
+    return (p, again) if what == "events" else (again, e)
 
 
 def _is_csv(table: object) -> bool:
@@ -398,7 +399,7 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
         # a name holding [ or * is that file, not a pattern
         if path.suffix.lower() in (".parquet", ".pq"):
             return pl.scan_parquet(path, glob=False)
-        if path.suffix.lower() == ".csv":
+        if _is_csv(path):
             return _scan_csv(path, what)
         raise SegmentationError(f"{what} file {path.name}: use .parquet or .csv")
     if _is_spark(table) or _is_duckdb(table):
