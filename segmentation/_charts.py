@@ -1,16 +1,19 @@
 """The report's charts: matplotlib figures rendered once to inline SVG and to PNG.
 
 SVG text is drawn as paths (no font files, no network), so a page opens the same offline on any
-machine. The Agg backend is selected here, before pyplot loads: no display needed.
+machine. Figures are drawn without pyplot: no display needed, and the caller's backend, figures
+and rcParams are left alone.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,26 +34,48 @@ class Chart:
     png: bytes
 
 
-def _pyplot() -> Any:
+_STYLE: Any = {"svg.fonttype": "path", "font.size": 9, "axes.spines.top": False,
+                "axes.spines.right": False, "svg.hashsalt": "audiencekit",
+                # text is shown as written: '$5 to $10' is not mathtext (nor '$\\x$' an error)
+                "text.parse_math": False}
+
+
+@contextmanager
+def drawing(who: str = "reports need") -> Iterator[None]:
+    """The charts' style for building and saving charts (see :func:`axes`) inside the block.
+
+    The caller's matplotlib stays as it was: pyplot is not used (no backend switch, none of
+    their figures closed; a Figure renders with canvases of its own, no display needed) and
+    rcParams come back as they were."""
     try:
         import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
     except ImportError:
-        raise InvalidSegmentError(
-            "reports need matplotlib: pip install 'audiencekit[plot]'") from None
-    plt.rcParams.update({"svg.fonttype": "path", "font.size": 9, "axes.spines.top": False,
-                         "axes.spines.right": False, "svg.hashsalt": "audiencekit"})
-    return plt
+        raise InvalidSegmentError(f"{who} matplotlib: pip install 'audiencekit[plot]'") from None
+    with matplotlib.rc_context(_STYLE):
+        yield
+
+
+def _styled(chart: Callable[..., Chart]) -> Callable[..., Chart]:
+    """``chart`` built and saved inside :func:`drawing`."""
+    @functools.wraps(chart)
+    def styled(*args: Any, **kwargs: Any) -> Chart:
+        with drawing():
+            return chart(*args, **kwargs)
+    return styled
+
+
+def axes(width: float, height: float) -> tuple[Any, Any]:
+    """A new figure of ``width`` x ``height`` inches and its one Axes (inside :func:`drawing`)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()
 
 
 def _render(fig: Any, name: str, title: str) -> Chart:
-    plt = _pyplot()
     svg_buffer, png_buffer = io.StringIO(), io.BytesIO()
     fig.savefig(svg_buffer, format="svg", metadata={"Date": None})
     fig.savefig(png_buffer, format="png", dpi=110)
-    plt.close(fig)
     svg = svg_buffer.getvalue()
     svg = svg[svg.index("<svg"):]  # no XML prolog or DOCTYPE inside HTML
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)  # creator, RDF links
@@ -63,13 +88,13 @@ def _short(label: str, width: int = 48) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
+@_styled
 def bars(name: str, title: str, labels: Sequence[str], values: Sequence[float],
          notes: Sequence[str], xlabel: str, *, log: bool = False,
          reference: float | None = None) -> Chart:
     """Horizontal bars, top to bottom in the given order, each with its note at the end."""
-    plt = _pyplot()
     n = max(len(labels), 1)
-    fig, ax = plt.subplots(figsize=(7.2, 0.42 * n + 1.1))
+    fig, ax = axes(7.2, 0.42 * n + 1.1)
     y = list(range(len(labels)))[::-1]
     colors = [_BLUE if (reference is None or v >= reference) else _ORANGE for v in values]
     ax.barh(y, values, color=colors, height=0.62)
@@ -101,12 +126,12 @@ def bars(name: str, title: str, labels: Sequence[str], values: Sequence[float],
     return _render(fig, name, title)
 
 
+@_styled
 def heatmap(name: str, title: str, labels: Sequence[str], values: Sequence[Sequence[float]],
             notes: Sequence[Sequence[str]]) -> Chart:
     """A square matrix with a note in every cell (counts and shares)."""
-    plt = _pyplot()
     n = len(labels)
-    fig, ax = plt.subplots(figsize=(1.9 * n + 2.6, 1.2 * n + 1.4))
+    fig, ax = axes(1.9 * n + 2.6, 1.2 * n + 1.4)
     ax.imshow(values, cmap="Blues", vmin=0, vmax=1)
     short = [_short(x, 26) for x in labels]
     ax.set_xticks(range(n), short, rotation=20, ha="right")
@@ -121,11 +146,11 @@ def heatmap(name: str, title: str, labels: Sequence[str], values: Sequence[Seque
     return _render(fig, name, title)
 
 
+@_styled
 def gain_curve(name: str, title: str, top_share: Sequence[float], gain: Sequence[float],
                spread: Sequence[float], auc: float) -> Chart:
     """Cumulative gain with its spread across random states, against random targeting."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = axes(6.4, 4.2)
     xs = [0.0, *top_share]
     ys = [0.0, *gain]
     sd = [0.0, *[0.0 if math.isnan(s) else s for s in spread]]

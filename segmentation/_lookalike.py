@@ -1163,31 +1163,24 @@ class TopK:
 
 def lift_chart(evaluation: LookalikeEvaluation, path: str | Path) -> Path:
     """Write a cumulative gain chart (PNG) of an evaluation; needs matplotlib (extra 'plot')."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InvalidSegmentError(
-            "lift_chart needs matplotlib: pip install 'audiencekit[plot]'"
-        ) from None
     from privacy._io import atomic_write
 
+    from ._charts import axes, drawing
+
     g = evaluation.gains
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    ax.plot([0, *g["top_share"].to_list()], [0, *g["gain_mean"].to_list()], marker="o",
-            label=f"model (AUC {evaluation.auc_mean:.3f})")
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
-    ax.set_xlabel("share of candidates targeted")
-    ax.set_ylabel("share of hidden seeds found")
-    ax.set_title("Lookalike cumulative gain (hidden seeds)")
-    ax.legend()
-    fig.tight_layout()
     target = Path(path)
-    with atomic_write(target) as handle:
-        fig.savefig(handle, format="png", dpi=120)
-    plt.close(fig)
+    with drawing("lift_chart needs"):
+        fig, ax = axes(6, 4.5)
+        ax.plot([0, *g["top_share"].to_list()], [0, *g["gain_mean"].to_list()], marker="o",
+                label=f"model (AUC {evaluation.auc_mean:.3f})")
+        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
+        ax.set_xlabel("share of candidates targeted")
+        ax.set_ylabel("share of hidden seeds found")
+        ax.set_title("Lookalike cumulative gain (hidden seeds)")
+        ax.legend()
+        fig.tight_layout()
+        with atomic_write(target) as handle:
+            fig.savefig(handle, format="png", dpi=120)
     return target
 
 

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from html import escape as html_escape
 from pathlib import Path
 
 import numpy as np
@@ -280,6 +281,44 @@ def test_edge_audiences_still_make_a_page(world, tmp_path):
     files = bare.select(seg.field("age") > 30).report(tmp_path / "b.html", bare, profile=["age"],
                                                       shareable=True)
     assert "with events" not in files.html.read_text(encoding="utf-8")
+
+
+def test_dollar_signs_in_names_are_text_and_the_callers_matplotlib_is_left_alone(world,
+                                                                                  tmp_path):
+    """A '$' in an audience, condition or column name was read as mathtext: '$\\x$' raised
+    matplotlib's raw ValueError and 'Spend $5 to $10' lost its dollar signs to italics. And
+    the charts changed the caller's rcParams (font size, spines) and switched pyplot's backend."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from segmentation._charts import bars
+
+    pop = world["pop"]
+    before = {k: matplotlib.rcParams[k] for k in ("font.size", "axes.spines.top",
+                                                 "svg.fonttype", "text.parse_math")}
+    backend = matplotlib.get_backend()
+    theirs = plt.figure()
+    try:
+        odd = [seg.Segment(r"a $\x$ b", seg.field("age") > 30),
+               seg.Segment("Spend $5 to $10", seg.field("plan") == "$5 to $10 plan"),
+               seg.Segment("under 10$", seg.field("age") > 50)]
+        audiences = [pop.select(s) for s in odd]
+        for i, audience in enumerate(audiences):
+            files = audience.report(tmp_path / f"d{i}.html", pop,
+                                    others=audiences[:i] + audiences[i + 1:])
+            page = files.html.read_text(encoding="utf-8")
+            assert html_escape(odd[i].name) in page
+            assert len(files.charts) >= 2
+        chart = bars("x", "Spend $5 to $10", ["Spend $5 to $10"], [3.0], ["n"], "people")
+        start = chart.svg.index("<!-- Spend $5 to $10 -->")
+        glyphs = chart.svg[start:chart.svg.index("</g>", start)].count("<use ")
+        assert glyphs == len("Spend $5 to $10")  # every character drawn, the dollars too
+        assert "Oblique" not in chart.svg  # nothing set in math italics
+        assert {k: matplotlib.rcParams[k] for k in before} == before
+        assert matplotlib.get_backend() == backend
+        assert plt.fignum_exists(theirs.number)
+    finally:
+        plt.close(theirs)
 
 
 def test_a_report_never_replaces_the_files_its_population_was_read_from(tmp_path) -> None:
