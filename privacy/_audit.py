@@ -40,7 +40,7 @@ from ._audit_scan import FileScan
 from ._checks import check_progress, whole
 from ._errors import InputTypeError, InvalidInputError, ReadError
 from ._hashing import Hasher
-from ._io import part_files, read_path, read_table
+from ._io import check_no_patterns, part_files, read_path, read_table
 from ._manifest import load_public_key, manifest_path, read_manifest
 from ._platforms import PLATFORMS, check_platform
 from ._redact import safe_name, shown
@@ -170,6 +170,7 @@ def audit(
     grouped = batches(parts, batch_bytes) if parts is not None else None
     frames = _read_parts(export, path, grouped, encoding, separator, timings)
     first, first_scans = next(frames)
+    check_no_patterns(first.columns, "the export's")
     domains.join()
     if manifest is None and path is not None:
         # a file's manifest is beside it; a folder's too; a glob's is its folder's

@@ -105,6 +105,24 @@ def part_files(path: Path) -> list[Path] | None:
     return parts
 
 
+def is_pattern(name: str) -> bool:
+    """Whether polars reads the column name as more than a name: ``*`` is every column and a
+    name starting with ``^`` and ending with ``$`` is a regular expression over the names (so
+    ``pl.col("^age$")`` is the column ``age``, and a column literally named so cannot be
+    selected by name: even its Series' own methods fail)."""
+    return name == "*" or (len(name) >= 2 and name.startswith("^") and name.endswith("$"))
+
+
+def check_no_patterns(columns: Iterable[str], what: str) -> None:
+    """Refuse a table with a column polars would read as a pattern (see :func:`is_pattern`)."""
+    taken = [c for c in columns if is_pattern(c)]
+    if taken:
+        raise InvalidInputError(
+            f"{what} columns {', '.join(repr(safe_name(c)) for c in taken[:5])} would be read as "
+            "patterns, not names (polars takes '*' as every column and a name from '^' to '$' "
+            "as a regular expression); rename them")
+
+
 def _no_repeated_names(columns: list[object], what: str) -> None:
     seen: set[object] = set()
     for c in columns:

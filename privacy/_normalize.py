@@ -547,6 +547,9 @@ def normalize_frame(
     kind depends on the region: when both readings agree (``+44...``, an ISO date) the region
     did not matter; otherwise it is rejected as ``unknown_country``, never guessed.
     """
+    # the column's own name is never used, and polars reads some as patterns: a Series named
+    # '^email$' failed in its own methods (IndexError), which run as pl.col(name)
+    values = values.alias("v")
     if kind not in REGIONAL_KINDS or regions.null_count() == 0:
         return _normalize_known(values, kind, platform, regions, dayfirst, today)
     unknown = regions.is_null()

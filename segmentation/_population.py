@@ -35,7 +35,7 @@ from ._errors import (
     UnknownColumnError,
 )
 from ._profile import profile_rows
-from ._reserved import MEMBER, check_no_working_names
+from ._reserved import MEMBER, check_no_patterns, check_no_working_names
 from ._segments import Segment, describe, validate
 
 __all__ = ["Audience", "Population", "as_lazy", "default_now"]
@@ -348,9 +348,10 @@ class Population:
             _check_spark_names(self._p, "profiles")
             if self._e is not None:
                 _check_spark_names(self._e, "events")
-        check_no_working_names(self._p.schema, "profiles")
-        if self._e is not None:
-            check_no_working_names(self._e.schema, "events")
+        for table, what in ((self._p, "profiles"), (self._e, "events")):
+            if table is not None:
+                check_no_working_names(table.schema, what)
+                check_no_patterns(table.schema, what)
         if not isinstance(id, str):
             raise InvalidSegmentError(f"id must be a column name (str), got {type(id).__name__}")
         self.id = id

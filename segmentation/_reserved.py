@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from privacy._io import is_pattern
+
 from ._errors import InvalidSegmentError
 
-__all__ = ["MEMBER", "PREFIX", "check_id_not_an_output", "check_no_working_names", "working"]
+__all__ = ["MEMBER", "PREFIX", "check_id_not_an_output", "check_no_patterns",
+           "check_no_working_names", "working"]
 
 PREFIX = "__audiencekit_"
 
@@ -38,6 +41,17 @@ def check_no_working_names(columns: Iterable[str], what: str) -> None:
         raise InvalidSegmentError(
             f"{what} columns {taken[:5]} start with {PREFIX!r}, which names the library's own "
             "working columns; rename them")
+
+
+def check_no_patterns(columns: Iterable[str], what: str) -> None:
+    """Refuse a table with a column polars would read as a pattern (see
+    :func:`privacy._io.is_pattern`): a segment on ``^age$`` compared the column ``age``, and
+    selected the wrong people."""
+    taken = [c for c in columns if is_pattern(c)]
+    if taken:
+        raise InvalidSegmentError(
+            f"{what} columns {taken[:5]} would be read as patterns, not names (polars takes '*' "
+            "as every column and a name from '^' to '$' as a regular expression); rename them")
 
 
 def check_id_not_an_output(id_column: str, outputs: Iterable[str], what: str) -> None:

@@ -481,3 +481,35 @@ def test_spark_time_columns_named_with_dollar_braces_are_read_as_named(spark) ->
         want = local.select(cond).ids.to_list()
         assert want == [1], cond  # must-pass: the polars answer the Spark one is held to
         assert sorted(on_spark.select(cond).collect().ids.to_list()) == want, cond
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb", "spark"])
+def test_column_names_polars_reads_as_patterns_are_refused_and_near_misses_kept(
+        spark, engine) -> None:
+    # before: pl.col('^age$') is the column 'age' (a regular expression over the names) and
+    # pl.col('*') every column, so field('^age$') == 1 compared 'age' and selected nobody, and a
+    # profile of such a column raised polars' DuplicateError
+    from tests.engines import to_duckdb, to_spark
+
+    def built(profiles: pl.DataFrame, events: pl.DataFrame | None = None) -> seg.Population:
+        if engine == "polars":
+            return seg.Population(profiles, events, now=NOW)
+        convert = to_duckdb if engine == "duckdb" else (lambda f: to_spark(spark, f))
+        return seg.Population(convert(profiles), None if events is None else convert(events),
+                              now=NOW)
+
+    base = {"user_id": [1, 2, 3, 4], "age": [20, 30, 40, 50]}
+    for name in ("^age$", "*", "^$", "^a+$"):
+        with pytest.raises(seg.InvalidSegmentError, match="read as patterns") as info:
+            built(pl.DataFrame({**base, name: [1, 0, 1, 0]}))
+        assert repr(name) in str(info.value)
+        events = pl.DataFrame({"user_id": [1], "event": ["game"], "ts": [NOW], name: [1]})
+        with pytest.raises(seg.InvalidSegmentError, match="events columns"):
+            built(pl.DataFrame(base), events)
+    # must-pass: names with a '^', '$' or '*' that polars reads as names select their column
+    near = ["a^", "b$", "^c", "$", "^", "*notes*", "**"]
+    pop = built(pl.DataFrame({**base, **{n: [1, 0, 1, 0] for n in near}}))
+    for name in near:
+        got = pop.select(seg.field(name) == 1)
+        ids = got.ids.to_list() if got.is_local else got.collect().ids.to_list()
+        assert sorted(ids) == [1, 3], name

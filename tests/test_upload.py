@@ -255,3 +255,35 @@ def test_the_minimum_audience_counts_people_not_rows(platform: str, crm: dict, s
 def test_a_minimum_met_by_distinct_people_has_no_warning(platform: str, crm: dict) -> None:
     report = privacy.prepare_upload(pl.DataFrame(crm), platform).report
     assert not [w for w in report.warnings if "minimum audience" in w], report.warnings
+
+
+def test_columns_named_like_polars_patterns_are_read_as_named_or_refused() -> None:
+    # before: polars runs a Series' methods as pl.col(its name), and reads '^email$' as a
+    # regular expression over the names (matching 'email', not itself): normalize() and
+    # prepare_upload raised a raw IndexError; audit raised KeyError or DuplicateError
+    emails = ["Jane.Doe@Example.com ", "bad@", None, "joe@example.org"]
+    phones = ["+1 650 253 0000", "650-253-0001", "x", None]
+    want = privacy.normalize(pl.Series("email", emails), "email")
+    for name in ("^email$", "^e.*$", "*", "^$"):
+        got = privacy.normalize(pl.Series(name, emails), "email")
+        assert got.to_list() == want.to_list(), name
+        assert privacy.normalize(pl.Series(name, phones), "phone", default_region="US"
+                                 ).to_list() == privacy.normalize(
+            pl.Series("phone", phones), "phone", default_region="US").to_list(), name
+    plain = privacy.prepare_upload(pl.DataFrame({"email": emails, "phone": phones}), "meta",
+                                   key=KEY)
+    for email, phone in (("^email$", "^phone$"), ("*", "^p+$")):
+        crm = pl.DataFrame({email: emails, phone: phones})
+        upload = privacy.prepare_upload(crm, "meta", key=KEY,
+                                        columns={email: "email", phone: "phone"})
+        assert upload.frame.equals(plain.frame), (email, phone)
+        assert upload.report.rows_out == plain.report.rows_out
+    # an audit reads every column by name: such a column is refused, naming it
+    hashed = plain.frame
+    for name in ("*", "^email$", "^$"):
+        with pytest.raises(privacy.InvalidInputError, match="read as patterns") as info:
+            privacy.audit(hashed.rename({"email": name}), platform="meta")
+        assert repr(name) in str(info.value)
+    # must-pass: '^', '$' and '*' inside names polars reads as names
+    for name in ("email^", "$email", "^email", "*email*"):
+        assert privacy.audit(hashed.rename({"email": name}), platform="meta").rows == hashed.height
