@@ -113,11 +113,13 @@ def is_pattern(name: str) -> bool:
     return name == "*" or (len(name) >= 2 and name.startswith("^") and name.endswith("$"))
 
 
-def check_no_patterns(columns: Iterable[str], what: str) -> None:
-    """Refuse a table with a column polars would read as a pattern (see :func:`is_pattern`)."""
+def check_no_patterns(columns: Iterable[str], what: str,
+                      error: type[Exception] = InvalidInputError) -> None:
+    """Refuse a table with a column polars would read as a pattern (see :func:`is_pattern`),
+    raising ``error`` (the calling package's own) with the names masked as identifiers are."""
     taken = [c for c in columns if is_pattern(c)]
     if taken:
-        raise InvalidInputError(
+        raise error(
             f"{what} columns {', '.join(repr(safe_name(c)) for c in taken[:5])} would be read as "
             "patterns, not names (polars takes '*' as every column and a name from '^' to '$' "
             "as a regular expression); rename them")

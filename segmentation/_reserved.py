@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from privacy._io import is_pattern
+from privacy._io import check_no_patterns as refuse_patterns
 
 from ._errors import InvalidSegmentError
 
@@ -47,11 +47,7 @@ def check_no_patterns(columns: Iterable[str], what: str) -> None:
     """Refuse a table with a column polars would read as a pattern (see
     :func:`privacy._io.is_pattern`): a segment on ``^age$`` compared the column ``age``, and
     selected the wrong people."""
-    taken = [c for c in columns if is_pattern(c)]
-    if taken:
-        raise InvalidSegmentError(
-            f"{what} columns {taken[:5]} would be read as patterns, not names (polars takes '*' "
-            "as every column and a name from '^' to '$' as a regular expression); rename them")
+    refuse_patterns(columns, what, InvalidSegmentError)
 
 
 def check_id_not_an_output(id_column: str, outputs: Iterable[str], what: str) -> None:
