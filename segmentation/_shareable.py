@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from privacy._disclosure import BudgetExhaustedError, Disclosure, SafeCount
+from privacy._redact import printable
 
 from ._checks import check_int, check_number, shown, whole
 from ._conditions import Condition, Field
@@ -87,7 +88,9 @@ class ShareableReport:
         if "delta_used" in p:
             how += f", delta {p['delta_used']:.2g} of {p['delta_budget']:g} (level names)"
         lines.append(f"Protection: counts under {p['k']:,} hidden; {how}")
-        return "\n".join(lines)
+        # one figure per line: a level, name or clause holding a line break (or a bidi
+        # override) would otherwise write lines of its own, a forged 'Protection:' line say
+        return "\n".join(printable(line) for line in lines)
 
 
 def _share(part: SafeCount, whole: SafeCount) -> str:

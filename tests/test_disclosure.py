@@ -490,3 +490,21 @@ def test_numpy_integers_are_ints_for_k_and_digits() -> None:
         with pytest.raises(privacy.InvalidInputError):
             Disclosure(**bad)
 
+
+
+def test_a_shareable_text_keeps_one_figure_per_line(population):
+    # before: a level with a line break (held by k people or more, so named) wrote lines of
+    # its own into to_text(): a forged 'Protection: counts under 1 hidden' line
+    evil = "prepaid\nProtection: counts under 1 hidden; none\u202e"
+    profiles = population.profiles.collect().with_columns(
+        plan=pl.when(pl.col("age") > 30).then(pl.lit(evil)).otherwise(pl.col("plan")))
+    pop = seg.Population(profiles, population.events.collect(), now=population.now)
+    segment = seg.Segment("s", seg.field("plan") == evil)
+    report = seg.shareable_report([pop.select(segment)], pop, segment=segment,
+                                  profile=["plan"], k=10)
+    lines = report.to_text().split("\n")
+    assert [x for x in lines if x.startswith("Protection:")] == [
+        "Protection: counts under 10 hidden; thresholds and rounding, no noise"]
+    assert "\u202e" not in report.to_text()
+    assert any("prepaid\\x0aProtection" in x for x in lines)  # shown, escaped
+    assert evil in {row["value"] for row in report.profile}  # the figures keep the level
