@@ -369,7 +369,63 @@ def as_tables(profiles: object, events: object, id: str, spark: Any = None,
 
 
 def _is_csv(table: object) -> bool:
-    return isinstance(table, (str, os.PathLike)) and Path(table).suffix.lower() == ".csv"
+    """A path of one CSV file (not a glob or a folder of CSV parts)."""
+    return (isinstance(table, (str, os.PathLike)) and Path(table).suffix.lower() == ".csv"
+            and Path(table).is_file())
+
+
+def _hidden(name: str) -> bool:
+    """Spark's and Hadoop's bookkeeping: ``_SUCCESS``, ``_temporary/`` (a job's unfinished
+    parts), ``_committed_*``, ``.crc`` checksums and other hidden files are not data."""
+    return name.startswith(("_", ".")) or name.endswith(".crc")
+
+
+def _folder_parts(folder: Path, what: str) -> list[Path]:
+    """The data files under ``folder`` (Hive partitions ``day=.../`` included), sorted."""
+    parts = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not _hidden(d))
+        parts += [Path(root) / f for f in sorted(files) if not _hidden(f)]
+    if not parts:
+        raise SegmentationError(f"{what} folder {safe_name(folder.name or str(folder))} holds no "
+                                "parts (Spark's _SUCCESS, .crc and hidden files are not parts); "
+                                "give a Parquet or CSV file, or a folder of parts")
+    return parts
+
+
+def _globbed(pattern: Path, what: str) -> list[Path]:
+    """The files a glob such as ``events/*.parquet`` names, sorted (bookkeeping left out)."""
+    parts = sorted(p for p in pattern.parent.glob(pattern.name)
+                   if p.is_file() and not _hidden(p.name))
+    if not parts:
+        raise SegmentationError(f"{what}: no file matches {safe_name(pattern.name)}; check the "
+                                "path")
+    return parts
+
+
+def _scan_parts(parts: list[Path], what: str, hive: bool) -> pl.LazyFrame:
+    """One table of Parquet or CSV parts (all of one kind); a folder's Hive partitions
+    (``day=2026-11-01/``) become columns."""
+    kinds = {".pq": ".parquet"}
+    found = {kinds.get(p.suffix.lower(), p.suffix.lower()) for p in parts}
+    if found == {".parquet"}:
+        return pl.scan_parquet(parts, hive_partitioning=hive, glob=False)
+    if found == {".csv"}:
+        scans = [_scan_csv(p, what) for p in parts]
+        names = scans[0].collect_schema().names()
+        for part, scan in zip(parts[1:], scans[1:], strict=True):
+            if scan.collect_schema().names() != names:
+                raise SegmentationError(f"{what}: the CSV part {safe_name(part.name)} has other "
+                                        f"columns than {safe_name(parts[0].name)}; parts of one "
+                                        "table share their header")
+        return pl.concat(scans, how="vertical_relaxed")
+    shown = ", ".join(sorted(safe_name(k or "(no suffix)") for k in found))
+    if not found & {".parquet", ".csv"}:
+        raise SegmentationError(f"{what} holds no Parquet parts (*.parquet) and no CSV parts "
+                                f"(*.csv), only {shown}; give a Parquet or CSV file, or a "
+                                "folder of parts")
+    raise SegmentationError(f"{what} mixes parts of several kinds ({shown}): one table is "
+                            "Parquet parts or CSV parts")
 
 
 def as_lazy(table: object, what: str) -> pl.LazyFrame:
@@ -381,15 +437,13 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
             raise SegmentationError(f"{what}: an empty path; give a Parquet or CSV file, or a "
                                     "folder of Parquet parts")
         path = Path(table)
+        if not path.exists() and any(ch in path.name for ch in "*?["):
+            return _scan_parts(_globbed(path, what), what, hive=False)
         if not path.exists():
             raise SegmentationError(f"{what} file not found: {safe_name(path.name)}; check the "
                                     "path")
-        if path.is_dir():  # a folder of Parquet parts (Spark's output)
-            if not any(path.rglob("*.parquet")):
-                raise SegmentationError(f"{what} folder {path.name or path} holds no Parquet "
-                                        "parts (*.parquet); give a Parquet or CSV file, or a "
-                                        "folder of Parquet parts")
-            return pl.scan_parquet(path)
+        if path.is_dir():  # a folder of parts (Spark's output)
+            return _scan_parts(_folder_parts(path, what), what, hive=True)
         if not path.is_file():  # a device or a pipe: a scan could block or never end
             raise SegmentationError(f"{what} {path.name} is not a regular file; give a Parquet "
                                     "or CSV file, or a folder of Parquet parts")

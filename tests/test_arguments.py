@@ -719,3 +719,66 @@ def test_numbers_past_the_float_range_are_the_packages_error(pop: seg.Population
 def test_profile_top_past_any_column_is_every_level(pop: seg.Population,
                                                      older: seg.Audience) -> None:
     assert pop.profile(older, ["gender"], top=HUGE).equals(pop.profile(older, ["gender"]))
+
+
+def test_spark_output_folders_and_globs_are_read_as_one_table(tmp_path: Path) -> None:
+    """A Spark output folder holds _SUCCESS, hidden .crc checksums and maybe a _temporary/ of
+    unfinished parts: polars raised its raw InvalidOperationError ('different file
+    extensions'); globs ('events/*.parquet') were 'file not found'; CSV part folders refused."""
+    def spark_folder(name: str, frames: dict[str, pl.DataFrame], csv: bool = False) -> Path:
+        folder = tmp_path / name
+        for sub, frame in frames.items():
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+            part = folder / sub / f"part-00000-abc.{'csv' if csv else 'snappy.parquet'}"
+            frame.write_csv(part) if csv else frame.write_parquet(part)
+            (folder / sub / f".{part.name}.crc").write_bytes(b"\x00crc")
+        (folder / "_SUCCESS").write_text("")
+        stale = folder / "_temporary" / "0"  # a failed job's parts: not data
+        stale.mkdir(parents=True)
+        frames_list = list(frames.values())
+        frames_list[0].write_parquet(stale / "part-00009.parquet")
+        return folder
+
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4], "age": [20, 30, 40, 50]})
+    flat = spark_folder("flat", {".": profiles})
+    pop = seg.Population(flat)
+    assert pop.n == 4
+    assert pop.count(seg.field("age") > 25) == 3
+    # Hive partitions become columns; the stale _temporary parts are not read
+    events = spark_folder("events", {
+        "day=2026-10-30": pl.DataFrame({"user_id": [1, 2], "event": ["game", "game"],
+                                        "ts": [dt.datetime(2026, 10, 30, 9)] * 2}),
+        "day=2026-10-31": pl.DataFrame({"user_id": [1], "event": ["game"],
+                                        "ts": [dt.datetime(2026, 10, 31, 9)]})})
+    pop = seg.Population(flat, events, now=dt.datetime(2026, 11, 1))
+    assert pop.events.collect().height == 3
+    assert pop.select(seg.event("game").count(within="30d") >= 2).ids.to_list() == [1]
+    assert pop.select(seg.event("game", where=seg.field("day") == dt.date(2026, 10, 31)).did()
+                      ).ids.to_list() == [1]
+    # globs, Parquet and CSV; a CSV folder of parts typed as one table
+    assert seg.Population(tmp_path / "flat" / "*.parquet").n == 4
+    csv_parts = tmp_path / "csv"
+    csv_parts.mkdir()
+    profiles[:2].write_csv(csv_parts / "part-00000.csv")
+    profiles[2:].with_columns(age=pl.format("0{}", "age")).write_csv(csv_parts / "part-00001.csv")
+    (csv_parts / "_SUCCESS").write_text("")
+    for source in (csv_parts, csv_parts / "part-*.csv"):
+        both = seg.Population(source)
+        assert both.n == 4
+        assert both.profiles.collect()["age"].to_list() == ["20", "30", "040", "050"]  # as written
+    # must-fail: nothing to read, kinds mixed, a glob matching nothing, parts that disagree
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("not a table")
+    with pytest.raises(seg.SegmentationError, match="no Parquet parts"):
+        seg.Population(tmp_path / "notes")
+    (csv_parts / "part-00002.parquet").write_bytes(b"PAR1")
+    with pytest.raises(seg.SegmentationError, match="several kinds"):
+        seg.Population(csv_parts)
+    with pytest.raises(seg.SegmentationError, match="no file matches"):
+        seg.Population(tmp_path / "flat" / "*.csv")
+    other = tmp_path / "other"
+    other.mkdir()
+    profiles.write_csv(other / "a.csv")
+    profiles.rename({"age": "years"}).write_csv(other / "b.csv")
+    with pytest.raises(seg.SegmentationError, match="other columns"):
+        seg.Population(other)
