@@ -35,7 +35,7 @@ from ._errors import (
     UnknownColumnError,
 )
 from ._profile import profile_rows
-from ._reserved import MEMBER, check_no_patterns, check_no_working_names
+from ._reserved import MEMBER, case_twins, check_no_patterns, check_no_working_names
 from ._segments import Segment, describe, validate
 
 __all__ = ["Audience", "Population", "as_lazy", "default_now"]
@@ -656,6 +656,14 @@ def _check_spark_names(table: Any, what: str) -> None:
             "field or as quoting: rename them before building the Population, e.g. "
             "df.withColumnRenamed('device.model', 'device_model') (the SQL of Segment.to_sql "
             "quotes such names)")
+    session = table.native.sparkSession
+    twins = case_twins(table.schema)
+    if twins and str(session.conf.get("spark.sql.caseSensitive", "false")).lower() != "true":
+        # Spark resolves names case-insensitively by default: 'age' was ambiguous between
+        # 'Age' and 'age' (a raw AnalysisException at the first segment)
+        raise InvalidSegmentError(
+            f"{what} columns {names_shown(twins)} differ only in case, and Spark reads column "
+            "names case-insensitively (spark.sql.caseSensitive is false): rename them apart")
 
 
 def _check_event_types(id_type: Any, events: dict[str, Any], id: str) -> None:

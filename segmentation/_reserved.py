@@ -19,7 +19,7 @@ from privacy._io import check_no_patterns as refuse_patterns
 
 from ._errors import InvalidSegmentError
 
-__all__ = ["MEMBER", "PREFIX", "check_id_not_an_output", "check_no_patterns",
+__all__ = ["MEMBER", "PREFIX", "case_twins", "check_id_not_an_output", "check_no_patterns",
            "check_no_working_names", "working"]
 
 PREFIX = "__audiencekit_"
@@ -48,6 +48,15 @@ def check_no_patterns(columns: Iterable[str], what: str) -> None:
     :func:`privacy._io.is_pattern`): a segment on ``^age$`` compared the column ``age``, and
     selected the wrong people."""
     refuse_patterns(columns, what, InvalidSegmentError)
+
+
+def case_twins(columns: Iterable[str]) -> list[str]:
+    """Names that equal another name but for case ('Age' and 'age'): one name to DuckDB's SQL
+    and to Spark's (unless spark.sql.caseSensitive), two columns to polars."""
+    seen: dict[str, list[str]] = {}
+    for c in columns:
+        seen.setdefault(c.casefold(), []).append(c)
+    return [c for group in seen.values() if len(group) > 1 for c in group]
 
 
 def check_id_not_an_output(id_column: str, outputs: Iterable[str], what: str) -> None:

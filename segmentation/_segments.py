@@ -13,7 +13,7 @@ import polars as pl
 
 from privacy._redact import CONTROL
 
-from ._checks import is_text, named
+from ._checks import is_text, named, names_shown
 from ._clock import checked_now
 from ._compile import compile_mask, condition_expr
 from ._conditions import (
@@ -33,6 +33,7 @@ from ._conditions import (
 )
 from ._engines import as_tables
 from ._errors import ColumnTypeError, InvalidSegmentError, UnknownColumnError
+from ._reserved import case_twins
 from ._sql import Dialect, segment_sql
 
 __all__ = ["SCHEMA_VERSION", "Segment", "describe", "validate"]
@@ -309,6 +310,12 @@ class Segment:
                         f"{name}= maps columns to polars dtypes (pl.Int64, pl.Float32, "
                         f"pl.List(pl.Utf8)...), got {type(dtype).__name__} "
                         f"{named(str(dtype)[:40])} for column {named(str(column)[:80])}")
+            twins = case_twins(given or {})
+            if twins:  # 'age' would read 'Age' (DuckDB: the first of them), silently
+                raise InvalidSegmentError(
+                    f"{name}= has columns {names_shown(twins)} that differ only in case: SQL "
+                    "reads column names case-insensitively in DuckDB and Spark, so one name "
+                    "would read either column; rename them apart")
         return segment_sql(self.condition, dialect, profiles, events, id,
                            checked_now(now),
                            schema or {}, event_schema)

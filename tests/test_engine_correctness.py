@@ -513,3 +513,36 @@ def test_column_names_polars_reads_as_patterns_are_refused_and_near_misses_kept(
         got = pop.select(seg.field(name) == 1)
         ids = got.ids.to_list() if got.is_local else got.collect().ids.to_list()
         assert sorted(ids) == [1, 3], name
+
+
+def test_columns_that_differ_only_in_case_are_refused_where_sql_reads_them_as_one(spark) -> None:
+    # before: to_sql's p."age" read the column 'Age' in DuckDB (names are case-insensitive
+    # there), selecting other people than polars, silently; a Spark population with 'Age' and
+    # 'age' raised a raw AMBIGUOUS_REFERENCE AnalysisException at its first segment
+    profiles = pl.DataFrame({"user_id": [1, 2, 3], "Age": [10, 50, 50], "age": [50, 10, 50]})
+    local = seg.Population(profiles)
+    assert local.select(seg.field("age") > 30).ids.to_list() == [1, 3]  # polars: two columns
+    segment = seg.Segment("s", seg.field("age") > 30)
+    for dialect in ("duckdb", "spark"):
+        with pytest.raises(seg.InvalidSegmentError, match="differ only in case") as info:
+            segment.to_sql(dialect=dialect, schema=local.schema)
+        assert "'Age'" in str(info.value)
+        with pytest.raises(seg.InvalidSegmentError, match="differ only in case"):
+            segment.to_sql(dialect=dialect, event_schema={"user_id": pl.Int64, "TS": pl.Date,
+                                                          "ts": pl.Date})
+    # must-pass: names apart, the SQL runs in DuckDB and selects what polars selects
+    apart = profiles.rename({"Age": "age_at_signup"})
+    con = duckdb.connect()
+    con.register("profiles", apart.to_arrow())
+    sql = segment.to_sql(schema=seg.Population(apart).schema)
+    assert sorted(r[0] for r in con.execute(sql).fetchall()) == [1, 3]
+    rows = [(1, 10, 50), (2, 50, 10), (3, 50, 50)]
+    frame = spark.createDataFrame(rows, "user_id long, Age long, age long")
+    with pytest.raises(seg.InvalidSegmentError, match="differ only in case"):
+        seg.Population(frame)
+    spark.conf.set("spark.sql.caseSensitive", "true")
+    try:  # a case-sensitive session tells them apart: built, and the same people as polars
+        on_spark = seg.Population(frame)
+        assert sorted(on_spark.select(seg.field("age") > 30).collect().ids.to_list()) == [1, 3]
+    finally:
+        spark.conf.set("spark.sql.caseSensitive", "false")
