@@ -82,6 +82,18 @@ def read_table(
 _GLOB = ("*", "?", "[")
 
 
+def is_glob(name: str) -> bool:
+    """Whether a path's last part is a glob (``*``, ``?`` or ``[``)."""
+    return any(ch in name for ch in _GLOB)
+
+
+def bookkeeping(name: str) -> bool:
+    """Spark's and Hadoop's bookkeeping, not data: ``_SUCCESS``, ``_committed_*``/
+    ``_started_*``, ``_temporary/`` (a job's unfinished parts), hidden files and ``.crc``
+    checksums."""
+    return name.startswith(("_", ".")) or name.endswith(".crc")
+
+
 def part_files(path: Path) -> list[Path] | None:
     """The part files of a folder (Spark's output) or a glob, sorted; None for one file.
 
@@ -93,12 +105,11 @@ def part_files(path: Path) -> list[Path] | None:
         return None
     if path.is_dir():
         found = list(path.iterdir())
-    elif any(ch in path.name for ch in _GLOB):
+    elif is_glob(path.name):
         found = list(path.parent.glob(path.name))
     else:
         return None
-    parts = sorted(p for p in found if p.is_file() and not p.name.startswith(("_", "."))
-                   and not p.name.endswith(".crc"))
+    parts = sorted(p for p in found if p.is_file() and not bookkeeping(p.name))
     if not parts:
         raise ReadError(f"no part files in {safe_name(Path(text).name)} (Spark's _SUCCESS, "
                         ".crc and hidden files are not parts)")

@@ -28,6 +28,7 @@ from typing import Any, Protocol, cast
 import narwhals as nw
 import polars as pl
 
+from privacy._io import bookkeeping, is_glob
 from privacy._redact import safe_name
 
 from ._checks import is_text
@@ -374,18 +375,12 @@ def _is_csv(table: object) -> bool:
             and Path(table).is_file())
 
 
-def _hidden(name: str) -> bool:
-    """Spark's and Hadoop's bookkeeping: ``_SUCCESS``, ``_temporary/`` (a job's unfinished
-    parts), ``_committed_*``, ``.crc`` checksums and other hidden files are not data."""
-    return name.startswith(("_", ".")) or name.endswith(".crc")
-
-
 def _folder_parts(folder: Path, what: str) -> list[Path]:
     """The data files under ``folder`` (Hive partitions ``day=.../`` included), sorted."""
     parts = []
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not _hidden(d))
-        parts += [Path(root) / f for f in sorted(files) if not _hidden(f)]
+        dirs[:] = sorted(d for d in dirs if not bookkeeping(d))
+        parts += [Path(root) / f for f in sorted(files) if not bookkeeping(f)]
     if not parts:
         raise SegmentationError(f"{what} folder {safe_name(folder.name or str(folder))} holds no "
                                 "parts (Spark's _SUCCESS, .crc and hidden files are not parts); "
@@ -396,7 +391,7 @@ def _folder_parts(folder: Path, what: str) -> list[Path]:
 def _globbed(pattern: Path, what: str) -> list[Path]:
     """The files a glob such as ``events/*.parquet`` names, sorted (bookkeeping left out)."""
     parts = sorted(p for p in pattern.parent.glob(pattern.name)
-                   if p.is_file() and not _hidden(p.name))
+                   if p.is_file() and not bookkeeping(p.name))
     if not parts:
         raise SegmentationError(f"{what}: no file matches {safe_name(pattern.name)}; check the "
                                 "path")
@@ -437,7 +432,7 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
             raise SegmentationError(f"{what}: an empty path; give a Parquet or CSV file, or a "
                                     "folder of Parquet parts")
         path = Path(table)
-        if not path.exists() and any(ch in path.name for ch in "*?["):
+        if not path.exists() and is_glob(path.name):
             return _scan_parts(_globbed(path, what), what, hive=False)
         if not path.exists():
             raise SegmentationError(f"{what} file not found: {safe_name(path.name)}; check the "
