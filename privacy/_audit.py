@@ -233,8 +233,9 @@ def audit(
         start = time.perf_counter()
         facts.finish()
         if facts.recount_quasi and parts is not None:
-            facts.count_classes(read_path(p, "export", encoding, separator).select(facts.quasi)
-                                for p in parts)
+            facts.count_classes(
+                read_path(p, "export", encoding, separator, True).select(facts.quasi)
+                for p in parts)
         timings["summary"] += time.perf_counter() - start
         if progress is not None:
             progress(1, len(_CHECKS) + 1)
@@ -285,7 +286,8 @@ def _read_parts(export: object, path: Path | None, grouped: list[list[Path]] | N
         for scan in scans:
             scan.start()
         start = time.perf_counter()
-        frame = read_table(export, what="export", encoding=encoding, separator=separator)
+        frame = read_table(export, what="export", encoding=encoding, separator=separator,
+                           repeats=True)
         timings["read"] += time.perf_counter() - start
         yield frame, scans
         return
@@ -298,7 +300,7 @@ def _read_parts(export: object, path: Path | None, grouped: list[list[Path]] | N
         start = time.perf_counter()
         frames = []
         for file in files:
-            frame = read_path(file, "export", encoding, separator)
+            frame = read_path(file, "export", encoding, separator, True)
             first = frame if first is None else first
             if frame.columns != first.columns or frame.schema != first.schema:
                 raise _parts_differ(rows)

@@ -32,7 +32,7 @@ from ._audit_counts import QUASI, ROWS, ValueCounts, row_hash
 from ._audit_domains import domain_table
 from ._audit_scan import FileScan, only_hex
 from ._normalize import binary_text
-from ._platforms import PLATFORMS, rules_for_platform
+from ._platforms import PLATFORMS, file_header, rules_for_platform
 from ._redact import safe_names
 
 __all__ = ["DIGEST", "ID_KINDS", "ExportFacts", "Probes", "column_kind", "guess_platform",
@@ -63,7 +63,7 @@ def guess_platform(headers: list[str]) -> str | None:
     scores = {}
     for platform in PLATFORMS:
         expected = {r.header for r in rules_for_platform(platform).values()}
-        scores[platform] = sum(h in expected for h in headers)
+        scores[platform] = sum(file_header(h) in expected for h in headers)
     best = max(scores.values())
     winners = [p for p, s in scores.items() if s == best]
     if best == 0 or len(winners) > 1:
@@ -73,9 +73,9 @@ def guess_platform(headers: list[str]) -> str | None:
 
 def column_kind(header: str, platform: str | None) -> str | None:
     """The identifier kind a column holds: by the platform's layout, else by its name."""
-    if platform is not None:
+    if platform is not None:  # 'email (2)': the second column under Meta's 'email'
         for kind, rule in rules_for_platform(platform).items():
-            if rule.header == header:
+            if rule.header == file_header(header):
                 return kind
     from ._upload import _ALIAS_TO_KIND
 
@@ -250,6 +250,8 @@ class ExportFacts:
         if self.platform is not None:
             self.kinds = {r.header: (k, r.handling)
                           for k, r in rules_for_platform(self.platform).items()}
+            self.kinds.update({c: self.kinds[file_header(c)] for c in frame.columns
+                               if file_header(c) in self.kinds})  # 'email (2)' too
         self.stats = {c: dict.fromkeys(_STATS, 0) for c, t in frame.schema.items()
                       if t == pl.Utf8}
 

@@ -40,14 +40,16 @@ _PEM = b"-----BEGIN"
 
 def read_table(
     table: object, *, what: str = "table", encoding: str = "utf-8",
-    separator: str | None = None,
+    separator: str | None = None, repeats: bool = False,
 ) -> pl.DataFrame:
     """A polars DataFrame from polars, pandas, pyarrow, a CSV/Parquet path, or a folder or
     glob of CSV/Parquet part files (Spark's output; ``_SUCCESS``/``.crc`` skipped).
 
     CSV columns are read as text: ZIP codes and phone numbers keep their leading zeros.
     ``encoding`` names the file's text encoding (Python codec names; default UTF-8) and
-    ``separator`` its delimiter (default: ``,``, or a tab for ``.tsv``).
+    ``separator`` its delimiter (default: ``,``, or a tab for ``.tsv``). A CSV header that
+    appears twice is an error, unless ``repeats`` and it is a platform's header that repeats
+    (Meta's ``email``): then its columns are ``email``, ``email (2)``...
     """
     if isinstance(table, pl.DataFrame):
         return table
@@ -70,9 +72,9 @@ def read_table(
     if isinstance(table, (str, os.PathLike)):
         parts = part_files(Path(table))
         if parts is not None:  # a folder or glob of part files (Spark's output): one table
-            return pl.concat([read_path(p, what, encoding, separator) for p in parts],
+            return pl.concat([read_path(p, what, encoding, separator, repeats) for p in parts],
                              how="vertical")
-        return read_path(Path(table), what, encoding, separator)
+        return read_path(Path(table), what, encoding, separator, repeats)
     raise InputTypeError(
         f"{what} must be a polars/pandas DataFrame, a pyarrow Table or a CSV/Parquet path, "
         f"got {type(table).__name__}"
@@ -164,7 +166,8 @@ def _from_pandas(table: object, what: str) -> pl.DataFrame:
     return pl.DataFrame(parts)
 
 
-def read_path(path: Path, what: str, encoding: str, separator: str | None) -> pl.DataFrame:
+def read_path(path: Path, what: str, encoding: str, separator: str | None,
+              repeats: bool = False) -> pl.DataFrame:
     if path.is_dir():
         raise ReadError(f"{what} {safe_name(path.name)} is a folder; give a CSV or Parquet file")
     if not path.is_file():
@@ -204,7 +207,9 @@ def read_path(path: Path, what: str, encoding: str, separator: str | None) -> pl
             f"CSV with a header row and {_describe(sep)} between fields (another delimiter: "
             "separator= / --delimiter)"
         ) from None
-    _check_headers(names, what, sep)
+    numbered = _check_headers(names, what, sep, repeats)
+    if numbered != names and len(numbered) == frame.width:
+        frame.columns = numbered
     return frame
 
 
@@ -265,15 +270,26 @@ def _describe(sep: str) -> str:
     return {"\t": "a tab", ",": "a comma", ";": "a semicolon"}.get(sep, repr(sep))
 
 
-def _check_headers(names: list[str], what: str, sep: str) -> None:
-    seen: set[str] = set()
+def _check_headers(names: list[str], what: str, sep: str, repeats: bool = False) -> list[str]:
+    """The header row checked; returns the columns' names (a platform's repeated header
+    numbered, with ``repeats``)."""
+    from ._platforms import column_name, file_header
+
+    seen: dict[str, int] = {}
+    numbered = []
     for name in names:
-        if name in seen:
+        if name in seen and not (repeats and file_header(column_name(name, 2)) == name):
             shown = safe_names(names)[names.index(name)]
             raise InvalidInputError(
                 f"{what} has the header {shown!r} twice; rename or drop one of those columns"
             )
-        seen.add(name)
+        seen[name] = seen.get(name, 0) + 1
+        numbered.append(column_name(name, seen[name]))
+    if len(set(numbered)) != len(numbered):  # 'email (2)' written out beside a second 'email'
+        twice = next(n for n in numbered if numbered.count(n) > 1)
+        raise InvalidInputError(
+            f"{what} has the header {safe_name(twice)!r} twice (counting repeated headers); "
+            "rename or drop one of those columns")
     if len(names) == 1:
         for other in (";", "\t", "|", ","):
             if other != sep and other in names[0]:
@@ -282,6 +298,7 @@ def _check_headers(names: list[str], what: str, sep: str) -> None:
                     f"file looks {_describe(other).split()[-1]}-separated; pass "
                     f"separator={other!r} (--delimiter {other!r})"
                 )
+    return numbered
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -500,13 +517,43 @@ def table_format(path: str | os.PathLike[str], what: str = "output") -> str:
     return TABLE_SUFFIXES[suffix]
 
 
-def frame_writer(frame: pl.DataFrame, path: str | os.PathLike[str]) -> Callable[[IO[bytes]], None]:
+def frame_writer(frame: pl.DataFrame, path: str | os.PathLike[str],
+                 header: list[str] | None = None) -> Callable[[IO[bytes]], None]:
     """A function writing ``frame`` as CSV (UTF-8, header; tab-separated for .tsv) or Parquet,
-    by the path's suffix."""
+    by the path's suffix. ``header`` replaces the frame's names in a CSV's header row (a
+    platform's file may repeat a header, which a frame's names cannot)."""
     kind = table_format(path)
+    check_header(header, frame, path)
     if kind == "parquet":
         return lambda h: frame.write_parquet(h)
-    return lambda h: frame.write_csv(h, separator="\t" if kind == "tsv" else ",")
+    sep = "\t" if kind == "tsv" else ","
+    if header is None or header == frame.columns:
+        return lambda h: frame.write_csv(h, separator=sep)
+
+    def write(handle: IO[bytes]) -> None:
+        line = io.StringIO()
+        csv.writer(line, delimiter=sep, lineterminator="\n").writerow(header)
+        handle.write(line.getvalue().encode("utf-8"))
+        frame.write_csv(handle, separator=sep, include_header=False)
+
+    return write
+
+
+def check_header(header: list[str] | None, frame: pl.DataFrame,
+                 path: str | os.PathLike[str]) -> None:
+    """A header that repeats a name is written to CSV only: Parquet (and the tools reading
+    it) wants unique column names."""
+    if header is None or header == frame.columns:
+        return
+    if len(header) != frame.width:
+        raise InvalidInputError(f"a header of {len(header)} names for {frame.width} columns")
+    if table_format(path) == "parquet":
+        repeated = sorted({h for h in header if header.count(h) > 1})
+        raise InvalidInputError(
+            f"this file repeats the header{'s' if len(repeated) > 1 else ''} "
+            f"{', '.join(map(repr, repeated))} (one column per "
+            "identifier, as the platform takes them), which only CSV can hold: write it as "
+            ".csv or .tsv")
 
 
 def write_frame(frame: pl.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -8,14 +8,16 @@ platform names, so a new destination is one new entry.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from ._errors import InputTypeError, UnknownPlatformError, UnsupportedIdentifierError
 from ._redact import mask
 
-__all__ = ["KINDS", "MIN_AUDIENCE", "PLATFORMS", "PlatformRule", "check_kind", "check_platform",
-           "rule_for", "rules_for_platform"]
+__all__ = ["KINDS", "MIN_AUDIENCE", "PLATFORMS", "REPEATS", "PlatformRule", "check_kind",
+           "check_platform", "column_name", "file_header", "max_columns", "rule_for",
+           "rules_for_platform"]
 
 PLATFORMS: tuple[str, ...] = ("meta", "google", "tiktok", "snap", "linkedin", "x", "uid2")
 
@@ -29,6 +31,16 @@ KINDS: tuple[str, ...] = (
 MIN_AUDIENCE: dict[str, int] = {
     "meta": 100, "google": 100, "tiktok": 1000, "snap": 1000, "linkedin": 300, "x": 100,
     "uid2": 100,
+}
+
+#: Kinds a platform's file may hold in several columns, each under the same header, and how
+#: many (None: "multiple", no maximum stated). Meta takes up to three email and three phone
+#: columns; TikTok lets each header appear three times; Google's customer match file "may
+#: include multiple Email, Zip or Phone columns". Every other kind is one column.
+REPEATS: dict[tuple[str, str], int | None] = {
+    ("meta", "email"): 3, ("meta", "phone"): 3,
+    ("tiktok", "email"): 3, ("tiktok", "phone"): 3, ("tiktok", "maid"): 3,
+    ("google", "email"): None, ("google", "phone"): None, ("google", "zip"): None,
 }
 
 Handling = Literal["hash", "plain"]
@@ -134,3 +146,29 @@ def rules_for_platform(platform: str) -> dict[str, PlatformRule]:
     """Every kind the platform takes, in the platform's column order."""
     platform = check_platform(platform)
     return {k: r for (p, k), r in _RULES.items() if p == platform}
+
+
+def max_columns(platform: str, kind: str) -> int | None:
+    """How many columns of ``kind`` the platform's file may hold (None: no stated maximum)."""
+    return REPEATS.get((platform, kind), 1)
+
+
+_NUMBERED = re.compile(r"^(.*) \(([2-9]|[1-9][0-9]+)\)$")
+
+
+def column_name(header: str, n: int) -> str:
+    """The name of the ``n``-th column under ``header`` in a table (names are unique there:
+    ``email``, ``email (2)``, ``email (3)``); the file repeats ``header`` itself."""
+    return header if n == 1 else f"{header} ({n})"
+
+
+def file_header(name: str) -> str:
+    """The header a table column of an upload is written under: ``email (2)`` is ``email``
+    when ``email`` is a header that repeats; any other name is itself."""
+    match = _NUMBERED.match(name)
+    if match is None or match.group(1) not in _REPEATED_HEADERS:
+        return name
+    return match.group(1)
+
+
+_REPEATED_HEADERS = frozenset(_RULES[pk].header for pk in REPEATS)

@@ -126,10 +126,13 @@ def header_like(name: str) -> bool:
         return False
     if _HEADER_LIKE.match(name):
         return True
-    from ._upload import _fold_header
+    from ._platforms import file_header
+    from ._upload import _fold_header, _header_kind
 
     headers, aliases = _known_headers()
-    return name in headers or _fold_header(name) in aliases
+    return (file_header(name) in headers or _fold_header(name) in aliases
+            or _header_kind(name)[0] is not None)  # 'Email 2', 'Phone_3'
+
 
 
 @functools.lru_cache(maxsize=1)

@@ -29,12 +29,13 @@ from ._hashing import Hasher
 from ._io import atomic_write, check_output, frame_writer
 from ._manifest import file_sha256, manifest_path, manifest_text, sign_manifest
 from ._normalize import reference_day
-from ._platforms import check_platform, rules_for_platform
+from ._platforms import check_platform, file_header, rules_for_platform
 from ._redact import safe_name, safe_names
 from ._upload import (
     ColumnReport,
     UploadReport,
     _check_columns,
+    column_names,
     prepare_column,
     region_column,
     row_regions,
@@ -65,6 +66,7 @@ class _Prepare:
                  default_region: str, dayfirst: bool | None, key_ref: Any,
                  today: dt.date, usable: bool) -> None:
         self.ordered = ordered
+        self.names = column_names(ordered, platform)
         self.platform = platform
         self.country_col = country_col
         self.default_region = default_region
@@ -89,9 +91,9 @@ class _Prepare:
                     continue
                 regions = row_regions(frame, self.country_col, self.default_region)
                 out: dict[str, pl.Series] = {}
-                for col, kind in self.ordered:
+                for (col, kind), name in zip(self.ordered, self.names, strict=True):
                     value, reason = prepare_column(frame[col], kind, self.platform, regions,
-                                                   self.dayfirst, key, self.today)
+                                                   self.dayfirst, key, self.today, name=name)
                     out[value.name] = value.cast(pl.Utf8)
                     out[_REASON + value.name] = reason.cast(pl.Utf8).alias(_REASON + value.name)
                 table = pl.DataFrame(list(out.values()))
@@ -147,14 +149,13 @@ def _prepared(df: Any, ordered: list[tuple[str, str]], platform: str, default_re
               dayfirst: bool | None, key: bytes | None, today: dt.date,
               country_col: str | None, usable: bool) -> Any:
     """``df`` mapped partition by partition to upload columns, reasons (and the usable flag)."""
-    rules = rules_for_platform(platform)
     key_ref = df.sparkSession.sparkContext.broadcast(key) if key is not None else None
     columns = [c for c, _ in ordered]
     if country_col is not None and country_col not in columns:
         columns.append(country_col)
     out = []
-    for _, kind in ordered:
-        out += [rules[kind].header, _REASON + rules[kind].header]
+    for name in column_names(ordered, platform):
+        out += [name, _REASON + name]
     if usable:
         out.append(_USABLE)
     function = _Prepare(ordered, platform, country_col, default_region, dayfirst, key_ref,
@@ -272,8 +273,8 @@ class _WritePart:
         context = TaskContext.get()
         index = context.partitionId() if context is not None else 0
         path = Path(self.folder) / f"part-{index:05d}.csv"
-        with atomic_write(path) as handle:
-            frame_writer(frame, path)(handle)
+        with atomic_write(path) as handle:  # the platform's headers, repeated where it takes
+            frame_writer(frame, path, [file_header(c) for c in frame.columns])(handle)
         yield pa.RecordBatch.from_pydict({"file": [path.name], "rows": [frame.height],
                                           "sha256": [file_sha256(path)]})
 
@@ -327,7 +328,7 @@ def prepare_spark_upload(
     prepared = _prepared(df, ordered, platform, default_region, dayfirst, key, day,
                          region_column(header, mapping), usable=True)
     prepared = prepared.persist(StorageLevel.MEMORY_AND_DISK)
-    headers = [rules[k].header for _, k in ordered]
+    headers = column_names(ordered, platform)  # 'email', 'email (2)': unique in Spark
     # one job: rows in and out, valid and distinct values per column
     aggs = [F.count(F.lit(1)).alias("rows_in"),
             F.sum(F.col(_USABLE).cast("long")).alias("rows_out")]
@@ -347,7 +348,8 @@ def prepare_spark_upload(
     for (col, kind), h in zip(ordered, headers, strict=True):
         valid = int(totals[f"valid:{h}"])
         reports.append(ColumnReport(
-            column=shown[col], kind=kind, header=h, hashed=rules[kind].handling == "hash",
+            column=shown[col], kind=kind, header=file_header(h),
+            hashed=rules[kind].handling == "hash",
             valid=valid, rejected=dict(sorted(rejected[h].items(), key=lambda x: -x[1])),
             duplicates=valid - int(totals[f"distinct:{h}"])))
     report = upload_report(

@@ -23,6 +23,7 @@ from ._errors import (
 )
 from ._hashing import Hasher
 from ._io import (
+    check_header,
     check_output,
     check_path,
     commit,
@@ -48,7 +49,15 @@ from ._normalize import (
     to_text_series,
 )
 from ._pipeline import prepared_chunks
-from ._platforms import MIN_AUDIENCE, check_kind, check_platform, rules_for_platform
+from ._platforms import (
+    MIN_AUDIENCE,
+    check_kind,
+    check_platform,
+    column_name,
+    file_header,
+    max_columns,
+    rules_for_platform,
+)
 from ._redact import looks_like_identifier, mask, rows_text, safe_name, safe_names
 
 __all__ = ["HEADER_ALIASES", "Upload", "UploadReport", "prepare_upload", "recognize_columns"]
@@ -81,12 +90,35 @@ def _fold_header(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
 
 
-def recognize_columns(headers: list[str]) -> dict[str, str]:
-    """Map recognized CRM headers to identifier kinds; an error lists what was found."""
+def _header_kind(header: str) -> tuple[str | None, bool]:
+    """The kind a header names, and whether it is numbered (``email_2``, ``Phone 3``: only
+    kinds a platform takes in several columns are numbered; ``zip4`` is not a ZIP)."""
+    folded = _fold_header(header)
+    kind = _ALIAS_TO_KIND.get(folded)
+    if kind is not None:
+        return kind, False
+    numbered = _NUMBERED_HEADER.match(folded)
+    if numbered is not None and _ALIAS_TO_KIND.get(numbered.group(1)) in _NUMBERED_KINDS:
+        return _ALIAS_TO_KIND[numbered.group(1)], True
+    return None, False
+
+
+_NUMBERED_HEADER = re.compile(r"^([a-z_]*[a-z])_?[1-9]$")
+_NUMBERED_KINDS = ("email", "phone", "maid")
+
+
+def recognize_columns(headers: list[str], platform: str | None = None) -> dict[str, str]:
+    """Map recognized CRM headers to identifier kinds; an error lists what was found.
+
+    Several columns of one kind are an error (say which with ``columns=``), except where
+    ``platform`` takes that many and they are numbered (``email``, ``email_2``, ``email3``
+    for Meta's three email columns)."""
     found: dict[str, str] = {}
     by_kind: dict[str, list[str]] = {}
+    plain: dict[str, int] = {}
     for header in headers:
-        kind = _ALIAS_TO_KIND.get(_fold_header(header))
+        kind, numbered = _header_kind(header)
+        plain[str(kind)] = plain.get(str(kind), 0) + (not numbered)
         if kind is not None:
             found[header] = kind
             by_kind.setdefault(kind, []).append(header)
@@ -105,11 +137,25 @@ def recognize_columns(headers: list[str]) -> dict[str, str]:
             f"({', '.join(mask(str(h)) for h in headers[:8])}); name them like email, phone, "
             "first_name, zip, dob... or pass columns={'crm column': 'email', ...}"
         )
-    clashes = {k: safe_names(v) for k, v in by_kind.items() if len(v) > 1}
+
+    takes = rules_for_platform(platform) if platform is not None else None
+
+    def repeats_ok(kind: str, cols: list[str]) -> bool:
+        if takes is not None and kind not in takes:
+            return True  # left out of this platform's upload anyway
+        most = max_columns(platform, kind) if platform is not None else 1
+        return plain[kind] <= 1 and (most is None or len(cols) <= most)
+
+    clashes = {k: safe_names(v) for k, v in by_kind.items()
+               if len(v) > 1 and not repeats_ok(k, v)}
     if clashes:
+        several = [f"{k} (up to {most})" if (most := max_columns(platform, k)) else k
+                   for k in clashes if platform is not None and max_columns(platform, k) != 1]
         raise InvalidInputError(
             f"several columns look like the same identifier: {clashes}; pass columns= to say "
-            "which one to use"
+            "which one to use" + (
+                f", or number them (email, email_2...): {platform} takes several columns of "
+                f"{', '.join(several)}" if several else "")
         )
     return found
 
@@ -269,6 +315,8 @@ class Upload:
         inputs = [*inputs, *self.sources]
         target = check_output(path, inputs=inputs, what="upload")
         table_format(target, "upload")
+        header = [file_header(c) for c in self.frame.columns]
+        check_header(header, self.frame, target)
         meta_target = check_output(manifest_path(target), inputs=inputs, what="manifest")
         for t in (target, meta_target):
             remove_stale_temps(t)
@@ -278,7 +326,7 @@ class Upload:
             if status is not None:
                 status(f"writing {self.frame.height:,} rows")
             with open(tmp, "wb") as handle:
-                frame_writer(self.frame, target)(handle)
+                frame_writer(self.frame, target, header)(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
             if status is not None:
@@ -311,7 +359,7 @@ def _check_columns(
 ) -> tuple[dict[str, str], list[str]]:
     rules = rules_for_platform(platform)
     if columns is None:
-        recognized = recognize_columns(frame.columns)
+        recognized = recognize_columns(frame.columns, platform)
         taken = {c: k for c, k in recognized.items() if k in rules}
         ignored = [c for c, k in recognized.items() if k not in rules]
         if not taken:
@@ -348,11 +396,39 @@ def _check_columns(
                 f"{platform} does not take {kind!r} (column {safe_name(col)!r}); it takes: "
                 f"{', '.join(rules)}"
             )
-    kinds = list(columns.values())
-    if len(set(kinds)) != len(kinds):
-        shown = dict(zip(safe_names(list(columns)), kinds, strict=True))
-        raise InvalidInputError(f"each kind may be mapped once; got {shown}")
+    check_repeats(dict(columns), platform)
     return dict(columns), []
+
+
+def check_repeats(mapping: Mapping[str, str], platform: str) -> None:
+    """Each kind mapped to no more columns than the platform's file holds (Meta: up to three
+    email and three phone columns; most kinds and platforms: one)."""
+    by_kind: dict[str, list[str]] = {}
+    for col, kind in mapping.items():
+        by_kind.setdefault(kind, []).append(col)
+    for kind, cols in by_kind.items():
+        most = max_columns(platform, kind)
+        if most is not None and len(cols) > most:
+            takes = (f"one {kind} column" if most == 1 else
+                     f"up to {most} {kind} columns (the header repeated)")
+            raise InvalidInputError(
+                f"{platform}'s file takes {takes}; got {len(cols)}: "
+                f"{', '.join(repr(c) for c in safe_names(cols))}. Map "
+                f"{'one' if most == 1 else f'at most {most}'} of them, or make one upload "
+                "per column")
+
+
+def column_names(ordered: Iterable[tuple[str, str]], platform: str) -> list[str]:
+    """The upload table's name of each (CRM column, kind), in order: the platform's header,
+    numbered from the second column of a kind on (``email``, ``email (2)``), so the table's
+    names are unique while the file repeats the header."""
+    rules = rules_for_platform(platform)
+    seen: dict[str, int] = {}
+    names = []
+    for _, kind in ordered:
+        seen[kind] = seen.get(kind, 0) + 1
+        names.append(column_name(rules[kind].header, seen[kind]))
+    return names
 
 
 def region_column(frame: pl.DataFrame, mapping: Mapping[str, str]) -> str | None:
@@ -375,9 +451,11 @@ def row_regions(frame: pl.DataFrame, country_col: str | None, default_region: st
 def prepare_column(
     column: pl.Series, kind: str, platform: str, regions: pl.Series, dayfirst: bool | None,
     key: bytes | None, today: dt.date | None, step: Callable[[int], None] | None = None,
+    name: str | None = None,
 ) -> tuple[pl.Series, pl.Series]:
-    """One CRM column as the platform's upload column (``value``, null where rejected) and the
-    reason of each rejection: the one code path of local and Spark uploads."""
+    """One CRM column as the platform's upload column (``value``, null where rejected, named
+    ``name`` or the platform's header) and the reason of each rejection: the one code path of
+    local and Spark uploads."""
     rule = rules_for_platform(platform)[kind]
     hasher = Hasher(key=key, encoding=rule.encoding) if rule.handling == "hash" else None
     values, reasons = [], []
@@ -387,7 +465,7 @@ def prepare_column(
         reasons.append(reason_part)
         if step is not None:
             step(len(reason_part))
-    return pl.concat(values).alias(rule.header), pl.concat(reasons)
+    return pl.concat(values).alias(name or rule.header), pl.concat(reasons)
 
 
 def usable_mask(table: pl.DataFrame, kinds: Iterable[str], platform: str) -> pl.Series:
@@ -395,12 +473,17 @@ def usable_mask(table: pl.DataFrame, kinds: Iterable[str], platform: str) -> pl.
     matches on a complete address); rows with none are left out of the upload."""
     rules = rules_for_platform(platform)
     kinds = set(kinds)
-    keys = [rules[k].header for k in _MATCH_KEYS if k in kinds]
+    under: dict[str, list[str]] = {}  # header -> the table's columns under it
+    for c in table.columns:
+        under.setdefault(file_header(c), []).append(c)
+    keys = [c for k in _MATCH_KEYS if k in kinds for c in under.get(rules[k].header, [])]
     usable = pl.any_horizontal([pl.col(h).is_not_null() for h in keys]) if keys else pl.lit(False)
-    if platform == "google":
-        address = [rules[k].header for k in ("first_name", "last_name", "country", "zip")]
-        if all(h in table.columns for h in address):
-            usable = usable | pl.all_horizontal([pl.col(h).is_not_null() for h in address])
+    if platform == "google":  # a complete address: both names, the country and any ZIP given
+        address = [under.get(rules[k].header, [])
+                   for k in ("first_name", "last_name", "country", "zip")]
+        if all(address):
+            usable = usable | pl.all_horizontal(
+                [pl.any_horizontal([pl.col(c).is_not_null() for c in cols]) for cols in address])
     if not keys and platform != "google":
         usable = pl.any_horizontal([pl.col(h).is_not_null() for h in table.columns])
     return table.select(usable.alias("u"))["u"]
@@ -541,10 +624,10 @@ def prepare_upload(
         if progress is not None:
             progress(done, total_work)
 
-    for col, kind in ordered:
+    for (col, kind), name in zip(ordered, column_names(ordered, platform), strict=True):
         rule = rules[kind]
         value, reason = prepare_column(frame[col], kind, platform, regions, dayfirst, key,
-                                       today, step)
+                                       today, step, name)
         counts = reason.drop_nulls().value_counts()
         valid = int(value.is_not_null().sum())
         reports.append(
@@ -561,7 +644,7 @@ def prepare_upload(
             .filter(pl.col("reason").is_not_null())
             .with_columns(column=pl.lit(col), kind=pl.lit(kind))
         )
-        out_cols[rule.header] = value
+        out_cols[name] = value
 
     table = pl.DataFrame(list(out_cols.values()))
     kept = table.filter(usable_mask(table, mapping.values(), platform))

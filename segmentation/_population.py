@@ -291,7 +291,7 @@ class Audience:
             members = table.filter(pl.col(key).is_in(as_crm.implode()))
             absent = int((~as_crm.is_in(table[key].implode())).sum())
         if columns is None:
-            found = recognize_columns([c for c in names if c != key])
+            found = recognize_columns([c for c in names if c != key], platform)
             rules = rules_for_platform(platform)
             columns = {c: k for c, k in found.items() if k in rules}
         upload = privacy.prepare_upload(members, platform, columns=columns, **kwargs)

@@ -71,8 +71,11 @@ API_ERRORS = {
     "columns= missing": lambda: privacy.prepare_upload(pl.DataFrame({"email": [EMAIL]}), "meta",
                                                        columns={EMAIL: "email"}),
     "columns= kind clash": lambda: privacy.prepare_upload(
-        pl.DataFrame({EMAIL: ["a"], NAME: ["b"]}), "meta", columns={EMAIL: "email",
+        pl.DataFrame({EMAIL: ["a"], NAME: ["b"]}), "snap", columns={EMAIL: "email",
                                                                     NAME: "email"}),
+    "columns= over meta's three emails": lambda: privacy.prepare_upload(
+        pl.DataFrame({EMAIL: ["a"], NAME: ["b"], "c": ["c"], "d": ["d"]}), "meta",
+        columns={EMAIL: "email", NAME: "email", "c": "email", "d": "email"}),
     "columns= unsupported kind": lambda: privacy.prepare_upload(
         pl.DataFrame({EMAIL: ["a"]}), "linkedin", columns={EMAIL: "phone"}),
     "verify with the wrong key type": lambda: privacy.verify_manifest({"rows": 1}, KEY),

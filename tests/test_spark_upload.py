@@ -286,3 +286,35 @@ def test_the_minimum_audience_counts_people_not_rows_in_spark(spark) -> None:
     crm = crm.with_columns(email=pl.Series([f"p{i}@example.com" for i in range(300)]))
     distinct = privacy.prepare_upload(spark.createDataFrame(crm.to_pandas()), "meta")
     assert not distinct.report.warnings
+
+
+def test_several_email_and_phone_columns_upload_alike_in_spark(spark, crm: pl.DataFrame,
+                                                               tmp_path) -> None:
+    # Meta's file takes up to three email and three phone columns under one header each
+    base = crm.head(20_000)
+    cols = [c for c in base.columns if c.lower() in ("email", "phone")]
+    assert len(cols) == 2
+    email, phone = sorted(cols, key=lambda c: c.lower() != "email")
+    extra = base.with_columns(
+        pl.col(email).shift(7).alias("email_work"),
+        pl.when(pl.int_range(pl.len()) % 3 == 0).then(pl.col(phone).reverse())
+        .alias("phone_home"))
+    mapping = {email: "email", phone: "phone", "email_work": "email", "phone_home": "phone"}
+    local = privacy.prepare_upload(extra, "meta", columns=mapping, today=TODAY)
+    remote = privacy.prepare_upload(to_spark(spark, extra).repartition(3), "meta",
+                                    columns=mapping, today=TODAY)
+    assert local.frame.columns == ["email", "email (2)", "phone", "phone (2)"]
+    assert remote.report.to_dict() == local.report.to_dict()
+    assert _rows(collected(remote.frame)).equals(_rows(local.frame))
+    key = privacy.generate_signing_key()
+    manifest = remote.write(tmp_path / "parts", key)
+    for part in manifest["parts"]:
+        header = (tmp_path / "parts" / part["file"]).read_text().split("\n", 1)[0]
+        assert header == "email,email,phone,phone"
+    local.write(tmp_path / "one.csv", key)
+    whole = privacy.audit(tmp_path / "parts", public_key=key.public_key(), today=TODAY)
+    one = privacy.audit(tmp_path / "one.csv", public_key=key.public_key(), today=TODAY)
+    assert whole.rows == one.rows == local.report.rows_out
+    assert [(f.check, f.severity, f.column) for f in whole.findings] == \
+        [(f.check, f.severity, f.column) for f in one.findings]
+    assert not [f for f in whole.findings if f.check == "manifest" and f.severity != "info"]

@@ -287,3 +287,133 @@ def test_columns_named_like_polars_patterns_are_read_as_named_or_refused() -> No
     # must-pass: '^', '$' and '*' inside names polars reads as names
     for name in ("email^", "$email", "^email", "*email*"):
         assert privacy.audit(hashed.rename({"email": name}), platform="meta").rows == hashed.height
+
+
+MULTI = pl.DataFrame({
+    "mail_home": ["Mary@Example.com", None, "bad", None, "joe@example.org"],
+    "mail_work": ["mary@work.example", "ann@example.net", None, None, "joe@example.org"],
+    "mobile": ["(650) 555-1212", None, None, "", "650.555.1213"],
+    "landline": [None, None, "+44 844 412 4653", None, None],
+})
+MULTI_MAP = {"mail_home": "email", "mobile": "phone", "mail_work": "email", "landline": "phone"}
+
+
+def test_meta_takes_up_to_three_email_and_phone_columns_under_one_header(tmp_path: Path) -> None:
+    # before: a second email column was refused ('each kind may be mapped once'), though Meta's
+    # customer file takes up to three email and three phone columns, each headed 'email'/'phone'
+    up = privacy.prepare_upload(MULTI, "meta", columns=MULTI_MAP)
+    assert up.frame.columns == ["email", "email (2)", "phone", "phone (2)"]  # unique in a frame
+    # a row is kept when any of its identifiers is valid: the 3rd only by its second phone;
+    # the 4th has none
+    assert (up.report.rows_in, up.report.rows_out) == (5, 4)
+    kept = [0, 1, 2, 4]
+    for name, column, kind in (("email", "mail_home", "email"), ("email (2)", "mail_work", "email"),
+                               ("phone", "mobile", "phone"), ("phone (2)", "landline", "phone")):
+        want = privacy.prepare_values(MULTI[column], kind, "meta")
+        assert up.frame[name].to_list() == [want[i] for i in kept], name
+    # each CRM column is reported on its own
+    assert [(c.column, c.header, c.valid) for c in up.report.columns] == [
+        ("mail_home", "email", 2), ("mail_work", "email", 3), ("mobile", "phone", 2),
+        ("landline", "phone", 1)]
+    assert up.report.columns[0].rejected == {"empty": 2, "malformed": 1}
+    key = privacy.generate_signing_key()
+    manifest = up.write(tmp_path / "up.csv", signing_key=key)
+    lines = (tmp_path / "up.csv").read_text().splitlines()
+    assert lines[0] == "email,email,phone,phone"  # the file repeats the platform's headers
+    assert len(lines) == 5
+    assert [s["name"] for s in manifest["schema"]] == ["email", "email", "phone", "phone"]
+    # the audit reads the repeated headers, checks the signature and knows each column's kind
+    report = privacy.audit(tmp_path / "up.csv", public_key=key.public_key())
+    assert report.platform == "meta"
+    assert report.rows == 4
+    assert not [f for f in report.findings if f.check in ("manifest", "format", "plaintext")]
+    assert {f.column for f in report.findings if f.check == "reversible"} == {"phone",
+                                                                             "phone (2)"}
+    # the table's order is the platform's, the CRM's order within a kind
+    swapped = privacy.prepare_upload(MULTI, "meta", columns={
+        "mail_work": "email", "landline": "phone", "mail_home": "email", "mobile": "phone"})
+    assert swapped.frame["email"].to_list() == up.frame["email (2)"].to_list()
+
+
+def test_columns_per_kind_are_capped_at_what_each_platform_takes(tmp_path: Path) -> None:
+    four = pl.DataFrame({f"e{i}": [f"p{i}@example.com"] for i in range(4)})
+    emails = {c: "email" for c in four.columns}
+    with pytest.raises(privacy.InvalidInputError, match=r"meta's file takes up to 3 email "
+                       r"columns.*got 4: 'e0', 'e1', 'e2', 'e3'"):
+        privacy.prepare_upload(four, "meta", columns=emails)
+    three = {c: "email" for c in four.columns[:3]}
+    assert privacy.prepare_upload(four, "meta", columns=three).frame.width == 3
+    assert privacy.prepare_upload(four, "tiktok", columns=three).frame.columns == [
+        "Email_SHA256", "Email_SHA256 (2)", "Email_SHA256 (3)"]
+    # Google's file 'may include multiple Email columns', with no stated maximum
+    assert privacy.prepare_upload(four, "google", columns=emails).frame.width == 4
+    for platform in ("snap", "linkedin", "uid2", "x"):
+        with pytest.raises(privacy.InvalidInputError, match=f"{platform}'s file takes one "
+                           "email column; got 2"):
+            privacy.prepare_upload(four, platform, columns={"e0": "email", "e1": "email"})
+    with pytest.raises(privacy.InvalidInputError, match="takes one first_name column"):
+        privacy.prepare_upload(pl.DataFrame({"a": ["x"], "b": ["y"]}), "meta",
+                               columns={"a": "first_name", "b": "first_name"})
+    # a repeated header holds only in CSV: a Parquet upload is refused before any file is made
+    up = privacy.prepare_upload(four, "meta", columns=three)
+    with pytest.raises(privacy.InvalidInputError, match=r"repeats the header 'email'.*only CSV"):
+        up.write(tmp_path / "up.parquet")
+    assert not list(tmp_path.iterdir())
+    single = privacy.prepare_upload(four, "meta", columns={"e0": "email"})
+    single.write(tmp_path / "one.parquet")  # must-pass: one column per header
+    assert pl.read_parquet(tmp_path / "one.parquet").columns == ["email"]
+
+
+def test_numbered_headers_are_recognized_where_the_platform_takes_several() -> None:
+    crm = pl.DataFrame({"Email": ["a@example.com"], "Email 2": ["b@example.com"],
+                        "email3": ["c@example.org"], "phone": ["+1 650 555 1212"],
+                        "Phone_2": ["+44 844 412 4653"], "zip4": ["1234"]})
+    up = privacy.prepare_upload(crm, "meta")
+    assert up.frame.columns == ["email", "email (2)", "email (3)", "phone", "phone (2)"]
+    # 'zip4' is a ZIP+4 extension, not a second ZIP
+    assert up.report.unrecognized_columns == ["zip4"]
+    assert "Email 2" in up.report.to_text()  # a numbered header is a header, shown as such
+    # a platform taking one column of a kind still asks which one
+    with pytest.raises(privacy.InvalidInputError, match="several columns look like the same"):
+        privacy.prepare_upload(crm, "snap")
+    # a platform that takes no phone leaves the phone columns out, however many
+    assert privacy.prepare_upload(crm.drop("Email 2", "email3"), "linkedin").frame.columns == [
+        "email"]
+    # two unnumbered aliases are two guesses, not two columns: still a question, with the hint
+    with pytest.raises(privacy.InvalidInputError, match=r"number them .*meta takes several "
+                       r"columns of email \(up to 3\)"):
+        privacy.prepare_upload(pl.DataFrame({"email": ["a@example.com"],
+                                             "mail": ["b@example.com"]}), "meta")
+
+
+def test_google_address_match_takes_any_of_several_zip_columns() -> None:
+    crm = pl.DataFrame({"fn": ["Ann", "Bo", "Cy"], "ln": ["Lee", "Ma", "No"],
+                        "country": ["US", "US", "US"], "zip": [None, "94025", None],
+                        "zip_old": ["10001", None, None]})
+    up = privacy.prepare_upload(crm, "google", columns={
+        "fn": "first_name", "ln": "last_name", "country": "country", "zip": "zip",
+        "zip_old": "zip"})
+    assert up.frame.columns == ["First Name", "Last Name", "Country", "Zip", "Zip (2)"]
+    # rows 1 and 2 have a complete address (a ZIP in either column); row 3 has none
+    assert up.report.rows_out == 2
+    assert up.frame["Zip"].to_list() == [None, "94025"]
+    assert up.frame["Zip (2)"].to_list() == ["10001", None]
+
+
+def test_a_repeated_header_is_read_only_where_a_platform_repeats_it(tmp_path: Path) -> None:
+    hashed = privacy.Hasher().hash(pl.Series(["a@example.com"]))[0]
+    (tmp_path / "meta.csv").write_text(f"email,email,fn\n{hashed},maria@example.com,x\n")
+    report = privacy.audit(tmp_path / "meta.csv", platform="meta")
+    clear = [f for f in report.findings if f.check == "plaintext"]
+    assert [f.column for f in clear] == ["email (2)"]
+    assert "maria@example.com" not in report.to_text()
+    # a header no platform repeats is still refused, in an audit and in a CRM
+    (tmp_path / "fn.csv").write_text(f"email,fn,fn\n{hashed},x,y\n")
+    with pytest.raises(privacy.InvalidInputError, match="header 'fn' twice"):
+        privacy.audit(tmp_path / "fn.csv", platform="meta")
+    with pytest.raises(privacy.InvalidInputError, match="header 'email' twice"):
+        privacy.prepare_upload(tmp_path / "meta.csv", "meta")
+    # 'email (2)' written beside a repeated 'email' would be two columns of one name
+    (tmp_path / "both.csv").write_text(f"email,email,email (2)\n{hashed},{hashed},{hashed}\n")
+    with pytest.raises(privacy.InvalidInputError, match="'email \\(2\\)' twice"):
+        privacy.audit(tmp_path / "both.csv", platform="meta")
