@@ -24,7 +24,7 @@ from ._audit_report import Finding
 from ._errors import ManifestError
 from ._hashing import Hasher
 from ._manifest import file_sha256, manifest_problems, verify_manifest
-from ._platforms import MIN_AUDIENCE
+from ._platforms import MAX_ROWS, MIN_AUDIENCE
 from ._redact import mask, rows_text, safe_name
 
 __all__ = [
@@ -538,6 +538,12 @@ def check_size(facts: ExportFacts, min_audience: int | None) -> list[Finding]:
                 f"{size} is under the minimum audience of {floor:,}"
                 + (f" for {facts.platform}" if facts.platform else ""),
                 "do not release lists this small: they are easy to re-identify")
+    elif facts.platform in MAX_ROWS and facts.rows > MAX_ROWS[facts.platform]:
+        most = MAX_ROWS[facts.platform]
+        out.add("audience_size", "high", None, facts.rows,
+                f"{size} is over {facts.platform}'s maximum of {most:,} rows per list: the "
+                "platform refuses the file",
+                f"split it into lists of at most {most:,} rows, each with its own manifest")
     elif people < 1000:
         out.add("audience_size", "low", None, people,
                 f"{size}: under 1,000 people, too small as a lookalike seed",

@@ -15,9 +15,9 @@ from typing import Literal
 from ._errors import InputTypeError, UnknownPlatformError, UnsupportedIdentifierError
 from ._redact import mask
 
-__all__ = ["KINDS", "MIN_AUDIENCE", "PLATFORMS", "REPEATS", "PlatformRule", "check_kind",
-           "check_platform", "column_name", "file_header", "max_columns", "rule_for",
-           "rules_for_platform"]
+__all__ = ["KINDS", "MAX_ROWS", "MIN_AUDIENCE", "PLATFORMS", "REPEATS", "PlatformRule",
+           "check_kind", "check_platform", "column_name", "file_header", "max_columns",
+           "rule_for", "rules_for_platform"]
 
 PLATFORMS: tuple[str, ...] = ("meta", "google", "tiktok", "snap", "linkedin", "x", "uid2")
 
@@ -42,6 +42,11 @@ REPEATS: dict[tuple[str, str], int | None] = {
     ("tiktok", "email"): 3, ("tiktok", "phone"): 3, ("tiktok", "maid"): 3,
     ("google", "email"): None, ("google", "phone"): None, ("google", "zip"): None,
 }
+
+#: Largest list a platform takes in one file (spec: LinkedIn takes 300 to 300,000 rows, 20 MB
+#: at most; its file is one 64-character digest per line, so 300,000 rows are 19.5 MB and the
+#: row limit is the one that binds). A longer list is reported: the platform refuses the file.
+MAX_ROWS: dict[str, int] = {"linkedin": 300_000}
 
 Handling = Literal["hash", "plain"]
 

@@ -50,6 +50,7 @@ from ._normalize import (
 )
 from ._pipeline import prepared_chunks
 from ._platforms import (
+    MAX_ROWS,
     MIN_AUDIENCE,
     check_kind,
     check_platform,
@@ -514,6 +515,12 @@ def upload_report(platform: str, rows_in: int, rows_out: int, columns: list[Colu
             f"{counted} is under {platform}'s minimum audience of {floor:,}: "
             "the platform will not serve it, and a list this small is easier to re-identify"
         )
+    most = MAX_ROWS.get(platform)
+    if most is not None and rows_out > most:
+        warnings.append(
+            f"{rows_text(rows_out)} is over {platform}'s maximum of {most:,} rows per list: "
+            f"the platform refuses the file; split the CRM into lists of at most {most:,} "
+            "rows, one upload each")
     return UploadReport(
         platform=platform, rows_in=rows_in, rows_out=rows_out,
         rows_without_key=rows_in - rows_out, columns=columns, ignored_columns=ignored,

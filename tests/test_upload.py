@@ -417,3 +417,21 @@ def test_a_repeated_header_is_read_only_where_a_platform_repeats_it(tmp_path: Pa
     (tmp_path / "both.csv").write_text(f"email,email,email (2)\n{hashed},{hashed},{hashed}\n")
     with pytest.raises(privacy.InvalidInputError, match="'email \\(2\\)' twice"):
         privacy.audit(tmp_path / "both.csv", platform="meta")
+
+
+def test_a_list_over_linkedins_maximum_is_reported_and_flagged(tmp_path: Path) -> None:
+    # the spec: LinkedIn takes 300 to 300,000 rows per list; a longer file is refused there,
+    # and nothing said so before
+    crm = pl.DataFrame({"email": [f"p{i}@example.com" for i in range(300_001)]})
+    over = privacy.prepare_upload(crm, "linkedin")
+    assert over.report.warnings == [
+        "300,001 rows is over linkedin's maximum of 300,000 rows per list: the platform refuses "
+        "the file; split the CRM into lists of at most 300,000 rows, one upload each"]
+    over.write(tmp_path / "over.csv")
+    sizes = [f for f in privacy.audit(tmp_path / "over.csv").findings
+             if f.check == "audience_size"]
+    assert [(f.severity, f.count) for f in sizes] == [("high", 300_001)]
+    assert "maximum of 300,000" in sizes[0].message
+    # must-pass: exactly the maximum, and the same list for a platform with no maximum
+    assert privacy.prepare_upload(crm.head(300_000), "linkedin").report.warnings == []
+    assert privacy.prepare_upload(crm, "meta", columns={"email": "email"}).report.warnings == []
