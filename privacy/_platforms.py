@@ -15,9 +15,9 @@ from typing import Literal
 from ._errors import InputTypeError, UnknownPlatformError, UnsupportedIdentifierError
 from ._redact import mask
 
-__all__ = ["KINDS", "MAX_ROWS", "MIN_AUDIENCE", "PLATFORMS", "REPEATS", "PlatformRule",
-           "check_kind", "check_platform", "column_name", "file_header", "max_columns",
-           "rule_for", "rules_for_platform"]
+__all__ = ["ADDRESS", "KEY_TYPES", "KINDS", "MAX_ROWS", "MIN_AUDIENCE", "PLATFORMS", "REPEATS",
+           "PlatformRule", "check_kind", "check_platform", "column_name", "file_header",
+           "max_columns", "rule_for", "rules_for_platform"]
 
 PLATFORMS: tuple[str, ...] = ("meta", "google", "tiktok", "snap", "linkedin", "x", "uid2")
 
@@ -47,6 +47,22 @@ REPEATS: dict[tuple[str, str], int | None] = {
 #: at most; its file is one 64-character digest per line, so 300,000 rows are 19.5 MB and the
 #: row limit is the one that binds). A longer list is reported: the platform refuses the file.
 MAX_ROWS: dict[str, int] = {"linkedin": 300_000}
+
+#: Google's customer lists hold one kind of key each (the upload's data type; the API's
+#: upload_key_type CONTACT_INFO, CRM_ID or MOBILE_ADVERTISING_ID): contact information,
+#: User IDs or mobile device IDs, never two of them in one file.
+KEY_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
+    "google": {
+        "contact information": ("email", "phone", "first_name", "last_name", "country", "zip"),
+        "User ID": ("external_id",),
+        "Mobile Device ID": ("maid",),
+    },
+}
+#: The columns a mailing address matches with only when all are given (Google: "your data
+#: file must contain these 4 column headers").
+ADDRESS: dict[str, tuple[str, ...]] = {
+    "google": ("first_name", "last_name", "country", "zip"),
+}
 
 Handling = Literal["hash", "plain"]
 

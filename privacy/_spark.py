@@ -36,6 +36,7 @@ from ._upload import (
     UploadReport,
     _check_columns,
     column_names,
+    one_key_type,
     prepare_column,
     region_column,
     row_regions,
@@ -316,6 +317,7 @@ def prepare_spark_upload(
     day = reference_day(None, today) or dt.date.today()  # one day for every executor
     header = pl.DataFrame(schema={c: pl.Utf8 for c in df.columns})  # names only
     mapping, ignored = _check_columns(header, columns, platform)
+    mapping, ignored, notes = one_key_type(mapping, ignored, platform, columns is None)
     unrecognized = [c for c in df.columns if c not in mapping and c not in ignored]
     if platform == "x" and len(mapping) > 1:
         raise InvalidInputError(
@@ -355,7 +357,8 @@ def prepare_spark_upload(
     report = upload_report(
         platform, rows_in, int(totals["rows_out"] or 0), reports, [shown[c] for c in ignored],
         [shown[c] for c in unrecognized],
-        lambda: prepared.filter(F.col(_USABLE)).select(*map(_quoted, headers)).distinct().count())
+        lambda: prepared.filter(F.col(_USABLE)).select(*map(_quoted, headers)).distinct().count(),
+        notes)
     scheme = Hasher(key=key, encoding="base64" if platform == "uid2" else "hex").scheme
     return SparkUpload(platform, prepared, headers, report, scheme, key_id)
 

@@ -50,6 +50,8 @@ from ._normalize import (
 )
 from ._pipeline import prepared_chunks
 from ._platforms import (
+    ADDRESS,
+    KEY_TYPES,
     MAX_ROWS,
     MIN_AUDIENCE,
     check_kind,
@@ -401,6 +403,50 @@ def _check_columns(
     return dict(columns), []
 
 
+def one_key_type(mapping: dict[str, str], ignored: list[str], platform: str, auto: bool,
+                 ) -> tuple[dict[str, str], list[str], list[str]]:
+    """The columns of one kind of key where the platform's lists hold one (Google: contact
+    information, User IDs or mobile device IDs), and notes for the report.
+
+    Columns named by the caller that mix kinds are an error; recognized ones keep the contact
+    information and leave the rest out, saying so. An address missing some of the columns it
+    matches with is noted: those columns match nobody on their own."""
+    notes: list[str] = []
+    types = KEY_TYPES.get(platform)
+    if types:
+        found = {name: [c for c, k in mapping.items() if k in kinds]
+                 for name, kinds in types.items()}
+        found = {name: cols for name, cols in found.items() if cols}
+        if len(found) > 1:
+            listed = "; ".join(f"{name}: {', '.join(repr(c) for c in safe_names(cols))}"
+                               for name, cols in found.items())
+            first = next(iter(types))
+            if not auto or first not in found:
+                raise InvalidInputError(
+                    f"{platform}'s customer lists hold one kind of key ({', '.join(types)}), "
+                    f"got {listed}; pass columns= with one kind and make one upload per kind")
+            left = [c for name, cols in found.items() if name != first for c in cols]
+            mapping = {c: k for c, k in mapping.items() if c not in left}
+            ignored = [*ignored, *left]
+            notes.append(
+                f"{platform}'s customer lists hold one kind of key: this one takes the "
+                f"{first}; left out {', '.join(repr(c) for c in safe_names(left))} "
+                f"({', '.join(n for n in found if n != first)}), to upload as a list of "
+                "their own with columns=")
+    address = ADDRESS.get(platform, ())
+    given = [k for k in address if k in mapping.values()]
+    if given and len(given) < len(address):
+        rules = rules_for_platform(platform)
+        missing = [rules[k].header for k in address if k not in given]
+        notes.append(
+            f"{platform} matches a mailing address only with "
+            f"{', '.join(rules[k].header for k in address)} together; this upload has no "
+            f"{', '.join(missing)}, so {', '.join(rules[k].header for k in given)} match "
+            "nobody on their own (and a file with part of an address may be refused): map "
+            "the missing columns, or leave these out")
+    return mapping, ignored, notes
+
+
 def check_repeats(mapping: Mapping[str, str], platform: str) -> None:
     """Each kind mapped to no more columns than the platform's file holds (Meta: up to three
     email and three phone columns; most kinds and platforms: one)."""
@@ -492,14 +538,14 @@ def usable_mask(table: pl.DataFrame, kinds: Iterable[str], platform: str) -> pl.
 
 def upload_report(platform: str, rows_in: int, rows_out: int, columns: list[ColumnReport],
                   ignored: list[str], unrecognized: list[str],
-                  distinct_rows: Callable[[], int]) -> UploadReport:
+                  distinct_rows: Callable[[], int], notes: Iterable[str] = ()) -> UploadReport:
     """The report of an upload, with the platform's minimum-audience warning when it applies.
 
     The minimum counts people, not rows: a list of 300 rows of 60 people is under Meta's 100.
     ``distinct_rows`` counts the upload's distinct rows; it is called only when no match key
     has as many distinct values as the minimum (every row holding one is uploaded, so the
     upload has at least as many distinct rows)."""
-    warnings = []
+    warnings = list(notes)
     floor = MIN_AUDIENCE[platform]
     kinds = {c.kind for c in columns}
     keys = kinds & set(_MATCH_KEYS) or (set() if platform == "google" else kinds)
@@ -605,6 +651,7 @@ def prepare_upload(
     if frame.height == 0:
         raise InvalidInputError("the CRM table has no rows; nothing to upload")
     mapping, ignored = _check_columns(frame, columns, platform)
+    mapping, ignored, notes = one_key_type(mapping, ignored, platform, columns is None)
     unrecognized = [c for c in frame.columns if c not in mapping and c not in ignored]
     # names as shown: all masked when the header row looks like data
     shown = dict(zip(frame.columns, safe_names(frame.columns), strict=True))
@@ -656,7 +703,7 @@ def prepare_upload(
     table = pl.DataFrame(list(out_cols.values()))
     kept = table.filter(usable_mask(table, mapping.values(), platform))
     report = upload_report(platform, n, kept.height, reports, [shown[c] for c in ignored],
-                           [shown[c] for c in unrecognized], kept.n_unique)
+                           [shown[c] for c in unrecognized], kept.n_unique, notes)
     rejected = (
         pl.concat(rejections).select("row", "column", "kind", "reason")
         if rejections else pl.DataFrame()

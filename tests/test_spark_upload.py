@@ -318,3 +318,12 @@ def test_several_email_and_phone_columns_upload_alike_in_spark(spark, crm: pl.Da
     assert [(f.check, f.severity, f.column) for f in whole.findings] == \
         [(f.check, f.severity, f.column) for f in one.findings]
     assert not [f for f in whole.findings if f.check == "manifest" and f.severity != "info"]
+
+
+def test_a_google_upload_keeps_one_kind_of_key_in_spark_too(spark, crm: pl.DataFrame) -> None:
+    base = crm.head(5_000)
+    local = privacy.prepare_upload(base, "google", today=TODAY)
+    remote = privacy.prepare_upload(to_spark(spark, base), "google", today=TODAY)
+    assert remote.report.to_dict() == local.report.to_dict()
+    assert [w for w in remote.report.warnings if "one kind of key" in w]
+    assert "User ID" not in remote.frame.columns

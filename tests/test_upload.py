@@ -435,3 +435,44 @@ def test_a_list_over_linkedins_maximum_is_reported_and_flagged(tmp_path: Path) -
     # must-pass: exactly the maximum, and the same list for a platform with no maximum
     assert privacy.prepare_upload(crm.head(300_000), "linkedin").report.warnings == []
     assert privacy.prepare_upload(crm, "meta", columns={"email": "email"}).report.warnings == []
+
+
+def test_google_lists_hold_one_kind_of_key() -> None:
+    # before: the synthetic CRM's google upload held Email, Phone, the address and 'User ID'
+    # together; Google's lists take contact information, User IDs or mobile device IDs, one
+    # kind per list (the upload's data type)
+    crm = privacy.synthetic_crm(500, seed=2)
+    up = privacy.prepare_upload(crm, "google")
+    assert up.frame.columns == ["Email", "Phone", "First Name", "Last Name", "Country", "Zip"]
+    assert "customer_id" in up.report.ignored_columns
+    assert [w for w in up.report.warnings if "one kind of key" in w and "'customer_id' "
+            "(User ID)" in w]
+    with pytest.raises(privacy.InvalidInputError, match=r"one kind of key .* got contact "
+                       r"information: 'email'; User ID: 'customer_id'"):
+        privacy.prepare_upload(crm, "google", columns={"email": "email",
+                                                       "customer_id": "external_id"})
+    ids = privacy.prepare_upload(crm, "google", columns={"customer_id": "external_id"})
+    assert ids.frame.columns == ["User ID"]
+    assert not [w for w in ids.report.warnings if "kind of key" in w]
+    devices = pl.DataFrame({"customer_id": ["1", "2"],
+                            "maid": ["AECE52E7-03EE-455A-B3C4-E57283966239", None]})
+    with pytest.raises(privacy.InvalidInputError, match="User ID: 'customer_id'; Mobile "
+                       "Device ID: 'maid'"):
+        privacy.prepare_upload(devices, "google")  # neither is the contact information
+    # must-pass: other platforms take an external id beside emails
+    assert "extern_id" in privacy.prepare_upload(crm, "meta").frame.columns
+
+
+def test_part_of_a_google_address_is_reported() -> None:
+    crm = pl.DataFrame({"email": ["a@example.com"], "zip": ["94025-1234"], "country": ["US"]})
+    up = privacy.prepare_upload(crm, "google")
+    assert up.frame.columns == ["Email", "Country", "Zip"]  # nothing taken away
+    notes = [w for w in up.report.warnings if "mailing address" in w]
+    assert len(notes) == 1
+    assert "has no First Name, Last Name, so Country, Zip match nobody" in notes[0]
+    full = crm.with_columns(first_name=pl.lit("Ann"), last_name=pl.lit("Lee"))
+    assert not [w for w in privacy.prepare_upload(full, "google").report.warnings
+                if "mailing address" in w]
+    # meta matches each field on its own: no such note
+    assert not [w for w in privacy.prepare_upload(crm, "meta").report.warnings
+                if "mailing address" in w]
