@@ -82,8 +82,8 @@ def _hash(args: argparse.Namespace) -> int:
     progress = _Progress("normalizing and hashing", enabled=crm.height >= 100_000 or args.progress,
                          force=args.progress)
     upload = prepare_upload(
-        crm, args.platform, default_region=args.region, progress=progress,
-        operation=args.operation,
+        crm, args.platform, _column_map(args.column), default_region=args.region,
+        dayfirst=args.dayfirst, progress=progress, operation=args.operation,
     )
     status = _say if (progress.enabled or crm.height >= 100_000) else None
     manifest = upload.write(output, signing_key=signing_key, inputs=inputs, status=status)
@@ -91,6 +91,24 @@ def _hash(args: argparse.Namespace) -> int:
     _out(f"wrote {safe_name(args.output)} ({rows_text(manifest['rows'])}) and its manifest"
          + (" (signed)" if signing_key else " (unsigned)"))
     return 0
+
+
+def _column_map(given: list[str] | None) -> dict[str, str] | None:
+    """``--column 'CRM column=kind'`` options as prepare_upload's ``columns=`` (None: the
+    headers are recognized)."""
+    if not given:
+        return None
+    mapping: dict[str, str] = {}
+    for item in given:
+        column, equals, kind = item.rpartition("=")
+        if not equals or not column or not kind:
+            raise InvalidInputError(
+                f"--column takes CRM_COLUMN=KIND (e.g. --column 'Mail Home=email'), got "
+                f"{safe_name(item)!r}")
+        if column in mapping:
+            raise InvalidInputError(f"--column maps {safe_name(column)!r} twice; once each")
+        mapping[column] = kind.strip()
+    return mapping
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -172,6 +190,16 @@ def build_parser() -> ArgumentParser:
     h.add_argument("--platform", required=True, choices=PLATFORMS)
     h.add_argument("-o", "--output", required=True, help="upload file (.csv or .parquet)")
     h.add_argument("--region", default="US", help="default region for phones/ZIPs (ISO alpha-2)")
+    h.add_argument("--column", action="append", metavar="CRM_COLUMN=KIND",
+                   help="map a CRM column to an identifier kind (email, phone, first_name, "
+                   "zip, dob...); repeat it for each column, and for several email or phone "
+                   "columns where the platform takes them (default: recognize the headers)")
+    order = h.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True,
+                       help="read ambiguous dates of birth day first (31/12 and 01/02 as "
+                       "1 February)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="read them month first (default: as the row's region writes them)")
     h.add_argument("--signing-key", help="Ed25519 private key (PEM) to sign the manifest")
     h.add_argument("--operation", choices=["add", "remove"], default="add",
                    help="people to add to the platform's audience (default) or to remove "

@@ -476,3 +476,36 @@ def test_part_of_a_google_address_is_reported() -> None:
     # meta matches each field on its own: no such note
     assert not [w for w in privacy.prepare_upload(crm, "meta").report.warnings
                 if "mailing address" in w]
+
+
+def test_cli_maps_columns_and_reads_dates_day_first(tmp_path: Path) -> None:
+    # before: the command line recognized headers only: 'Mail Home' and 'Mail Work' could not
+    # be uploaded, nor a second email column, nor dates of birth written day first in the US
+    (tmp_path / "crm.csv").write_text(
+        "id,Mail Home,Mail Work,born\n1,a@example.com,b@example.com,01/02/1990\n"
+        "2,,c@example.com,03/04/1991\n")
+    done = _cli("hash", "crm.csv", "--platform", "meta", "-o", "up.csv",
+                "--column", "Mail Home=email", "--column", "Mail Work=email",
+                "--column", "born=dob", "--dayfirst", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = (tmp_path / "up.csv").read_text().splitlines()
+    assert lines[0] == "email,email,dob"
+    hasher = privacy.Hasher()
+    assert lines[1].split(",") == [hasher.hash("a@example.com"), hasher.hash("b@example.com"),
+                                   hasher.hash("19900201")]
+    assert lines[2].split(",")[0] == ""
+    month_first = _cli("hash", "crm.csv", "--platform", "meta", "-o", "m.csv",
+                       "--column", "born=dob", "--monthfirst", cwd=tmp_path)
+    assert month_first.returncode == 0, month_first.stderr
+    assert (tmp_path / "m.csv").read_text().splitlines()[1] == hasher.hash("19900102")
+    for bad, says in ((["--column", "Mail Home"], "--column takes CRM_COLUMN=KIND"),
+                      (["--column", "nope=email"], "not in the table"),
+                      (["--column", "born=dob", "--column", "born=dob"], "twice"),
+                      (["--column", "Mail Home=emial"], "unknown identifier kind")):
+        failed = _cli("hash", "crm.csv", "--platform", "meta", "-o", "x.csv", *bad,
+                      cwd=tmp_path)
+        assert failed.returncode == 2, bad
+        assert failed.stderr.startswith("error: "), failed.stderr
+        assert says in failed.stderr
+        assert "Traceback" not in failed.stderr
+        assert not (tmp_path / "x.csv").exists()
