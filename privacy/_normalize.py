@@ -26,7 +26,7 @@ from ._redact import mask, safe_name
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
 
 #: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
-NORMALIZATION_VERSION = "2026.12.7"
+NORMALIZATION_VERSION = "2026.12.8"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
@@ -671,7 +671,7 @@ def _normalize_visible(values: pl.Series, kind: str, platform: str, regions: pl.
         values = values.str.replace_many(_FULL_WIDTH, _HALF_WIDTH)
     rare = _has_rare(values, kind)
     if kind == "phone":
-        return _phone_lanes_frame(values, platform, regions, rare)
+        return _phone_floor(_phone_lanes_frame(values, platform, regions, rare), platform)
     frame = pl.DataFrame({"raw": values, "region": regions})
     reason = _reason(kind, platform, rare)
     if kind == "email":
@@ -685,6 +685,22 @@ def _normalize_visible(values: pl.Series, kind: str, platform: str, regions: pl.
 
 
 _DIGITS_ONLY = ("meta", "tiktok", "snap")
+#: The fewest digits a platform takes in a phone number: UID2's operator refuses E.164 numbers
+#: of fewer than 10 digits (its isPhoneNumberNormalized), though Stockholm's '08-12 34 56' or
+#: Andorra's are valid, so their hashes would match no one.
+_MIN_PHONE_DIGITS = {"uid2": 10}
+
+
+def _phone_floor(out: pl.DataFrame, platform: str) -> pl.DataFrame:
+    """Valid numbers shorter than the platform takes, as ``unsupported_value``."""
+    least = _MIN_PHONE_DIGITS.get(platform)
+    if least is None:
+        return out
+    short = (out["value"].str.count_matches(r"[0-9]") < least).fill_null(False)
+    if not short.any():
+        return out
+    return out.with_columns(value=out["value"].set(short, None),  # type: ignore[arg-type]
+                            reason=out["reason"].set(short, "unsupported_value"))
 
 
 def _phone_value(e164: Any, platform: str) -> Any:
