@@ -26,7 +26,7 @@ from ._redact import mask, safe_name
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
 
 #: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
-NORMALIZATION_VERSION = "2026.12.8"
+NORMALIZATION_VERSION = "2026.12.9"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
@@ -106,6 +106,13 @@ def _lower(e: Expr) -> Expr:
     return e.str.normalize("NFC").str.to_lowercase().str.normalize("NFC")
 
 
+#: UID2's operator lower-cases A-Z only and leaves other letters as written ('José@' keeps
+#: its 'é', 'ÉLISE@' its 'É'; no Unicode normalization): its documentation says "convert all
+#: ASCII characters to lowercase".
+_ASCII_UPPER = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+_ASCII_LOWER = [c.lower() for c in _ASCII_UPPER]
+
+
 def _squash_spaces(e: Expr) -> Expr:
     return e.str.replace_all(r"\s+", " ").str.strip_chars()
 
@@ -127,7 +134,11 @@ def _email(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
     raw = pl.col("raw")
     raw = raw.str.replace_all(r"\s+", "") if platform in ("google", "tiktok") else raw
     stripped = raw.str.strip_chars()
-    frame = frame.with_columns(_e=_lower(stripped) if unicode else stripped.str.to_lowercase())
+    if unicode and platform == "uid2":  # UID2 lower-cases ASCII letters only, as written
+        lowered = stripped.str.replace_many(_ASCII_UPPER, _ASCII_LOWER)
+    else:
+        lowered = _lower(stripped) if unicode else stripped.str.to_lowercase()
+    frame = frame.with_columns(_e=lowered)
     e = pl.col("_e")
     if platform not in ("google", "uid2", "tiktok"):
         bad = ~e.str.contains(_EMAIL) | e.str.contains(_LONG_LABEL)  # dots: see the pattern

@@ -175,3 +175,31 @@ def test_keys_with_few_distinct_bytes_are_refused(alphabet: list[int], size: int
     key = bytes(rnd.choice(alphabet) for _ in range(size))
     with pytest.raises(privacy.InvalidInputError, match="distinct byte values"):
         privacy.Hasher(key=key)
+
+
+def _uid2_reference(email: str) -> str:
+    """UID2's operator (InputUtil.normalizeEmailString) on a well-formed address: blanks
+    around it dropped, A-Z lower-cased and nothing else, and for gmail.com only the local
+    part's dots and its +tag removed."""
+    lowered = "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in email.strip())
+    local, _, domain = lowered.partition("@")
+    if domain == "gmail.com":
+        local = local.split("+", 1)[0].replace(".", "")
+    return f"{local}@{domain}"
+
+
+@given(local=st.text(alphabet="abcXYZéÉÅøØß.+1", min_size=1, max_size=12),
+       domain=st.sampled_from(["example.com", "EXAMPLE.COM", "gmail.com", "GMAIL.COM",
+                               "bücher.de", "BÜCHER.DE", "googlemail.com"]),
+       nfd=st.booleans())
+@example(local="ÉLISE.Dupont", domain="example.com", nfd=False)
+@example(local="J.O.S.É+x", domain="GMAIL.COM", nfd=True)
+def test_uid2_lower_cases_ascii_letters_only(local: str, domain: str, nfd: bool) -> None:
+    # before: 'ÉLISE@example.com' was hashed as 'élise@example.com' (Unicode lower case and
+    # NFC, as Meta and Google want); UID2 lower-cases ASCII only, so its hash matched nobody
+    email = f" {local}@{domain} "
+    if nfd:
+        email = unicodedata.normalize("NFD", email)
+    got = privacy.normalize(email, "email", "uid2")
+    if got is not None:
+        assert got == _uid2_reference(email)
