@@ -273,12 +273,12 @@ def _describe(sep: str) -> str:
 def _check_headers(names: list[str], what: str, sep: str, repeats: bool = False) -> list[str]:
     """The header row checked; returns the columns' names (a platform's repeated header
     numbered, with ``repeats``)."""
-    from ._platforms import column_name, file_header
+    from ._platforms import column_name, repeats_header
 
     seen: dict[str, int] = {}
     numbered = []
     for name in names:
-        if name in seen and not (repeats and file_header(column_name(name, 2)) == name):
+        if name in seen and not (repeats and repeats_header(name)):
             shown = safe_names(names)[names.index(name)]
             raise InvalidInputError(
                 f"{what} has the header {shown!r} twice; rename or drop one of those columns"

@@ -17,7 +17,7 @@ from ._redact import mask
 
 __all__ = ["ADDRESS", "KEY_TYPES", "KINDS", "MAX_ROWS", "MIN_AUDIENCE", "PLATFORMS", "REPEATS",
            "PlatformRule", "check_kind", "check_platform", "column_name", "file_header",
-           "max_columns", "rule_for", "rules_for_platform"]
+           "max_columns", "repeats_header", "rule_for", "rules_for_platform"]
 
 PLATFORMS: tuple[str, ...] = ("meta", "google", "tiktok", "snap", "linkedin", "x", "uid2")
 
@@ -183,13 +183,18 @@ def column_name(header: str, n: int) -> str:
     return header if n == 1 else f"{header} ({n})"
 
 
+_REPEATED_HEADERS = frozenset(_RULES[pk].header for pk in REPEATS)
+
+
+def repeats_header(header: str) -> bool:
+    """Whether some platform's file repeats ``header`` (Meta's ``email``, Google's ``Zip``)."""
+    return header in _REPEATED_HEADERS
+
+
 def file_header(name: str) -> str:
     """The header a table column of an upload is written under: ``email (2)`` is ``email``
     when ``email`` is a header that repeats; any other name is itself."""
     match = _NUMBERED.match(name)
-    if match is None or match.group(1) not in _REPEATED_HEADERS:
+    if match is None or not repeats_header(match.group(1)):
         return name
     return match.group(1)
-
-
-_REPEATED_HEADERS = frozenset(_RULES[pk].header for pk in REPEATS)

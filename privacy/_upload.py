@@ -121,8 +121,8 @@ def recognize_columns(headers: list[str], platform: str | None = None) -> dict[s
     plain: dict[str, int] = {}
     for header in headers:
         kind, numbered = _header_kind(header)
-        plain[str(kind)] = plain.get(str(kind), 0) + (not numbered)
         if kind is not None:
+            plain[kind] = plain.get(kind, 0) + (not numbered)
             found[header] = kind
             by_kind.setdefault(kind, []).append(header)
     if not found:
@@ -525,13 +525,12 @@ def usable_mask(table: pl.DataFrame, kinds: Iterable[str], platform: str) -> pl.
         under.setdefault(file_header(c), []).append(c)
     keys = [c for k in _MATCH_KEYS if k in kinds for c in under.get(rules[k].header, [])]
     usable = pl.any_horizontal([pl.col(h).is_not_null() for h in keys]) if keys else pl.lit(False)
-    if platform == "google":  # a complete address: both names, the country and any ZIP given
-        address = [under.get(rules[k].header, [])
-                   for k in ("first_name", "last_name", "country", "zip")]
+    if platform in ADDRESS:  # a complete address: both names, the country and any ZIP given
+        address = [under.get(rules[k].header, []) for k in ADDRESS[platform]]
         if all(address):
             usable = usable | pl.all_horizontal(
                 [pl.any_horizontal([pl.col(c).is_not_null() for c in cols]) for cols in address])
-    if not keys and platform != "google":
+    if not keys and platform not in ADDRESS:
         usable = pl.any_horizontal([pl.col(h).is_not_null() for h in table.columns])
     return table.select(usable.alias("u"))["u"]
 
@@ -548,7 +547,7 @@ def upload_report(platform: str, rows_in: int, rows_out: int, columns: list[Colu
     warnings = list(notes)
     floor = MIN_AUDIENCE[platform]
     kinds = {c.kind for c in columns}
-    keys = kinds & set(_MATCH_KEYS) or (set() if platform == "google" else kinds)
+    keys = kinds & set(_MATCH_KEYS) or (set() if platform in ADDRESS else kinds)
     bound = max((c.valid - c.duplicates for c in columns if c.kind in keys), default=0)
     people = rows_out
     if rows_out >= floor and bound < floor:
