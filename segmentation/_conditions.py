@@ -82,9 +82,9 @@ def check_pattern(pattern: str) -> None:
             "segments use the RE2 dialect that polars, DuckDB and Spark share")
     from ._regex import portable
 
-    for text in (pattern, portable(pattern)):  # as written, then as the engines get it
+    for rewrite in (False, True):  # as written, then (only once it parses) as engines get it
         try:
-            pl.Series([""], dtype=pl.Utf8).str.contains(text)
+            pl.Series([""], dtype=pl.Utf8).str.contains(portable(pattern) if rewrite else pattern)
         except pl.exceptions.PolarsError:
             raise InvalidSegmentError(
                 "invalid regular expression for the RE2 dialect (polars, DuckDB and Spark): "
