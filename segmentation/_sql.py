@@ -279,11 +279,16 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
         return f"({x} IS NOT NULL)"
     if op == "contains":
         if _is_list(t, schema):
-            fn = "list_contains" if dialect == "duckdb" else "array_contains"
             member = list_member(a[0], schema[t.name].inner)  # type: ignore[union-attr]
             if member is NO_MEMBER:  # no element of the list's kind: false, null for null
                 return f"(CASE WHEN {x} IS NULL THEN NULL ELSE FALSE END)"
-            return f"{fn}({x}, {sql_literal(member, dialect)})"
+            if dialect == "duckdb":
+                return f"list_contains({x}, {sql_literal(member, dialect)})"
+            # Spark's array_contains is NULL, not false, for a list holding a null element (NOT
+            # contains then left out [null, 'music'], which polars and DuckDB select): false
+            # unless the list itself is null (array_position would not coerce 1.0 to a double)
+            return (f"(CASE WHEN {x} IS NULL THEN NULL ELSE "
+                    f"coalesce(array_contains({x}, {sql_literal(member, dialect)}), FALSE) END)")
         if prefix and isinstance(t, Field) and t.name not in schema:
             raise InvalidSegmentError(
                 f"contains on {t.name!r} means list membership or a substring depending on the "

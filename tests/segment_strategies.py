@@ -33,7 +33,7 @@ def populations(draw: st.DrawFn) -> seg.Population:
             "age": draw(st.lists(maybe(st.integers(15, 80)), min_size=n, max_size=n)),
             "score": draw(st.lists(maybe(SCORES), min_size=n, max_size=n)),
             "plan": draw(st.lists(maybe(st.sampled_from(PLANS)), min_size=n, max_size=n)),
-            "tags": draw(st.lists(maybe(st.lists(st.sampled_from(TAGS), max_size=3)),
+            "tags": draw(st.lists(maybe(st.lists(maybe(st.sampled_from(TAGS)), max_size=3)),
                                   min_size=n, max_size=n)),
             "active": draw(st.lists(maybe(st.booleans()), min_size=n, max_size=n)),
             "joined": draw(st.lists(maybe(st.integers(0, 400).map(

@@ -226,6 +226,30 @@ def test_to_sql_contains_needs_a_schema() -> None:
     assert "list_contains" in sql
 
 
+def test_a_list_holding_nulls_does_not_contain_a_value_it_lacks_in_every_engine(spark) -> None:
+    """Spark's array_contains is NULL, not false, for [null, 'music'] and 'gaming', so Spark SQL
+    from to_sql left that person out of NOT contains, where polars and DuckDB select them."""
+    from tests.engines import to_duckdb, to_spark
+
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4, 5, 6],
+                             "tags": [[None, "music"], ["gaming", None], None, [], [None],
+                                      ["music"]]},
+                            schema={"user_id": pl.Int64, "tags": pl.List(pl.Utf8)})
+    schema = dict(profiles.schema)
+    to_spark(spark, profiles).createOrReplaceTempView("profiles")
+    for cond, want in ((~seg.field("tags").contains("gaming"), [1, 4, 5, 6]),
+                       (~seg.field("tags").contains("music"), [2, 4, 5]),
+                       (seg.field("tags").contains("music"), [1, 6])):
+        segment = seg.Segment("t", cond)
+        assert seg.Population(profiles, now=NOW).select(segment).ids.to_list() == want
+        assert duckdb_ids(profiles, None, segment) == want
+        for population in (seg.Population(to_duckdb(profiles), now=NOW),
+                           seg.Population(to_spark(spark, profiles), now=NOW)):
+            assert sorted(population.select(segment).collect().ids.to_list()) == want
+        sql = segment.to_sql("spark", now=NOW, schema=schema)
+        assert sorted(r[0] for r in spark.sql(sql).collect()) == want, sql
+
+
 def test_unknown_event_name_is_an_error_listing_the_known() -> None:
     profiles = pl.DataFrame({"user_id": [1, 2]})
     events = pl.DataFrame({"user_id": [1], "event": ["game_session"], "ts": [NOW]})

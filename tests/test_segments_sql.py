@@ -55,7 +55,7 @@ def test_spark_sql_shape() -> None:
     )
     schema = {"tags": pl.List(pl.Utf8), "plan": pl.Utf8}
     sql = seg.Segment("s", cond).to_sql("spark", now=NOW, schema=schema)
-    assert "array_contains(p.`tags`, 'gaming')" in sql
+    assert "coalesce(array_contains(p.`tags`, 'gaming'), FALSE)" in sql  # nulls inside
     assert "RLIKE '^pre'" in sql
     assert "unix_micros" in sql
     assert sql.startswith("SELECT p.`user_id` FROM `profiles` AS p LEFT JOIN")
