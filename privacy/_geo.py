@@ -8,7 +8,7 @@ import unicodedata
 import pycountry
 from phonenumbers.geodata.locale import LOCALE_DATA
 
-__all__ = ["country_lookup", "state_country", "state_lookup"]
+__all__ = ["country_lookup", "region_lookup", "state_country", "state_lookup"]
 
 _US_STATES = {
     "al": "alabama", "ak": "alaska", "az": "arizona", "ar": "arkansas", "ca": "california",
@@ -84,6 +84,27 @@ def country_lookup() -> dict[str, str]:
         table[country.alpha_3.lower()] = code
     table.update(_COUNTRY_ALIASES)
     return table
+
+
+@functools.cache
+def region_lookup() -> dict[str, str]:
+    """:func:`country_lookup` plus the phone regions phonenumbers numbers that ISO 3166-1 does
+    not list (``XK`` Kosovo, ``AC`` Ascension Island, ``TA`` Tristan da Cunha), by code and
+    name: the regions a row's phone number may be read in, as one ``default_region`` string
+    already could be. A country column keeps to ISO 3166-1."""
+    import phonenumbers
+
+    table = dict(country_lookup())
+    for region in sorted(set(phonenumbers.SUPPORTED_REGIONS) - {c.upper() for c in table.values()}):
+        code = region.lower()
+        table[code] = code
+        for name in _PHONE_ONLY_NAMES.get(code, ()):  # phonenumbers' names list none of them
+            table.setdefault(fold(name), code)
+    return table
+
+
+_PHONE_ONLY_NAMES = {"xk": ("Kosovo", "Kosova", "Republic of Kosovo"),
+                     "ac": ("Ascension Island", "Ascension"), "ta": ("Tristan da Cunha",)}
 
 
 @functools.cache

@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from ._errors import InputTypeError, InvalidInputError, UnsupportedIdentifierError
-from ._geo import country_lookup, state_country, state_lookup
+from ._geo import country_lookup, region_lookup, state_country, state_lookup
 from ._phone import SUPPORTED_REGIONS, express_lane, normalize_phones, run_lanes
 from ._platforms import check_kind, check_platform, rule_for
 from ._redact import mask, safe_name
@@ -26,7 +26,7 @@ from ._redact import mask, safe_name
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
 
 #: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
-NORMALIZATION_VERSION = "2026.12.9"
+NORMALIZATION_VERSION = "2026.12.10"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
@@ -532,7 +532,7 @@ def regions_from_countries(countries: pl.Series, fallback: str | None = None) ->
     """
     frame = pl.DataFrame({"c": to_text_series(countries)})
     out = frame.select(
-        code=_fold(pl.col("c")).replace_strict(country_lookup(), default=None,
+        code=_fold(pl.col("c")).replace_strict(region_lookup(), default=None,
                                                return_dtype=pl.Utf8).str.to_uppercase(),
         blank=pl.col("c").is_null() | (pl.col("c").str.strip_chars().str.len_chars() == 0),
     )
@@ -556,7 +556,8 @@ def normalize_frame(
 
     A row without a region (an unknown country) is read under two different regions where its
     kind depends on the region: when both readings agree (``+44...``, an ISO date) the region
-    did not matter; otherwise it is rejected as ``unknown_country``, never guessed.
+    did not matter; otherwise, or when both find it invalid for their region, it is rejected as
+    ``unknown_country``, never guessed.
     """
     # the column's own name is never used, and polars reads some as patterns: a Series named
     # '^email$' failed in its own methods (IndexError), which run as pl.col(name)
@@ -573,7 +574,10 @@ def normalize_frame(
     differ = ~(mine["value"].eq_missing(second["value"])
                & mine["reason"].eq_missing(second["reason"]))
     common = mine["reason"].is_in(list(_COMMON_REASONS)).fill_null(False)
-    bad = rows.filter(differ & ~common)
+    # invalid for both guessed regions is still no answer for its own: '028 412 345' is a
+    # number in Kosovo, not invalid_for_region because it is one in neither the US nor the UK
+    regional = (mine["reason"] == "invalid_for_region").fill_null(False)
+    bad = rows.filter((differ | regional) & ~common)
     if len(bad) == 0:
         return first
     return first.with_columns(

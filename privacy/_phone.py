@@ -286,7 +286,10 @@ def _split_country_code(part: pl.DataFrame) -> pl.DataFrame:
     """``_extract_country_code`` on the digits after ``+`` or an IDD."""
     full = pl.col("full")
     known = list(COUNTRY_CODE_TO_REGION_CODE)
-    heads = [full.str.slice(0, n).cast(pl.Int32, strict=False) for n in (1, 2, 3)]
+    # no calling code starts with 0: '+033...' is not France's 33 (the reference path reads it)
+    heads = [pl.when(~full.str.starts_with("0")).then(full.str.slice(0, n).cast(pl.Int32,
+                                                                                 strict=False))
+             for n in (1, 2, 3)]
     cc = (pl.when(heads[0].is_in(known)).then(heads[0])
           .when(heads[1].is_in(known)).then(heads[1]).when(heads[2].is_in(known)).then(heads[2])
           .otherwise(None))

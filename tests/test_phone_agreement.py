@@ -51,12 +51,62 @@ def test_agreement_with_phonenumbers_on_mixed_corpus() -> None:
         ("(650) 555-1212 ext. 12", "US", "+16505551212"),  # extension dropped
         ("+1 876 555 0123", "US", None),  # Jamaica's area code claims the number
         ("0911 23456789", "AR", "+5491123456789"),  # Argentina's transform rule via reference
+        # no calling code starts with 0: '+033...' was read as France's +33, '+01...' as +1
+        ("+033 30 234 5678", "GH", None),
+        ("+01 20-1234-5678", "US", None),
+        ("+040800123456", "GQ", None),
+        ("+0033 3 02 34 56 78", "GH", "+33302345678"),  # +00 is an IDD to phonenumbers
     ],
 )
 def test_formats(text: str, region: str, e164: str | None) -> None:
     assert privacy.normalize(text, "phone", "google", region) == reference_e164(text, region)[0]
     if e164 is not None:
         assert privacy.normalize(text, "phone", "google", region) == e164
+
+
+def _example_numbers() -> tuple[list[str], list[str]]:
+    """Every region's example number of every type, written nationally and internationally,
+    each under its own region and under the US's."""
+    from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+    texts, regions = [], []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE,
+                     PhoneNumberType.TOLL_FREE, PhoneNumberType.VOIP):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            for fmt in (PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL):
+                text = phonenumbers.format_number(example, fmt)
+                texts += [text, text, "+0" + text.lstrip("+")]
+                regions += [region, "US", region]
+    return texts, regions
+
+
+def test_every_regions_examples_agree_with_phonenumbers_exactly() -> None:
+    """Per-row regions XK, AC and TA (phonenumbers' regions that ISO 3166-1 does not list)
+    were unknown countries, though one default_region='XK' was taken; a '+' then 0 was read
+    as the calling code after the 0. Every row now gets phonenumbers' own answer."""
+    texts, regions = _example_numbers()
+    got = privacy.normalize(texts, "phone", "google", default_region=regions).to_list()
+    want = [reference_e164(text, region)[0] for text, region in zip(texts, regions, strict=True)]
+    wrong = [(t, r, g, w) for t, r, g, w in zip(texts, regions, got, want, strict=True) if g != w]
+    assert not wrong, wrong[:5]
+    assert sum(w is not None for w in want) > len(want) / 2
+
+
+def test_phone_regions_iso_does_not_list_are_read_per_row_as_alone() -> None:
+    texts = ["028 412 345", "028 412 345", "40123", "8999", "650 555 1212"]
+    rows = privacy.normalize(texts, "phone", "google",
+                             default_region=["XK", "Kosovo", "AC", "Tristan da Cunha", "us"])
+    assert rows.to_list() == ["+38328412345", "+38328412345", "+24740123", "+2908999",
+                              "+16505551212"]
+    assert privacy.normalize("028 412 345", "phone", "google", "XK") == "+38328412345"
+    # a country column keeps to ISO 3166-1: Kosovo has no code there
+    assert privacy.normalize(["XK", "Kosovo"], "country", "meta").to_list() == [None, None]
+    unknown = privacy.normalize(["028 412 345"], "phone", "google", default_region=["Narnia"],
+                                reasons=True)
+    assert unknown.row(0) == (None, "unknown_country")
 
 
 def test_meta_phone_has_no_plus_or_leading_zero() -> None:
