@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 
+import phonenumbers
 import pycountry
 from phonenumbers.geodata.locale import LOCALE_DATA
 
@@ -86,25 +87,25 @@ def country_lookup() -> dict[str, str]:
     return table
 
 
+#: Names of the phone regions ISO 3166-1 does not list (phonenumbers' own names skip them).
+_PHONE_ONLY_NAMES = {"xk": ("Kosovo", "Kosova", "Republic of Kosovo"),
+                     "ac": ("Ascension Island", "Ascension"), "ta": ("Tristan da Cunha",)}
+
+
 @functools.cache
 def region_lookup() -> dict[str, str]:
     """:func:`country_lookup` plus the phone regions phonenumbers numbers that ISO 3166-1 does
     not list (``XK`` Kosovo, ``AC`` Ascension Island, ``TA`` Tristan da Cunha), by code and
     name: the regions a row's phone number may be read in, as one ``default_region`` string
     already could be. A country column keeps to ISO 3166-1."""
-    import phonenumbers
-
     table = dict(country_lookup())
     for region in sorted(set(phonenumbers.SUPPORTED_REGIONS) - {c.upper() for c in table.values()}):
         code = region.lower()
         table[code] = code
-        for name in _PHONE_ONLY_NAMES.get(code, ()):  # phonenumbers' names list none of them
+        for name in _PHONE_ONLY_NAMES.get(code, ()):
             table.setdefault(fold(name), code)
     return table
 
-
-_PHONE_ONLY_NAMES = {"xk": ("Kosovo", "Kosova", "Republic of Kosovo"),
-                     "ac": ("Ascension Island", "Ascension"), "ta": ("Tristan da Cunha",)}
 
 
 @functools.cache

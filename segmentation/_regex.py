@@ -267,7 +267,7 @@ def portable(pattern: str) -> str:
             escaped = _code_point(pattern, i, fold)
             if escaped is not None:
                 cp, piece, i = escaped
-                out.append(_both_cases(cp) or piece if fold else piece)
+                out.append((_both_cases(cp) or piece) if fold else piece)
             elif e in "pP":
                 piece, i = _property(pattern, i, fold)
                 out.append(piece)
@@ -340,7 +340,7 @@ def portable(pattern: str) -> str:
             out.append("\\z")
             i += 1
         else:
-            out.append(_both_cases(ord(c)) or c if fold else c)
+            out.append((_both_cases(ord(c)) or c) if fold else c)
             i += 1
         last = atom
         level = max(level, atom)
