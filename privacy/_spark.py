@@ -319,10 +319,6 @@ def prepare_spark_upload(
     mapping, ignored = _check_columns(header, columns, platform)
     mapping, ignored, notes = one_key_type(mapping, ignored, platform, columns is None)
     unrecognized = [c for c in df.columns if c not in mapping and c not in ignored]
-    if platform == "x" and len(mapping) > 1:
-        raise InvalidInputError(
-            f"x takes one identifier type per list, got {sorted(mapping.values())}; "
-            "pass columns= with one of them and make one upload per type")
     _check_spark_types(df, mapping)
     rules = rules_for_platform(platform)
     order = {k: i for i, k in enumerate(rules)}

@@ -406,11 +406,18 @@ def _check_columns(
 def one_key_type(mapping: dict[str, str], ignored: list[str], platform: str, auto: bool,
                  ) -> tuple[dict[str, str], list[str], list[str]]:
     """The columns of one kind of key where the platform's lists hold one (Google: contact
-    information, User IDs or mobile device IDs), and notes for the report.
+    information, User IDs or mobile device IDs; X: one identifier type), and notes for the
+    report.
 
-    Columns named by the caller that mix kinds are an error; recognized ones keep the contact
-    information and leave the rest out, saying so. An address missing some of the columns it
-    matches with is noted: those columns match nobody on their own."""
+    Columns named by the caller that mix kinds are an error, as is more than one type for X;
+    recognized ones keep Google's contact information and leave the rest out, saying so. An
+    address missing some of the columns it matches with is noted: those columns match nobody
+    on their own."""
+    if platform == "x" and len(mapping) > 1:
+        raise InvalidInputError(
+            f"x takes one identifier type per list, got {sorted(mapping.values())}; "
+            "pass columns= with one of them and make one upload per type"
+        )
     notes: list[str] = []
     types = KEY_TYPES.get(platform)
     if types:
@@ -655,11 +662,6 @@ def prepare_upload(
     # names as shown: all masked when the header row looks like data
     shown = dict(zip(frame.columns, safe_names(frame.columns), strict=True))
     rules = rules_for_platform(platform)
-    if platform == "x" and len(mapping) > 1:
-        raise InvalidInputError(
-            f"x takes one identifier type per list, got {sorted(mapping.values())}; "
-            "pass columns= with one of them and make one upload per type"
-        )
     n = frame.height
     regions = row_regions(frame, region_column(frame, mapping), default_region)
 
