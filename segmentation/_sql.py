@@ -1,15 +1,17 @@
 """SQL text of a segment (``Segment.to_sql``) for DuckDB and Spark, quoted by sqlglot.
 
 Populations do not run this text: they run the narwhals compilation (:mod:`._compile`). This is
-for people who take the query elsewhere (a warehouse job, a notebook). Identifiers and string
-literals are written by sqlglot for each dialect (Spark reads backslash escapes; DuckDB doubles
-quotes); the semantics are the engines' shared ones (UTC instants, three-valued logic).
+for people who take the query elsewhere (a warehouse job, a notebook). Identifiers are quoted by
+sqlglot for each dialect; string literals too for DuckDB (quotes doubled), and without any
+backslash for Spark, whose reading of escapes depends on the session. The semantics are the
+engines' shared ones (UTC instants, three-valued logic).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
@@ -98,10 +100,28 @@ def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
     if isinstance(value, dt.date):  # every date and time is written by _on_times
         raise InvalidSegmentError("a date or time is written against its column (_on_times)")
     if isinstance(value, str):
-        text = exp.Literal.string(value).sql(dialect=dialect)
-        # no '$' left for Spark's variable substitution to find: its string escape instead
-        return text.replace("$", "\\u0024") if dialect == "spark" else text
+        return _spark_string(value) if dialect == "spark" else \
+            exp.Literal.string(value).sql(dialect=dialect)
     raise InvalidSegmentError(f"cannot write {type(value).__name__} as SQL")
+
+
+#: Characters a Spark string literal cannot hold as themselves in every session: a backslash
+#: and a quote (read as escapes, or as written under ``spark.sql.parser.escapedStringLiterals``),
+#: '$' (``${name}`` is substituted before parsing, ``spark.sql.variable.substitute``) and
+#: control characters (escapes in sqlglot's text).
+_SPARK_SPECIAL = re.compile(r"([\\'$\x00-\x1f\x7f])")
+
+
+def _spark_string(value: str) -> str:
+    """A Spark string literal that reads as ``value`` whatever the session's parser settings:
+    runs of plain characters quoted, each special character as ``chr(code)``, joined by
+    ``concat`` (folded to one constant while planning: a pushed-down filter still sees a
+    literal). No backslash is written, so no setting can change what it means."""
+    parts = [f"chr({ord(piece)})" if _SPARK_SPECIAL.fullmatch(piece) else f"'{piece}'"
+             for piece in _SPARK_SPECIAL.split(value) if piece]
+    if not parts:
+        return "''"
+    return parts[0] if len(parts) == 1 else f"concat({', '.join(parts)})"
 
 
 #: What ``typeof`` says of an instant column (DuckDB's TIMESTAMPTZ, Spark's TIMESTAMP), and

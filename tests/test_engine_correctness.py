@@ -519,6 +519,46 @@ def test_spark_sql_leaves_dollar_braces_to_the_value(spark) -> None:
             assert sorted(on_spark.select(cond).collect().ids.to_list()) == want, (value, cond)
 
 
+@pytest.mark.parametrize("escaped", ["false", "true"])
+def test_spark_sql_literals_mean_the_same_under_either_parser_setting(spark, escaped: str) -> None:
+    # before: literals were written with backslash escapes (O\\'Brien), which a session
+    # with spark.sql.parser.escapedStringLiterals=true reads as written: those
+    # segments, a regex with a backslash and an event named with a quote selected nobody
+    values = [*TRICKY, "a ${x} b", "nl\nx", "\\d", "x\x00y"]
+    events = pl.DataFrame({"user_id": list(range(len(values))), "event": values,
+                           "ts": [NOW - dt.timedelta(days=1)] * len(values),
+                           "channel": values[::-1]})
+    profiles = pl.DataFrame({"user_id": list(range(len(values))), "name": values})
+    pop = seg.Population(profiles, events, now=NOW, event_types=values)
+    spark.createDataFrame(profiles.rows(), "user_id long, name string") \
+        .createOrReplaceTempView("profiles")
+    spark.createDataFrame(events.rows(), "user_id long, event string, ts timestamp, "
+                          "channel string").createOrReplaceTempView("events")
+    spark.conf.set("spark.sql.parser.escapedStringLiterals", escaped)
+    try:
+        for value in values:
+            name = seg.field("name")
+            for cond in (name == value, name.starts_with(value), name.contains(value),
+                         name.isin([value, "z"]), name.matches(f"^{re.escape(value)}$"),
+                         seg.event(value).did(within="7d"),
+                         seg.event(values[0], where=seg.field("channel") == value).did()):
+                text = pop.to_sql(cond, dialect="spark")
+                assert "\\" not in text, (value, cond)
+                got = sorted(r[0] for r in spark.sql(text).collect())
+                assert got == pop.select(cond).ids.to_list(), (escaped, value, cond)
+    finally:
+        spark.conf.set("spark.sql.parser.escapedStringLiterals", "false")
+
+
+def test_spark_sql_literals_are_plain_where_they_can_be() -> None:
+    pop = seg.Population(pl.DataFrame({"user_id": [1], "name": ["x"]}), now=NOW)
+    assert "= 'ünï plain')" in pop.to_sql(seg.field("name") == "ünï plain", dialect="spark")
+    assert "= concat('O', chr(39), 'Brien'))" in pop.to_sql(seg.field("name") == "O'Brien",
+                                                             dialect="spark")
+    assert "= '')" in pop.to_sql(seg.field("name") == "", dialect="spark")
+    assert "= 'O''Brien')" in pop.to_sql(seg.field("name") == "O'Brien", dialect="duckdb")
+
+
 def test_a_name_spark_would_substitute_is_refused_in_spark_sql_only() -> None:
     segment = seg.Segment("s", seg.field("price${x}") > 1)
     with pytest.raises(seg.InvalidSegmentError, match="variable substitution"):
