@@ -129,8 +129,11 @@ def _spark_string(value: str) -> str:
 #: Spark's TIMESTAMP_NTZ; a DATE is its UTC midnight). Both engines fold a CASE on ``typeof``
 #: while planning, so what runs is one typed comparison (Parquet statistics and pushdown
 #: intact); the branches folded away must still type-check, hence the casts.
+#: Spark's instants are named TIMESTAMP_LTZ, never TIMESTAMP: a session with
+#: ``spark.sql.timestampType=TIMESTAMP_NTZ`` reads TIMESTAMP in casts and literals as a wall
+#: clock of its time zone.
 _INSTANT = {"duckdb": "TIMESTAMP WITH TIME ZONE", "spark": "timestamp"}
-_CAST_TO = {"duckdb": ("TIMESTAMPTZ", "TIMESTAMP"), "spark": ("TIMESTAMP", "TIMESTAMP_NTZ")}
+_CAST_TO = {"duckdb": ("TIMESTAMPTZ", "TIMESTAMP"), "spark": ("TIMESTAMP_LTZ", "TIMESTAMP_NTZ")}
 #: DuckDB's nanosecond types (a polars or Arrow frame's ``ns`` datetimes): floored to the
 #: microsecond, as everywhere in the library (DuckDB's casts round, its TIMESTAMPTZ_NS has no
 #: epoch_us).
@@ -158,7 +161,7 @@ def _time_literal(value: dt.date, instant: bool, dialect: Dialect) -> str:
     text = utc_now(value).strftime("%Y-%m-%d %H:%M:%S.%f")
     if dialect == "duckdb":
         return f"TIMESTAMPTZ '{text}+00'" if instant else f"TIMESTAMP '{text}'"
-    return f"TIMESTAMP '{text}Z'" if instant else f"TIMESTAMP_NTZ '{text}'"
+    return f"TIMESTAMP_LTZ '{text}Z'" if instant else f"TIMESTAMP_NTZ '{text}'"
 
 
 def _by_kind(x: str, dialect: Dialect, instant: str, zoneless: str,

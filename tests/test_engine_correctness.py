@@ -322,6 +322,46 @@ def test_spark_windows_mean_the_same_instants_in_any_session_zone(spark, zone: s
         spark.conf.set("spark.sql.session.timeZone", "UTC")
 
 
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
+def test_spark_sql_instants_hold_under_a_timestamp_ntz_session(spark, zone: str) -> None:
+    # before: the text cast instants with CAST(x AS TIMESTAMP), which a session with
+    # spark.sql.timestampType=TIMESTAMP_NTZ reads as a wall clock of the session's zone: days
+    # were counted in that zone (distinct_days selected nobody) and the repeated hour of a
+    # daylight-saving change compared as either of its instants
+    now = dt.datetime(2026, 11, 2, 5, 45)  # New York's clocks went back at 06:00 UTC on Nov 1
+    times = [dt.datetime(2026, 11, 1, 5, 30), dt.datetime(2026, 11, 1, 6, 30),
+             dt.datetime(2026, 10, 20, 23, 30), dt.datetime(2026, 10, 21, 0, 30),
+             dt.datetime(2026, 10, 21, 3, 0), now - dt.timedelta(days=29, hours=21)]
+    events = pl.DataFrame({"user_id": [1, 2, 3, 3, 3, 4], "event": ["game"] * 6, "ts": times})
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4], "seen": times[:4]})
+    epoch = dt.datetime(1970, 1, 1)
+    micros = lambda t: int((t - epoch).total_seconds() * 1_000_000)  # noqa: E731
+    pop = seg.Population(profiles, events, now=now)
+    spark.conf.set("spark.sql.session.timeZone", zone)
+    spark.conf.set("spark.sql.timestampType", "TIMESTAMP_NTZ")
+    try:
+        spark.createDataFrame([(u, e, micros(t)) for u, e, t in events.rows()],
+                              "user_id long, event string, us long") \
+            .selectExpr("user_id", "event", "timestamp_micros(us) AS ts") \
+            .createOrReplaceTempView("events")
+        spark.createDataFrame([(u, micros(t)) for u, t in profiles.rows()],
+                              "user_id long, us long") \
+            .selectExpr("user_id", "timestamp_micros(us) AS seen") \
+            .createOrReplaceTempView("profiles")
+        for cond in (seg.event("game").count(within="1425min") >= 1,
+                     seg.event("game").count(within="30d") >= 1,
+                     seg.event("game").days_since_last() <= 0,
+                     seg.field("seen") >= dt.datetime(2026, 11, 1, 6),
+                     seg.field("seen").within("1425min"),
+                     seg.event("game").distinct_days(within="30d") >= 2):
+            segment = seg.Segment("w", cond)
+            got = sorted(r[0] for r in spark.sql(segment.to_sql("spark", now=now)).collect())
+            assert got == pop.select(segment).ids.to_list(), (zone, cond)
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+        spark.conf.unset("spark.sql.timestampType")
+
+
 def test_segments_have_value_equality() -> None:
     a = seg.Segment("s", seg.field("age").between(18, 25) & (seg.event("x").count() >= 1))
     b = seg.Segment.from_json(a.to_json())
