@@ -13,6 +13,9 @@ one :class:`Engine` protocol laid out the same way for each engine:
   Spark's pushdown can skip what lies outside; exact, and the same instants as ``epoch_us``.
 - ``schema``: the columns as polars dtypes (what validation and ``to_sql`` read), without a scan.
 - ``count`` and ``to_polars``: the two ways a result leaves the engine.
+- ``check_text``: text compares by its bytes, as in polars, or the table is refused: a DuckDB
+  connection's ``default_collation`` or a Spark column's collation would make ``==``, ``<``,
+  ``isin`` and ``contains`` blind to case or accents, silently selecting other people.
 
 Tables come in as polars (eager or lazy), pandas, pyarrow, Parquet/CSV paths, a Spark
 DataFrame, a table name with a ``SparkSession``, or a DuckDB relation (:func:`as_table`).
@@ -31,7 +34,7 @@ import polars as pl
 from privacy._io import bookkeeping, is_glob
 from privacy._redact import safe_name
 
-from ._checks import is_text
+from ._checks import is_text, names_shown
 from ._clock import DAY_US
 from ._errors import SegmentationError
 from ._reserved import working
@@ -70,6 +73,12 @@ class Engine(Protocol):
         """The rows, collected to the caller's process as polars."""
         ...
 
+    def check_text(self, frame: nw.LazyFrame[Any], what: str,
+                   schema: dict[str, pl.DataType] | None = None) -> None:
+        """Refuse a table whose text would not compare by its bytes (a collation); with
+        ``schema`` (when a population is built), the checks that read the columns too."""
+        ...
+
 
 def _utc(us: int) -> dt.datetime:
     """Epoch microseconds as a naive UTC datetime (exact)."""
@@ -97,6 +106,10 @@ class _Common:
 
     def count(self, frame: nw.LazyFrame[Any]) -> int:
         return int(self.to_polars(frame.select(nw.len().alias("n")))["n"][0])
+
+    def check_text(self, frame: nw.LazyFrame[Any], what: str,
+                   schema: dict[str, pl.DataType] | None = None) -> None:
+        """polars compares text by its bytes (no collations)."""
 
     def to_polars(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
         return frame.collect(backend="polars").to_native()
@@ -137,10 +150,58 @@ class PolarsEngine(_Common):
         return frame.to_native().collect()
 
 
+#: How a collation other than the binary one compares text (the engines' refusals say so).
+_NOT_BYTES = ("other than by its bytes (without regard to case, accents or trailing spaces, "
+              "or by a language's rules)")
+#: DuckDB's names of its default collation, which compares text by its bytes.
+_DUCKDB_BINARY = frozenset({"", "binary", "c", "posix"})
+
+
 class DuckDBEngine(_Common):
     """A DuckDB relation: segments run as DuckDB queries."""
 
     name = "duckdb"
+
+    def check_text(self, frame: nw.LazyFrame[Any], what: str,
+                   schema: dict[str, pl.DataType] | None = None) -> None:
+        """The connection's ``default_collation``, read each time a segment runs (a setting can
+        change after the population is built): another than the binary one makes DuckDB
+        compare text without case or accents, or by a language's rules. With ``schema`` (when
+        the population is built), its text columns too: one declared ``COLLATE NOCASE`` cannot
+        be compared with binary text (DuckDB's binder says so, without reading a row)."""
+        import duckdb
+
+        relation, view = frame.to_native(), working("table")
+        try:
+            rows = relation.query(view, "SELECT current_setting('default_collation')").fetchall()
+        except duckdb.Error:  # a DuckDB without the setting: nothing to check
+            rows = []
+        value = str(rows[0][0] if rows else "").strip()
+        if value.lower() not in _DUCKDB_BINARY:
+            raise SegmentationError(
+                f"the {what}' DuckDB connection sets default_collation to "
+                f"{safe_name(value[:40])!r}, under which DuckDB compares text {_NOT_BYTES}: "
+                "segments would select other people than in polars or Spark. Run SET "
+                "default_collation = '' on that connection, or give the population a "
+                "connection of its own")
+
+        def binary(columns: list[str]) -> bool:
+            tests = ", ".join(f"{_duckdb_name(c)} = (NULL::VARCHAR COLLATE C)" for c in columns)
+            try:
+                # names quoted as DuckDB quotes them; the view is the library's working name
+                relation.query(view, f"SELECT {tests} FROM {view} LIMIT 0").fetchall()  # noqa: S608
+            except duckdb.Error as exc:
+                return "collation" not in str(exc).lower()
+            return True
+
+        text = [c for c, t in (schema or {}).items() if t == pl.String]
+        if text and not binary(text):
+            collated = [c for c in text if not binary([c])]
+            raise SegmentationError(
+                f"{what} columns {names_shown(collated)} have a collation under which DuckDB "
+                f"compares their text {_NOT_BYTES}: segments would select other people than in "
+                "polars or Spark. Select them as plain text first, e.g. rel.project('* REPLACE "
+                "(name COLLATE C AS name)')")
 
     def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
                  dtype: pl.DataType) -> nw.LazyFrame[Any]:
@@ -163,6 +224,19 @@ class SparkEngine(_Common):
     """A Spark DataFrame: segments run as Spark jobs; audiences stay Spark DataFrames."""
 
     name = "spark"
+
+    def check_text(self, frame: nw.LazyFrame[Any], what: str,
+                   schema: dict[str, pl.DataType] | None = None) -> None:
+        """Spark 4's collated text columns (``STRING COLLATE UTF8_LCASE``, in lists too)
+        compare by their collation's rules."""
+        collated = [f.name for f in frame.to_native().schema.fields
+                    if _collations(f.dataType) - {"UTF8_BINARY"}]
+        if collated:
+            raise SegmentationError(
+                f"{what} columns {names_shown(collated)} have a collation under which Spark "
+                f"compares their text {_NOT_BYTES}: segments would select other people than in "
+                "polars or DuckDB. Cast them to plain text first, e.g. df.withColumn(name, "
+                "F.col(name).cast('string')) (lists: .cast('array<string>'))")
 
     def count(self, frame: nw.LazyFrame[Any]) -> int:
         return int(frame.to_native().count())  # Spark's own count: no Arrow round trip
@@ -212,6 +286,25 @@ class SparkEngine(_Common):
         if lower_us is not None:
             keep = keep & (col >= literal(lower_us))
         return nw.from_native(native.filter(keep))
+
+
+def _duckdb_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _collations(kind: Any) -> set[str]:
+    """The collations of a Spark type's text, at any depth (none before Spark 4)."""
+    found = set()
+    collation = getattr(kind, "collation", None)
+    if isinstance(collation, str):
+        found.add(collation.upper())
+    for child in (getattr(kind, "elementType", None), getattr(kind, "keyType", None),
+                  getattr(kind, "valueType", None)):
+        if child is not None:
+            found |= _collations(child)
+    for field in getattr(kind, "fields", None) or ():
+        found |= _collations(field.dataType)
+    return found
 
 
 _ENGINES: dict[str, Engine] = {"polars": PolarsEngine(), "duckdb": DuckDBEngine(),

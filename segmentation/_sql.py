@@ -2,8 +2,9 @@
 
 Populations do not run this text: they run the narwhals compilation (:mod:`._compile`). This is
 for people who take the query elsewhere (a warehouse job, a notebook). Identifiers are quoted by
-sqlglot for each dialect; string literals too for DuckDB (quotes doubled), and without any
-backslash for Spark, whose reading of escapes depends on the session. The semantics are the
+sqlglot for each dialect; string literals too for DuckDB (quotes doubled, and the binary
+collation named, whatever the connection's default), and without any backslash for Spark,
+whose reading of escapes depends on the session. The semantics are the
 engines' shared ones (UTC instants, three-valued logic).
 """
 
@@ -100,8 +101,12 @@ def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
     if isinstance(value, dt.date):  # every date and time is written by _on_times
         raise InvalidSegmentError("a date or time is written against its column (_on_times)")
     if isinstance(value, str):
-        return _spark_string(value) if dialect == "spark" else \
-            exp.Literal.string(value).sql(dialect=dialect)
+        if dialect == "spark":
+            return _spark_string(value)
+        # compared by its bytes whatever the connection's default_collation (NOCASE would
+        # make 'prepaid' equal 'Prepaid'); a column declared with another collation is then
+        # DuckDB's error, not other people
+        return f"{exp.Literal.string(value).sql(dialect=dialect)} COLLATE C"
     raise InvalidSegmentError(f"cannot write {type(value).__name__} as SQL")
 
 

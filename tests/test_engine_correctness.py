@@ -596,7 +596,8 @@ def test_spark_sql_literals_are_plain_where_they_can_be() -> None:
     assert "= concat('O', chr(39), 'Brien'))" in pop.to_sql(seg.field("name") == "O'Brien",
                                                              dialect="spark")
     assert "= '')" in pop.to_sql(seg.field("name") == "", dialect="spark")
-    assert "= 'O''Brien')" in pop.to_sql(seg.field("name") == "O'Brien", dialect="duckdb")
+    assert "= 'O''Brien' COLLATE C)" in pop.to_sql(seg.field("name") == "O'Brien",
+                                                   dialect="duckdb")
 
 
 def test_a_name_spark_would_substitute_is_refused_in_spark_sql_only() -> None:
@@ -729,3 +730,90 @@ def test_columns_that_differ_only_in_case_are_refused_where_sql_reads_them_as_on
         assert sorted(on_spark.select(seg.field("age") > 30).collect().ids.to_list()) == [1, 3]
     finally:
         spark.conf.set("spark.sql.caseSensitive", "false")
+
+
+# --- text compares by its bytes, whatever the session's collation -------------------------------
+
+CASES = ["Prepaid", "prepaid", "PREPAID", "é", "e", "ß", "ss", "b", "B"]
+
+
+def _case_population() -> tuple[pl.DataFrame, pl.DataFrame, seg.Population]:
+    profiles = pl.DataFrame({"user_id": list(range(len(CASES))), "plan": CASES,
+                             "tags": [[v] for v in CASES]})
+    events = pl.DataFrame({"user_id": list(range(len(CASES))), "event": CASES,
+                           "ts": [NOW - dt.timedelta(days=1)] * len(CASES), "channel": CASES})
+    return profiles, events, seg.Population(profiles, events, now=NOW, event_types=CASES)
+
+
+@pytest.mark.parametrize("collation", ["nocase", "noaccent", "nocase.noaccent", "de"])
+def test_duckdb_sql_compares_text_by_its_bytes_under_any_default_collation(
+        collation: str) -> None:
+    # before: a connection with SET default_collation = 'nocase' ran to_sql's text with
+    # 'prepaid' equal to 'Prepaid' and 'PREPAID' (and 'e' equal to 'é' under noaccent): other
+    # people than polars, silently
+    profiles, events, pop = _case_population()
+    con = duckdb.connect()
+    con.execute(f"SET default_collation = '{collation}'")
+    con.register("profiles", profiles.to_arrow())
+    con.register("events", events.to_arrow())
+    plan = seg.field("plan")
+    for v in ("prepaid", "e", "ss", "b"):
+        for cond in (plan == v, plan != v, plan < v, plan.between(v, "z"), plan.isin([v, "x"]),
+                     plan.starts_with(v[:2]), plan.contains(v), seg.field("tags").contains(v),
+                     seg.event(v).did(), seg.event("b", where=seg.field("channel") != v).did()):
+            got = sorted(r[0] for r in con.execute(pop.to_sql(cond, dialect="duckdb")).fetchall())
+            assert got == pop.select(cond).ids.to_list(), (collation, v, cond)
+
+
+def test_a_duckdb_population_refuses_text_that_does_not_compare_by_its_bytes() -> None:
+    # before: a DuckDB population on a NOCASE connection, or with a column declared COLLATE
+    # NOCASE, selected 'Prepaid' and 'PREPAID' for plan == 'prepaid', silently
+    profiles, events, reference = _case_population()
+    con = duckdb.connect()
+    con.register("profiles", profiles.to_arrow())
+    con.register("events", events.to_arrow())
+    pop = seg.Population(con.table("profiles"), con.table("events"), now=NOW, event_types=CASES)
+    cond = seg.field("plan") == "prepaid"
+    assert pop.count(cond) == reference.count(cond) == 1
+    con.execute("SET default_collation = 'nocase'")  # after the population was built
+    for segment in (cond, seg.event("b").did()):
+        with pytest.raises(seg.SegmentationError, match="default_collation to 'nocase'"):
+            pop.count(segment)
+    with pytest.raises(seg.SegmentationError, match="default_collation"):
+        seg.Population(con.table("profiles"), now=NOW)
+    for binary in ("binary", "C", "posix", ""):
+        con.execute(f"SET default_collation = '{binary}'")
+        assert pop.count(cond) == 1
+    declared = duckdb.connect()
+    declared.execute("CREATE TABLE profiles (user_id BIGINT, plan VARCHAR COLLATE NOCASE, "
+                     "\"note's\" VARCHAR COLLATE de, city VARCHAR)")
+    declared.register("profiles_pl", profiles.to_arrow())
+    declared.execute("INSERT INTO profiles SELECT user_id, plan, plan, plan FROM profiles_pl")
+    with pytest.raises(seg.SegmentationError, match="columns 'plan', \"note's\" have a "
+                                                    "collation"):
+        seg.Population(declared.table("profiles"), now=NOW)
+    plain = declared.table("profiles").project(
+        "* REPLACE (plan COLLATE C AS plan, \"note's\" COLLATE C AS \"note's\")")
+    assert seg.Population(plain, now=NOW).count(cond) == 1
+    # the SQL text against the declared column: DuckDB's error, not other people
+    with pytest.raises(duckdb.Error, match="collation"):
+        declared.execute(reference.to_sql(cond, dialect="duckdb"))
+
+
+def test_a_spark_population_refuses_collated_text(spark) -> None:
+    from pyspark.sql import functions as F
+
+    if int(spark.version.split(".")[0]) < 4:
+        pytest.skip("collations are Spark 4's")
+    # before: a STRING COLLATE UTF8_LCASE column selected 'A' for == 'a', silently
+    for column in ("'A' COLLATE UTF8_LCASE AS x", "array('A' COLLATE UNICODE_CI) AS x",
+                   "named_struct('k', 'A' COLLATE UTF8_LCASE) AS x",
+                   "'A ' COLLATE UTF8_BINARY_RTRIM AS x"):
+        frame = spark.sql(f"SELECT 1L AS user_id, {column}")
+        with pytest.raises(seg.SegmentationError, match="columns 'x' have a collation"):
+            seg.Population(frame, now=NOW)
+    frame = spark.sql("SELECT 1L AS user_id, 'A' COLLATE UTF8_LCASE AS x, "
+                      "'A' COLLATE UTF8_BINARY AS y")
+    pop = seg.Population(frame.withColumn("x", F.col("x").cast("string")), now=NOW)
+    assert pop.count(seg.field("x") == "a") == 0
+    assert pop.count(seg.field("y") == "A") == 1
