@@ -94,6 +94,10 @@ def sql_literal(value: object, dialect: Dialect = "duckdb") -> str:
         # column's values when one is so named). Both dialects cast these spellings.
         text = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
         return f"CAST('{text}' AS DOUBLE)"
+    if isinstance(value, float) and dialect == "spark" and "e" in repr(value):
+        # Spark reads 1e-300 as a DOUBLE, but as a DECIMAL (which cannot hold it: an error)
+        # under spark.sql.legacy.exponentLiteralAsDecimal.enabled; the D suffix says DOUBLE
+        return f"{value!r}D"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, Decimal):  # read as a DECIMAL of its digits by both dialects

@@ -590,6 +590,28 @@ def test_spark_sql_literals_mean_the_same_under_either_parser_setting(spark, esc
         spark.conf.set("spark.sql.parser.escapedStringLiterals", "false")
 
 
+@pytest.mark.parametrize("as_decimal", ["false", "true"])
+def test_spark_sql_float_literals_are_doubles_under_either_exponent_setting(
+        spark, as_decimal: str) -> None:
+    # before: 1e-300 was written as is, which a session with
+    # spark.sql.legacy.exponentLiteralAsDecimal.enabled=true reads as a DECIMAL it cannot hold
+    values = [1e-301, 1e-300, 0.0, 0.1, 2.5e-10, 1e20, 1e300, -1e300, 123456789.125]
+    profiles = pl.DataFrame({"user_id": list(range(len(values))), "score": values,
+                             "n": list(range(len(values)))})
+    spark.createDataFrame(profiles.rows(), "user_id long, score double, n long") \
+        .createOrReplaceTempView("profiles")
+    pop = seg.Population(profiles, now=NOW)
+    spark.conf.set("spark.sql.legacy.exponentLiteralAsDecimal.enabled", as_decimal)
+    try:
+        for v in values:
+            for cond in (seg.field("score") > v, seg.field("score") == v, seg.field("n") < v,
+                         seg.field("score").isin([v, 7.0])):
+                got = sorted(r[0] for r in spark.sql(pop.to_sql(cond, dialect="spark")).collect())
+                assert got == pop.select(cond).ids.to_list(), (as_decimal, v, cond)
+    finally:
+        spark.conf.unset("spark.sql.legacy.exponentLiteralAsDecimal.enabled")
+
+
 def test_spark_sql_literals_are_plain_where_they_can_be() -> None:
     pop = seg.Population(pl.DataFrame({"user_id": [1], "name": ["x"]}), now=NOW)
     assert "= 'ünï plain')" in pop.to_sql(seg.field("name") == "ünï plain", dialect="spark")
