@@ -227,10 +227,19 @@ class SparkEngine(_Common):
 
     def check_text(self, frame: nw.LazyFrame[Any], what: str,
                    schema: dict[str, pl.DataType] | None = None) -> None:
-        """Spark 4's collated text columns (``STRING COLLATE UTF8_LCASE``, in lists too)
-        compare by their collation's rules."""
-        collated = [f.name for f in frame.to_native().schema.fields
-                    if _collations(f.dataType) - {"UTF8_BINARY"}]
+        """A table's CHAR(n) columns compare padded with spaces, and Spark 4's collated text
+        columns (``STRING COLLATE UTF8_LCASE``, in lists too) by their collation's rules."""
+        fields = frame.to_native().schema.fields
+        padded = [f.name for f in fields if str((f.metadata or {}).get(
+            "__CHAR_VARCHAR_TYPE_STRING", "")).lower().startswith("char(")]
+        if padded:
+            raise SegmentationError(
+                f"{what} columns {names_shown(padded)} are CHAR(n), which Spark compares padded "
+                "with spaces ('ab' equals 'ab   '), where polars and DuckDB compare the text as "
+                "read ('ab   '): segments would select other people. Cast them first: "
+                "F.rtrim(name) to compare the text as written, or F.col(name).cast('string') to "
+                "keep the padding")
+        collated = [f.name for f in fields if _collations(f.dataType) - {"UTF8_BINARY"}]
         if collated:
             raise SegmentationError(
                 f"{what} columns {names_shown(collated)} have a collation under which Spark "

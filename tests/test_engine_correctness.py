@@ -839,3 +839,23 @@ def test_a_spark_population_refuses_collated_text(spark) -> None:
     pop = seg.Population(frame.withColumn("x", F.col("x").cast("string")), now=NOW)
     assert pop.count(seg.field("x") == "a") == 0
     assert pop.count(seg.field("y") == "A") == 1
+
+
+def test_a_spark_population_refuses_char_columns(spark) -> None:
+    from pyspark.sql import functions as F
+
+    # before: a CHAR(5) column (a Hive or Delta table's, read as padded text) compared as
+    # Spark pads it: plan == 'ab' selected 'ab   ', which polars and DuckDB, reading the
+    # same padded text, do not
+    frame = spark.createDataFrame([(1, "ab   "), (2, "abc  ")], "user_id long, plan string") \
+        .withMetadata("plan", {"__CHAR_VARCHAR_TYPE_STRING": "char(5)"})
+    assert frame.filter(F.col("plan") == "ab").count() == 1  # Spark's CHAR semantics
+    with pytest.raises(seg.SegmentationError, match=r"columns 'plan' are CHAR\(n\)"):
+        seg.Population(frame, now=NOW)
+    as_read = seg.Population(frame.withColumn("plan", F.col("plan").cast("string")), now=NOW)
+    assert as_read.count(seg.field("plan") == "ab") == 0
+    assert as_read.count(seg.field("plan") == "ab   ") == 1
+    as_written = seg.Population(frame.withColumn("plan", F.rtrim("plan")), now=NOW)
+    assert as_written.count(seg.field("plan") == "ab") == 1
+    varchar = frame.withMetadata("plan", {"__CHAR_VARCHAR_TYPE_STRING": "varchar(5)"})
+    assert seg.Population(varchar, now=NOW).count(seg.field("plan") == "ab   ") == 1
