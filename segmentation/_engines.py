@@ -14,8 +14,9 @@ one :class:`Engine` protocol laid out the same way for each engine:
 - ``schema``: the columns as polars dtypes (what validation and ``to_sql`` read), without a scan.
 - ``count`` and ``to_polars``: the two ways a result leaves the engine.
 - ``check_text``: text compares by its bytes, as in polars, or the table is refused: a DuckDB
-  connection's ``default_collation`` or a Spark column's collation would make ``==``, ``<``,
-  ``isin`` and ``contains`` blind to case or accents, silently selecting other people.
+  connection's ``default_collation``, a column's declared collation or Spark's ``CHAR(n)``
+  padding would make ``==``, ``<``, ``isin`` and ``contains`` blind to case, accents or
+  trailing spaces, silently selecting other people.
 
 Tables come in as polars (eager or lazy), pandas, pyarrow, Parquet/CSV paths, a Spark
 DataFrame, a table name with a ``SparkSession``, or a DuckDB relation (:func:`as_table`).
@@ -157,6 +158,10 @@ _NOT_BYTES = ("other than by its bytes (without regard to case, accents or trail
 _DUCKDB_BINARY = frozenset({"", "binary", "c", "posix"})
 
 
+def _duckdb_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 class DuckDBEngine(_Common):
     """A DuckDB relation: segments run as DuckDB queries."""
 
@@ -295,10 +300,6 @@ class SparkEngine(_Common):
         if lower_us is not None:
             keep = keep & (col >= literal(lower_us))
         return nw.from_native(native.filter(keep))
-
-
-def _duckdb_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _collations(kind: Any) -> set[str]:

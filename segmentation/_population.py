@@ -350,11 +350,9 @@ class Population:
                 _check_spark_names(self._e, "events")
         for table, what in ((self._p, "profiles"), (self._e, "events")):
             if table is not None:
-                table.engine.check_text(table.frame, what, table.schema)
-        for table, what in ((self._p, "profiles"), (self._e, "events")):
-            if table is not None:
                 check_no_working_names(table.schema, what)
                 check_no_patterns(table.schema, what)
+                table.engine.check_text(table.frame, what, table.schema)
         if not isinstance(id, str):
             raise InvalidSegmentError(f"id must be a column name (str), got {type(id).__name__}")
         self.id = id

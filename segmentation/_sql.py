@@ -4,8 +4,8 @@ Populations do not run this text: they run the narwhals compilation (:mod:`._com
 for people who take the query elsewhere (a warehouse job, a notebook). Identifiers are quoted by
 sqlglot for each dialect; string literals too for DuckDB (quotes doubled, and the binary
 collation named, whatever the connection's default), and without any backslash for Spark,
-whose reading of escapes depends on the session. The semantics are the
-engines' shared ones (UTC instants, three-valued logic).
+whose reading of escapes depends on the session. The semantics are the engines' shared ones
+(UTC instants, three-valued logic).
 """
 
 from __future__ import annotations
