@@ -271,12 +271,18 @@ def _rows_key(agg: EventAggregate) -> str:
                  agg.where.to_dict() if agg.where is not None else None))
 
 
+#: A day in microseconds as a float: dividing by it is a true division in every engine, also
+#: on a DuckDB connection with ``SET integer_division = true`` (where an integer divisor
+#: truncates toward zero, so a day before 1970 was counted as the day after).
+_DAY = float(DAY_US)
+
+
 def _row_value(agg: EventAggregate, schema: Mapping[str, Any]) -> nw.Expr:
     """What each matching row contributes before it is reduced per person."""
     if agg.agg == "count":
         return nw.lit(1)
     if agg.agg == "distinct_days":
-        return (nw.col(_US + "ts") / nw.lit(DAY_US)).floor()
+        return (nw.col(_US + "ts") / nw.lit(_DAY)).floor()
     if agg.agg == "days_since_last":
         return nw.col(_US + "ts")
     column = agg.column or "value"
@@ -350,7 +356,7 @@ def _days_since(table: nw.LazyFrame[Any], aggs: Sequence[EventAggregate], now_us
     since = [aliases[a.key] for a in aggs if a.agg == "days_since_last"]
     if since:
         table = table.with_columns([
-            ((nw.lit(now_us) - nw.col(c)) / nw.lit(DAY_US)).floor().alias(c) for c in since
+            ((nw.lit(now_us) - nw.col(c)) / nw.lit(_DAY)).floor().alias(c) for c in since
         ])
     return table
 

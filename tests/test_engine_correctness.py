@@ -859,3 +859,26 @@ def test_a_spark_population_refuses_char_columns(spark) -> None:
     assert as_written.count(seg.field("plan") == "ab") == 1
     varchar = frame.withMetadata("plan", {"__CHAR_VARCHAR_TYPE_STRING": "varchar(5)"})
     assert seg.Population(varchar, now=NOW).count(seg.field("plan") == "ab   ") == 1
+
+
+def test_duckdb_days_are_floored_under_integer_division() -> None:
+    # before: SET integer_division = true made the DuckDB population's day of an event
+    # truncate toward zero, so 1969-12-31 23:00 and 1970-01-01 01:00 were one day, not two
+    events = pl.DataFrame({"user_id": [1, 1, 2, 3, 3], "event": ["game"] * 5,
+                           "ts": [dt.datetime(1969, 12, 31, 23), dt.datetime(1970, 1, 1, 1),
+                                  NOW - dt.timedelta(hours=36), NOW - dt.timedelta(days=3),
+                                  NOW - dt.timedelta(days=3, hours=1)]})
+    profiles = pl.DataFrame({"user_id": [1, 2, 3]})
+    pop = seg.Population(profiles, events, now=NOW)
+    con = duckdb.connect()
+    con.execute("SET integer_division = true")
+    con.register("profiles", profiles.to_arrow())
+    con.register("events", events.to_arrow())
+    on_duckdb = seg.Population(con.table("profiles"), con.table("events"), now=NOW)
+    for cond in (seg.event("game").distinct_days() >= 2, seg.event("game").distinct_days() == 1,
+                 seg.event("game").days_since_last() == 1,
+                 seg.event("game").days_since_last() >= 2):
+        want = pop.select(cond).ids.to_list()
+        assert sorted(on_duckdb.select(cond).collect().ids.to_list()) == want, cond
+        got = sorted(r[0] for r in con.execute(pop.to_sql(cond, dialect="duckdb")).fetchall())
+        assert got == want, cond
