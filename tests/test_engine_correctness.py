@@ -19,6 +19,18 @@ import segmentation as seg
 NOW = dt.datetime(2026, 11, 1, 12, 0, 0)
 
 
+def _connection(profiles: pl.DataFrame, events: pl.DataFrame,
+                *settings: str) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding the tables as "profiles" and "events", after ``SET`` of each
+    of ``settings`` (a session the SQL text or a population must not depend on)."""
+    con = duckdb.connect()
+    for setting in settings:
+        con.execute(f"SET {setting}")
+    con.register("profiles", profiles.to_arrow())
+    con.register("events", events.to_arrow())
+    return con
+
+
 def duckdb_ids(profiles: pl.DataFrame, events: pl.DataFrame | None, segment: seg.Segment,
                schema: dict | None = None) -> list:
     con = duckdb.connect()
@@ -489,10 +501,7 @@ def test_duckdb_sql_means_the_same_instants_in_any_session_zone(zone: str, kind:
     # and distinct days counted local dates (Segment.to_sql, with or without a schema)
     profiles, events = _time_tables(kind)
     pop = seg.Population(profiles, events, now=NOW)
-    con = duckdb.connect()
-    con.execute(f"SET TimeZone = '{zone}'")
-    con.register("profiles", profiles.to_arrow())
-    con.register("events", events.to_arrow())
+    con = _connection(profiles, events, f"TimeZone = '{zone}'")
     for cond in _TIME_SEGMENTS:
         segment = seg.Segment("t", cond)
         want = pop.select(segment).ids.to_list()
@@ -646,10 +655,7 @@ def test_nanosecond_times_are_floored_to_the_microsecond_in_every_duckdb_path(zo
     profiles = pl.DataFrame({"user_id": people, "s": times})
     events = pl.DataFrame({"user_id": people, "event": ["g"] * 6, "ts": times})
     pop = seg.Population(profiles, events, now=NOW)
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'America/New_York'")
-    con.register("profiles", profiles.to_arrow())
-    con.register("events", events.to_arrow())
+    con = _connection(profiles, events, "TimeZone = 'America/New_York'")
     in_duckdb = seg.Population(con.table("profiles"), con.table("events"), now=NOW)
     for cond in (seg.event("g").count(within="30d") >= 1, seg.field("s").within("30d"),
                  seg.field("s") > NOW, seg.field("s") < dt.datetime(1970, 1, 1),
@@ -774,10 +780,7 @@ def test_duckdb_sql_compares_text_by_its_bytes_under_any_default_collation(
     # 'prepaid' equal to 'Prepaid' and 'PREPAID' (and 'e' equal to 'é' under noaccent): other
     # people than polars, silently
     profiles, events, pop = _case_population()
-    con = duckdb.connect()
-    con.execute(f"SET default_collation = '{collation}'")
-    con.register("profiles", profiles.to_arrow())
-    con.register("events", events.to_arrow())
+    con = _connection(profiles, events, f"default_collation = '{collation}'")
     plan = seg.field("plan")
     for v in ("prepaid", "e", "ss", "b"):
         for cond in (plan == v, plan != v, plan < v, plan.between(v, "z"), plan.isin([v, "x"]),
@@ -791,9 +794,7 @@ def test_a_duckdb_population_refuses_text_that_does_not_compare_by_its_bytes() -
     # before: a DuckDB population on a NOCASE connection, or with a column declared COLLATE
     # NOCASE, selected 'Prepaid' and 'PREPAID' for plan == 'prepaid', silently
     profiles, events, reference = _case_population()
-    con = duckdb.connect()
-    con.register("profiles", profiles.to_arrow())
-    con.register("events", events.to_arrow())
+    con = _connection(profiles, events)
     pop = seg.Population(con.table("profiles"), con.table("events"), now=NOW, event_types=CASES)
     cond = seg.field("plan") == "prepaid"
     assert pop.count(cond) == reference.count(cond) == 1
@@ -870,10 +871,7 @@ def test_duckdb_days_are_floored_under_integer_division() -> None:
                                   NOW - dt.timedelta(days=3, hours=1)]})
     profiles = pl.DataFrame({"user_id": [1, 2, 3]})
     pop = seg.Population(profiles, events, now=NOW)
-    con = duckdb.connect()
-    con.execute("SET integer_division = true")
-    con.register("profiles", profiles.to_arrow())
-    con.register("events", events.to_arrow())
+    con = _connection(profiles, events, "integer_division = true")
     on_duckdb = seg.Population(con.table("profiles"), con.table("events"), now=NOW)
     for cond in (seg.event("game").distinct_days() >= 2, seg.event("game").distinct_days() == 1,
                  seg.event("game").days_since_last() == 1,
