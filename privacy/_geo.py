@@ -107,7 +107,6 @@ def region_lookup() -> dict[str, str]:
     return table
 
 
-
 @functools.cache
 def state_lookup() -> dict[str, str]:
     """Folded US state / Canadian province name or code -> lowercase two-letter code."""

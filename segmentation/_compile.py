@@ -312,7 +312,7 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
     All aggregates are computed in one pass over the events: the rows any of them reads, then
     one group-by.
     """
-    events.engine.check_text(events.frame, "events")  # RFM and lookalike features come here
+    events.engine.check_session(events.frame, "events")  # segments, RFM, lookalike features
     now = utc_now(now)
     now_us = epoch_us(now)
     schema = events.schema

@@ -13,10 +13,11 @@ one :class:`Engine` protocol laid out the same way for each engine:
   Spark's pushdown can skip what lies outside; exact, and the same instants as ``epoch_us``.
 - ``schema``: the columns as polars dtypes (what validation and ``to_sql`` read), without a scan.
 - ``count`` and ``to_polars``: the two ways a result leaves the engine.
-- ``check_text``: text compares by its bytes, as in polars, or the table is refused: a DuckDB
-  connection's ``default_collation``, a column's declared collation or Spark's ``CHAR(n)``
-  padding would make ``==``, ``<``, ``isin`` and ``contains`` blind to case, accents or
-  trailing spaces, silently selecting other people.
+- ``check_text`` (when a population is built) and ``check_session`` (each time a segment runs):
+  text compares by its bytes, as in polars, or the table is refused: a DuckDB connection's
+  ``default_collation``, a column's declared collation or Spark's ``CHAR(n)`` padding would
+  make ``==``, ``<``, ``isin`` and ``contains`` blind to case, accents or trailing spaces,
+  silently selecting other people.
 
 Tables come in as polars (eager or lazy), pandas, pyarrow, Parquet/CSV paths, a Spark
 DataFrame, a table name with a ``SparkSession``, or a DuckDB relation (:func:`as_table`).
@@ -75,9 +76,14 @@ class Engine(Protocol):
         ...
 
     def check_text(self, frame: nw.LazyFrame[Any], what: str,
-                   schema: dict[str, pl.DataType] | None = None) -> None:
-        """Refuse a table whose text would not compare by its bytes (a collation); with
-        ``schema`` (when a population is built), the checks that read the columns too."""
+                   schema: dict[str, pl.DataType]) -> None:
+        """Refuse a table whose text would not compare by its bytes (a collation, a padding),
+        when a population is built."""
+        ...
+
+    def check_session(self, frame: nw.LazyFrame[Any], what: str) -> None:
+        """Each time a segment runs: refuse a session setting (changed since the population was
+        built) under which the table's text would not compare by its bytes."""
         ...
 
 
@@ -109,8 +115,12 @@ class _Common:
         return int(self.to_polars(frame.select(nw.len().alias("n")))["n"][0])
 
     def check_text(self, frame: nw.LazyFrame[Any], what: str,
-                   schema: dict[str, pl.DataType] | None = None) -> None:
+                   schema: dict[str, pl.DataType]) -> None:
         """polars compares text by its bytes (no collations)."""
+
+    def check_session(self, frame: nw.LazyFrame[Any], what: str) -> None:
+        """No session setting changes how polars (or Spark, whose collations and CHAR padding
+        are the columns' own) compares text."""
 
     def to_polars(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
         return frame.collect(backend="polars").to_native()
@@ -167,18 +177,15 @@ class DuckDBEngine(_Common):
 
     name = "duckdb"
 
-    def check_text(self, frame: nw.LazyFrame[Any], what: str,
-                   schema: dict[str, pl.DataType] | None = None) -> None:
+    def check_session(self, frame: nw.LazyFrame[Any], what: str) -> None:
         """The connection's ``default_collation``, read each time a segment runs (a setting can
         change after the population is built): another than the binary one makes DuckDB
-        compare text without case or accents, or by a language's rules. With ``schema`` (when
-        the population is built), its text columns too: one declared ``COLLATE NOCASE`` cannot
-        be compared with binary text (DuckDB's binder says so, without reading a row)."""
+        compare text without case or accents, or by a language's rules."""
         import duckdb
 
-        relation, view = frame.to_native(), working("table")
         try:
-            rows = relation.query(view, "SELECT current_setting('default_collation')").fetchall()
+            rows = frame.to_native().query(
+                working("table"), "SELECT current_setting('default_collation')").fetchall()
         except duckdb.Error:  # a DuckDB without the setting: nothing to check
             rows = []
         value = str(rows[0][0] if rows else "").strip()
@@ -190,6 +197,15 @@ class DuckDBEngine(_Common):
                 "default_collation = '' on that connection, or give the population a "
                 "connection of its own")
 
+    def check_text(self, frame: nw.LazyFrame[Any], what: str,
+                   schema: dict[str, pl.DataType]) -> None:
+        """The connection's setting, and the text columns: one declared ``COLLATE NOCASE``
+        cannot be compared with binary text (DuckDB's binder says so, without reading a row)."""
+        import duckdb
+
+        self.check_session(frame, what)
+        relation, view = frame.to_native(), working("table")
+
         def binary(columns: list[str]) -> bool:
             tests = ", ".join(f"{_duckdb_name(c)} = (NULL::VARCHAR COLLATE C)" for c in columns)
             try:
@@ -199,7 +215,7 @@ class DuckDBEngine(_Common):
                 return "collation" not in str(exc).lower()
             return True
 
-        text = [c for c, t in (schema or {}).items() if t == pl.String]
+        text = [c for c, t in schema.items() if t == pl.String]
         if text and not binary(text):
             collated = [c for c in text if not binary([c])]
             raise SegmentationError(
@@ -231,7 +247,7 @@ class SparkEngine(_Common):
     name = "spark"
 
     def check_text(self, frame: nw.LazyFrame[Any], what: str,
-                   schema: dict[str, pl.DataType] | None = None) -> None:
+                   schema: dict[str, pl.DataType]) -> None:
         """A table's CHAR(n) columns compare padded with spaces, and Spark 4's collated text
         columns (``STRING COLLATE UTF8_LCASE``, in lists too) by their collation's rules."""
         fields = frame.to_native().schema.fields

@@ -460,18 +460,14 @@ class Population:
                   ) -> tuple[nw.LazyFrame[Any], dict[str, str]]:
         """Validated, aggregates joined: the frame the condition's expression runs over."""
         self.n  # noqa: B018 -- one row per person, checked once (counts, plans, selects)
-        self._check_text()  # each time: a DuckDB connection's collation can change
+        # each time: a DuckDB connection's collation can change (the events' in aggregate_table)
+        self._p.engine.check_session(self._p.frame, "profiles")
         events_schema = self._e.schema if self._e is not None else None
         for c in (cond, *extra):
             validate(c, self._p.schema, events_schema, self.id)
         return compile_mask(cond, self._p, self._e, self.id, self.now,
                             self._known_events(And((cond, *extra)) if extra else cond),
                             extra, prefilter)
-
-    def _check_text(self) -> None:
-        self._p.engine.check_text(self._p.frame, "profiles")
-        if self._e is not None:
-            self._e.engine.check_text(self._e.frame, "events")
 
     def _mask(self, cond: Condition, aliases: dict[str, str]) -> nw.Expr:
         return condition_expr(cond, aliases, self.now, self._p.schema,
