@@ -11,7 +11,7 @@ import datetime as dt
 from ._errors import InvalidSegmentError
 
 __all__ = ["DAY_US", "EARLIEST_NOW", "MAX_WINDOW_DAYS", "checked_now", "default_now",
-           "epoch_us", "utc_now"]
+           "epoch_us", "sql_time_text", "utc_now"]
 
 #: Microseconds in a day: a UTC calendar day is ``floor(us / DAY_US)``.
 DAY_US = 86_400_000_000
@@ -32,6 +32,13 @@ def utc_now(now: dt.datetime) -> dt.datetime:
     if now.tzinfo is not None:
         return now.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return now
+
+
+def sql_time_text(value: dt.datetime) -> str:
+    """``value`` as naive UTC written for a SQL timestamp literal: 'YYYY-MM-DD HH:MM:SS.ffffff'
+    with a four-digit year (strftime's %Y writes the year 999 as '999', which Spark cannot
+    parse: windows and dates reach back to the year 1)."""
+    return utc_now(value).isoformat(" ", "microseconds")
 
 
 def checked_now(now: object) -> dt.datetime:

@@ -37,7 +37,7 @@ from privacy._io import bookkeeping, is_glob
 from privacy._redact import safe_name
 
 from ._checks import is_text, names_shown
-from ._clock import DAY_US
+from ._clock import DAY_US, sql_time_text
 from ._errors import SegmentationError
 from ._reserved import working
 
@@ -305,7 +305,7 @@ class SparkEngine(_Common):
         kind = native.schema[column].dataType
         if isinstance(kind, T.TimestampNTZType):
             def literal(us: int) -> Any:  # a UTC wall clock, written from a datetime
-                return F.expr(f"TIMESTAMP_NTZ'{_utc(us):%Y-%m-%d %H:%M:%S.%f}'")
+                return F.expr(f"TIMESTAMP_NTZ'{sql_time_text(_utc(us))}'")
         elif isinstance(kind, T.TimestampType):
             def literal(us: int) -> Any:  # an instant: an aware datetime is converted exactly
                 return F.lit(_utc(us).replace(tzinfo=dt.timezone.utc))

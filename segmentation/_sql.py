@@ -22,7 +22,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from ._checks import named
-from ._clock import DAY_US, epoch_us, utc_now
+from ._clock import DAY_US, epoch_us, sql_time_text, utc_now
 from ._compile import fill_value
 from ._conditions import (
     And,
@@ -167,7 +167,7 @@ def _time_literal(value: dt.date, instant: bool, dialect: Dialect) -> str:
     column, would be converted in the session's zone."""
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
-    text = utc_now(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+    text = sql_time_text(value)
     if dialect == "duckdb":
         return f"TIMESTAMPTZ '{text}+00'" if instant else f"TIMESTAMP '{text}'"
     return f"TIMESTAMP_LTZ '{text}Z'" if instant else f"TIMESTAMP_NTZ '{text}'"

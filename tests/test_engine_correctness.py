@@ -880,3 +880,38 @@ def test_duckdb_days_are_floored_under_integer_division() -> None:
         assert sorted(on_duckdb.select(cond).collect().ids.to_list()) == want, cond
         got = sorted(r[0] for r in con.execute(pop.to_sql(cond, dialect="duckdb")).fetchall())
         assert got == want, cond
+
+
+def test_times_before_the_year_1000_are_written_with_four_digit_years(spark) -> None:
+    # before: strftime's %Y wrote the year 1 as '1' and 999 as '999', which Spark cannot parse
+    # as a timestamp: Segment.to_sql of a date in the years 1-999 failed in Spark, and so did a
+    # Spark population's window on TIMESTAMP_NTZ events reaching back before the year 1000
+    from tests.engines import to_spark
+
+    now = dt.datetime(1500, 1, 1)
+    born = [dt.date(1, 1, 1), dt.date(999, 12, 31), dt.date(1000, 1, 1), dt.date(1400, 6, 1)]
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4], "born": born})
+    events = pl.DataFrame({"user_id": [1, 2, 3, 4], "event": ["game"] * 4,
+                           "ts": [dt.datetime(900, 1, 1), dt.datetime(960, 1, 1),
+                                  dt.datetime(999, 12, 31, 23, 59, 59), dt.datetime(1499, 1, 1)]})
+    born_at = seg.field("born")
+    segments = [seg.Segment("t", c) for c in (
+        born_at == dt.date(1, 1, 1), born_at < dt.date(999, 12, 31),
+        born_at.between(dt.datetime(1, 1, 1, 0, 0, 1), dt.date(1000, 1, 1), closed="left"),
+        seg.event("game").count(within="200000d") >= 1)]  # back to the year 952
+    pop = seg.Population(profiles, events, now=now)
+    wants = [pop.select(s).ids.to_list() for s in segments]
+    assert wants == [[1], [1], [2], [2, 3, 4]]
+    assert "'0001-01-01 00:00:00.000000Z'" in pop.to_sql(segments[0], dialect="spark")
+    con = _connection(profiles, events, "TimeZone = 'UTC'")
+    for ntz in (False, True):
+        to_spark(spark, profiles).createOrReplaceTempView("profiles")
+        to_spark(spark, events, ntz=ntz).createOrReplaceTempView("events")
+        spark_pop = seg.Population(to_spark(spark, profiles), to_spark(spark, events, ntz=ntz),
+                                   now=now)
+        for segment, want in zip(segments, wants, strict=True):
+            sql = pop.to_sql(segment, dialect="spark")
+            assert sorted(r[0] for r in spark.sql(sql).collect()) == want, segment
+            assert spark_pop.select(segment).collect().ids.to_list() == want, (ntz, segment)
+            got = con.execute(pop.to_sql(segment)).fetchall()
+            assert sorted(r[0] for r in got) == want, segment
