@@ -286,7 +286,12 @@ def _row_value(agg: EventAggregate, schema: Mapping[str, Any]) -> nw.Expr:
     if agg.agg == "days_since_last":
         return nw.col(_US + "ts")
     column = agg.column or "value"
-    if agg.agg in ("sum", "mean") and schema.get(column) == pl.Float32:
+    dtype = schema.get(column)
+    if agg.agg == "sum" and dtype is not None and dtype.is_integer():
+        # 64-bit sums wrap in polars (and in Spark without ANSI mode), DuckDB's widen to 128
+        # bits: sums of 38-digit decimals are exact in every engine
+        return nw.col(column).cast(nw.Decimal(38, 0))
+    if agg.agg in ("sum", "mean") and dtype == pl.Float32:
         # SQL engines add float32 values up as doubles; polars would keep float32 sums
         return nw.col(column).cast(nw.Float64)
     return nw.col(column)

@@ -65,9 +65,9 @@ def kind_of(target: Field | EventAggregate, schema: Mapping[str, Any],
     if target.agg == "mean":
         return "float"
     dtype = (event_schema or {}).get(target.column or "value")
-    if dtype is not None and dtype.is_integer():
-        return ("int", *_INT64)  # sums, minima and maxima of integers are 64-bit integers
-    kind = _dtype_kind(dtype)
+    if dtype is not None and dtype.is_integer() and target.agg == "sum":
+        return ("decimal", 38, 0)  # sums of integers are added up as 38-digit decimals
+    kind = _dtype_kind(dtype)  # minima and maxima are values of the column's own kind
     # the extremes of float32 values are float32 values; their sums are doubles everywhere
     if kind == "float32" and target.agg == "sum":
         return "float"

@@ -293,7 +293,9 @@ class Segment:
         ``schema`` (profile column -> polars dtype, e.g. ``population.schema``) tells list
         columns from text columns for ``contains``; without it a ``contains`` is refused. With
         it (and ``event_schema`` for the events' columns), numbers compare as numbers whatever
-        their kinds (``age > 25.5`` is ``age >= 26``; an Int64 equals no float past 2**63).
+        their kinds (``age > 25.5`` is ``age >= 26``; an Int64 equals no float past 2**63)
+        and sums of integers are added up as 38-digit decimals, exactly (a BIGINT sum wraps
+        in Spark past 2**63).
         """
         if dialect not in ("duckdb", "spark"):
             raise InvalidSegmentError(f"dialect must be 'duckdb' or 'spark', got "

@@ -245,7 +245,11 @@ def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetim
                  f"/ {DAY_US}.0)")
     else:
         fn = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}[agg.agg]
-        value = f"{fn}({q(agg.column or 'value')})"
+        column = q(agg.column or "value")
+        dtype = (schema or {}).get(agg.column or "value")
+        if agg.agg == "sum" and dtype is not None and dtype.is_integer():
+            column = f"CAST({column} AS DECIMAL(38, 0))"  # Spark's BIGINT sums wrap
+        value = f"{fn}({column})"
     return (f"SELECT {q(id_col)}, {value} AS {q(alias)} FROM {events} "
             f"WHERE {' AND '.join(conds)} GROUP BY {q(id_col)}")
 

@@ -915,3 +915,100 @@ def test_times_before_the_year_1000_are_written_with_four_digit_years(spark) -> 
             assert spark_pop.select(segment).collect().ids.to_list() == want, (ntz, segment)
             got = con.execute(pop.to_sql(segment)).fetchall()
             assert sorted(r[0] for r in got) == want, segment
+
+
+_BIG_SUMS = {1: [2**62, 2**62], 2: [2**63 - 1, 1], 3: [-(2**63), -1], 4: [5, 6],
+             6: [2**63 - 1] * 3}
+
+
+def _sum_tables(dtype: pl.DataType = pl.Int64,
+                sums: dict[int, list[int]] = _BIG_SUMS) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rows = [(uid, v) for uid, values in sums.items() for v in values]
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4, 5, 6]})
+    events = pl.DataFrame({"user_id": [r[0] for r in rows], "event": ["top_up"] * len(rows),
+                           "ts": [NOW - dt.timedelta(days=1)] * len(rows),
+                           "value": pl.Series([r[1] for r in rows], dtype=dtype)})
+    return profiles, events
+
+
+def _sum_segments() -> list[seg.Segment]:
+    total = seg.event("top_up").sum()
+    return [seg.Segment("s", c) for c in (
+        total >= 2**63, total == 2**63, total < -(2**63), total > 10, total == 0,
+        seg.event("top_up").sum(within="30d").between(2**63 - 1, 2**63 + 1),
+        total.isin([3 * (2**63 - 1), 11]), total > 2.0**64)]
+
+
+def _exact_sums(sums: dict[int, list[int]]) -> list[list[int]]:
+    total = {uid: sum(sums.get(uid, [])) for uid in range(1, 7)}
+    tests = [lambda t: t >= 2**63, lambda t: t == 2**63, lambda t: t < -(2**63),
+             lambda t: t > 10, lambda t: t == 0, lambda t: 2**63 - 1 <= t <= 2**63 + 1,
+             lambda t: t in (3 * (2**63 - 1), 11), lambda t: t > 2**64]
+    return [[uid for uid in range(1, 7) if test(total[uid])] for test in tests]
+
+
+def test_sums_of_big_integers_are_exact_in_polars_and_duckdb() -> None:
+    # before: polars added Int64 values in 64 bits and wrapped (2**62 + 2**62 was -2**63, so
+    # 'sum >= 2**63' held for nobody and 'sum > 10' missed them), DuckDB added them in 128
+    # bits: the same segment chose other people; and the literal 2**63 was read as past every
+    # sum, so 'sum >= 2**63' was false even where an engine had the sum
+    profiles, events = _sum_tables()
+    pop = seg.Population(profiles, events, now=NOW)
+    con = _connection(profiles, events)
+    duck = seg.Population(con.table("profiles"), con.table("events"), now=NOW)
+    wants = _exact_sums(_BIG_SUMS)
+    assert wants[0] == [1, 2, 6]
+    for segment, want in zip(_sum_segments(), wants, strict=True):
+        assert pop.select(segment).ids.to_list() == want, segment
+        assert duck.select(segment).collect().ids.to_list() == want, segment
+        assert sorted(r[0] for r in con.execute(pop.to_sql(segment)).fetchall()) == want
+
+
+def test_unsigned_extremes_compare_in_the_column_s_own_range() -> None:
+    # before: minima and maxima of any integer column were taken as Int64, so 'max >= 2**63'
+    # over a UInt64 column holding 2**64 - 1 was false for everyone
+    sums = {1: [2**64 - 1, 1], 2: [2**63, 2**63, 5], 4: [5]}
+    profiles, events = _sum_tables(pl.UInt64, sums)
+    pop = seg.Population(profiles, events, now=NOW)
+    con = _connection(profiles, events)
+    top = seg.event("top_up").max()
+    for cond, want in ((top >= 2**63, [1, 2]), (top == 2**64 - 1, [1]),
+                       (seg.event("top_up").sum() > 2**64, [2]),
+                       (seg.event("top_up").sum() == 2**64, [1])):
+        segment = seg.Segment("s", cond)
+        assert pop.select(segment).ids.to_list() == want, cond
+        assert sorted(r[0] for r in con.execute(pop.to_sql(segment)).fetchall()) == want
+
+
+@pytest.mark.parametrize("ansi", ["false", "true"])
+def test_sums_of_big_integers_are_exact_in_spark(spark, ansi: str) -> None:
+    # before: Spark added BIGINTs in 64 bits: they wrapped without ANSI mode and failed with
+    # ARITHMETIC_OVERFLOW with it, in a Spark population and in Spark SQL text
+    from tests.engines import to_spark
+
+    profiles, events = _sum_tables()
+    pop = seg.Population(profiles, events, now=NOW)
+    before = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", ansi)
+    try:
+        to_spark(spark, profiles).createOrReplaceTempView("profiles")
+        to_spark(spark, events).createOrReplaceTempView("events")
+        on_spark = seg.Population(to_spark(spark, profiles), to_spark(spark, events), now=NOW)
+        for segment, want in zip(_sum_segments(), _exact_sums(_BIG_SUMS), strict=True):
+            assert on_spark.select(segment).collect().ids.to_list() == want, segment
+            sql = pop.to_sql(segment, dialect="spark")
+            assert sorted(r[0] for r in spark.sql(sql).collect()) == want, segment
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", before)
+
+
+def test_integer_sums_feed_rfm_and_lookalike_features_as_numbers() -> None:
+    profiles, events = _sum_tables(sums={1: [3, 4], 2: [10], 4: [1, 1, 1]})
+    pop = seg.Population(profiles, events, now=NOW)
+    scores = seg.rfm(pop, value="value", within="90d").scores.sort("user_id")
+    assert scores["monetary"].cast(pl.Float64).to_list()[:4] == [7.0, 10.0, 0.0, 3.0]
+    from segmentation._features import FeatureBuilder
+
+    builder = FeatureBuilder(columns=[], event_types=["top_up"]).fit(pop)
+    col = builder.transform(pop)[:, builder.feature_names_.index("ev:top_up:sum_30d")]
+    assert col[1] > col[0] > col[3] > col[2] == col[4] == col[5]  # 10 > 7 > 3 > none
