@@ -98,7 +98,8 @@ def _isin_values(values: tuple[Any, ...], dtype: Any) -> list[Any] | None:
     """The list values of the column's own type (None: compare one by one, as SQL does)."""
     if dtype is None:
         return None
-    if dtype.is_integer():
+    if dtype.is_integer() and dtype in (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8,
+                                        pl.UInt16, pl.UInt32, pl.UInt64):
         ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
         ints += [int(v) for v in values if isinstance(v, float) and v.is_integer()]
         lo, hi = INT_RANGES.get(dtype, (-(2**63), 2**63 - 1))
@@ -140,7 +141,9 @@ def _compare(x: nw.Expr, op: str, value: Any, kind: Kind) -> nw.Expr:
     if isinstance(stated, bool):  # past every value of the column: null stays null
         return nw.when(~x.is_null()).then(nw.lit(stated))
     op, value = stated
-    lit = nw.lit(value)
+    # an integer past 64 bits (an Int128 column's) is a literal of that kind
+    wide = isinstance(value, int) and not -(2**63) <= value < 2**64
+    lit = nw.lit(value, nw.Int128()) if wide else nw.lit(value)
     return {"eq": x == lit, "ne": x != lit, "lt": x < lit, "le": x <= lit, "gt": x > lit,
             "ge": x >= lit}[op]
 

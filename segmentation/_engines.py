@@ -38,7 +38,7 @@ from privacy._redact import safe_name
 
 from ._checks import is_text, names_shown
 from ._clock import DAY_US, sql_time_text
-from ._errors import SegmentationError
+from ._errors import ColumnTypeError, SegmentationError
 from ._reserved import working
 
 __all__ = ["Engine", "Table", "as_lazy", "as_table", "engine_named"]
@@ -416,20 +416,67 @@ class Table:
     """One table of a population: its narwhals frame and the engine that runs it."""
 
     def __init__(self, frame: nw.LazyFrame[Any], engine: Engine,
-                 schema: dict[str, pl.DataType] | None = None) -> None:
+                 schema: dict[str, pl.DataType] | None = None, what: str = "table") -> None:
         self.frame = frame
         self.engine = engine
         self._schema = schema
+        self.what = what
 
     @property
     def schema(self) -> dict[str, pl.DataType]:
         if self._schema is None:
-            self._schema = self.engine.schema(self.frame)
+            self._schema = _readable_schema(self.engine, self.frame, self.what)
         return self._schema
 
     @property
     def native(self) -> Any:
         return self.frame.to_native()
+
+
+#: What reading a column polars has no type for raises: the engine's own error, or polars'
+#: Rust panic (a BaseException: DuckDB's INTERVAL and UNION columns)
+_UNREADABLE = (Exception, pl.exceptions.PanicException)
+
+
+def _readable_schema(engine: Engine, frame: nw.LazyFrame[Any], what: str
+                     ) -> dict[str, pl.DataType]:
+    """The table's polars schema; columns of a type polars cannot hold (DuckDB INTERVAL or
+    UNION, Spark year-month intervals) are named in the package's error, not a panic."""
+    try:
+        return engine.schema(frame)
+    except _UNREADABLE:
+        unreadable = []
+        for column in frame.columns:
+            try:
+                engine.schema(frame.select(nw.col(column)))
+            except _UNREADABLE:
+                unreadable.append(column)
+        if not unreadable:
+            raise
+    native = frame.to_native()
+    if _is_duckdb(native):
+        kinds = dict(zip(native.columns, (str(t) for t in native.types), strict=True))
+    elif _is_spark(native):
+        kinds = {f.name: f.dataType.simpleString() for f in native.schema.fields}
+    else:
+        kinds = {}
+    shown = ", ".join(f"{names_shown([c])} ({safe_name(kinds.get(c, '?'))[:40]})"
+                      for c in unreadable[:10])
+    raise ColumnTypeError(
+        f"the {what} have columns of a type audiencekit cannot read: {shown}. Leave them out "
+        "or cast them first (DuckDB: rel.project('* EXCLUDE (name)'); Spark: df.drop(name) "
+        "or a cast to a number, text, date or timestamp)") from None
+
+
+def _duckdb_as_text(relation: Any) -> Any:
+    """UUID and JSON columns (and lists of them) cast to VARCHAR: polars reads them as text,
+    and so must DuckDB, which compared them as UUID or JSON values (``== 'a'`` failed to
+    convert 'a'; an upper-case UUID equalled its lower-case text)."""
+    casts = {"UUID": "VARCHAR", "JSON": "VARCHAR", "UUID[]": "VARCHAR[]", "JSON[]": "VARCHAR[]"}
+    replaced = [f"CAST({_duckdb_name(c)} AS {casts[str(t)]}) AS {_duckdb_name(c)}"
+                for c, t in zip(relation.columns, relation.types, strict=True)
+                if str(t) in casts]
+    return relation.project(f"* REPLACE ({', '.join(replaced)})") if replaced else relation
 
 
 def _is_spark(obj: object) -> bool:
@@ -454,12 +501,12 @@ def as_table(table: object, what: str, spark: Any = None) -> Table:
             raise SegmentationError(
                 f"{what}: Spark has no table {table!r} ({type(exc).__name__}); give a name "
                 "from spark.catalog.listTables() or a DataFrame") from None
-        return Table(nw.from_native(frame), _ENGINES["spark"])
+        return Table(nw.from_native(frame), _ENGINES["spark"], what=what)
     if _is_spark(table):
-        return Table(nw.from_native(table), _ENGINES["spark"])
+        return Table(nw.from_native(table), _ENGINES["spark"], what=what)
     if _is_duckdb(table):
-        return Table(nw.from_native(table), _ENGINES["duckdb"])
-    return Table(nw.from_native(as_lazy(table, what)), _ENGINES["polars"])
+        return Table(nw.from_native(_duckdb_as_text(table)), _ENGINES["duckdb"], what=what)
+    return Table(nw.from_native(as_lazy(table, what)), _ENGINES["polars"], what=what)
 
 
 def as_tables(profiles: object, events: object, id: str, spark: Any = None,
@@ -472,7 +519,7 @@ def as_tables(profiles: object, events: object, id: str, spark: Any = None,
 
     def read(table: object, what: str) -> Table:
         if polars_only:
-            return Table(nw.from_native(as_lazy(table, what)), _ENGINES["polars"])
+            return Table(nw.from_native(as_lazy(table, what)), _ENGINES["polars"], what=what)
         return as_table(table, what, spark)
 
     p = read(profiles, "profiles")
@@ -484,7 +531,7 @@ def as_tables(profiles: object, events: object, id: str, spark: Any = None,
     # the side whose ids read as numbers is read again, its ids as text
     table, what = (events, "events") if is_text(p.schema[id]) else (profiles, "profiles")
     again = Table(nw.from_native(_scan_csv(Path(cast(str, table)), what,
-                                           text_column=id)), _ENGINES["polars"])
+                                           text_column=id)), _ENGINES["polars"], what=what)
     return (p, again) if what == "events" else (again, e)
 
 

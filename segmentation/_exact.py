@@ -36,8 +36,10 @@ INT_RANGES = {
     pl.Int8: (-(2**7), 2**7 - 1), pl.Int16: (-(2**15), 2**15 - 1),
     pl.Int32: (-(2**31), 2**31 - 1), pl.Int64: _INT64,
     pl.UInt8: (0, 2**8 - 1), pl.UInt16: (0, 2**16 - 1), pl.UInt32: (0, 2**32 - 1),
-    pl.UInt64: (0, 2**64 - 1),
+    pl.UInt64: (0, 2**64 - 1), pl.Int128: (-(2**127), 2**127 - 1),
 }
+if hasattr(pl, "UInt128"):  # polars 1.34 on
+    INT_RANGES[pl.UInt128] = (0, 2**128 - 1)
 
 
 def _dtype_kind(dtype: Any) -> Kind:

@@ -90,7 +90,10 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
                          "index": (a / p) if a is not None and p else None})
             continue
         if kind == "list":
-            items = frame.select(nw.col(c).list.unique().alias("v"), member).explode("v")
+            values = nw.col(c)
+            if isinstance(schema[c], pl.Array):  # polars has no list functions for arrays
+                values = values.cast(nw.List(nw.String))
+            items = frame.select(values.list.unique().alias("v"), member).explode("v")
             table = _level_counts(items, nw.col("v"), population, top)
         else:
             table = _level_counts(frame, nw.col(c).cast(nw.String).alias("v"), population, top)

@@ -50,7 +50,20 @@ def _value_fits(value: object, dtype: Any) -> bool:
         return isinstance(value, str)
     if dtype == pl.Date or isinstance(dtype, pl.Datetime):
         return isinstance(value, (dt.date, dt.datetime))
-    return True
+    return dtype == pl.Null  # a column of nulls only: no value is in it, in every engine
+
+
+def _comparable(dtype: Any) -> bool:
+    """Whether segments compare values of this kind (alike in polars, DuckDB and Spark)."""
+    return (dtype.is_numeric() or dtype in (pl.Boolean, pl.Date, pl.Null) or is_text(dtype)
+            or isinstance(dtype, pl.Datetime))
+
+
+def _not_comparable(name: str, dtype: Any) -> ColumnTypeError:
+    return ColumnTypeError(
+        f"{name!r} is {str(dtype)[:80]}, which segments do not compare: they compare numbers, "
+        "text, booleans, dates and datetimes, and look in lists of those. Test it with "
+        "is_null() / is_not_null(), or cast it to one of those kinds first")
 
 
 def _check_predicate(p: Predicate, schema: dict[str, Any], table: str) -> None:
@@ -70,6 +83,8 @@ def _check_predicate(p: Predicate, schema: dict[str, Any], table: str) -> None:
                 f"contains needs a list or text column; {name!r} is {dtype}"
             )
         inner = dtype.inner if is_list else pl.Utf8
+        if not _comparable(inner):
+            raise _not_comparable(name, dtype)
         if not _value_fits(p.args[0], inner):
             raise ColumnTypeError(
                 f"{name!r} holds {inner}, but contains() got a {type(p.args[0]).__name__}"
@@ -82,6 +97,8 @@ def _check_predicate(p: Predicate, schema: dict[str, Any], table: str) -> None:
     if p.op in _NUMERIC_OPS:
         if is_list:
             raise ColumnTypeError(f"{name!r} is a list column: use .contains(...)")
+        if not _comparable(dtype):
+            raise _not_comparable(name, dtype)
         values = p.args[:2] if p.op == "between" else p.args
         for v in values:
             if not _value_fits(v, dtype):

@@ -1012,3 +1012,100 @@ def test_integer_sums_feed_rfm_and_lookalike_features_as_numbers() -> None:
     builder = FeatureBuilder(columns=[], event_types=["top_up"]).fit(pop)
     col = builder.transform(pop)[:, builder.feature_names_.index("ev:top_up:sum_30d")]
     assert col[1] > col[0] > col[3] > col[2] == col[4] == col[5]  # 10 > 7 > 3 > none
+
+
+# --- columns of kinds segments do not compare ----------------------------------------------
+
+_NOT_COMPARED = [seg.field("c") == 1, seg.field("c") == "a", seg.field("c") > dt.date(2020, 1, 1),
+                 seg.field("c").isin([1]), seg.field("c").between(0, 5)]
+
+
+def _refused_alike(pop: seg.Population, collect: bool = False) -> None:
+    for cond in _NOT_COMPARED:
+        with pytest.raises(seg.ColumnTypeError, match="segments do not compare"):
+            pop.select(seg.Segment("s", cond))
+    missing = pop.select(seg.Segment("s", seg.field("c").is_null()))
+    assert (missing.collect() if collect else missing).ids.to_list() == [2]
+
+
+@pytest.mark.parametrize("values", [[{"a": 1}, None], [b"A", None], [dt.time(12), None],
+                                    [dt.timedelta(days=3), None]],
+                         ids=["struct", "binary", "time", "duration"])
+def test_polars_columns_segments_do_not_compare_are_refused(values) -> None:
+    # before: a struct column equalled 1 for its row in polars and raised DuckDB's
+    # ConversionException; binary, time and duration columns raised polars' SchemaError or
+    # InvalidOperationError
+    _refused_alike(seg.Population(pl.DataFrame({"user_id": [1, 2], "c": values}), None, now=NOW))
+
+
+@pytest.mark.parametrize("expr", ["MAP {'a': 1}", "{'a': 1}", "'\\x41'::BLOB", "TIME '12:00:00'",
+                                  "'101'::BIT", "'12:00:00+01'::TIMETZ"])
+def test_duckdb_columns_segments_do_not_compare_are_refused(expr: str) -> None:
+    # before: DuckDB's ConversionException or BinderException from the query
+    con = duckdb.connect()
+    rel = con.sql(f"SELECT 1 AS user_id, {expr} AS c UNION ALL SELECT 2, NULL")
+    _refused_alike(seg.Population(rel, None, now=NOW), collect=True)
+
+
+def test_spark_columns_segments_do_not_compare_are_refused(spark) -> None:
+    # before: Spark's AnalysisException (DATATYPE_MISMATCH) from the plan
+    for expr in ("map('a', 1)", "named_struct('a', 1)", "X'41'", "INTERVAL '3' DAY"):
+        df = spark.sql(f"SELECT 1 AS user_id, {expr} AS c UNION ALL SELECT 2, NULL")
+        _refused_alike(seg.Population(df, None, now=NOW), collect=True)
+    lists = spark.sql("SELECT 1 AS user_id, array(named_struct('a', 1)) AS c")
+    with pytest.raises(seg.ColumnTypeError, match="segments do not compare"):
+        seg.Population(lists, None, now=NOW).select(seg.Segment("s", seg.field("c").contains(1)))
+
+
+def test_columns_no_engine_can_read_are_named_when_the_population_is_built(spark) -> None:
+    # before: polars panicked (a BaseException) reading DuckDB's INTERVAL and UNION columns, and
+    # PySpark raised UNSUPPORTED_DATA_TYPE_FOR_ARROW_CONVERSION for a year-month interval
+    con = duckdb.connect()
+    for expr, kind in (("INTERVAL 3 DAY", "INTERVAL"),
+                       ("union_value(num := 2)::UNION(num INTEGER, s VARCHAR)", "UNION")):
+        rel = con.sql(f"SELECT 1 AS user_id, 5 AS age, {expr} AS \"odd one\"")
+        with pytest.raises(seg.ColumnTypeError, match=f"'odd one' \\({kind}"):
+            seg.Population(rel, None, now=NOW)
+        seg.Population(rel.project('* EXCLUDE ("odd one")'), None, now=NOW)  # as advised
+    df = spark.sql("SELECT 1 AS user_id, INTERVAL '1' YEAR AS span")
+    with pytest.raises(seg.ColumnTypeError, match="'span' \\(interval year"):
+        seg.Population(df, None, now=NOW)
+
+
+def test_duckdb_uuid_and_json_columns_compare_as_the_text_polars_reads() -> None:
+    # before: DuckDB compared them as UUID or JSON values: == 'a' raised a ConversionException
+    # and an upper-case UUID equalled the lower-case text polars holds
+    con = duckdb.connect()
+    uid = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+    rel = con.sql(f"SELECT * FROM (VALUES (1, '{uid}'::UUID, '{{\"a\": 1}}'::JSON, "
+                  f"['{uid}'::UUID]), (2, NULL, NULL, NULL)) t(user_id, u, j, us)")
+    duck, local = seg.Population(rel, None, now=NOW), seg.Population(rel.pl(), None, now=NOW)
+    assert local.schema["u"] == duck.schema["u"] == pl.String
+    u, j = seg.field("u"), seg.field("j")
+    for cond, want in ((u == uid, [1]), (u == uid.upper(), []), (u == "a", []),
+                       (u.starts_with("a0ee"), [1]), (u > "a", [1]), (j == '{"a": 1}', [1]),
+                       (j == "a", []), (seg.field("us").contains(uid), [1]),
+                       (seg.field("us").contains(uid.upper()), [])):
+        segment = seg.Segment("s", cond)
+        assert local.select(segment).ids.to_list() == want, cond
+        assert duck.select(segment).collect().ids.to_list() == want, cond
+
+
+def test_int128_columns_compare_past_64_bits() -> None:
+    # before: an Int128 column was taken as Int64, so 'big == 2**100' held for nobody
+    profiles = pl.DataFrame({"user_id": [1, 2, 3],
+                             "big": pl.Series([2**100, 5, -(2**100)], dtype=pl.Int128)})
+    pop = seg.Population(profiles, None, now=NOW)
+    big = seg.field("big")
+    for cond, want in ((big == 2**100, [1]), (big > 2**64, [1]), (big < -(2**64), [3]),
+                       (big >= 10**38 - 1, []), (big.isin([2**100, 5]), [1, 2])):
+        assert pop.select(seg.Segment("s", cond)).ids.to_list() == want, cond
+
+
+def test_profile_reads_fixed_size_arrays_as_lists() -> None:
+    # before: polars' InvalidOperationError (list.eval on an array column)
+    profiles = pl.DataFrame({"user_id": [1, 2, 3], "age": [20, 30, 40],
+                             "c": pl.Series([[1, 2], [2, 2], None], dtype=pl.Array(pl.Int64, 2))})
+    pop = seg.Population(profiles, None, now=NOW)
+    table = pop.profile(pop.select(seg.Segment("s", seg.field("age") > 25)), columns=["c"])
+    assert sorted(table["value"].to_list()) == ["1", "2"]
