@@ -20,8 +20,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ._checks import named
@@ -126,7 +128,28 @@ def check_unicode(text: str, what: str) -> str:
     return text
 
 
+def _plain(value: object) -> object:
+    """NumPy scalars and decimals as the Python values they hold: np.int64(30) (a column's
+    max, a percentile) is 30, np.float32(0.1) the float32's own value, Decimal('12.50') 12.5
+    (a float reads back as its digits) or 12 when whole."""
+    if isinstance(value, np.generic) and isinstance(value, (np.number, np.bool_, np.str_)):
+        return value.item()
+    if isinstance(value, Decimal):
+        if not value.is_finite():  # a signalling NaN is a NaN too (float() raised)
+            return math.nan if value.is_nan() else float(value)
+        if value == value.to_integral_value():
+            return int(value)
+        if Decimal(repr(float(value))) != value:
+            raise InvalidSegmentError(
+                f"a Decimal condition value with {len(value.as_tuple().digits)} digits holds "
+                "more than a float can: conditions compare decimals as floats read as written "
+                "(0.1 is one tenth); round it to 15 significant digits")
+        return float(value)
+    return value
+
+
 def _check_literal(value: object) -> object:
+    value = _plain(value)
     if isinstance(value, str):
         return check_unicode(value, "a condition's text value")
     if value is None:

@@ -6,9 +6,13 @@ names, and time-zone-aware event times. Spark cases run on a real local Spark se
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from decimal import Decimal
+from fractions import Fraction
 
 import duckdb
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -1109,3 +1113,48 @@ def test_profile_reads_fixed_size_arrays_as_lists() -> None:
     pop = seg.Population(profiles, None, now=NOW)
     table = pop.profile(pop.select(seg.Segment("s", seg.field("age") > 25)), columns=["c"])
     assert sorted(table["value"].to_list()) == ["1", "2"]
+
+
+# --- NumPy scalars and decimals as condition values ----------------------------------------
+
+
+@pytest.mark.parametrize(("value", "plain"), [
+    (np.int64(30), 30), (np.uint64(2**64 - 1), 2**64 - 1), (np.int8(-3), -3),
+    (np.float64(0.25), 0.25), (np.float32(0.5), 0.5), (np.bool_(True), True),
+    (np.str_("gamer"), "gamer"), (Decimal("30"), 30), (Decimal("12.50"), 12.5),
+    (Decimal("0.10"), 0.1), (Decimal("-1E+3"), -1000)])
+def test_numpy_scalars_and_decimals_are_the_values_they_hold(value, plain) -> None:
+    # before: np.int64(30) (a column's max, a NumPy percentile of integers), np.float32, np.bool_
+    # and Decimal were refused as "not numbers"; np.float64 was kept as a NumPy value
+    for cond in (seg.field("x") == value, seg.field("x").isin([value]),
+                 seg.event("game").count() >= value):
+        assert cond.args[0] == plain
+        assert type(cond.args[0]) is type(plain)
+
+
+def test_decimal_nans_are_nan_and_overlong_decimals_are_refused() -> None:
+    for nan in (Decimal("NaN"), Decimal("sNaN")):  # float(Decimal('sNaN')) raised ValueError
+        assert math.isnan((seg.field("x") == nan).args[0])
+    with pytest.raises(seg.InvalidSegmentError, match="22 digits"):
+        seg.field("x") == Decimal("0.1000000000000000000001")  # noqa: B015
+    for value in (Fraction(1, 3), np.datetime64("2026-01-01"), np.array([1])):
+        with pytest.raises(seg.InvalidSegmentError, match="must be numbers"):
+            seg.field("x") == value  # noqa: B015
+
+
+def test_numpy_and_decimal_values_select_alike_in_polars_and_duckdb() -> None:
+    profiles = pl.DataFrame({
+        "user_id": [1, 2, 3],
+        "amt": pl.Series([Decimal("12.50"), Decimal("0.10"), None], dtype=pl.Decimal(10, 2)),
+        "f": pl.Series([0.1, 0.5, None], dtype=pl.Float32), "n": [30, 29, 31]})
+    pop = seg.Population(profiles, None, now=NOW)
+    con = _connection(profiles, pl.DataFrame({"user_id": [1]}))
+    duck = seg.Population(con.table("profiles"), None, now=NOW)
+    for cond, want in ((seg.field("amt") == Decimal("12.50"), [1]),
+                       (seg.field("amt") <= Decimal("0.1"), [2]),
+                       (seg.field("f") == np.float32(0.1), [1]),  # the float32 value 0.1f
+                       (seg.field("f") == 0.1, []),  # no float32 is one tenth
+                       (seg.field("n") >= np.int64(30), [1, 3])):
+        segment = seg.Segment("s", cond)
+        assert pop.select(segment).ids.to_list() == want, cond
+        assert duck.select(segment).collect().ids.to_list() == want, cond
