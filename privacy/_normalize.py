@@ -402,6 +402,8 @@ def _scalar_text(v: object, strict: bool = True) -> str | None:
     if isinstance(v, (bytes, bytearray)):
         # never "close enough": undecodable bytes become U+FFFD, rejected as invalid_encoding
         return bytes(v).decode("utf-8", errors="replace")
+    if isinstance(v, np.integer):  # an element of a NumPy array or a NumPy sum: its digits
+        return str(int(v))
     raise InputTypeError(
         f"identifier values must be str, int, date or None, got {type(v).__name__}; "
         "convert the column to text first"
@@ -452,6 +454,8 @@ def to_text_series(values: object, name: str = "value", what: str = "values",
                 f"{what} could not be converted from pyarrow {type(values).__name__}; pass "
                 "a text, integer or date column"
             ) from None
+    elif isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iufUM":
+        s = pl.Series(name, values)  # integers, floats, text, datetimes: a column of that type
     elif isinstance(values, Iterable) and not isinstance(values, (str, bytes, dict)):
         items = list(values)
         s = text_series(name, [_scalar_text(v, strict) for v in items])

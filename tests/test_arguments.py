@@ -782,3 +782,23 @@ def test_spark_output_folders_and_globs_are_read_as_one_table(tmp_path: Path) ->
     profiles.rename({"age": "years"}).write_csv(other / "b.csv")
     with pytest.raises(seg.SegmentationError, match="other columns"):
         seg.Population(other)
+
+
+@pytest.mark.parametrize("values", [
+    np.array([14155552671, 16505551212], dtype=np.int64),
+    np.array([14155552671, 16505551212], dtype=np.uint64),
+    [np.int64(14155552671), np.uint64(16505551212)],
+    np.array(["+1 415 555 2671", "+1 650 555 1212"]),
+    np.array([14155552671.0, 16505551212.0]),
+    np.array([np.int64(14155552671), "+1 650 555 1212"], dtype=object)])
+def test_numpy_columns_and_integers_are_identifiers(values) -> None:
+    # before: NumPy integers (an array's elements, df[col].to_numpy()) were refused as
+    # "must be str, int, date or None, got int64"
+    assert privacy.normalize(values, "phone").to_list() == ["14155552671", "16505551212"]
+
+
+def test_numpy_arrays_that_are_no_identifier_column_are_refused() -> None:
+    for values in (np.array([[14155552671]]), np.array([True, False]),
+                   np.array([0.5, 14155552671.0]), np.array([np.float32(1.5)], dtype=object)):
+        with pytest.raises(privacy.InputTypeError):
+            privacy.normalize(values, "phone")
