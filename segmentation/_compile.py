@@ -94,15 +94,19 @@ def _with_epochs(table: Table, columns: Sequence[str]) -> nw.LazyFrame[Any]:
 # --- predicates -------------------------------------------------------------------------------
 
 
+#: Integer kinds whose isin values go to the engine as one list
+_LIST_INTS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+
+
 def _isin_values(values: tuple[Any, ...], dtype: Any) -> list[Any] | None:
     """The list values of the column's own type (None: compare one by one, as SQL does)."""
     if dtype is None:
         return None
-    if dtype.is_integer() and dtype in (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8,
-                                        pl.UInt16, pl.UInt32, pl.UInt64):
+    if dtype.is_integer() and dtype in _LIST_INTS:  # Int128 values: one by one (a list of
+        # them is no polars Series of a 64-bit kind)
         ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
         ints += [int(v) for v in values if isinstance(v, float) and v.is_integer()]
-        lo, hi = INT_RANGES.get(dtype, (-(2**63), 2**63 - 1))
+        lo, hi = INT_RANGES[dtype]
         return sorted({v for v in ints if lo <= v <= hi})
     if dtype.is_float():
         nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
