@@ -97,13 +97,19 @@ def same_id_kind(a: Any, b: Any) -> bool:
                 or (is_text(a) and is_text(b)))
 
 
+def _whole_kind(dtype: Any) -> bool:
+    return bool(dtype.is_integer() or (dtype.is_decimal() and (dtype.scale or 0) == 0))
+
+
 def ids_like(values: Any, dtype: Any, what: str) -> Any:
     """``values`` (a polars Series, array or list of ids) in the ids' own ``dtype``, as a
     polars Series; ids of another kind are a SeedError, never cast into a guess.
 
     Integer ids take integers and whole floats (a pandas integer column with gaps is float);
-    ``1.5`` or the text ``"0123"`` name nobody rather than person 1 or 123. Text ids take
-    text. Nulls are refused: a null id names nobody, and dropping it quietly would lose it.
+    ``1.5`` or the text ``"0123"`` name nobody rather than person 1 or 123. Integers and
+    decimals of scale 0 (Spark's DECIMAL(20, 0) for unsigned 64-bit ids, DuckDB's HUGEINT)
+    take each other, exactly. Text ids take text. Nulls are refused: a null id names nobody,
+    and dropping it quietly would lose it.
     """
     if isinstance(values, pl.Series):
         series = values
@@ -125,6 +131,8 @@ def ids_like(values: Any, dtype: Any, what: str) -> Any:
         if not finite.all():
             raise SeedError(f"{what} hold {int((~finite).sum()):,} numbers that are not whole, "
                             f"and the population's ids are {dtype}")
+    elif _whole_kind(dtype) and _whole_kind(given):
+        pass  # cast exactly below; one out of range is an error there
     elif not same_id_kind(given, dtype):
         raise SeedError(f"{what} are {given} but the population's ids are {dtype}: convert "
                         "them to the ids' type first")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import warnings
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -445,6 +446,30 @@ def test_excluded_ids_are_checked_like_seeds(pop: seg.Population) -> None:
     as_ints = model.expand(pop, 0.1, exclude=np.asarray(ids[200:300]))
     assert as_floats.ids.to_list() == as_ints.ids.to_list()
     assert not set(as_ints.ids.to_list()) & set(ids[200:300].to_list())
+
+
+@pytest.mark.filterwarnings("ignore:200 seeds")
+def test_decimal_ids_of_scale_zero_and_integer_seeds_take_each_other_exactly() -> None:
+    # before: int seeds for DECIMAL(20, 0) ids (Spark's unsigned 64-bit ids, DuckDB's HUGEINT)
+    # were refused as "Int64 but the population's ids are Decimal", and Decimal seeds for
+    # integer ids as "Decimal(38, 0) but ... Int64"
+    base = seg.synthetic_population(n=2_000, seed=4)
+    plain = seg.Population(base.profiles.collect(), None, now=base.now)
+    wide = seg.Population(base.profiles.collect().with_columns(
+        pl.col("user_id").cast(pl.Decimal(20, 0))), None, now=base.now)
+    seeds = plain.profiles.collect()["user_id"].to_list()[:200]
+
+    def chosen(population: seg.Population, given: list) -> list[int]:
+        model = seg.Lookalike(random_state=0).fit(population, given)
+        return [int(i) for i in model.expand(population, 0.05).ids.to_list()]
+
+    want = chosen(plain, seeds)
+    assert chosen(wide, seeds) == want
+    assert chosen(plain, [Decimal(i) for i in seeds]) == want
+    with pytest.raises(seg.SeedError, match="Decimal"):  # not whole: no guess
+        seg.Lookalike().fit(plain, [Decimal(i) + Decimal("0.5") for i in seeds])
+    with pytest.raises(seg.SeedError, match="outside the range"):
+        seg.Lookalike().fit(wide, [10**20, *seeds[1:]])
 
 
 def test_ids_of_another_kind_are_not_matched_by_a_cast() -> None:
