@@ -17,9 +17,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
+import numpy as np
 import polars as pl
 
 from . import _format as fmt
+from ._checks import ids_like
 from ._compile import aggregate_table
 from ._errors import InvalidSegmentError, SeedError
 from ._population import Audience, Population
@@ -31,14 +33,22 @@ if TYPE_CHECKING:
 __all__ = ["fit_sample", "score_frame", "spark_tiers"]
 
 
-def _seed_frame(population: Population, seeds: Any) -> nw.LazyFrame[Any]:
-    """The seeds' ids as a one-column frame of the population's engine."""
+def _seed_frame(population: Population, seeds: Any, what: str = "the seed ids"
+                ) -> nw.LazyFrame[Any]:
+    """The seeds' (or excluded people's) ids as a one-column frame of the population's
+    engine, checked as local ids are (:func:`ids_like`: of the ids' own kind, never cast
+    into a guess)."""
     spark = population.profiles.sparkSession
     if isinstance(seeds, Audience) and not seeds.is_local:
         frame = nw.from_native(seeds.ids)
         return frame.select(nw.col(seeds.id_column).alias(population.id))
-    ids = seeds.ids if isinstance(seeds, Audience) else pl.Series(list(seeds))
-    if len(ids) == 0:
+    ids = seeds.ids if isinstance(seeds, Audience) else seeds
+    if not isinstance(ids, (pl.Series, np.ndarray)) and (
+            isinstance(ids, (str, bytes, dict)) or not isinstance(ids, Iterable)):
+        raise SeedError(f"{what} of a Spark population are an Audience or ids, got "
+                        f"{type(ids).__name__}")
+    ids = ids_like(ids, population.schema[population.id], what)
+    if len(ids) == 0 and what == "the seed ids":
         raise SeedError("the seed is empty: no seed is in the population")
     schema = population.profiles.schema[population.id].dataType
     native = spark.createDataFrame([(v,) for v in ids.to_list()],
@@ -163,7 +173,8 @@ def ranked_frame(model: Lookalike, population: Population, exclude: Any,
     if seeds is not None:
         scores = scores.join(_seed_frame(population, seeds), on=population.id, how="anti")
     if exclude is not None:
-        scores = scores.join(_seed_frame(population, exclude), on=population.id, how="anti")
+        scores = scores.join(_seed_frame(population, exclude, "the excluded ids"),
+                             on=population.id, how="anti")
     return scores.to_native().orderBy(F.desc(score), F.asc(population.id))
 
 

@@ -97,3 +97,39 @@ def test_event_names_that_are_spark_syntax_and_ties_score_as_locally(spark) -> N
         assert audience.collect().ids.to_list() == model.tiers(pop, (f,))[f].ids.to_list()
         # named by the exact share in both engines (not 'top 1%' for 1.3%)
         assert audience.name == f"lookalike top {'1.3%' if f == 0.013 else '10%'}"
+
+
+def test_spark_seed_and_excluded_ids_are_checked_as_local_ones_are(world) -> None:
+    # before: a Spark population's seeds went straight into createDataFrame: text or float ids
+    # for integer ids, a None or a plain string failed there as PySparkTypeError, and
+    # exclude=[] (nobody) was refused as "the seed is empty"
+    pop, remote, _, model, _, _ = world
+    fresh = seg.Lookalike(features=["age"], event_types=["game_session"], n_estimators=2,
+                          random_state=0, allow_small_seed=True)
+    ids = pop.profiles.collect()["user_id"].to_list()
+    for bad, says in (([str(i) for i in ids[:200]], "are String but the population's ids"),
+                      ([*ids[:199], None], "hold nulls"), ([1.5, *ids[:199]], "not whole"),
+                      ("1,2,3", "an Audience or ids, got str"), ([2**64], "outside the range")):
+        with pytest.raises(seg.SeedError, match=says):
+            fresh.fit(remote, bad)
+        with pytest.raises(seg.SeedError, match=says.replace("the seed", "the excluded")):
+            model.tiers(remote, [0.05], exclude=bad)
+    want = model.expand(pop, 0.05).ids.to_list()
+    assert model.expand(remote, 0.05, exclude=[]).collect().ids.to_list() == want
+    assert model.expand(pop, 0.05, exclude=[]).ids.to_list() == want
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_decimal_ids_take_integer_seeds_on_spark_as_locally(spark) -> None:
+    # before: int seeds for DECIMAL(20, 0) ids (unsigned 64-bit ids as Spark holds them) failed
+    # in createDataFrame ("DecimalType(20,0) can not accept object 1"), and locally were refused
+    import polars as pl
+
+    base = seg.synthetic_population(2_000, seed=4)
+    wide = seg.Population(base.profiles.collect().with_columns(
+        pl.col("user_id").cast(pl.Decimal(20, 0))), None, now=base.now)
+    remote = engine_population(wide, "spark", spark)
+    seeds = base.profiles.collect()["user_id"].to_list()[:200]
+    model = seg.Lookalike(features=["age"], n_estimators=2, random_state=0)
+    want = model.fit(wide, seeds).expand(wide, 0.05).ids.to_list()
+    assert model.fit(remote, seeds).expand(remote, 0.05).collect().ids.to_list() == want
