@@ -132,7 +132,8 @@ def _plain(value: object) -> object:
     """NumPy scalars and decimals as the Python values they hold: np.int64(30) (a column's
     max, a percentile) is 30, np.float32(0.1) the float32's own value, Decimal('12.50') 12.5
     (a float reads back as its digits) or 12 when whole."""
-    if isinstance(value, np.generic) and isinstance(value, (np.number, np.bool_, np.str_)):
+    if isinstance(value, (np.integer, np.floating, np.bool_, np.str_)) and not isinstance(
+            value, np.timedelta64):  # a NumPy duration is an integer subclass: not a number
         return value.item()
     if isinstance(value, Decimal):
         if not value.is_finite():  # a signalling NaN is a NaN too (float() raised)

@@ -1145,7 +1145,8 @@ def test_decimal_nans_are_nan_and_overlong_decimals_are_refused() -> None:
         assert math.isnan((seg.field("x") == nan).args[0])
     with pytest.raises(seg.InvalidSegmentError, match="22 digits"):
         seg.field("x") == Decimal("0.1000000000000000000001")  # noqa: B015
-    for value in (Fraction(1, 3), np.datetime64("2026-01-01"), np.array([1])):
+    for value in (Fraction(1, 3), np.datetime64("2026-01-01"), np.array([1]),
+                  np.timedelta64(5, "ns"), np.complex128(1 + 2j)):
         with pytest.raises(seg.InvalidSegmentError, match="must be numbers"):
             seg.field("x") == value  # noqa: B015
 
