@@ -48,7 +48,9 @@ from ._errors import InvalidSegmentError, UnknownColumnError
 from ._exact import (
     INT_RANGES,
     NO_MEMBER,
+    SUM_OF_INTEGERS,
     Kind,
+    is_integer_sum,
     kind_of,
     list_member,
     restate,
@@ -102,8 +104,8 @@ def _isin_values(values: tuple[Any, ...], dtype: Any) -> list[Any] | None:
     """The list values of the column's own type (None: compare one by one, as SQL does)."""
     if dtype is None:
         return None
-    if dtype.is_integer() and dtype in _LIST_INTS:  # Int128 values: one by one (a list of
-        # them is no polars Series of a 64-bit kind)
+    if dtype in _LIST_INTS:  # Int128 values: one by one (a list of them is no polars Series
+        # of a 64-bit kind)
         ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
         ints += [int(v) for v in values if isinstance(v, float) and v.is_integer()]
         lo, hi = INT_RANGES[dtype]
@@ -293,12 +295,10 @@ def _row_value(agg: EventAggregate, schema: Mapping[str, Any]) -> nw.Expr:
     if agg.agg == "days_since_last":
         return nw.col(_US + "ts")
     column = agg.column or "value"
-    dtype = schema.get(column)
-    if agg.agg == "sum" and dtype is not None and dtype.is_integer():
-        # 64-bit sums wrap in polars (and in Spark without ANSI mode), DuckDB's widen to 128
-        # bits: sums of 38-digit decimals are exact in every engine
-        return nw.col(column).cast(nw.Decimal(38, 0))
-    if agg.agg in ("sum", "mean") and dtype == pl.Float32:
+    if is_integer_sum(agg, schema):  # exact in every engine
+        _, precision, scale = SUM_OF_INTEGERS
+        return nw.col(column).cast(nw.Decimal(precision, scale))
+    if agg.agg in ("sum", "mean") and schema.get(column) == pl.Float32:
         # SQL engines add float32 values up as doubles; polars would keep float32 sums
         return nw.col(column).cast(nw.Float64)
     return nw.col(column)

@@ -25,7 +25,8 @@ import polars as pl
 
 from ._conditions import EventAggregate, Field
 
-__all__ = ["INT_RANGES", "NO_MEMBER", "Kind", "is_double", "kind_of", "list_member", "restate"]
+__all__ = ["INT_RANGES", "NO_MEMBER", "SUM_OF_INTEGERS", "Kind", "is_double", "is_integer_sum",
+           "kind_of", "list_member", "restate"]
 
 #: ("int", lowest, highest), "float" (a double), "float32", ("decimal", precision, scale): a
 #: float literal is read as written (0.1 is one tenth), or None (not known)
@@ -40,6 +41,17 @@ INT_RANGES = {
 }
 if hasattr(pl, "UInt128"):  # polars 1.34 on
     INT_RANGES[pl.UInt128] = (0, 2**128 - 1)
+
+
+#: The kind a sum of integers is added up in, in every engine: 64-bit sums wrap in polars (and
+#: in Spark without ANSI mode), DuckDB's widen to 128 bits; 38-digit decimals are exact in all
+SUM_OF_INTEGERS: tuple[Literal["decimal"], int, int] = ("decimal", 38, 0)
+
+
+def is_integer_sum(agg: EventAggregate, event_schema: Mapping[str, Any] | None) -> bool:
+    """Whether ``agg`` sums an integer column (added up as :data:`SUM_OF_INTEGERS`)."""
+    dtype = (event_schema or {}).get(agg.column or "value")
+    return agg.agg == "sum" and dtype is not None and dtype.is_integer()
 
 
 def _dtype_kind(dtype: Any) -> Kind:
@@ -66,9 +78,9 @@ def kind_of(target: Field | EventAggregate, schema: Mapping[str, Any],
         return ("int", *_INT64)  # whole numbers (days_since_last is a floored float in polars)
     if target.agg == "mean":
         return "float"
+    if is_integer_sum(target, event_schema):
+        return SUM_OF_INTEGERS
     dtype = (event_schema or {}).get(target.column or "value")
-    if dtype is not None and dtype.is_integer() and target.agg == "sum":
-        return ("decimal", 38, 0)  # sums of integers are added up as 38-digit decimals
     kind = _dtype_kind(dtype)  # minima and maxima are values of the column's own kind
     # the extremes of float32 values are float32 values; their sums are doubles everywhere
     if kind == "float32" and target.agg == "sum":

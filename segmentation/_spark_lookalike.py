@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["fit_sample", "score_frame", "spark_tiers"]
 
 
-def _seed_frame(population: Population, seeds: Any, what: str = "the seed ids"
-                ) -> nw.LazyFrame[Any]:
+def _seed_frame(population: Population, seeds: Any, what: str = "the seed ids",
+                may_be_empty: bool = False) -> nw.LazyFrame[Any]:
     """The seeds' (or excluded people's) ids as a one-column frame of the population's
     engine, checked as local ids are (:func:`ids_like`: of the ids' own kind, never cast
     into a guess)."""
@@ -48,7 +48,7 @@ def _seed_frame(population: Population, seeds: Any, what: str = "the seed ids"
         raise SeedError(f"{what} of a Spark population are an Audience or ids, got "
                         f"{type(ids).__name__}")
     ids = ids_like(ids, population.schema[population.id], what)
-    if len(ids) == 0 and what == "the seed ids":
+    if len(ids) == 0 and not may_be_empty:
         raise SeedError("the seed is empty: no seed is in the population")
     schema = population.profiles.schema[population.id].dataType
     native = spark.createDataFrame([(v,) for v in ids.to_list()],
@@ -173,8 +173,8 @@ def ranked_frame(model: Lookalike, population: Population, exclude: Any,
     if seeds is not None:
         scores = scores.join(_seed_frame(population, seeds), on=population.id, how="anti")
     if exclude is not None:
-        scores = scores.join(_seed_frame(population, exclude, "the excluded ids"),
-                             on=population.id, how="anti")
+        scores = scores.join(_seed_frame(population, exclude, "the excluded ids",
+                                         may_be_empty=True), on=population.id, how="anti")
     return scores.to_native().orderBy(F.desc(score), F.asc(population.id))
 
 

@@ -37,7 +37,7 @@ from ._conditions import (
     parse_duration,
 )
 from ._errors import InvalidSegmentError
-from ._exact import NO_MEMBER, kind_of, list_member, restate
+from ._exact import NO_MEMBER, SUM_OF_INTEGERS, is_integer_sum, kind_of, list_member, restate
 from ._regex import portable
 
 __all__ = ["Dialect", "segment_sql", "sql_literal", "table_sql"]
@@ -246,9 +246,9 @@ def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetim
     else:
         fn = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}[agg.agg]
         column = q(agg.column or "value")
-        dtype = (schema or {}).get(agg.column or "value")
-        if agg.agg == "sum" and dtype is not None and dtype.is_integer():
-            column = f"CAST({column} AS DECIMAL(38, 0))"  # Spark's BIGINT sums wrap
+        if is_integer_sum(agg, schema):  # exact in every engine
+            _, precision, scale = SUM_OF_INTEGERS
+            column = f"CAST({column} AS DECIMAL({precision}, {scale}))"
         value = f"{fn}({column})"
     return (f"SELECT {q(id_col)}, {value} AS {q(alias)} FROM {events} "
             f"WHERE {' AND '.join(conds)} GROUP BY {q(id_col)}")
