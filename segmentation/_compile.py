@@ -359,16 +359,24 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
         ])
         exprs = [_reduce(a, nw.col(working(f"row{i}")), filtered=False).alias(aliases[a.key])
                  for i, a in enumerate(aggs)]
-    return _days_since(frame.group_by(id_col).agg(*exprs), aggs, now_us, aliases)
+    return _finish(frame.group_by(id_col).agg(*exprs), aggs, now_us, aliases)
 
 
-def _days_since(table: nw.LazyFrame[Any], aggs: Sequence[EventAggregate], now_us: int,
-                aliases: dict[str, str]) -> nw.LazyFrame[Any]:
-    """The latest event's epoch, per person, as whole days before now."""
-    since = [aliases[a.key] for a in aggs if a.agg == "days_since_last"]
-    if since:
+#: Aggregates that are whole numbers, given as 64-bit integers in every engine (each engine's
+#: own count type differs: 32-bit in polars, 128-bit in DuckDB, 64-bit in Spark).
+_WHOLE = ("count", "distinct_days", "days_since_last")
+
+
+def _finish(table: nw.LazyFrame[Any], aggs: Sequence[EventAggregate], now_us: int,
+            aliases: dict[str, str]) -> nw.LazyFrame[Any]:
+    """The latest event's epoch, per person, as whole days before now; counts of events and
+    days as 64-bit integers, so a table of aggregates has one schema in every engine."""
+    since = {aliases[a.key] for a in aggs if a.agg == "days_since_last"}
+    whole = [aliases[a.key] for a in aggs if a.agg in _WHOLE]
+    if whole:
         table = table.with_columns([
-            ((nw.lit(now_us) - nw.col(c)) / nw.lit(_DAY)).floor().alias(c) for c in since
+            (((nw.lit(now_us) - nw.col(c)) / nw.lit(_DAY)).floor() if c in since
+             else nw.col(c)).cast(nw.Int64).alias(c) for c in whole
         ])
     return table
 
@@ -416,7 +424,7 @@ def _per_event_table(aggs: Sequence[EventAggregate], frame: nw.LazyFrame[Any], i
     for a in aggs:
         value = nw.when(nw.col("event") == nw.lit(a.event)).then(nw.col(columns[_shape_key(a)]))
         exprs.append(getattr(value, _COMBINE[a.agg])().alias(aliases[a.key]))
-    return _days_since(per_event.group_by(id_col).agg(*exprs), aggs, now_us, aliases)
+    return _finish(per_event.group_by(id_col).agg(*exprs), aggs, now_us, aliases)
 
 
 def _shape_key(agg: EventAggregate) -> str:

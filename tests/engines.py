@@ -84,9 +84,12 @@ def engine_population(pop: seg.Population, engine: str, spark: Any = None, ntz: 
 
 
 def collected(frame: Any) -> pl.DataFrame:
-    """A Spark DataFrame's rows as polars (through narwhals: Spark 3.5 has no toArrow)."""
+    """A Spark DataFrame's (or DuckDB relation's) rows as polars, through narwhals (Spark 3.5
+    has no toArrow); a polars DataFrame as it is."""
     import narwhals as nw
 
+    if isinstance(frame, pl.DataFrame):
+        return frame
     return nw.from_native(frame).collect(backend="polars").to_native()
 
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 
 import segmentation as seg
-from tests.engines import engine_population, to_duckdb, to_spark
+from tests.engines import collected, engine_population, to_duckdb, to_spark
 from tests.segment_strategies import EVENTS, NOW, conditions, populations
 
 
@@ -200,6 +200,33 @@ def test_per_event_aggregates_agree_with_one_group_by_in_every_engine(
         a, b = one[c].cast(pl.Float64), two[c].cast(pl.Float64)
         assert a.is_null().to_list() == b.is_null().to_list(), c
         assert ((a - b).abs().fill_null(0.0) <= 1e-9 * b.abs().fill_null(0.0) + 1e-9).all(), c
+
+
+def test_counts_and_days_are_64_bit_integers_in_every_engine(spark,
+                                                              synthetic: seg.Population) -> None:
+    # before: an event count was a 32-bit integer in polars, a 128-bit one in DuckDB (read
+    # as Decimal(38, 0) through Arrow) and a 64-bit one in Spark; days since the last event a
+    # float in polars and DuckDB and an integer in Spark: RFM's scores had three schemas
+    from segmentation import _compile
+
+    q = seg.event("top_up")
+    aggs = [q.count(within="30d"), q.distinct_days(within="30d"), q.days_since_last(),
+            seg.event("app_open").count(), seg.event("top_up", where=seg.field("value") > 5)
+            .count()]
+    aliases = {a.key: f"a{i}" for i, a in enumerate(aggs)}
+    pops = [synthetic, engine_population(synthetic, "duckdb"),
+            engine_population(synthetic, "spark", spark)]
+    tables, scores = [], []
+    for pop in pops:
+        assert pop._e is not None
+        frame = _compile.aggregate_table(aggs, pop._e, pop.id, pop.now, aliases)
+        tables.append(pop._e.engine.to_polars(frame).sort(pop.id))
+        scores.append(collected(seg.rfm(pop).scores).sort(pop.id))
+    assert all(t.schema[c] == pl.Int64 for t in tables for c in aliases.values())
+    assert tables[0].height > 0
+    assert all(t.equals(tables[0]) for t in tables[1:])
+    assert scores[0]["recency_days"].dtype == scores[0]["frequency"].dtype == pl.Int64
+    assert all(s.equals(scores[0]) for s in scores[1:])
 
 
 def test_a_spark_population_with_a_repeated_id_is_refused(spark) -> None:
