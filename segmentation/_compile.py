@@ -50,6 +50,7 @@ from ._exact import (
     NO_MEMBER,
     SUM_OF_INTEGERS,
     Kind,
+    exact_mean_scale,
     is_integer_sum,
     kind_of,
     list_member,
@@ -298,6 +299,14 @@ def _row_value(agg: EventAggregate, schema: Mapping[str, Any]) -> nw.Expr:
     if is_integer_sum(agg, schema):  # exact in every engine
         _, precision, scale = SUM_OF_INTEGERS
         return nw.col(column).cast(nw.Decimal(precision, scale))
+    mean_scale = exact_mean_scale(agg, schema)
+    if mean_scale is not None:  # whole numbers, added up exactly (see _finish)
+        _, precision, scale = SUM_OF_INTEGERS
+        if not mean_scale:
+            return nw.col(column).cast(nw.Decimal(precision, scale))
+        # widened first: engines multiply in the column's own precision (DuckDB's 18 digits)
+        wide = nw.col(column).cast(nw.Decimal(precision, mean_scale))
+        return (wide * nw.lit(10**mean_scale)).cast(nw.Decimal(precision, scale))
     if agg.agg in ("sum", "mean") and schema.get(column) == pl.Float32:
         # SQL engines add float32 values up as doubles; polars would keep float32 sums
         return nw.col(column).cast(nw.Float64)
@@ -314,6 +323,21 @@ def _reduce(agg: EventAggregate, col: nw.Expr, filtered: bool) -> nw.Expr:
     if agg.agg == "days_since_last":
         return col.max()
     return {"sum": col.sum, "mean": col.mean, "min": col.min, "max": col.max}[agg.agg]()
+
+
+def _mean_parts(alias: str) -> tuple[str, str]:
+    """The working columns of an exact mean's sum and count (see :func:`_finish`)."""
+    return working(f"{alias}/sum"), working(f"{alias}/n")
+
+
+def _reductions(agg: EventAggregate, col: nw.Expr, filtered: bool, alias: str,
+                schema: Mapping[str, Any]) -> list[nw.Expr]:
+    """The aggregate's reduction named ``alias``; for a mean of integers or decimals, its
+    exact sum and its count, divided when the table is finished."""
+    if exact_mean_scale(agg, schema) is None:
+        return [_reduce(agg, col, filtered).alias(alias)]
+    total, n = _mean_parts(alias)
+    return [col.sum().alias(total), col.count().alias(n)]
 
 
 def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
@@ -343,8 +367,8 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
     if same:  # one set of rows for all, its window applied already: plain reductions
         only = _event_filter(aggs[0], now_us, schema, now, window=False)
         frame = frame.filter(only) if only is not None else frame
-        exprs = [_reduce(a, _row_value(a, schema), filtered=True).alias(aliases[a.key])
-                 for a in aggs]
+        exprs = [e for a in aggs
+                 for e in _reductions(a, _row_value(a, schema), True, aliases[a.key], schema)]
     elif len({a.event for a in aggs}) > 1 and all(a.agg in _COMBINE for a in aggs):
         return _per_event_table(aggs, frame, id_col, now, now_us, schema, aliases,
                                 (lower, upper, inclusive))
@@ -357,9 +381,10 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
             nw.when(f).then(_row_value(a, schema)).alias(working(f"row{i}"))
             for i, (a, f) in enumerate(zip(aggs, filters, strict=True))
         ])
-        exprs = [_reduce(a, nw.col(working(f"row{i}")), filtered=False).alias(aliases[a.key])
-                 for i, a in enumerate(aggs)]
-    return _finish(frame.group_by(id_col).agg(*exprs), aggs, now_us, aliases)
+        exprs = [e for i, a in enumerate(aggs)
+                 for e in _reductions(a, nw.col(working(f"row{i}")), False, aliases[a.key],
+                                      schema)]
+    return _finish(frame.group_by(id_col).agg(*exprs), aggs, now_us, aliases, schema)
 
 
 #: Aggregates that are whole numbers, given as 64-bit integers in every engine (each engine's
@@ -368,17 +393,27 @@ _WHOLE = ("count", "distinct_days", "days_since_last")
 
 
 def _finish(table: nw.LazyFrame[Any], aggs: Sequence[EventAggregate], now_us: int,
-            aliases: dict[str, str]) -> nw.LazyFrame[Any]:
+            aliases: dict[str, str], schema: Mapping[str, Any]) -> nw.LazyFrame[Any]:
     """The latest event's epoch, per person, as whole days before now; counts of events and
-    days as 64-bit integers, so a table of aggregates has one schema in every engine."""
+    days as 64-bit integers, so a table of aggregates has one schema in every engine; means
+    of integers and decimals from their exact sums (:func:`exact_mean_scale`)."""
     since = {aliases[a.key] for a in aggs if a.agg == "days_since_last"}
-    whole = [aliases[a.key] for a in aggs if a.agg in _WHOLE]
-    if whole:
-        table = table.with_columns([
-            (((nw.lit(now_us) - nw.col(c)) / nw.lit(_DAY)).floor() if c in since
-             else nw.col(c)).cast(nw.Int64).alias(c) for c in whole
-        ])
-    return table
+    whole = {aliases[a.key] for a in aggs if a.agg in _WHOLE}
+    exprs = [(((nw.lit(now_us) - nw.col(c)) / nw.lit(_DAY)).floor() if c in since
+              else nw.col(c)).cast(nw.Int64).alias(c) for c in whole]
+    parts: list[str] = []
+    for a in {aliases[a.key]: a for a in aggs}.values():
+        scale = exact_mean_scale(a, schema)
+        if scale is not None:
+            total, n = _mean_parts(aliases[a.key])
+            parts += [total, n]
+            count = nw.col(n).cast(nw.Float64)
+            exprs.append(nw.when(count > 0).then(
+                nw.col(total).cast(nw.Float64) / (count * nw.lit(float(10**scale))))
+                .alias(aliases[a.key]))
+    if exprs:
+        table = table.with_columns(exprs)
+    return table.drop(parts) if parts else table
 
 
 #: Aggregates whose value over all of a person's rows follows from their values per event
@@ -424,7 +459,7 @@ def _per_event_table(aggs: Sequence[EventAggregate], frame: nw.LazyFrame[Any], i
     for a in aggs:
         value = nw.when(nw.col("event") == nw.lit(a.event)).then(nw.col(columns[_shape_key(a)]))
         exprs.append(getattr(value, _COMBINE[a.agg])().alias(aliases[a.key]))
-    return _finish(per_event.group_by(id_col).agg(*exprs), aggs, now_us, aliases)
+    return _finish(per_event.group_by(id_col).agg(*exprs), aggs, now_us, aliases, schema)
 
 
 def _shape_key(agg: EventAggregate) -> str:

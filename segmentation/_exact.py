@@ -25,8 +25,8 @@ import polars as pl
 
 from ._conditions import EventAggregate, Field
 
-__all__ = ["INT_RANGES", "NO_MEMBER", "SUM_OF_INTEGERS", "Kind", "is_double", "is_integer_sum",
-           "kind_of", "list_member", "restate"]
+__all__ = ["INT_RANGES", "MEAN_SCALE", "NO_MEMBER", "SUM_OF_INTEGERS", "Kind", "exact_mean_scale",
+           "is_double", "is_integer_sum", "kind_of", "list_member", "restate"]
 
 #: ("int", lowest, highest), "float" (a double), "float32", ("decimal", precision, scale): a
 #: float literal is read as written (0.1 is one tenth), or None (not known)
@@ -52,6 +52,35 @@ def is_integer_sum(agg: EventAggregate, event_schema: Mapping[str, Any] | None) 
     """Whether ``agg`` sums an integer column (added up as :data:`SUM_OF_INTEGERS`)."""
     dtype = (event_schema or {}).get(agg.column or "value")
     return agg.agg == "sum" and dtype is not None and dtype.is_integer()
+
+
+#: The largest decimal scale whose mean is taken from the exact sum (see
+#: :func:`exact_mean_scale`): the values times 10**scale must stay within 38 digits in every
+#: engine's decimal arithmetic (polars and DuckDB multiply in the column's own scale).
+MEAN_SCALE = 9
+
+
+def exact_mean_scale(agg: EventAggregate, event_schema: Mapping[str, Any] | None) -> int | None:
+    """For a mean of integers or decimals, the scale of its values (0 for integers); None for
+    a mean of floats, or another aggregate.
+
+    Such a mean is one definition in every engine: the exact sum of the values, each times
+    ``10**scale`` (a whole number, added up as :data:`SUM_OF_INTEGERS`), as a double, divided
+    by ``count * 10**scale`` as a double: the exact mean rounded once while the sum stays
+    under 2**53. Engines' own averages differ: Spark rounds a decimal's to its scale + 4
+    (the mean 1/3 of 0, 0 and 1 is 0.333333, equal to the literal 0.333333) and adds integers
+    up as doubles (2**53 + 1 + 1 is 2**53); DuckDB divides in long double.
+    """
+    if agg.agg != "mean":
+        return None
+    dtype = (event_schema or {}).get(agg.column or "value")
+    if dtype is None:
+        return None
+    if dtype.is_integer():
+        return 0
+    if dtype.is_decimal() and (dtype.scale or 0) <= MEAN_SCALE:
+        return dtype.scale or 0
+    return None
 
 
 def _dtype_kind(dtype: Any) -> Kind:

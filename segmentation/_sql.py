@@ -37,7 +37,15 @@ from ._conditions import (
     parse_duration,
 )
 from ._errors import InvalidSegmentError
-from ._exact import NO_MEMBER, SUM_OF_INTEGERS, is_integer_sum, kind_of, list_member, restate
+from ._exact import (
+    NO_MEMBER,
+    SUM_OF_INTEGERS,
+    exact_mean_scale,
+    is_integer_sum,
+    kind_of,
+    list_member,
+    restate,
+)
 from ._regex import portable
 
 __all__ = ["Dialect", "segment_sql", "sql_literal", "table_sql"]
@@ -243,6 +251,13 @@ def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetim
     elif agg.agg == "days_since_last":
         value = (f"FLOOR(({epoch_us(utc_now(now))} - {_epoch_us(f'MAX({ts})', dialect)}) "
                  f"/ {DAY_US}.0)")
+    elif (mean_scale := exact_mean_scale(agg, schema)) is not None:  # as _compile computes it
+        column = q(agg.column or "value")
+        _, precision, scale = SUM_OF_INTEGERS
+        whole = (f"CAST({column} AS DECIMAL({precision}, {mean_scale})) * {10**mean_scale}"
+                 if mean_scale else column)
+        value = (f"CAST(SUM(CAST({whole} AS DECIMAL({precision}, {scale}))) AS DOUBLE) / "
+                 f"(CAST(NULLIF(COUNT({column}), 0) AS DOUBLE) * 1E{mean_scale})")
     else:
         fn = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}[agg.agg]
         column = q(agg.column or "value")

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import operator
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import duckdb
@@ -399,3 +400,51 @@ DECIMAL_CASES: list[tuple[seg.Condition, list[int]]] = [
 
 def test_decimal_columns_select_the_same_people_in_every_engine(spark: Any) -> None:
     assert not _disagreements(spark, DECIMALS, None, DECIMAL_CASES)
+
+
+# --- means of integers and decimals: the exact sum over the count, rounded once -------------
+
+MEANS = pl.DataFrame(
+    {"user_id": [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6],
+     "event": ["game"] * 17,
+     "ts": [NOW - dt.timedelta(hours=1)] * 17,
+     "d": [Decimal(v) if v is not None else None for v in (
+         "0", "0", "1", "0.01", "0.01", "0.02", "0.10", "0.20", "0.30", "1", "1", "1",
+         "5", "5", "5", None, None)],
+     "w": [Decimal("0")] * 12 + [Decimal("-0.0033"), Decimal("40458705036.9014"),
+                                 Decimal("0.0032"), Decimal("0"), Decimal("0")],
+     "n": [1] * 9 + [B, 1, 1] + [1] * 5},
+    schema={"user_id": pl.Int64, "event": pl.Utf8, "ts": pl.Datetime("us"),
+            "d": pl.Decimal(10, 2), "w": pl.Decimal(15, 4), "n": pl.Int64})
+GAME = seg.event("game")
+MEAN_CASES: list[tuple[seg.Condition, list[int]]] = [
+    # Spark averaged decimals to their scale + 4 digits: 1/3 was 0.333333, 0.04/3 0.013333
+    (GAME.mean("d") > 0.333333, [1, 4, 5]),
+    (GAME.mean("d") == 0.013333, []),
+    (GAME.mean("d") > 0.013333, [1, 2, 3, 4, 5]),
+    (GAME.mean("d") == 0.2, [3]),  # 0.60 / 3, not 0.1 + 0.2 + 0.3 in doubles
+    (GAME.mean("d").is_null(), [6, 7]),  # events but no amounts (6), no events (7): no mean
+    # Spark added integers up as doubles: 2**53 + 1 + 1 was 2**53
+    (GAME.mean("n") > 3002399751580331, [4]),  # (2**53 + 2) / 3 is ...331.33
+    # polars divided the decimal sum's double by the count: ...012.30043 fell below
+    (GAME.mean("w") >= 13486235012.300434, [5]),
+]
+
+
+def test_mean_cases_are_the_exact_mean_rounded_once() -> None:
+    rows = MEANS.rows(named=True)
+    for column, scale in (("d", 2), ("w", 4), ("n", 0)):
+        for user in {r["user_id"] for r in rows}:
+            values = [r[column] for r in rows if r["user_id"] == user and r[column] is not None]
+            if values:
+                total = sum(int(Decimal(v).scaleb(scale)) for v in values)
+                # one rounding of the exact quotient, when the sum is under 2**53
+                assert float(total) / (len(values) * 10.0**scale) == float(
+                    Fraction(total, len(values) * 10**scale))
+    assert float(B + 1) + 1 == float(B)  # what adding up doubles gives
+
+
+def test_means_of_integers_and_decimals_select_the_same_people_in_every_engine(
+        spark: Any) -> None:
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4, 5, 6, 7]})
+    assert not _disagreements(spark, profiles, MEANS, MEAN_CASES)
