@@ -54,9 +54,9 @@ class RFM:
     segments: dict[str, Segment]
 
     def sizes(self) -> pl.DataFrame:
-        """People per group."""
+        """People per group (64-bit counts, as in every engine)."""
         frame = nw.from_native(self.scores)
-        counts = frame.group_by("group").agg(nw.len().alias("len"))
+        counts = frame.group_by("group").agg(nw.len().cast(nw.Int64).alias("len"))
         table = counts.to_native() if isinstance(counts, nw.DataFrame) else \
             counts.collect(backend="polars").to_native()
         return table.sort(["len", "group"], descending=[True, False])

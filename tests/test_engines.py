@@ -206,7 +206,8 @@ def test_counts_and_days_are_64_bit_integers_in_every_engine(spark,
                                                               synthetic: seg.Population) -> None:
     # before: an event count was a 32-bit integer in polars, a 128-bit one in DuckDB (read
     # as Decimal(38, 0) through Arrow) and a 64-bit one in Spark; days since the last event a
-    # float in polars and DuckDB and an integer in Spark: RFM's scores had three schemas
+    # float in polars and DuckDB and an integer in Spark: RFM's scores had three schemas (and
+    # its sizes two)
     from segmentation import _compile
 
     q = seg.event("top_up")
@@ -216,17 +217,21 @@ def test_counts_and_days_are_64_bit_integers_in_every_engine(spark,
     aliases = {a.key: f"a{i}" for i, a in enumerate(aggs)}
     pops = [synthetic, engine_population(synthetic, "duckdb"),
             engine_population(synthetic, "spark", spark)]
-    tables, scores = [], []
+    tables, scores, sizes = [], [], []
     for pop in pops:
         assert pop._e is not None
         frame = _compile.aggregate_table(aggs, pop._e, pop.id, pop.now, aliases)
         tables.append(pop._e.engine.to_polars(frame).sort(pop.id))
-        scores.append(collected(seg.rfm(pop).scores).sort(pop.id))
+        result = seg.rfm(pop)
+        scores.append(collected(result.scores).sort(pop.id))
+        sizes.append(result.sizes())
     assert all(t.schema[c] == pl.Int64 for t in tables for c in aliases.values())
     assert tables[0].height > 0
     assert all(t.equals(tables[0]) for t in tables[1:])
     assert scores[0]["recency_days"].dtype == scores[0]["frequency"].dtype == pl.Int64
     assert all(s.equals(scores[0]) for s in scores[1:])
+    assert sizes[0]["len"].dtype == pl.Int64  # a UInt32 in polars
+    assert all(s.equals(sizes[0]) for s in sizes[1:])
 
 
 def test_a_spark_population_with_a_repeated_id_is_refused(spark) -> None:
