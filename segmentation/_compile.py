@@ -51,7 +51,7 @@ from ._exact import (
     SUM_OF_INTEGERS,
     Kind,
     exact_mean_scale,
-    is_integer_sum,
+    exact_sum_scale,
     kind_of,
     list_member,
     restate,
@@ -296,17 +296,17 @@ def _row_value(agg: EventAggregate, schema: Mapping[str, Any]) -> nw.Expr:
     if agg.agg == "days_since_last":
         return nw.col(_US + "ts")
     column = agg.column or "value"
-    if is_integer_sum(agg, schema):  # exact in every engine
-        _, precision, scale = SUM_OF_INTEGERS
-        return nw.col(column).cast(nw.Decimal(precision, scale))
+    _, precision, _ = SUM_OF_INTEGERS
+    sum_scale = exact_sum_scale(agg, schema)
+    if sum_scale is not None:  # 38-digit decimals: exact, and one type, in every engine
+        return nw.col(column).cast(nw.Decimal(precision, sum_scale))
     mean_scale = exact_mean_scale(agg, schema)
     if mean_scale is not None:  # whole numbers, added up exactly (see _finish)
-        _, precision, scale = SUM_OF_INTEGERS
         if not mean_scale:
-            return nw.col(column).cast(nw.Decimal(precision, scale))
+            return nw.col(column).cast(nw.Decimal(precision, 0))
         # widened first: engines multiply in the column's own precision (DuckDB's 18 digits)
         wide = nw.col(column).cast(nw.Decimal(precision, mean_scale))
-        return (wide * nw.lit(10**mean_scale)).cast(nw.Decimal(precision, scale))
+        return (wide * nw.lit(10**mean_scale)).cast(nw.Decimal(precision, 0))
     if agg.agg in ("sum", "mean") and schema.get(column) == pl.Float32:
         # SQL engines add float32 values up as doubles; polars would keep float32 sums
         return nw.col(column).cast(nw.Float64)

@@ -26,7 +26,7 @@ import polars as pl
 from ._conditions import EventAggregate, Field
 
 __all__ = ["INT_RANGES", "MEAN_SCALE", "NO_MEMBER", "SUM_OF_INTEGERS", "Kind", "exact_mean_scale",
-           "is_double", "is_integer_sum", "kind_of", "list_member", "restate"]
+           "exact_sum_scale", "is_double", "is_integer_sum", "kind_of", "list_member", "restate"]
 
 #: ("int", lowest, highest), "float" (a double), "float32", ("decimal", precision, scale): a
 #: float literal is read as written (0.1 is one tenth), or None (not known)
@@ -52,6 +52,19 @@ def is_integer_sum(agg: EventAggregate, event_schema: Mapping[str, Any] | None) 
     """Whether ``agg`` sums an integer column (added up as :data:`SUM_OF_INTEGERS`)."""
     dtype = (event_schema or {}).get(agg.column or "value")
     return agg.agg == "sum" and dtype is not None and dtype.is_integer()
+
+
+def exact_sum_scale(agg: EventAggregate, event_schema: Mapping[str, Any] | None) -> int | None:
+    """For a sum of integers or decimals, the scale it is added up in as a 38-digit decimal
+    (0 for integers); None for a sum of floats, or another aggregate. Engines widen sums in
+    their own ways (Spark a DECIMAL(p, s) to p + 10 digits, past which it overflows; polars
+    wraps Int64): 38 digits everywhere."""
+    dtype = (event_schema or {}).get(agg.column or "value")
+    if agg.agg != "sum" or dtype is None:
+        return None
+    if dtype.is_integer():
+        return 0
+    return (dtype.scale or 0) if dtype.is_decimal() else None
 
 
 #: The largest decimal scale whose mean is taken from the exact sum (see

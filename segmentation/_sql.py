@@ -41,7 +41,7 @@ from ._exact import (
     NO_MEMBER,
     SUM_OF_INTEGERS,
     exact_mean_scale,
-    is_integer_sum,
+    exact_sum_scale,
     kind_of,
     list_member,
     restate,
@@ -261,9 +261,10 @@ def aggregate_sql(agg: EventAggregate, events: str, id_col: str, now: dt.datetim
     else:
         fn = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}[agg.agg]
         column = q(agg.column or "value")
-        if is_integer_sum(agg, schema):  # exact in every engine
-            _, precision, scale = SUM_OF_INTEGERS
-            column = f"CAST({column} AS DECIMAL({precision}, {scale}))"
+        sum_scale = exact_sum_scale(agg, schema)
+        if sum_scale is not None:  # 38-digit decimals, as _compile adds them up
+            _, precision, _ = SUM_OF_INTEGERS
+            column = f"CAST({column} AS DECIMAL({precision}, {sum_scale}))"
         value = f"{fn}({column})"
     return (f"SELECT {q(id_col)}, {value} AS {q(alias)} FROM {events} "
             f"WHERE {' AND '.join(conds)} GROUP BY {q(id_col)}")

@@ -448,3 +448,25 @@ def test_means_of_integers_and_decimals_select_the_same_people_in_every_engine(
         spark: Any) -> None:
     profiles = pl.DataFrame({"user_id": [1, 2, 3, 4, 5, 6, 7]})
     assert not _disagreements(spark, profiles, MEANS, MEAN_CASES)
+
+
+def test_sums_and_means_have_one_type_in_every_engine(spark: Any) -> None:
+    # before: Spark added a DECIMAL(10, 2) column up as DECIMAL(20, 2), polars and DuckDB as
+    # DECIMAL(38, 2); and the means above differed in value
+    from segmentation import _compile
+
+    aggs = [GAME.sum("d"), GAME.sum("w"), GAME.sum("n"), GAME.mean("d"), GAME.mean("w"),
+            GAME.mean("n")]
+    aliases = {a.key: f"a{i}" for i, a in enumerate(aggs)}
+    pop = seg.Population(pl.DataFrame({"user_id": [1, 2, 3, 4, 5, 6, 7]}), MEANS, now=NOW)
+    tables = []
+    for other in (pop, engine_population(pop, "duckdb"), engine_population(pop, "spark", spark)):
+        assert other._e is not None
+        frame = _compile.aggregate_table(aggs, other._e, other.id, other.now, aliases)
+        tables.append(other._e.engine.to_polars(frame).sort(other.id))
+    assert tables[0].schema == pl.Schema(
+        {"user_id": pl.Int64, "a0": pl.Decimal(38, 2), "a1": pl.Decimal(38, 4),
+         "a2": pl.Decimal(38, 0), "a3": pl.Float64, "a4": pl.Float64, "a5": pl.Float64})
+    for table in tables[1:]:  # equals() alone does not compare decimals' precisions
+        assert table.schema == tables[0].schema
+        assert table.equals(tables[0])
