@@ -130,30 +130,56 @@ def validate(cond: Condition, schema: dict[str, Any], events_schema: dict[str, A
                     f"the events table needs a {needed!r} column; it has: "
                     f"{', '.join(events_schema)}"
                 )
-        if agg.column is not None:
-            if agg.column not in events_schema:
-                raise UnknownColumnError(
-                    f"unknown events column {named(agg.column)}; the events have: "
-                    f"{', '.join(events_schema)}"
-                )
-            if not events_schema[agg.column].is_numeric():
-                raise ColumnTypeError(
-                    f"{agg.agg} needs a numeric events column; {agg.column!r} is "
-                    f"{events_schema[agg.column]}"
-                )
-        for v in node.args[:2] if node.op == "between" else node.args:
-            if node.op not in ("is_null", "is_not_null") and not (
-                isinstance(v, (int, float)) and not isinstance(v, bool)
-            ):
-                raise ColumnTypeError(
-                    f"event aggregates are numbers; got a {type(v).__name__} to compare with"
-                )
-        if agg.where is not None:
-            for inner in walk(agg.where):
-                if isinstance(inner, Predicate):
-                    if not isinstance(inner.target, Field):
-                        raise InvalidSegmentError("where= conditions test event columns only")
-                    _check_predicate(inner, events_schema, "events")
+        if agg.column is not None and agg.column not in events_schema:
+            raise UnknownColumnError(
+                f"unknown events column {named(agg.column)}; the events have: "
+                f"{', '.join(events_schema)}"
+            )
+        _check_aggregate(node, agg, events_schema, every_column=True)
+
+
+def _check_aggregate(node: Predicate, agg: EventAggregate, events_schema: Mapping[str, Any],
+                     every_column: bool) -> None:
+    """An event aggregate's predicate: a numeric column (when ``events_schema`` names it), a
+    number to compare with, and a ``where=`` on the events' columns (``every_column``: each
+    must be in the schema; otherwise those it names are checked)."""
+    if agg.column is not None and agg.column in events_schema \
+            and not events_schema[agg.column].is_numeric():
+        raise ColumnTypeError(
+            f"{agg.agg} needs a numeric events column; {agg.column!r} is "
+            f"{events_schema[agg.column]}"
+        )
+    for v in node.args[:2] if node.op == "between" else node.args:
+        if node.op not in ("is_null", "is_not_null") and not (
+            isinstance(v, (int, float)) and not isinstance(v, bool)
+        ):
+            raise ColumnTypeError(
+                f"event aggregates are numbers; got a {type(v).__name__} to compare with"
+            )
+    if agg.where is not None:
+        for inner in walk(agg.where):
+            if isinstance(inner, Predicate):
+                if not isinstance(inner.target, Field):
+                    raise InvalidSegmentError("where= conditions test event columns only")
+                if every_column or inner.target.name in events_schema:
+                    _check_predicate(inner, dict(events_schema), "events")
+
+
+def validate_known(cond: Condition, schema: Mapping[str, Any],
+                   events_schema: Mapping[str, Any] | None) -> None:
+    """What SQL text can be checked for without the tables (``Segment.to_sql``): the types of
+    the columns the schemas name, as :func:`validate` checks them (a column they leave out is
+    not checked), and that event aggregates compare with numbers: SQL would otherwise compare
+    a text column with TRUE or a count with a string, and choose other people than ``select``
+    (or fail in the engine)."""
+    for node in walk(cond):
+        if not isinstance(node, Predicate):
+            continue
+        if isinstance(node.target, Field):
+            if node.target.name in schema:
+                _check_predicate(node, dict(schema), "profiles")
+            continue
+        _check_aggregate(node, node.target, events_schema or {}, every_column=False)
 
 
 def describe(cond: Condition) -> str:
@@ -312,7 +338,9 @@ class Segment:
         it (and ``event_schema`` for the events' columns), numbers compare as numbers whatever
         their kinds (``age > 25.5`` is ``age >= 26``; an Int64 equals no float past 2**63)
         and sums of integers are added up as 38-digit decimals, exactly (a BIGINT sum wraps
-        in Spark past 2**63).
+        in Spark past 2**63). The columns they name are checked as ``select`` checks them (a
+        text column compared with ``True`` is a :class:`ColumnTypeError`, not SQL that reads
+        'true' and '1' as TRUE); event aggregates compare with numbers only.
         """
         if dialect not in ("duckdb", "spark"):
             raise InvalidSegmentError(f"dialect must be 'duckdb' or 'spark', got "
@@ -335,6 +363,7 @@ class Segment:
                     f"{name}= has columns {names_shown(twins)} that differ only in case: SQL "
                     "reads column names case-insensitively in DuckDB and Spark, so one name "
                     "would read either column; rename them apart")
+        validate_known(self.condition, schema or {}, event_schema)
         return segment_sql(self.condition, dialect, profiles, events, id,
                            checked_now(now),
                            schema or {}, event_schema)

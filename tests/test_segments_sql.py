@@ -6,6 +6,7 @@ import json
 
 import duckdb
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +60,54 @@ def test_spark_sql_shape() -> None:
     assert "RLIKE '^pre'" in sql
     assert "unix_micros" in sql
     assert sql.startswith("SELECT p.`user_id` FROM `profiles` AS p LEFT JOIN")
+
+
+_SQL_SCHEMA = {"plan": pl.Utf8, "vip": pl.Boolean, "born": pl.Date, "tags": pl.List(pl.Utf8)}
+_SQL_EVENTS = {"user_id": pl.Int64, "event": pl.Utf8, "ts": pl.Datetime("us"),
+               "channel": pl.Utf8, "amount": pl.Float64}
+
+
+@pytest.mark.parametrize("cond", [
+    seg.field("plan") == True,  # DuckDB and Spark: 'true' and '1' are TRUE  # noqa: E712
+    seg.field("vip").isin([1]),  # DuckDB: TRUE IN (1) holds
+    seg.field("born") > "2019-01-01",  # Spark compares the date as text
+    seg.field("plan") > 1,  # a conversion error in the engine
+    seg.field("tags").contains(1),
+    seg.event("game", where=seg.field("channel") == 1).count() >= 1,
+    seg.event("game").sum("channel") > 1,
+])
+def test_to_sql_refuses_what_select_refuses_for_the_columns_it_is_told(
+        cond: seg.Condition) -> None:
+    # before: Segment.to_sql checked no type, so SQL compared a text column with TRUE (DuckDB
+    # and Spark took in 'true' and '1'), a BOOLEAN with 1, or failed in the engine, where
+    # select refused the condition
+    segment = seg.Segment("s", cond)
+    profiles = pl.DataFrame({"user_id": [1], "plan": ["true"], "vip": [True],
+                             "born": [None], "tags": [["a"]]},
+                            schema={"user_id": pl.Int64, **_SQL_SCHEMA})
+    events = pl.DataFrame(schema=_SQL_EVENTS)
+    with pytest.raises(seg.ColumnTypeError):
+        seg.Population(profiles, events, now=NOW).select(segment)
+    for dialect in ("duckdb", "spark"):
+        with pytest.raises(seg.ColumnTypeError):
+            segment.to_sql(dialect, now=NOW, schema=_SQL_SCHEMA, event_schema=_SQL_EVENTS)
+
+
+@pytest.mark.parametrize("value", ["5", True, False])
+def test_event_aggregates_compare_with_numbers_in_sql_text_too(value: object) -> None:
+    # no schema needed: a count is a number (SQL compared COUNT with 'x' COLLATE C, or with
+    # TRUE, which DuckDB reads as 1)
+    segment = seg.Segment("s", seg.event("game").count() == value)
+    with pytest.raises(seg.ColumnTypeError, match="event aggregates are numbers"):
+        segment.to_sql(now=NOW)
+
+
+def test_to_sql_leaves_columns_its_schema_does_not_name_unchecked() -> None:
+    # a schema given for the list columns only (what contains needs) still writes the rest
+    cond = seg.field("tags").contains("a") & (seg.field("age") > 30) \
+        & (seg.event("game", where=seg.field("channel") == "app").count() >= 2)
+    sql = seg.Segment("s", cond).to_sql(now=NOW, schema={"tags": pl.List(pl.Utf8)})
+    assert '"age" > 30' in sql
 
 
 @given(st.data())
