@@ -375,9 +375,20 @@ _INEXACT = ("{what} has {n:,} float value(s) that are not whole numbers under 2*
             "(or integers) instead of floats")
 
 
+def _missing(v: object) -> bool:
+    """pandas' missing values as ``tolist()`` hands them over: ``pd.NA`` (a "string" column's
+    missing cell) and ``NaT`` (a datetime column's, a ``datetime`` subclass that has no
+    date), and NumPy's ``NaT``."""
+    if isinstance(v, np.datetime64):
+        return bool(np.isnat(v))
+    return type(v).__name__ in ("NAType", "NaTType") and type(v).__module__.startswith("pandas")
+
+
 def _scalar_text(v: object, strict: bool = True) -> str | None:
-    if v is None:
+    if v is None or _missing(v):
         return None
+    if isinstance(v, np.datetime64):  # a NumPy date or time: its UTC calendar day
+        return str(v.astype("datetime64[D]"))
     if isinstance(v, dt.datetime):
         return v.date().isoformat()
     if isinstance(v, dt.date):

@@ -827,3 +827,23 @@ def test_numpy_arrays_that_are_no_identifier_column_are_refused() -> None:
                    np.array([0.5, 14155552671.0]), np.array([np.float32(1.5)], dtype=object)):
         with pytest.raises(privacy.InputTypeError):
             privacy.normalize(values, "phone")
+
+
+def test_pandas_missing_values_in_lists_are_empty_and_numpy_dates_are_dates() -> None:
+    # before: a list from pandas' tolist() (pd.NA from a "string" column, NaT from a datetime
+    # column) was refused as "got NAType", or NaT (a datetime subclass) counted as malformed;
+    # NumPy datetime64 values were refused as "got datetime64"
+    pd = pytest.importorskip("pandas")
+    emails = pd.Series(["Mary@Example.com", None], dtype="string").tolist()
+    assert privacy.normalize(emails, "email", reasons=True).rows() == [
+        ("mary@example.com", None), (None, "empty")]
+    births = pd.Series(pd.to_datetime(["1990-02-03", None])).tolist()
+    assert privacy.normalize(births, "dob", reasons=True).rows() == [
+        ("19900203", None), (None, "empty")]
+    numpy_births = [np.datetime64("1990-02-03"), np.datetime64("1990-02-03T23:59:59"),
+                    np.datetime64("NaT")]
+    assert privacy.normalize(numpy_births, "dob", reasons=True).rows() == [
+        ("19900203", None), ("19900203", None), (None, "empty")]
+    # a missing value is empty in every kind, never malformed
+    assert privacy.normalize([pd.NaT, pd.NA, np.datetime64("NaT")], "phone",
+                             reasons=True)["reason"].to_list() == ["empty"] * 3
