@@ -82,6 +82,12 @@ def _reversal_remedy(partner: bool, what: str | None) -> str:
 def check_formats(facts: ExportFacts) -> list[Finding]:
     out = _Findings(facts)
     want_b64 = facts.platform == "uid2"
+    for c, raw in facts.raw_digests.items():
+        if raw:
+            out.add("hash_format", "high", c, raw,
+                    f"{_values(raw, 'are')} raw digest bytes (a binary column), not text; "
+                    "audited as their hex", "write digests as text: lower-case hex "
+                    "(Base64 of the raw digest for uid2)")
     for c in facts.hashed:
         s = facts.stats[c]
         n = s["n"]

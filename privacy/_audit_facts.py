@@ -53,6 +53,8 @@ _STATS = ("n", "hex64", "b64", "hex64any", "md5", "sha1", "hexany")
 _TALLY = {"check": pl.Utf8, "column": pl.Utf8, "flag": pl.Boolean, "n": pl.Int64,
           "sample": pl.Utf8, "at": pl.Int64}
 _HITS = {"column": pl.Utf8, "value": pl.Utf8, "rows": pl.Int64}
+#: Byte lengths of the digests an export may hold raw: MD5, SHA-1, SHA-256.
+_DIGEST_BYTES = (16, 20, 32)
 #: Clear-identifier patterns tallied per column, by name.
 _PATTERNS = (("email", pat.EMAIL), ("phone", pat.PHONE), ("date", pat.DATE),
              ("ipv4", pat.IPV4), ("ipv6", pat.IPV6), ("ssn", pat.SSN), ("zip", pat.ZIP))
@@ -149,6 +151,8 @@ class ExportFacts:
     classes: ValueCounts = field(init=False)
     #: Digests of each part file, from the pass beside its read.
     digests: dict[str, str] = field(default_factory=dict)
+    #: Per binary column, the values that were raw digest bytes (audited as their hex).
+    raw_digests: dict[str, int] = field(default_factory=dict)
     _part_quasi: set[tuple[str, ...]] = field(default_factory=set)
     _hashed_set: set[str] = field(default_factory=set)
     _tally_rows: dict[tuple[str, str], list[tuple[bool, int, str | None, int]]] = field(
@@ -222,6 +226,7 @@ class ExportFacts:
         """Measure one part (a batch of part files, or the whole export when it is one file
         or table), with the passes over its files' bytes. Every part has the first part's
         columns and types (the reader checks each file)."""
+        frame = self._binary_as_text(frame)
         if not self.parts:
             self._first(frame)
         index = self.parts
@@ -242,6 +247,34 @@ class ExportFacts:
         self._add_tallies(residual, index)
         self._add_probes(frame, hashes, stats)
         self._add_labels(frame)
+
+    def _binary_as_text(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Binary columns as text, value by value, so every text check reads them: UTF-8
+        decoded; raw digests (16, 20 or 32 bytes that are no UTF-8: MD5, SHA-1, SHA-256) as
+        lower-case hex, counted in :attr:`raw_digests` (a Parquet column of raw SHA-256
+        digests of genders was read as U+FFFD text, and never reversed); anything else with
+        U+FFFD for the bytes that are not UTF-8, never guessed at."""
+        columns = []
+        for c, dtype in frame.schema.items():
+            if dtype != pl.Binary:
+                continue
+            values: list[str | None] = []
+            raw = 0
+            for v in frame.get_column(c).to_list():
+                if v is None:
+                    values.append(None)
+                    continue
+                try:
+                    values.append(v.decode("utf-8"))
+                except UnicodeDecodeError:
+                    if len(v) in _DIGEST_BYTES:
+                        values.append(v.hex())
+                        raw += 1
+                    else:
+                        values.append(v.decode("utf-8", errors="replace"))
+            self.raw_digests[c] = self.raw_digests.get(c, 0) + raw
+            columns.append(pl.Series(c, values, dtype=pl.Utf8))
+        return frame.with_columns(columns) if columns else frame
 
     def _first(self, frame: pl.DataFrame) -> None:
         self.columns = frame.columns

@@ -313,3 +313,35 @@ def test_bytes_that_are_not_utf8_are_a_finding_not_a_silence(tmp_path) -> None:
     path.write_bytes(("email,name\n" + "\n".join(lines) + "\n").encode("utf-8"))
     assert not [f for f in privacy.audit(path, platform="meta", today=TODAY,
                                          phone_block=1_000).findings if f.check == "encoding"]
+
+
+def test_raw_digest_bytes_are_audited_as_digests(tmp_path) -> None:
+    """A Parquet column of raw 32-byte SHA-256 digests (no hex) was read as U+FFFD text: no
+    format finding, and a column of hashed genders was never reversed."""
+    rng = random.Random(8)
+    genders = [rng.choice("fm") for _ in range(N)]
+    frame = pl.DataFrame({
+        "email": [bytes.fromhex(sha(f"person{i}@example.com")) for i in range(N)],
+        "gen": [bytes.fromhex(sha(g)) for g in genders],
+        # 16 bytes, as an MD5 digest is (its first half, for the format alone)
+        "md5": [bytes.fromhex(sha(f"person{i}@example.com"))[:16] for i in range(N)],
+        "raw": [b"y.person@example.org" if i == 0 else b"\xff\xfe" for i in range(N)],
+    })
+    path = tmp_path / "raw.parquet"
+    frame.write_parquet(path)
+    report = privacy.audit(path, platform="meta", today=TODAY, phone_block=1_000)
+    found = {(f.check, f.column): f for f in report.findings}
+    assert found[("hash_format", "email")].count == N
+    assert "raw digest bytes" in found[("hash_format", "email")].message
+    assert found[("reversible", "gen")].count == N  # every gender reversed
+    assert "MD5" in found[("hash_format", "md5")].message
+    # bytes that are text are still read as text, and others still said to be unreadable
+    assert found[("plaintext", "raw")].severity == "critical"
+    assert found[("encoding", "raw")].count == N - 1
+    assert ("hash_format", "raw") not in found
+    # the same digests written as hex are no format finding
+    hexed = frame.select(pl.col("email", "gen").bin.encode("hex"))
+    again = {(f.check, f.column) for f in privacy.audit(
+        hexed, platform="meta", today=TODAY, phone_block=1_000).findings}
+    assert ("hash_format", "email") not in again
+    assert ("reversible", "gen") in again
