@@ -330,10 +330,29 @@ def _mean_parts(alias: str) -> tuple[str, str]:
     return working(f"{alias}/sum"), working(f"{alias}/n")
 
 
+def _float_max(agg: EventAggregate, schema: Mapping[str, Any]) -> Any:
+    """For the maximum of a float column, its dtype (narwhals'); None otherwise. NaN is the
+    largest value (as the README and every comparison say): DuckDB's and Spark's MAX give NaN
+    when one value is NaN, polars' max leaves NaN out (NaN only when every value is)."""
+    dtype = schema.get(agg.column or "value")
+    if agg.agg != "max" or dtype is None or not dtype.is_float():
+        return None
+    return nw.Float32 if dtype == pl.Float32 else nw.Float64
+
+
+def _nan_part(alias: str) -> str:
+    """The working column that says a float maximum's values held NaN (see :func:`_finish`)."""
+    return working(f"{alias}/nan")
+
+
 def _reductions(agg: EventAggregate, col: nw.Expr, filtered: bool, alias: str,
                 schema: Mapping[str, Any]) -> list[nw.Expr]:
     """The aggregate's reduction named ``alias``; for a mean of integers or decimals, its
-    exact sum and its count, divided when the table is finished."""
+    exact sum and its count, divided when the table is finished; for the maximum of floats,
+    also whether a value was NaN."""
+    if _float_max(agg, schema) is not None:
+        nan = nw.when(col.is_nan()).then(nw.lit(1)).otherwise(nw.lit(0))
+        return [col.max().alias(alias), nan.max().alias(_nan_part(alias))]
     if exact_mean_scale(agg, schema) is None:
         return [_reduce(agg, col, filtered).alias(alias)]
     total, n = _mean_parts(alias)
@@ -369,7 +388,8 @@ def aggregate_table(aggs: Sequence[EventAggregate], events: Table, id_col: str,
         frame = frame.filter(only) if only is not None else frame
         exprs = [e for a in aggs
                  for e in _reductions(a, _row_value(a, schema), True, aliases[a.key], schema)]
-    elif len({a.event for a in aggs}) > 1 and all(a.agg in _COMBINE for a in aggs):
+    elif len({a.event for a in aggs}) > 1 and all(
+            a.agg in _COMBINE and _float_max(a, schema) is None for a in aggs):
         return _per_event_table(aggs, frame, id_col, now, now_us, schema, aliases,
                                 (lower, upper, inclusive))
     else:
@@ -396,13 +416,21 @@ def _finish(table: nw.LazyFrame[Any], aggs: Sequence[EventAggregate], now_us: in
             aliases: dict[str, str], schema: Mapping[str, Any]) -> nw.LazyFrame[Any]:
     """The latest event's epoch, per person, as whole days before now; counts of events and
     days as 64-bit integers, so a table of aggregates has one schema in every engine; means
-    of integers and decimals from their exact sums (:func:`exact_mean_scale`)."""
+    of integers and decimals from their exact sums (:func:`exact_mean_scale`); a float
+    maximum NaN when one of its values is (:func:`_float_max`)."""
     since = {aliases[a.key] for a in aggs if a.agg == "days_since_last"}
     whole = {aliases[a.key] for a in aggs if a.agg in _WHOLE}
     exprs = [(((nw.lit(now_us) - nw.col(c)) / nw.lit(_DAY)).floor() if c in since
               else nw.col(c)).cast(nw.Int64).alias(c) for c in whole]
     parts: list[str] = []
     for a in {aliases[a.key]: a for a in aggs}.values():
+        float_max = _float_max(a, schema)
+        if float_max is not None:
+            nan = _nan_part(aliases[a.key])
+            parts.append(nan)
+            exprs.append(nw.when(nw.col(nan) > 0).then(nw.lit(float("nan")))
+                         .otherwise(nw.col(aliases[a.key])).cast(float_max)
+                         .alias(aliases[a.key]))
         scale = exact_mean_scale(a, schema)
         if scale is not None:
             total, n = _mean_parts(aliases[a.key])

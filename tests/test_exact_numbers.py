@@ -470,3 +470,35 @@ def test_sums_and_means_have_one_type_in_every_engine(spark: Any) -> None:
     for table in tables[1:]:  # equals() alone does not compare decimals' precisions
         assert table.schema == tables[0].schema
         assert table.equals(tables[0])
+
+
+# --- NaN is the largest value, in a maximum too -------------------------------------------------
+
+NAN_EVENTS = pl.DataFrame(
+    {"user_id": [1, 1, 2, 2, 3, 4],
+     "event": ["game"] * 5 + ["other"],
+     "ts": [NOW - dt.timedelta(hours=h) for h in range(6)],
+     "v": [1.0, math.nan, 7.0, 2.0, math.nan, None],
+     "f": pl.Series([1.0, math.nan, 7.0, 2.0, math.nan, None], dtype=pl.Float32)},
+    schema_overrides={"ts": pl.Datetime("us")})
+NAN_CASES: list[tuple[seg.Condition, list[int]]] = [
+    case for column in ("v", "f") for case in [
+        # polars' max left NaN out when another value was a number: [2, 3] and [3]
+        (GAME.max(column) > 5, [1, 2, 3]),
+        (GAME.max(column) == math.nan, [1, 3]),
+        (GAME.max(column) < math.inf, [2]),
+        (GAME.max(column).is_null(), [4, 5, 6, 7]),
+        (GAME.min(column) < 2, [1]),  # the least is a number while one is
+        (GAME.min(column) == math.nan, [3]),
+        (GAME.max(column, within="1h") > 5, [1]),  # a window's rows: user 1's NaN (1h ago)
+    ]
+]
+
+
+def test_a_maximum_with_nan_is_nan_in_every_engine(spark: Any) -> None:
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4, 5, 6, 7]})
+    assert not _disagreements(spark, profiles, NAN_EVENTS, NAN_CASES)
+    # with another event's aggregate beside it (maxima of several events are combined from
+    # per-event maxima elsewhere, where polars' max would leave NaN out again)
+    pop = seg.Population(profiles, NAN_EVENTS, now=NOW)
+    assert _ids(pop, (GAME.max("v") > 5) | (seg.event("other").count() >= 1)) == [1, 2, 3, 4]
