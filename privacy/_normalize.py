@@ -244,8 +244,11 @@ def _zip(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.LazyFr
         _other=_lower(e).str.replace_all(r"[\s\-]+", ""),
     )
     us, other = pl.col("_us"), pl.col("_other")
-    is_us = pl.col("region") == "US" if platform != "snap" else pl.lit(True)
-    bad_other = ~other.str.contains(r"^[\p{L}\p{N}]{2,10}$")
+    is_us = pl.col("region") == "US"
+    # Snap takes 5-digit codes: elsewhere than the US, one written so (never a US ZIP padded
+    # from 4 digits, nor a ZIP+4 cut, where the country is not the US or not known)
+    bad_other = ~other.str.contains(r"^[0-9]{5}$" if platform == "snap"
+                                    else r"^[\p{L}\p{N}]{2,10}$")
     return frame.with_columns(
         cand=pl.when(is_us).then(us).otherwise(other),
         why=_reason_chain(

@@ -210,6 +210,18 @@ def test_a_country_that_is_not_one_is_never_the_us() -> None:
     # unambiguous whatever the region: kept
     assert reasons(["1990-03-04", "13/04/1990"], "dob", default_region=["Narnia"] * 2) == \
         [None, None]
+
+
+def test_snap_zips_are_us_zips_only_in_the_us() -> None:
+    # before: Snap read every ZIP the US way whatever the row's country: a ZIP+4 with no
+    # country known was cut to 5 digits, and Vienna's 1010 was padded to Massachusetts' 01010
+    got = privacy.normalize(["94105-1234", "1234", "94105", "1010", "10115", "SW1A 1AA",
+                             "02139-4307", "2139"], "zip", platform="snap",
+                            default_region=[None, None, None, "AT", "DE", "GB", "US", "US"],
+                            reasons=True)
+    assert got.rows() == [(None, "unknown_country"), (None, "unknown_country"), ("94105", None),
+                          (None, "malformed"), ("10115", None), (None, "malformed"),
+                          ("02139", None), ("02139", None)]
     assert reasons(["a@example.com"], "email", default_region=["Narnia"]) == [None]
     with pytest.raises(privacy.InvalidInputError):
         privacy.normalize(["(650) 555-1212"], "phone", default_region="Narnia")
