@@ -26,7 +26,7 @@ import polars as pl
 from ._conditions import EventAggregate, Field
 
 __all__ = ["INT_RANGES", "MEAN_SCALE", "NO_MEMBER", "SUM_OF_INTEGERS", "Kind", "exact_mean_scale",
-           "exact_sum_scale", "is_double", "is_integer_sum", "kind_of", "list_member", "restate"]
+           "exact_sum_scale", "is_double", "kind_of", "list_member", "restate"]
 
 #: ("int", lowest, highest), "float" (a double), "float32", ("decimal", precision, scale): a
 #: float literal is read as written (0.1 is one tenth), or None (not known)
@@ -46,12 +46,6 @@ if hasattr(pl, "UInt128"):  # polars 1.34 on
 #: The kind a sum of integers is added up in, in every engine: 64-bit sums wrap in polars (and
 #: in Spark without ANSI mode), DuckDB's widen to 128 bits; 38-digit decimals are exact in all
 SUM_OF_INTEGERS: tuple[Literal["decimal"], int, int] = ("decimal", 38, 0)
-
-
-def is_integer_sum(agg: EventAggregate, event_schema: Mapping[str, Any] | None) -> bool:
-    """Whether ``agg`` sums an integer column (added up as :data:`SUM_OF_INTEGERS`)."""
-    dtype = (event_schema or {}).get(agg.column or "value")
-    return agg.agg == "sum" and dtype is not None and dtype.is_integer()
 
 
 def exact_sum_scale(agg: EventAggregate, event_schema: Mapping[str, Any] | None) -> int | None:
@@ -117,18 +111,18 @@ def kind_of(target: Field | EventAggregate, schema: Mapping[str, Any],
     if isinstance(target, Field):
         return _dtype_kind(schema.get(target.name))
     if target.agg in ("count", "distinct_days", "days_since_last"):
-        return ("int", *_INT64)  # whole numbers (days_since_last is a floored float in polars)
+        return ("int", *_INT64)  # whole numbers, 64-bit integers in every engine
     if target.agg == "mean":
         return "float"
-    if is_integer_sum(target, event_schema):
-        return SUM_OF_INTEGERS
+    sum_scale = exact_sum_scale(target, event_schema)
+    if sum_scale is not None:  # integers and decimals add up as 38-digit decimals
+        decimal, precision, _ = SUM_OF_INTEGERS
+        return (decimal, precision, sum_scale)
     dtype = (event_schema or {}).get(target.column or "value")
     kind = _dtype_kind(dtype)  # minima and maxima are values of the column's own kind
     # the extremes of float32 values are float32 values; their sums are doubles everywhere
     if kind == "float32" and target.agg == "sum":
         return "float"
-    if isinstance(kind, tuple) and target.agg == "sum":
-        return ("decimal", 38, kind[2])  # a sum of decimals widens, its scale stays
     return kind
 
 
