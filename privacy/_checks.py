@@ -1,4 +1,5 @@
-"""Argument checks the privacy functions share: whole and finite numbers, progress callbacks.
+"""Argument checks the privacy functions share: whole and finite numbers, progress callbacks,
+inputs that must be one ordered column.
 
 Whole numbers are a Python int or a NumPy integer, never a bool: a figure computed with NumPy
 (``k = np.int64(10)``) is as much an int as a literal one; it was refused with "k must be an
@@ -9,13 +10,17 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import KeysView, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
+import polars as pl
+import pyarrow as pa
 
 from ._errors import InputTypeError
 
-__all__ = ["check_progress", "finite", "whole"]
+__all__ = ["check_one_column", "check_progress", "finite", "whole"]
 
 
 def whole(value: object) -> int | None:
@@ -44,3 +49,28 @@ def check_progress(progress: Any) -> None:
     if progress is not None and not callable(progress):
         raise InputTypeError(f"progress must be a function called as progress(done, total), "
                              f"or None; got {type(progress).__name__}")
+
+
+def check_one_column(values: object, what: str) -> None:
+    """Refuse inputs that are not one ordered column of values: results line up with the input
+    by position, so a set's arbitrary order, a table's rows or a bytes object's small integers
+    would be wrong answers, not errors."""
+    kind = type(values).__name__
+    if isinstance(values, (bytes, bytearray, memoryview)):
+        raise InputTypeError(
+            f"{what} must be text or a column of values, got {kind}; decode the bytes "
+            "(value.decode('utf-8')) or pass a list of values")
+    if isinstance(values, (AbstractSet, Mapping)) and not isinstance(values, KeysView):
+        raise InputTypeError(
+            f"{what} must be an ordered column of values (a list, a Series, an array), got "
+            f"{kind}: results line up with the input by position, and a {kind} has no order")
+    if isinstance(values, np.ndarray) and values.ndim != 1:
+        raise InputTypeError(
+            f"{what} must be one column of values, got a {values.ndim}-d array of shape "
+            f"{values.shape}; pass one column (a 1-d array), e.g. array[:, 0]")
+    if (isinstance(values, (pl.DataFrame, pl.LazyFrame, pa.Table, pa.RecordBatch))
+            or (type(values).__module__.startswith(("pandas", "pyspark"))
+                and "DataFrame" in kind)):
+        raise InputTypeError(
+            f"{what} must be one column of values, got a table ({kind}); pass one of its "
+            "columns, e.g. frame['email']")

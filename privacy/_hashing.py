@@ -33,7 +33,7 @@ import polars as pl
 import pyarrow as pa
 from cryptography.hazmat.primitives import hashes, hmac
 
-from ._checks import whole
+from ._checks import check_one_column, whole
 from ._errors import InputTypeError, InvalidInputError
 from ._redact import named, shown
 
@@ -394,6 +394,7 @@ class Hasher:
                 return None
             digest = _digest_values([_utf8(values)], self._key)
             return digest.hex() if self.encoding == "hex" else base64.b64encode(digest).decode()
+        check_one_column(values, "values")  # one ordered column: no set, table, bytes
         if isinstance(values, pl.Series):
             series = values
             if series.dtype != pl.Utf8:
@@ -401,7 +402,7 @@ class Hasher:
                     f"hash expects normalized text, got a {series.dtype} Series; "
                     "normalize it with privacy.normalize first"
                 )
-        elif isinstance(values, Iterable) and not isinstance(values, (bytes, dict)):
+        elif isinstance(values, Iterable):
             items = list(values)
             if any(v is not None and not isinstance(v, str) for v in items):
                 raise InputTypeError("hash expects str values (or None); normalize them first")

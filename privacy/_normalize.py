@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from ._checks import check_one_column
 from ._errors import InputTypeError, InvalidInputError, UnsupportedIdentifierError
 from ._geo import country_lookup, region_lookup, state_country, state_lookup
 from ._phone import SUPPORTED_REGIONS, express_lane, normalize_phones, run_lanes
@@ -452,6 +453,7 @@ def to_text_series(values: object, name: str = "value", what: str = "values",
     """Any accepted column-like input as a Utf8 polars Series (dates as ISO text); ``what``
     names the argument in errors. ``strict``: identifiers, where a float that is not a whole
     number under 2**53 is an error; a table's mixed cells (False) take such a float's text."""
+    check_one_column(values, what)
     if isinstance(values, pl.Series):
         s = values
     elif type(values).__module__.startswith("pandas"):

@@ -44,7 +44,7 @@ from typing import Any
 import polars as pl
 from cryptography.hazmat.primitives import hashes
 
-from ._checks import whole
+from ._checks import check_one_column, whole
 from ._errors import InputTypeError, InvalidInputError, PsiError, ReadError
 from ._normalize import NORMALIZATION_VERSION, normalize
 from ._platforms import check_platform
@@ -300,7 +300,8 @@ class _Items:
 
 def _items(values: object, kind: str, platform: str, default_region: object,
            now: Any) -> _Items:
-    if values is None or isinstance(values, (str, bytes, dict)):
+    check_one_column(values, "values")
+    if values is None or isinstance(values, str):
         raise InputTypeError(
             f"values must be a sequence or column of identifiers, got {type(values).__name__}")
     frame = normalize(values, kind, platform, default_region, reasons=True, now=now)

@@ -10,7 +10,10 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -453,6 +456,49 @@ def test_no_default_region_assumes_none() -> None:
 def test_a_wrong_default_region_is_named_in_the_error(region: object) -> None:
     with pytest.raises(privacy.InputTypeError, match="default_region"):
         privacy.normalize(["6505551212"], "phone", default_region=region)
+
+
+_NOT_ONE_COLUMN = [
+    # (input, what the message says): results line up with the input by position, so each of
+    # these gave a wrong answer or Python's error: a bytearray was seven "malformed" values
+    # (its bytes as small integers), a set an arbitrary order, a 0-d array a raw TypeError
+    (bytearray(b"ann@example.com"), "bytearray; decode"),
+    (memoryview(b"ann@example.com"), "memoryview; decode"),
+    (b"ann@example.com", "bytes; decode"),
+    ({"ann@example.com", "bo@example.com"}, "set has no order"),
+    (frozenset({"ann@example.com"}), "frozenset has no order"),
+    ({"ann@example.com": 1}, "dict has no order"),
+    (np.array("ann@example.com"), r"0-d array of shape \(\)"),
+    (np.array([["ann@example.com"]]), r"2-d array of shape \(1, 1\)"),
+    (pl.DataFrame({"email": ["ann@example.com"]}), r"a table \(DataFrame\)"),
+    (pl.LazyFrame({"email": ["ann@example.com"]}), r"a table \(LazyFrame\)"),
+    (pa.table({"email": ["ann@example.com"]}), r"a table \(Table\)"),
+    (pd.DataFrame({"email": ["ann@example.com"]}), r"a table \(DataFrame\)"),
+]
+
+
+@pytest.mark.parametrize(("values", "says"), _NOT_ONE_COLUMN)
+def test_values_that_are_not_one_ordered_column_are_refused(values: object, says: str) -> None:
+    key = bytes(range(32))
+    calls = [lambda: privacy.normalize(values, "email"),
+             lambda: privacy.prepare_values(values, "email", "meta"),
+             lambda: privacy.Hasher(key=key).hash(values),
+             lambda: privacy.psi.match(values, ["ann@example.com"], kind="email"),
+             lambda: privacy.normalize(["6505551212"], "phone", default_region=values)]
+    for call in calls:
+        with pytest.raises(privacy.InputTypeError, match=says):
+            call()
+
+
+def test_ordered_columns_of_every_kind_are_taken() -> None:
+    # must-pass beside the refusals: the same value from each ordered container
+    want = ["ann@example.com", None]
+    for values in (["Ann@example.com", "x"], ("Ann@example.com", "x"),
+                   np.array(["Ann@example.com", "x"]), pl.Series(["Ann@example.com", "x"]),
+                   pd.Series(["Ann@example.com", "x"]), pa.array(["Ann@example.com", "x"]),
+                   pa.chunked_array([["Ann@example.com"], ["x"]]),
+                   {"Ann@example.com": 1, "x": 2}.keys(), iter(["Ann@example.com", "x"])):
+        assert privacy.normalize(values, "email").to_list() == want, type(values).__name__
 
 
 # --- floats: whole numbers a float holds exactly, each value alone ---------------------------
