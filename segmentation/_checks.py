@@ -4,6 +4,7 @@ error naming what was received, never a comparison or attribute error from deep 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
@@ -68,9 +69,20 @@ def check_instance(value: object, kind: type, name: str, hint: str = "") -> Any:
 
 def listed(value: object, name: str, usage: str) -> list[Any]:
     """Any iterable as a list; a lone str, bytes or mapping (which would be spelled out or
-    read by its keys), or no iterable at all, is refused as "<name> takes <usage>"."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+    read by its keys), or no iterable at all, is refused as "<name> takes <usage>".
+
+    A set of names is taken in sorted order: a set of str iterates in another order in each
+    process (hash randomization), and a lookalike's columns, a profile's rows or a segment's
+    SQL must not change from one run to the next. A set of anything else has no order to
+    take, and is refused."""
+    if (isinstance(value, (str, bytes, bytearray, memoryview, Mapping))
+            or not isinstance(value, Iterable)):
         raise InvalidSegmentError(f"{name} takes {usage}, got {type(value).__name__}")
+    if isinstance(value, AbstractSet):
+        if not all(isinstance(v, str) for v in value):
+            raise InvalidSegmentError(f"{name} takes {usage}, got a {type(value).__name__} of "
+                                      "values that have no order; pass a list")
+        return sorted(value)
     return list(value)
 
 

@@ -17,7 +17,8 @@ import datetime as dt
 import math
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from decimal import Decimal
@@ -277,7 +278,16 @@ class _Comparable:
         """Membership in a set of values."""
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
             raise InvalidSegmentError("isin takes a list of values, e.g. isin(['a', 'b'])")
+        if isinstance(values, (bytearray, memoryview, Mapping)) or (
+                isinstance(values, np.ndarray) and values.ndim != 1):
+            # a bytearray's items are small integers, a dict's its keys, a 0-d array no items
+            raise InvalidSegmentError(f"isin takes a list of values, e.g. isin(['a', 'b']), "
+                                      f"got {type(values).__name__}"
+                                      + (f" of shape {values.shape}"
+                                         if isinstance(values, np.ndarray) else ""))
         items = tuple(_check_literal(v) for v in values)
+        if isinstance(values, AbstractSet):  # one order in every process (hash randomization)
+            items = tuple(sorted(items, key=lambda v: (type(v).__name__, repr(v))))
         if not items:
             raise InvalidSegmentError("isin needs at least one value")
         return self._pred("isin", *items)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from ._checks import names_shown
+from ._checks import check_names, names_shown
 from ._clock import utc_now
 from ._compile import aggregate_table
 from ._conditions import duration_text, event, parse_duration
@@ -120,9 +121,12 @@ class FeatureBuilder:
     def __init__(self, columns: Sequence[str] | None = None,
                  windows: Sequence[str] = ("30d", "90d"), rare_share: float = 0.005,
                  max_items: int = 20, event_types: Sequence[str] | None = None) -> None:
-        self.columns = list(columns) if columns is not None else None
-        self.event_types = list(event_types) if event_types is not None else None
-        self.windows = tuple(windows)
+        # sets in sorted order (see check_names): the same columns in the same order each run
+        self.columns = check_names(columns, "features") if columns is not None else None
+        self.event_types = (check_names(event_types, "event_types", "event names")
+                            if event_types is not None else None)
+        self.windows = (tuple(sorted(windows, key=lambda w: parse_duration(duration_text(w))))
+                        if isinstance(windows, AbstractSet) else tuple(windows))
         self.rare_share = rare_share
         self.max_items = max_items
 

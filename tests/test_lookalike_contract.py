@@ -3,6 +3,7 @@ masks of any 0/1 dtype, one error root, and "never seen" from the data's own spa
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -471,3 +472,44 @@ def test_windows_are_spans_named_as_segments_write_them(pop, seeds) -> None:
         assert [n for n in names if "count" in n] == ["ev:game_session:count_30d"]
         readings = dict(zip(names, model.features_.feature_labels_, strict=True))
         assert readings["ev:game_session:count_30d"][0] == "game_session events in 30d"
+
+
+def test_names_given_as_a_set_mean_one_order_in_every_process() -> None:
+    """A set of str iterates in another order in each process (hash randomization): a
+    lookalike fitted with ``features=set(...)`` had its columns in another order each run, and
+    scored differently with the same random_state. Sets of names are taken sorted."""
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings, numpy as np, segmentation as seg\n"
+        "warnings.simplefilter('ignore')\n"
+        "pop = seg.synthetic_population(3_000, seed=5)\n"
+        "seeds = pop.select(seg.field('is_high_value'))\n"
+        "m = seg.Lookalike(features={'age', 'data_gb_month', 'device_age_years', 'plan'},\n"
+        "                  event_types={'game_session', 'video_stream', 'app_open'},\n"
+        "                  windows={'90d', '30d'}, random_state=0).fit(pop, seeds)\n"
+        "print(list(m.feature_names_in_))\n"
+        "print(np.round(m.score_samples(pop)[:20], 12).tolist())\n"
+        "print(repr(seg.field('plan').isin({'a', 'b', 'c', 'd'})))\n"
+        "print(pop.profile(seeds, columns={'plan', 'age', 'region'})['feature'].to_list())\n")
+    runs = set()
+    for hash_seed in ("1", "2", "3"):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,  # noqa: S603
+                              env={**os.environ, "PYTHONHASHSEED": hash_seed},
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        runs.add(done.stdout)
+    assert len(runs) == 1, runs
+    out = runs.pop().splitlines()
+    assert eval(out[0])[:2] == ["age", "data_gb_month"]  # noqa: S307 -- our own list's repr
+    assert "args=('a', 'b', 'c', 'd')" in out[2]
+    assert list(dict.fromkeys(eval(out[3]))) == ["age", "plan", "region"]  # noqa: S307
+
+
+@pytest.mark.parametrize("bad", [{"age": 1}, {1, 2}, b"age", bytearray(b"age")])
+def test_names_that_are_not_a_list_of_names_are_refused(pop, seeds, bad) -> None:
+    with pytest.raises(seg.InvalidSegmentError, match="features"):
+        seg.Lookalike(features=bad).fit(pop, seeds)
+    with pytest.raises(seg.InvalidSegmentError, match="columns"):
+        pop.profile(seeds, columns=bad)

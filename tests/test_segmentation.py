@@ -347,6 +347,24 @@ def test_text_that_is_not_unicode_is_refused_where_the_segment_is_defined(build)
         build()
 
 
+@pytest.mark.parametrize("values", [bytearray(b"ab"), memoryview(b"ab"), {"a": 1},
+                                    np.array("a"), np.array([["a", "b"]])])
+def test_isin_takes_a_list_of_values_not_bytes_mappings_or_arrays_of_other_shapes(
+        values: object) -> None:
+    # a bytearray's items are small integers (isin(bytearray(b"ab")) was isin([97, 98])), a
+    # dict's its keys, and a 0-d array raised Python's TypeError
+    with pytest.raises(seg.InvalidSegmentError, match="isin takes a list of values"):
+        seg.field("plan").isin(values)
+
+
+def test_isin_of_a_set_is_the_same_segment_as_of_its_sorted_list() -> None:
+    by_set = seg.Segment("s", seg.field("plan").isin({"prepaid", "postpaid", "none"}))
+    by_list = seg.Segment("s", seg.field("plan").isin(["none", "postpaid", "prepaid"]))
+    assert by_set.to_json() == by_list.to_json()
+    assert by_set.to_sql("spark") == by_list.to_sql("spark")
+    assert seg.field("x").isin(np.array([2, 1])).args == (2, 1)  # a list's order is kept
+
+
 def test_segment_json_with_a_lone_surrogate_escape_is_refused() -> None:
     text = seg.Segment("s", seg.field("city") == "x").to_json().replace('"x"', '"\\ud800"')
     assert json.loads(text)["condition"]["args"] == ["\ud800"]
