@@ -285,8 +285,9 @@ class _Items:
 
     @property
     def report(self) -> dict[str, Any]:
-        rejected = self.reasons.drop_nulls().value_counts(sort=True)
-        by_reason = {str(r): int(n) for r, n in rejected.iter_rows()}
+        rejected = self.reasons.drop_nulls().value_counts()
+        # by name, as an upload's report: value_counts' order changes from run to run
+        by_reason = dict(sorted((str(r), int(n)) for r, n in rejected.iter_rows()))
         valid = int(self.values.is_not_null().sum())
         return {"rows": len(self.values), "valid": valid, "distinct": len(self.distinct),
                 "repeated": valid - len(self.distinct), "rejected": sum(by_reason.values()),

@@ -348,7 +348,7 @@ def prepare_spark_upload(
         reports.append(ColumnReport(
             column=shown[col], kind=kind, header=file_header(h),
             hashed=rules[kind].handling == "hash",
-            valid=valid, rejected=dict(sorted(rejected[h].items(), key=lambda x: -x[1])),
+            valid=valid, rejected=rejected[h],
             duplicates=valid - int(totals[f"distinct:{h}"])))
     report = upload_report(
         platform, rows_in, int(totals["rows_out"] or 0), reports, [shown[c] for c in ignored],

@@ -175,10 +175,16 @@ class ColumnReport:
     rejected: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
 
+    def __post_init__(self) -> None:
+        # reasons in one order (by name), whatever order the engine's counting gave them: a
+        # polars value_counts or a Spark group-by comes back in another order each run
+        self.rejected = dict(sorted(self.rejected.items()))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "column": self.column, "kind": self.kind, "header": self.header,
-            "hashed": self.hashed, "valid": self.valid, "rejected": dict(self.rejected),
+            "hashed": self.hashed, "valid": self.valid,
+            "rejected": dict(sorted(self.rejected.items())),
             "duplicates": self.duplicates,
         }
 
