@@ -592,15 +592,26 @@ def _digit_phones(flagged: pl.DataFrame) -> list[pl.DataFrame]:
 
 
 def _cards(flagged: pl.DataFrame) -> list[pl.DataFrame]:
-    """Luhn-valid payment card numbers (their digits as the sample)."""
+    """Payment card numbers (their digits as the sample): Luhn-valid, of a card's prefix and
+    length (:func:`is_card`), and not a phone number: digits written after a ``+``, or a run
+    that E.164 can hold (15 digits at most) and that is a valid number, are a phone's."""
+    from ._normalize import normalize
+
     candidates = flagged.filter(pl.col("value").str.contains(pat.CARD)).with_columns(
-        digits=pl.col("value").str.extract(r"((?:[0-9][ \-]?){12,18}[0-9])", 1)
-        .str.replace_all(r"[^0-9]", "")
-    )
+        run=pl.col("value").str.extract(r"(\+?[ ]?(?:[0-9][ \-]?){12,18}[0-9])", 1))
+    candidates = candidates.with_columns(
+        digits=pl.col("run").str.replace_all(r"[^0-9]", ""),
+        plus=pl.col("run").str.starts_with("+"))
     if candidates.height == 0:
         return []
-    valid = [bool(d) and pat.luhn(d) for d in candidates["digits"].to_list()]
-    cards = candidates.filter(pl.Series(valid, dtype=pl.Boolean))
+    card = [bool(d) and not plus and pat.is_card(d)
+            for d, plus in zip(candidates["digits"].to_list(), candidates["plus"].to_list(),
+                               strict=True)]
+    cards = candidates.filter(pl.Series(card, dtype=pl.Boolean))
+    short = cards["digits"].str.len_chars() <= 15
+    if bool(short.any()):
+        phone = normalize("+" + cards["digits"], "phone", "google").is_not_null()
+        cards = cards.filter(~(short & phone))
     return [cards.group_by("column", "flag", maintain_order=True).agg(
         n=pl.len().cast(pl.Int64), sample=pl.col("digits").first(), at=pl.col("at").first())
         .with_columns(check=pl.lit("card")).select(*_TALLY)]

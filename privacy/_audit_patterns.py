@@ -27,6 +27,7 @@ __all__ = [
     "SENSITIVE",
     "SSN",
     "ZIP",
+    "is_card",
     "is_labelled",
     "is_quasi_name",
     "luhn",
@@ -89,6 +90,35 @@ def is_quasi_name(column: str) -> bool:
 def is_labelled(column: str) -> bool:
     """A column whose values name segments or lists (their names can be sensitive)."""
     return any(w in column.lower() for w in _LABELLED)
+
+
+#: Payment card number ranges (issuer identification number prefixes, low..high of one width)
+#: and the lengths issued in them: Visa, Mastercard (51-55 and the 2-series), American
+#: Express, Discover, JCB, Diners Club, UnionPay, Mir, Maestro, UATP. A Luhn-valid run of
+#: digits outside them is a phone number, an IMEI (15 digits, Luhn by design, mostly 35...) or
+#: a SIM's ICCID (89...), not a card: a German mobile (+49 151 ...) passed Luhn one time in ten.
+_CARD_RANGES: tuple[tuple[int, int, int, tuple[int, ...]], ...] = (
+    # (prefix width, low, high, lengths); Visa's 13 digits are no longer issued
+    (1, 4, 4, (16, 19)),
+    (2, 51, 55, (16,)), (4, 2221, 2720, (16,)),
+    (2, 34, 34, (15,)), (2, 37, 37, (15,)),
+    (4, 6011, 6011, (16, 17, 18, 19)), (3, 644, 649, (16, 17, 18, 19)),
+    (2, 65, 65, (16, 17, 18, 19)),
+    (4, 3528, 3589, (16, 17, 18, 19)),
+    (3, 300, 305, (14, 15, 16, 17, 18, 19)), (2, 36, 36, (14, 15, 16, 17, 18, 19)),
+    (2, 38, 39, (16, 17, 18, 19)),
+    (2, 62, 62, (16, 17, 18, 19)),
+    (4, 2200, 2204, (16, 17, 18, 19)),
+    (2, 50, 50, (13, 14, 15, 16, 17, 18, 19)), (2, 56, 69, (13, 14, 15, 16, 17, 18, 19)),
+    (1, 1, 1, (15,)),
+)
+
+
+def is_card(digits: str) -> bool:
+    """A payment card number: Luhn-valid, of a length issued under its prefix."""
+    return luhn(digits) and any(
+        int(digits[:width]) in range(low, high + 1) and len(digits) in lengths
+        for width, low, high, lengths in _CARD_RANGES)
 
 
 def luhn(digits: str) -> bool:

@@ -180,6 +180,37 @@ def test_numeric_ids_are_not_phone_numbers() -> None:
                    for f in report.findings)
 
 
+def _card_findings(value: str) -> list[privacy.Finding]:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(200)],
+                          "note": [value] * 3 + ["fine"] * 197})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    return [f for f in report.findings if f.column == "note" and "card" in f.message]
+
+
+@pytest.mark.parametrize("card", [
+    # the networks' published test numbers, as people write them
+    "4111 1111 1111 1111", "4111-1111-1111-1111", "4012888888881881", "5555555555554444",
+    "2223003122003222", "378282246310005", "3714 496353 98431", "6011111111111117",
+    "3530111333300000", "36227206271667", "6200000000000005", "note: 4111111111111111 exp",
+])
+def test_payment_card_numbers_are_critical(card: str) -> None:
+    found = _card_findings(card)
+    assert [(f.severity, f.count) for f in found] == [("critical", 3)]
+    assert "".join(c for c in card if c.isdigit())[:12] not in found[0].message
+
+
+@pytest.mark.parametrize("other", [
+    # Luhn-valid by chance or by design, and no card: a German mobile in international form
+    # (flagged as a payment card before: one phone in ten passes Luhn), the same digits bare,
+    # an IMEI (15 digits, Luhn by design, TAC 35...) and a SIM's ICCID (89...)
+    "+49 151 19536022", "+4915119536022", "0049 151 19536022", "4915119536022",
+    "353918057112837", "490154203237518", "8931020000001234560",
+    "1234567812345670",  # Luhn-valid, no card network's prefix and length
+])
+def test_luhn_valid_phones_and_device_ids_are_not_payment_cards(other: str) -> None:
+    assert _card_findings(other) == []
+
+
 @pytest.mark.parametrize(("disguised", "what"), [
     ("x.person\uff20example.org", "email"),  # full-width at sign
     ("x.per\u200bson@exam\u200bple.org", "email"),  # zero-width spaces
