@@ -554,13 +554,29 @@ def _folder_parts(folder: Path, what: str) -> list[Path]:
     return parts
 
 
-def _globbed(pattern: Path, what: str) -> list[Path]:
-    """The files a glob such as ``events/*.parquet`` names, sorted (bookkeeping left out)."""
-    parts = sorted(p for p in pattern.parent.glob(pattern.name)
-                   if p.is_file() and not bookkeeping(p.name))
+def _glob_split(path: Path) -> tuple[Path, str] | None:
+    """The folder before the first part of ``path`` holding a glob, and the rest (the
+    pattern, ``**`` for any depth); None when no part holds one."""
+    parts = path.parts
+    for i, part in enumerate(parts):
+        if is_glob(part):
+            return (Path(*parts[:i]) if i else Path(".")), str(Path(*parts[i:]))
+    return None
+
+
+def _globbed(base: Path, pattern: str, what: str) -> list[Path]:
+    """The files a glob names under ``base``, sorted (bookkeeping files and folders left
+    out): ``events/*.parquet``, or across partition folders ``events/*/*.parquet`` and
+    ``events/**/*.parquet``."""
+    if not base.is_dir():
+        raise SegmentationError(f"{what}: the folder before the pattern, "
+                                f"{safe_name(base.name or str(base))}, is not a folder; check "
+                                "the path")
+    parts = sorted(p for p in base.glob(pattern)
+                   if p.is_file() and not any(bookkeeping(x) for x in p.relative_to(base).parts))
     if not parts:
-        raise SegmentationError(f"{what}: no file matches {safe_name(pattern.name)}; check the "
-                                "path")
+        raise SegmentationError(f"{what}: no file matches {safe_name(pattern)} under "
+                                f"{safe_name(base.name or str(base))}; check the path")
     return parts
 
 
@@ -598,8 +614,10 @@ def as_lazy(table: object, what: str) -> pl.LazyFrame:
             raise SegmentationError(f"{what}: an empty path; give a Parquet or CSV file, or a "
                                     "folder of Parquet parts")
         path = Path(table)
-        if not path.exists() and is_glob(path.name):
-            return _scan_parts(_globbed(path, what), what, hive=False)
+        if not path.exists() and (split := _glob_split(path)) is not None:
+            # across folders (events/*/*.parquet), their Hive partitions are columns
+            base, pattern = split
+            return _scan_parts(_globbed(base, pattern, what), what, hive="/" in pattern)
         if not path.exists():
             raise SegmentationError(f"{what} file not found: {safe_name(path.name)}; check the "
                                     "path")

@@ -782,6 +782,13 @@ def test_spark_output_folders_and_globs_are_read_as_one_table(tmp_path: Path) ->
                       ).ids.to_list() == [1]
     # globs, Parquet and CSV; a CSV folder of parts typed as one table
     assert seg.Population(tmp_path / "flat" / "*.parquet").n == 4
+    # a glob across partition folders (was "no file matches *.parquet"): Hive columns kept,
+    # the _temporary parts and .crc files still left out
+    for pattern in ("*/*.parquet", "**/*.parquet", "day=2026-10-3[01]/part-*"):
+        globbed = seg.Population(flat, tmp_path / "events" / pattern, now=dt.datetime(2026, 11, 1))
+        assert globbed.events.collect().sort("ts").equals(pop.events.collect().sort("ts"))
+    with pytest.raises(seg.SegmentationError, match="is not a folder"):
+        seg.Population(tmp_path / "nowhere" / "*" / "*.parquet")
     csv_parts = tmp_path / "csv"
     csv_parts.mkdir()
     profiles[:2].write_csv(csv_parts / "part-00000.csv")
