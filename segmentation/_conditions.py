@@ -182,6 +182,9 @@ def _literal_to_json(value: object) -> object:
 
 def _literal_from_json(value: object) -> object:
     if isinstance(value, dict):
+        if len(value) != 1:
+            raise InvalidSegmentError(f"a literal is one of {{'date': ...}}, {{'datetime': ...}} "
+                                      f"or {{'float': ...}}, got {len(value)} keys")
         if "datetime" in value:
             return dt.datetime.fromisoformat(value["datetime"])
         if "date" in value:
@@ -638,6 +641,16 @@ def in_segment(segment: Any) -> InSegment:
     return InSegment(name, condition, str(getattr(segment, "description", "")))
 
 
+def _only_keys(data: dict[str, Any], allowed: tuple[str, ...], what: str) -> None:
+    """Refuse keys ``what`` does not take: a hand-edited JSON's ``"within"`` for ``"window"``
+    was ignored, and the segment silently counted events of all time."""
+    unknown = [k for k in data if k not in allowed]
+    if unknown:
+        raise InvalidSegmentError(
+            f"{what} has unknown key{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(named(k) for k in unknown)}; it takes {', '.join(allowed)}")
+
+
 def segment_parts(data: Any) -> tuple[str, Condition, str]:
     """The name, condition and description of a segment's dict, its version checked."""
     if not isinstance(data, dict):
@@ -650,7 +663,8 @@ def segment_parts(data: Any) -> tuple[str, Condition, str]:
         )
     if not isinstance(data.get("name"), str) or "condition" not in data:
         raise InvalidSegmentError("a segment's dict needs a 'name' (str) and a 'condition'")
-    return data["name"], condition_from_dict(data["condition"]), str(data.get("description", ""))
+    _only_keys(data, ("schema_version", "name", "description", "condition"), "a segment")
+    return data["name"], condition_from_dict(data["condition"]), data.get("description", "")
 
 
 _PREDICATE_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "between", "isin", "is_null",
@@ -679,6 +693,10 @@ def _condition_from_dict(data: Any) -> Condition:
     if not isinstance(data, dict) or "op" not in data:
         raise InvalidSegmentError(f"a condition is a dict with an 'op', got {type(data).__name__}")
     op = data["op"]
+    _only_keys(data, {"and": ("op", "parts"), "or": ("op", "parts"), "not": ("op", "part"),
+                      "in_segment": ("op", "segment")}.get(op, ("op", "target", "args")),
+               f"an {op!r} condition" if op in ("and", "or", "in_segment") else
+               f"a {named(op)} condition")
     if op in ("and", "or"):
         parts = data["parts"]
         if not isinstance(parts, list) or len(parts) < 2:
@@ -723,12 +741,15 @@ def _target_from_dict(t: Any) -> Field | EventAggregate:
     if not isinstance(t, dict):
         raise InvalidSegmentError(f"a condition's 'target' is a dict, got {type(t).__name__}")
     if "field" in t:
+        _only_keys(t, ("field",), "a field target")
         return field(t["field"])
+    _only_keys(t, ("event", "agg", "column", "window", "where"), "an event aggregate")
     if t.get("agg") not in _AGGS:
         raise InvalidSegmentError(f"unknown event aggregate {named(t.get('agg'))}")
     w = t.get("window") or {}
     if not isinstance(w, dict):
         raise InvalidSegmentError(f"an aggregate's 'window' is a dict, got {type(w).__name__}")
+    _only_keys(w, ("start", "end"), "a window")
     start, end = w.get("start"), w.get("end")
     if end is not None:
         if start is None:

@@ -235,6 +235,19 @@ def _check_printable(text: str, what: str, pattern: re.Pattern[str]) -> None:
             "show other text in reports than the one stored; remove it")
 
 
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key written twice: readers differ on which one
+    counts (Python's json takes the last), so a reviewer could read another segment than the
+    one that runs."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise InvalidSegmentError(f"segment JSON repeats the key {named(key)} in one "
+                                      "object; write each key once")
+        out[key] = value
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class Segment:
     """A named condition: the definition of an audience.
@@ -302,7 +315,9 @@ class Segment:
         if isinstance(text, str) and text.startswith("\ufeff"):
             text = text[1:]  # the byte-order mark Windows editors write: a marker, not JSON
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_no_repeated_keys)
+        except InvalidSegmentError:
+            raise
         except json.JSONDecodeError as exc:
             raise InvalidSegmentError(f"segment JSON is not valid: {exc.msg}") from None
         except RecursionError:

@@ -422,6 +422,44 @@ def test_segment_json_with_a_number_python_cannot_read_is_the_packages_error() -
         seg.Segment.from_json(text)
 
 
+_WINDOWED = seg.Segment("gamers", (seg.event("game_session", where=seg.field("ch") == "x")
+                                   .count(within="30d") >= 5) & ~seg.field("age").isin([1, 2]))
+
+
+def _edited(edit) -> str:
+    data = _WINDOWED.to_dict()
+    edit(data)
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    # a hand-edited "within" for "window" was ignored: the segment counted events of all time
+    (_edited(lambda d: d["condition"]["parts"][0]["target"].update(within={"start": "30d"})),
+     "event aggregate has unknown key 'within'"),
+    (_edited(lambda d: d["condition"]["parts"][0]["target"]["window"].update(stop="1d")),
+     "window has unknown key 'stop'"),
+    (_edited(lambda d: d["condition"]["parts"][0].update(negate=True)),
+     "'ge' condition has unknown key 'negate'"),
+    (_edited(lambda d: d["condition"]["parts"][1].update(parts=[])),
+     "'not' condition has unknown key 'parts'"),
+    (_edited(lambda d: d["condition"]["parts"][0]["target"]["where"]["target"].update(x=1)),
+     "field target has unknown key 'x'"),
+    (_edited(lambda d: d.update(descripton="typo")), "segment has unknown key 'descripton'"),
+    (_edited(lambda d: d.update(description=None)), "description must be a str"),  # not "None"
+    (_edited(lambda d: d["condition"]["parts"][1]["part"].update(
+        args=[{"date": "2020-01-01", "float": "nan"}])), "a literal is one of"),
+    # a key twice: Python's json took the last, another reader the first
+    (_WINDOWED.to_json().replace('"name": "gamers"', '"name": "gamers", "name": "all"'),
+     "repeats the key 'name'"),
+    (_WINDOWED.to_json().replace('"start": "30d"', '"start": "30d", "start": "3650d"'),
+     "repeats the key 'start'"),
+])
+def test_segment_json_with_unknown_or_repeated_keys_is_refused(text: str, says: str) -> None:
+    with pytest.raises(seg.InvalidSegmentError, match=re.escape(says)):
+        seg.Segment.from_json(text)
+    assert seg.Segment.from_json(_WINDOWED.to_json()) == _WINDOWED  # must-pass beside it
+
+
 def test_nan_and_infinities_round_trip_as_standard_json() -> None:
     cond = (seg.field("score") != float("nan")) & (seg.field("score") < float("inf"))
     text = seg.Segment("s", cond).to_json()
