@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ._checks import check_names, names_shown
+from ._checks import check_names, named, names_shown
 from ._clock import utc_now
 from ._compile import aggregate_table
 from ._conditions import duration_text, event, parse_duration
-from ._errors import InvalidSegmentError, UnknownColumnError
+from ._errors import ColumnTypeError, InvalidSegmentError, UnknownColumnError
 from ._reserved import working
 
 __all__ = ["FLOAT32_MAX", "FeatureBuilder"]
@@ -237,15 +237,15 @@ class FeatureBuilder:
                 continue
             s = frame[c]
             dtype = s.dtype
-            if isinstance(dtype, (pl.List, pl.Array)):
+            kind = _kind_of(dtype)
+            if kind == "list":
                 items = s.explode().drop_nulls().value_counts(sort=True).head(self.max_items)
                 specs.append(_Spec(c, "list", levels=[str(v) for v in items[c]]))
-            elif dtype.is_numeric() and dtype != pl.Boolean:
+            elif kind == "numeric":
                 x = _as_float(s)
                 specs.append(_Spec(c, "numeric", median=float(x.median() or 0.0),  # type: ignore[arg-type]
                                    has_missing=bool(x.is_null().any())))
-            elif dtype == pl.Boolean or dtype == pl.Utf8 or isinstance(
-                    dtype, (pl.Categorical, pl.Enum)):
+            elif kind == "categorical":
                 counts = s.cast(pl.Utf8).value_counts(sort=True)
                 keep = counts.filter(pl.col("count") / n >= self.rare_share)[c].to_list()
                 specs.append(_Spec(c, "categorical",
@@ -422,13 +422,46 @@ class FeatureBuilder:
     def transform(self, population: Any) -> np.ndarray:
         """The scaled feature matrix (float32, column-major), one row per profile, in profile
         order."""
+        self.check_readable(population)
         return self._encode(population)
+
+    def check_readable(self, population: Any) -> None:
+        """Refuse, before any row is read, a population the fitted features cannot be read
+        from as they were learned: a feature column now of another kind (a text ``age`` was
+        cast to numbers or failed with polars' own error; a boolean one was read as ages of 0
+        and 1), or no events, or event values that are not numbers, for a model that reads
+        them (with no events table the event columns of the matrix were left unfilled: the
+        scores read whatever memory held)."""
+        schema = population.schema
+        changed = [f"{named(sp.name)} ({sp.kind} when fitted, {schema[sp.name]} here)"
+                   for sp in self.specs_
+                   if sp.name in schema and _kind_of(schema[sp.name]) != sp.kind]
+        if changed:
+            raise ColumnTypeError(
+                f"feature column{'s' if len(changed) > 1 else ''} {', '.join(changed)} "
+                f"changed kind since the model was fitted; give "
+                f"{'them their' if len(changed) > 1 else 'it its'} fitted type (or fit again)")
+        if not self.event_types_:
+            return
+        events = population._e
+        if events is None:
+            raise InvalidSegmentError(
+                f"the model reads event features ({names_shown(self.event_types_)}) and this "
+                "population has no events; give it the events table (a person without events "
+                "then scores as one)")
+        value = events.schema.get("value")
+        if self.has_value_ and (value is None or not value.is_numeric()):
+            raise ColumnTypeError(
+                f"the model reads the events' numeric 'value' column, and these events have "
+                f"{'none' if value is None else f'one of type {value}'}; give them the "
+                "fitted events' value column")
 
     def map_rows(self, population: Any, fn: Callable[[np.ndarray], np.ndarray],
                  rows: int = 131_072) -> np.ndarray:
         """``fn`` of the scaled feature matrix, in blocks of ``rows`` rows filled into one
         reused buffer, concatenated in profile order: the whole matrix (356 MB for 1M people
         and 89 features) is never held, and the buffer's pages are touched once."""
+        self.check_readable(population)
         frame, ev = self._frames(population)
         buffer = np.empty((min(rows, frame.height), len(self.feature_names_)),
                           dtype=np.float32, order="F")
@@ -449,6 +482,19 @@ class FeatureBuilder:
 _PLAIN = 1e30
 #: Where :func:`_scaled` puts infinities and values past ``_PLAIN`` (with their sign).
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _kind_of(dtype: Any) -> str | None:
+    """The kind of feature a column of ``dtype`` makes: ``list`` (its items), ``numeric``
+    (booleans excepted), ``categorical`` (text, booleans, categories), or None (dates,
+    structs, binary...: no feature)."""
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return "list"
+    if dtype.is_numeric() and dtype != pl.Boolean:
+        return "numeric"
+    if dtype == pl.Boolean or dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum)):
+        return "categorical"
+    return None
 
 
 def _as_float(s: pl.Series) -> pl.Series:

@@ -21,9 +21,9 @@ import numpy as np
 import polars as pl
 
 from . import _format as fmt
-from ._checks import ids_like
+from ._checks import ids_like, names_shown
 from ._compile import aggregate_table
-from ._errors import InvalidSegmentError, SeedError
+from ._errors import InvalidSegmentError, SeedError, UnknownColumnError
 from ._population import Audience, Population
 from ._reserved import working
 
@@ -131,10 +131,13 @@ def feature_frame(model: Lookalike, population: Population) -> Any:
     """The profiles' model columns with the raw event aggregates joined, in Spark."""
     builder = model.features_
     columns = [population.id, *[s.name for s in builder.specs_]]
+    missing = [c for c in columns if c not in population.schema]
+    if missing:
+        raise UnknownColumnError(f"unknown feature columns {names_shown(missing)}; the "
+                                 f"profiles have: {', '.join(population.schema)}")
+    builder.check_readable(population)  # before a job: a task would fail on it, or worse
     frame = population._p.frame.select(*columns)
-    if builder.event_types_:
-        if population._e is None:
-            raise InvalidSegmentError("the model uses events; this population has none")
+    if builder.event_types_ and population._e is not None:  # (checked: it is)
         aggs, aliases = builder.event_aggregates()
         per_person = aggregate_table(aggs, population._e, population.id, population.now,
                                      aliases)

@@ -4,6 +4,7 @@ masks of any 0/1 dtype, one error root, and "never seen" from the data's own spa
 from __future__ import annotations
 
 import os
+import re
 import warnings
 
 import numpy as np
@@ -513,3 +514,54 @@ def test_names_that_are_not_a_list_of_names_are_refused(pop, seeds, bad) -> None
         seg.Lookalike(features=bad).fit(pop, seeds)
     with pytest.raises(seg.InvalidSegmentError, match="columns"):
         pop.profile(seeds, columns=bad)
+
+
+@pytest.fixture(scope="module")
+def with_events(pop, seeds) -> seg.Lookalike:
+    model, _ = quiet_fit(seg.Lookalike(features=FEATS, event_types=["game_session", "app_open"],
+                                       n_estimators=2, random_state=0), pop, seeds)
+    return model
+
+
+def _variant(pop: seg.Population, profiles=None, events=None, no_events: bool = False):
+    p = pop.profiles.collect() if profiles is None else profiles(pop.profiles.collect())
+    e = None if no_events else (pop.events.collect() if events is None
+                                else events(pop.events.collect()))
+    return seg.Population(p, e, now=pop.now)
+
+
+def test_a_population_without_events_is_refused_by_a_model_that_reads_them(pop,
+                                                                         with_events) -> None:
+    """The matrix's event columns were left unfilled (np.empty): a population without events
+    scored with whatever memory held, the previous call's features as often as not."""
+    bare = _variant(pop, no_events=True)
+    for call in (with_events.score_samples, with_events.tiers, with_events.ranked,
+                 with_events.features_.transform):
+        with pytest.raises(seg.InvalidSegmentError, match="has no events"):
+            call(bare)
+
+
+@pytest.mark.parametrize(("profiles", "events", "says"), [
+    # a text column was cast to numbers, or failed with polars' InvalidOperationError
+    (lambda p: p.with_columns(pl.col("age").cast(pl.Utf8)), None,
+     "'age' (numeric when fitted, String"),
+    (lambda p: p.with_columns(age=pl.lit("x")), None, "'age' (numeric when fitted, String"),
+    # booleans were read as ages of 0 and 1, silently
+    (lambda p: p.with_columns(pl.col("age") > 30), None, "'age' (numeric when fitted, Boolean"),
+    (lambda p: p.with_columns(pl.col("interests").list.join(",")), None, "'interests' (list when"),
+    (None, lambda e: e.with_columns(pl.col("value").cast(pl.Utf8)), "one of type String"),
+    (None, lambda e: e.drop("value"), "these events have none"),
+])
+def test_features_of_another_kind_than_fitted_are_refused(pop, with_events, profiles, events,
+                                                          says) -> None:
+    changed = _variant(pop, profiles, events)
+    for call in (with_events.score_samples, with_events.tiers):
+        with pytest.raises(seg.ColumnTypeError, match=re.escape(says)):
+            call(changed)
+
+
+def test_features_of_the_same_kind_in_another_type_score_alike(pop, with_events) -> None:
+    want = with_events.score_samples(pop)
+    for profiles in (lambda p: p.with_columns(pl.col("age").cast(pl.Float64)),
+                     lambda p: p.with_columns(pl.col("age").cast(pl.Int16))):
+        np.testing.assert_array_equal(with_events.score_samples(_variant(pop, profiles)), want)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import polars as pl
 import pytest
 
 import segmentation as seg
@@ -133,3 +134,22 @@ def test_decimal_ids_take_integer_seeds_on_spark_as_locally(spark) -> None:
     model = seg.Lookalike(features=["age"], n_estimators=2, random_state=0)
     want = model.fit(wide, seeds).expand(wide, 0.05).ids.to_list()
     assert model.fit(remote, seeds).expand(remote, 0.05).collect().ids.to_list() == want
+
+
+def test_a_spark_population_the_model_cannot_read_is_refused_before_a_job(spark, world) -> None:
+    """A feature column of another kind failed inside the Python workers (a Spark
+    PythonException around polars' error), or was read as the wrong numbers."""
+    other, _, _, model, _, _ = world
+    profiles = other.profiles.collect()
+    events = other.events.collect()
+    changed = engine_population(seg.Population(profiles.with_columns(
+        pl.col("age").cast(pl.Utf8)), events, now=other.now), "spark", spark)
+    with pytest.raises(seg.ColumnTypeError, match="'age' .numeric when fitted, String"):
+        model.ranked(changed)
+    bare = engine_population(seg.Population(profiles, now=other.now), "spark", spark)
+    with pytest.raises(seg.InvalidSegmentError, match="has no events"):
+        model.ranked(bare)
+    gone = engine_population(seg.Population(profiles.drop("age"), events, now=other.now),
+                             "spark", spark)
+    with pytest.raises(seg.UnknownColumnError, match="unknown feature columns 'age'"):
+        model.ranked(gone)
