@@ -144,7 +144,7 @@ def test_a_spark_population_the_model_cannot_read_is_refused_before_a_job(spark,
     events = other.events.collect()
     changed = engine_population(seg.Population(profiles.with_columns(
         pl.col("age").cast(pl.Utf8)), events, now=other.now), "spark", spark)
-    with pytest.raises(seg.ColumnTypeError, match="'age' .numeric when fitted, String"):
+    with pytest.raises(seg.ColumnTypeError, match=r"'age' \(numeric when fitted, String"):
         model.ranked(changed)
     bare = engine_population(seg.Population(profiles, now=other.now), "spark", spark)
     with pytest.raises(seg.InvalidSegmentError, match="has no events"):
