@@ -20,9 +20,9 @@ from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.tree import DecisionTreeClassifier
 
-from ._checks import check_instance, check_int, check_names, named, shown
+from ._checks import check_instance, check_int, check_names, is_text, named, shown
 from ._conditions import Condition, field
-from ._errors import InvalidSegmentError
+from ._errors import ColumnTypeError, InvalidSegmentError
 from ._population import Audience, Population
 from ._reserved import check_id_not_an_output
 from ._segments import Segment, describe
@@ -90,7 +90,16 @@ def _encode(frame: pl.DataFrame, features: Sequence[str], max_levels: int = 12
     for name in features:
         s = frame[name]
         dtype = s.dtype
-        if isinstance(dtype, (pl.List, pl.Array)):
+        if not (isinstance(dtype, pl.List) or dtype.is_numeric() or dtype == pl.Boolean
+                or is_text(dtype)):
+            # a date's levels were its text ('2020-01-01'), so the cluster's rule compared a
+            # date column with a string and failed when selected; durations and arrays failed
+            # with polars' own errors
+            raise ColumnTypeError(
+                f"discover clusters on numbers, booleans, text and lists; feature "
+                f"{named(name)} is {dtype} (turn it into a number, e.g. days since a date, or "
+                "leave it out)")
+        if isinstance(dtype, pl.List):
             items = s.explode().drop_nulls().value_counts(sort=True).head(max_levels)[name]
             for item in items:
                 cols.append(s.list.contains(item).fill_null(False).to_numpy().astype(float))

@@ -1084,6 +1084,10 @@ def evaluate_lookalike(model: Lookalike, population: Population, seeds: Audience
         if not isinstance(truth, str) or truth not in population.schema:
             raise UnknownColumnError(f"truth must name a profile column, got {named(truth)}; the "
                                      f"profiles have: {', '.join(population.schema)}"[:400])
+        kind = population.schema[truth]
+        if not (kind.is_numeric() or kind == pl.Boolean):
+            raise ColumnTypeError(f"truth must be a column of numbers or booleans (a "
+                                  f"probability or a 0/1 outcome); {named(truth)} is {kind}")
         truth_values = population.profiles.select(pl.col(truth).cast(pl.Float64)).collect()[truth]
     rows = []
     gain_rows = []

@@ -138,6 +138,10 @@ def test_evaluate_lookalike_names_a_wrong_exclude_or_truth(pop: seg.Population) 
     for truth in (5, "no_such_column"):
         with pytest.raises(seg.UnknownColumnError, match="truth must name a profile column"):
             seg.evaluate_lookalike(model, pop, seeds, truth=truth)
+    # text and lists raised polars' InvalidOperationError from a cast
+    for truth, kind in (("city", "String"), ("interests", "List")):
+        with pytest.raises(seg.ColumnTypeError, match=f"'{truth}' is {kind}"):
+            seg.evaluate_lookalike(model, pop, seeds, truth=truth)
 
 
 # --- privacy -------------------------------------------------------------------------------------
@@ -520,6 +524,22 @@ def test_discover_refuses_what_it_cannot_cluster(features: list, params: dict, s
     pop = seg.Population(_D, now=dt.datetime(2026, 11, 1))
     with pytest.raises(seg.InvalidSegmentError, match=says):
         seg.discover(pop, features, **params)
+
+
+@pytest.mark.parametrize(("column", "kind"), [
+    # a date's levels were its text, so the cluster's rule compared a date with a string and
+    # failed when selected; durations and arrays failed with polars' own errors
+    (pl.Series([dt.date(2020, 1, 1 + i % 28) for i in range(200)]), "Date"),
+    (pl.Series([dt.timedelta(days=i) for i in range(200)]), "Duration"),
+    (pl.Series([[i % 3] for i in range(200)]).list.to_array(1), "Array"),
+    (pl.Series([{"a": i} for i in range(200)]), "Struct"),
+    (pl.Series([b"x"] * 200), "Binary"),
+])
+def test_discover_refuses_columns_it_cannot_write_rules_for(column: pl.Series, kind: str) -> None:
+    pop = seg.Population(_D.with_columns(column.alias("other")), now=dt.datetime(2026, 11, 1))
+    with pytest.raises(seg.ColumnTypeError, match=f"feature 'other' is {kind}"):
+        seg.discover(pop, ["age", "other"], k=2)
+    assert seg.discover(pop, ["age", "odd"], k=2).k == 2  # must-pass beside it
 
 
 def test_discover_takes_numpy_integers_and_skips_counts_past_the_distinct_values() -> None:
