@@ -17,17 +17,23 @@ from ._reserved import MEMBER, working
 if TYPE_CHECKING:
     from ._population import Audience, Population
 
-__all__ = ["profile_rows"]
+__all__ = ["numeric_dtype", "profile_rows"]
 
 _SCHEMA = {"feature": pl.Utf8, "value": pl.Utf8, "audience": pl.Float64,
            "population": pl.Float64, "index": pl.Float64}
 
 
+def numeric_dtype(dtype: Any) -> bool:
+    """A number that is not a boolean, or a duration: shown as a mean, never as levels (a
+    duration's mean in microseconds: the index has no unit)."""
+    return bool((dtype.is_numeric() and dtype != pl.Boolean) or isinstance(dtype, pl.Duration))
+
+
 def _kind(dtype: Any) -> str:
     if isinstance(dtype, (pl.List, pl.Array)):
         return "list"
-    if (dtype.is_numeric() and dtype != pl.Boolean) or isinstance(dtype, pl.Duration):
-        return "numeric"  # a duration's mean in microseconds: the index has no unit
+    if numeric_dtype(dtype):
+        return "numeric"
     if dtype == pl.Object:
         return "object"
     return "level"

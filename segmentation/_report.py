@@ -30,8 +30,9 @@ from ._charts import Chart, bars, gain_curve, heatmap
 from ._checks import check_instance, check_number, listed, shown
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
+from ._profile import numeric_dtype
 from ._segments import describe
-from ._shareable import check_figures, numeric_dtype, shareable_report
+from ._shareable import check_figures, shareable_report
 
 __all__ = ["ReportFiles", "write_report"]
 

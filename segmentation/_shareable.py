@@ -34,6 +34,7 @@ from ._checks import check_int, check_number, shown, whole
 from ._conditions import Condition, Field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
+from ._profile import numeric_dtype
 from ._segments import Segment
 
 __all__ = ["ShareableReport", "shareable_report"]
@@ -322,11 +323,6 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
                          "audience_share": _share(block[j + 1], whole),
                          "population_share": _share(block[0], everyone)})
     return rows, withheld, everyone
-
-
-def numeric_dtype(dtype: pl.DataType) -> bool:
-    """A number that is not a boolean: shown as a mean, never as levels."""
-    return dtype.is_numeric() and dtype != pl.Boolean
 
 
 def _public_levels(dtype: pl.DataType) -> list[str] | None:

@@ -286,6 +286,19 @@ def test_the_report_states_its_protection_and_holds_no_identifier(population):
     assert "epsilon 1 of 1" in report.to_text()
 
 
+def test_a_duration_is_a_number_withheld_not_levels(population, tmp_path):
+    # profile() shows a duration's mean; the shareable report read it as levels and failed
+    # with polars' "casting from Duration to String not supported" (so did report(shareable=
+    # True) on any population with a duration column)
+    profiles = population.profiles.collect().with_columns(
+        since_upgrade=pl.duration(days=pl.col("age") % 3))
+    pop = seg.Population(profiles, now=population.now)
+    a = pop.select(seg.field("age") > 40)
+    report = seg.shareable_report([a], pop, profile=["since_upgrade", "gender"])
+    assert any("since_upgrade (numeric" in w for w in report.withheld)
+    assert a.report(tmp_path / "page.html", pop, shareable=True).html.exists()
+
+
 def test_the_report_refuses_what_it_cannot_do(population):
     a = population.select(seg.field("plan") == "prepaid")
     with pytest.raises(seg.SegmentationError, match="population="):
