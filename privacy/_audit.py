@@ -42,6 +42,7 @@ from ._errors import InputTypeError, InvalidInputError, ReadError
 from ._hashing import Hasher
 from ._io import check_no_patterns, part_files, read_path, read_table
 from ._manifest import load_public_key, manifest_path, read_manifest
+from ._normalize import reference_day
 from ._platforms import PLATFORMS, check_platform
 from ._redact import safe_name, shown
 
@@ -128,7 +129,9 @@ def audit(
     check_progress(progress)
     if today is not None and not isinstance(today, dt.date):
         raise InputTypeError(f"today must be a datetime.date, got {type(today).__name__}")
-    day = today or dt.date.today()
+    # a datetime's day (in UTC): its microseconds made the enumeration of birth dates a
+    # 28 PiB array; pandas' NaT is refused
+    day = (reference_day(None, today) if today is not None else None) or dt.date.today()
     batch, k_anonymity = whole(batch_bytes), whole(k)
     if batch is None or batch < 0:
         raise InvalidInputError(f"batch_bytes must be an int of at least 0, got "

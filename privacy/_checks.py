@@ -8,6 +8,7 @@ int ..., got 10", which reads as if 10 were wrong.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
 from collections.abc import KeysView, Mapping
@@ -20,7 +21,7 @@ import pyarrow as pa
 
 from ._errors import InputTypeError
 
-__all__ = ["check_one_column", "check_progress", "finite", "whole"]
+__all__ = ["check_one_column", "check_progress", "finite", "standard_time", "whole"]
 
 
 def whole(value: object) -> int | None:
@@ -74,3 +75,21 @@ def check_one_column(values: object, what: str) -> None:
         raise InputTypeError(
             f"{what} must be one column of values, got a table ({kind}); pass one of its "
             "columns, e.g. frame['email']")
+
+
+def standard_time(value: Any) -> tuple[Any, str | None]:
+    """A date or datetime of a subclass (pandas' Timestamp) as the standard library's own
+    type, and what is wrong with it (None: nothing): pandas' NaT passes for a datetime but is
+    a missing time (it was taken as ``now``, or raised Python's TypeError), and nanoseconds
+    are past what a datetime, Spark or DuckDB hold. Other values come back as they are."""
+    if not isinstance(value, dt.date) or type(value) in (dt.date, dt.datetime):
+        return value, None
+    if value != value:
+        return value, "a missing time (pandas' NaT)"
+    if getattr(value, "nanosecond", 0):
+        return value, (f"a time with nanoseconds ({type(value).__name__}); round it to "
+                       "microseconds")
+    if isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day, value.hour, value.minute,
+                           value.second, value.microsecond, tzinfo=value.tzinfo), None
+    return dt.date(value.year, value.month, value.day), None

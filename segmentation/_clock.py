@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from privacy._checks import standard_time
+
 from ._errors import InvalidSegmentError
 
 __all__ = ["DAY_US", "EARLIEST_NOW", "MAX_WINDOW_DAYS", "checked_now", "default_now",
@@ -49,8 +51,11 @@ def checked_now(now: object) -> dt.datetime:
         return default_now()
     if not isinstance(now, dt.datetime):
         raise InvalidSegmentError(f"now must be a datetime, got {type(now).__name__}")
+    plain, problem = standard_time(now)
+    if problem is not None:
+        raise InvalidSegmentError(f"now must be a datetime, got {problem}")
     try:
-        value = utc_now(now)
+        value = utc_now(plain)
     except OverflowError:  # an aware time past the year 9999 or before the year 1 in UTC
         value = None
     if value is None or value < EARLIEST_NOW:

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from privacy._checks import standard_time
+
 from ._checks import named
 from ._clock import MAX_WINDOW_DAYS
 from ._errors import InvalidSegmentError, SegmentCycleError
@@ -152,6 +154,11 @@ def _plain(value: object) -> object:
 
 def _check_literal(value: object) -> object:
     value = _plain(value)
+    value, problem = standard_time(value)
+    if problem is not None:
+        raise InvalidSegmentError(f"a condition's time value is {problem}"
+                                  + (": compare with None using .is_null() / .is_not_null()"
+                                     if "missing" in problem else ""))
     if isinstance(value, str):
         return check_unicode(value, "a condition's text value")
     if value is None:

@@ -18,6 +18,7 @@ import polars as pl
 from privacy._synthetic import MAX_ROWS
 
 from ._checks import check_int, check_number, shown
+from ._clock import checked_now
 from ._errors import InvalidSegmentError
 from ._population import Population
 
@@ -142,8 +143,8 @@ def synthetic_population(n: int, seed: int = 0, now: dt.datetime | None = None,
         raise InvalidSegmentError(f"n must be at most {MAX_SYNTHETIC:,} (a synthetic "
                                   f"population is made in memory), got {shown(n)}")
     seed = check_int(seed, "seed", 0)
-    if now is not None and not isinstance(now, dt.datetime):
-        raise InvalidSegmentError(f"now must be a datetime, got {type(now).__name__}")
+    # as a Population's: naive UTC, a datetime (pandas' NaT or nanoseconds refused)
+    now = checked_now(now) if now is not None else None
     check_number(customer_share, "customer_share", 0, 1)
     check_number(events_scale, "events_scale", 0, 1e6)
     now = now or DEFAULT_NOW

@@ -874,3 +874,44 @@ def test_pandas_missing_values_in_lists_are_empty_and_numpy_dates_are_dates() ->
     # a missing value is empty in every kind, never malformed
     assert privacy.normalize([pd.NaT, pd.NA, np.datetime64("NaT")], "phone",
                              reasons=True)["reason"].to_list() == ["empty"] * 3
+
+
+# --- pandas' times: NaT passes for a datetime, a Timestamp may hold nanoseconds --------------
+
+
+def test_pandas_nat_and_nanoseconds_are_refused_as_times() -> None:
+    """pd.NaT is a datetime subclass: a Population took it as its now, a condition as its
+    value, normalize and synthetic_population raised Python's TypeError from it; nanoseconds
+    are past what a datetime, Spark or DuckDB hold."""
+    pd = pytest.importorskip("pandas")
+    profiles = pl.DataFrame({"user_id": [1]})
+    for bad, says in ((pd.NaT, "missing time"),
+                      (pd.Timestamp("2026-11-01 00:00:00.000000500"), "nanoseconds")):
+        with pytest.raises(seg.InvalidSegmentError, match=says):
+            seg.Population(profiles, now=bad)
+        with pytest.raises(seg.InvalidSegmentError, match=says):
+            seg.field("joined") > bad  # noqa: B015 -- the comparison builds a condition
+        with pytest.raises(seg.InvalidSegmentError, match=says):
+            seg.synthetic_population(100, now=bad)
+    with pytest.raises(privacy.InputTypeError, match=r"now must be .* missing time"):
+        privacy.normalize(["1990-01-01"], "dob", now=pd.NaT)
+    with pytest.raises(privacy.InputTypeError, match=r"today must be .* missing time"):
+        privacy.audit(pl.DataFrame({"email": ["x"]}), today=pd.NaT)
+    # must-pass: a Timestamp to the microsecond is that datetime, aware ones in UTC
+    stamp = pd.Timestamp("2026-11-01 05:00:00.000123", tz="Asia/Kolkata")
+    now = seg.Population(profiles, now=stamp).now
+    assert type(now) is dt.datetime
+    assert now == dt.datetime(2026, 10, 31, 23, 30, 0, 123)
+    assert (seg.field("joined") > pd.Timestamp("2026-01-01")).args == (dt.datetime(2026, 1, 1),)
+    assert privacy.normalize(["1990-01-01"], "dob", now=stamp).to_list() == ["19900101"]
+
+
+def test_the_audit_takes_a_datetime_as_its_day() -> None:
+    # a datetime (a date subclass) made the enumeration of birth dates run in microseconds:
+    # numpy tried to allocate 28 PiB
+    frame = pl.DataFrame({"dob": [privacy.Hasher().hash("19900101")] * 120})
+    at_noon = privacy.audit(frame, platform="meta",
+                            today=dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone.utc))
+    on_the_day = privacy.audit(frame, platform="meta", today=dt.date(2026, 1, 1))
+    assert [f.to_dict() for f in at_noon.findings] == [f.to_dict() for f in on_the_day.findings]
+    assert any(f.check == "reversible" for f in on_the_day.findings)
