@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
-from collections.abc import KeysView, Mapping
+from collections.abc import Callable, KeysView, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -21,7 +21,8 @@ import pyarrow as pa
 
 from ._errors import InputTypeError
 
-__all__ = ["check_one_column", "check_progress", "finite", "standard_time", "whole"]
+__all__ = ["check_one_column", "check_progress", "finite", "keys_once", "standard_time",
+           "whole"]
 
 
 def whole(value: object) -> int | None:
@@ -93,3 +94,16 @@ def standard_time(value: Any) -> tuple[Any, str | None]:
         return dt.datetime(value.year, value.month, value.day, value.hour, value.minute,
                            value.second, value.microsecond, tzinfo=value.tzinfo), None
     return dt.date(value.year, value.month, value.day), None
+
+
+def keys_once(pairs: list[tuple[str, Any]], refuse: Callable[[str], Exception]
+              ) -> dict[str, Any]:
+    """A JSON object (``json.loads``' ``object_pairs_hook``) as a dict, raising ``refuse(key)``
+    for a key written twice: readers differ on which one counts (Python's json takes the last,
+    others the first), so what was reviewed or signed could be read as something else."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise refuse(key)
+        out[key] = value
+    return out

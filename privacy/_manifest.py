@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ._checks import keys_once
 from ._errors import InputTypeError, ManifestError, ReadError
 from ._io import check_path, open_regular, read_regular
 from ._redact import safe_name
@@ -256,15 +257,11 @@ _MAX_MANIFEST = 64 * 2**20
 
 
 def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object whose fields are named once: with a field twice, Python's reader keeps the
-    last and others the first, so a signature over one reading vouches for another."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ManifestError(f"manifest names the field {safe_name(key)} twice in one object: "
-                                "readers differ on which one counts, so it is refused")
-        out[key] = value
-    return out
+    """An object whose fields are named once: a signature over one reading must not vouch
+    for another."""
+    return keys_once(pairs, lambda key: ManifestError(
+        f"manifest names the field {safe_name(key)} twice in one object: readers differ on "
+        "which one counts, so it is refused"))
 
 
 def _no_constants(name: str) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from privacy._checks import keys_once
 from privacy._redact import CONTROL
 
 from ._checks import is_text, named, names_shown
@@ -236,16 +237,10 @@ def _check_printable(text: str, what: str, pattern: re.Pattern[str]) -> None:
 
 
 def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object as a dict, refusing a key written twice: readers differ on which one
-    counts (Python's json takes the last), so a reviewer could read another segment than the
-    one that runs."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise InvalidSegmentError(f"segment JSON repeats the key {named(key)} in one "
-                                      "object; write each key once")
-        out[key] = value
-    return out
+    """A segment's JSON object, each key once: a reviewer must not read another segment
+    than the one that runs."""
+    return keys_once(pairs, lambda key: InvalidSegmentError(
+        f"segment JSON repeats the key {named(key)} in one object; write each key once"))
 
 
 @dataclass(frozen=True, eq=False)
