@@ -94,7 +94,8 @@ def is_labelled(column: str) -> bool:
 
 #: Payment card number ranges (issuer identification number prefixes, low..high of one width)
 #: and the lengths issued in them: Visa, Mastercard (51-55 and the 2-series), American
-#: Express, Discover, JCB, Diners Club, UnionPay, Mir, Maestro, UATP. A Luhn-valid run of
+#: Express, Discover, JCB, Diners Club, UnionPay, Mir, BORICA, RuPay, UzCard, Humo, Troy,
+#: Maestro (Elo, Hipercard, Verve, Dankort inside its ranges), UATP. A Luhn-valid run of
 #: digits outside them is a phone number, an IMEI (15 digits, Luhn by design, mostly 35...) or
 #: a SIM's ICCID (89...), not a card: a German mobile (+49 151 ...) passed Luhn one time in ten.
 _CARD_RANGES: tuple[tuple[int, int, int, tuple[int, ...]], ...] = (
@@ -106,10 +107,12 @@ _CARD_RANGES: tuple[tuple[int, int, int, tuple[int, ...]], ...] = (
     (4, 6011, 6011, (16, 17, 18, 19)), (3, 644, 649, (16, 17, 18, 19)),
     (2, 65, 65, (16, 17, 18, 19)),
     (4, 3528, 3589, (16, 17, 18, 19)),
-    (3, 300, 305, (14, 15, 16, 17, 18, 19)), (2, 36, 36, (14, 15, 16, 17, 18, 19)),
-    (2, 38, 39, (16, 17, 18, 19)),
+    (3, 300, 305, (14, 15, 16, 17, 18, 19)), (4, 3095, 3095, (14, 15, 16, 17, 18, 19)),
+    (2, 36, 36, (14, 15, 16, 17, 18, 19)), (2, 38, 39, (14, 15, 16, 17, 18, 19)),
     (2, 62, 62, (16, 17, 18, 19)),
-    (4, 2200, 2204, (16, 17, 18, 19)),
+    (4, 2200, 2205, (16, 17, 18, 19)),  # Mir, BORICA
+    (2, 81, 82, (16,)),  # RuPay
+    (4, 8600, 8600, (16,)), (4, 9860, 9860, (16,)), (4, 9792, 9792, (16,)),  # UzCard, Humo, Troy
     (2, 50, 50, (13, 14, 15, 16, 17, 18, 19)), (2, 56, 69, (13, 14, 15, 16, 17, 18, 19)),
     (1, 1, 1, (15,)),
 )
