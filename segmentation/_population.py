@@ -19,6 +19,7 @@ from ._checks import (
     check_number,
     check_random_state,
     is_text,
+    listed,
     named,
     names_shown,
     same_id_kind,
@@ -617,10 +618,8 @@ class Population:
         """A symmetric matrix of how many people each pair of audiences shares."""
         if isinstance(audiences, Audience):
             audiences = [audiences]
-        if isinstance(audiences, (str, bytes)) or not isinstance(audiences, Iterable):
-            raise InvalidSegmentError(f"overlap takes a list of Audience objects, got "
-                                      f"{type(audiences).__name__}")
-        audiences = list(audiences)
+        # a list: a set's order (by memory address) would reorder the matrix from run to run
+        audiences = listed(audiences, "overlap", "a list of Audience objects")
         for a in audiences:
             check_instance(a, Audience, "each audience")
         names = distinct_names(audiences, reserved=("audience",))  # the first column's name

@@ -30,7 +30,7 @@ import polars as pl
 from privacy._disclosure import BudgetExhaustedError, Disclosure, SafeCount
 from privacy._redact import printable
 
-from ._checks import check_int, check_number, shown, whole
+from ._checks import check_int, check_number, listed, shown, whole
 from ._conditions import Condition, Field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
@@ -142,10 +142,8 @@ def shareable_report(
     """
     if isinstance(audiences, Audience):
         audiences = [audiences]
-    if isinstance(audiences, (str, bytes, Mapping)) or not isinstance(audiences, Iterable):
-        raise InvalidSegmentError(f"shareable_report takes one or more Audience objects, got "
-                                  f"{type(audiences).__name__}")
-    audiences = list(audiences)
+    # a list: a set's order (by memory address) would reorder the report from run to run
+    audiences = listed(audiences, "shareable_report", "one or more Audience objects")
     if not audiences or not all(isinstance(a, Audience) for a in audiences):
         raise InvalidSegmentError("shareable_report takes one or more Audience objects")
     if isinstance(profile, Iterable) and not isinstance(profile, (str, bytes, Mapping)):

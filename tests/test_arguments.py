@@ -915,3 +915,17 @@ def test_the_audit_takes_a_datetime_as_its_day() -> None:
     on_the_day = privacy.audit(frame, platform="meta", today=dt.date(2026, 1, 1))
     assert [f.to_dict() for f in at_noon.findings] == [f.to_dict() for f in on_the_day.findings]
     assert any(f.check == "reversible" for f in on_the_day.findings)
+
+
+def test_audiences_in_a_set_are_refused_where_their_order_is_the_output(tmp_path: Path) -> None:
+    """A set of audiences iterates by memory address: the overlap matrix, the shareable
+    report and the report page listed them in another order each run."""
+    pop = seg.synthetic_population(500, seed=1)
+    old = pop.select(seg.Segment("old", seg.field("age") > 30))
+    young = pop.select(seg.Segment("young", seg.field("age") < 30))
+    for call in (lambda a: pop.overlap(a), lambda a: seg.shareable_report(a, pop),
+                 lambda a: old.report(tmp_path / "page.html", pop, others=a)):
+        with pytest.raises(seg.InvalidSegmentError, match="no order; pass a list"):
+            call({old, young})
+        call([old, young])  # must-pass: a list
+    assert pop.overlap([old, young]).columns[1:] == ["old", "young"]
