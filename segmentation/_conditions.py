@@ -392,6 +392,11 @@ class EventQuery:
 
     def _agg(self, agg: str, column: str | None, within: str | None,
              between: tuple[str, str] | None) -> EventAggregate:
+        if agg in _COLUMN_AGGS and (not isinstance(column, str) or not column):
+            # as from_dict reads it: sum(None) ran (and wrote JSON that would not read back),
+            # a bytes or list column raised Python's TypeError from to_json or the plan
+            raise InvalidSegmentError(f"'{agg}' reads an events column (a non-empty str), got "
+                                      f"{named(column)}")
         if isinstance(column, str):
             check_unicode(column, "the event column")
         return EventAggregate(self.name, agg, column, Window.of(within, between), self.where)

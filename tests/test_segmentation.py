@@ -96,6 +96,17 @@ def test_a_range_or_window_that_holds_nothing_is_refused(build) -> None:
         build()
 
 
+@pytest.mark.parametrize("agg", ["sum", "mean", "min", "max"])
+@pytest.mark.parametrize("column", [None, "", b"value", 5, ["value"]])
+def test_an_aggregate_of_a_column_takes_its_name(agg: str, column: object) -> None:
+    # sum(None) ran and wrote JSON that from_json refused; a bytes or list column raised
+    # Python's TypeError from to_json or the plan
+    with pytest.raises(seg.InvalidSegmentError, match=f"'{agg}' reads an events column"):
+        getattr(seg.event("top_up"), agg)(column)
+    made = seg.Segment("s", getattr(seg.event("top_up"), agg)("value") > 1)
+    assert seg.Segment.from_json(made.to_json()) == made
+
+
 @pytest.mark.parametrize("build", [
     lambda: seg.field("age").between(5, 5),
     lambda: seg.field("age").between(float("nan"), 5),
