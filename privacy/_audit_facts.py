@@ -572,16 +572,21 @@ def _formats(frame: pl.DataFrame, text: list[str],
     return stats, residual
 
 
+def _valid_phones(digits: pl.Series) -> pl.Series:
+    """Whether each run of digits (with or without its ``+``) is a valid phone number in
+    international form, by the library's own rules."""
+    from ._normalize import normalize
+
+    return normalize("+" + digits.str.strip_prefix("+"), "phone", "google").is_not_null()
+
+
 def _digit_phones(flagged: pl.DataFrame) -> list[pl.DataFrame]:
     """Bare digits with a country code, and how many are valid phone numbers by the library's
     rules (the first valid one as the sample)."""
-    from ._normalize import normalize
-
     digits = flagged.filter(pl.col("value").str.contains(pat.DIGITS))
     if digits.height == 0:
         return []
-    valid = normalize("+" + digits["value"].str.strip_prefix("+"), "phone",
-                      "google").is_not_null()
+    valid = _valid_phones(digits["value"])
     digits = digits.with_columns(valid=valid)
     found = digits.group_by("column", "flag", maintain_order=True).agg(
         n=pl.len().cast(pl.Int64), sample=pl.lit(None, dtype=pl.Utf8), at=pl.col("at").first())
@@ -595,8 +600,6 @@ def _cards(flagged: pl.DataFrame) -> list[pl.DataFrame]:
     """Payment card numbers (their digits as the sample): Luhn-valid, of a card's prefix and
     length (:func:`is_card`), and not a phone number: digits written after a ``+``, or a run
     that E.164 can hold (15 digits at most) and that is a valid number, are a phone's."""
-    from ._normalize import normalize
-
     candidates = flagged.filter(pl.col("value").str.contains(pat.CARD)).with_columns(
         run=pl.col("value").str.extract(r"(\+?[ ]?(?:[0-9][ \-]?){12,18}[0-9])", 1))
     candidates = candidates.with_columns(
@@ -610,8 +613,7 @@ def _cards(flagged: pl.DataFrame) -> list[pl.DataFrame]:
     cards = candidates.filter(pl.Series(card, dtype=pl.Boolean))
     short = cards["digits"].str.len_chars() <= 15
     if bool(short.any()):
-        phone = normalize("+" + cards["digits"], "phone", "google").is_not_null()
-        cards = cards.filter(~(short & phone))
+        cards = cards.filter(~(short & _valid_phones(cards["digits"])))
     return [cards.group_by("column", "flag", maintain_order=True).agg(
         n=pl.len().cast(pl.Int64), sample=pl.col("digits").first(), at=pl.col("at").first())
         .with_columns(check=pl.lit("card")).select(*_TALLY)]

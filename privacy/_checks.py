@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from ._errors import InputTypeError
 
-__all__ = ["check_one_column", "check_progress", "finite", "keys_once", "standard_time",
-           "whole"]
+__all__ = ["MISSING_TIME", "check_one_column", "check_progress", "finite", "keys_once",
+           "standard_time", "whole"]
 
 
 def whole(value: object) -> int | None:
@@ -78,6 +78,10 @@ def check_one_column(values: object, what: str) -> None:
             "columns, e.g. frame['email']")
 
 
+#: What :func:`standard_time` says of pandas' NaT.
+MISSING_TIME = "a missing time (pandas' NaT)"
+
+
 def standard_time(value: Any) -> tuple[Any, str | None]:
     """A date or datetime of a subclass (pandas' Timestamp) as the standard library's own
     type, and what is wrong with it (None: nothing): pandas' NaT passes for a datetime but is
@@ -86,7 +90,7 @@ def standard_time(value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, dt.date) or type(value) in (dt.date, dt.datetime):
         return value, None
     if value != value:
-        return value, "a missing time (pandas' NaT)"
+        return value, MISSING_TIME
     if getattr(value, "nanosecond", 0):
         return value, (f"a time with nanoseconds ({type(value).__name__}); round it to "
                        "microseconds")

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from ._checks import check_one_column, standard_time
+from ._checks import MISSING_TIME, check_one_column, standard_time
 from ._errors import InputTypeError, InvalidInputError, UnsupportedIdentifierError
 from ._geo import country_lookup, region_lookup, state_country, state_lookup
 from ._phone import SUPPORTED_REGIONS, express_lane, normalize_phones, run_lanes
@@ -911,7 +911,7 @@ def reference_day(now: object, today: object = None) -> dt.date | None:
     if value is None:
         return None
     value, problem = standard_time(value)
-    if problem is not None and "missing" in problem:  # nanoseconds do not change the day
+    if problem == MISSING_TIME:  # nanoseconds do not change the day
         raise InputTypeError(f"{'now' if now is not None else 'today'} must be a "
                              f"datetime.date or datetime.datetime, got {problem}")
     if isinstance(value, dt.datetime):

@@ -183,8 +183,7 @@ class ColumnReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "column": self.column, "kind": self.kind, "header": self.header,
-            "hashed": self.hashed, "valid": self.valid,
-            "rejected": dict(sorted(self.rejected.items())),
+            "hashed": self.hashed, "valid": self.valid, "rejected": dict(self.rejected),
             "duplicates": self.duplicates,
         }
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from privacy._checks import standard_time
+from privacy._checks import MISSING_TIME, standard_time
 
 from ._checks import named
 from ._clock import MAX_WINDOW_DAYS
@@ -158,7 +158,7 @@ def _check_literal(value: object) -> object:
     if problem is not None:
         raise InvalidSegmentError(f"a condition's time value is {problem}"
                                   + (": compare with None using .is_null() / .is_not_null()"
-                                     if "missing" in problem else ""))
+                                     if problem == MISSING_TIME else ""))
     if isinstance(value, str):
         return check_unicode(value, "a condition's text value")
     if value is None:

@@ -20,9 +20,10 @@ from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.tree import DecisionTreeClassifier
 
-from ._checks import check_instance, check_int, check_names, is_text, named, shown
+from ._checks import check_instance, check_int, check_names, named, shown
 from ._conditions import Condition, field
 from ._errors import ColumnTypeError, InvalidSegmentError
+from ._features import kind_of
 from ._population import Audience, Population
 from ._reserved import check_id_not_an_output
 from ._segments import Segment, describe
@@ -90,8 +91,7 @@ def _encode(frame: pl.DataFrame, features: Sequence[str], max_levels: int = 12
     for name in features:
         s = frame[name]
         dtype = s.dtype
-        if not (isinstance(dtype, pl.List) or dtype.is_numeric() or dtype == pl.Boolean
-                or is_text(dtype)):
+        if kind_of(dtype) is None or isinstance(dtype, pl.Array):
             # a date's levels were its text ('2020-01-01'), so the cluster's rule compared a
             # date column with a string and failed when selected; durations and arrays failed
             # with polars' own errors

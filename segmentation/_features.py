@@ -28,7 +28,7 @@ from ._conditions import duration_text, event, parse_duration
 from ._errors import ColumnTypeError, InvalidSegmentError, UnknownColumnError
 from ._reserved import working
 
-__all__ = ["FLOAT32_MAX", "FeatureBuilder"]
+__all__ = ["FLOAT32_MAX", "FeatureBuilder", "kind_of"]
 
 @dataclass
 class _Spec:
@@ -237,7 +237,7 @@ class FeatureBuilder:
                 continue
             s = frame[c]
             dtype = s.dtype
-            kind = _kind_of(dtype)
+            kind = kind_of(dtype)
             if kind == "list":
                 items = s.explode().drop_nulls().value_counts(sort=True).head(self.max_items)
                 specs.append(_Spec(c, "list", levels=[str(v) for v in items[c]]))
@@ -435,7 +435,7 @@ class FeatureBuilder:
         schema = population.schema
         changed = [f"{named(sp.name)} ({sp.kind} when fitted, {schema[sp.name]} here)"
                    for sp in self.specs_
-                   if sp.name in schema and _kind_of(schema[sp.name]) != sp.kind]
+                   if sp.name in schema and kind_of(schema[sp.name]) != sp.kind]
         if changed:
             raise ColumnTypeError(
                 f"feature column{'s' if len(changed) > 1 else ''} {', '.join(changed)} "
@@ -484,7 +484,7 @@ _PLAIN = 1e30
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _kind_of(dtype: Any) -> str | None:
+def kind_of(dtype: Any) -> str | None:
     """The kind of feature a column of ``dtype`` makes: ``list`` (its items), ``numeric``
     (booleans excepted), ``categorical`` (text, booleans, categories), or None (dates,
     structs, binary...: no feature)."""
