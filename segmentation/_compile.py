@@ -72,6 +72,11 @@ def _is_list(dtype: Any) -> bool:
     return isinstance(dtype, (pl.List, pl.Array))
 
 
+def _narwhals_dtype(dtype: Any) -> Any:
+    """A polars dtype as narwhals spells it (to cast in any engine)."""
+    return nw.from_native(pl.Series([], dtype=dtype), series_only=True).dtype
+
+
 def fill_value(agg: str) -> int | None:
     """What an aggregate is for a person with no matching event (0 or null)."""
     return 0 if agg in ("count", "sum", "distinct_days") else None
@@ -194,6 +199,8 @@ def _predicate(p: Predicate, aliases: dict[str, str], now_us: int,
             member = list_member(a[0], dtype.inner)  # type: ignore[union-attr]
             if member is NO_MEMBER:  # no element of the list's kind: false, null for null
                 return nw.when(~x.is_null()).then(nw.lit(value=False))
+            if isinstance(dtype, pl.Array):  # polars' list.contains takes no fixed-size array
+                x = x.cast(nw.List(_narwhals_dtype(dtype.inner)))  # type: ignore[union-attr]
             return x.list.contains(member)
         return x.str.contains(str(a[0]), literal=True)
     if op == "matches":  # spelled out as every engine reads it alike

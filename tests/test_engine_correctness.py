@@ -1123,6 +1123,31 @@ def test_profile_reads_fixed_size_arrays_as_lists() -> None:
     assert sorted(table["value"].to_list()) == ["1", "2"]
 
 
+def test_contains_reads_fixed_size_arrays_as_lists_in_every_engine() -> None:
+    # before: polars' InvalidOperationError ('expected List data type for list operation, got
+    # Array'), while DuckDB and the SQL text selected the people
+    from tests.engines import to_duckdb
+
+    profiles = pl.DataFrame({
+        "user_id": [1, 2, 3, 4],
+        "a": pl.Series([["x", None], ["y", "x"], None, [None, None]], dtype=pl.Array(pl.Utf8, 2)),
+        "n": pl.Series([[1.5, None], [2.0, 3.0], None, [None, None]],
+                       dtype=pl.Array(pl.Float32, 2))})
+    a, n = seg.field("a"), seg.field("n")
+    cases = ((a.contains("x"), [1, 2]), (~a.contains("x"), [4]), (n.contains(2), [2]),
+             (n.contains(1.5), [1]), (~n.contains(2.5), [1, 2, 4]), (n.contains(0.1), []))
+    local = seg.Population(profiles, now=NOW)
+    duck = seg.Population(to_duckdb(profiles), now=NOW)
+    con = duckdb.connect()
+    con.register("profiles", profiles.to_arrow())
+    for cond, want in cases:
+        segment = seg.Segment("s", cond)
+        assert sorted(local.select(segment).ids.to_list()) == want, cond
+        assert sorted(duck.select(segment).collect().ids.to_list()) == want, cond
+        sql = segment.to_sql("duckdb", now=NOW, schema=local.schema)
+        assert sorted(r[0] for r in con.sql(sql).fetchall()) == want, cond
+
+
 # --- NumPy scalars and decimals as condition values ----------------------------------------
 
 
