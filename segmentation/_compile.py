@@ -153,9 +153,12 @@ def _compare(x: nw.Expr, op: str, value: Any, kind: Kind) -> nw.Expr:
     if isinstance(stated, bool):  # past every value of the column: null stays null
         return nw.when(~x.is_null()).then(nw.lit(stated))
     op, value = stated
-    # an integer past 64 bits (an Int128 column's) is a literal of that kind
-    wide = isinstance(value, int) and not -(2**63) <= value < 2**64
-    lit = nw.lit(value, nw.Int128()) if wide else nw.lit(value)
+    # an integer past 64 bits is a literal of the column's 128-bit kind (polars made a UInt128
+    # past 2**127 compared with an Int128 literal null)
+    lit = nw.lit(value)
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        unsigned = isinstance(kind, tuple) and kind[1] == 0 and kind[2] >= 2**127
+        lit = nw.lit(value, nw.UInt128() if unsigned else nw.Int128())
     return {"eq": x == lit, "ne": x != lit, "lt": x < lit, "le": x <= lit, "gt": x > lit,
             "ge": x >= lit}[op]
 

@@ -172,6 +172,12 @@ def _duckdb_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: DuckDB's 128-bit integer types as polars holds them (UInt128 from polars 1.34 on)
+_DUCKDB_WIDE: dict[str, Any] = {"HUGEINT": pl.Int128, "HUGEINT[]": pl.List(pl.Int128)}
+if hasattr(pl, "UInt128"):
+    _DUCKDB_WIDE.update(UHUGEINT=pl.UInt128, **{"UHUGEINT[]": pl.List(pl.UInt128)})
+
+
 class DuckDBEngine(_Common):
     """A DuckDB relation: segments run as DuckDB queries."""
 
@@ -223,6 +229,23 @@ class DuckDBEngine(_Common):
                 f"compares their text {_NOT_BYTES}: segments would select other people than in "
                 "polars or Spark. Select them as plain text first, e.g. rel.project('* REPLACE "
                 "(name COLLATE C AS name)')")
+
+    def to_polars(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
+        """The rows as polars, 128-bit integers as polars' own: DuckDB hands HUGEINT and
+        UHUGEINT to Arrow as DECIMAL(38, 0), which made a HUGEINT compared with a decimal cast
+        to DECIMAL(38, 0) (failing past 38 digits) and turned UHUGEINTs past 2**127 into
+        negative numbers, silently. They travel as text and are read back exactly."""
+        relation = frame.to_native()
+        wide = {c: _DUCKDB_WIDE[str(t)] for c, t in zip(relation.columns, relation.types,
+                                                          strict=True)
+                if str(t) in _DUCKDB_WIDE}
+        if not wide:
+            return super().to_polars(frame)
+        texts = ", ".join(
+            f"CAST({_duckdb_name(c)} AS {'VARCHAR[]' if isinstance(k, pl.List) else 'VARCHAR'})"
+            f" AS {_duckdb_name(c)}" for c, k in wide.items())
+        table = super().to_polars(nw.from_native(relation.project(f"* REPLACE ({texts})")))
+        return table.with_columns(pl.col(c).cast(kind) for c, kind in wide.items())
 
     def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
                  dtype: pl.DataType) -> nw.LazyFrame[Any]:

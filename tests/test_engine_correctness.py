@@ -1114,6 +1114,33 @@ def test_int128_columns_compare_past_64_bits() -> None:
         assert pop.select(seg.Segment("s", cond)).ids.to_list() == want, cond
 
 
+def test_128_bit_integers_past_38_digits_in_duckdb_and_polars() -> None:
+    # before: DuckDB hands HUGEINT and UHUGEINT to polars as DECIMAL(38, 0): a HUGEINT past 38
+    # digits compared with a decimal raised DuckDB's ConversionException, a UHUGEINT past 2**127
+    # came back as a negative number (2**128 - 1 as -1), and polars compared a UInt128 past
+    # 2**127 with an Int128 literal as null
+    con = duckdb.connect()
+    top_signed, top_unsigned = 2**127 - 1, 2**128 - 1
+    profiles = con.sql(
+        f"SELECT * FROM (VALUES (1, {top_signed}::HUGEINT, {top_unsigned}::UHUGEINT, "
+        f"[{top_unsigned}::UHUGEINT]), (2, -{top_signed}::HUGEINT, 5::UHUGEINT, [2::UHUGEINT]), "
+        "(3, NULL, NULL, NULL)) t(user_id, h, u, l)")
+    pop = seg.Population(profiles, now=NOW)
+    local = pop.to_polars()
+    if hasattr(pl, "UInt128"):
+        assert pop.schema["u"] == pl.UInt128
+        assert local.profiles.collect()["u"].to_list() == [top_unsigned, 5, None]
+    assert local.profiles.collect()["h"].to_list() == [top_signed, -top_signed, None]
+    h, u = seg.field("h"), seg.field("u")
+    cases = ((h > 2**100, [1]), (h < -(2**100), [2]), (h == 5.5, []), (h >= 10**38 - 1, [1]),
+             (u > 10**38 - 1, [1]), (u >= 5, [1, 2]), (u.isin([5, 10**38 - 1]), [2]),
+             (seg.field("l").contains(2), [2]))
+    for cond, want in cases:
+        segment = seg.Segment("s", cond)
+        assert sorted(pop.select(segment).collect().ids.to_list()) == want, cond
+        assert sorted(local.select(segment).ids.to_list()) == want, cond
+
+
 def test_profile_reads_fixed_size_arrays_as_lists() -> None:
     # before: polars' InvalidOperationError (list.eval on an array column)
     profiles = pl.DataFrame({"user_id": [1, 2, 3], "age": [20, 30, 40],
