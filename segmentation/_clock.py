@@ -12,11 +12,16 @@ from privacy._checks import standard_time
 
 from ._errors import InvalidSegmentError
 
-__all__ = ["DAY_US", "EARLIEST_NOW", "MAX_WINDOW_DAYS", "checked_now", "default_now",
+__all__ = ["DAY_US", "EARLIEST_NOW", "INFINITE_US", "MAX_WINDOW_DAYS", "checked_now", "default_now",
            "epoch_us", "sql_time_text", "utc_now"]
 
 #: Microseconds in a day: a UTC calendar day is ``floor(us / DAY_US)``.
 DAY_US = 86_400_000_000
+
+#: Epoch microseconds of DuckDB's 'infinity' ('-infinity' is the negative), past every instant
+#: a date or datetime holds (146,000 years) and far enough from the Int64 limits that "days
+#: since" never overflows; larger epochs (polars' reading of DuckDB's infinity) are held to it.
+INFINITE_US = 2**62
 
 _EPOCH = dt.datetime(1970, 1, 1)
 #: The longest window, in days (1,000 years), and the earliest ``now`` it fits after the year 1

@@ -37,11 +37,11 @@ from privacy._io import bookkeeping, is_glob
 from privacy._redact import safe_name
 
 from ._checks import is_text, names_shown
-from ._clock import DAY_US, sql_time_text
+from ._clock import DAY_US, INFINITE_US, sql_time_text
 from ._errors import ColumnTypeError, SegmentationError
 from ._reserved import working
 
-__all__ = ["Engine", "Table", "as_lazy", "as_table", "engine_named"]
+__all__ = ["Engine", "Table", "as_lazy", "as_table", "engine_named", "polars_epoch_us"]
 
 
 class Engine(Protocol):
@@ -129,6 +129,17 @@ class _Common:
         return dict(self.to_polars(frame.head(0)).schema)
 
 
+def polars_epoch_us(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A date or datetime column as UTC epoch microseconds, held within
+    :data:`INFINITE_US` (polars reads DuckDB's 'infinity' as the largest Int64)."""
+    limit = INFINITE_US
+    if dtype == pl.Date:  # days first (polars panicked casting a date past the year 294,247,
+        # as it reads DuckDB's 'infinity', to microseconds)
+        days = pl.col(column).cast(pl.Int32).cast(pl.Int64)
+        return days.clip(-(limit // DAY_US), limit // DAY_US) * DAY_US
+    return pl.col(column).dt.epoch("us").clip(-limit, limit)
+
+
 class PolarsEngine(_Common):
     """polars' lazy engine; audiences collect their ids (polars is in-process)."""
 
@@ -137,10 +148,7 @@ class PolarsEngine(_Common):
 
     def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
                  dtype: pl.DataType) -> nw.LazyFrame[Any]:
-        col = pl.col(column)
-        if dtype == pl.Date:
-            col = col.cast(pl.Datetime("us"))
-        native = frame.to_native().with_columns(col.dt.epoch("us").alias(out))
+        native = frame.to_native().with_columns(polars_epoch_us(column, dtype).alias(out))
         return nw.from_native(native)
 
     def schema(self, frame: nw.LazyFrame[Any]) -> dict[str, pl.DataType]:
@@ -258,9 +266,16 @@ class DuckDBEngine(_Common):
             # floored as polars floors (DuckDB's casts round; TIMESTAMPTZ_NS has no epoch_us)
             ns = duckdb.FunctionExpression("epoch_ns", col)
             k = duckdb.ConstantExpression(1000)
-            value = ((ns - ((ns % k) + k) % k) // k).alias(out)
+            value = (ns - ((ns % k) + k) % k) // k
         else:
-            value = duckdb.FunctionExpression("epoch_us", col).alias(out)
+            value = duckdb.FunctionExpression("epoch_us", col)
+        # DuckDB's 'infinity' and '-infinity' have no epoch (NULL): past every instant, as
+        # DuckDB compares them (isinf takes no TIMESTAMPTZ_NS)
+        infinite = value.isnull() & col.isnotnull()
+        late = col > duckdb.ConstantExpression(dt.datetime(1970, 1, 1))
+        value = (duckdb.CaseExpression(infinite & late, duckdb.ConstantExpression(INFINITE_US))
+                 .when(infinite, duckdb.ConstantExpression(-INFINITE_US))
+                 .otherwise(value)).alias(out)
         return nw.from_native(frame.to_native().select(duckdb.StarExpression(), value))
 
 

@@ -22,9 +22,10 @@ import numpy as np
 import polars as pl
 
 from ._checks import check_names, named, names_shown
-from ._clock import utc_now
+from ._clock import DAY_US, epoch_us, utc_now
 from ._compile import aggregate_table
 from ._conditions import duration_text, event, parse_duration
+from ._engines import polars_epoch_us
 from ._errors import ColumnTypeError, InvalidSegmentError, UnknownColumnError
 from ._reserved import working
 
@@ -280,10 +281,10 @@ class FeatureBuilder:
                                              f"they have: {', '.join(present)}")
                 present = [e for e in present if e in self.event_types]
             self.event_types_ = present
-            first = events.select(pl.col("ts").min()).collect().item()
-            if first is not None:
-                first = utc_now(first)  # an aware time (a Spark TIMESTAMP) as naive UTC
-            span = (population.now - first).total_seconds() / 86400.0 if first is not None \
+            # in epoch microseconds (UTC for an aware time): a polars datetime past Python's
+            # years (DuckDB's '-infinity') panicked when read as a datetime
+            first = events.select(polars_epoch_us("ts", ev_schema["ts"]).min()).collect().item()
+            span = (epoch_us(utc_now(population.now)) - first) / DAY_US if first is not None \
                 else 0.0
             self.never_days_ = float(max(span, 1.0))
         else:

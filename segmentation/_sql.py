@@ -22,7 +22,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from ._checks import named
-from ._clock import DAY_US, epoch_us, sql_time_text, utc_now
+from ._clock import DAY_US, INFINITE_US, epoch_us, sql_time_text, utc_now
 from ._compile import fill_value
 from ._conditions import (
     And,
@@ -212,9 +212,12 @@ def _epoch_us(x: str, dialect: Dialect) -> str:
     would read a TIMESTAMP_NTZ or DATE as an instant in the session's zone: its wall clock is
     counted from 1970 instead)."""
     as_instant, as_zoneless = (f"CAST({x} AS {t})" for t in _CAST_TO[dialect])
-    if dialect == "duckdb":
-        return _by_kind(x, dialect, f"epoch_us({as_instant})", f"epoch_us({as_zoneless})",
-                        _floor_us(x))
+    if dialect == "duckdb":  # 'infinity' and '-infinity' (no epoch) past every instant
+        epoch = _by_kind(x, dialect, f"epoch_us({as_instant})", f"epoch_us({as_zoneless})",
+                         _floor_us(x))
+        infinite = f"{epoch} IS NULL AND {x} IS NOT NULL"
+        return (f"(CASE WHEN {infinite} AND {x} > TIMESTAMP '1970-01-01' THEN {INFINITE_US} "
+                f"WHEN {infinite} THEN -{INFINITE_US} ELSE {epoch} END)")
     return _by_kind(x, dialect, f"unix_micros({as_instant})",
                     f"timestampdiff(MICROSECOND, TIMESTAMP_NTZ '1970-01-01 00:00:00', "
                     f"{as_zoneless})")

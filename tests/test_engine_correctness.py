@@ -1141,6 +1141,41 @@ def test_128_bit_integers_past_38_digits_in_duckdb_and_polars() -> None:
         assert sorted(local.select(segment).ids.to_list()) == want, cond
 
 
+def test_duckdb_infinite_dates_and_times_are_past_every_instant() -> None:
+    # before: DuckDB's epoch_us('infinity') is NULL, so a relation left out of 'd > date' the
+    # people whose SQL text (and polars) selected them; polars panicked on 'infinity'::DATE
+    # (year 5,881,580) and overflowed "days since" a '-infinity' event
+    con = duckdb.connect()
+    profiles = con.sql(
+        "SELECT * FROM (VALUES (1, 'infinity'::DATE, 'infinity'::TIMESTAMP, "
+        "'infinity'::TIMESTAMPTZ), (2, '-infinity'::DATE, '-infinity'::TIMESTAMP, "
+        "'-infinity'::TIMESTAMPTZ), (3, '2020-01-01'::DATE, '2020-01-01'::TIMESTAMP, "
+        "'2020-01-01 00:00+00'::TIMESTAMPTZ), (4, NULL, NULL, NULL)) t(user_id, d, t, z)")
+    events = con.sql(
+        "SELECT * FROM (VALUES (1, 'buy', 'infinity'::TIMESTAMP), (2, 'buy', '-infinity'::"
+        "TIMESTAMP), (3, 'buy', TIMESTAMP '2026-10-30 12:00'), (3, 'buy', 'infinity'::TIMESTAMP)"
+        ") t(user_id, event, ts)")
+    con.register("profiles", profiles)
+    con.register("events", events)
+    pop = seg.Population(profiles, events, now=NOW)
+    local = pop.to_polars()
+    day, instant = dt.date(2021, 1, 1), dt.datetime(2021, 1, 1)
+    buy = seg.event("buy")
+    cases = ((seg.field("d") > day, [1]), (seg.field("d") < day, [2, 3]),
+             (seg.field("t") >= instant, [1]), (seg.field("t") < instant, [2, 3]),
+             (seg.field("z") > instant.replace(tzinfo=dt.timezone.utc), [1]),
+             (seg.field("d").between(dt.date(1900, 1, 1), dt.date(9999, 12, 31)), [3]),
+             (seg.field("t").within("36500d"), [3]), (buy.count(within="30d") >= 1, [3]),
+             (buy.count() >= 1, [2, 3]), (buy.days_since_last() <= 10, [3]),
+             (buy.days_since_last() >= 0, [2, 3]), (buy.days_since_last().is_null(), [1, 4]))
+    for cond, want in cases:
+        segment = seg.Segment("s", cond)
+        assert sorted(pop.select(segment).collect().ids.to_list()) == want, cond
+        assert sorted(local.select(segment).ids.to_list()) == want, cond
+        sql = segment.to_sql("duckdb", now=NOW, schema=pop.schema)
+        assert sorted(r[0] for r in con.sql(sql).fetchall()) == want, cond
+
+
 def test_profile_reads_fixed_size_arrays_as_lists() -> None:
     # before: polars' InvalidOperationError (list.eval on an array column)
     profiles = pl.DataFrame({"user_id": [1, 2, 3], "age": [20, 30, 40],

@@ -242,6 +242,20 @@ def test_never_seen_comes_from_the_datas_span(pop, seeds) -> None:
     assert span != 120
 
 
+def test_events_past_pythons_years_give_a_span_not_a_panic(pop, seeds) -> None:
+    # before: the span was read as a Python datetime, and polars panicked on an event at
+    # DuckDB's '-infinity' (polars holds the largest Int64 of microseconds; Python stops at 1)
+    events = pop.events.collect()
+    far = pl.lit(-(2**63) + 1, pl.Int64).cast(events.schema["ts"])
+    events = events.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(far).otherwise(pl.col("ts")).alias("ts"))
+    far_pop = seg.Population(pop.profiles, events, now=pop.now)
+    model, _ = quiet_fit(seg.Lookalike(features=FEATS, event_types=["roaming_day"],
+                                       n_estimators=2, random_state=0), far_pop, seeds)
+    assert model.features_.never_days_ == pytest.approx(2**62 / 86_400e6, rel=1e-3)
+    assert np.isfinite(model.score_samples(far_pop)).all()
+
+
 def test_native_threads_are_pinned_during_fit_and_score(pop, seeds,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from threadpoolctl import threadpool_info
