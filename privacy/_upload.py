@@ -68,16 +68,22 @@ __all__ = ["HEADER_ALIASES", "Upload", "UploadReport", "prepare_upload", "recogn
 #: Header names recognized when ``columns`` is not given (compared after folding case and
 #: punctuation: "E-Mail", "e_mail" and "EMAIL" are the same).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "email": ("email", "e_mail", "mail", "email_address", "emailaddress", "em"),
+    "email": ("email", "e_mail", "mail", "email_address", "emailaddress", "e_mail_address",
+              "em"),
     "phone": ("phone", "mobile", "msisdn", "phone_number", "phonenumber", "cell", "cellphone",
-              "mobile_phone", "mobile_number", "tel", "telephone", "ph"),
+              "cell_phone", "mobile_phone", "mobile_number", "mobile_phone_number", "phone_no",
+              "mobile_no", "tel", "telephone", "ph"),
     "first_name": ("first_name", "firstname", "fname", "given_name", "givenname", "forename",
                    "fn"),
     "last_name": ("last_name", "lastname", "lname", "surname", "family_name", "familyname", "ln"),
     "city": ("city", "town", "ct"),
-    "state": ("state", "province", "state_code", "st"),
-    "zip": ("zip", "zipcode", "zip_code", "postcode", "post_code", "postal_code", "postalcode"),
-    "country": ("country", "country_code", "countrycode"),
+    # Salesforce's "State/Province" and "Zip/Postal Code", HubSpot's "State/Region" and
+    # "Country/Region"
+    "state": ("state", "province", "state_code", "state_province", "state_or_province",
+              "state_region", "st"),
+    "zip": ("zip", "zipcode", "zip_code", "postcode", "post_code", "postal_code", "postalcode",
+            "zip_postal_code"),
+    "country": ("country", "country_code", "countrycode", "country_region"),
     "gender": ("gender", "sex", "gen"),
     "dob": ("dob", "birthdate", "birth_date", "date_of_birth", "dateofbirth", "birthday"),
     "maid": ("maid", "madid", "idfa", "gaid", "aaid", "mobile_ad_id", "advertising_id"),
@@ -97,6 +103,10 @@ def _header_kind(header: str) -> tuple[str | None, bool]:
     """The kind a header names, and whether it is numbered (``email_2``, ``Phone 3``: only
     kinds a platform takes in several columns are numbered; ``zip4`` is not a ZIP)."""
     folded = _fold_header(header)
+    # an address's own prefix: Salesforce's "Mailing City", "Mailing Zip/Postal Code"
+    prefix = re.match(r"(?:mailing|primary)_(.+)$", folded)
+    if prefix is not None and prefix.group(1) in _ALIAS_TO_KIND:
+        folded = prefix.group(1)
     kind = _ALIAS_TO_KIND.get(folded)
     if kind is not None:
         return kind, False

@@ -102,6 +102,32 @@ def test_unrecognized_layout_lists_headers() -> None:
         privacy.prepare_upload(pl.DataFrame({"foo": ["x"], "bar": ["y"]}), "meta")
 
 
+@pytest.mark.parametrize(("headers", "want"), [
+    # Salesforce's contact export (its "Other" address is not the mailing one)
+    (["First Name", "Email", "Mobile", "Mailing City", "Mailing State/Province",
+      "Mailing Zip/Postal Code", "Mailing Country", "Other City"],
+     ["fn", "email", "phone", "ct", "st", "zip", "country"]),
+    # HubSpot's
+    (["Email", "Last Name", "Mobile Phone Number", "City", "State/Region", "Postal Code",
+      "Country/Region"], ["email", "ln", "phone", "ct", "st", "zip", "country"]),
+])
+def test_crm_exports_headers_are_recognized(headers: list[str], want: list[str]) -> None:
+    # before: "State/Province", "Zip/Postal Code", "Mailing City", "Country/Region" were
+    # unrecognized columns, so their identifiers were left out of the upload
+    values = {"Email": "ana@example.com", "Mobile": "+1 650 555 1212", "Mailing Country": "US",
+              "Mobile Phone Number": "+1 650 555 1212", "Country/Region": "US"}
+    crm = pl.DataFrame({h: [values.get(h, "x")] for h in headers})
+    up = privacy.prepare_upload(crm, "meta")
+    assert sorted(up.frame.columns) == sorted(want)
+    assert up.report.unrecognized_columns == (["O***"] if "Other City" in headers else [])
+
+
+def test_a_sales_region_is_not_a_state() -> None:
+    crm = pl.DataFrame({"email": ["ana@example.com"], "region": ["North"],
+                        "billing_city": ["Paris"]})
+    assert privacy.prepare_upload(crm, "meta").frame.columns == ["email"]
+
+
 def test_explicit_mapping_errors() -> None:
     crm = pl.DataFrame({"mail": ["a@b.com"]})
     with pytest.raises(privacy.MissingColumnError, match="it has"):
