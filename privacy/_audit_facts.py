@@ -555,8 +555,10 @@ def _formats(frame: pl.DataFrame, text: list[str],
         hex64any=v.str.contains(_HEX64).sum(),
         md5=v.str.contains(r"^[0-9a-fA-F]{32}$").sum(),
         sha1=v.str.contains(r"^[0-9a-fA-F]{40}$").sum(),
-        # truncated or odd digests: hex of digest-like length with at least one letter
-        hexany=(v.str.contains(r"^[0-9a-fA-F]{16,128}$") & v.str.contains(r"[a-fA-F]")).sum(),
+        # truncated or odd digests: hex of digest-like length with at least one letter, or a
+        # digest written with a 0x, blanks, unpadded or URL-safe Base64
+        hexany=((v.str.contains(r"^[0-9a-fA-F]{16,128}$") & v.str.contains(r"[a-fA-F]"))
+                | v.str.contains(pat.ODD_DIGEST)).sum(),
     )
     odd_by = {r["column"]: r for r in odd.iter_rows(named=True)}
     stats = {}

@@ -22,6 +22,7 @@ __all__ = [
     "IPV4",
     "IPV6",
     "NUMBER",
+    "ODD_DIGEST",
     "PHONE",
     "QUASI_NAMES",
     "SENSITIVE",
@@ -36,8 +37,14 @@ __all__ = [
 
 #: A well-formed SHA-256 digest: 64 lower-case hex, or Base64 of the 32 raw bytes.
 DIGEST = r"^(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$"
-#: Some digest (MD5 to SHA-256, any case, or Base64): in a hashed column, no clear data.
-DIGESTISH = r"^(?:[0-9a-fA-F]{32,64}|[A-Za-z0-9+/]{43}=)$"
+#: Some digest (MD5 to SHA-512, any case, with a 0x or blanks around it; Base64, padded or
+#: not, standard or URL-safe): in a hashed column, no clear data (the digits inside one are
+#: no phone number).
+DIGESTISH = r"^\s*(?:(?:0[xX])?[0-9a-fA-F]{32,128}|[A-Za-z0-9+/_\-]{43}=?)\s*$"
+#: A digest written in a form no platform takes (with DIGESTISH's hex of a digest's length,
+#: 16 to 128 with a letter, truncated or SHA-512...): hex with a 0x or blanks around it, Base64
+#: unpadded or URL-safe.
+ODD_DIGEST = r"^\s*(?:0[xX])?[0-9a-fA-F]{32,128}\s*$|^\s*[A-Za-z0-9+/_\-]{43}=?\s*$"
 #: An address in any script (``jöhn@bücher.de``, ``почта@пример.рф``), with a quoted local
 #: part, a bracketed IP for a domain, or U+FFFD where bytes were not UTF-8: ``\w`` is Unicode
 #: in polars' regex and in Python's.

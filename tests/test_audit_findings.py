@@ -4,11 +4,13 @@ the audit does, never by a wall-clock time)."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import random
 
 import polars as pl
 import pytest
+from cryptography.hazmat.primitives import hashes
 
 import privacy
 from privacy import _audit_checks
@@ -178,6 +180,33 @@ def test_numeric_ids_are_not_phone_numbers() -> None:
     report = privacy.audit(frame, platform="partner", today=TODAY, phone_block=1_000)
     assert not any(f.check == "plaintext" and f.column == "customer_id"
                    for f in report.findings)
+
+
+def _sha512(value: str) -> str:
+    digest = hashes.Hash(hashes.SHA512())
+    digest.update(value.encode())
+    return digest.finalize().hex()
+
+
+@pytest.mark.parametrize("written", [
+    lambda v: "0x" + sha(v), lambda v: " " + sha(v), lambda v: sha(v) + "  ", _sha512,
+    lambda v: base64.b64encode(bytes.fromhex(sha(v))).decode().rstrip("="),
+    lambda v: base64.urlsafe_b64encode(bytes.fromhex(sha(v))).decode(),
+])
+def test_digests_in_a_form_no_platform_takes_are_a_format_finding(written) -> None:
+    # before: a 0x, a blank, SHA-512's length or unpadded/URL-safe Base64 made the column read
+    # as clear text: no format finding, and the digit runs inside the digests were reported as
+    # phone numbers and payment cards in clear (critical)
+    frame = pl.DataFrame({"email": [written(f"p{i}@example.org") for i in range(300)]})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    checks = {(f.check, f.severity) for f in report.findings}
+    assert ("hash_format", "high") in checks
+    assert not any(f.check in ("plaintext", "spreadsheet_formula") for f in report.findings)
+    # must-pass beside it: a phone in clear among such digests is still found
+    frame = frame.with_columns(pl.when(pl.int_range(pl.len()) < 3).then(pl.lit("+1 650 555 1212"))
+                               .otherwise(pl.col("email")).alias("email"))
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert [f.count for f in report.findings if f.check == "plaintext"] == [3]
 
 
 def _card_findings(value: str) -> list[privacy.Finding]:
