@@ -338,7 +338,11 @@ class ExportFacts:
                     .agg(n=pl.len().cast(pl.Int64), sample=v.first(), at=pl.col("at").first())
                     .with_columns(check=pl.lit(check)))
 
-        queries = [tally(name, v.str.contains(pattern)) for name, pattern in _PATTERNS]
+        token = pat.is_token(v)
+        event_time = v.str.contains(pat.EVENT_TIME) & ~v.str.contains(pat.MIDNIGHT)
+        queries = [tally(name, v.str.contains(pattern) & ~token
+                         & (~event_time if name == "date" else pl.lit(True)))
+                   for name, pattern in _PATTERNS]
         queries += [tally("formula", pl.col("formula")), tally("total", pl.lit(True)),
                     tally("undecodable", pl.col("undecodable"))]
         pieces = [q.select(*_TALLY) for q in pl.collect_all(queries)]
@@ -602,7 +606,8 @@ def _cards(flagged: pl.DataFrame) -> list[pl.DataFrame]:
     """Payment card numbers (their digits as the sample): Luhn-valid, of a card's prefix and
     length (:func:`is_card`), and not a phone number: digits written after a ``+``, or a run
     that E.164 can hold (15 digits at most) and that is a valid number, are a phone's."""
-    candidates = flagged.filter(pl.col("value").str.contains(pat.CARD)).with_columns(
+    v = pl.col("value")
+    candidates = flagged.filter(v.str.contains(pat.CARD) & ~pat.is_token(v)).with_columns(
         run=pl.col("value").str.extract(r"(\+?[ ]?(?:[0-9][ \-]?){12,18}[0-9])", 1))
     candidates = candidates.with_columns(
         digits=pl.col("run").str.replace_all(r"[^0-9]", ""),

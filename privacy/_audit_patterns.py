@@ -18,9 +18,12 @@ __all__ = [
     "DIGESTISH",
     "DIGITS",
     "EMAIL",
+    "EVENT_TIME",
     "FORMULA",
+    "HEX_ID",
     "IPV4",
     "IPV6",
+    "MIDNIGHT",
     "NUMBER",
     "ODD_DIGEST",
     "PHONE",
@@ -31,6 +34,7 @@ __all__ = [
     "is_card",
     "is_labelled",
     "is_quasi_name",
+    "is_token",
     "luhn",
     "visible",
 ]
@@ -73,6 +77,22 @@ SSN = (r"(?:^|[^0-9\-])(?:00[1-9]|0[1-9][0-9]|[1-5][0-9]{2}|6[0-5][0-9]|66[0-57-
        r"[78][0-9]{2})-(?:0[1-9]|[1-9][0-9])-(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|"
        r"[1-9][0-9]{3})(?:$|[^0-9\-])")
 CARD = r"(?:^|[^0-9])(?:[0-9][ \-]?){12,18}[0-9](?:$|[^0-9])"
+#: A whole value that is a UUID (a device's advertising id, a record's key) or a hex token of
+#: 16+ characters: the digit runs inside one are no phone, card, date or address.
+HEX_ID = (r"^\s*(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+             r"[0-9a-fA-F]{12}|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*)\s*$")
+
+
+def is_token(values: pl.Expr) -> pl.Expr:
+    """Whether each value is a whole UUID or hex token of 16+ characters (:data:`HEX_ID`)."""
+    return values.str.contains(HEX_ID) & (values.str.len_chars() >= 16)
+
+
+#: A whole value that is an ISO date with a time of day other than midnight: an event's
+#: time, not a date of birth (which exports write at 00:00).
+EVENT_TIME = (r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ](?:[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)"
+              r"(?:Z|[+\-][0-9]{2}:?[0-9]{2})?\s*$")
+MIDNIGHT = r"[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+\-][0-9]{2}:?[0-9]{2})?\s*$"
 # What a spreadsheet runs as a formula at the start of a cell (OWASP), numbers excepted.
 FORMULA = r"^[=+\-@\t\r]"
 NUMBER = r"^[+\-]?[0-9][0-9 .,()\-]*$"

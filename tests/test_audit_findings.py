@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import random
+import uuid
 
 import polars as pl
 import pytest
@@ -207,6 +208,35 @@ def test_digests_in_a_form_no_platform_takes_are_a_format_finding(written) -> No
                                .otherwise(pl.col("email")).alias("email"))
     report = privacy.audit(frame, platform="meta", today=TODAY)
     assert [f.count for f in report.findings if f.check == "plaintext"] == [3]
+
+
+@pytest.mark.parametrize(("column", "values"), [
+    # UUIDs (a device's advertising id, a record's key) and hex session tokens: the digit runs
+    # inside them were phone numbers and payment cards in clear (critical)
+    ("device", [str(uuid.UUID(int=random.Random(i).getrandbits(128))) for i in range(300)]),
+    ("row_key", ["65055512-4650-5551-2120-411111111111"] * 300),
+    ("session", [f"a{random.Random(i).getrandbits(80):020x}" for i in range(300)]),
+    # events' times of day: dates, but not of birth
+    ("created_at", [f"2024-0{1 + i % 9}-1{i % 9}T10:{10 + i % 49}:00Z" for i in range(300)]),
+])
+def test_ids_and_event_times_are_not_identifiers_in_clear(column: str, values: list) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: values})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert not [f for f in report.findings if f.column == column and f.check == "plaintext"]
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    # must-pass beside them: a date of birth written at midnight, a phone and a card in a note
+    ("1990-05-01 00:00:00", "dates"), ("1990-05-01T00:00:00Z", "dates"),
+    ("call +1 650 555 1212 re 3f2a", "phone"), ("card 4111 1111 1111 1111 ok", "card"),
+])
+def test_identifiers_beside_ids_and_times_are_still_found(value: str, words: str) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          "note": [value] * 3 + ["fine"] * 297})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert [f.count for f in report.findings
+            if f.column == "note" and f.check == "plaintext" and words in f.message] == [3]
 
 
 def _card_findings(value: str) -> list[privacy.Finding]:
