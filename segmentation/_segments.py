@@ -344,7 +344,8 @@ class Segment:
         """A SELECT of the matching ids over tables named ``profiles`` and ``events``.
 
         ``schema`` (profile column -> polars dtype, e.g. ``population.schema``) tells list
-        columns from text columns for ``contains``; without it a ``contains`` is refused. With
+        columns from text columns for ``contains``; without it a ``contains`` is refused (and
+        so is one in an event's ``where=`` without ``event_schema``). With
         it (and ``event_schema`` for the events' columns), numbers compare as numbers whatever
         their kinds (``age > 25.5`` is ``age >= 26``; an Int64 equals no float past 2**63)
         and sums of integers are added up as 38-digit decimals, exactly (a BIGINT sum wraps

@@ -344,11 +344,13 @@ def to_sql_expr(cond: Condition, aliases: dict[str, str], now: dt.datetime, dial
             # unless the list itself is null (array_position would not coerce 1.0 to a double)
             return (f"(CASE WHEN {x} IS NULL THEN NULL ELSE "
                     f"coalesce(array_contains({x}, {sql_literal(member, dialect)}), FALSE) END)")
-        if prefix and isinstance(t, Field) and t.name not in schema:
+        if isinstance(t, Field) and t.name not in schema:  # a profile's or (where=) an event's
+            given = ("schema= (column -> polars dtype, e.g. dict(population.schema))" if prefix
+                     else "event_schema= (the events' column -> polars dtype)")
             raise InvalidSegmentError(
                 f"contains on {t.name!r} means list membership or a substring depending on the "
-                "column's type, which to_sql does not know: pass schema= (column -> polars "
-                "dtype, e.g. dict(population.schema)), or use Population.to_sql"
+                f"column's type, which to_sql does not know: pass {given}, or use "
+                "Population.to_sql"
             )
         fn = "strpos" if dialect == "duckdb" else "instr"
         return f"({fn}({x}, {sql_literal(a[0], dialect)}) > 0)"

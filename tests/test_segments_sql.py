@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import duckdb
@@ -108,6 +109,29 @@ def test_to_sql_leaves_columns_its_schema_does_not_name_unchecked() -> None:
         & (seg.event("game", where=seg.field("channel") == "app").count() >= 2)
     sql = seg.Segment("s", cond).to_sql(now=NOW, schema={"tags": pl.List(pl.Utf8)})
     assert '"age" > 30' in sql
+
+
+def test_contains_on_an_events_column_of_unknown_type_is_refused_as_on_a_profiles() -> None:
+    # before: without event_schema, a where= contains was written as a substring test, which
+    # DuckDB refused with its BinderException (strpos on a list) when the column was a list
+    tags = seg.event("buy", where=seg.field("tags").contains("x")).count() >= 1
+    for dialect in ("duckdb", "spark"):
+        with pytest.raises(seg.InvalidSegmentError, match="pass event_schema="):
+            seg.Segment("s", tags).to_sql(dialect, now=NOW)
+        with pytest.raises(seg.InvalidSegmentError, match=r"pass schema= \(column"):
+            seg.Segment("s", seg.field("tags").contains("x")).to_sql(dialect, now=NOW)
+    # must-pass beside it: the events' types given, as a list and as text
+    con = duckdb.connect()
+    for kind, values in ((pl.Array(pl.Utf8, 2), [["x", "y"], ["y", "z"], [None, "x"]]),
+                         (pl.Utf8, ["xy", "yz", "ax"])):
+        events = pl.DataFrame({"user_id": [1, 2, 3], "event": ["buy"] * 3,
+                               "ts": [NOW - dt.timedelta(days=1)] * 3,
+                               "tags": pl.Series(values, dtype=kind)})
+        con.register("profiles", pl.DataFrame({"user_id": [1, 2, 3]}).to_arrow())
+        con.register("events", events.to_arrow())
+        sql = seg.Segment("s", tags).to_sql("duckdb", now=NOW, schema={},
+                                            event_schema=dict(events.schema))
+        assert sorted(r[0] for r in con.sql(sql).fetchall()) == [1, 3]
 
 
 @given(st.data())
