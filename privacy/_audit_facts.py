@@ -338,9 +338,9 @@ class ExportFacts:
                     .agg(n=pl.len().cast(pl.Int64), sample=v.first(), at=pl.col("at").first())
                     .with_columns(check=pl.lit(check)))
 
-        token = pat.is_token(v)
+        hex_id = pat.is_hex_id(v)
         event_time = v.str.contains(pat.EVENT_TIME) & ~v.str.contains(pat.MIDNIGHT)
-        queries = [tally(name, v.str.contains(pattern) & ~token
+        queries = [tally(name, v.str.contains(pattern) & ~hex_id
                          & (~event_time if name == "date" else pl.lit(True)))
                    for name, pattern in _PATTERNS]
         queries += [tally("formula", pl.col("formula")), tally("total", pl.lit(True)),
@@ -607,8 +607,8 @@ def _cards(flagged: pl.DataFrame) -> list[pl.DataFrame]:
     length (:func:`is_card`), and not a phone number: digits written after a ``+``, or a run
     that E.164 can hold (15 digits at most) and that is a valid number, are a phone's."""
     v = pl.col("value")
-    candidates = flagged.filter(v.str.contains(pat.CARD) & ~pat.is_token(v)).with_columns(
-        run=pl.col("value").str.extract(r"(\+?[ ]?(?:[0-9][ \-]?){12,18}[0-9])", 1))
+    candidates = flagged.filter(v.str.contains(pat.CARD) & ~pat.is_hex_id(v)).with_columns(
+        run=v.str.extract(r"(\+?[ ]?(?:[0-9][ \-]?){12,18}[0-9])", 1))
     candidates = candidates.with_columns(
         digits=pl.col("run").str.replace_all(r"[^0-9]", ""),
         plus=pl.col("run").str.starts_with("+"))

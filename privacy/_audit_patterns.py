@@ -32,9 +32,9 @@ __all__ = [
     "SSN",
     "ZIP",
     "is_card",
+    "is_hex_id",
     "is_labelled",
     "is_quasi_name",
-    "is_token",
     "luhn",
     "visible",
 ]
@@ -80,10 +80,10 @@ CARD = r"(?:^|[^0-9])(?:[0-9][ \-]?){12,18}[0-9](?:$|[^0-9])"
 #: A whole value that is a UUID (a device's advertising id, a record's key) or a hex token of
 #: 16+ characters: the digit runs inside one are no phone, card, date or address.
 HEX_ID = (r"^\s*(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-             r"[0-9a-fA-F]{12}|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*)\s*$")
+          r"[0-9a-fA-F]{12}|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*)\s*$")
 
 
-def is_token(values: pl.Expr) -> pl.Expr:
+def is_hex_id(values: pl.Expr) -> pl.Expr:
     """Whether each value is a whole UUID or hex token of 16+ characters (:data:`HEX_ID`)."""
     return values.str.contains(HEX_ID) & (values.str.len_chars() >= 16)
 
