@@ -761,8 +761,7 @@ class Lookalike(BaseEstimator):
             return spark_tiers(self, population, fractions, exclude)
         ranked, _ = self._ranked(population, exclude)
         out = {}
-        for f in sorted(fractions):
-            k = round(f * len(ranked))
+        for f, k in tier_sizes(fractions, len(ranked)).items():
             out[f] = Audience(ranked.head(k).sort(), None, population.n,
                               f"lookalike top {fmt.tier(f)}", id_column=population.id)
         return out
@@ -917,6 +916,18 @@ def _fractions(fractions: Any) -> tuple[float, ...]:
     if not values or any(not _is_share(f) for f in values):
         raise InvalidSegmentError(f"fractions must be shares within (0, 1], got {named(values)}")
     return values
+
+
+def tier_sizes(fractions: Sequence[float], candidates: int) -> dict[float, int]:
+    """People in each tier (the share of the candidates, rounded), smallest share first; a
+    tier of no one is said in a warning, not handed back as an empty audience in silence."""
+    sizes = {f: round(f * candidates) for f in sorted(fractions)}
+    empty = [fmt.tier(f) for f, k in sizes.items() if k == 0]
+    if empty:
+        warnings.warn(f"the top {', '.join(empty)} of {candidates:,} candidates "
+                      f"{'is' if len(empty) == 1 else 'are'} no one: rank more people, or ask "
+                      "for larger shares", UserWarning, stacklevel=3)
+    return sizes
 
 
 def _is_real(value: Any) -> bool:

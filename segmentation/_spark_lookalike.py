@@ -186,10 +186,10 @@ def spark_tiers(model: Lookalike, population: Population, fractions: Sequence[fl
     """Nested audiences of the top fractions of the candidates, computed in Spark."""
     # the score under a working name: any id column, 'score' included, is kept as it is
     ranked = ranked_frame(model, population, exclude, score=working("score"))
-    n = ranked.count()
+    from ._lookalike import tier_sizes
+
     out = {}
-    for f in sorted(fractions):
-        k = round(f * n)
+    for f, k in tier_sizes(fractions, ranked.count()).items():
         out[f] = Audience(ranked.limit(k).select(population.id), None, population.n,
                           f"lookalike top {fmt.tier(f)}", id_column=population.id)
     return out

@@ -256,6 +256,19 @@ def test_events_past_pythons_years_give_a_span_not_a_panic(pop, seeds) -> None:
     assert np.isfinite(model.score_samples(far_pop)).all()
 
 
+def test_a_tier_of_no_one_is_said_not_handed_back_in_silence() -> None:
+    # before: the top 1% of 50 candidates was an empty audience, without a word
+    small = seg.synthetic_population(150, seed=3)
+    seeds = small.profiles.select("user_id").collect()["user_id"][:100].to_list()
+    model, _ = quiet_fit(seg.Lookalike(n_estimators=2, random_state=0), small, seeds)
+    with pytest.warns(UserWarning, match=r"the top 1% of 50 candidates is no one"):
+        tiers = model.tiers(small)
+    assert {f: a.size for f, a in tiers.items()} == {0.01: 0, 0.02: 1, 0.05: 2, 0.1: 5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # must-pass beside it: shares that hold someone
+        assert model.tiers(small, (0.02, 0.1))[0.1].size == 5
+
+
 def test_native_threads_are_pinned_during_fit_and_score(pop, seeds,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from threadpoolctl import threadpool_info
