@@ -183,7 +183,7 @@ def _duckdb_name(name: str) -> str:
 #: DuckDB's 128-bit integer types as polars holds them (UInt128 from polars 1.34 on)
 _DUCKDB_WIDE: dict[str, Any] = {"HUGEINT": pl.Int128, "HUGEINT[]": pl.List(pl.Int128)}
 if hasattr(pl, "UInt128"):
-    _DUCKDB_WIDE.update(UHUGEINT=pl.UInt128, **{"UHUGEINT[]": pl.List(pl.UInt128)})
+    _DUCKDB_WIDE |= {"UHUGEINT": pl.UInt128, "UHUGEINT[]": pl.List(pl.UInt128)}
 
 
 class DuckDBEngine(_Common):
