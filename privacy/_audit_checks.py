@@ -102,15 +102,27 @@ def check_formats(facts: ExportFacts) -> list[Finding]:
             out.add("hash_format", "medium", c, upper,
                     "SHA-256 hex in upper or mixed case; platforms expect lower case",
                     "write hex digests in lower case")
-        if want_b64 and s["hex64any"]:
-            out.add("hash_format", "high", c, s["hex64any"],
+        if not want_b64 and s["hex64odd"]:
+            out.add("hash_format", "high", c, s["hex64odd"],
+                    "SHA-256 hex written with a 0x or blanks around it; platforms take the "
+                    "64 hex characters alone (and the digests are as reversible as those)",
+                    "write hex digests as 64 lower-case characters, nothing around them")
+        if want_b64 and s["hex64any"] + s["hex64odd"]:
+            out.add("hash_format", "high", c, s["hex64any"] + s["hex64odd"],
                     "hex digests where Base64 of the raw digest is expected (uid2)",
                     "encode the 32 raw digest bytes as Base64 (44 characters)")
-        if not want_b64 and s["b64"]:
-            out.add("hash_format", "high", c, s["b64"],
+        if want_b64 and s["b64odd"]:
+            out.add("hash_format", "high", c, s["b64odd"],
+                    "Base64 digests unpadded, URL-safe or with blanks around them where "
+                    "standard padded Base64 is expected (uid2)",
+                    "encode the 32 raw digest bytes as standard Base64 (44 characters, "
+                    "ending in '=')")
+        if not want_b64 and s["b64"] + s["b64odd"]:
+            out.add("hash_format", "high", c, s["b64"] + s["b64odd"],
                     "Base64 digests where lower-case hex is expected",
                     "encode digests as 64 lower-case hex characters")
-        other = n - s["hex64any"] - s["b64"] - s["md5"] - s["sha1"]
+        other = (n - s["hex64any"] - s["hex64odd"] - s["b64"] - s["b64odd"] - s["md5"]
+                 - s["sha1"])
         if other > 0:
             out.add("hash_format", "high", c, other,
                     "values of a hashed column that are not SHA-256 digests (wrong length "

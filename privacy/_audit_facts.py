@@ -49,7 +49,7 @@ HASHED = ("sha256_hex", "sha256_base64", "md5_hex", "sha1_hex", "hex_other")
 ID_KINDS = ("email", "phone", "maid", "external_id")
 #: Up to this many text columns, the domain candidates are found one column at a time.
 _NARROW = 64
-_STATS = ("n", "hex64", "b64", "hex64any", "md5", "sha1", "hexany")
+_STATS = ("n", "hex64", "b64", "hex64any", "md5", "sha1", "hexany", "hex64odd", "b64odd")
 _TALLY = {"check": pl.Utf8, "column": pl.Utf8, "flag": pl.Boolean, "n": pl.Int64,
           "sample": pl.Utf8, "at": pl.Int64}
 _HITS = {"column": pl.Utf8, "value": pl.Utf8, "rows": pl.Int64}
@@ -90,10 +90,11 @@ def _guess(stats: dict[str, int]) -> str:
     n = stats["n"] or 1
     if stats["n"] == 0:
         return "empty"
-    if (stats["hex64any"] + stats["b64"] + stats["md5"] + stats["sha1"]) / n > 0.5:
-        return ("sha256_base64" if stats["b64"] > stats["hex64any"] else
-                "md5_hex" if stats["md5"] > stats["hex64any"] else
-                "sha1_hex" if stats["sha1"] > stats["hex64any"] else "sha256_hex")
+    hexed, b64 = stats["hex64any"] + stats["hex64odd"], stats["b64"] + stats["b64odd"]
+    if (hexed + b64 + stats["md5"] + stats["sha1"]) / n > 0.5:
+        return ("sha256_base64" if b64 > hexed else
+                "md5_hex" if stats["md5"] > hexed else
+                "sha1_hex" if stats["sha1"] > hexed else "sha256_hex")
     if (stats["hexany"] + stats["hex64any"]) / n > 0.5:
         return "hex_other"
     return "text"
@@ -242,10 +243,13 @@ class ExportFacts:
                 total[key] += st[key]
         guess = {c: _guess(st) for c, st in stats.items()}
         self._count(hashes, text, guess)
-        self._add_hits(frame, candidates, [c for c, st in stats.items()
-                                           if st["hex64any"] > st["hex64"]])
+        # digests in a form no platform takes, in the platforms' form for the reversal probes
+        odd = [c for c, st in stats.items()
+               if st["hex64any"] > st["hex64"] or st["hex64odd"] or st["b64odd"]]
+        canon = frame.select([_canonical_digest(pl.col(c)).alias(c) for c in odd])
+        self._add_hits(frame, candidates, canon)
         self._add_tallies(residual, index)
-        self._add_probes(frame, hashes, stats)
+        self._add_probes(frame, hashes, stats, canon)
         self._add_labels(frame)
 
     def _binary_as_text(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -302,19 +306,17 @@ class ExportFacts:
             self.classes.add(hashes.select(row_hash(hashes, quasi).alias(QUASI)))
 
     def _add_hits(self, frame: pl.DataFrame, candidates: pl.DataFrame,
-                  upper: list[str]) -> None:
-        """Values that may be domain digests: exact candidates, and upper- or mixed-case hex
-        compared in lower case."""
+                  canon: pl.DataFrame) -> None:
+        """Values that may be domain digests: exact candidates, and digests in an odd form
+        (upper case, 0x, blanks, unpadded or URL-safe Base64) compared in the platforms' form
+        (:func:`_canonical_digest`, columns of ``canon``)."""
         pieces = []
         for (c,), group in candidates.group_by("column"):
             values = frame.get_column(str(c)).gather(group["i"])
             pieces.append(pl.DataFrame({"column": c, "value": values, "rows": group["rows"]}))
-        for c in upper:
-            v = pl.col(c)
-            counted = (frame.lazy().select(v).filter(v.str.contains(_HEX64)
-                                                     & v.str.contains("[A-F]"))
-                       .select(v.str.to_lowercase()).collect()
-                       .get_column(c).value_counts(name="rows"))
+        for c in canon.columns:
+            counted = (canon.get_column(c).filter(canon.get_column(c) != frame.get_column(c))
+                       .value_counts(name="rows"))
             pieces.append(counted.select(column=pl.lit(c), value=pl.col(c), rows="rows"))
         if pieces:
             self._hits.add(pieces)
@@ -350,21 +352,27 @@ class ExportFacts:
         self._tallies.add(pieces)
 
     def _add_probes(self, frame: pl.DataFrame, hashes: pl.DataFrame,
-                    stats: dict[str, dict[str, int]]) -> None:
+                    stats: dict[str, dict[str, int]], canon: pl.DataFrame) -> None:
         """Phone columns against the enumerated block, email columns against the dictionary,
-        in hex and in Base64 (the export's own format is known once every part is read)."""
+        in hex and in Base64 (the export's own format is known once every part is read); a
+        column with digests in an odd form in the platforms' form (``canon``)."""
         pieces = []
         for name, wanted, probe in self._probe_sets:
             for c, st in stats.items():
                 if not wanted(c):
                     continue
+                column, column_hashes = frame[c], hashes[c]
+                if c in canon.columns:
+                    column = canon[c]
+                    column_hashes = column.hash(self._seed)
                 for form, (values, value_hashes) in probe.items():
-                    present = st["hex64any"] if form == "hex" else st["b64"]
+                    present = (st["hex64any"] + st["hex64odd"] if form == "hex"
+                               else st["b64"] + st["b64odd"])
                     hits = 0
                     if present:  # 64-bit hashes first; candidates confirmed by equality
-                        maybe = hashes[c].is_in(value_hashes.implode())
+                        maybe = column_hashes.is_in(value_hashes.implode())
                         if bool(maybe.any()):
-                            hits = int(frame[c].filter(maybe).is_in(values.implode()).sum())
+                            hits = int(column.filter(maybe).is_in(values.implode()).sum())
                     pieces.append((name + form, c, False, hits, None, 0))
         if pieces:
             self._tallies.add([pl.DataFrame(pieces, schema=_TALLY, orient="row")])
@@ -449,6 +457,20 @@ class _Pile:
         """The pieces summed by key, in the order the keys first appeared."""
         return (pl.concat(self.pieces).group_by(self.keys, maintain_order=True).agg(self.aggs)
                 .select(*self.schema))
+
+
+def _canonical_digest(v: pl.Expr) -> pl.Expr:
+    """A SHA-256 digest written in a form no platform takes, as the platforms' form: hex with
+    a 0x, blanks around it or in upper case as 64 lower-case hex; Base64 unpadded, URL-safe or
+    with blanks as standard padded Base64. Any other value as it is. (Such a column is as
+    reversible as a well-formed one: the attacker strips the 0x too.)"""
+    s = v.str.strip_chars()
+    hexed = s.str.replace(r"^0[xX]", "").str.to_lowercase()
+    b64 = s.str.replace_all("-", "+", literal=True).str.replace_all("_", "/", literal=True)
+    b64 = pl.when(b64.str.len_bytes() == 43).then(b64 + "=").otherwise(b64)
+    return (pl.when(hexed.str.contains(r"^[0-9a-f]{64}$")).then(hexed)
+            .when(b64.str.contains(r"^[A-Za-z0-9+/]{43}=$")).then(b64)
+            .otherwise(v))
 
 
 def _probe_set(digests: pl.Series | None, seed: int
@@ -563,6 +585,12 @@ def _formats(frame: pl.DataFrame, text: list[str],
         # digest written with a 0x, blanks, unpadded or URL-safe Base64
         hexany=((v.str.contains(r"^[0-9a-fA-F]{16,128}$") & v.str.contains(r"[a-fA-F]"))
                 | v.str.contains(pat.ODD_DIGEST)).sum(),
+        # SHA-256 digests with a 0x or blanks (hex), unpadded or URL-safe (Base64)
+        # (the values _canonical_digest puts in the platforms' form; the well-formed ones and
+        # upper-case hex are counted above)
+        hex64odd=(v.str.contains(r"^\s*(?:0[xX])?[0-9a-fA-F]{64}\s*$")
+                  & ~v.str.contains(_HEX64)).sum(),
+        b64odd=v.str.contains(r"^\s*[A-Za-z0-9+/_\-]{43}=?\s*$").sum(),
     )
     odd_by = {r["column"]: r for r in odd.iter_rows(named=True)}
     stats = {}
@@ -574,6 +602,7 @@ def _formats(frame: pl.DataFrame, text: list[str],
             "hex64any": n_good - b64 + int(extra.get("hex64any", 0)),
             "md5": int(extra.get("md5", 0)), "sha1": int(extra.get("sha1", 0)),
             "hexany": int(extra.get("hexany", 0)),
+            "hex64odd": int(extra.get("hex64odd", 0)), "b64odd": int(extra.get("b64odd", 0)),
         }
     return stats, residual
 

@@ -210,6 +210,52 @@ def test_digests_in_a_form_no_platform_takes_are_a_format_finding(written) -> No
     assert [f.count for f in report.findings if f.check == "plaintext"] == [3]
 
 
+_ODD_FORMS = [
+    lambda v: "0x" + sha(v), lambda v: "0X" + sha(v).upper(), lambda v: " " + sha(v) + "\t",
+    lambda v: base64.b64encode(bytes.fromhex(sha(v))).decode().rstrip("="),
+    lambda v: base64.urlsafe_b64encode(bytes.fromhex(sha(v))).decode(),
+    lambda v: " " + base64.urlsafe_b64encode(bytes.fromhex(sha(v))).decode().rstrip("="),
+]
+
+
+@pytest.mark.parametrize("written", _ODD_FORMS)
+def test_digests_in_an_odd_form_are_reversed_like_well_formed_ones(written) -> None:
+    # before: a 0x, blanks or unpadded/URL-safe Base64 hid SHA-256 digests of genders and of
+    # enumerable phone numbers from the reversal probes (an attacker strips the 0x too), and
+    # a column of URL-safe Base64 digests half of which hold no '-' or '_' read as clear text
+    # (a k-anonymity finding on digests)
+    frame = pl.DataFrame({"gender": [written("m" if i % 3 else "f") for i in range(300)],
+                          "phone": [written(f"650000{i:04d}") for i in range(300)]})
+    report = privacy.audit(frame, platform="partner", today=TODAY, phone_block=10_000)
+    found = {(f.check, f.column): (f.severity, f.count) for f in report.findings}
+    assert found[("reversible", "gender")][1] == 300
+    assert found[("reversible", "phone")] == ("high", 300)
+    assert ("hash_format", "gender") in found
+    assert not any(f.check in ("k_anonymity", "plaintext") for f in report.findings)
+    # must-pass beside it: digests of values no domain holds are not reversed
+    frame = pl.DataFrame({"gender": [written(f"x{i}-not-a-gender") for i in range(300)]})
+    report = privacy.audit(frame, platform="partner", today=TODAY, phone_block=10_000)
+    assert not any(f.check == "reversible" for f in report.findings)
+
+
+@pytest.mark.parametrize(("platform", "written", "words"), [
+    ("meta", lambda v: "0x" + sha(v), "0x or blanks"),
+    ("meta", lambda v: base64.b64encode(bytes.fromhex(sha(v))).decode().rstrip("="),
+     "Base64 digests where lower-case hex"),
+    ("uid2", lambda v: base64.b64encode(bytes.fromhex(sha(v))).decode().rstrip("="),
+     "unpadded, URL-safe"),
+    ("uid2", lambda v: " " + sha(v), "hex digests where Base64"),
+])
+def test_odd_digest_forms_are_named_in_the_format_finding(platform: str, written,
+                                                          words: str) -> None:
+    frame = pl.DataFrame({"email": [written(f"p{i}@example.org") for i in range(300)]})
+    report = privacy.audit(frame, platform=platform, today=TODAY)
+    assert [f.count for f in report.findings
+            if f.check == "hash_format" and words in f.message] == [300]
+    assert not any(f.check == "hash_format" and "not SHA-256 digests" in f.message
+                   for f in report.findings)
+
+
 @pytest.mark.parametrize(("column", "values"), [
     # UUIDs (a device's advertising id, a record's key) and hex session tokens: the digit runs
     # inside them were phone numbers and payment cards in clear (critical)
