@@ -143,6 +143,8 @@ def _email(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
     e = pl.col("_e")
     if platform not in ("google", "uid2", "tiktok"):
         bad = ~e.str.contains(_EMAIL) | e.str.contains(_LONG_LABEL)  # dots: see the pattern
+        if unicode:
+            bad = bad | _unstable_domain(e)
         return frame.with_columns(cand=e, why=_reason_chain(
             (_local_part_too_long(e), "too_long"), (bad.fill_null(True), "malformed")))
     # Split at the first "@": a second "@" stays in the domain and fails the pattern below.
@@ -167,8 +169,20 @@ def _email(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
     cand = pl.col("cand")
     # The pattern also refuses a local part that starts or ends with a dot, and doubled dots.
     bad = ~cand.str.contains(_EMAIL) | cand.str.contains(_LONG_LABEL)
+    if unicode:
+        bad = bad | _unstable_domain(cand)
     return frame.with_columns(why=_reason_chain(  # the limit holds for the address as given
         (_local_part_too_long(e), "too_long"), (bad.fill_null(True), "malformed")))
+
+
+def _unstable_domain(e: Expr) -> Expr:
+    """A domain with a character that NFKC changes (full-width 'ｇｍａｉｌ.ｃｏｍ', half-width
+    katakana, ligatures, circled letters): IDNA2008 disallows every such character (RFC 5892,
+    2.3: toNFKC_Casefold changes it), so the domain is no DNS name, and mapping it to
+    'gmail.com' would be a guess at what was meant. ASCII never changes (checked only on the
+    values the caller runs with ``unicode``)."""
+    domain = e.str.extract(r"@([^@]*)$", 1)
+    return (domain != domain.str.normalize("NFKC")).fill_null(False)
 
 
 def _local_part_too_long(e: Expr) -> Expr:
