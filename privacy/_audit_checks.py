@@ -452,6 +452,8 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
                                    ("ipv4", "high", "IPv4 addresses"),
                                    ("ipv6", "high", "IPv6 addresses")):
         for c, n, sample in per_column(check):
+            if check in ("ipv4", "date") and pat.is_version_name(c):
+                continue  # '10.3.1.2' or '2024.05.01' in 'firmware_version' is a version
             out.add("plaintext", severity, c, n,
                     f"{_values(n, 'hold')} {words} in clear (e.g. {mask(sample)})",
                     "normalize and hash identifiers; drop what is not needed")

@@ -35,6 +35,7 @@ __all__ = [
     "is_hex_id",
     "is_labelled",
     "is_quasi_name",
+    "is_version_name",
     "luhn",
     "visible",
 ]
@@ -112,6 +113,18 @@ _LABELLED = ("segment", "audience", "label", "list", "tag")
 def is_quasi_name(column: str) -> bool:
     """A column named like a quasi-identifier (age, zip, gender, city...)."""
     return re.sub(r"[^a-z]+", "_", column.lower()).strip("_") in QUASI_NAMES
+
+
+#: Words that name a column of software versions: "10.3.1.2" there is a firmware, not an
+#: IPv4 address (telco exports carry app, OS and firmware versions of four parts).
+_VERSION_WORDS = {"version", "versions", "ver", "vsn", "firmware", "fw", "build", "release",
+                  "revision", "rev", "sdk"}
+
+
+def is_version_name(column: str) -> bool:
+    """A column named for software versions ('app_version', 'osVersion', 'FW Build')."""
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", column).lower()
+    return any(w in _VERSION_WORDS for w in re.split(r"[^a-z]+", words))
 
 
 def is_labelled(column: str) -> bool:

@@ -272,6 +272,36 @@ def test_ids_and_event_times_are_not_identifiers_in_clear(column: str, values: l
     assert not [f for f in report.findings if f.column == column and f.check == "plaintext"]
 
 
+@pytest.mark.parametrize(("column", "values"), [
+    # software versions of four parts, and calendar versions: a telco export's app, OS and
+    # firmware columns were 'IPv4 addresses' or 'dates (of birth?)' in clear (high)
+    ("app_version", [f"{i % 9}.{i % 7}.{i % 13}.{i}" for i in range(300)]),
+    ("osVersion", ["10.0.1.2", "13.1.0.4"] * 150),
+    ("FW Build", ["4.4.2.1"] * 300),
+    ("firmware_release", [f"2024.0{1 + i % 9}.1{i % 9}" for i in range(300)]),
+])
+def test_software_versions_are_not_addresses_or_dates(column: str, values: list) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: values})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert not [f for f in report.findings if f.check == "plaintext"]
+
+
+@pytest.mark.parametrize(("column", "value", "words"), [
+    # must-pass beside them: addresses and dates in columns not named for versions, and an
+    # email in a version column
+    ("client_ip", "10.0.0.1", "IPv4"), ("server", "192.168.1.20", "IPv4"),
+    ("revenue_note", "1990.05.01", "dates"), ("app_version", "ann@example.org", "email"),
+])
+def test_addresses_and_dates_outside_version_columns_are_found(column: str, value: str,
+                                                               words: str) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: [value] * 3 + ["1"] * 297})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert [f.count for f in report.findings
+            if f.column == column and f.check == "plaintext" and words in f.message] == [3]
+
+
 @pytest.mark.parametrize(("value", "words"), [
     # must-pass beside them: a date of birth written at midnight, a phone and a card in a note
     ("1990-05-01 00:00:00", "dates"), ("1990-05-01T00:00:00Z", "dates"),
