@@ -116,6 +116,9 @@ def safe_name(name: object) -> str:
 
 
 _HEADER_LIKE = re.compile(r"^[a-z0-9_ .\-]{1,64}$")
+#: camelCase ('osVersion', 'customerId'): a schema's way of joining words; a value (a name,
+#: a city) starts with a capital or is all lower case ('McDonald', 'DeShawn' stay masked).
+_CAMEL_CASE = re.compile(r"^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+$")
 
 
 def header_like(name: str) -> bool:
@@ -124,7 +127,7 @@ def header_like(name: str) -> bool:
     Name``). A headerless file's first row (``Zaphodina``, an email) does not."""
     if looks_like_identifier(name):
         return False
-    if _HEADER_LIKE.match(name):
+    if _HEADER_LIKE.match(name) or (len(name) <= 64 and _CAMEL_CASE.match(name)):
         return True
     from ._platforms import file_header
     from ._upload import _fold_header, _header_kind
@@ -150,8 +153,8 @@ def safe_names(names: object) -> list[str]:
     a header row) and every name is masked, the innocent-looking ones too; otherwise a name
     that does not read as a schema name (see :func:`header_like`) is masked.
 
-    >>> safe_names(["email", "Phone", "loyalty_tier", "Zaphod"])
-    ['email', 'Phone', 'loyalty_tier', 'Z***']
+    >>> safe_names(["email", "Phone", "loyalty_tier", "osVersion", "Zaphod", "McDonald"])
+    ['email', 'Phone', 'loyalty_tier', 'osVersion', 'Z***', 'M***']
     >>> safe_names(["maria@example.com", "Zaphod"])
     ['m***@e***.com', 'Z***']
     """

@@ -134,6 +134,19 @@ def test_headerless_crm_hash_and_audit(tmp_path: Path) -> None:
                for f in report["findings"]), report["findings"]
 
 
+@pytest.mark.parametrize(("names", "shown"), [
+    # camelCase is a schema's way of joining words: shown (findings on 'osVersion' read 'o***')
+    (["osVersion", "customerId", "e164Phone"], ["osVersion", "customerId", "e164Phone"]),
+    # must-pass beside it: names and values of a headerless first row stay masked
+    (["McDonald", "DeShawn", "Zaphodina"], ["M***", "D***", "Z***"]),
+    (["osVersion", EMAIL], ["o***", "c***@e***.org"]),
+])
+def test_column_names_shown_in_reports(names: list[str], shown: list[str]) -> None:
+    frame = pl.DataFrame({n: ["x"] * 3 for n in names})
+    report = privacy.audit(frame, platform="partner")
+    assert list(report.summary["types"]) == shown
+
+
 def test_audit_of_canary_headers_and_values() -> None:
     frame = pl.DataFrame({EMAIL: [PHONE] * 3, NAME: [DOB] * 3, "city": [f"={EMAIL}"] * 3})
     report = privacy.audit(frame, platform="partner")
