@@ -40,6 +40,8 @@ __all__ = ["DIGEST", "ID_KINDS", "ExportFacts", "Probes", "column_kind", "guess_
 
 DIGEST = pat.DIGEST
 _HEX64 = r"^[0-9a-fA-F]{64}$"
+#: A UUID written without its dashes (versions 1 to 8, RFC 9562's variant).
+_UUID32 = r"^[0-9a-fA-F]{12}[1-8][0-9a-fA-F]{3}[89abAB][0-9a-fA-F]{15}$"
 _WORDS = re.compile(r"[^0-9a-z]+")
 # Words that say a column is hashed, not what it holds: "email_sha256" is an email column.
 _HASH_WORDS = {"sha256", "sha", "hash", "hashed", "hmac", "digest", "b64", "base64", "hex"}
@@ -49,7 +51,8 @@ HASHED = ("sha256_hex", "sha256_base64", "md5_hex", "sha1_hex", "hex_other")
 ID_KINDS = ("email", "phone", "maid", "external_id")
 #: Up to this many text columns, the domain candidates are found one column at a time.
 _NARROW = 64
-_STATS = ("n", "hex64", "b64", "hex64any", "md5", "sha1", "hexany", "hex64odd", "b64odd")
+_STATS = ("n", "hex64", "b64", "hex64any", "md5", "sha1", "hexany", "hex64odd", "b64odd",
+          "uuid32")
 _TALLY = {"check": pl.Utf8, "column": pl.Utf8, "flag": pl.Boolean, "n": pl.Int64,
           "sample": pl.Utf8, "at": pl.Int64}
 _HITS = {"column": pl.Utf8, "value": pl.Utf8, "rows": pl.Int64}
@@ -86,10 +89,15 @@ def column_kind(header: str, platform: str | None) -> str | None:
 
 
 def _guess(stats: dict[str, int]) -> str:
-    """A text column's type from its counts: a digest format, other hex, empty or text."""
+    """A text column's type from its counts: a digest format, other hex, UUIDs without their
+    dashes, empty or text."""
     n = stats["n"] or 1
     if stats["n"] == 0:
         return "empty"
+    if stats["uuid32"] > 0.5 * n and stats["uuid32"] >= 0.9 * stats["md5"]:
+        # 32 hex with a UUID's version and variant digits: an eighth of MD5 digests have
+        # them by chance, nearly all of a column of device or record ids
+        return "uuid_hex"
     hexed, b64 = stats["hex64any"] + stats["hex64odd"], stats["b64"] + stats["b64odd"]
     if (hexed + b64 + stats["md5"] + stats["sha1"]) / n > 0.5:
         return ("sha256_base64" if b64 > hexed else
@@ -580,6 +588,7 @@ def _formats(frame: pl.DataFrame, text: list[str],
     odd = residual.filter(pl.col("column").is_in(text)).group_by("column").agg(
         hex64any=v.str.contains(_HEX64).sum(),
         md5=v.str.contains(r"^[0-9a-fA-F]{32}$").sum(),
+        uuid32=v.str.contains(_UUID32).sum(),
         sha1=v.str.contains(r"^[0-9a-fA-F]{40}$").sum(),
         # truncated or odd digests: hex of digest-like length with at least one letter, or a
         # digest written with a 0x, blanks, unpadded or URL-safe Base64
@@ -603,6 +612,7 @@ def _formats(frame: pl.DataFrame, text: list[str],
             "md5": int(extra.get("md5", 0)), "sha1": int(extra.get("sha1", 0)),
             "hexany": int(extra.get("hexany", 0)),
             "hex64odd": int(extra.get("hex64odd", 0)), "b64odd": int(extra.get("b64odd", 0)),
+            "uuid32": int(extra.get("uuid32", 0)),
         }
     return stats, residual
 

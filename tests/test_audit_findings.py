@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import random
+import re
 import uuid
 
 import polars as pl
@@ -300,6 +301,46 @@ def test_addresses_and_dates_outside_version_columns_are_found(column: str, valu
     report = privacy.audit(frame, platform="meta", today=TODAY)
     assert [f.count for f in report.findings
             if f.column == column and f.check == "plaintext" and words in f.message] == [3]
+
+
+def _uuid7(i: int) -> str:
+    value = (1_700_000_000_000 + i) << 80 | 0x7 << 76 | random.Random(i).getrandbits(12) << 64
+    return uuid.UUID(int=value | 0b10 << 62 | random.Random(-i).getrandbits(62)).hex
+
+
+@pytest.mark.parametrize("make", [
+    lambda i: uuid.UUID(int=random.Random(i).getrandbits(128), version=4).hex,
+    lambda i: uuid.uuid1(node=i, clock_seq=i).hex.upper(), _uuid7,
+])
+def test_uuids_without_dashes_are_ids_not_md5_digests(make) -> None:
+    # before: a column of device or record ids written as 32 hex read as MD5 digests, with a
+    # high 'values are MD5 digests, not SHA-256' finding
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          "device_id": [make(i) for i in range(300)]})
+    report = privacy.audit(frame, platform="partner", today=TODAY)
+    assert report.summary["types"]["device_id"] == "uuid_hex"
+    assert not [f for f in report.findings if f.column == "device_id"]
+
+
+def _md5(value: str) -> str:
+    digest = hashes.Hash(hashes.MD5())  # noqa: S303 - MD5 digests as an export holds them
+    digest.update(value.encode())
+    return digest.finalize().hex()
+
+
+def test_md5_digests_are_still_md5_beside_uuids() -> None:
+    # must-pass beside it: MD5 digests (an eighth of which have a UUID's version and variant
+    # digits by chance), also in a column of mixed UUIDs and digests
+    values = [_md5(f"p{i}@example.org") for i in range(300)]
+    assert 0 < sum(bool(re.fullmatch(r"[0-9a-f]{12}[1-8][0-9a-f]{3}[89ab][0-9a-f]{15}", v))
+                   for v in values) < 100
+    mixed = [uuid.UUID(int=random.Random(i).getrandbits(128), version=4).hex
+             for i in range(150)] + values[:150]
+    frame = pl.DataFrame({"email": values, "mixed": mixed})
+    report = privacy.audit(frame, platform="partner", today=TODAY)
+    assert report.summary["types"] == {"email": "md5_hex", "mixed": "md5_hex"}
+    assert {f.column for f in report.findings
+            if f.check == "hash_format" and "MD5" in f.message} == {"email", "mixed"}
 
 
 @pytest.mark.parametrize(("value", "words"), [
