@@ -443,7 +443,8 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
 
     def per_column(check: str) -> list[tuple[str, int, str]]:
         found = [(c, *facts.tally(check, c)) for c in facts.columns]
-        return [(c, n, str(sample)) for c, n, sample in found if n]
+        return [(c, n, str(sample)) for c, n, sample in found
+                if n or (check == "phone" and facts.tally("phone_bare", c)[0])]
 
     for check, severity, words in (("email", "critical", "email addresses"),
                                    ("phone", "critical", "phone numbers"),
@@ -452,8 +453,14 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
                                    ("ipv4", "high", "IPv4 addresses"),
                                    ("ipv6", "high", "IPv6 addresses")):
         for c, n, sample in per_column(check):
+            if check == "phone":
+                n, sample = _with_bare_phones(facts, c, n, sample)
+                if not n:
+                    continue
             if check in ("ipv4", "date") and pat.is_version_name(c):
                 continue  # '10.3.1.2' or '2024.05.01' in 'firmware_version' is a version
+            if check == "date" and pat.is_event_date_name(c):
+                continue  # an activation or a purchase, not a birth
             out.add("plaintext", severity, c, n,
                     f"{_values(n, 'hold')} {words} in clear (e.g. {mask(sample)})",
                     "normalize and hash identifiers; drop what is not needed")
@@ -475,6 +482,28 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
     return out
 
 
+def _phone_named(facts: ExportFacts, column: str) -> bool:
+    return facts.kind_of(column) == "phone" or any(
+        w in column.lower() for w in ("phone", "msisdn", "mobile", "cell", "tel"))
+
+
+def _with_bare_phones(facts: ExportFacts, column: str, n: int,
+                      sample: str) -> tuple[int, str]:
+    """The phone count of ``column`` with its values of bare digits shaped like a US number
+    ('6505551212') when they are phones: in a column named for phones, or when nearly all
+    of the column's digit-only values are phones (with their country code, or shaped like a
+    US number). A column of counts, bytes or durations has such values by chance (seven in
+    ten 10-digit numbers have a US number's shape) among its other numbers."""
+    bare, bare_sample = facts.tally("phone_bare", column)
+    if not bare:
+        return n, sample
+    whole = facts.tally("whole_digits", column)[0]
+    phones = max(bare, facts.tally("digit_phone", column)[0])
+    if _phone_named(facts, column) or phones >= 0.9 * whole:
+        return n + bare, sample if n else str(bare_sample)
+    return n, sample
+
+
 def _digit_phones(facts: ExportFacts) -> list[Finding]:
     """Phone numbers written as bare digits with their country code (meta's own format, or an
     MSISDN column): the patterns need separators or a plus, so these are tested for what they
@@ -485,10 +514,11 @@ def _digit_phones(facts: ExportFacts) -> list[Finding]:
         if not digits or digits < 0.5 * facts.tally("total", c)[0]:
             continue  # a few digit strings among other values: ids, not a phone column
         n, sample = facts.tally("digit_valid", c)
-        named = facts.kind_of(c) == "phone" or any(
-            w in c.lower() for w in ("phone", "msisdn", "mobile", "cell", "tel"))
-        # numeric ids can read as valid numbers of some country: by name, or nearly all
-        if n and ((named and n >= 0.5 * digits) or n >= 0.9 * digits):
+        named = _phone_named(facts, c)
+        # numeric ids can read as valid numbers of some country: by name, or nearly all (with
+        # the US numbers written without their code, in a column mixing both forms)
+        if n and ((named and n >= 0.5 * digits)
+                  or facts.tally("digit_phone", c)[0] >= 0.9 * digits):
             out.add("plaintext", "critical" if named else "high", c, n,
                     f"{_values(n, 'are' if named else 'look like')} phone numbers in clear, "
                     f"as digits with the country code (e.g. {mask(str(sample))})",

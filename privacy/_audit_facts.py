@@ -350,11 +350,17 @@ class ExportFacts:
 
         hex_id = pat.is_hex_id(v)
         event_time = v.str.contains(pat.EVENT_TIME) & ~v.str.contains(pat.MIDNIGHT)
+        # a whole value of bare digits shaped like a US number ('6505551212') is tallied on its
+        # own: in a column of counts or bytes it is a number (see check_plaintext)
+        whole = v.str.contains(pat.WHOLE_DIGITS)
         queries = [tally(name, v.str.contains(pattern) & ~hex_id
-                         & (~event_time if name == "date" else pl.lit(True)))
+                         & (~event_time if name == "date" else pl.lit(True))
+                         & (~whole if name == "phone" else pl.lit(True)))
                    for name, pattern in _PATTERNS]
         queries += [tally("formula", pl.col("formula")), tally("total", pl.lit(True)),
-                    tally("undecodable", pl.col("undecodable"))]
+                    tally("undecodable", pl.col("undecodable")),
+                    tally("phone_bare", v.str.contains(pat.PHONE) & whole),
+                    tally("whole_digits", whole)]
         pieces = [q.select(*_TALLY) for q in pl.collect_all(queries)]
         pieces += _digit_phones(flagged) + _cards(flagged)
         self._tallies.add(pieces)
@@ -637,8 +643,14 @@ def _digit_phones(flagged: pl.DataFrame) -> list[pl.DataFrame]:
         n=pl.len().cast(pl.Int64), sample=pl.lit(None, dtype=pl.Utf8), at=pl.col("at").first())
     good = digits.filter("valid").group_by("column", "flag", maintain_order=True).agg(
         n=pl.len().cast(pl.Int64), sample=pl.col("value").first(), at=pl.col("at").first())
+    # valid with their country code, or shaped like a US number without it
+    phone = (digits.filter(pl.col("valid") | pl.col("value").str.contains(pat.PHONE))
+             .group_by("column", "flag", maintain_order=True)
+             .agg(n=pl.len().cast(pl.Int64), sample=pl.lit(None, dtype=pl.Utf8),
+                  at=pl.col("at").first()))
     return [found.with_columns(check=pl.lit("digits")).select(*_TALLY),
-            good.with_columns(check=pl.lit("digit_valid")).select(*_TALLY)]
+            good.with_columns(check=pl.lit("digit_valid")).select(*_TALLY),
+            phone.with_columns(check=pl.lit("digit_phone")).select(*_TALLY)]
 
 
 def _cards(flagged: pl.DataFrame) -> list[pl.DataFrame]:

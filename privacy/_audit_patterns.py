@@ -30,8 +30,10 @@ __all__ = [
     "QUASI_NAMES",
     "SENSITIVE",
     "SSN",
+    "WHOLE_DIGITS",
     "ZIP",
     "is_card",
+    "is_event_date_name",
     "is_hex_id",
     "is_labelled",
     "is_quasi_name",
@@ -61,6 +63,9 @@ PHONE = (r"(?:^|[^0-9])(?:\+|00)[1-9][0-9 ().\-]{7,17}[0-9](?:$|[^0-9])|"
          r"(?:^|[^0-9])\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?[0-9]{4}(?:$|[^0-9])")
 #: Bare digits with a country code: tested as phone numbers by the library's phone rules.
 DIGITS = r"^\+?[1-9][0-9]{7,14}$"
+#: A whole value of digits only, after a short prefix of letters (a count, an amount, an id
+#: such as 'ORD-6505551212', or a phone without separators, 'tel:6505551212').
+WHOLE_DIGITS = r"^\s*(?:[A-Za-z]{1,6}[\-_#:/ ]?)?[0-9]+\s*$"
 DATE = (r"(?:^|[^0-9])(?:19|20)[0-9]{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])"
         r"(?:$|[^0-9])|(?:^|[^0-9])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)"
         r"[0-9]{2}(?:$|[^0-9])|^(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])$")
@@ -121,10 +126,34 @@ _VERSION_WORDS = {"version", "versions", "ver", "vsn", "firmware", "fw", "build"
                   "revision", "rev", "sdk"}
 
 
+#: Words that name a column of an event's date: an account's activation or a purchase is
+#: no date of birth (unless the name also says birth).
+_EVENT_DATE_WORDS = {
+    "activation", "activated", "created", "creation", "updated", "modified", "start",
+    "started", "end", "ended", "expiry", "expires", "expiration", "purchase", "purchased",
+    "order", "ordered", "event", "login", "seen", "signup", "registered", "registration",
+    "contract", "renewal", "renewed", "churn", "churned", "ported", "install", "installed",
+    "at", "on", "ts", "timestamp", "time", "billing", "payment", "paid", "invoice",
+}
+_BIRTH_WORDS = {"dob", "birth", "birthday", "birthdate", "born", "bday", "doby", "dobm", "dobd"}
+
+
+def _name_words(column: str) -> set[str]:
+    """The words of a column name, snake, kebab, spaced or camelCase."""
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", column).lower()
+    return set(re.split(r"[^a-z]+", words))
+
+
 def is_version_name(column: str) -> bool:
     """A column named for software versions ('app_version', 'osVersion', 'FW Build')."""
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", column).lower()
-    return any(w in _VERSION_WORDS for w in re.split(r"[^a-z]+", words))
+    return bool(_name_words(column) & _VERSION_WORDS)
+
+
+def is_event_date_name(column: str) -> bool:
+    """A column named for an event's date ('activation_date', 'createdAt', 'renewed_on'),
+    and not for a birth."""
+    words = _name_words(column)
+    return bool(words & _EVENT_DATE_WORDS) and not words & _BIRTH_WORDS
 
 
 def is_labelled(column: str) -> bool:

@@ -343,6 +343,68 @@ def test_md5_digests_are_still_md5_beside_uuids() -> None:
             if f.check == "hash_format" and "MD5" in f.message} == {"email", "mixed"}
 
 
+def test_numbers_shaped_like_us_phones_in_a_numeric_column_are_numbers() -> None:
+    # before: seven in ten 10-digit numbers have a US number's shape ('2345678901'), so a
+    # column of bytes or milliseconds drew a critical 'phone numbers in clear' finding
+    rng = random.Random(5)
+    frame = pl.DataFrame({
+        "email": [sha(f"p{i}@example.org") for i in range(500)],
+        "bytes_down": [rng.randrange(10**6, 10**11) for _ in range(500)],
+        "usage_ms": [str(rng.randrange(10**9, 10**10)) for _ in range(500)],
+        "order_no": [f"ORD-{rng.randrange(10**9, 10**10)}" for _ in range(500)],
+    })
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert not [f for f in report.findings if f.check == "plaintext"]
+
+
+def test_bare_us_numbers_are_phones_where_they_are_a_column_of_phones() -> None:
+    # must-pass beside it: national numbers without separators as a column (text or
+    # integers, unnamed), mixed with the same numbers with their code, in a column named for
+    # phones, and a few among words
+    rng = random.Random(6)
+
+    def national() -> str:
+        return f"{rng.choice([650, 212, 415])}{rng.randrange(2_000_000, 10_000_000)}"
+
+    frame = pl.DataFrame({
+        "email": [sha(f"p{i}@example.org") for i in range(500)],
+        "contact": [national() for _ in range(500)],
+        "contact_int": [int(national()) for _ in range(500)],
+        "mixed": [("1" if i % 2 else "") + national() for i in range(500)],
+        "mobile": [national() if i % 5 else str(rng.randrange(10**6)) for i in range(500)],
+        "note": [national() if i < 3 else "fine" for i in range(500)],
+        "uri": [f"tel:{national()}" for _ in range(500)],
+        "remark": [f"Tel {national()}" if i < 3 else "fine" for i in range(500)],
+    })
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    found: dict[str, int] = {}
+    for f in report.findings:
+        if f.check == "plaintext" and "phone numbers" in f.message:
+            found[str(f.column)] = found.get(str(f.column), 0) + f.count
+    assert found == {"contact": 500, "contact_int": 500, "mixed": 500, "mobile": 400,
+                     "note": 3, "uri": 500, "remark": 3}
+
+
+@pytest.mark.parametrize("column", ["activation_date", "createdAt", "renewed_on", "last_seen",
+                                    "contract start"])
+def test_dates_of_events_are_not_dates_of_birth(column: str) -> None:
+    # before: every account's activation or renewal date was a high 'dates (of birth?)'
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: [f"2023-0{1 + i % 9}-1{i % 9}" for i in range(300)]})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert not [f for f in report.findings if f.check == "plaintext"]
+
+
+@pytest.mark.parametrize("column", ["dob", "birth_date", "Date Of Birth", "date",
+                                    "customer_since", "created_birth"])
+def test_dates_in_columns_not_named_for_events_are_found(column: str) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: [f"19{60 + i % 30}-0{1 + i % 9}-1{i % 9}" for i in range(300)]})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert [f.count for f in report.findings
+            if f.check == "plaintext" and "dates" in f.message] == [300]
+
+
 @pytest.mark.parametrize(("value", "words"), [
     # must-pass beside them: a date of birth written at midnight, a phone and a card in a note
     ("1990-05-01 00:00:00", "dates"), ("1990-05-01T00:00:00Z", "dates"),
