@@ -24,7 +24,7 @@ from ._audit_report import Finding
 from ._errors import ManifestError
 from ._hashing import Hasher
 from ._manifest import file_sha256, manifest_problems, verify_manifest
-from ._platforms import MAX_ROWS, MIN_AUDIENCE
+from ._platforms import MAX_ROWS, MIN_AUDIENCE, rules_for_platform
 from ._redact import mask, rows_text, safe_name
 
 __all__ = [
@@ -479,7 +479,54 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
                 f"{_values(n, 'hold')} Luhn-valid payment card numbers (e.g. ****{sample[-4:]})",
                 "remove card numbers from the export; they never belong in an audience")
     out.extend(_names(facts))
+    out.extend(_clear_columns(facts, {f.column for f in out if f.check == "plaintext"}))
     return out
+
+
+#: Identifier kinds that name a person on their own.
+_DIRECT_KINDS = ("email", "phone", "first_name", "last_name")
+#: Folded column names of full names and street addresses (no platform takes them).
+_NAME_COLUMNS = frozenset({
+    "full_name", "fullname", "customer_name", "subscriber_name", "contact_name",
+    "cardholder_name", "account_holder_name", "street", "street_address", "streetaddress",
+    "address", "address1", "address_1", "address_line", "address_line_1", "address_line1",
+    "home_address", "postal_address", "mailing_address", "mailing_street", "billing_address",
+    "billing_street", "shipping_address",
+})
+
+
+def _clear_columns(facts: ExportFacts, reported: set[str | None]) -> list[Finding]:
+    """Columns in clear that should not be: a kind the destination takes hashed (Meta's
+    ``fn``, ``gen``, ``ct``), and names or street addresses in any export (a platform that
+    does not take them, or a partner). The patterns find emails, phones and dates in clear;
+    names, genders or cities have no pattern, so the column's name and the platform's layout
+    say what they are (a column already reported in clear is not reported twice)."""
+    out = _Findings(facts)
+    rules = rules_for_platform(facts.platform) if facts.platform is not None else {}
+    hashed = set(facts.hashed)
+    for c in facts.columns:
+        if c in hashed or facts.shown[c] in reported:
+            continue
+        n, sample = facts.clear_tally("total", c)
+        if not n:
+            continue
+        kind = facts.kind_of(c)
+        named = kind in ("first_name", "last_name") or _fold_name(c) in _NAME_COLUMNS
+        rule = rules.get(kind) if kind is not None else None
+        if rule is not None and rule.handling == "hash":
+            what = f"in clear in a column {facts.platform} takes hashed ({rule.header})"
+        elif named and rule is None:
+            what = "names or street addresses in clear"
+        else:
+            continue
+        out.add("plaintext", "critical" if named or kind in _DIRECT_KINDS else "high", c, n,
+                f"{_values(n, 'are')} {what} (e.g. {mask(str(sample))})",
+                "normalize and hash the column (HMAC-SHA256 for a partner), or drop it")
+    return out
+
+
+def _fold_name(column: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", column.strip().lower()).strip("_")
 
 
 def _phone_named(facts: ExportFacts, column: str) -> bool:

@@ -219,6 +219,13 @@ class ExportFacts:
         return {"rows": self.rows, "columns": len(self.columns),
                 "types": {self.shown[c]: g for c, g in self.guess.items()}}
 
+    def clear_tally(self, check: str, column: str) -> tuple[int, str | None]:
+        """As :meth:`tally`, counting only the values that look like no digest."""
+        keep = [r for r in self._tally_rows.get((check, column), []) if not r[0]]
+        if not keep:
+            return 0, None
+        return sum(r[1] for r in keep), min(keep, key=lambda r: r[3])[2]
+
     def tally(self, check: str, column: str) -> tuple[int, str | None]:
         """How many values of ``column`` are of the kind ``check``, and the first of them;
         in a hashed column, values that are some digest are not counted."""

@@ -405,6 +405,49 @@ def test_dates_in_columns_not_named_for_events_are_found(column: str) -> None:
             if f.check == "plaintext" and "dates" in f.message] == [300]
 
 
+_PEOPLE = ["Mary", "John", "Linda", "Wei", "Ahmed", "Olga", "Juan", "Ngozi"]
+
+
+@pytest.mark.parametrize(("platform", "column", "severity"), [
+    # before: names, genders and cities in clear had no pattern, so a Meta upload with 'fn'
+    # or 'gen' unhashed, or a partner file of first names and street addresses, drew nothing
+    ("meta", "fn", "critical"), ("meta", "first_name", "critical"), ("meta", "ln", "critical"),
+    ("meta", "gen", "high"), ("meta", "ct", "high"), ("snap", "FIRST_NAME_SHA256", "critical"),
+    ("google", "Last Name", "critical"), ("partner", "first_name", "critical"),
+    ("partner", "Surname", "critical"), ("partner", "full_name", "critical"),
+    ("partner", "Street Address", "critical"), ("tiktok", "first_name", "critical"),
+])
+def test_columns_that_must_not_be_clear_are_found(platform: str, column: str,
+                                                  severity: str) -> None:
+    values = ("mf" if column == "gen" else _PEOPLE) if not column.startswith("Street") else [
+        f"{i} Main St" for i in range(1, 9)]
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: [values[i % len(values)] for i in range(300)]})
+    report = privacy.audit(frame, platform=platform, today=TODAY)
+    found = [f for f in report.findings if f.check == "plaintext"]
+    assert [(f.severity, f.count) for f in found] == [(severity, 300)]
+    assert "in clear" in found[0].message
+    text = report.to_text() + report.to_json()
+    assert not any(v in text for v in values if len(v) > 2)
+
+
+@pytest.mark.parametrize(("platform", "column", "values"), [
+    # must-pass beside it: what the platform takes in clear (Google's country and ZIP, Meta's
+    # advertising id), columns named for no identifier, and the same columns hashed
+    ("google", "Country", ["us", "gb"]), ("google", "Zip", ["94103", "10001"]),
+    ("meta", "madid", [str(uuid.UUID(int=i + 1)) for i in range(8)]),
+    ("partner", "plan_name", ["gold", "silver"]), ("partner", "city", ["Boston", "Austin"]),
+    ("meta", "fn", [sha(v.lower()) for v in _PEOPLE]),
+    ("partner", "first_name", [sha(f"x{i}") for i in range(8)]),
+])
+def test_columns_clear_by_design_or_hashed_are_not_clear_identifiers(
+        platform: str, column: str, values: list[str]) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: [values[i % len(values)] for i in range(300)]})
+    report = privacy.audit(frame, platform=platform, today=TODAY)
+    assert not [f for f in report.findings if f.check == "plaintext"]
+
+
 @pytest.mark.parametrize(("value", "words"), [
     # must-pass beside them: a date of birth written at midnight, a phone and a card in a note
     ("1990-05-01 00:00:00", "dates"), ("1990-05-01T00:00:00Z", "dates"),

@@ -428,7 +428,9 @@ def test_google_address_match_takes_any_of_several_zip_columns() -> None:
 
 def test_a_repeated_header_is_read_only_where_a_platform_repeats_it(tmp_path: Path) -> None:
     hashed = privacy.Hasher().hash(pl.Series(["a@example.com"]))[0]
-    (tmp_path / "meta.csv").write_text(f"email,email,fn\n{hashed},maria@example.com,x\n")
+    # ('fn' hashed: a clear one is a finding of its own)
+    fn = privacy.Hasher().hash(pl.Series(["maria"]))[0]
+    (tmp_path / "meta.csv").write_text(f"email,email,fn\n{hashed},maria@example.com,{fn}\n")
     report = privacy.audit(tmp_path / "meta.csv", platform="meta")
     clear = [f for f in report.findings if f.check == "plaintext"]
     assert [f.column for f in clear] == ["email (2)"]
