@@ -501,6 +501,8 @@ def _clear_columns(facts: ExportFacts, reported: set[str | None]) -> list[Findin
     does not take them, or a partner). The patterns find emails, phones and dates in clear;
     names, genders or cities have no pattern, so the column's name and the platform's layout
     say what they are (a column already reported in clear is not reported twice)."""
+    from ._upload import _fold_header
+
     out = _Findings(facts)
     rules = rules_for_platform(facts.platform) if facts.platform is not None else {}
     hashed = set(facts.hashed)
@@ -511,7 +513,7 @@ def _clear_columns(facts: ExportFacts, reported: set[str | None]) -> list[Findin
         if not n:
             continue
         kind = facts.kind_of(c)
-        named = kind in ("first_name", "last_name") or _fold_name(c) in _NAME_COLUMNS
+        named = kind in ("first_name", "last_name") or _fold_header(c) in _NAME_COLUMNS
         rule = rules.get(kind) if kind is not None else None
         if rule is not None and rule.handling == "hash":
             what = f"in clear in a column {facts.platform} takes hashed ({rule.header})"
@@ -525,13 +527,8 @@ def _clear_columns(facts: ExportFacts, reported: set[str | None]) -> list[Findin
     return out
 
 
-def _fold_name(column: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", column.strip().lower()).strip("_")
-
-
 def _phone_named(facts: ExportFacts, column: str) -> bool:
-    return facts.kind_of(column) == "phone" or any(
-        w in column.lower() for w in ("phone", "msisdn", "mobile", "cell", "tel"))
+    return facts.kind_of(column) == "phone" or pat.is_phone_name(column)
 
 
 def _with_bare_phones(facts: ExportFacts, column: str, n: int,

@@ -36,6 +36,7 @@ __all__ = [
     "is_event_date_name",
     "is_hex_id",
     "is_labelled",
+    "is_phone_name",
     "is_quasi_name",
     "is_version_name",
     "luhn",
@@ -147,6 +148,22 @@ def _name_words(column: str) -> set[str]:
 def is_version_name(column: str) -> bool:
     """A column named for software versions ('app_version', 'osVersion', 'FW Build')."""
     return bool(_name_words(column) & _VERSION_WORDS)
+
+
+#: Words that name a column of phone numbers on their own; 'mobile' and 'cell' only with a
+#: number's word or alone ('cell_id', 'mobile_data_bytes' hold no phones).
+_PHONE_WORDS = {"phone", "phones", "msisdn", "telephone", "tel", "mdn", "cellphone",
+                "phonenumber", "mobilephone"}
+_NUMBER_WORDS = {"number", "no", "num", "nbr"}
+
+
+def is_phone_name(column: str) -> bool:
+    """A column named for phone numbers ('msisdn', 'MobilePhone', 'cell_no', 'tel')."""
+    words = _name_words(column) - {""}
+    if words & _PHONE_WORDS:
+        return True
+    return bool(words & {"mobile", "cell"}) and (words <= {"mobile", "cell"}
+                                                 or bool(words & _NUMBER_WORDS))
 
 
 def is_event_date_name(column: str) -> bool:

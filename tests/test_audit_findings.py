@@ -357,6 +357,23 @@ def test_numbers_shaped_like_us_phones_in_a_numeric_column_are_numbers() -> None
     assert not [f for f in report.findings if f.check == "plaintext"]
 
 
+@pytest.mark.parametrize(("column", "phones"), [
+    # words inside a name are no phone column: a 5G cell id, a data counter, a hotel booking
+    # (the name test was a substring one: 'cell', 'mobile' and 'tel' anywhere)
+    ("nr_cell_id", False), ("mobile_data_bytes", False), ("hotel_booking_ref", False),
+    ("cellular_usage", False),
+    # must-pass beside them: columns named for phones
+    ("msisdn", True), ("MobilePhone", True), ("cell_no", True), ("mobile", True),
+    ("tel", True),
+])
+def test_a_phone_column_is_named_by_its_words(column: str, phones: bool) -> None:
+    rng = random.Random(7)
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(500)],
+                          column: [rng.randrange(10**9, 10**10) for _ in range(500)]})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert bool([f for f in report.findings if f.check == "plaintext"]) == phones
+
+
 def test_bare_us_numbers_are_phones_where_they_are_a_column_of_phones() -> None:
     # must-pass beside it: national numbers without separators as a column (text or
     # integers, unnamed), mixed with the same numbers with their code, in a column named for
