@@ -434,6 +434,12 @@ def check_encoding(facts: ExportFacts) -> list[Finding]:
     return out
 
 
+#: Columns whose names say a pattern's matches are something else: '10.3.1.2' or
+#: '2024.05.01' in 'firmware_version' is a version; 'activation_date' holds no birth.
+_NOT_THERE = {"ipv4": (pat.is_version_name,),
+              "date": (pat.is_version_name, pat.is_event_date_name)}
+
+
 def check_plaintext(facts: ExportFacts) -> list[Finding]:
     """Clear identifiers among the values that are not digests, from the tallies of every
     part (in a hashed column, other digests such as MD5 or upper case hold no clear data)."""
@@ -455,12 +461,8 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
         for c, n, sample in per_column(check):
             if check == "phone":
                 n, sample = _with_bare_phones(facts, c, n, sample)
-                if not n:
-                    continue
-            if check in ("ipv4", "date") and pat.is_version_name(c):
-                continue  # '10.3.1.2' or '2024.05.01' in 'firmware_version' is a version
-            if check == "date" and pat.is_event_date_name(c):
-                continue  # an activation or a purchase, not a birth
+            if not n or any(named(c) for named in _NOT_THERE.get(check, ())):
+                continue
             out.add("plaintext", severity, c, n,
                     f"{_values(n, 'hold')} {words} in clear (e.g. {mask(sample)})",
                     "normalize and hash identifiers; drop what is not needed")

@@ -348,6 +348,11 @@ class ExportFacts:
                                         at=pl.int_range(pl.len(), dtype=pl.Int64)
                                         + (index << 40))
         flagged = flagged.with_columns(pat.visible(flagged["value"]))
+        # a whole value of bare digits shaped like a US number ('6505551212') is tallied on its
+        # own: in a column of counts or bytes it is a number (see check_plaintext); the phone
+        # pattern is matched once, for the tallies and for _digit_phones
+        flagged = flagged.with_columns(phone=v.str.contains(pat.PHONE),
+                                       whole=v.str.contains(pat.WHOLE_DIGITS))
         lazy = flagged.lazy()
 
         def tally(check: str, hit: pl.Expr) -> pl.LazyFrame:
@@ -357,17 +362,13 @@ class ExportFacts:
 
         hex_id = pat.is_hex_id(v)
         event_time = v.str.contains(pat.EVENT_TIME) & ~v.str.contains(pat.MIDNIGHT)
-        # a whole value of bare digits shaped like a US number ('6505551212') is tallied on its
-        # own: in a column of counts or bytes it is a number (see check_plaintext)
-        whole = v.str.contains(pat.WHOLE_DIGITS)
-        queries = [tally(name, v.str.contains(pattern) & ~hex_id
-                         & (~event_time if name == "date" else pl.lit(True))
-                         & (~whole if name == "phone" else pl.lit(True)))
+        phone, whole = pl.col("phone"), pl.col("whole")
+        queries = [tally(name, (phone & ~whole if name == "phone" else v.str.contains(pattern))
+                         & ~hex_id & (~event_time if name == "date" else pl.lit(True)))
                    for name, pattern in _PATTERNS]
         queries += [tally("formula", pl.col("formula")), tally("total", pl.lit(True)),
                     tally("undecodable", pl.col("undecodable")),
-                    tally("phone_bare", v.str.contains(pat.PHONE) & whole),
-                    tally("whole_digits", whole)]
+                    tally("phone_bare", phone & whole), tally("whole_digits", whole)]
         pieces = [q.select(*_TALLY) for q in pl.collect_all(queries)]
         pieces += _digit_phones(flagged) + _cards(flagged)
         self._tallies.add(pieces)
@@ -378,14 +379,14 @@ class ExportFacts:
         in hex and in Base64 (the export's own format is known once every part is read); a
         column with digests in an odd form in the platforms' form (``canon``)."""
         pieces = []
+        canon_hashes = canon.select(pl.all().hash(self._seed))
         for name, wanted, probe in self._probe_sets:
             for c, st in stats.items():
                 if not wanted(c):
                     continue
                 column, column_hashes = frame[c], hashes[c]
-                if c in canon.columns:
-                    column = canon[c]
-                    column_hashes = column.hash(self._seed)
+                if c in canon.columns:  # hashed once, not once per probe set
+                    column, column_hashes = canon[c], canon_hashes[c]
                 for form, (values, value_hashes) in probe.items():
                     present = (st["hex64any"] + st["hex64odd"] if form == "hex"
                                else st["b64"] + st["b64odd"])
@@ -651,7 +652,7 @@ def _digit_phones(flagged: pl.DataFrame) -> list[pl.DataFrame]:
     good = digits.filter("valid").group_by("column", "flag", maintain_order=True).agg(
         n=pl.len().cast(pl.Int64), sample=pl.col("value").first(), at=pl.col("at").first())
     # valid with their country code, or shaped like a US number without it
-    phone = (digits.filter(pl.col("valid") | pl.col("value").str.contains(pat.PHONE))
+    phone = (digits.filter(pl.col("valid") | pl.col("phone"))
              .group_by("column", "flag", maintain_order=True)
              .agg(n=pl.len().cast(pl.Int64), sample=pl.lit(None, dtype=pl.Utf8),
                   at=pl.col("at").first()))
