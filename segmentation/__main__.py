@@ -1,4 +1,4 @@
-"""Command line: ``python -m segmentation demo|build ...``.
+"""Command line: ``python -m segmentation demo|build|report|lookalike ...``.
 
 Exit codes: 0 done, 2 bad input (with a message on stderr).
 """
@@ -351,6 +351,9 @@ def build_parser() -> ArgumentParser:
                    help="differential privacy for the shareable variant (one budget)")
     r.add_argument("-o", "--output", required=True, help="the HTML file")
     r.set_defaults(func=_report)
+    from ._lookalike_cli import add_parser
+
+    add_parser(sub)
     return parser
 
 

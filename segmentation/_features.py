@@ -288,6 +288,10 @@ class FeatureBuilder:
                 else 0.0
             self.never_days_ = float(max(span, 1.0))
         else:
+            if self.event_types:  # named for nothing: a model without them, quietly
+                raise UnknownColumnError(
+                    f"event types {names_shown(list(self.event_types))} are named, but the "
+                    "population has no events; give it its events table")
             self.has_value_, self.event_types_ = False, []
             self.never_days_ = 1.0
         return self._encode(population, frame, fitting=True)
