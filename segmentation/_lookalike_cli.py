@@ -51,6 +51,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--allow-small-seed", action="store_true",
                    help="fit on fewer than 100 seeds (platforms want 1,000+)")
     p.add_argument("--random-state", type=int, default=0)
+    p.add_argument("--explain", type=int, default=5, metavar="N",
+                   help="say the N features that set the seed most apart (default 5; 0: none)")
     p.add_argument("--evaluate", action="store_true",
                    help="also hide a fifth of the seeds three times and say where they rank "
                    "(recall and lift per tier)")
@@ -89,6 +91,11 @@ def _run(args: argparse.Namespace) -> int:
     check_output(args.output, inputs=[args.seeds, args.exclude, args.profiles, args.events],
                  what="output")  # before any work: not a folder, a special file or an input
     table_format(args.output)
+    from ._lookalike import _fractions
+
+    fractions = _fractions(tuple(args.tiers))  # the options before the data: nothing is read
+    if args.explain < 0:
+        raise SegmentationError(f"--explain must be 0 (nothing) or more, got {args.explain}")
     from .__main__ import _parse_now
 
     now = _parse_now(args.now) if args.now else None
@@ -99,7 +106,6 @@ def _run(args: argparse.Namespace) -> int:
     model = seg.Lookalike(features=args.features, event_types=args.event_types,
                           allow_small_seed=args.allow_small_seed,
                           random_state=args.random_state)
-    fractions = tuple(args.tiers)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         model.fit(pop, seeds, exclude=exclude)
@@ -116,6 +122,8 @@ def _run(args: argparse.Namespace) -> int:
         "features": len(model.feature_names_in_),
         "left_out": [safe_name(c) for c in getattr(model, "left_out_", [])],
         "now": pop.now.isoformat(), "tiers": {f"{f:g}": tiers[f].size for f in shares},
+        # what sets the seed apart, in the data's units (levels held by 1%+ of people)
+        "apart": model.explain(args.explain)["reading"].to_list() if args.explain else [],
         "output": safe_name(Path(args.output).name),
     }
     if args.evaluate:  # before the output is written: a failure leaves nothing behind

@@ -61,6 +61,7 @@ def test_the_output_is_the_librarys_ranking_with_nested_tiers(folder: Path) -> N
     assert summary["tiers"] == {"0.01": tiers[0.01].size, "0.02": tiers[0.02].size,
                                 "0.05": tiers[0.05].size}
     assert summary["bags"] == model.n_estimators_
+    assert summary["apart"] == model.explain(5)["reading"].to_list()
 
     out = pl.read_parquet(folder / "top.parquet")
     assert out.columns == ["user_id", "score", "tier"]
@@ -115,6 +116,7 @@ FAILURES = {
     "tiers out of range": (["high.json", "--tiers", "0", "0.01"], "--tiers must"),
     "event types without events": (["high.json", "--event-types", "game_session", "--no-ev"],
                                    "has no events"),
+    "a negative --explain": (["high.json", "--explain", "-2"], "--explain must be 0"),
     "an unknown feature": (["high.json", "--features", "maria.canary@example.com"],
                            "unknown feature"),
     "an id column named like an output": (["high.json", "--id", "score", "--scored"],
