@@ -497,6 +497,10 @@ _NAME_COLUMNS = frozenset({
 })
 
 
+#: Different full names a column holds at least to be found a column of names by its values.
+_FEW_NAMES = 3
+
+
 def _clear_columns(facts: ExportFacts, reported: set[str | None]) -> list[Finding]:
     """Columns in clear that should not be: a kind the destination takes hashed (Meta's
     ``fn``, ``gen``, ``ct``), and names or street addresses in any export (a platform that
@@ -515,7 +519,14 @@ def _clear_columns(facts: ExportFacts, reported: set[str | None]) -> list[Findin
         if not n:
             continue
         kind = facts.kind_of(c)
-        named = kind in ("first_name", "last_name") or _fold_header(c) in _NAME_COLUMNS
+        # by its name, or by its values: mostly street addresses, or people's names written
+        # whole ('Mary Smith'), several different ones: the census' 1990 lists miss many
+        # (Liam, Mateo, Priya), and a column of cities has a few per cent spelled like a name
+        # ('Virginia Beach'), so a third is a column of names
+        named = (kind in ("first_name", "last_name") or _fold_header(c) in _NAME_COLUMNS
+                 or facts.clear_tally("street", c)[0] >= 0.5 * n
+                 or (facts.clear_tally("full_name", c)[0] >= n / 3
+                     and facts.clear_tally("full_name_kinds", c)[0] >= _FEW_NAMES))
         rule = rules.get(kind) if kind is not None else None
         if rule is not None and rule.handling == "hash":
             what = f"in clear in a column {facts.platform} takes hashed ({rule.header})"

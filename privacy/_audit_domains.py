@@ -66,6 +66,23 @@ def _census_names(file: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def name_lists() -> tuple[pl.Series, pl.Series]:
+    """The census' first names and surnames (lower case), to tell a person's name written
+    whole ('Mary Smith') from other words."""
+    values = _static_values()
+    return (pl.Series(values["first_name"], dtype=pl.Utf8),
+            pl.Series(values["last_name"], dtype=pl.Utf8))
+
+
+@functools.lru_cache(maxsize=1)
+def place_names() -> pl.Series:
+    """Country and state names, lower case with single spaces ('sierra leone', 'new york'):
+    a given name and a surname in spelling, places in fact."""
+    return pl.Series([n for n in (*country_lookup(), *state_lookup()) if " " in n],
+                     dtype=pl.Utf8)
+
+
+@functools.lru_cache(maxsize=1)
 def _static_values() -> dict[str, list[str]]:
     """The domains that do not change with the day, normalized as platforms want them."""
     return {

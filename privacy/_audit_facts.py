@@ -29,7 +29,7 @@ import polars as pl
 
 from . import _audit_patterns as pat
 from ._audit_counts import QUASI, ROWS, ValueCounts, row_hash
-from ._audit_domains import domain_table
+from ._audit_domains import domain_table, name_lists, place_names
 from ._audit_scan import FileScan, only_hex
 from ._normalize import binary_text
 from ._platforms import PLATFORMS, file_header, rules_for_platform
@@ -60,7 +60,8 @@ _HITS = {"column": pl.Utf8, "value": pl.Utf8, "rows": pl.Int64}
 _DIGEST_BYTES = (16, 20, 32)
 #: Clear-identifier patterns tallied per column, by name.
 _PATTERNS = (("email", pat.EMAIL), ("phone", pat.PHONE), ("date", pat.DATE),
-             ("ipv4", pat.IPV4), ("ipv6", pat.IPV6), ("ssn", pat.SSN), ("zip", pat.ZIP))
+             ("ipv4", pat.IPV4), ("ipv6", pat.IPV6), ("ssn", pat.SSN), ("zip", pat.ZIP),
+             ("street", pat.STREET))
 
 
 def guess_platform(headers: list[str]) -> str | None:
@@ -370,7 +371,7 @@ class ExportFacts:
                     tally("undecodable", pl.col("undecodable")),
                     tally("phone_bare", phone & whole), tally("whole_digits", whole)]
         pieces = [q.select(*_TALLY) for q in pl.collect_all(queries)]
-        pieces += _digit_phones(flagged) + _cards(flagged)
+        pieces += _digit_phones(flagged) + _cards(flagged) + _full_names(flagged)
         self._tallies.add(pieces)
 
     def _add_probes(self, frame: pl.DataFrame, hashes: pl.DataFrame,
@@ -659,6 +660,37 @@ def _digit_phones(flagged: pl.DataFrame) -> list[pl.DataFrame]:
     return [found.with_columns(check=pl.lit("digits")).select(*_TALLY),
             good.with_columns(check=pl.lit("digit_valid")).select(*_TALLY),
             phone.with_columns(check=pl.lit("digit_phone")).select(*_TALLY)]
+
+
+def _full_names(flagged: pl.DataFrame) -> list[pl.DataFrame]:
+    """People's names written whole ('Mary Smith', 'SMITH, MARY', 'Mary J. Smith'): a given
+    name of the census' list and a surname of its list (the sample masked when shown). Each
+    different value is looked at once."""
+    words = (flagged.filter(~pl.col("flag") & pl.col("value").str.contains(pat.WORDS))
+             .group_by("column", "flag", "value").agg(rows=pl.len(), at=pl.col("at").min()))
+    if words.height == 0:
+        return []
+    # lower case, accents off: 'José García' is the census' 'jose garcia'
+    low = (pl.col("value").str.to_lowercase().str.normalize("NFKD")
+           .str.replace_all(r"\p{Mn}", ""))
+    parts = pl.col("low").str.extract_groups(pat.FULL_NAME)
+    first_names, surnames = name_lists()
+    named = (words.with_columns(low=low).with_columns(parts=parts).with_columns(
+        # the census writes O'Brien as 'obrien'
+        first=pl.coalesce(pl.col("parts").struct[0], pl.col("parts").struct[3])
+        .str.replace_all("'", "", literal=True),
+        last=pl.coalesce(pl.col("parts").struct[1], pl.col("parts").struct[2])
+        .str.replace_all("'", "", literal=True))
+        .filter(pl.col("first").is_in(first_names.implode())
+                & pl.col("last").is_in(surnames.implode())
+                & ~pl.col("low").str.strip_chars().is_in(place_names().implode())))
+    # how many, and how many different (a few place or brand names spelled like a person's
+    # fill a column with few values: 'Hong Kong', 'Sierra Leone')
+    return [named.sort("at").group_by("column", "flag", maintain_order=True).agg(
+        n=(pl.col("rows").sum() if rows else pl.len()).cast(pl.Int64),
+        sample=pl.col("value").first(), at=pl.col("at").first())
+        .with_columns(check=pl.lit("full_name" if rows else "full_name_kinds")).select(*_TALLY)
+        for rows in (True, False)]
 
 
 def _cards(flagged: pl.DataFrame) -> list[pl.DataFrame]:

