@@ -39,6 +39,7 @@ from privacy._redact import safe_name
 from ._checks import is_text, names_shown
 from ._clock import DAY_US, INFINITE_US, sql_time_text
 from ._errors import ColumnTypeError, SegmentationError
+from ._exact import numbers_fit
 from ._reserved import working
 
 __all__ = ["Engine", "Table", "as_lazy", "as_table", "engine_named", "polars_epoch_us"]
@@ -123,7 +124,8 @@ class _Common:
         are the columns' own) compares text."""
 
     def to_polars(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
-        return frame.collect(backend="polars").to_native()
+        with numbers_fit():
+            return frame.collect(backend="polars").to_native()
 
     def schema(self, frame: nw.LazyFrame[Any]) -> dict[str, pl.DataType]:
         return dict(self.to_polars(frame.head(0)).schema)
@@ -166,7 +168,8 @@ class PolarsEngine(_Common):
         return nw.from_native(frame.to_native().filter(keep))
 
     def to_polars(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
-        return frame.to_native().collect()
+        with numbers_fit():
+            return frame.to_native().collect()
 
 
 #: How a collation other than the binary one compares text (the engines' refusals say so).
@@ -307,7 +310,8 @@ class SparkEngine(_Common):
                 "F.col(name).cast('string')) (lists: .cast('array<string>'))")
 
     def count(self, frame: nw.LazyFrame[Any]) -> int:
-        return int(frame.to_native().count())  # Spark's own count: no Arrow round trip
+        with numbers_fit():
+            return int(frame.to_native().count())  # Spark's own count: no Arrow round trip
 
     def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
                  dtype: pl.DataType) -> nw.LazyFrame[Any]:

@@ -14,9 +14,10 @@ in its elements' kind.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, localcontext
 from typing import Any, Literal
 
@@ -24,9 +25,10 @@ import numpy as np
 import polars as pl
 
 from ._conditions import EventAggregate, Field
+from ._errors import ColumnTypeError
 
 __all__ = ["INT_RANGES", "MEAN_SCALE", "NO_MEMBER", "SUM_OF_INTEGERS", "Kind", "exact_mean_scale",
-           "exact_sum_scale", "is_double", "kind_of", "list_member", "restate"]
+           "exact_sum_scale", "is_double", "kind_of", "list_member", "numbers_fit", "restate"]
 
 #: ("int", lowest, highest), "float" (a double), "float32", ("decimal", precision, scale): a
 #: float literal is read as written (0.1 is one tenth), or None (not known)
@@ -59,6 +61,35 @@ def exact_sum_scale(agg: EventAggregate, event_schema: Mapping[str, Any] | None)
     if dtype.is_integer():
         return 0
     return (dtype.scale or 0) if dtype.is_decimal() else None
+
+
+#: How each engine says a number went past 38 digits (a 128-bit integer cast to DECIMAL(38),
+#: or a sum that outgrew it): the start of the exception's type name, and words in its text.
+_PAST_38_DIGITS = (
+    ("InvalidOperationError", ("decimal",)),  # polars: conversion from i128 to decimal[38,0]
+    ("ComputeError", ("overflow",)),  # polars: overflow in decimal addition
+    ("ConversionException", ("decimal", "hugeint")),  # DuckDB: Could not cast value ...
+    ("OutOfRangeException", ("decimal", "hugeint", "overflow")),
+    ("ArithmeticException", ("",)),  # Spark (ANSI): NUMERIC_VALUE_OUT_OF_RANGE, overflow
+)
+
+
+@contextlib.contextmanager
+def numbers_fit() -> Iterator[None]:
+    """Run a query whose event sums and means are added up as 38-digit decimals (see
+    :data:`SUM_OF_INTEGERS`): a value or a sum past 38 digits, which no engine holds exactly,
+    is the package's error, naming no value (the engines' own errors quote them)."""
+    try:
+        yield
+    except Exception as exc:
+        kind, text = type(exc).__name__, str(exc).lower()
+        if not any(kind.startswith(name) and any(w in text for w in words)
+                   for name, words in _PAST_38_DIGITS):
+            raise
+        raise ColumnTypeError(
+            "event values, or their sum for a person, go past 38 digits: the widest number "
+            "that polars, DuckDB and Spark all add up exactly (DECIMAL(38)). Scale the values "
+            "down first (bytes as megabytes), or keep to the events that fit") from None
 
 
 #: The largest decimal scale whose mean is taken from the exact sum (see

@@ -35,6 +35,7 @@ from ._errors import (
     SegmentationError,
     UnknownColumnError,
 )
+from ._exact import numbers_fit
 from ._profile import profile_rows
 from ._reserved import MEMBER, case_twins, check_no_patterns, check_no_working_names
 from ._segments import Segment, describe, validate
@@ -526,7 +527,8 @@ class Population:
         plan = self.plan(seg)
         if self._p.engine.keeps_ids:  # Spark, DuckDB: the ids stay there, uncounted
             return Audience(plan, seg, self.n, seg.name, self.now, self.id)
-        ids = plan.collect(engine="streaming" if streaming else "auto")[self.id].sort()
+        with numbers_fit():
+            ids = plan.collect(engine="streaming" if streaming else "auto")[self.id].sort()
         return Audience(ids, seg, self.n, seg.name, self.now, self.id)
 
     @property

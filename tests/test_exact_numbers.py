@@ -502,3 +502,58 @@ def test_a_maximum_with_nan_is_nan_in_every_engine(spark: Any) -> None:
     # per-event maxima elsewhere, where polars' max would leave NaN out again)
     pop = seg.Population(profiles, NAN_EVENTS, now=NOW)
     assert _ids(pop, (GAME.max("v") > 5) | (seg.event("other").count() >= 1)) == [1, 2, 3, 4]
+
+
+def _past_38_digits(values: list[int], engine: str, spark: Any = None) -> seg.Population:
+    """Person 1 with two events of ``values[:2]``, person 2 with one of ``values[2]``: 128-bit
+    integers in polars and DuckDB (HUGEINT), DECIMAL(38, 0) in Spark."""
+    times = [dt.datetime(2026, 10, 30), dt.datetime(2026, 10, 31), dt.datetime(2026, 10, 31)]
+    if engine == "polars":
+        events = pl.DataFrame({"user_id": [1, 1, 2], "event": ["buy"] * 3, "ts": times,
+                               "value": pl.Series(values, dtype=pl.Int128)})
+        return seg.Population(pl.DataFrame({"user_id": [1, 2]}), events, now=NOW)
+    if engine == "duckdb":
+        con = duckdb.connect()
+        con.execute("CREATE TABLE p AS SELECT * FROM (VALUES (1), (2)) t(user_id)")
+        rows = ", ".join(f"({u}, 'buy', TIMESTAMP '{t}', '{v}'::HUGEINT)"
+                         for u, t, v in zip([1, 1, 2], times, values, strict=True))
+        con.execute(f"CREATE TABLE e AS SELECT * FROM (VALUES {rows}) "
+                    "t(user_id, event, ts, value)")
+        return seg.Population(con.table("p"), con.table("e"), now=NOW)
+    events = spark.createDataFrame(
+        [(u, "buy", t, Decimal(v)) for u, t, v in zip([1, 1, 2], times, values, strict=True)],
+        "user_id long, event string, ts timestamp, value decimal(38,0)")
+    return seg.Population(spark.createDataFrame([(1,), (2,)], "user_id long"), events, now=NOW)
+
+
+@pytest.mark.parametrize("values", [[2**127 - 1, 2**127 - 1, 5], [9 * 10**37, 9 * 10**37, 5]])
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_values_or_sums_past_38_digits_are_the_packages_error(values: list[int],
+                                                              engine: str) -> None:
+    # before: polars' InvalidOperationError (quoting the values) or ComputeError, DuckDB's
+    # ConversionException, from outside the package's errors
+    pop = _past_38_digits(values, engine)
+    for cond in (seg.event("buy").sum() > 10, seg.event("buy").mean() > 10):
+        with pytest.raises(seg.ColumnTypeError, match="past 38 digits") as caught:
+            pop.select(cond).size  # noqa: B018
+        assert str(values[0])[:12] not in str(caught.value)
+    assert sorted(seg.Audience.collect(pop.select(seg.event("buy").max() > 10)).ids) == [1]
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_sums_within_38_digits_are_exact(engine: str) -> None:
+    # must-pass beside it: 2 * 4.9e37 is 38 digits, added up exactly
+    pop = _past_38_digits([49 * 10**36, 49 * 10**36, 5], engine)
+    assert sorted(seg.Audience.collect(
+        pop.select(seg.event("buy").sum() == 98 * 10**36)).ids) == [1]
+
+
+def test_spark_sums_past_38_digits_are_the_packages_error(spark: Any) -> None:
+    ansi = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", "true")  # Spark 3.5 without it: a NULL sum
+    try:
+        pop = _past_38_digits([9 * 10**37, 9 * 10**37, 5], "spark", spark)
+        with pytest.raises(seg.ColumnTypeError, match="past 38 digits"):
+            pop.select(seg.event("buy").sum() > 10).size  # noqa: B018
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", ansi)
