@@ -66,11 +66,12 @@ def exact_sum_scale(agg: EventAggregate, event_schema: Mapping[str, Any] | None)
 #: How each engine says a number went past 38 digits (a 128-bit integer cast to DECIMAL(38),
 #: or a sum that outgrew it): the start of the exception's type name, and words in its text.
 _PAST_38_DIGITS = (
-    ("InvalidOperationError", ("decimal",)),  # polars: conversion from i128 to decimal[38,0]
-    ("ComputeError", ("overflow",)),  # polars: overflow in decimal addition
-    ("ConversionException", ("decimal", "hugeint")),  # DuckDB: Could not cast value ...
-    ("OutOfRangeException", ("decimal", "hugeint", "overflow")),
-    ("ArithmeticException", ("",)),  # Spark (ANSI): NUMERIC_VALUE_OUT_OF_RANGE, overflow
+    ("InvalidOperationError", ("to `decimal[",)),  # polars: from `i128` to `decimal[38,0]`
+    ("ComputeError", ("overflow in decimal",)),  # polars: overflow in decimal addition in sum
+    ("ConversionException", ("to decimal(",)),  # DuckDB: Could not cast value ... to DECIMAL
+    ("OutOfRangeException", ("decimal", "hugeint")),  # DuckDB: Overflow in HUGEINT addition
+    # Spark in ANSI mode: ARITHMETIC_OVERFLOW, NUMERIC_VALUE_OUT_OF_RANGE (not DIVIDE_BY_ZERO)
+    ("ArithmeticException", ("overflow", "out_of_range")),
 )
 
 
