@@ -72,6 +72,9 @@ _PAST_38_DIGITS = (
     ("OutOfRangeException", ("decimal", "hugeint")),  # DuckDB: Overflow in HUGEINT addition
     # Spark in ANSI mode: ARITHMETIC_OVERFLOW, NUMERIC_VALUE_OUT_OF_RANGE (not DIVIDE_BY_ZERO)
     ("ArithmeticException", ("overflow", "out_of_range")),
+    # Spark 3.5: the same, inside the job's failure
+    ("Py4JJavaError", ("arithmeticexception: [arithmetic_overflow]",
+                       "arithmeticexception: [numeric_value_out_of_range]")),
 )
 
 
