@@ -29,7 +29,13 @@ from ._engines import polars_epoch_us
 from ._errors import ColumnTypeError, InvalidSegmentError, UnknownColumnError
 from ._reserved import working
 
-__all__ = ["FLOAT32_MAX", "FeatureBuilder", "kind_of"]
+__all__ = ["FLOAT32_MAX", "MIN_HOLDERS", "FeatureBuilder", "kind_of"]
+
+#: A level or list item held by fewer people is no feature of its own: in a small population
+#: 0.5% is one person, and the level (an email, a name) would name them in the model's
+#: feature names and in explain()'s readings, which reports and the command line show.
+MIN_HOLDERS = 10
+
 
 @dataclass
 class _Spec:
@@ -106,9 +112,11 @@ class FeatureBuilder:
     windows : sequence of str
         Event windows for counts and sums ("30d", "90d").
     rare_share : float
-        Levels rarer than this share go to one "another value" feature.
+        Levels rarer than this share go to one "another value" feature, and so do levels
+        held by fewer than :data:`MIN_HOLDERS` people, whatever the share.
     max_items : int
-        Most common items of a list column to encode.
+        Most common items of a list column to encode (each held by at least
+        :data:`MIN_HOLDERS` people).
     event_types : sequence of str, optional
         Event types to aggregate (all when None); leave out events only customers have.
     """
@@ -240,7 +248,8 @@ class FeatureBuilder:
             dtype = s.dtype
             kind = kind_of(dtype)
             if kind == "list":
-                items = s.explode().drop_nulls().value_counts(sort=True).head(self.max_items)
+                items = (s.explode().drop_nulls().value_counts(sort=True)
+                         .filter(pl.col("count") >= MIN_HOLDERS).head(self.max_items))
                 specs.append(_Spec(c, "list", levels=[str(v) for v in items[c]]))
             elif kind == "numeric":
                 x = _as_float(s)
@@ -248,7 +257,8 @@ class FeatureBuilder:
                                    has_missing=bool(x.is_null().any())))
             elif kind == "categorical":
                 counts = s.cast(pl.Utf8).value_counts(sort=True)
-                keep = counts.filter(pl.col("count") / n >= self.rare_share)[c].to_list()
+                keep = counts.filter((pl.col("count") / n >= self.rare_share)
+                                     & (pl.col("count") >= MIN_HOLDERS))[c].to_list()
                 specs.append(_Spec(c, "categorical",
                                    levels=[str(v) for v in keep if v is not None],
                                    null_level=None in keep))

@@ -592,3 +592,25 @@ def test_features_of_the_same_kind_in_another_type_score_alike(pop, with_events)
     for profiles in (lambda p: p.with_columns(pl.col("age").cast(pl.Float64)),
                      lambda p: p.with_columns(pl.col("age").cast(pl.Int16))):
         np.testing.assert_array_equal(with_events.score_samples(_variant(pop, profiles)), want)
+
+
+def test_a_level_a_few_people_hold_is_never_a_feature_or_a_reading() -> None:
+    # before: levels needed 0.5% of the people, one person in 200: an email six people share
+    # (a household) became the feature 'email=...' and could be read back in explain()
+    rng = np.random.default_rng(0)
+    n = 400
+    emails = [f"person{i}@example.com" if i % 60 else "shared.house@example.com"
+              for i in range(n)]
+    profiles = pl.DataFrame({"user_id": range(n), "age": rng.integers(18, 70, n),
+                             "email": emails, "plan": rng.choice(["a", "b", "c"], n),
+                             "tags": [["x", "rare@example.com"] if i % 60 == 0 else ["x", "y"]
+                                      for i in range(n)]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = seg.Lookalike(allow_small_seed=True, random_state=0).fit(
+            seg.Population(profiles), list(range(0, n, 3)))
+    names = list(model.feature_names_in_)
+    assert not [f for f in names if "@" in f]
+    assert not any("@" in r for r in model.explain(50)["reading"].to_list())
+    # must-pass: levels and items that ten or more people hold are features of their own
+    assert {"plan=a", "plan=b", "plan=c", "tags:x", "tags:y"} <= set(names)
