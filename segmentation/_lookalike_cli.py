@@ -91,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
     check_output(args.output, inputs=[args.seeds, args.exclude, args.profiles, args.events],
                  what="output")  # before any work: not a folder, a special file or an input
     table_format(args.output)
-    from ._lookalike import _fractions
+    from ._lookalike import _fractions, tier_sizes
 
     fractions = _fractions(tuple(args.tiers))  # the options before the data: nothing is read
     if args.explain < 0:
@@ -109,19 +109,19 @@ def _run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         model.fit(pop, seeds, exclude=exclude)
-        tiers = model.tiers(pop, fractions, exclude=exclude)
-        ranked = model.ranked(pop, exclude=exclude)
+        ranked = model.ranked(pop, exclude=exclude)  # ranked once: the tiers are its top rows
+        sizes = tier_sizes(fractions, ranked.height)
     for said in dict.fromkeys(str(w.message) for w in caught
                               if issubclass(w.category, UserWarning)):
         print(f"warning: {printable(_in_cli_words(said))}", file=sys.stderr)
-    shares = sorted(tiers, key=lambda f: tiers[f].size)
+    shares = sorted(sizes)
     summary: dict[str, Any] = {
         "seeds": int(model.n_seeds_),
         "seeds_not_in_population": int(getattr(model, "n_seeds_missing_", 0)),
         "candidates": ranked.height, "bags": int(model.n_estimators_),
         "features": len(model.feature_names_in_),
         "left_out": [safe_name(c) for c in getattr(model, "left_out_", [])],
-        "now": pop.now.isoformat(), "tiers": {f"{f:g}": tiers[f].size for f in shares},
+        "now": pop.now.isoformat(), "tiers": {f"{f:g}": sizes[f] for f in shares},
         # what sets the seed apart, in the data's units (levels held by 1%+ of people)
         "apart": model.explain(args.explain)["reading"].to_list() if args.explain else [],
         "output": safe_name(Path(args.output).name),
@@ -136,10 +136,10 @@ def _run(args: argparse.Namespace) -> int:
             "tiers": {f"{row['fraction']:g}": {"recall": round(row["recall_mean"], 4),
                                                "lift": round(row["lift_mean"], 3)}
                       for row in evaluation.table.iter_rows(named=True)}}
-    top = ranked.head(max(t.size for t in tiers.values()))
+    top = ranked.head(max(sizes.values()))
     tier = pl.lit(None, dtype=pl.Float64)
     for f in reversed(shares):  # the smallest tier that holds the row, nested tiers
-        tier = pl.when(pl.int_range(pl.len()) < tiers[f].size).then(pl.lit(f)).otherwise(tier)
+        tier = pl.when(pl.int_range(pl.len()) < sizes[f]).then(pl.lit(f)).otherwise(tier)
     write_frame(top.with_columns(tier.alias("tier")), args.output)
     print(json.dumps(summary))
     return 0
