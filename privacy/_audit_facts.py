@@ -367,7 +367,9 @@ class ExportFacts:
         queries = [tally(name, (phone & ~whole if name == "phone" else v.str.contains(pattern))
                          & ~hex_id & (~event_time if name == "date" else pl.lit(True)))
                    for name, pattern in _PATTERNS]
-        queries += [tally("formula", pl.col("formula")), tally("total", pl.lit(True)),
+        # a blank cell holds nothing: the share of a column that is names or phones is a
+        # share of the values written, and its sample one of them
+        queries += [tally("formula", pl.col("formula")), tally("total", v.str.contains(r"\S")),
                     tally("undecodable", pl.col("undecodable")),
                     tally("phone_bare", phone & whole), tally("whole_digits", whole)]
         pieces = [q.select(*_TALLY) for q in pl.collect_all(queries)]

@@ -56,12 +56,34 @@ WORDS = r"^\s*\p{L}[\p{L}\p{M}'.\-]*(?:,?\s+\p{L}[\p{L}\p{M}'.\-]*){1,3}\s*$"
 FULL_NAME = (r"^\s*(?:([a-z][a-z'\-]*)(?:\s+[a-z][a-z'.\-]*){0,2}\s+([a-z][a-z'\-]*)"
              r"|([a-z][a-z'\-]*)\s*,\s*([a-z][a-z'\-]*)(?:\s+[a-z][a-z'.\-]*)?)\s*$")
 #: A street address written whole, US/UK style: a house number, one to five words and a
-#: street type ('123 Main St', '12b N. Oak Avenue, Apt 4'); only a column of them counts.
-STREET = (r"(?i)^\s*\d{1,6}[a-z]?(?:-\d{1,5})?\s+(?:[\w.'\-]+\s+){1,5}(?:st|street|ave|avenue"
-          r"|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|pl|place|ter|terrace|pkwy|parkway"
-          r"|hwy|highway|cir|circle|way|sq|square|trl|trail)\.?(?:\s+(?:[nsew]|ne|nw|se|sw"
-          r"|n\.[ew]|s\.[ew])\.?)?(?:,?\s*(?:apt|apartment|unit"
-          r"|suite|ste|fl|floor|#)\.?\s*#?[\w\-]+)?\s*$")
+#: street type ('123 Main St', '12b N. Oak Avenue, Apt 4').
+_STREET_US = (r"\d{1,6}[a-z]?(?:-\d{1,5})?\s+(?:[\w.'\-]+\s+){1,5}(?:st|street|ave|avenue"
+              r"|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|pl|place|ter|terrace|pkwy"
+              r"|parkway|hwy|highway|cir|circle|way|sq|square|trl|trail)\.?(?:\s+(?:[nsew]|ne"
+              r"|nw|se|sw|n\.[ew]|s\.[ew])\.?)?(?:,?\s*(?:apt|apartment|unit|suite|ste|fl"
+              r"|floor|#)\.?\s*#?[\w\-]+)?")
+#: French and Belgian: the number, then the way's type and its name ('12 rue de la Paix',
+#: '5 bis, avenue Foch').
+_STREET_FR = (r"\d{1,5}(?:\s*(?:bis|ter|quater|[a-z]))?(?:-\d{1,5})?,?\s+(?:rue|avenue"
+              r"|boulevard|bd\.?|place|chemin|allée|allee|impasse|quai|route|cours|passage"
+              r"|square|voie|faubourg|promenade|esplanade|av\.)\s+(?:[\w.'’\-]+\s*){1,6}")
+#: Southern and Eastern Europe: the way's type, its name, then the number ('Calle Mayor 3',
+#: 'Via Roma, 10', 'Rua Augusta 100', 'ul. Marszałkowska 10', 'C/ Alcalá 45, 3º B').
+_STREET_TYPE_FIRST = (
+    r"(?:calle|c/|avenida|avda\.|plaza|paseo|camino|carrera|carrer|ronda|travesía|travesia"
+    r"|via|viale|piazza|piazzale|corso|largo|vicolo|rua|travessa|praça|praca|alameda|estrada"
+    r"|ulica|ul\.|aleja|al\.|rue|avenue)\s*(?:[\w.'’\-]+\s+){0,6}?[\w.'’\-]+,?\s+"
+    r"(?:n[º°o]\.?\s*)?\d{1,5}\s*[a-z]?(?:\s*[,/\-]\s*[\w.º°ª'\- ]{1,20})?")
+#: German, Dutch and Nordic: the street's name ending in its type, then the number
+#: ('Hauptstraße 5', 'Karl-Marx-Str. 12a', 'Berliner Straße 12', 'Keizersgracht 123').
+_STREET_COMPOUND = (
+    r"(?:(?:[\w.'\-]+\s+){1,3}[\w'\-]*|[\w'\-]{2,})(?:straße|strasse|str\.|weg|gasse|platz"
+    r"|allee|damm|ufer|chaussee|steig|pfad|gracht|laan|plein|straat|steeg|singel|vej|gade"
+    r"|gatan|vägen|gränd|torg|veien|gata|katu)\s+\d{1,5}\s*[a-z]?(?:\s*[-/]\s*\d{1,5}[a-z]?)?")
+#: A street address written whole, in the forms of the US and UK and of continental Europe
+#: (none of GeoNames' 32,000 city names is one); only a column of them counts.
+STREET = (rf"(?i)^\s*(?:{_STREET_US}|{_STREET_FR}|{_STREET_TYPE_FIRST}|{_STREET_COMPOUND})"
+          r"\s*$")
 #: A well-formed SHA-256 digest: 64 lower-case hex, or Base64 of the 32 raw bytes.
 DIGEST = r"^(?:[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$"
 #: Some digest (MD5 to SHA-512, any case, with a 0x or blanks around it; Base64, padded or

