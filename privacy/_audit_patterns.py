@@ -35,6 +35,7 @@ __all__ = [
     "WHOLE_DIGITS",
     "WORDS",
     "ZIP",
+    "folded",
     "is_card",
     "is_event_date_name",
     "is_hex_id",
@@ -129,6 +130,19 @@ CARD = r"(?:^|[^0-9])(?:[0-9][ \-]?){12,18}[0-9](?:$|[^0-9])"
 #: 16+ characters: the digit runs inside one are no phone, card, date or address.
 HEX_ID = (r"^\s*(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
           r"[0-9a-fA-F]{12}|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*)\s*$")
+
+
+#: Latin letters that Unicode does not decompose into a base letter and a mark, as names
+#: are written without them ('Łukasz' 'lukasz', 'Søren' 'soren', 'Weiß' 'weiss').
+_UNDECOMPOSED = {"ł": "l", "ø": "o", "ß": "ss", "đ": "d", "æ": "ae", "œ": "oe", "ı": "i",
+                 "þ": "th", "ð": "d", "ħ": "h", "ŧ": "t"}
+
+
+def folded(values: pl.Expr) -> pl.Expr:
+    """``values`` in lower case without accents: 'José García' 'jose garcia', 'Łukasz'
+    'lukasz' (letters of other scripts are left as they are)."""
+    low = values.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{Mn}", "")
+    return low.str.replace_many(list(_UNDECOMPOSED), list(_UNDECOMPOSED.values()))
 
 
 def is_hex_id(values: pl.Expr) -> pl.Expr:

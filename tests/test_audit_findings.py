@@ -487,6 +487,51 @@ def test_names_written_whole_are_found_whatever_the_column_is_called(column: str
                    for part in name.lower().replace(",", " ").split() if len(part) > 2)
 
 
+#: Names a telco outside the US keeps: none of their given names is on the 1990 census' lists.
+_LOCALE_NAMES = {
+    "india": ["Priya Sharma", "Rahul Verma", "Anjali Gupta", "Amit Singh", "Neha Patel",
+              "Arjun Nair", "Pooja Iyer", "Kavya Rao"],
+    "poland": ["Łukasz Kowalski", "Małgorzata Nowak", "Wojciech Wiśniewski", "Agnieszka Wójcik",
+               "Krzysztof Kamiński", "Katarzyna Lewandowska", "Grzegorz Zieliński",
+               "Magdalena Szymańska"],
+    "nordic": ["Søren Jørgensen", "Åsa Lindqvist", "Bjørn Hansen", "Sigrún Jónsdóttir",
+               "Jukka Virtanen", "Aino Korhonen", "Mette Nielsen", "Oskar Lindberg"],
+    "turkey": ["Mehmet Yılmaz", "Ayşe Kaya", "Mustafa Demir", "Fatma Şahin", "Emre Çelik",
+               "Zeynep Yıldız", "Burak Öztürk", "Elif Aydın"],
+}
+
+
+@pytest.mark.parametrize("where", sorted(_LOCALE_NAMES))
+def test_names_of_other_countries_are_found_written_whole(where: str) -> None:
+    # before: only names on the US census' 1990 lists counted, so a column of Indian or
+    # Polish customers' names drew no finding unless it was named 'full_name'
+    names = _LOCALE_NAMES[where]
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          "who": [names[i % 8] for i in range(300)]})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    found = [f for f in report.findings if f.check == "plaintext"]
+    assert [(f.severity, f.column, f.count) for f in found] == [("critical", "who", 300)]
+    text = (report.to_text() + report.to_json()).lower()
+    assert not any(name.lower().split()[1] in text for name in names)
+
+
+@pytest.mark.parametrize("platform", ["meta", "snap"])
+def test_hashed_given_names_of_other_countries_are_reversed(platform: str) -> None:
+    # Meta keeps accents in names: 'łukasz', 'søren', 'ayşe' are what its hashes hold
+    given = [name.split()[0] for names in _LOCALE_NAMES.values() for name in names]
+    header = {"meta": "fn", "snap": "FIRST_NAME_SHA256"}[platform]
+    upload = privacy.prepare_upload(
+        pl.DataFrame({"email": [f"p{i}@example.org" for i in range(320)],
+                      "first_name": [given[i % len(given)] for i in range(320)]}),
+        platform=platform)
+    report = privacy.audit(upload.frame, platform=platform, today=TODAY)
+    found = [f for f in report.findings if f.check == "reversible" and f.column == header]
+    # most, not all: the locales' lists are Faker's common names, not a census ('Ayşe' and
+    # 'Małgorzata', common as they are, are on none); the census alone reversed a few
+    assert len(found) == 1
+    assert found[0].count >= 0.9 * 320
+
+
 def test_names_with_accents_and_in_other_scripts_count_as_the_census_spells_them() -> None:
     # the synthetic CRM's names: 'José García', 'Zoë Nguyen', "O'Neil Søren", 'Priya van der
     # Berg'; lower-cased and without accents, most are a census given name and surname
