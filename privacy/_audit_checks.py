@@ -476,12 +476,59 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
                 f"{_values(n, 'start like')} a spreadsheet formula (e.g. {mask(sample)}): opened "
                 "in a spreadsheet, they run", "drop or escape them (a leading apostrophe)")
     out.extend(_digit_phones(facts))
+    telco = _telco_ids(facts)
+    out.extend(telco)
     for c, n, sample in per_column("card"):
+        if facts.shown[c] in {f.column for f in telco}:
+            continue  # a Luhn-valid IMEI or ICCID has a card's shape by design
         out.add("plaintext", "critical", c, n,
                 f"{_values(n, 'hold')} Luhn-valid payment card numbers (e.g. ****{sample[-4:]})",
                 "remove card numbers from the export; they never belong in an audience")
     out.extend(_names(facts))
     out.extend(_clear_columns(facts, {f.column for f in out if f.check == "plaintext"}))
+    return out
+
+
+#: What each telco identifier is, in a finding's words.
+_TELCO_ID_WORDS = {"iccid": "SIM card serial numbers (ICCID)",
+                   "imei": "handset identities (IMEI, a device's permanent number)",
+                   "imsi": "subscriber identities (IMSI, a SIM's permanent number)"}
+#: Values of a telco identifier a column holds at least to be found one by its values alone.
+_FEW_IDS = 10
+
+
+def _telco_ids(facts: ExportFacts) -> list[Finding]:
+    """IMSIs, IMEIs and ICCIDs in clear: permanent identifiers of a subscriber, a handset or
+    a SIM that no platform takes. Found in a column named for one when half its values are
+    digits of such a length, or by the values alone: nearly all of a column's long digit
+    runs Luhn-valid IMEIs (a random number passes one time in ten) or ICCIDs, or shaped like
+    IMSIs of which nearly all share one network's first five digits and most differ in their
+    first nine (a block of account numbers counted up shares those)."""
+    out = _Findings(facts)
+    for c in facts.columns:
+        long, sample = facts.tally("long_digits", c)
+        if not long or long < 0.5 * facts.tally("total", c)[0]:
+            continue  # a few digit runs among other values: ids or amounts
+        named = pat.telco_id_name(c)
+        found: tuple[str, int, str | None] | None = None
+        for kind in ("iccid", "imei", "imsi"):
+            n, first = facts.tally(kind, c)
+            # IMSIs by their values: nearly all of one network, not a block counted up
+            network = (facts.tally("imsi_network", c)[0] >= 0.9 * n
+                       and facts.tally("imsi_block", c)[0] < 0.5 * n) if kind == "imsi" else True
+            if named == kind:
+                found = (kind, long, sample)
+            elif n >= _FEW_IDS and n >= 0.9 * long and network and named is None:
+                found = (kind, n, first)
+            if found is not None:
+                break
+        if found is not None:
+            kind, n, first = found
+            out.add("plaintext", "critical", c, n,
+                    f"{_values(n, 'are')} {_TELCO_ID_WORDS[kind]} in clear "
+                    f"(e.g. {mask(str(first))})",
+                    "drop the column (no ad platform takes it), or HMAC-SHA256 it with a "
+                    "key for a partner")
     return out
 
 

@@ -373,7 +373,8 @@ class ExportFacts:
                     tally("undecodable", pl.col("undecodable")),
                     tally("phone_bare", phone & whole), tally("whole_digits", whole)]
         pieces = [q.select(*_TALLY) for q in pl.collect_all(queries)]
-        pieces += _digit_phones(flagged) + _cards(flagged) + _full_names(flagged)
+        pieces += (_digit_phones(flagged) + _cards(flagged) + _full_names(flagged)
+                   + _telco_ids(flagged))
         self._tallies.add(pieces)
 
     def _add_probes(self, frame: pl.DataFrame, hashes: pl.DataFrame,
@@ -692,6 +693,61 @@ def _full_names(flagged: pl.DataFrame) -> list[pl.DataFrame]:
         sample=pl.col("value").first(), at=pl.col("at").first())
         .with_columns(check=pl.lit("full_name" if rows else "full_name_kinds")).select(*_TALLY)
         for rows in (True, False)]
+
+
+def _luhn_ok(digits: pl.Expr, width: int) -> pl.Expr:
+    """Whether strings of ``width`` digits pass the Luhn check (vectorized; false for other
+    strings)."""
+    total = pl.lit(0, dtype=pl.Int64)
+    for i in range(width):
+        d = digits.str.slice(width - 1 - i, 1).cast(pl.Int64, strict=False)
+        if i % 2:
+            d = d * 2
+            d = pl.when(d > 9).then(d - 9).otherwise(d)
+        total = total + d
+    return ((total % 10 == 0) & (digits.str.len_chars() == width)).fill_null(False)
+
+
+def _telco_ids(flagged: pl.DataFrame) -> list[pl.DataFrame]:
+    """Telco identifiers written as digits (spaces, dashes and slashes dropped): IMEIs (15
+    digits, Luhn-valid: a random number of 15 passes one time in ten), ICCIDs (19 or 20
+    digits after the telecom prefix 89, Luhn-valid) and the values shaped like an IMSI (14
+    or 15 digits after a country code's first digit, 2 to 7), with how many of those share
+    their network's first five digits (a subscriber table's IMSIs are mostly its own
+    network's) and their first nine (ids counted up from a start share them, IMSIs spread
+    past them); ``long_digits`` counts every value of 14 to 20 digits, to compare them with."""
+    digits = pl.col("value").str.replace_all(r"[\s\-/]", "")
+    long = (flagged.filter(~pl.col("flag") & pl.col("value").str.contains(
+        r"^\s*[0-9][0-9\s\-/]{12,24}[0-9]\s*$")).with_columns(d=digits)
+            .filter(pl.col("d").str.contains(r"^[0-9]{14,20}$")))
+    if long.height == 0:
+        return []
+    width = pl.col("d").str.len_chars()
+    imei = _luhn_ok(pl.col("d"), 15)
+    iccid = pl.col("d").str.starts_with("89") & (_luhn_ok(pl.col("d"), 19)
+                                                 | _luhn_ok(pl.col("d"), 20))
+    imsi = width.is_in([14, 15]) & pl.col("d").str.contains(r"^[2-7]")
+    lazy = long.lazy().with_columns(imei=imei, iccid=iccid, imsi=imsi)
+
+    def tally(check: str, hit: pl.Expr) -> pl.LazyFrame:
+        return (lazy.filter(hit).group_by("column", "flag", maintain_order=True)
+                .agg(n=pl.len().cast(pl.Int64), sample=pl.col("value").first(),
+                     at=pl.col("at").first()).with_columns(check=pl.lit(check)))
+
+    def most_common(check: str, digits: int) -> pl.LazyFrame:
+        """How many IMSI-shaped values share the most common first ``digits`` digits."""
+        return (lazy.filter(pl.col("imsi"))
+                .group_by("column", "flag", pl.col("d").str.slice(0, digits).alias("prefix"))
+                .agg(n=pl.len().cast(pl.Int64), sample=pl.col("value").first(),
+                     at=pl.col("at").first())
+                .sort("n", "at", descending=[True, False])
+                .group_by("column", "flag", maintain_order=True).first()
+                .with_columns(check=pl.lit(check)))
+
+    frames = pl.collect_all([tally("long_digits", pl.lit(True)), tally("imei", pl.col("imei")),
+                             tally("iccid", pl.col("iccid")), tally("imsi", pl.col("imsi")),
+                             most_common("imsi_network", 5), most_common("imsi_block", 9)])
+    return [f.select(*_TALLY) for f in frames]
 
 
 def _cards(flagged: pl.DataFrame) -> list[pl.DataFrame]:

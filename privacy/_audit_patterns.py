@@ -32,6 +32,7 @@ __all__ = [
     "SENSITIVE",
     "SSN",
     "STREET",
+    "TELCO_ID_WORDS",
     "WHOLE_DIGITS",
     "WORDS",
     "ZIP",
@@ -44,6 +45,7 @@ __all__ = [
     "is_quasi_name",
     "is_version_name",
     "luhn",
+    "telco_id_name",
     "visible",
 ]
 
@@ -102,8 +104,13 @@ EMAIL = (r'[\w.%+\-\ufffd"]+@(?:[\w.\-]+\.[^\W\d_]{2,}|\[[0-9A-Za-z.:]+\])'
          # or spelled out to hide it from scrapers: "john dot smith at gmail dot com" (the
          # bracketed "[at]" and "(dot)" are read as "@" and "." by visible() first)
          r"|[\w.%+\-]+\s+(?i:at)\s+[\w\-]+(?:\s+(?i:dot)\s+[\w\-]+)*\s+(?i:dot)\s+[^\W\d_]{2,}\b")
+#: A phone number with a ``+`` or ``00``, or shaped like a US one ('(650) 555-1212',
+#: '1-800-555-0100'), not inside a longer run of digit groups: a cell's global identity,
+#: MCC-MNC-LAC-CI ('310-260-9805-37304'), or a version ('1.650.555.1212.3') holds one by
+#: chance.
 PHONE = (r"(?:^|[^0-9])(?:\+|00)[1-9][0-9 ().\-]{7,17}[0-9](?:$|[^0-9])|"
-         r"(?:^|[^0-9])\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?[0-9]{4}(?:$|[^0-9])")
+         r"(?:^|[^0-9.\-]|(?:^|[^0-9])1?[.\-])\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?"
+         r"[0-9]{4}(?:$|[^0-9.\-]|[.\-](?:$|[^0-9]))")
 #: Bare digits with a country code: tested as phone numbers by the library's phone rules.
 DIGITS = r"^\+?[1-9][0-9]{7,14}$"
 #: A whole value of digits only, after a short prefix of letters (a count, an amount, an id
@@ -198,6 +205,19 @@ def _name_words(column: str) -> set[str]:
     """The words of a column name, snake, kebab, spaced or camelCase."""
     words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", column).lower()
     return set(re.split(r"[^a-z]+", words))
+
+
+#: What names a column of each telco identifier: a SIM's subscriber identity (IMSI), a
+#: handset's identity (IMEI) or a SIM card's serial number (ICCID).
+TELCO_ID_WORDS = {"imsi": {"imsi", "msin"}, "imei": {"imei", "imeisv", "meid"},
+                  "iccid": {"iccid", "sim", "simserial"}}
+
+
+def telco_id_name(column: str) -> str | None:
+    """The telco identifier a column's name names ('IMSI', 'device_imei', 'simSerial'), or
+    None."""
+    words = _name_words(column) | {re.sub(r"[^a-z]+", "", column.lower())}
+    return next((kind for kind, named in TELCO_ID_WORDS.items() if words & named), None)
 
 
 def is_version_name(column: str) -> bool:

@@ -659,6 +659,99 @@ def test_identifiers_beside_ids_and_times_are_still_found(value: str, words: str
             if f.column == "note" and f.check == "plaintext" and words in f.message] == [3]
 
 
+def _with_check_digit(body: str) -> str:
+    """``body`` and the Luhn check digit that completes it (IMEIs and ICCIDs end in one)."""
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return body + str(-total % 10)
+
+
+_RNG = random.Random(23)
+#: Telco identifiers as exports hold them: IMSIs of one network (MCC 310, MNC 260), IMEIs
+#: bare and in their printed groups, ICCIDs of 19 and 20 digits.
+_TELCO = {
+    "imsi": [f"310260{_RNG.randrange(10**8, 10**9)}" for _ in range(300)],
+    "imei": [_with_check_digit(f"35{_RNG.randrange(10**11, 10**12)}") for _ in range(300)],
+    "imei_grouped": [f"{v[:2]}-{v[2:8]}-{v[8:14]}-{v[14]}" for v in
+                     (_with_check_digit(f"86{_RNG.randrange(10**11, 10**12)}")
+                      for _ in range(300))],
+    "iccid": [_with_check_digit(f"890126{_RNG.randrange(10**11, 10**12)}") for _ in range(300)],
+    "iccid20": [_with_check_digit(f"8944{_RNG.randrange(10**14, 10**15)}") for _ in range(300)],
+}
+_TELCO_WORDS = {"imsi": "IMSI", "imei": "IMEI", "imei_grouped": "IMEI", "iccid": "ICCID",
+                "iccid20": "ICCID"}
+
+
+@pytest.mark.parametrize("column", ["ref", "sub_id"])
+@pytest.mark.parametrize("kind", sorted(_TELCO))
+def test_telco_identifiers_in_clear_are_found_by_their_values(kind: str, column: str) -> None:
+    # before: a column of IMSIs, IMEIs or SIM serials (permanent identifiers of a subscriber,
+    # a handset, a SIM) drew no finding at all
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: _TELCO[kind]})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    found = [f for f in report.findings if f.check == "plaintext"]
+    assert [(f.severity, f.column, f.count) for f in found] == [("critical", column, 300)]
+    assert _TELCO_WORDS[kind] in found[0].message
+    text = report.to_text() + report.to_json()
+    assert not any(v in text or v[-8:] in text for v in _TELCO[kind])
+
+
+@pytest.mark.parametrize(("column", "words"), [("IMSI", "IMSI"), ("device_imei", "IMEI"),
+                                               ("simSerial", "ICCID")])
+def test_telco_identifiers_are_found_by_a_column_named_for_them(column: str,
+                                                                words: str) -> None:
+    # by name even where the values alone would not tell (a Luhn-less IMEI of 14 digits)
+    values = [str(_RNG.randrange(10**13, 10**14)) for _ in range(300)]
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: values})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    found = [f for f in report.findings if f.check == "plaintext"]
+    assert [(f.severity, f.count) for f in found] == [("critical", 300)]
+    assert words in found[0].message
+
+
+@pytest.mark.parametrize(("column", "values"), [
+    # must-pass beside them: random 15-digit order numbers (one in ten passes Luhn), account
+    # numbers counted up from a start that looks like a network's, 15-digit amounts
+    ("order_no", [str(_RNG.randrange(10**14, 10**15)) for _ in range(300)]),
+    ("account", [str(310260000000000 + i * 7) for i in range(300)]),
+    ("bytes_total", [str(_RNG.randrange(2 * 10**14, 3 * 10**14)) for _ in range(300)]),
+    ("sim_count", [str(_RNG.randrange(1, 4)) for _ in range(300)]),
+])
+def test_long_numbers_that_are_no_telco_identifier_draw_no_such_finding(
+        column: str, values: list[str]) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: values})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert not [f for f in report.findings
+                if any(w in f.message for w in ("IMSI", "IMEI", "ICCID"))]
+
+
+@pytest.mark.parametrize("cell", ["310-260-9805-37304", "310-410-1564-98744",
+                                  "234-15-2201-331", "1.650.555.1212.3"])
+def test_a_cells_global_identity_is_no_phone_number(cell: str) -> None:
+    # before: MCC-MNC-LAC-CI held a US number's shape ('310-260-9805'), so a telco's column
+    # of home cells was 'phone numbers in clear', critical
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          "home_cell": [cell] * 300})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert not [f for f in report.findings if f.check == "plaintext"]
+
+
+@pytest.mark.parametrize("phone", ["650-555-1212", "1-650-555-1212", "1.650.555.1212",
+                                   "(650) 555-1212", "call 650-555-1212.", "tel:650-555-1212",
+                                   "650-555-1212, 650-555-1213", "x-650-555-1212"])
+def test_us_phones_beside_punctuation_are_still_found(phone: str) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          "note": [phone] * 3 + ["fine"] * 297})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert [f.count for f in report.findings
+            if f.column == "note" and "phone numbers" in f.message] == [3]
+
+
 def _card_findings(value: str) -> list[privacy.Finding]:
     frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(200)],
                           "note": [value] * 3 + ["fine"] * 197})
