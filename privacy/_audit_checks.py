@@ -307,7 +307,8 @@ def phone_block(block: int, prefix: str) -> pl.Series:
 
 
 def check_phones(facts: ExportFacts, block: int) -> list[Finding]:
-    """Hashed phone columns against the enumerated block of ``block`` US numbers."""
+    """Hashed phone columns against the enumerated block of ``block`` US numbers; hashed
+    columns of telco identifiers (:func:`_telco_hashes`)."""
     out = _Findings(facts)
     gpu = US_PHONE_PLAN / GPU_HASHES_PER_SECOND
     for c in [c for c in facts.hashed if facts.is_phone(c)]:
@@ -332,6 +333,33 @@ def check_phones(facts: ExportFacts, block: int) -> list[Finding]:
                     f"no number of the enumerated block was found (keyed, or not in it); "
                     f"if this column is unkeyed SHA-256: {projection}",
                     _reversal_remedy(True, "phone number"))
+    out.extend(_telco_hashes(facts))
+    return out
+
+
+#: How many values an attacker enumerates to reverse a hashed telco identifier, and what
+#: they are: one network's IMSIs (a country's and network's code, then up to 10 digits), one
+#: handset model's IMEIs (its 8-digit type code, then 6 digits; the check digit follows) and
+#: one SIM issuer's ICCIDs (89, country and issuer, then up to 12 digits).
+_TELCO_SPACES = {"imsi": (1e10, "one network's IMSIs"),
+                 "imei": (1e6, "one handset model's IMEIs"),
+                 "iccid": (1e12, "one SIM issuer's ICCIDs")}
+
+
+def _telco_hashes(facts: ExportFacts) -> list[Finding]:
+    """Hashed columns named for a telco identifier: its values are numbers of a small, known
+    space, as a phone's are (not reversed here: the network or model is not known)."""
+    out = _Findings(facts)
+    for c in facts.hashed:
+        kind = pat.telco_id_name(c)
+        if kind is None:
+            continue
+        space, what = _TELCO_SPACES[kind]
+        out.add("reversible", "high" if facts.partner else "medium", c, None,
+                f"{kind.upper()}s are enumerable: unkeyed SHA-256 of {what} ({space:.0e} "
+                f"values) takes {space / GPU_HASHES_PER_SECOND:.2g} s on one current GPU",
+                _reversal_remedy(True, kind.upper()) if facts.partner else
+                f"drop the column: no ad platform takes {kind.upper()}s")
     return out
 
 

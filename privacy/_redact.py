@@ -115,6 +115,8 @@ def safe_name(name: object) -> str:
     return mask(text) if looks_like_identifier(text) else text
 
 
+#: A telco's identifier columns, written in capitals as acronyms are.
+_TELCO_HEADERS = frozenset({"imsi", "imei", "imeisv", "iccid", "msisdn", "meid", "mdn"})
 _HEADER_LIKE = re.compile(r"^[a-z0-9_ .\-]{1,64}$")
 #: camelCase ('osVersion', 'customerId'): a schema's way of joining words; a value (a name,
 #: a city) starts with a capital or is all lower case ('McDonald', 'DeShawn' stay masked).
@@ -134,6 +136,7 @@ def header_like(name: str) -> bool:
 
     headers, aliases = _known_headers()
     return (file_header(name) in headers or _fold_header(name) in aliases
+            or _fold_header(name) in _TELCO_HEADERS  # 'IMSI', 'ICCID'
             or _header_kind(name)[0] is not None)  # 'Email 2', 'Phone_3'
 
 

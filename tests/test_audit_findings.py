@@ -713,6 +713,25 @@ def test_telco_identifiers_are_found_by_a_column_named_for_them(column: str,
     assert words in found[0].message
 
 
+@pytest.mark.parametrize("platform", ["meta", None])
+@pytest.mark.parametrize(("column", "words"), [("imsi_sha256", "IMSIs"), ("IMEI", "IMEIs"),
+                                               ("iccid_hash", "ICCIDs")])
+def test_hashed_telco_identifiers_are_enumerable(column: str, words: str,
+                                                 platform: str | None) -> None:
+    # before: nothing said that a hash of one network's IMSIs (1e10 of them) is reversed in
+    # half a second, as the phone check says of phone numbers
+    kind = words[:-1].lower()
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          column: [sha(v) for v in _TELCO[kind]]})
+    report = privacy.audit(frame, platform=platform, today=TODAY)
+    found = [f for f in report.findings if f.check == "reversible" and f.column == column]
+    assert [f.severity for f in found] == ["medium" if platform else "high"]
+    assert f"{words} are enumerable" in found[0].message
+    assert "no ad platform" in found[0].remedy if platform else "HMAC" in found[0].remedy
+    # a column of its hashes, not a column of the identifiers: no plaintext finding
+    assert not [f for f in report.findings if f.check == "plaintext"]
+
+
 @pytest.mark.parametrize(("column", "values"), [
     # must-pass beside them: random 15-digit order numbers (one in ten passes Luhn), account
     # numbers counted up from a start that looks like a network's, 15-digit amounts
