@@ -115,8 +115,11 @@ def safe_name(name: object) -> str:
     return mask(text) if looks_like_identifier(text) else text
 
 
-#: A telco's identifier columns, written in capitals as acronyms are.
-_TELCO_HEADERS = frozenset({"imsi", "imei", "imeisv", "iccid", "msisdn", "meid", "mdn"})
+#: Header words written capitalized or in capitals that are no value: a telco's identifier
+#: columns (acronyms) and an address in the languages of European CRMs (folded).
+_WORD_HEADERS = frozenset({"imsi", "imei", "imeisv", "iccid", "msisdn", "meid", "mdn",
+                           "adresse", "anschrift", "strasse", "stra_e", "direccion",
+                           "direcci_n", "indirizzo", "endereco", "endere_o", "morada"})
 _HEADER_LIKE = re.compile(r"^[a-z0-9_ .\-]{1,64}$")
 #: camelCase ('osVersion', 'customerId'): a schema's way of joining words; a value (a name,
 #: a city) starts with a capital or is all lower case ('McDonald', 'DeShawn' stay masked).
@@ -136,7 +139,7 @@ def header_like(name: str) -> bool:
 
     headers, aliases = _known_headers()
     return (file_header(name) in headers or _fold_header(name) in aliases
-            or _fold_header(name) in _TELCO_HEADERS  # 'IMSI', 'ICCID'
+            or _fold_header(name) in _WORD_HEADERS  # 'IMSI', 'Adresse'
             or _header_kind(name)[0] is not None)  # 'Email 2', 'Phone_3'
 
 

@@ -621,7 +621,7 @@ def test_address_columns_named_in_european_languages_are_found(column: str) -> N
                           column: [f"Lot {i % 50}" for i in range(300)]})
     report = privacy.audit(frame, platform="meta", today=TODAY)
     found = [f for f in report.findings if f.check == "plaintext"]
-    assert [f.severity for f in found] == ["critical"]
+    assert [(f.severity, f.column) for f in found] == [("critical", column)]  # shown, a word
     assert "street addresses" in found[0].message
 
 
