@@ -352,7 +352,8 @@ class ExportFacts:
         # a whole value of bare digits shaped like a US number ('6505551212') is tallied on its
         # own: in a column of counts or bytes it is a number (see check_plaintext); the phone
         # pattern is matched once, for the tallies and for _digit_phones
-        flagged = flagged.with_columns(phone=v.str.contains(pat.PHONE),
+        flagged = flagged.with_columns(phone=v.str.replace_all(pat.IBAN_GROUPS, " ")
+                                       .str.contains(pat.PHONE),
                                        whole=v.str.contains(pat.WHOLE_DIGITS))
         lazy = flagged.lazy()
 
@@ -374,7 +375,7 @@ class ExportFacts:
                     tally("phone_bare", phone & whole), tally("whole_digits", whole)]
         pieces = [q.select(*_TALLY) for q in pl.collect_all(queries)]
         pieces += (_digit_phones(flagged) + _cards(flagged) + _full_names(flagged)
-                   + _telco_ids(flagged))
+                   + _telco_ids(flagged) + _ibans(flagged))
         self._tallies.add(pieces)
 
     def _add_probes(self, frame: pl.DataFrame, hashes: pl.DataFrame,
@@ -748,6 +749,24 @@ def _telco_ids(flagged: pl.DataFrame) -> list[pl.DataFrame]:
                              tally("iccid", pl.col("iccid")), tally("imsi", pl.col("imsi")),
                              most_common("imsi_network", 5), most_common("imsi_block", 9)])
     return [f.select(*_TALLY) for f in frames]
+
+
+def _ibans(flagged: pl.DataFrame) -> list[pl.DataFrame]:
+    """Bank account numbers (IBAN, :func:`find_iban`; the IBAN as the sample), each different
+    value looked at once."""
+    v = pl.col("value")
+    # not is_hex_id: 'DE89370400440532013000' is all hex digits
+    candidates = (flagged.filter(~pl.col("flag") & v.str.contains(pat.iban_start()))
+        .group_by("column", "flag", "value").agg(rows=pl.len(), at=pl.col("at").min()))
+    if candidates.height == 0:
+        return []
+    found = candidates.with_columns(iban=pl.Series(
+        [pat.find_iban(v) for v in candidates["value"].to_list()], dtype=pl.Utf8))
+    return [found.filter(pl.col("iban").is_not_null()).sort("at")
+            .group_by("column", "flag", maintain_order=True)
+            .agg(n=pl.col("rows").sum().cast(pl.Int64), sample=pl.col("iban").first(),
+                 at=pl.col("at").first())
+            .with_columns(check=pl.lit("iban")).select(*_TALLY)]
 
 
 def _cards(flagged: pl.DataFrame) -> list[pl.DataFrame]:

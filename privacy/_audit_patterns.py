@@ -22,6 +22,7 @@ __all__ = [
     "FORMULA",
     "FULL_NAME",
     "HEX_ID",
+    "IBAN_GROUPS",
     "IPV4",
     "IPV6",
     "MIDNIGHT",
@@ -36,7 +37,9 @@ __all__ = [
     "WHOLE_DIGITS",
     "WORDS",
     "ZIP",
+    "find_iban",
     "folded",
+    "iban_start",
     "is_card",
     "is_event_date_name",
     "is_hex_id",
@@ -277,6 +280,59 @@ _CARD_RANGES: tuple[tuple[int, int, int, tuple[int, ...]], ...] = (
     (2, 50, 50, (13, 14, 15, 16, 17, 18, 19)), (2, 56, 69, (13, 14, 15, 16, 17, 18, 19)),
     (1, 1, 1, (15,)),
 )
+
+
+#: Where an IBAN may start: two letters and two check digits, not inside a word.
+_IBAN_START = re.compile(r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}[A-Z0-9]*(?:[ \-][A-Z0-9]+)*")
+
+
+#: An IBAN written in capitals in groups of four ('DE89 3704 0044 0532 0130 00'): its
+#: '0044' is no international prefix of a phone number (see :func:`find_iban`).
+IBAN_GROUPS = r"\b[A-Z]{2}[0-9]{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?\b"
+
+
+@cache
+def iban_start() -> str:
+    """Where an IBAN may start, for a first pass over many values (case-insensitive): the
+    code of a country with IBANs in the registry, two check digits and 11 to 30 more letters
+    or digits (a random token starts so about one time in 200)."""
+    import pycountry
+    from schwifty import registry
+    from schwifty.exceptions import SchwiftyException
+
+    codes = []
+    for country in pycountry.countries:
+        try:
+            registry.get_iban_spec(country.alpha_2)
+        except (SchwiftyException, KeyError):
+            continue
+        codes.append(country.alpha_2)
+    return (rf"(?i)(?:^|[^a-z0-9])(?:{'|'.join(sorted(codes))})[0-9]{{2}}"
+            r"(?:[ \-]?[a-z0-9]){11,30}(?:$|[^a-z0-9])")
+
+
+def find_iban(text: str) -> str | None:
+    """The first IBAN written in ``text`` (in groups of four or not, either case), compact
+    and in capitals, or None: its country, length, layout and check digits hold (schwifty,
+    the registry's rules; a random code of the right layout passes one time in 97). The
+    bank's own account check is not asked for: a registry of every bank's method is not."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    for match in _IBAN_START.finditer(text.upper()):
+        tokens = re.split(r"[ \-]", match.group(0))
+        for k in range(len(tokens), 0, -1):  # the longest run of groups that is one
+            candidate = "".join(tokens[:k])
+            if len(candidate) < 15:
+                break
+            if len(candidate) > 34:
+                continue
+            try:
+                IBAN(candidate)
+            except SchwiftyException:
+                continue
+            return candidate
+    return None
 
 
 def is_card(digits: str) -> bool:

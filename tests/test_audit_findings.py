@@ -781,6 +781,54 @@ def test_us_phones_beside_punctuation_are_still_found(phone: str) -> None:
             if f.column == "note" and "phone numbers" in f.message] == [3]
 
 
+#: The registry's and the banks' published example IBANs, as printed (groups of four).
+_IBANS = ["DE89 3704 0044 0532 0130 00", "GB82 WEST 1234 5698 7654 32",
+          "FR14 2004 1010 0505 0001 3M02 606", "ES91 2100 0418 4502 0005 1332",
+          "IT60 X054 2811 1010 0000 0123 456", "NL91 ABNA 0417 1643 00", "BE68 5390 0754 7034",
+          "CH93 0076 2011 6238 5295 7", "PL61 1090 1014 0000 0712 1981 2874",
+          "SE45 5000 0000 0583 9825 7466"]
+
+
+@pytest.mark.parametrize("written", ["grouped", "compact", "lower", "in_text"])
+def test_bank_account_numbers_in_clear_are_found(written: str) -> None:
+    # before: a CRM's direct-debit IBANs drew no finding (and printed in groups, '0044' in
+    # 'DE89 3704 0044 ...' read as a phone number's international prefix)
+    form = {"grouped": lambda v: v, "compact": lambda v: v.replace(" ", ""),
+            "lower": lambda v: v.replace(" ", "").lower(),
+            "in_text": lambda v: f"debit from {v} monthly"}[written]
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          "billing": [form(_IBANS[i % 10]) for i in range(300)]})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    found = [f for f in report.findings if f.check == "plaintext"]
+    assert [(f.severity, f.column, f.count) for f in found] == [("critical", "billing", 300)]
+    assert "IBAN" in found[0].message
+    text = report.to_text() + report.to_json()
+    assert not any(v.replace(" ", "")[4:12] in text.replace(" ", "") for v in _IBANS)
+
+
+@pytest.mark.parametrize("value", [
+    # must-pass: one check digit off, a code of the layout that fails the check digits, a
+    # country that has no IBAN, a SKU, and a real phone number beside an IBAN still found
+    "DE89 3704 0044 0532 0130 01", "GB00 WEST 1234 5698 7654 32", "US64 SVBK US6S 3300 9673 86",
+    "DE12-4455-7788-9911", "AB12 3456 7890 1234 5678",
+])
+def test_codes_that_are_no_iban_are_not_bank_accounts(value: str) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          "code": [value] * 300})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert not [f for f in report.findings if "IBAN" in f.message]
+
+
+def test_a_phone_beside_an_iban_is_still_a_phone() -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
+                          "note": [f"{_IBANS[0]} / call +49 30 901820" if i < 5 else "fine"
+                                   for i in range(300)]})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert sorted((f.count, f.message.split(" in clear")[0].split("hold ")[-1])
+                  for f in report.findings if f.check == "plaintext") == [
+        (5, "bank account numbers (IBAN)"), (5, "phone numbers")]
+
+
 def _card_findings(value: str) -> list[privacy.Finding]:
     frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(200)],
                           "note": [value] * 3 + ["fine"] * 197})
