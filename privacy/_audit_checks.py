@@ -577,10 +577,7 @@ _NAME_COLUMNS = frozenset({
     "address", "address1", "address_1", "address_line", "address_line_1", "address_line1",
     "home_address", "postal_address", "mailing_address", "mailing_street", "billing_address",
     "billing_street", "shipping_address",
-    # the same in the languages of European CRMs (folded: 'Straße' is 'stra_e')
-    "adresse", "anschrift", "strasse", "stra_e", "direccion", "direcci_n", "domicilio",
-    "indirizzo", "endereco", "endere_o", "morada", "adres", "adresa",
-})
+}) | pat.ADDRESS_WORDS
 
 
 #: Different full names a column holds at least to be found a column of names by its values.

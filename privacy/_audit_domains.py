@@ -123,13 +123,11 @@ def _person_names() -> pl.DataFrame:
     on disk (reading Faker's 80-odd locales takes most of a second)."""
     def build() -> pl.DataFrame:
         locale = _locale_names()
-        first = set(_census_names("dist.female.first") + _census_names("dist.male.first"))
-        last = set(_census_names("dist.all.last"))
-        return pl.DataFrame({
-            "kind": ["first_name"] * len(first | set(locale["first_name"]))
-            + ["last_name"] * len(last | set(locale["last_name"])),
-            "value": sorted(first | set(locale["first_name"]))
-            + sorted(last | set(locale["last_name"]))})
+        first = sorted(set(_census_names("dist.female.first") + _census_names("dist.male.first")
+                           + locale["first_name"]))
+        last = sorted(set(_census_names("dist.all.last") + locale["last_name"]))
+        return pl.DataFrame({"kind": ["first_name"] * len(first) + ["last_name"] * len(last),
+                             "value": first + last})
 
     folder = _cache_dir()
     cache = None if folder is None else folder / f"names-{_tag()}.parquet"

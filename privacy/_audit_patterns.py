@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 __all__ = [
+    "ADDRESS_WORDS",
     "CARD",
     "DATE",
     "DIGEST",
@@ -210,6 +211,11 @@ def _name_words(column: str) -> set[str]:
     return set(re.split(r"[^a-z]+", words))
 
 
+#: Folded column names of a street address in the languages of European CRMs ('Adresse',
+#: 'Straße' is 'stra_e', 'Dirección').
+ADDRESS_WORDS = frozenset({"adresse", "anschrift", "strasse", "stra_e", "direccion",
+                           "direcci_n", "domicilio", "indirizzo", "endereco", "endere_o",
+                           "morada", "adres", "adresa"})
 #: What names a column of each telco identifier: a SIM's subscriber identity (IMSI), a
 #: handset's identity (IMEI) or a SIM card's serial number (ICCID).
 TELCO_ID_WORDS = {"imsi": {"imsi", "msin"}, "imei": {"imei", "imeisv", "meid"},

@@ -115,11 +115,6 @@ def safe_name(name: object) -> str:
     return mask(text) if looks_like_identifier(text) else text
 
 
-#: Header words written capitalized or in capitals that are no value: a telco's identifier
-#: columns (acronyms) and an address in the languages of European CRMs (folded).
-_WORD_HEADERS = frozenset({"imsi", "imei", "imeisv", "iccid", "msisdn", "meid", "mdn",
-                           "adresse", "anschrift", "strasse", "stra_e", "direccion",
-                           "direcci_n", "indirizzo", "endereco", "endere_o", "morada"})
 _HEADER_LIKE = re.compile(r"^[a-z0-9_ .\-]{1,64}$")
 #: camelCase ('osVersion', 'customerId'): a schema's way of joining words; a value (a name,
 #: a city) starts with a capital or is all lower case ('McDonald', 'DeShawn' stay masked).
@@ -139,19 +134,22 @@ def header_like(name: str) -> bool:
 
     headers, aliases = _known_headers()
     return (file_header(name) in headers or _fold_header(name) in aliases
-            or _fold_header(name) in _WORD_HEADERS  # 'IMSI', 'Adresse'
             or _header_kind(name)[0] is not None)  # 'Email 2', 'Phone_3'
 
 
 
 @functools.lru_cache(maxsize=1)
 def _known_headers() -> tuple[frozenset[str], frozenset[str]]:
-    """Every platform's upload headers, and the CRM header aliases (folded)."""
+    """Every platform's upload headers, and the CRM header aliases (folded) with the header
+    words written capitalized or in capitals that are no value: a telco's identifier columns
+    (acronyms: 'IMSI') and an address in the languages of European CRMs ('Adresse')."""
+    from ._audit_patterns import ADDRESS_WORDS
     from ._platforms import PLATFORMS, rules_for_platform
     from ._upload import _ALIAS_TO_KIND
 
     headers = {r.header for p in PLATFORMS for r in rules_for_platform(p).values()}
-    return frozenset(headers), frozenset(_ALIAS_TO_KIND)
+    words = {"imsi", "imei", "imeisv", "iccid", "msisdn", "meid", "mdn"} | ADDRESS_WORDS
+    return frozenset(headers), frozenset(_ALIAS_TO_KIND) | words
 
 
 def safe_names(names: object) -> list[str]:
