@@ -506,17 +506,20 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
     out.extend(_digit_phones(facts))
     telco = _telco_ids(facts)
     out.extend(telco)
-    banks = {c for c, _, _ in per_column("iban")}
-    for c, n, sample in per_column("iban"):
+    ibans = per_column("iban")
+    # a Luhn-valid IMEI or ICCID has a card's shape by design, an IBAN's account number may
+    telco_shown = {f.column for f in telco}
+    not_cards = ({c for c, _, _ in ibans}
+                 | {c for c in facts.columns if facts.shown[c] in telco_shown})
+    for c, n, sample in ibans:
         out.add("plaintext", "critical", c, n,
                 f"{_values(n, 'hold')} bank account numbers (IBAN) in clear (e.g. "
                 f"{sample[:2]}** **** {sample[-4:]})",
                 "remove bank account numbers from the export; they never belong in an "
                 "audience")
     for c, n, sample in per_column("card"):
-        if facts.shown[c] in {f.column for f in telco} or c in banks:
-            continue  # a Luhn-valid IMEI or ICCID has a card's shape by design, an IBAN's
-            # account number may
+        if c in not_cards:
+            continue
         out.add("plaintext", "critical", c, n,
                 f"{_values(n, 'hold')} Luhn-valid payment card numbers (e.g. ****{sample[-4:]})",
                 "remove card numbers from the export; they never belong in an audience")

@@ -358,9 +358,7 @@ class ExportFacts:
         lazy = flagged.lazy()
 
         def tally(check: str, hit: pl.Expr) -> pl.LazyFrame:
-            return (lazy.filter(hit).group_by("column", "flag", maintain_order=True)
-                    .agg(n=pl.len().cast(pl.Int64), sample=v.first(), at=pl.col("at").first())
-                    .with_columns(check=pl.lit(check)))
+            return _tally(lazy, check, hit)
 
         hex_id = pat.is_hex_id(v)
         event_time = v.str.contains(pat.EVENT_TIME) & ~v.str.contains(pat.MIDNIGHT)
@@ -696,9 +694,18 @@ def _full_names(flagged: pl.DataFrame) -> list[pl.DataFrame]:
         for rows in (True, False)]
 
 
+def _tally(lazy: pl.LazyFrame, check: str, hit: pl.Expr) -> pl.LazyFrame:
+    """Per column (and digest flag): how many values ``hit`` holds, the first of them and
+    where it is: one tally of :data:`_TALLY`."""
+    return (lazy.filter(hit).group_by("column", "flag", maintain_order=True)
+            .agg(n=pl.len().cast(pl.Int64), sample=pl.col("value").first(),
+                 at=pl.col("at").first()).with_columns(check=pl.lit(check)))
+
+
 def _luhn_ok(digits: pl.Expr, width: int) -> pl.Expr:
-    """Whether strings of ``width`` digits pass the Luhn check (vectorized; false for other
-    strings)."""
+    """Whether strings of ``width`` digits pass the Luhn check (false for other strings):
+    :func:`pat.luhn` as one expression over every row, where a column of millions of
+    15-digit values would take seconds value by value."""
     total = pl.lit(0, dtype=pl.Int64)
     for i in range(width):
         d = digits.str.slice(width - 1 - i, 1).cast(pl.Int64, strict=False)
@@ -730,23 +737,19 @@ def _telco_ids(flagged: pl.DataFrame) -> list[pl.DataFrame]:
     imsi = width.is_in([14, 15]) & pl.col("d").str.contains(r"^[2-7]")
     lazy = long.lazy().with_columns(imei=imei, iccid=iccid, imsi=imsi)
 
-    def tally(check: str, hit: pl.Expr) -> pl.LazyFrame:
-        return (lazy.filter(hit).group_by("column", "flag", maintain_order=True)
-                .agg(n=pl.len().cast(pl.Int64), sample=pl.col("value").first(),
-                     at=pl.col("at").first()).with_columns(check=pl.lit(check)))
-
-    def most_common(check: str, digits: int) -> pl.LazyFrame:
-        """How many IMSI-shaped values share the most common first ``digits`` digits."""
+    def most_common(check: str, width: int) -> pl.LazyFrame:
+        """How many IMSI-shaped values share the most common first ``width`` digits."""
         return (lazy.filter(pl.col("imsi"))
-                .group_by("column", "flag", pl.col("d").str.slice(0, digits).alias("prefix"))
+                .group_by("column", "flag", pl.col("d").str.slice(0, width).alias("prefix"))
                 .agg(n=pl.len().cast(pl.Int64), sample=pl.col("value").first(),
                      at=pl.col("at").first())
                 .sort("n", "at", descending=[True, False])
                 .group_by("column", "flag", maintain_order=True).first()
                 .with_columns(check=pl.lit(check)))
 
-    frames = pl.collect_all([tally("long_digits", pl.lit(True)), tally("imei", pl.col("imei")),
-                             tally("iccid", pl.col("iccid")), tally("imsi", pl.col("imsi")),
+    frames = pl.collect_all([_tally(lazy, "long_digits", pl.lit(True)),
+                             *(_tally(lazy, kind, pl.col(kind)) for kind in ("imei", "iccid",
+                                                                             "imsi")),
                              most_common("imsi_network", 5), most_common("imsi_block", 9)])
     return [f.select(*_TALLY) for f in frames]
 
@@ -761,7 +764,7 @@ def _ibans(flagged: pl.DataFrame) -> list[pl.DataFrame]:
     if candidates.height == 0:
         return []
     found = candidates.with_columns(iban=pl.Series(
-        [pat.find_iban(v) for v in candidates["value"].to_list()], dtype=pl.Utf8))
+        [pat.find_iban(text) for text in candidates["value"].to_list()], dtype=pl.Utf8))
     return [found.filter(pl.col("iban").is_not_null()).sort("at")
             .group_by("column", "flag", maintain_order=True)
             .agg(n=pl.col("rows").sum().cast(pl.Int64), sample=pl.col("iban").first(),

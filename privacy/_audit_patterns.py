@@ -301,7 +301,7 @@ IBAN_GROUPS = r"\b[A-Z]{2}[0-9]{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?\b"
 def iban_start() -> str:
     """Where an IBAN may start, for a first pass over many values (case-insensitive): the
     code of a country with IBANs in the registry, two check digits and 11 to 30 more letters
-    or digits (a random token starts so about one time in 200)."""
+    or digits (0.7% of random 20-character tokens of letters and digits start so)."""
     import pycountry
     from schwifty import registry
     from schwifty.exceptions import SchwiftyException
