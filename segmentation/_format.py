@@ -6,11 +6,12 @@ here; machine outputs (Parquet, JSON with a schema) keep full precision.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import polars as pl
 
-__all__ = ["count", "human_frame", "number", "ratio", "share"]
+__all__ = ["count", "duration", "human_frame", "number", "ratio", "share"]
 
 
 def count(n: object) -> str:
@@ -40,6 +41,8 @@ def number(x: object, significant: int = 3) -> str:
     """3 significant digits, with separators: 1234.5678 -> '1,235'; 0.012345 -> '0.0123'."""
     if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
         return "-"
+    if isinstance(x, dt.timedelta):
+        return duration(x, significant)
     v = float(x)  # type: ignore[arg-type]
     if v == 0:
         return "0"
@@ -47,6 +50,19 @@ def number(x: object, significant: int = 3) -> str:
     decimals = max(significant - 1 - magnitude, 0)
     rounded = round(v, decimals)
     return f"{rounded:,.{decimals}f}"
+
+
+#: A duration's units, largest first: it is written in the first one it reaches.
+_UNITS = (("days", 86_400), ("hours", 3_600), ("minutes", 60), ("seconds", 1))
+
+
+def duration(x: dt.timedelta, significant: int = 3) -> str:
+    """A duration in its largest whole unit: 25 days -> '25 days'; 90 minutes -> '1.5 hours'."""
+    seconds = x.total_seconds()
+    for unit, size in _UNITS:
+        if abs(seconds) >= size or size == 1:
+            return f"{number(seconds / size, significant)} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def ratio(x: object) -> str:

@@ -48,11 +48,20 @@ def _number(column: str, dtype: Any) -> nw.Expr:
     return value
 
 
+def _level_text(value: object) -> str:
+    """A level as text; bytes (a Binary column: hashes, say) in hexadecimal in every engine,
+    where a cast to text failed on bytes that are not UTF-8 (polars) or wrote them escaped
+    (DuckDB) or replaced (Spark)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    return str(value)
+
+
 def _share_row(feature: str, value: object, has_member: int, has: int, n_member: int,
                n: int) -> dict[str, Any]:
     a = has_member / n_member if n_member else None
     p = has / n if n else None
-    return {"feature": feature, "value": str(value), "audience": a, "population": p,
+    return {"feature": feature, "value": _level_text(value), "audience": a, "population": p,
             "index": (a / p) if a is not None and p else None}
 
 
@@ -102,7 +111,8 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
             items = frame.select(values.list.unique().alias("v"), member).explode("v")
             table = _level_counts(items, nw.col("v"), population, top)
         else:
-            table = _level_counts(frame, nw.col(c).cast(nw.String).alias("v"), population, top)
+            values = nw.col(c) if schema[c] == pl.Binary else nw.col(c).cast(nw.String)
+            table = _level_counts(frame, values.alias("v"), population, top)
         for level, has, has_member in table.select("v", "n", "k").iter_rows():
             rows.append(_share_row(c, level, int(has_member or 0), int(has), k, n))
     return pl.DataFrame(rows, schema=_SCHEMA, strict=False)

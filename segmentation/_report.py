@@ -387,9 +387,9 @@ def _profile(population: Population, audience: Audience, columns: list[str], sch
             for c in numeric:
                 a = frame[c].filter(member).median()
                 p = frame[c].median()
-                if a is not None and p:
+                if a is not None and p:  # durations divide into a plain ratio too
                     rows.append((f"median {c}", fmt.number(a), fmt.number(p), "",
-                                 float(a) / float(p)))
+                                 float(a / p)))
     rows = [r for r in rows if r[4] >= 0 and math.isfinite(r[4])]
     rows.sort(key=lambda r: -abs(math.log(r[4])) if r[4] > 0 else -math.inf)
     rows = rows[:top]

@@ -286,7 +286,7 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
         dtype = schema[c]
         s = frame[c]
         is_list = isinstance(dtype, (pl.List, pl.Array))
-        text = s.cast(pl.List(pl.Utf8) if is_list else pl.Utf8)
+        text = _as_text(s)
         if is_list:
             text = text.list.unique(maintain_order=True)
         levels = _levels(text, dtype, c, top, disclosure, select_eps, select_delta)
@@ -321,6 +321,19 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
                          "audience_share": _share(block[j + 1], whole),
                          "population_share": _share(block[0], everyone)})
     return rows, withheld, everyone
+
+
+def _as_text(column: pl.Series) -> pl.Series:
+    """A column's levels as text (lists as lists of text); bytes in hexadecimal, as
+    :meth:`Population.profile` writes them (a cast to text failed on bytes that are not
+    UTF-8)."""
+    dtype = column.dtype
+    if isinstance(dtype, (pl.List, pl.Array)):
+        column = column.cast(pl.List(dtype.inner))  # type: ignore[arg-type]
+        if dtype.inner == pl.Binary:
+            return column.list.eval(pl.element().bin.encode("hex"))
+        return column.cast(pl.List(pl.Utf8))
+    return column.bin.encode("hex") if dtype == pl.Binary else column.cast(pl.Utf8)
 
 
 def _public_levels(dtype: pl.DataType) -> list[str] | None:

@@ -35,6 +35,8 @@ def _spark_type(dtype: Any) -> str:
         return "boolean"
     if dtype == pl.Date:
         return "date"
+    if dtype == pl.Binary:
+        return "binary"
     if isinstance(dtype, pl.Datetime):
         return "long"  # epoch microseconds, turned into a timestamp after loading
     return "string"

@@ -277,6 +277,22 @@ def test_nan_is_missing_in_a_profile_and_refused_in_rfm_totals(request, syntheti
         seg.rfm(population(profiles, infinite))
 
 
+@pytest.mark.parametrize("engine", ["polars", "duckdb", "spark"])
+def test_binary_levels_are_profiled_in_hexadecimal_in_every_engine(request, engine) -> None:
+    # before: polars failed on a Binary column whose bytes are not UTF-8 (a raw ComputeError
+    # from a cast to text); DuckDB wrote its bytes escaped ('\\xFF') and Spark replaced them
+    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4, 5],
+                             "digest": [b"\xff\x00", b"a", None, b"\xff\x00", b"a"],
+                             "tags": [[b"\xfe"], [b"a", b"a"], None, [], [b"\xfe"]]})
+    local = seg.Population(profiles, now=NOW)
+    spark = request.getfixturevalue("spark") if engine == "spark" else None
+    pop = local if engine == "polars" else engine_population(local, engine, spark)
+    got = pop.profile(pop.select(seg.field("user_id") <= 2))
+    assert got.select("feature", "value", "audience", "population").rows() == [
+        ("digest", "61", 0.5, 0.4), ("digest", "ff00", 0.5, 0.4),
+        ("tags", "fe", 0.5, 0.4), ("tags", "61", 0.5, 0.2)]
+
+
 def test_odd_column_names_in_every_engine(spark) -> None:
     # before: a Spark population with a column named "device.model" (a flattened struct) or
     # holding a backtick failed every event segment with Spark's AnalysisException; polars and

@@ -374,3 +374,29 @@ def test_a_level_none_of_the_audience_has_is_the_largest_difference(tmp_path: Pa
     plan = dict(readings)
     assert plan["plan = b"] == "1.0x as likely as everyone"  # 48.7% against 50.0%
     assert "less likely" not in html
+
+
+def test_durations_and_bytes_in_the_report_and_the_shareable_report(tmp_path: Path) -> None:
+    """Before: a Duration column broke the report (float() of a median timedelta), and a
+    Binary column whose bytes are not UTF-8 broke the shareable report (a raw ComputeError
+    from a cast to text). Durations read in their unit; bytes in hexadecimal, as
+    Population.profile writes them."""
+    import datetime as dt
+
+    n = 600
+    profiles = pl.DataFrame({
+        "user_id": list(range(n)),
+        "tenure": [dt.timedelta(days=10 + i % 50 + (30 if i < 300 else 0)) for i in range(n)],
+        "digest": [b"\xff\x01" if i % 2 else b"a" for i in range(n)],
+        "tags": [[b"\xfe", b"a"] if i % 3 else [b"a"] for i in range(n)]})
+    pop = seg.Population(profiles)
+    audience = pop.select(seg.field("user_id") < 300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the page's notes on a small population
+        audience.report(tmp_path / "r.html", pop, profile=["tenure", "digest"])
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert re.search(r'median tenure</td><td class="n">64.5 days</td><td class="n">49.5 days'
+                     r'</td><td class="">1.3x', html), html
+    text = seg.shareable_report(audience, pop, profile=["digest", "tags"]).to_text()
+    for level in ("digest=61: ", "digest=ff01: ", "tags=61: 100%", "tags=fe: 67%"):
+        assert level in text, text
