@@ -24,15 +24,15 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import polars as pl
 
 from ._errors import InputTypeError, InvalidInputError, ReadError, WriteError
-from ._redact import safe_name, safe_names
+from ._redact import printable, safe_name, safe_names
 
-__all__ = ["TABLE_SUFFIXES", "atomic_write", "check_output", "part_files", "read_path",
-           "read_regular", "read_table", "table_format", "write_frame"]
+__all__ = ["TABLE_SUFFIXES", "arrow_unreadable", "atomic_write", "check_output", "part_files",
+           "read_path", "read_regular", "read_table", "table_format", "write_frame"]
 
 _SNIFF = 64 * 1024
 _PEM = b"-----BEGIN"
@@ -59,13 +59,23 @@ def read_table(
     if module.startswith("pandas"):
         return _from_pandas(table, what)
     if module.startswith("pyarrow"):
-        _no_repeated_names(getattr(getattr(table, "schema", None), "names", None) or [], what)
+        schema = getattr(table, "schema", None)
+        _no_repeated_names(getattr(schema, "names", None) or [], what)
+        # polars panics on some types (a BaseException that printed a Rust panic): named first
+        unreadable = [(f.name, kind) for f in schema
+                      if (kind := arrow_unreadable(f.type)) is not None] if schema else []
         try:
+            if unreadable:
+                raise InputTypeError("unreadable")
             frame = pl.from_arrow(table)  # type: ignore[arg-type]
-        except Exception:  # pyarrow/polars errors quote values: say what, not which
+        except (Exception, pl.exceptions.PanicException):  # their errors quote values
+            shown = ", ".join(f"{safe_name(name)} ({printable(kind)[:40]})"
+                              for name, kind in unreadable[:10])
             raise InputTypeError(
-                f"{what} could not be converted from pyarrow ({type(table).__name__}); "
-                "pass a Table with text, integer or date columns"
+                f"{what} could not be converted from pyarrow ({type(table).__name__})"
+                + (f": columns of a type polars cannot hold: {shown}" if shown else "")
+                + "; pass a Table with text, number, boolean or date columns (cast or drop "
+                "the others, e.g. table.drop_columns([...]))"
             ) from None
         if isinstance(frame, pl.DataFrame):
             return frame
@@ -148,9 +158,39 @@ def _no_repeated_names(columns: list[object], what: str) -> None:
         seen.add(c)
 
 
+def arrow_unreadable(dtype: Any) -> str | None:
+    """The type polars cannot hold that an Arrow type is or holds, as text (no field names),
+    or None: 256-bit decimals (polars panicked), unions and month-day-nanosecond intervals (it
+    raised)."""
+    if dtype is None:
+        return None
+    import pyarrow as pa
+
+    kinds = pa.types
+    if kinds.is_decimal256(dtype) or kinds.is_interval(dtype):
+        return str(dtype)
+    if kinds.is_union(dtype):
+        return "union"
+    if kinds.is_dictionary(dtype):
+        inner = [dtype.value_type]
+    elif kinds.is_map(dtype):
+        inner = [dtype.key_type, dtype.item_type]
+    elif kinds.is_struct(dtype):
+        inner = [dtype.field(i).type for i in range(dtype.num_fields)]
+    else:  # every kind of list
+        inner = [dtype.value_type] if getattr(dtype, "value_type", None) is not None else []
+    return next((found for t in inner if (found := arrow_unreadable(t)) is not None), None)
+
+
 def _from_pandas(table: object, what: str) -> pl.DataFrame:
     columns = list(table.columns)  # type: ignore[attr-defined]
     _no_repeated_names(columns, what)
+    unreadable = [(c, kind) for c, dtype in zip(columns, table.dtypes, strict=True)  # type: ignore[attr-defined]
+                  if (kind := arrow_unreadable(getattr(dtype, "pyarrow_dtype", None)))]
+    if unreadable:  # polars panicked on pyarrow-backed 256-bit decimals
+        shown = ", ".join(f"{safe_name(c)} ({printable(kind)[:40]})" for c, kind in unreadable)
+        raise InputTypeError(f"{what} has columns of a type polars cannot hold: {shown}; cast "
+                             "them (to float, text or decimal128) or drop them first")
     with contextlib.suppress(Exception):  # pyarrow's message would quote the offending value
         return pl.from_pandas(table)  # type: ignore[arg-type]
     # A column mixing numbers and text (common for phones): each cell as text, checked.

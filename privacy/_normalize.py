@@ -20,6 +20,7 @@ import pyarrow as pa
 from ._checks import MISSING_TIME, check_one_column, standard_time
 from ._errors import InputTypeError, InvalidInputError, UnsupportedIdentifierError
 from ._geo import country_lookup, region_lookup, state_country, state_lookup
+from ._io import arrow_unreadable
 from ._phone import SUPPORTED_REGIONS, express_lane, normalize_phones, run_lanes
 from ._platforms import check_kind, check_platform, rule_for
 from ._redact import mask, safe_name
@@ -472,13 +473,19 @@ def to_text_series(values: object, name: str = "value", what: str = "values",
         s = values
     elif type(values).__module__.startswith("pandas"):
         try:
+            if arrow_unreadable(getattr(getattr(values, "dtype", None), "pyarrow_dtype", None)):
+                raise TypeError("polars panics on it")  # 256-bit decimals: value by value
             s = pl.from_pandas(values)  # type: ignore[arg-type,assignment]
         except Exception:
             cells = values.tolist()  # type: ignore[attr-defined]
             s = text_series(name, [_scalar_text(v, strict) for v in cells])
     elif type(values).__module__.startswith("pyarrow"):
         try:
-            s = pl.Series(values=values)  # type: ignore[arg-type]
+            if arrow_unreadable(getattr(values, "type", None)):  # polars panicked on some
+                s = text_series(name, [_scalar_text(v, strict)
+                                       for v in values.to_pylist()])  # type: ignore[attr-defined]
+            else:
+                s = pl.Series(values=values)  # type: ignore[arg-type]
         except Exception:
             raise InputTypeError(
                 f"{what} could not be converted from pyarrow {type(values).__name__}; pass "

@@ -478,24 +478,39 @@ class Table:
 #: What reading a column polars has no type for raises: the engine's own error, or polars'
 #: Rust panic (a BaseException: DuckDB's INTERVAL and UNION columns)
 _UNREADABLE = (Exception, pl.exceptions.PanicException)
+#: DuckDB's type ids that polars cannot read, nested ones too (it panics on them)
+_DUCKDB_UNREADABLE = frozenset({"interval", "union"})
+
+
+def _duckdb_unreadable(dtype: Any) -> bool:
+    """Whether a DuckDB type is or holds one polars cannot read (a list of INTERVALs, say)."""
+    if dtype.id in _DUCKDB_UNREADABLE:
+        return True
+    if dtype.id not in ("list", "array", "struct", "map"):  # enums' children are values
+        return False
+    return any(_duckdb_unreadable(child) for _, child in dtype.children
+               if not isinstance(child, (int, list)))
 
 
 def _readable_schema(engine: Engine, frame: nw.LazyFrame[Any], what: str
                      ) -> dict[str, pl.DataType]:
     """The table's polars schema; columns of a type polars cannot hold (DuckDB INTERVAL or
     UNION, Spark year-month intervals) are named in the package's error, not a panic."""
-    try:
-        return engine.schema(frame)
-    except _UNREADABLE:
-        unreadable = []
-        for column in frame.columns:
-            try:
-                engine.schema(frame.select(nw.col(column)))
-            except _UNREADABLE:
-                unreadable.append(column)
-        if not unreadable:
-            raise
     native = frame.to_native()
+    # DuckDB's types say which columns polars would panic on (a Rust panic on stderr)
+    unreadable = [c for c, t in zip(native.columns, native.types, strict=True)
+                  if _duckdb_unreadable(t)] if _is_duckdb(native) else []
+    if not unreadable:
+        try:
+            return engine.schema(frame)
+        except _UNREADABLE:
+            for column in frame.columns:
+                try:
+                    engine.schema(frame.select(nw.col(column)))
+                except _UNREADABLE:
+                    unreadable.append(column)
+            if not unreadable:
+                raise
     if _is_duckdb(native):
         kinds = dict(zip(native.columns, (str(t) for t in native.types), strict=True))
     elif _is_spark(native):

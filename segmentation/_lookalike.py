@@ -38,6 +38,7 @@ from threadpoolctl import threadpool_limits
 
 from . import _format as fmt
 from ._checks import check_int, check_names, check_number, ids_like, named, shown
+from ._engines import as_lazy
 from ._errors import (
     ColumnTypeError,
     InvalidSegmentError,
@@ -231,9 +232,8 @@ class Lookalike(BaseEstimator):
                 return x, self.features_.ids(X)
             builder = self._builder()
             return builder.transform(X), builder.ids(X)
-        if _is_table(X):
-            frame = X.collect() if isinstance(X, pl.LazyFrame) else (
-                X if isinstance(X, pl.DataFrame) else pl.from_pandas(X))
+        if _is_table(X):  # read as a Population reads its profiles
+            frame = as_lazy(X, "X").collect()
             return self._matrix(Population(*_table_with_id(frame, self.id)), fitting)
         x = _numeric_matrix(X)
         if fitting:
@@ -902,9 +902,12 @@ _ID_LIKE = ("id", "msisdn", "imsi", "imei", "uuid", "guid")
 
 
 def _is_table(X: Any) -> bool:
-    """A Population or a table (polars, pandas): features are built from its columns."""
+    """A Population or a table (polars, pandas, pyarrow): features are built from its
+    columns."""
+    module = type(X).__module__
     return isinstance(X, (Population, pl.DataFrame, pl.LazyFrame)) or (
-        type(X).__module__.startswith("pandas") and hasattr(X, "columns"))
+        module.startswith("pandas") and hasattr(X, "columns")) or (
+        module.startswith("pyarrow") and hasattr(X, "column_names"))
 
 
 def _fractions(fractions: Any) -> tuple[float, ...]:

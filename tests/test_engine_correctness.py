@@ -1084,6 +1084,24 @@ def test_columns_no_engine_can_read_are_named_when_the_population_is_built(spark
         seg.Population(df, None, now=NOW)
 
 
+def test_duckdb_columns_polars_cannot_read_are_found_by_type_without_a_panic(capfd) -> None:
+    # before: they were found by letting polars panic, which printed a Rust panic message (and
+    # with RUST_BACKTRACE a backtrace) on the user's stderr, twice per table
+    con = duckdb.connect()
+    capfd.readouterr()
+    for expr in ("INTERVAL 3 DAY", "[INTERVAL 1 DAY]", "MAP {'a': INTERVAL 1 DAY}",
+                 "{'a': [[INTERVAL 1 DAY]]}", "union_value(n := 2)::UNION(n INTEGER, s VARCHAR)"):
+        rel = con.sql(f"SELECT 1 AS user_id, {expr} AS c")
+        with pytest.raises(seg.ColumnTypeError, match=r"'c' \((INTERVAL|MAP|STRUCT|UNION)"):
+            seg.Population(rel, None, now=NOW)
+    assert capfd.readouterr().err == ""
+    # a name or a level that spells a type is not the type
+    rel = con.sql("SELECT 1 AS user_id, {'INTERVAL': 1} AS s, 'x'::ENUM('INTERVAL', 'x') AS e")
+    pop = seg.Population(rel, None, now=NOW)
+    assert pop.count(seg.field("e") == "x") == 1
+    assert pop.count(seg.field("s").is_null()) == 0
+
+
 def test_duckdb_uuid_and_json_columns_compare_as_the_text_polars_reads() -> None:
     # before: DuckDB compared them as UUID or JSON values: == 'a' raised a ConversionException
     # and an upper-case UUID equalled the lower-case text polars holds

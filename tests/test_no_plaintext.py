@@ -15,6 +15,7 @@ import contextlib
 import io
 import json
 import logging
+import re
 from pathlib import Path
 
 import polars as pl
@@ -115,6 +116,51 @@ def test_pyarrow_that_does_not_convert() -> None:
     with pytest.raises(privacy.PrivacyError) as info:
         privacy.prepare_upload(table, "meta")
     assert_clean(str(info.value))
+
+
+def _unholdable_arrow_columns() -> list[tuple[object, str]]:
+    """pyarrow arrays of types polars cannot hold (the 256-bit decimals panicked), with the
+    type the error must name."""
+    pa = pytest.importorskip("pyarrow")
+    wide = pa.decimal256(60, 0)
+    union = pa.UnionArray.from_sparse(pa.array([0], pa.int8()), [pa.array([1]), pa.array(["a"])])
+    return [(pa.array([16505550199], wide), "decimal256(60, 0)"),
+            (pa.array([16505550199], pa.decimal256(20, 0)), "decimal256(20, 0)"),
+            (union, "union"),
+            (pa.array([pa.MonthDayNano([1, 2, 3])]), "month_day_nano_interval"),
+            (pa.array([[1]], pa.list_(wide)), "decimal256(60, 0)"),
+            (pa.array([{"secret": 1}], pa.struct([("secret", wide)])), "decimal256(60, 0)")]
+
+
+def test_arrow_types_polars_cannot_hold_are_named_never_a_panic(capfd) -> None:
+    # before: a 256-bit decimal column made polars panic: a PanicException (a BaseException,
+    # past every except Exception) escaped prepare_upload, audit and normalize, and a Rust
+    # panic message was printed on stderr; unions and intervals were refused without a name
+    pa = pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    capfd.readouterr()
+    for column, kind in _unholdable_arrow_columns():
+        table = pa.table({"email": [EMAIL], "odd": column})
+        for call in (privacy.prepare_upload, privacy.audit):
+            with pytest.raises(privacy.InputTypeError, match=re.escape(f"odd ({kind})")) as info:
+                call(table, "meta") if call is privacy.prepare_upload else call(table)
+            assert_clean(str(info.value))
+            assert "secret" not in str(info.value)
+    frame = pd.DataFrame({"email": [EMAIL], "odd": pd.Series(
+        [16505550199], dtype=pd.ArrowDtype(pa.decimal256(60, 0)))})
+    with pytest.raises(privacy.InputTypeError, match=re.escape("odd (decimal256(60, 0))")):
+        privacy.prepare_upload(frame, "meta")
+    for values in (pa.array([16505550199], pa.decimal256(60, 0)),
+                   pa.chunked_array([pa.array([16505550199], pa.decimal256(60, 0))]),
+                   frame["odd"]):
+        with pytest.raises(privacy.InputTypeError) as info:
+            privacy.normalize(values, "phone", "meta", "US")
+        assert_clean(str(info.value))
+    assert capfd.readouterr().err == ""
+    # types polars holds still convert: 128-bit decimals and dictionary-encoded text
+    table = pa.table({"email": pa.array([EMAIL]).dictionary_encode(),
+                      "n": pa.array([1], pa.decimal128(38, 0))})
+    assert privacy.prepare_upload(table, "meta").report.rows_in == 1
 
 
 def test_headerless_crm_hash_and_audit(tmp_path: Path) -> None:

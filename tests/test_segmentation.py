@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -189,6 +190,36 @@ def test_tables_from_pandas_arrow_and_parquet(tmp_path: object) -> None:
         p = seg.Population(source, now=NOW)
         assert p.select(seg.field("age") >= 30).ids.to_list() == [2, 3]
     assert isinstance(profiles.to_pandas(), pd.DataFrame)
+
+
+def test_tables_polars_cannot_hold_are_refused_with_the_column_named(capfd) -> None:
+    # before: a pyarrow or pandas 256-bit decimal column made polars panic (a BaseException)
+    # in Population and Lookalike.fit; a pyarrow table given to Lookalike was read as an array
+    import pyarrow as pa
+
+    capfd.readouterr()
+    wide = pa.array([1, 2, 3], pa.decimal256(60, 0))
+    arrow = pa.table({"user_id": [1, 2, 3], "balance": wide})
+    frame = pd.DataFrame({"user_id": [1, 2, 3],
+                          "balance": pd.Series([1, 2, 3], dtype=pd.ArrowDtype(wide.type))})
+    for table in (arrow, frame):
+        with pytest.raises(seg.SegmentationError, match=r"'?balance'? \(decimal256\(60, 0\)\)"):
+            seg.Population(table, now=NOW)
+        with pytest.raises(seg.SegmentationError, match=r"decimal256\(60, 0\)"):
+            seg.Lookalike().fit(table, [1])
+    assert capfd.readouterr().err == ""
+    rng = np.random.default_rng(0)
+    n = 400
+    table = pa.table({"user_id": np.arange(n), "calls": rng.integers(0, 9, n),
+                      "arpu": rng.random(n)})
+    seeds = list(range(150))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = seg.Lookalike(random_state=0).fit(pl.from_arrow(table), seeds)
+        got = seg.Lookalike(random_state=0).fit(table, seeds)
+    assert list(got.feature_names_in_) == list(want.feature_names_in_)
+    np.testing.assert_array_equal(got.score_samples(table),
+                                  want.score_samples(pl.from_arrow(table)))
 
 
 # --- set algebra ------------------------------------------------------------------------------
