@@ -57,6 +57,10 @@ class Engine(Protocol):
         """``frame`` with ``out``: ``column`` (a date or datetime) as UTC epoch microseconds."""
         ...
 
+    def duration_us(self, frame: nw.LazyFrame[Any], column: str) -> nw.LazyFrame[Any]:
+        """``frame`` with ``column`` (a duration) in microseconds, as a float."""
+        ...
+
     def window(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType,
                lower_us: int | None, upper_us: int, upper_inclusive: bool
                ) -> nw.LazyFrame[Any]:
@@ -111,6 +115,10 @@ class _Common:
     def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
                  dtype: pl.DataType) -> nw.LazyFrame[Any]:
         raise NotImplementedError
+
+    def duration_us(self, frame: nw.LazyFrame[Any], column: str) -> nw.LazyFrame[Any]:
+        # whatever the column's unit (a cast to a number read milliseconds as they are)
+        return frame.with_columns(nw.col(column).dt.total_microseconds().cast(nw.Float64))
 
     def count(self, frame: nw.LazyFrame[Any]) -> int:
         return int(self.to_polars(frame.select(nw.len().alias("n")))["n"][0])
@@ -336,6 +344,20 @@ class SparkEngine(_Common):
         else:  # TIMESTAMP is an instant
             value = F.unix_micros(F.col(quoted))
         return nw.from_native(native.withColumn(out, value))
+
+    def duration_us(self, frame: nw.LazyFrame[Any], column: str) -> nw.LazyFrame[Any]:
+        """A day-time interval's fields added up (Spark casts no interval of several fields
+        to a number, and narwhals has no total_microseconds for Spark)."""
+        from pyspark.sql import functions as F
+
+        native = frame.to_native()
+        col = F.col("`" + column.replace("`", "``") + "`")
+
+        def field(name: str) -> Any:
+            return F.extract(F.lit(name), col).cast("double")
+
+        minutes = (field("DAY") * 24 + field("HOUR")) * 60 + field("MINUTE")
+        return nw.from_native(native.withColumn(column, minutes * 60e6 + field("SECOND") * 1e6))
 
     def window(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType,
                lower_us: int | None, upper_us: int, upper_inclusive: bool

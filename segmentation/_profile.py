@@ -5,19 +5,21 @@ Only the small table of figures leaves the engine: counts per level, per list it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
 import polars as pl
 
+from ._checks import names_shown
 from ._errors import ColumnTypeError
 from ._reserved import MEMBER, working
 
 if TYPE_CHECKING:
     from ._population import Audience, Population
 
-__all__ = ["numeric_dtype", "profile_rows"]
+__all__ = ["check_countable", "level_text", "numeric_dtype", "profile_rows"]
 
 _SCHEMA = {"feature": pl.Utf8, "value": pl.Utf8, "audience": pl.Float64,
            "population": pl.Float64, "index": pl.Float64}
@@ -29,17 +31,38 @@ def numeric_dtype(dtype: Any) -> bool:
     return bool((dtype.is_numeric() and dtype != pl.Boolean) or isinstance(dtype, pl.Duration))
 
 
+def _holds_map(dtype: Any) -> bool:
+    if isinstance(dtype, pl.Map):
+        return True
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return _holds_map(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return any(_holds_map(f.dtype) for f in dtype.fields)
+    return False
+
+
 def _kind(dtype: Any) -> str:
+    if dtype == pl.Object or _holds_map(dtype):
+        return "object"
     if isinstance(dtype, (pl.List, pl.Array)):
         return "list"
     if numeric_dtype(dtype):
         return "numeric"
-    if dtype == pl.Object:
-        return "object"
     return "level"
 
 
-def _number(column: str, dtype: Any) -> nw.Expr:
+def check_countable(schema: Mapping[str, Any], cols: Sequence[str]) -> None:
+    """Refuse columns with no levels to count nor a mean: Python objects, and maps (polars
+    casts none to text, Spark and DuckDB each wrote them their own way)."""
+    objects = [c for c in cols if _kind(schema[c]) == "object"]
+    if objects:
+        raise ColumnTypeError(
+            f"columns {names_shown(objects)} hold Python objects or maps, which segments "
+            "neither count nor average: leave them out (columns=[...]) or convert them to "
+            "text or numbers")
+
+
+def _number(column: str, dtype: Any) -> nw.Expr:  # a duration is in microseconds by then
     """A numeric column as float, NaN as missing: one NaN (a failed ratio, say) made the
     mean NaN; the mean is over the known values, as for nulls, in every engine."""
     value = nw.col(column).cast(nw.Float64)
@@ -48,20 +71,28 @@ def _number(column: str, dtype: Any) -> nw.Expr:
     return value
 
 
-def _level_text(value: object) -> str:
-    """A level as text; bytes (a Binary column: hashes, say) in hexadecimal in every engine,
-    where a cast to text failed on bytes that are not UTF-8 (polars) or wrote them escaped
-    (DuckDB) or replaced (Spark)."""
+def level_text(value: object) -> str:
+    """A level as text, the same in every engine: bytes (a Binary column: hashes, say) in
+    hexadecimal, where a cast to text failed on bytes that are not UTF-8 (polars) or wrote
+    them escaped (DuckDB) or replaced (Spark); a struct as compact JSON, where polars and
+    Spark wrote '{1}' and DuckDB "{'x': 1}"."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=level_text)
     return str(value)
+
+
+def _grouped_raw(dtype: Any) -> bool:
+    """Levels grouped as they are, then written by :func:`level_text`."""
+    return dtype == pl.Binary or isinstance(dtype, pl.Struct)
 
 
 def _share_row(feature: str, value: object, has_member: int, has: int, n_member: int,
                n: int) -> dict[str, Any]:
     a = has_member / n_member if n_member else None
     p = has / n if n else None
-    return {"feature": feature, "value": _level_text(value), "audience": a, "population": p,
+    return {"feature": feature, "value": level_text(value), "audience": a, "population": p,
             "index": (a / p) if a is not None and p else None}
 
 
@@ -80,14 +111,13 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
                  top: int) -> pl.DataFrame:
     """See :meth:`Population.profile`."""
     schema = population.schema
-    objects = [c for c in cols if _kind(schema[c]) == "object"]
-    if objects:
-        raise ColumnTypeError(
-            f"columns {objects} hold Python objects, which no engine can count or average: "
-            "leave them out (columns=[...]) or convert them to text or numbers")
+    check_countable(schema, cols)
     frame = population.membership(audience)
     engine = population._p.engine
     numeric = [c for c in cols if _kind(schema[c]) == "numeric"]
+    for c in numeric:
+        if isinstance(schema[c], pl.Duration):
+            frame = engine.duration_us(frame, c)
     member = nw.col(MEMBER)
     totals = engine.to_polars(frame.select(
         nw.len().alias(working("n")), member.cast(nw.Int64).sum().alias(working("k")),
@@ -111,7 +141,7 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
             items = frame.select(values.list.unique().alias("v"), member).explode("v")
             table = _level_counts(items, nw.col("v"), population, top)
         else:
-            values = nw.col(c) if schema[c] == pl.Binary else nw.col(c).cast(nw.String)
+            values = nw.col(c) if _grouped_raw(schema[c]) else nw.col(c).cast(nw.String)
             table = _level_counts(frame, values.alias("v"), population, top)
         for level, has, has_member in table.select("v", "n", "k").iter_rows():
             rows.append(_share_row(c, level, int(has_member or 0), int(has), k, n))

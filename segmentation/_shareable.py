@@ -34,7 +34,7 @@ from ._checks import check_int, check_number, listed, shown, whole
 from ._conditions import Condition, Field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
-from ._profile import numeric_dtype
+from ._profile import check_countable, level_text, numeric_dtype
 from ._segments import Segment
 
 __all__ = ["ShareableReport", "shareable_report"]
@@ -161,7 +161,9 @@ def shareable_report(
     if profile and population is not None:
         population.local("a shareable report")
         schema = population.profiles.collect_schema()
-        profiled = any(not numeric_dtype(schema[c]) for c in population.known_columns(profile))
+        known = population.known_columns(profile)
+        check_countable(schema, known)
+        profiled = any(not numeric_dtype(schema[c]) for c in known)
     pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
     overlap_counts = [audiences[i].overlap(audiences[j]) for i, j in pairs]
     exact = population.waterfall(segment) if segment is not None and population is not None \
@@ -324,16 +326,23 @@ def _profile(population: Population, audiences: list[Audience], names: list[str]
 
 
 def _as_text(column: pl.Series) -> pl.Series:
-    """A column's levels as text (lists as lists of text); bytes in hexadecimal, as
-    :meth:`Population.profile` writes them (a cast to text failed on bytes that are not
-    UTF-8)."""
+    """A column's levels as text (lists as lists of text), as :meth:`Population.profile`
+    writes them: bytes in hexadecimal (a cast to text failed on bytes that are not UTF-8) and
+    structs as JSON (polars' json_encode panicked on bytes in them)."""
     dtype = column.dtype
-    if isinstance(dtype, (pl.List, pl.Array)):
-        column = column.cast(pl.List(dtype.inner))  # type: ignore[arg-type]
-        if dtype.inner == pl.Binary:
-            return column.list.eval(pl.element().bin.encode("hex"))
-        return column.cast(pl.List(pl.Utf8))
-    return column.bin.encode("hex") if dtype == pl.Binary else column.cast(pl.Utf8)
+    listed = isinstance(dtype, (pl.List, pl.Array))
+    inner = dtype.inner if listed else dtype  # type: ignore[attr-defined]
+    if listed:
+        column = column.cast(pl.List(inner))  # type: ignore[arg-type]
+    if inner == pl.Binary or isinstance(inner, pl.Struct):  # rare kinds: value by value
+        values = column.to_list()
+        if listed:
+            return pl.Series(column.name, [None if v is None else [
+                None if x is None else level_text(x) for x in v] for v in values],
+                dtype=pl.List(pl.Utf8))
+        return pl.Series(column.name, [None if v is None else level_text(v) for v in values],
+                         dtype=pl.Utf8)
+    return column.cast(pl.List(pl.Utf8) if listed else pl.Utf8)
 
 
 def _public_levels(dtype: pl.DataType) -> list[str] | None:

@@ -37,6 +37,11 @@ def _spark_type(dtype: Any) -> str:
         return "date"
     if dtype == pl.Binary:
         return "binary"
+    if isinstance(dtype, pl.Duration):
+        return "interval day to second"
+    if isinstance(dtype, pl.Struct):
+        return "struct<" + ",".join(f"`{f.name}`:{_spark_type(f.dtype)}"
+                                    for f in dtype.fields) + ">"
     if isinstance(dtype, pl.Datetime):
         return "long"  # epoch microseconds, turned into a timestamp after loading
     return "string"

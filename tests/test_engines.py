@@ -278,19 +278,56 @@ def test_nan_is_missing_in_a_profile_and_refused_in_rfm_totals(request, syntheti
 
 
 @pytest.mark.parametrize("engine", ["polars", "duckdb", "spark"])
-def test_binary_levels_are_profiled_in_hexadecimal_in_every_engine(request, engine) -> None:
+def test_binary_and_struct_levels_and_duration_means_agree_in_every_engine(request, engine
+                                                                          ) -> None:
     # before: polars failed on a Binary column whose bytes are not UTF-8 (a raw ComputeError
-    # from a cast to text); DuckDB wrote its bytes escaped ('\\xFF') and Spark replaced them
-    profiles = pl.DataFrame({"user_id": [1, 2, 3, 4, 5],
-                             "digest": [b"\xff\x00", b"a", None, b"\xff\x00", b"a"],
-                             "tags": [[b"\xfe"], [b"a", b"a"], None, [], [b"\xfe"]]})
+    # from a cast to text), DuckDB wrote its bytes escaped ('\\xFF') and Spark replaced them;
+    # structs read '{1}' in polars and Spark, "{'x': 1}" in DuckDB; a duration's mean was in
+    # the column's own unit (milliseconds for Duration('ms')), and Spark refused to cast its
+    # day-time interval to a number (a raw AnalysisException)
+    profiles = pl.DataFrame({
+        "user_id": [1, 2, 3, 4, 5],
+        "digest": [b"\xff\x00", b"a", None, b"\xff\x00", b"a"],
+        "tags": [[b"\xfe"], [b"a", b"a"], None, [], [b"\xfe"]],
+        "plan": [{"x": 1, "y": "é"}, {"x": 2, "y": None}, None, {"x": 1, "y": "é"}, None],
+        "tenure": pl.Series([dt.timedelta(days=1, seconds=1.5), dt.timedelta(days=3), None,
+                             dt.timedelta(hours=-2), dt.timedelta(0)], dtype=pl.Duration("ms"))})
     local = seg.Population(profiles, now=NOW)
     spark = request.getfixturevalue("spark") if engine == "spark" else None
+    import pyspark
+
+    spark_35 = engine == "spark" and int(pyspark.__version__.split(".")[0]) < 4
+    if engine == "duckdb" or spark_35:  # no interval audiencekit reads (nor Spark 3.5's Arrow)
+        local = seg.Population(profiles.drop("tenure"), now=NOW)
     pop = local if engine == "polars" else engine_population(local, engine, spark)
     got = pop.profile(pop.select(seg.field("user_id") <= 2))
-    assert got.select("feature", "value", "audience", "population").rows() == [
-        ("digest", "61", 0.5, 0.4), ("digest", "ff00", 0.5, 0.4),
-        ("tags", "fe", 0.5, 0.4), ("tags", "61", 0.5, 0.2)]
+    want = [("digest", "61", 0.5, 0.4), ("digest", "ff00", 0.5, 0.4),
+            ("tags", "fe", 0.5, 0.4), ("tags", "61", 0.5, 0.2),
+            ("plan", '{"x":1,"y":"é"}', 0.5, 0.4), ("plan", '{"x":2,"y":null}', 0.5, 0.2)]
+    if "tenure" in local.schema:  # means in microseconds
+        want.append(("tenure", "mean", (86_401.5 + 3 * 86_400) * 1e6 / 2,
+                     (86_401.5 + 3 * 86_400 - 7_200) * 1e6 / 4))
+    assert got.select("feature", "value", "audience", "population").rows() == want
+
+
+def test_map_columns_are_refused_by_the_profile_in_every_engine(spark) -> None:
+    # before: polars raised a raw InvalidOperationError casting a map to text, Spark a raw
+    # AnalysisException on a list of maps (array_distinct), DuckDB wrote '{a=1}'
+    con = duckdb.connect()
+    rel = con.sql("SELECT * FROM (VALUES (1, MAP {'a': 1}, [MAP {'a': 1}], 5), "
+                  "(2, MAP {'b': 2}, [], 6)) t(user_id, m, lm, n)")
+    tables = [rel, rel.pl(), spark.sql("SELECT id AS user_id, map('a', id) AS m, "
+                                       "array(map('a', id)) AS lm, 5 AS n FROM range(2)")]
+    for table in tables:
+        pop = seg.Population(table, now=NOW)
+        audience = pop.select(seg.field("user_id") >= 1)
+        for columns in (None, ["m"], ["lm"]):
+            with pytest.raises(seg.ColumnTypeError, match="maps, which segments neither"):
+                pop.profile(audience, columns)
+        assert pop.profile(audience, ["n"])["feature"].to_list() == ["n"]
+    local = seg.Population(rel.pl(), now=NOW)
+    with pytest.raises(seg.ColumnTypeError, match="'m' hold"):
+        seg.shareable_report(local.select(seg.field("n") > 0), local, profile=["m"])
 
 
 def test_odd_column_names_in_every_engine(spark) -> None:

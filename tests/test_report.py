@@ -388,7 +388,8 @@ def test_durations_and_bytes_in_the_report_and_the_shareable_report(tmp_path: Pa
         "user_id": list(range(n)),
         "tenure": [dt.timedelta(days=10 + i % 50 + (30 if i < 300 else 0)) for i in range(n)],
         "digest": [b"\xff\x01" if i % 2 else b"a" for i in range(n)],
-        "tags": [[b"\xfe", b"a"] if i % 3 else [b"a"] for i in range(n)]})
+        "tags": [[b"\xfe", b"a"] if i % 3 else [b"a"] for i in range(n)],
+        "plan": [{"tier": i % 2, "blob": b"\xff"} for i in range(n)]})
     pop = seg.Population(profiles)
     audience = pop.select(seg.field("user_id") < 300)
     with warnings.catch_warnings():
@@ -397,6 +398,7 @@ def test_durations_and_bytes_in_the_report_and_the_shareable_report(tmp_path: Pa
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert re.search(r'median tenure</td><td class="n">64.5 days</td><td class="n">49.5 days'
                      r'</td><td class="">1.3x', html), html
-    text = seg.shareable_report(audience, pop, profile=["digest", "tags"]).to_text()
-    for level in ("digest=61: ", "digest=ff01: ", "tags=61: 100%", "tags=fe: 67%"):
+    text = seg.shareable_report(audience, pop, profile=["digest", "tags", "plan"]).to_text()
+    for level in ("digest=61: ", "digest=ff01: ", "tags=61: 100%", "tags=fe: 67%",
+                  'plan={"tier":0,"blob":"ff"}: ', 'plan={"tier":1,"blob":"ff"}: '):
         assert level in text, text
