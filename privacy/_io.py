@@ -32,7 +32,8 @@ from ._errors import InputTypeError, InvalidInputError, ReadError, WriteError
 from ._redact import printable, safe_name, safe_names
 
 __all__ = ["TABLE_SUFFIXES", "arrow_unreadable", "atomic_write", "check_output", "part_files",
-           "read_path", "read_regular", "read_table", "table_format", "write_frame"]
+           "polars_unreadable", "read_path", "read_regular", "read_table", "table_format",
+           "write_frame"]
 
 _SNIFF = 64 * 1024
 _PEM = b"-----BEGIN"
@@ -92,6 +93,8 @@ def read_table(
 
 
 _GLOB = ("*", "?", "[")
+#: The most digits a polars decimal holds.
+_DECIMAL_DIGITS = 38
 
 
 def is_glob(name: str) -> bool:
@@ -182,6 +185,20 @@ def arrow_unreadable(dtype: Any) -> str | None:
     return next((found for t in inner if (found := arrow_unreadable(t)) is not None), None)
 
 
+def polars_unreadable(dtype: Any) -> str | None:
+    """The type in a polars schema that polars reads no value of, as text, or None: decimals
+    of more than 38 digits, which a Parquet file's schema can declare (reading them failed
+    with 'precision must be between 1 and 38')."""
+    if isinstance(dtype, pl.Decimal) and (dtype.precision or 0) > _DECIMAL_DIGITS:
+        return f"decimal({dtype.precision}, {dtype.scale})"
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return polars_unreadable(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return next((found for f in dtype.fields
+                     if (found := polars_unreadable(f.dtype)) is not None), None)
+    return None
+
+
 def _from_pandas(table: object, what: str) -> pl.DataFrame:
     columns = list(table.columns)  # type: ignore[attr-defined]
     _no_repeated_names(columns, what)
@@ -218,12 +235,20 @@ def read_path(path: Path, what: str, encoding: str, separator: str | None,
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         try:
-            return pl.read_parquet(path, glob=False)  # a name with [ or * is that file
+            schema = pl.scan_parquet(path, glob=False).collect_schema()  # [ or * is the name
+            wide = [(c, kind) for c, t in schema.items()
+                    if (kind := polars_unreadable(t)) is not None]
+            if not wide:
+                return pl.read_parquet(path, glob=False)
         except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
             raise ReadError(
                 f"could not read {what} {safe_name(path.name)}: {type(exc).__name__}; "
                 "expected a Parquet file"
             ) from None
+        shown = ", ".join(f"{safe_name(c)} ({kind})" for c, kind in wide[:10])
+        raise InputTypeError(
+            f"{what} {safe_name(path.name)} has columns of a type polars cannot hold: {shown}; "
+            "write them as float, text or a decimal of at most 38 digits")
     if suffix not in (".csv", ".tsv", ".txt", ""):
         raise ReadError(
             f"{what} {safe_name(path.name)} has suffix {safe_name(suffix)!r}; "

@@ -33,7 +33,7 @@ from typing import Any, Protocol, cast
 import narwhals as nw
 import polars as pl
 
-from privacy._io import bookkeeping, is_glob
+from privacy._io import bookkeeping, is_glob, polars_unreadable
 from privacy._redact import safe_name
 
 from ._checks import is_text, names_shown
@@ -522,9 +522,10 @@ def _readable_schema(engine: Engine, frame: nw.LazyFrame[Any], what: str
     # DuckDB's types say which columns polars would panic on (a Rust panic on stderr)
     unreadable = [c for c, t in zip(native.columns, native.types, strict=True)
                   if _duckdb_unreadable(t)] if _is_duckdb(native) else []
+    kinds: dict[str, str] = {}
     if not unreadable:
         try:
-            return engine.schema(frame)
+            schema = engine.schema(frame)
         except _UNREADABLE:
             for column in frame.columns:
                 try:
@@ -533,18 +534,23 @@ def _readable_schema(engine: Engine, frame: nw.LazyFrame[Any], what: str
                     unreadable.append(column)
             if not unreadable:
                 raise
+        else:  # a Parquet scan's schema can hold what polars reads no row of
+            kinds = {c: kind for c, t in schema.items()
+                     if (kind := polars_unreadable(t)) is not None}
+            if not kinds:
+                return schema
+            unreadable = list(kinds)
     if _is_duckdb(native):
         kinds = dict(zip(native.columns, (str(t) for t in native.types), strict=True))
     elif _is_spark(native):
         kinds = {f.name: f.dataType.simpleString() for f in native.schema.fields}
-    else:
-        kinds = {}
     shown = ", ".join(f"{names_shown([c])} ({safe_name(kinds.get(c, '?'))[:40]})"
                       for c in unreadable[:10])
     raise ColumnTypeError(
         f"the {what} have columns of a type audiencekit cannot read: {shown}. Leave them out "
-        "or cast them first (DuckDB: rel.project('* EXCLUDE (name)'); Spark: df.drop(name) "
-        "or a cast to a number, text, date or timestamp)") from None
+        "or cast them first (polars: .drop(name) or a cast to Float64 or text; DuckDB: "
+        "rel.project('* EXCLUDE (name)'); Spark: df.drop(name) or a cast to a number, text, "
+        "date or timestamp)") from None
 
 
 def _duckdb_as_text(relation: Any) -> Any:

@@ -132,7 +132,8 @@ def _unholdable_arrow_columns() -> list[tuple[object, str]]:
             (pa.array([{"secret": 1}], pa.struct([("secret", wide)])), "decimal256(60, 0)")]
 
 
-def test_arrow_types_polars_cannot_hold_are_named_never_a_panic(capfd) -> None:
+def test_arrow_types_polars_cannot_hold_are_named_never_a_panic(capfd, tmp_path: Path
+                                                                ) -> None:
     # before: a 256-bit decimal column made polars panic: a PanicException (a BaseException,
     # past every except Exception) escaped prepare_upload, audit and normalize, and a Rust
     # panic message was printed on stderr; unions and intervals were refused without a name
@@ -157,6 +158,18 @@ def test_arrow_types_polars_cannot_hold_are_named_never_a_panic(capfd) -> None:
             privacy.normalize(values, "phone", "meta", "US")
         assert_clean(str(info.value))
     assert capfd.readouterr().err == ""
+    # a Parquet file's schema can declare decimals of more digits than polars holds: before,
+    # 'could not read ...: InvalidOperationError; expected a Parquet file'
+    import pyarrow.parquet as pq
+
+    for column in (pa.array([10**50], pa.decimal256(60, 0)),
+                   pa.array([[10**50]], pa.list_(pa.decimal256(60, 0)))):
+        pq.write_table(pa.table({"email": [EMAIL], "odd": column}), tmp_path / "wide.parquet")
+        for call in (privacy.prepare_upload, privacy.audit):
+            with pytest.raises(privacy.InputTypeError,
+                               match=re.escape("odd (decimal(60, 0)); write them as float")):
+                call(tmp_path / "wide.parquet", "meta") if call is privacy.prepare_upload \
+                    else call(tmp_path / "wide.parquet")
     # types polars holds still convert: 128-bit decimals and dictionary-encoded text
     table = pa.table({"email": pa.array([EMAIL]).dictionary_encode(),
                       "n": pa.array([1], pa.decimal128(38, 0))})

@@ -192,7 +192,8 @@ def test_tables_from_pandas_arrow_and_parquet(tmp_path: object) -> None:
     assert isinstance(profiles.to_pandas(), pd.DataFrame)
 
 
-def test_tables_polars_cannot_hold_are_refused_with_the_column_named(capfd) -> None:
+def test_tables_polars_cannot_hold_are_refused_with_the_column_named(capfd, tmp_path
+                                                                     ) -> None:
     # before: a pyarrow or pandas 256-bit decimal column made polars panic (a BaseException)
     # in Population and Lookalike.fit; a pyarrow table given to Lookalike was read as an array
     import pyarrow as pa
@@ -208,6 +209,15 @@ def test_tables_polars_cannot_hold_are_refused_with_the_column_named(capfd) -> N
         with pytest.raises(seg.SegmentationError, match=r"decimal256\(60, 0\)"):
             seg.Lookalike().fit(table, [1])
     assert capfd.readouterr().err == ""
+    # a Parquet scan's schema declared 60 digits: comparing, profiling or fitting on the
+    # column raised polars' own errors ('precision must be between 1 and 38') at the collect
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "wide.parquet"
+    pq.write_table(arrow, path)
+    for source in (path, pl.scan_parquet(path)):
+        with pytest.raises(seg.ColumnTypeError, match=r"'balance' \(decimal\(60, 0\)\)"):
+            seg.Population(source, now=NOW)
     rng = np.random.default_rng(0)
     n = 400
     table = pa.table({"user_id": np.arange(n), "calls": rng.integers(0, 9, n),
