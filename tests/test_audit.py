@@ -520,6 +520,21 @@ def test_domain_digests_are_cached_on_disk(tmp_path: Path, monkeypatch: pytest.M
     _audit.domain_table.cache_clear()
 
 
+def test_a_cache_built_by_other_code_is_not_read(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: the cache's name carried only _DOMAINS_VERSION and the data's versions, so a
+    names cache built by a working copy that had not bumped it (which lacked Faker's
+    'unisex_last_names') kept being read as current by the released code."""
+    from privacy import _audit_domains as _audit
+
+    tag = _audit._tag()
+    assert _audit._tag() == tag  # the same code: the same name
+    other = tmp_path / "_audit_domains.py"
+    other.write_bytes(Path(_audit.__file__).read_bytes() + b"\n# changed\n")
+    monkeypatch.setattr(_audit, "__file__", str(other))
+    assert _audit._tag() != tag
+
+
 @pytest.mark.parametrize(("platform", "header", "normal"), [
     ("meta", "phone", ("1650",)),
     ("google", "Phone", ("+1650",)),

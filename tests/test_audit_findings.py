@@ -504,6 +504,13 @@ _LOCALE_NAMES = {
     "ukraine": ["Олександр Шевченко", "Марія Коваленко", "Андрій Бондаренко",
                 "Оксана Ткаченко", "Іван Мельник", "Наталія Кравченко", "Петро Олійник",
                 "Олена Шевчук"],
+    # Devanagari's vowel signs are marks, not letters: before, no name in it read as a name
+    "hindi": ["प्रिया शर्मा", "राहुल वर्मा", "अमित सिंह", "नेहा पटेल", "अर्जुन नायर", "अनिल कुमार",
+              "विजय यादव", "सुनीता शर्मा"],
+    # Polish surnames that are adjectives end in -ska for women: Faker lists only the -ski
+    "poland_women": ["Anna Kowalska", "Ewa Wiśniewska", "Joanna Dąbrowska", "Barbara Zielińska",
+                     "Monika Kozłowska", "Beata Jankowska", "Zofia Wojciechowska",
+                     "Agata Kwiatkowska"],
     "greece": ["Γιάννης Παπαδόπουλος", "Μαρία Παπαδοπούλου", "Νίκος Γεωργίου",
                "Ελένη Οικονόμου", "Δημήτρης Νικολάου", "Κατερίνα Βασιλείου", "Γιώργος Ιωάννου",
                "Σοφία Αθανασίου"],
