@@ -500,11 +500,12 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def kind_of(dtype: Any) -> str | None:
-    """The kind of feature a column of ``dtype`` makes: ``list`` (its items), ``numeric``
-    (booleans excepted), ``categorical`` (text, booleans, categories), or None (dates,
-    structs, binary...: no feature)."""
+    """The kind of feature a column of ``dtype`` makes: ``list`` (its items, numbers or
+    text), ``numeric`` (booleans excepted), ``categorical`` (text, booleans, categories), or
+    None (dates, structs, binary, lists of those...: no feature; a list of maps or structs
+    failed casting its items to text)."""
     if isinstance(dtype, (pl.List, pl.Array)):
-        return "list"
+        return "list" if kind_of(dtype.inner) in ("numeric", "categorical") else None
     if dtype.is_numeric() and dtype != pl.Boolean:
         return "numeric"
     if dtype == pl.Boolean or dtype == pl.Utf8 or isinstance(dtype, (pl.Categorical, pl.Enum)):

@@ -331,6 +331,39 @@ def _with_ratio(pop: seg.Population, values: np.ndarray) -> seg.Population:
     return seg.Population(profiles.with_columns(ratio=pl.Series(values)), now=pop.now)
 
 
+def test_lists_of_what_no_feature_is_made_from_are_left_out_too() -> None:
+    # before: a list of bytes that are not UTF-8, of structs or of maps was taken as a list
+    # feature and failed casting its items to text (a raw ComputeError or
+    # InvalidOperationError from polars, in fit and in discover)
+    import datetime as dt
+
+    n = 600
+    profiles = pl.DataFrame({
+        "user_id": list(range(n)), "calls": [float(i % 7) for i in range(n)],
+        "tags": [["a", "b"][: 1 + i % 2] for i in range(n)],
+        "digests": [[bytes([255, i % 3])] for i in range(n)],
+        "plans": [[{"x": i % 3}] for i in range(n)],
+        "days": [[dt.date(2020, 1, 1 + i % 3)] for i in range(n)],
+        "nested": [[[i % 2]] for i in range(n)]})
+    pop = seg.Population(profiles)
+    seeds = pop.select(seg.field("user_id") < 200)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        model = seg.Lookalike(random_state=0).fit(pop, seeds)
+    assert any("left out columns of types" in str(w.message) for w in said)
+    assert model.features_.feature_names_ == ["calls", "tags:a", "tags:b"]
+    assert [s.split(" ")[0] for s in model.features_.skipped_] == [
+        "digests", "plans", "days", "nested"]
+    assert model.score_samples(pop).shape == (n,)
+    for column in ("digests", "plans", "days", "nested"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the seeds are few
+            with pytest.raises(seg.SegmentationError, match=f"'{column}' has type List"):
+                seg.Lookalike(features=[column]).fit(pop, seeds)
+        with pytest.raises(seg.ColumnTypeError, match=f"'{column}' is List"):
+            seg.discover(pop, ["calls", column], k=2)
+
+
 def test_nan_in_a_profile_column_is_missing_not_a_dead_feature(pop, seeds) -> None:
     # before: one NaN made the column's mean NaN, so the whole scaled feature was NaN (the
     # trees saw nothing of it) although features= named it
