@@ -22,7 +22,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -65,19 +65,18 @@ def read_table(
         # polars panics on some types (a BaseException that printed a Rust panic): named first
         unreadable = [(f.name, kind) for f in schema
                       if (kind := arrow_unreadable(f.type)) is not None] if schema else []
-        try:
-            if unreadable:
-                raise InputTypeError("unreadable")
-            frame = pl.from_arrow(table)  # type: ignore[arg-type]
-        except (Exception, pl.exceptions.PanicException):  # their errors quote values
-            shown = ", ".join(f"{safe_name(name)} ({printable(kind)[:40]})"
-                              for name, kind in unreadable[:10])
+        frame: object = unreadable  # not converted
+        if not unreadable:
+            # their errors quote values: said as what, not which
+            with contextlib.suppress(Exception, pl.exceptions.PanicException):
+                frame = pl.from_arrow(table)  # type: ignore[arg-type]
+        if frame is unreadable:
             raise InputTypeError(
                 f"{what} could not be converted from pyarrow ({type(table).__name__})"
-                + (f": columns of a type polars cannot hold: {shown}" if shown else "")
+                + (f": columns of a type polars cannot hold: {_kinds_shown(unreadable)}"
+                   if unreadable else "")
                 + "; pass a Table with text, number, boolean or date columns (cast or drop "
-                "the others, e.g. table.drop_columns([...]))"
-            ) from None
+                "the others, e.g. table.drop_columns([...]))")
         if isinstance(frame, pl.DataFrame):
             return frame
     if isinstance(table, (str, os.PathLike)):
@@ -185,6 +184,11 @@ def arrow_unreadable(dtype: Any) -> str | None:
     return next((found for t in inner if (found := arrow_unreadable(t)) is not None), None)
 
 
+def _kinds_shown(columns: Sequence[tuple[object, str]]) -> str:
+    """Columns and the types named for them ('odd (decimal256(60, 0))'), the first ten."""
+    return ", ".join(f"{safe_name(c)} ({printable(kind)[:40]})" for c, kind in columns[:10])
+
+
 def polars_unreadable(dtype: Any) -> str | None:
     """The type in a polars schema that polars reads no value of, as text, or None: decimals
     of more than 38 digits, which a Parquet file's schema can declare (reading them failed
@@ -205,9 +209,9 @@ def _from_pandas(table: object, what: str) -> pl.DataFrame:
     unreadable = [(c, kind) for c, dtype in zip(columns, table.dtypes, strict=True)  # type: ignore[attr-defined]
                   if (kind := arrow_unreadable(getattr(dtype, "pyarrow_dtype", None)))]
     if unreadable:  # polars panicked on pyarrow-backed 256-bit decimals
-        shown = ", ".join(f"{safe_name(c)} ({printable(kind)[:40]})" for c, kind in unreadable)
-        raise InputTypeError(f"{what} has columns of a type polars cannot hold: {shown}; cast "
-                             "them (to float, text or decimal128) or drop them first")
+        raise InputTypeError(f"{what} has columns of a type polars cannot hold: "
+                             f"{_kinds_shown(unreadable)}; cast them (to float, text or "
+                             "decimal128) or drop them first")
     with contextlib.suppress(Exception):  # pyarrow's message would quote the offending value
         return pl.from_pandas(table)  # type: ignore[arg-type]
     # A column mixing numbers and text (common for phones): each cell as text, checked.
@@ -245,10 +249,9 @@ def read_path(path: Path, what: str, encoding: str, separator: str | None,
                 f"could not read {what} {safe_name(path.name)}: {type(exc).__name__}; "
                 "expected a Parquet file"
             ) from None
-        shown = ", ".join(f"{safe_name(c)} ({kind})" for c, kind in wide[:10])
         raise InputTypeError(
-            f"{what} {safe_name(path.name)} has columns of a type polars cannot hold: {shown}; "
-            "write them as float, text or a decimal of at most 38 digits")
+            f"{what} {safe_name(path.name)} has columns of a type polars cannot hold: "
+            f"{_kinds_shown(wide)}; write them as float, text or a decimal of at most 38 digits")
     if suffix not in (".csv", ".tsv", ".txt", ""):
         raise ReadError(
             f"{what} {safe_name(path.name)} has suffix {safe_name(suffix)!r}; "

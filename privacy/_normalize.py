@@ -8,6 +8,7 @@ count rejections instead of losing rows silently.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
@@ -472,11 +473,15 @@ def to_text_series(values: object, name: str = "value", what: str = "values",
     if isinstance(values, pl.Series):
         s = values
     elif type(values).__module__.startswith("pandas"):
-        try:
-            if arrow_unreadable(getattr(getattr(values, "dtype", None), "pyarrow_dtype", None)):
-                raise TypeError("polars panics on it")  # 256-bit decimals: value by value
-            s = pl.from_pandas(values)  # type: ignore[arg-type,assignment]
-        except Exception:
+        converted = None
+        # 256-bit decimals (polars panicked on them) go value by value, as values polars
+        # does not convert
+        if not arrow_unreadable(getattr(getattr(values, "dtype", None), "pyarrow_dtype", None)):
+            with contextlib.suppress(Exception):
+                converted = pl.from_pandas(values)  # type: ignore[arg-type]
+        if converted is not None:
+            s = converted  # type: ignore[assignment]
+        else:
             cells = values.tolist()  # type: ignore[attr-defined]
             s = text_series(name, [_scalar_text(v, strict) for v in cells])
     elif type(values).__module__.startswith("pyarrow"):

@@ -19,7 +19,7 @@ from ._reserved import MEMBER, working
 if TYPE_CHECKING:
     from ._population import Audience, Population
 
-__all__ = ["check_countable", "level_text", "numeric_dtype", "profile_rows"]
+__all__ = ["check_countable", "grouped_raw", "level_text", "numeric_dtype", "profile_rows"]
 
 _SCHEMA = {"feature": pl.Utf8, "value": pl.Utf8, "audience": pl.Float64,
            "population": pl.Float64, "index": pl.Float64}
@@ -62,9 +62,10 @@ def check_countable(schema: Mapping[str, Any], cols: Sequence[str]) -> None:
             "text or numbers")
 
 
-def _number(column: str, dtype: Any) -> nw.Expr:  # a duration is in microseconds by then
+def _number(column: str, dtype: Any) -> nw.Expr:
     """A numeric column as float, NaN as missing: one NaN (a failed ratio, say) made the
-    mean NaN; the mean is over the known values, as for nulls, in every engine."""
+    mean NaN; the mean is over the known values, as for nulls, in every engine. (A duration
+    is in microseconds by then: :meth:`Engine.duration_us`.)"""
     value = nw.col(column).cast(nw.Float64)
     if dtype.is_float():
         return nw.when(~nw.col(column).is_nan()).then(value)
@@ -83,7 +84,7 @@ def level_text(value: object) -> str:
     return str(value)
 
 
-def _grouped_raw(dtype: Any) -> bool:
+def grouped_raw(dtype: Any) -> bool:
     """Levels grouped as they are, then written by :func:`level_text`."""
     return dtype == pl.Binary or isinstance(dtype, pl.Struct)
 
@@ -141,7 +142,7 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
             items = frame.select(values.list.unique().alias("v"), member).explode("v")
             table = _level_counts(items, nw.col("v"), population, top)
         else:
-            values = nw.col(c) if _grouped_raw(schema[c]) else nw.col(c).cast(nw.String)
+            values = nw.col(c) if grouped_raw(schema[c]) else nw.col(c).cast(nw.String)
             table = _level_counts(frame, values.alias("v"), population, top)
         for level, has, has_member in table.select("v", "n", "k").iter_rows():
             rows.append(_share_row(c, level, int(has_member or 0), int(has), k, n))

@@ -34,7 +34,7 @@ from ._checks import check_int, check_number, listed, shown, whole
 from ._conditions import Condition, Field
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
-from ._profile import check_countable, level_text, numeric_dtype
+from ._profile import check_countable, grouped_raw, level_text, numeric_dtype
 from ._segments import Segment
 
 __all__ = ["ShareableReport", "shareable_report"]
@@ -334,7 +334,7 @@ def _as_text(column: pl.Series) -> pl.Series:
     inner = dtype.inner if listed else dtype  # type: ignore[attr-defined]
     if listed:
         column = column.cast(pl.List(inner))  # type: ignore[arg-type]
-    if inner == pl.Binary or isinstance(inner, pl.Struct):  # rare kinds: value by value
+    if grouped_raw(inner):  # rare kinds: value by value
         values = column.to_list()
         if listed:
             return pl.Series(column.name, [None if v is None else [
