@@ -5,7 +5,6 @@ Only the small table of figures leaves the engine: counts per level, per list it
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -77,32 +76,17 @@ def level_text(value: object) -> str:
     """A level as text, the same in every engine: bytes (a Binary column: hashes, say) in
     hexadecimal, where a cast to text failed on bytes that are not UTF-8 (polars) or wrote
     them escaped (DuckDB) or replaced (Spark); a struct as compact JSON, where polars and
-    Spark wrote '{1}' and DuckDB "{'x': 1}"; a datetime as :func:`_instant_text` says."""
+    Spark wrote '{1}' and DuckDB "{'x': 1}"."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
-    if isinstance(value, dt.datetime):
-        return _instant_text(value)
     if isinstance(value, dict):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=level_text)
     return str(value)
 
 
-def _instant_text(value: dt.datetime) -> str:
-    """A datetime as 'YYYY-MM-DD HH:MM:SS', its fraction without trailing zeros; one with a
-    zone in UTC, marked '+00:00' (polars wrote '.000000' and the column's zone, DuckDB and
-    Spark no fraction and the session's zone)."""
-    zoned = value.tzinfo is not None
-    if zoned:
-        value = value.astimezone(dt.timezone.utc)
-    text = value.strftime("%Y-%m-%d %H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
-    return text + ("+00:00" if zoned else "")
-
-
 def grouped_raw(dtype: Any) -> bool:
     """Levels grouped as they are, then written by :func:`level_text`."""
-    return dtype == pl.Binary or isinstance(dtype, (pl.Struct, pl.Datetime))
+    return dtype == pl.Binary or isinstance(dtype, pl.Struct)
 
 
 def _share_row(feature: str, value: object, has_member: int, has: int, n_member: int,
