@@ -84,9 +84,22 @@ def level_text(value: object) -> str:
     return str(value)
 
 
+def _holds_temporal(dtype: Any) -> bool:
+    """Whether values of ``dtype`` hold dates, times or durations: collected as Python
+    objects they can fail (a DuckDB 'infinity' timestamp panicked polars' conversion), so
+    their levels are the engine's text."""
+    if dtype.is_temporal():
+        return True
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return _holds_temporal(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return any(_holds_temporal(f.dtype) for f in dtype.fields)
+    return False
+
+
 def grouped_raw(dtype: Any) -> bool:
     """Levels grouped as they are, then written by :func:`level_text`."""
-    return dtype == pl.Binary or isinstance(dtype, pl.Struct)
+    return dtype == pl.Binary or (isinstance(dtype, pl.Struct) and not _holds_temporal(dtype))
 
 
 def _share_row(feature: str, value: object, has_member: int, has: int, n_member: int,
@@ -137,7 +150,9 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
             continue
         if kind == "list":
             values = nw.col(c)
-            if isinstance(schema[c], pl.Array):  # polars has no list functions for arrays
+            # polars has no list functions for arrays; temporal items as the engine writes
+            # them (a list of DuckDB 'infinity' timestamps panicked their conversion)
+            if isinstance(schema[c], pl.Array) or _holds_temporal(schema[c]):
                 values = values.cast(nw.List(nw.String))
             items = frame.select(values.list.unique().alias("v"), member).explode("v")
             table = _level_counts(items, nw.col("v"), population, top)

@@ -330,6 +330,23 @@ def test_map_columns_are_refused_by_the_profile_in_every_engine(spark) -> None:
         seg.shareable_report(local.select(seg.field("n") > 0), local, profile=["m"])
 
 
+def test_levels_past_pythons_years_are_the_engines_text(capfd) -> None:
+    # before: a list of DuckDB 'infinity' timestamps (year 294,247 once in polars), or a struct
+    # holding one, was collected as Python objects and panicked polars' conversion (a
+    # PanicException, with a Rust panic message on stderr)
+    rel = duckdb.connect().sql(
+        "SELECT 1 AS user_id, 'infinity'::TIMESTAMP AS d, {'t': 'infinity'::TIMESTAMP} AS s, "
+        "['infinity'::TIMESTAMP] AS l, {'t': '5000000-01-01'::DATE} AS sd UNION ALL SELECT 2, "
+        "'2020-01-01'::TIMESTAMP, {'t': '2020-01-01'::TIMESTAMP}, [], {'t': '2020-01-01'::DATE}")
+    pop = seg.Population(rel, now=NOW)
+    capfd.readouterr()
+    got = pop.profile(pop.select(seg.field("user_id") < 2))
+    assert capfd.readouterr().err == ""
+    held = got.filter(pl.col("audience") == 1.0).select("feature", "value").rows()
+    assert [f for f, _ in held] == ["d", "s", "l", "sd"]
+    assert all("infinity" in v or "5000000" in v for _, v in held), held
+
+
 def test_odd_column_names_in_every_engine(spark) -> None:
     # before: a Spark population with a column named "device.model" (a flattened struct) or
     # holding a backtick failed every event segment with Spark's AnalysisException; polars and
