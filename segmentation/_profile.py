@@ -6,7 +6,7 @@ Only the small table of figures leaves the engine: counts per level, per list it
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
@@ -31,14 +31,19 @@ def numeric_dtype(dtype: Any) -> bool:
     return bool((dtype.is_numeric() and dtype != pl.Boolean) or isinstance(dtype, pl.Duration))
 
 
-def _holds_map(dtype: Any) -> bool:
-    if isinstance(dtype, pl.Map):
+def _holds(dtype: Any, found: Callable[[Any], bool]) -> bool:
+    """Whether ``dtype``, or a type in its lists and structs, is ``found``."""
+    if found(dtype):
         return True
     if isinstance(dtype, (pl.List, pl.Array)):
-        return _holds_map(dtype.inner)
+        return _holds(dtype.inner, found)
     if isinstance(dtype, pl.Struct):
-        return any(_holds_map(f.dtype) for f in dtype.fields)
+        return any(_holds(f.dtype, found) for f in dtype.fields)
     return False
+
+
+def _holds_map(dtype: Any) -> bool:
+    return _holds(dtype, lambda t: isinstance(t, pl.Map))
 
 
 def _kind(dtype: Any) -> str:
@@ -88,13 +93,7 @@ def _holds_temporal(dtype: Any) -> bool:
     """Whether values of ``dtype`` hold dates, times or durations: collected as Python
     objects they can fail (a DuckDB 'infinity' timestamp panicked polars' conversion), so
     their levels are the engine's text."""
-    if dtype.is_temporal():
-        return True
-    if isinstance(dtype, (pl.List, pl.Array)):
-        return _holds_temporal(dtype.inner)
-    if isinstance(dtype, pl.Struct):
-        return any(_holds_temporal(f.dtype) for f in dtype.fields)
-    return False
+    return _holds(dtype, lambda t: t.is_temporal())
 
 
 def grouped_raw(dtype: Any) -> bool:
