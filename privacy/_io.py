@@ -31,9 +31,9 @@ import polars as pl
 from ._errors import InputTypeError, InvalidInputError, ReadError, WriteError
 from ._redact import printable, safe_name, safe_names
 
-__all__ = ["TABLE_SUFFIXES", "arrow_unreadable", "atomic_write", "check_output", "part_files",
-           "polars_unreadable", "read_path", "read_regular", "read_table", "table_format",
-           "write_frame"]
+__all__ = ["TABLE_SUFFIXES", "arrow_unreadable", "atomic_write", "check_output", "nested_type",
+           "part_files", "polars_unreadable", "read_path", "read_regular", "read_table",
+           "table_format", "write_frame"]
 
 _SNIFF = 64 * 1024
 _PEM = b"-----BEGIN"
@@ -189,18 +189,26 @@ def _kinds_shown(columns: Sequence[tuple[object, str]]) -> str:
     return ", ".join(f"{safe_name(c)} ({printable(kind)[:40]})" for c, kind in columns[:10])
 
 
+def nested_type(dtype: Any, found: Callable[[Any], bool]) -> Any | None:
+    """The first polars type that is ``found``: ``dtype`` itself, or one in its lists and
+    structs; None when there is none."""
+    if found(dtype):
+        return dtype
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return nested_type(dtype.inner, found)
+    if isinstance(dtype, pl.Struct):
+        return next((inner for f in dtype.fields
+                     if (inner := nested_type(f.dtype, found)) is not None), None)
+    return None
+
+
 def polars_unreadable(dtype: Any) -> str | None:
     """The type in a polars schema that polars reads no value of, as text, or None: decimals
     of more than 38 digits, which a Parquet file's schema can declare (reading them failed
     with 'precision must be between 1 and 38')."""
-    if isinstance(dtype, pl.Decimal) and (dtype.precision or 0) > _DECIMAL_DIGITS:
-        return f"decimal({dtype.precision}, {dtype.scale})"
-    if isinstance(dtype, (pl.List, pl.Array)):
-        return polars_unreadable(dtype.inner)
-    if isinstance(dtype, pl.Struct):
-        return next((found for f in dtype.fields
-                     if (found := polars_unreadable(f.dtype)) is not None), None)
-    return None
+    wide = nested_type(dtype, lambda t: isinstance(t, pl.Decimal)
+                       and (t.precision or 0) > _DECIMAL_DIGITS)
+    return None if wide is None else f"decimal({wide.precision}, {wide.scale})"
 
 
 def _from_pandas(table: object, what: str) -> pl.DataFrame:

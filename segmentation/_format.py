@@ -59,10 +59,8 @@ _UNITS = (("days", 86_400), ("hours", 3_600), ("minutes", 60), ("seconds", 1))
 def duration(x: dt.timedelta, significant: int = 3) -> str:
     """A duration in its largest whole unit: 25 days -> '25 days'; 90 minutes -> '1.5 hours'."""
     seconds = x.total_seconds()
-    for unit, size in _UNITS:
-        if abs(seconds) >= size or size == 1:
-            return f"{number(seconds / size, significant)} {unit}"
-    raise AssertionError("unreachable")  # pragma: no cover
+    unit, size = next(((u, s) for u, s in _UNITS if abs(seconds) >= s), _UNITS[-1])
+    return f"{number(seconds / size, significant)} {unit}"
 
 
 def ratio(x: object) -> str:

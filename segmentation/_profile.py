@@ -6,11 +6,13 @@ Only the small table of figures leaves the engine: counts per level, per list it
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
 import polars as pl
+
+from privacy._io import nested_type
 
 from ._checks import names_shown
 from ._errors import ColumnTypeError
@@ -31,19 +33,8 @@ def numeric_dtype(dtype: Any) -> bool:
     return bool((dtype.is_numeric() and dtype != pl.Boolean) or isinstance(dtype, pl.Duration))
 
 
-def _holds(dtype: Any, found: Callable[[Any], bool]) -> bool:
-    """Whether ``dtype``, or a type in its lists and structs, is ``found``."""
-    if found(dtype):
-        return True
-    if isinstance(dtype, (pl.List, pl.Array)):
-        return _holds(dtype.inner, found)
-    if isinstance(dtype, pl.Struct):
-        return any(_holds(f.dtype, found) for f in dtype.fields)
-    return False
-
-
 def _holds_map(dtype: Any) -> bool:
-    return _holds(dtype, lambda t: isinstance(t, pl.Map))
+    return nested_type(dtype, lambda t: isinstance(t, pl.Map)) is not None
 
 
 def _kind(dtype: Any) -> str:
@@ -93,7 +84,7 @@ def _holds_temporal(dtype: Any) -> bool:
     """Whether values of ``dtype`` hold dates, times or durations: collected as Python
     objects they can fail (a DuckDB 'infinity' timestamp panicked polars' conversion), so
     their levels are the engine's text."""
-    return _holds(dtype, lambda t: t.is_temporal())
+    return nested_type(dtype, lambda t: t.is_temporal()) is not None
 
 
 def grouped_raw(dtype: Any) -> bool:
