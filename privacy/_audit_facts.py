@@ -31,6 +31,7 @@ from . import _audit_patterns as pat
 from ._audit_counts import QUASI, ROWS, ValueCounts, row_hash
 from ._audit_domains import domain_table, name_lists, place_names
 from ._audit_scan import FileScan, only_hex
+from ._io import temporal_text, temporal_texts
 from ._normalize import binary_text
 from ._platforms import PLATFORMS, file_header, rules_for_platform
 from ._redact import safe_names
@@ -806,9 +807,12 @@ def text_values(frame: pl.DataFrame, column: str) -> pl.DataFrame:
         inner = s.explode() if isinstance(dtype, pl.List) else s.arr.explode()
         values = text_values(pl.DataFrame({column: inner}), column)["value"]
     elif isinstance(dtype, pl.Struct):
-        values = s.struct.json_encode()
+        values = s.to_frame().select(temporal_texts(pl.first(), dtype)).to_series() \
+            .struct.json_encode()
     elif dtype == pl.Binary:
         values = binary_text(s)
+    elif dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        values = s.to_frame().select(temporal_text(pl.first())).to_series()
     else:
         try:
             values = s.cast(pl.Utf8, strict=False)

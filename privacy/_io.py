@@ -33,7 +33,8 @@ from ._redact import printable, safe_name, safe_names
 
 __all__ = ["TABLE_SUFFIXES", "arrow_unreadable", "atomic_write", "check_output", "nested_type",
            "part_files", "polars_unreadable", "read_path", "read_regular", "read_table",
-           "table_format", "write_frame"]
+           "table_format", "temporal_text", "temporal_texts",
+           "write_frame"]
 
 _SNIFF = 64 * 1024
 _PEM = b"-----BEGIN"
@@ -200,6 +201,47 @@ def nested_type(dtype: Any, found: Callable[[Any], bool]) -> Any | None:
         return next((inner for f in dtype.fields
                      if (inner := nested_type(f.dtype, found)) is not None), None)
     return None
+
+
+def temporal_text(column: pl.Expr, format: str | None = None) -> pl.Expr:
+    """A date or datetime column as text: polars' own, or ``format`` (strftime's). Values past
+    the years polars can write (about 262,000 years either side: DuckDB's 'infinity' as polars
+    reads it, the largest 64-bit number) are 'infinity' and '-infinity', as DuckDB writes
+    them, where polars' cast and strftime panicked (a PanicException, past every ``except
+    Exception``). Its year is null exactly there, so those values are masked before polars
+    writes any."""
+    held = column.dt.year().is_not_null()
+    kept = pl.when(held).then(column)
+    text = kept.cast(pl.Utf8) if format is None else kept.dt.strftime(format)
+    far = pl.when(column.to_physical() > 0).then(pl.lit("infinity")).otherwise(
+        pl.lit("-infinity"))
+    return pl.when(held | column.is_null()).then(text).otherwise(far)
+
+
+def _dated(dtype: Any) -> bool:
+    return bool(dtype == pl.Date or dtype == pl.Time or isinstance(dtype, pl.Datetime))
+
+
+def _dates_as_text(column: pl.Expr, dtype: Any) -> pl.Expr:
+    return column if dtype == pl.Time else temporal_text(column)
+
+
+def temporal_texts(column: pl.Expr, dtype: Any,
+                   leaf: Callable[[pl.Expr, Any], pl.Expr] = _dates_as_text) -> pl.Expr:
+    """``column`` (of polars type ``dtype``) with every date, datetime and time in it, in its
+    lists and structs too, as ``leaf(values, their type)`` writes them (by default dates and
+    datetimes as :func:`temporal_text`, times as they are): a struct's JSON panicked on dates
+    past polars' years as well."""
+    if _dated(dtype):
+        return leaf(column, dtype)
+    if nested_type(dtype, _dated) is None:
+        return column
+    if isinstance(dtype, (pl.List, pl.Array)):
+        items = column.cast(pl.List(dtype.inner)) if isinstance(dtype, pl.Array) else column
+        return items.list.eval(temporal_texts(pl.element(), dtype.inner, leaf))
+    fields = [temporal_texts(column.struct.field(f.name), f.dtype, leaf).alias(f.name)
+              for f in dtype.fields]
+    return pl.when(column.is_not_null()).then(pl.struct(fields))
 
 
 def polars_unreadable(dtype: Any) -> str | None:

@@ -21,7 +21,7 @@ import pyarrow as pa
 from ._checks import MISSING_TIME, check_one_column, standard_time
 from ._errors import InputTypeError, InvalidInputError, UnsupportedIdentifierError
 from ._geo import country_lookup, region_lookup, state_country, state_lookup
-from ._io import arrow_unreadable
+from ._io import arrow_unreadable, temporal_text
 from ._phone import SUPPORTED_REGIONS, express_lane, normalize_phones, run_lanes
 from ._platforms import check_kind, check_platform, rule_for
 from ._redact import mask, safe_name
@@ -290,6 +290,12 @@ _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 
 
+#: Dates no birth date can be: 'infinity' (DuckDB's and PostgreSQL's, and a date column's values
+#: past the years polars writes) and years before 0 or past 9999, as polars writes them
+#: ('+10000-01-01', '-0005-01-01'): out of range, not malformed
+_FAR_DATE = r"^(?:[+-]?infinity|(?:[+-][0-9]{4,}|[0-9]{5,})-[0-9]{1,2}-[0-9]{1,2}(?:[t ].*)?)$"
+
+
 def _dob(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
          today: dt.date | None = None) -> pl.LazyFrame:
     today = today or dt.date.today()
@@ -348,6 +354,7 @@ def _dob(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
     frame = frame.with_columns(_date=text.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
     date = pl.col("_date")
     reason = _reason_chain(
+        (low.str.contains(_FAR_DATE), "out_of_range"),
         (y.is_null() | m.is_null() | d.is_null(), "malformed"),
         (date.is_null(), "invalid_date"),
         ((date < dt.date(1900, 1, 1)) | (date > today), "out_of_range"),
@@ -513,7 +520,7 @@ def to_text_series(values: object, name: str = "value", what: str = "values",
     if dtype == pl.Null:
         return s.cast(pl.Utf8)
     if dtype in (pl.Date, pl.Datetime) or isinstance(dtype, pl.Datetime):
-        return s.dt.strftime("%Y-%m-%d")
+        return s.to_frame().select(temporal_text(pl.first(), "%Y-%m-%d").alias(s.name)).to_series()
     if dtype.is_integer():
         return s.cast(pl.Utf8)
     if dtype.is_float():

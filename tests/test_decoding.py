@@ -280,6 +280,42 @@ def test_dates_of_birth_take_today() -> None:
     assert next(c for c in up.report.columns if c.kind == "dob").rejected == {"out_of_range": 1}
 
 
+_FAR = pl.Series("dob", [2**63 - 1, 0, None, -(2**63) + 1], dtype=pl.Int64)
+
+
+@pytest.mark.parametrize("column", [
+    _FAR.cast(pl.Datetime("us")), _FAR.cast(pl.Datetime("us", "Asia/Tokyo")),
+    pl.Series("dob", [2**31 - 1, 0, None, -(2**31) + 1], dtype=pl.Int32).cast(pl.Date)])
+def test_dates_past_the_years_polars_writes_are_out_of_range(column: pl.Series, capfd) -> None:
+    # before: DuckDB's 'infinity' as polars reads it (the largest 64-bit number) panicked
+    # polars' strftime in normalize and prepare_upload and its cast in the audit (a
+    # PanicException past every 'except Exception', with a Rust message on stderr)
+    capfd.readouterr()
+    assert privacy.normalize(column, "dob", reasons=True).rows() == [
+        (None, "out_of_range"), ("19700101", None), (None, "empty"), (None, "out_of_range")]
+    crm = pl.DataFrame({"email": ["a@example.com"] * 4, "dob": column})
+    up = privacy.prepare_upload(crm, "meta")
+    assert next(c for c in up.report.columns if c.kind == "dob").rejected == {
+        "out_of_range": 2, "empty": 1}
+    held = crm.with_columns(plan=pl.struct("dob"), dobs=pl.concat_list("dob"))
+    report = privacy.audit(held, platform="meta")
+    assert any(f.check == "plaintext" and f.column == "email" for f in report.findings)
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("value", ["infinity", "-infinity", "Infinity", "+10000-01-01",
+                                   "-0005-03-01", "99999-01-01", "+262142-12-31 23:00:00"])
+def test_dates_no_birth_date_can_be_are_out_of_range(value: str) -> None:
+    # before: 'malformed', as if it were not a date (DuckDB and PostgreSQL write 'infinity';
+    # polars writes years outside 1-9999 with a sign)
+    assert reasons([value, "1990-02-03"], "dob") == ["out_of_range", None]
+
+
+@pytest.mark.parametrize("value", ["+1990-01-01x", "infinityx", "10000", "+infinity-1"])
+def test_text_that_is_no_date_stays_malformed(value: str) -> None:
+    assert reasons([value], "dob") == ["malformed"]
+
+
 # --- columns never disappear ------------------------------------------------------------------
 
 
