@@ -11,6 +11,11 @@ one :class:`Engine` protocol laid out the same way for each engine:
 - ``window``: the rows whose time column lies between two instants, as a native filter on
   the column itself (typed literals, no per-row conversion), so that Parquet statistics and
   Spark's pushdown can skip what lies outside; exact, and the same instants as ``epoch_us``.
+- ``temporal_text``: a date, datetime or time column as text written alike by every engine
+  (a profile's levels): ISO 8601 with a space, the fraction without trailing zeros; a datetime
+  as its instant in UTC with '+00:00' (a naive one is UTC, as above: a Spark ``TIMESTAMP``, a
+  ``TIMESTAMP_NTZ`` and a naive polars column holding the same instants read alike), 'infinity'
+  and '-infinity' as DuckDB writes them; years outside 1-9999 as each engine writes them.
 - ``schema``: the columns as polars dtypes (what validation and ``to_sql`` read), without a scan.
 - ``count`` and ``to_polars``: the two ways a result leaves the engine.
 - ``check_text`` (when a population is built) and ``check_session`` (each time a segment runs):
@@ -33,7 +38,13 @@ from typing import Any, Protocol, cast
 import narwhals as nw
 import polars as pl
 
-from privacy._io import bookkeeping, is_glob, polars_unreadable
+from privacy._io import (
+    bookkeeping,
+    is_glob,
+    polars_unreadable,
+    temporal_text,
+    temporal_texts,
+)
 from privacy._redact import safe_name
 
 from ._checks import is_text, names_shown
@@ -42,7 +53,8 @@ from ._errors import ColumnTypeError, SegmentationError
 from ._exact import numbers_fit
 from ._reserved import working
 
-__all__ = ["Engine", "Table", "as_lazy", "as_table", "engine_named", "polars_epoch_us"]
+__all__ = ["Engine", "Table", "as_lazy", "as_table", "engine_named", "polars_epoch_us",
+           "polars_level_text"]
 
 
 class Engine(Protocol):
@@ -59,6 +71,12 @@ class Engine(Protocol):
 
     def duration_us(self, frame: nw.LazyFrame[Any], column: str) -> nw.LazyFrame[Any]:
         """``frame`` with ``column`` (a duration) in microseconds, as a float."""
+        ...
+
+    def temporal_text(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType
+                      ) -> nw.LazyFrame[Any]:
+        """``frame`` with ``column`` (a date, datetime or time) as text, the same in every
+        engine (the module's docstring says how)."""
         ...
 
     def window(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType,
@@ -116,6 +134,10 @@ class _Common:
                  dtype: pl.DataType) -> nw.LazyFrame[Any]:
         raise NotImplementedError
 
+    def temporal_text(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType
+                      ) -> nw.LazyFrame[Any]:
+        raise NotImplementedError
+
     def duration_us(self, frame: nw.LazyFrame[Any], column: str) -> nw.LazyFrame[Any]:
         # whatever the column's unit (a cast to a number read milliseconds as they are)
         return frame.with_columns(nw.col(column).dt.total_microseconds().cast(nw.Float64))
@@ -150,6 +172,30 @@ def polars_epoch_us(column: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(column).dt.epoch("us").clip(-limit, limit)
 
 
+#: A fraction's trailing zeros (polars pads it to the column's unit; DuckDB and Spark do not)
+_TRAILING_ZEROS = r"(\.[0-9]*[1-9])0+$|\.0+$"
+
+
+def _level_text(column: pl.Expr, dtype: Any) -> pl.Expr:
+    """One date, datetime or time as :meth:`Engine.temporal_text` writes it."""
+    aware = isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    if aware:  # the same instants, labelled UTC and then naive: no value changes
+        column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    # (a time's cast to text dropped its fraction: 00:00:00.123 read '00:00:00')
+    text = column.dt.strftime("%H:%M:%S%.f") if dtype == pl.Time else temporal_text(column)
+    text = text.str.replace(_TRAILING_ZEROS, "${1}")
+    if isinstance(dtype, pl.Datetime):
+        text = pl.when(text.str.ends_with("infinity")).then(text).otherwise(text + "+00:00")
+    return text
+
+
+def polars_level_text(column: pl.Expr, dtype: Any) -> pl.Expr:
+    """``column`` with its dates, datetimes and times (in lists and structs too) as
+    :meth:`Engine.temporal_text` writes them, never panicking: polars' own cast panicked past
+    the years it can write (DuckDB's 'infinity' as polars reads it)."""
+    return temporal_texts(column, dtype, _level_text)
+
+
 class PolarsEngine(_Common):
     """polars' lazy engine; audiences collect their ids (polars is in-process)."""
 
@@ -163,6 +209,12 @@ class PolarsEngine(_Common):
 
     def schema(self, frame: nw.LazyFrame[Any]) -> dict[str, pl.DataType]:
         return dict(frame.to_native().collect_schema())
+
+    def temporal_text(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType
+                      ) -> nw.LazyFrame[Any]:
+        native = frame.to_native()
+        return nw.from_native(native.with_columns(
+            polars_level_text(pl.col(column), dtype).alias(column)))
 
     def window(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType,
                lower_us: int | None, upper_us: int, upper_inclusive: bool
@@ -289,6 +341,26 @@ class DuckDBEngine(_Common):
                  .otherwise(value)).alias(out)
         return nw.from_native(frame.to_native().select(duckdb.StarExpression(), value))
 
+    def temporal_text(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType
+                      ) -> nw.LazyFrame[Any]:
+        """DuckDB's own text (no trailing zeros), an instant's at UTC ('infinity' as it is)."""
+        import duckdb
+
+        value = duckdb.ColumnExpression(column)
+        aware = isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+        if aware:
+            value = duckdb.FunctionExpression("timezone", duckdb.ConstantExpression("UTC"), value)
+        text = value.cast(duckdb.sqltypes.VARCHAR)
+        if isinstance(dtype, pl.Datetime):
+            far = text.isnull() | text.isin(duckdb.ConstantExpression("infinity"),
+                                            duckdb.ConstantExpression("-infinity"))
+            # (concat reads NULL as '')
+            text = duckdb.CaseExpression(far, text).otherwise(duckdb.FunctionExpression(
+                "concat", text, duckdb.ConstantExpression("+00:00")))
+        relation = frame.to_native()
+        return nw.from_native(relation.select(duckdb.StarExpression(exclude=[column]),
+                                              text.alias(column)))
+
 
 class SparkEngine(_Common):
     """A Spark DataFrame: segments run as Spark jobs; audiences stay Spark DataFrames."""
@@ -344,6 +416,35 @@ class SparkEngine(_Common):
         else:  # TIMESTAMP is an instant
             value = F.unix_micros(F.col(quoted))
         return nw.from_native(native.withColumn(out, value))
+
+    def temporal_text(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType
+                      ) -> nw.LazyFrame[Any]:
+        """Spark's own text (no trailing zeros); a TIMESTAMP, an instant, at UTC by arithmetic
+        (its text is in the session's zone, where DST makes some wall clocks twice)."""
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
+        native = frame.to_native()
+        quoted = "`" + column.replace("`", "``") + "`"
+        kind = native.schema[column].dataType
+        if isinstance(kind, T.TimestampType):
+            copy = working("ltz")  # the SQL text names a working copy, as in epoch_us
+            # days, seconds and microseconds added apart: Spark 3.5's timestampadd takes a
+            # 32-bit quantity (2020's microseconds overflowed it)
+            us, day = f"unix_micros(`{copy}`)", 86_400_000_000
+            rest = f"pmod({us}, {day})"
+            utc = F.expr(
+                f"timestampadd(MICROSECOND, CAST({rest} % 1000000 AS INT), "
+                f"timestampadd(SECOND, CAST({rest} div 1000000 AS INT), "
+                f"timestampadd(DAY, CAST(({us} - {rest}) div {day} AS INT), "
+                "TIMESTAMP_NTZ'1970-01-01 00:00:00')))")
+            native = native.withColumn(copy, F.col(quoted))
+            text = F.concat(utc.cast("string"), F.lit("+00:00"))
+            return nw.from_native(native.withColumn(column, text).drop(copy))
+        text = F.col(quoted).cast("string")
+        if isinstance(kind, T.TimestampNTZType):  # a UTC wall clock
+            text = F.concat(text, F.lit("+00:00"))
+        return nw.from_native(native.withColumn(column, text))
 
     def duration_us(self, frame: nw.LazyFrame[Any], column: str) -> nw.LazyFrame[Any]:
         """A day-time interval's fields added up (Spark casts no interval of several fields

@@ -598,7 +598,10 @@ class Population:
         Categorical and boolean columns give the share of each level; list columns the share
         of people with each item; numeric columns the mean. ``index`` = audience / population
         (1.0 = like everyone, 2.0 = twice as common in the audience). Runs in the population's
-        engine; only the small table of figures comes back.
+        engine; only the small table of figures comes back. Levels read the same in every
+        engine: bytes in hexadecimal, structs as JSON, dates and times in ISO 8601 ('2026-11-30',
+        '08:15:00.5'), a datetime as its instant in UTC ('2026-11-30 08:15:00+00:00', a naive
+        one being UTC), 'infinity' past the years an engine writes.
         """
         check_instance(audience, Audience, "audience", " (select one from this population)")
         top = min(check_int(top, "top", 1), 2**32)  # more levels than any column has: all

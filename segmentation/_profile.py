@@ -15,6 +15,7 @@ import polars as pl
 from privacy._io import nested_type
 
 from ._checks import names_shown
+from ._engines import polars_level_text
 from ._errors import ColumnTypeError
 from ._reserved import MEMBER, working
 
@@ -33,12 +34,16 @@ def numeric_dtype(dtype: Any) -> bool:
     return bool((dtype.is_numeric() and dtype != pl.Boolean) or isinstance(dtype, pl.Duration))
 
 
-def _holds_map(dtype: Any) -> bool:
-    return nested_type(dtype, lambda t: isinstance(t, pl.Map)) is not None
+def _uncountable(dtype: Any) -> bool:
+    """Maps, and durations in lists or structs: levels no engine writes alike (polars casts
+    neither to text: a raw InvalidOperationError)."""
+    return (nested_type(dtype, lambda t: isinstance(t, pl.Map)) is not None
+            or (not isinstance(dtype, pl.Duration)
+                and nested_type(dtype, lambda t: isinstance(t, pl.Duration)) is not None))
 
 
 def _kind(dtype: Any) -> str:
-    if dtype == pl.Object or _holds_map(dtype):
+    if dtype == pl.Object or _uncountable(dtype):
         return "object"
     if isinstance(dtype, (pl.List, pl.Array)):
         return "list"
@@ -48,14 +53,15 @@ def _kind(dtype: Any) -> str:
 
 
 def check_countable(schema: Mapping[str, Any], cols: Sequence[str]) -> None:
-    """Refuse columns with no levels to count nor a mean: Python objects, and maps (polars
-    casts none to text, Spark and DuckDB each wrote them their own way)."""
+    """Refuse columns with no levels to count nor a mean: Python objects, maps and durations in
+    lists or structs (polars casts none to text, Spark and DuckDB each wrote them their own
+    way)."""
     objects = [c for c in cols if _kind(schema[c]) == "object"]
     if objects:
         raise ColumnTypeError(
-            f"columns {names_shown(objects)} hold Python objects or maps, which segments "
-            "neither count nor average: leave them out (columns=[...]) or convert them to "
-            "text or numbers")
+            f"columns {names_shown(objects)} hold durations within lists or structs, Python "
+            "objects or maps, which segments neither count nor average: leave them out "
+            "(columns=[...]) or convert them to text or numbers")
 
 
 def _number(column: str, dtype: Any) -> nw.Expr:
@@ -85,6 +91,23 @@ def _holds_temporal(dtype: Any) -> bool:
     objects they can fail (a DuckDB 'infinity' timestamp panicked polars' conversion), so
     their levels are the engine's text."""
     return nested_type(dtype, lambda t: t.is_temporal()) is not None
+
+
+def _temporal(dtype: Any) -> bool:
+    """A date, datetime or time: its levels written alike in every engine
+    (:meth:`Engine.temporal_text`)."""
+    return bool(dtype == pl.Date or dtype == pl.Time or isinstance(dtype, pl.Datetime))
+
+
+def _polars_safe(frame: nw.LazyFrame[Any], column: str, dtype: Any, engine: str
+                 ) -> tuple[nw.LazyFrame[Any], Any]:
+    """In polars, a column holding dates within structs or arrays with those dates written
+    first (polars' cast to text panicked on DuckDB's 'infinity'), and its type then; other
+    engines write their own text."""
+    if engine != "polars" or not _holds_temporal(dtype):
+        return frame, dtype
+    native = frame.to_native().with_columns(polars_level_text(pl.col(column), dtype).alias(column))
+    return nw.from_native(native), native.collect_schema()[column]
 
 
 def grouped_raw(dtype: Any) -> bool:
@@ -138,17 +161,28 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
             rows.append({"feature": c, "value": "mean", "audience": a, "population": p,
                          "index": (a / p) if a is not None and p else None})
             continue
+        dtype = schema[c]
         if kind == "list":
-            values = nw.col(c)
-            # polars has no list functions for arrays; temporal items as the engine writes
-            # them (a list of DuckDB 'infinity' timestamps panicked their conversion)
-            if isinstance(schema[c], pl.Array) or _holds_temporal(schema[c]):
-                values = values.cast(nw.List(nw.String))
-            items = frame.select(values.list.unique().alias("v"), member).explode("v")
+            inner = dtype.inner  # type: ignore[attr-defined]
+            if isinstance(dtype, pl.List) and _temporal(inner):  # items written alike
+                items = frame.select(nw.col(c).list.unique().alias("v"), member).explode("v")
+                items = engine.temporal_text(items, "v", inner)
+            else:
+                # polars has no list functions for arrays; other items holding dates as the
+                # engine writes them (polars': never panicking)
+                part, dtype = _polars_safe(frame, c, dtype, engine.name)
+                values = nw.col(c)
+                if isinstance(dtype, pl.Array) or _holds_temporal(dtype):
+                    values = values.cast(nw.List(nw.String))
+                items = part.select(values.list.unique().alias("v"), member).explode("v")
             table = _level_counts(items, nw.col("v"), population, top)
+        elif _temporal(dtype):
+            table = _level_counts(engine.temporal_text(frame, c, dtype), nw.col(c).alias("v"),
+                                  population, top)
         else:
-            values = nw.col(c) if grouped_raw(schema[c]) else nw.col(c).cast(nw.String)
-            table = _level_counts(frame, values.alias("v"), population, top)
+            part, dtype = _polars_safe(frame, c, dtype, engine.name)
+            values = nw.col(c) if grouped_raw(dtype) else nw.col(c).cast(nw.String)
+            table = _level_counts(part, values.alias("v"), population, top)
         for level, has, has_member in table.select("v", "n", "k").iter_rows():
             rows.append(_share_row(c, level, int(has_member or 0), int(has), k, n))
     return pl.DataFrame(rows, schema=_SCHEMA, strict=False)

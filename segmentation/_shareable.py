@@ -32,6 +32,7 @@ from privacy._redact import printable
 
 from ._checks import check_int, check_number, listed, shown, whole
 from ._conditions import Condition, Field
+from ._engines import polars_level_text
 from ._errors import InvalidSegmentError
 from ._population import Audience, Population, distinct_names
 from ._profile import check_countable, grouped_raw, level_text, numeric_dtype
@@ -329,6 +330,9 @@ def _as_text(column: pl.Series) -> pl.Series:
     """A column's levels as text (lists as lists of text), as :meth:`Population.profile`
     writes them: bytes in hexadecimal (a cast to text failed on bytes that are not UTF-8) and
     structs as JSON (polars' json_encode panicked on bytes in them)."""
+    # dates (in lists and structs too) as the profile writes them, never panicking
+    column = column.to_frame().select(
+        polars_level_text(pl.first(), column.dtype).alias(column.name)).to_series()
     dtype = column.dtype
     listed = isinstance(dtype, (pl.List, pl.Array))
     inner = dtype.inner if listed else dtype  # type: ignore[attr-defined]

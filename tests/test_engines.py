@@ -347,6 +347,114 @@ def test_levels_past_pythons_years_are_the_engines_text(capfd) -> None:
     assert all("infinity" in v or "5000000" in v for _, v in held), held
 
 
+_US_DAY = 86_400_000_000
+#: Instants as epoch microseconds: fractions with trailing zeros, one microsecond, 2020, and
+#: the two 01:30 of New York's autumn DST change (a session-zone wall clock, twice)
+_INSTANTS = [0, 120_000, 1, None, 18_262 * _US_DAY + 5, 1_604_208_600_000_000,
+             1_604_212_200_000_000]
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb", "spark", "spark_ntz"])
+def test_date_and_time_levels_read_alike_in_every_engine(request, engine) -> None:
+    # before: polars padded fractions to the column's unit ('...07.000000') and wrote an aware
+    # column in its own zone ('10:30:00.000000+05:30'), DuckDB in UTC with '+00', Spark in
+    # the session's zone without an offset (New York's 01:30 twice, for two instants); polars
+    # wrote a time without its fraction (00:00:00.12 read '00:00:00', merging levels)
+    n = len(_INSTANTS)
+    micros = pl.Series(_INSTANTS, dtype=pl.Int64)
+    profiles = pl.DataFrame({
+        "user_id": list(range(n)),
+        "naive": micros.cast(pl.Datetime("us")),
+        "kolkata": micros.cast(pl.Datetime("us", "Asia/Kolkata")),
+        "millis": (micros // 1000).cast(pl.Datetime("ms")),
+        "day": pl.Series([0, 1, None, 18_262, 5, 5, 0], dtype=pl.Int32).cast(pl.Date),
+        "days": pl.Series([[0, 7], [123], None, [None], [0], [7, 7], []],
+                          dtype=pl.List(pl.Int32)).cast(pl.List(pl.Date)),
+    })
+    if engine in ("polars", "duckdb"):  # Spark has no time of day
+        profiles = profiles.with_columns(
+            clock=pl.Series([0, 120_000_000, 1000, None, 3_600 * 10**9, 5000, 5000],
+                            dtype=pl.Int64).cast(pl.Time))
+    local = seg.Population(profiles, now=NOW)
+    audience = seg.field("user_id").isin([0, 2, 4, 6])
+    if engine.startswith("spark"):
+        spark = request.getfixturevalue("spark")
+        spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+        try:
+            pop = engine_population(local, "spark", spark, ntz=engine == "spark_ntz")
+            got = pop.profile(pop.select(audience), top=20)
+        finally:
+            spark.conf.set("spark.sql.session.timeZone", "UTC")
+    else:
+        pop = local if engine == "polars" else engine_population(local, engine)
+        got = pop.profile(pop.select(audience), top=20)
+    levels = {f: got.filter(pl.col("feature") == f).sort("value")["value"].to_list()
+              for f in profiles.columns[1:]}
+    instants = ["1970-01-01 00:00:00+00:00", "1970-01-01 00:00:00.000001+00:00",
+                "1970-01-01 00:00:00.12+00:00", "2020-01-01 00:00:00.000005+00:00",
+                "2020-11-01 05:30:00+00:00", "2020-11-01 06:30:00+00:00"]
+    assert levels["naive"] == instants
+    assert levels["kolkata"] == instants
+    assert levels["millis"] == ["1970-01-01 00:00:00+00:00", "1970-01-01 00:00:00.12+00:00",
+                                "2020-01-01 00:00:00+00:00", "2020-11-01 05:30:00+00:00",
+                                "2020-11-01 06:30:00+00:00"]
+    assert levels["day"] == ["1970-01-01", "1970-01-02", "1970-01-06", "2020-01-01"]
+    assert levels["days"] == ["1970-01-01", "1970-01-08", "1970-05-04"]
+    if "clock" in levels:
+        assert levels["clock"] == ["00:00:00", "00:00:00.000001", "00:00:00.000005",
+                                   "00:00:00.12", "01:00:00"]
+
+
+def test_dates_past_the_years_polars_writes_are_infinity(capfd) -> None:
+    # before: a polars column holding DuckDB's 'infinity' as polars reads it (the largest
+    # 64-bit number: the year 294,247) panicked the profile, the report and the shareable
+    # report (a PanicException past every 'except Exception', and a Rust message on stderr)
+    big = pl.Series([2**63 - 1, 0, None, -(2**63) + 1], dtype=pl.Int64)
+    profiles = pl.DataFrame({
+        "user_id": [1, 2, 3, 4],
+        "seen": big.cast(pl.Datetime("us")),
+        "zoned": big.cast(pl.Datetime("us", "Europe/Paris")),
+        "day": pl.Series([2**31 - 1, 0, None, -(2**31) + 1], dtype=pl.Int32).cast(pl.Date),
+        "seens": pl.Series([[2**63 - 1], [0], None, []], dtype=pl.List(pl.Int64))
+        .cast(pl.List(pl.Datetime("us"))),
+        "pair": pl.Series([[2**63 - 1, 0]] * 4, dtype=pl.List(pl.Int64))
+        .cast(pl.Array(pl.Datetime("us"), 2)),
+        "plan": pl.struct(big.cast(pl.Datetime("us")).alias("t"), eager=True),
+    })
+    pop = seg.Population(profiles, now=NOW)
+    audience = pop.select(seg.field("user_id") <= 2)
+    capfd.readouterr()
+    got = pop.profile(audience, top=20)
+    levels = {f: got.filter(pl.col("feature") == f)["value"].to_list()
+              for f in ("seen", "zoned", "day", "seens")}
+    assert levels == {"seen": ["-infinity", "1970-01-01 00:00:00+00:00", "infinity"],
+                      "zoned": ["-infinity", "1970-01-01 00:00:00+00:00", "infinity"],
+                      "day": ["-infinity", "1970-01-01", "infinity"],
+                      "seens": ["1970-01-01 00:00:00+00:00", "infinity"]}
+    assert got.filter(pl.col("feature") == "pair")["value"].to_list() == [
+        "1970-01-01 00:00:00+00:00", "infinity"]
+    assert any("infinity" in v for v in got.filter(pl.col("feature") == "plan")["value"])
+    shared = seg.shareable_report(audience, pop, profile=list(profiles.columns[1:]), k=1)
+    assert "infinity" in shared.to_text()
+    assert capfd.readouterr().err == ""
+
+
+def test_durations_in_lists_or_structs_are_refused_by_the_profile() -> None:
+    # before: polars raised a raw InvalidOperationError casting a list of durations to text
+    # (no engine writes such levels alike); a duration column itself gives its mean
+    profiles = pl.DataFrame({
+        "user_id": [1, 2], "waits": [[dt.timedelta(days=1)], []],
+        "plan": [{"grace": dt.timedelta(days=1)}, None], "tenure": [dt.timedelta(days=2)] * 2})
+    pop = seg.Population(profiles, now=NOW)
+    audience = pop.select(seg.field("user_id") < 2)
+    for column in ("waits", "plan"):
+        with pytest.raises(seg.ColumnTypeError, match=f"'{column}' hold durations within"):
+            pop.profile(audience, [column])
+        with pytest.raises(seg.ColumnTypeError, match="durations within lists or structs"):
+            seg.shareable_report(audience, pop, profile=[column])
+    assert pop.profile(audience, ["tenure"])["value"].to_list() == ["mean"]
+
+
 def test_odd_column_names_in_every_engine(spark) -> None:
     # before: a Spark population with a column named "device.model" (a flattened struct) or
     # holding a backtick failed every event segment with Spark's AnalysisException; polars and
