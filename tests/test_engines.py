@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import segmentation as seg
 from tests.engines import collected, engine_population, to_duckdb, to_spark
@@ -403,6 +404,39 @@ def test_date_and_time_levels_read_alike_in_every_engine(request, engine) -> Non
     if "clock" in levels:
         assert levels["clock"] == ["00:00:00", "00:00:00.000001", "00:00:00.000005",
                                    "00:00:00.12", "01:00:00"]
+
+
+_MICROS = st.integers(int((dt.datetime(1, 1, 2) - dt.datetime(1970, 1, 1)).total_seconds()
+                           * 10**6),
+                       int((dt.datetime(9999, 12, 30) - dt.datetime(1970, 1, 1)).total_seconds()
+                           * 10**6))
+
+
+@settings(max_examples=30, deadline=None)
+@given(micros=st.lists(st.one_of(_MICROS, st.integers(-10**7, 10**7), st.none()),
+                       min_size=1, max_size=12),
+       zone=st.sampled_from([None, "UTC", "Asia/Kolkata", "America/New_York",
+                             "Australia/Lord_Howe", "Pacific/Chatham"]),
+       unit=st.sampled_from(["us", "ms", "ns"]))
+def test_polars_and_duckdb_write_any_date_and_time_alike(micros: list[int | None],
+                                                          zone: str | None, unit: str) -> None:
+    values = pl.Series(micros, dtype=pl.Int64)
+    if unit == "ns":  # the nanosecond range: 1677-2262
+        values = values.clip(-(2**62) // 1000, 2**62 // 1000) * 1000 + 7
+    elif unit == "ms":
+        values = values // 1000
+    profiles = pl.DataFrame({
+        "user_id": list(range(len(micros))),
+        "at": values.cast(pl.Datetime(unit, zone)),  # type: ignore[arg-type]
+        "day": (values // (86_400 * {"us": 10**6, "ms": 10**3, "ns": 10**9}[unit]))
+        .cast(pl.Int32).cast(pl.Date),
+        "clock": (values % (86_400 * 10**6) * 1000).cast(pl.Time),
+    })
+    local = seg.Population(profiles, now=NOW)
+    duck = engine_population(local, "duckdb")
+    want = local.profile(local.select(seg.field("user_id") < 3), top=100)
+    got = duck.profile(duck.select(seg.field("user_id") < 3), top=100)
+    assert sorted(got.rows()) == sorted(want.rows())
 
 
 def test_dates_past_the_years_polars_writes_are_infinity(capfd) -> None:
