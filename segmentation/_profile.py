@@ -6,6 +6,7 @@ Only the small table of figures leaves the engine: counts per level, per list it
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -78,11 +79,16 @@ def level_text(value: object) -> str:
     """A level as text, the same in every engine: bytes (a Binary column: hashes, say) in
     hexadecimal, where a cast to text failed on bytes that are not UTF-8 (polars) or wrote
     them escaped (DuckDB) or replaced (Spark); a struct as compact JSON, where polars and
-    Spark wrote '{1}' and DuckDB "{'x': 1}"."""
+    Spark wrote '{1}' and DuckDB "{'x': 1}"; list items that are booleans or floats as the
+    shareable report writes them ('true', 'NaN', '0.0' for -0.0 too)."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
     if isinstance(value, dict):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=level_text)
+    if isinstance(value, bool):  # as a boolean column's levels read (Python wrote 'True')
+        return "true" if value else "false"
+    if isinstance(value, float):  # every engine groups -0.0 with 0.0, and NaNs together
+        return "NaN" if math.isnan(value) else "0.0" if value == 0 else str(value)
     return str(value)
 
 

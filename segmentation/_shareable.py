@@ -338,7 +338,8 @@ def _as_text(column: pl.Series) -> pl.Series:
     inner = dtype.inner if listed else dtype  # type: ignore[attr-defined]
     if listed:
         column = column.cast(pl.List(inner))  # type: ignore[arg-type]
-    if grouped_raw(inner):  # rare kinds: value by value
+    # rare kinds, and booleans and floats in lists (as the profile writes them): value by value
+    if grouped_raw(inner) or (listed and (inner == pl.Boolean or inner.is_float())):
         values = column.to_list()
         if listed:
             return pl.Series(column.name, [None if v is None else [

@@ -473,6 +473,27 @@ def test_dates_past_the_years_polars_writes_are_infinity(capfd) -> None:
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.parametrize("engine", ["polars", "duckdb", "spark"])
+def test_list_items_read_as_the_shareable_report_writes_them(request, engine) -> None:
+    # before: a list of booleans read 'True' in the profile (Python's text) and 'true' in the
+    # shareable report and for a boolean column; a list of floats read 'nan' and '-0.0' in
+    # the profile, 'NaN', '-0.0' and '0.0' apart in the shareable report
+    profiles = pl.DataFrame({"user_id": list(range(6)),
+                             "flags": [[True, False], [True], [], None, [False], [True]],
+                             "rates": [[1.5, -0.0], [0.0, float("nan")], [1e20], None, [], [1.5]],
+                             "on": [True, False, True, None, False, True]})
+    local = seg.Population(profiles, now=NOW)
+    spark = request.getfixturevalue("spark") if engine == "spark" else None
+    pop = local if engine == "polars" else engine_population(local, engine, spark)
+    got = pop.profile(pop.select(seg.field("user_id") < 3), top=20)
+    levels = sorted(got.select("feature", "value").rows())
+    assert levels == [("flags", "false"), ("flags", "true"), ("on", "false"), ("on", "true"),
+                      ("rates", "0.0"), ("rates", "1.5"), ("rates", "1e+20"), ("rates", "NaN")]
+    shared = seg.shareable_report(local.select(seg.field("user_id") < 3), local,
+                                  profile=["flags", "rates", "on"], k=1)
+    assert sorted((r["feature"], r["value"]) for r in shared.to_dict()["profile"]) == levels
+
+
 def test_durations_in_lists_or_structs_are_refused_by_the_profile() -> None:
     # before: polars raised a raw InvalidOperationError casting a list of durations to text
     # (no engine writes such levels alike); a duration column itself gives its mean
