@@ -60,8 +60,8 @@ def check_countable(schema: Mapping[str, Any], cols: Sequence[str]) -> None:
     objects = [c for c in cols if _kind(schema[c]) == "object"]
     if objects:
         raise ColumnTypeError(
-            f"columns {names_shown(objects)} hold durations within lists or structs, Python "
-            "objects or maps, which segments neither count nor average: leave them out "
+            f"columns {names_shown(objects)} hold Python objects, durations within lists or "
+            "structs, or maps, which segments neither count nor average: leave them out "
             "(columns=[...]) or convert them to text or numbers")
 
 
