@@ -393,6 +393,22 @@ class SparkEngine(_Common):
         with numbers_fit():
             return int(frame.to_native().count())  # Spark's own count: no Arrow round trip
 
+    def to_polars(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
+        """The rows through Arrow, nested fields declared non-nullable loosened first: a struct
+        whose fields Spark knows are never null (``struct(a)`` of a NOT NULL column) can
+        itself be null (a left join's unmatched rows), and pyspark's conversion to Arrow then
+        failed with a raw ArrowInvalid ('nulls in input cannot be viewed as non-nullable')."""
+        from pyspark.sql import functions as F
+
+        native = frame.to_native()
+        loose = {f.name: _nullable(f.dataType) for f in native.schema.fields}
+        loose = {c: kind for c, kind in loose.items() if kind != native.schema[c].dataType}
+        if loose:
+            frame = nw.from_native(native.withColumns({
+                c: F.col("`" + c.replace("`", "``") + "`").cast(kind)
+                for c, kind in loose.items()}))
+        return super().to_polars(frame)
+
     def epoch_us(self, frame: nw.LazyFrame[Any], column: str, out: str,
                  dtype: pl.DataType) -> nw.LazyFrame[Any]:
         from pyspark.sql import functions as F
@@ -481,6 +497,20 @@ class SparkEngine(_Common):
         if lower_us is not None:
             keep = keep & (col >= literal(lower_us))
         return nw.from_native(native.filter(keep))
+
+
+def _nullable(kind: Any) -> Any:
+    """A Spark type with every nested field, item and value nullable."""
+    from pyspark.sql import types as T
+
+    if isinstance(kind, T.StructType):
+        return T.StructType([T.StructField(f.name, _nullable(f.dataType), True, f.metadata)
+                             for f in kind.fields])
+    if isinstance(kind, T.ArrayType):
+        return T.ArrayType(_nullable(kind.elementType), True)
+    if isinstance(kind, T.MapType):
+        return T.MapType(kind.keyType, _nullable(kind.valueType), True)
+    return kind
 
 
 def _collations(kind: Any) -> set[str]:

@@ -510,6 +510,25 @@ def test_durations_in_lists_or_structs_are_refused_by_the_profile() -> None:
     assert pop.profile(audience, ["tenure"])["value"].to_list() == ["mean"]
 
 
+def test_a_spark_struct_of_fields_never_null_may_itself_be_null(spark) -> None:
+    # before: a struct built from NOT NULL columns and left null by a left join (its fields
+    # declared non-nullable) failed Population.to_polars() with pyspark's raw ArrowInvalid
+    # ('nulls in input cannot be viewed as non-nullable')
+    people = spark.sql("SELECT id AS user_id FROM range(4)")
+    plans = spark.sql("SELECT id AS user_id, struct(id AS tier, 'gold' AS name) AS plan, "
+                      "array(struct(id AS n)) AS bundles FROM range(2)")
+    pop = seg.Population(people.join(plans, "user_id", "left"), now=NOW)
+    assert sorted(pop.select(seg.field("plan").is_null()).collect().ids.to_list()) == [2, 3]
+    local = pop.to_polars()
+    got = local.profiles.collect().sort("user_id")
+    assert got["plan"].to_list() == [{"tier": 0, "name": "gold"}, {"tier": 1, "name": "gold"},
+                                     None, None]
+    assert got["bundles"].to_list() == [[{"n": 0}], [{"n": 1}], None, None]
+    audience = local.select(seg.field("user_id") < 1)
+    assert local.profile(audience, ["plan"])["value"].to_list() == [
+        '{"tier":0,"name":"gold"}', '{"tier":1,"name":"gold"}']
+
+
 def test_odd_column_names_in_every_engine(spark) -> None:
     # before: a Spark population with a column named "device.model" (a flattened struct) or
     # holding a backtick failed every event segment with Spark's AnalysisException; polars and
