@@ -645,6 +645,21 @@ def _duckdb_unreadable(dtype: Any) -> bool:
                if not isinstance(child, (int, list)))
 
 
+#: Spark's types a population cannot run on: a TIME column (Spark 4.1 on) failed every
+#: segment of its table with an AnalysisException, UNSUPPORTED_TIME_TYPE (only literals take
+#: it), and a VARIANT reached polars as a struct of bytes that Spark cannot group by
+_SPARK_UNREADABLE = frozenset({"TimeType", "VariantType"})
+
+
+def _spark_unreadable(kind: Any) -> bool:
+    """Whether a Spark type is or holds one of :data:`_SPARK_UNREADABLE`."""
+    if type(kind).__name__ in _SPARK_UNREADABLE:
+        return True
+    children = [getattr(kind, a, None) for a in ("elementType", "keyType", "valueType")]
+    children += [f.dataType for f in getattr(kind, "fields", None) or ()]
+    return any(_spark_unreadable(c) for c in children if c is not None)
+
+
 def _readable_schema(engine: Engine, frame: nw.LazyFrame[Any], what: str
                      ) -> dict[str, pl.DataType]:
     """The table's polars schema; columns of a type polars cannot hold (DuckDB INTERVAL or
@@ -653,6 +668,8 @@ def _readable_schema(engine: Engine, frame: nw.LazyFrame[Any], what: str
     # DuckDB's types say which columns polars would panic on (a Rust panic on stderr)
     unreadable = [c for c, t in zip(native.columns, native.types, strict=True)
                   if _duckdb_unreadable(t)] if _is_duckdb(native) else []
+    if _is_spark(native):
+        unreadable = [f.name for f in native.schema.fields if _spark_unreadable(f.dataType)]
     kinds: dict[str, str] = {}
     if not unreadable:
         try:
