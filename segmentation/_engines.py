@@ -347,9 +347,13 @@ class DuckDBEngine(_Common):
         import duckdb
 
         value = duckdb.ColumnExpression(column)
+        relation = frame.to_native()
         aware = isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
         if aware:
             value = duckdb.FunctionExpression("timezone", duckdb.ConstantExpression("UTC"), value)
+        elif dtype == pl.Time and str(dict(zip(relation.columns, relation.types, strict=True))[
+                column]) == "TIME WITH TIME ZONE":  # its local time, as DuckDB hands it to Arrow
+            value = value.cast(duckdb.sqltypes.TIME)
         text = value.cast(duckdb.sqltypes.VARCHAR)
         if isinstance(dtype, pl.Datetime):
             far = text.isnull() | text.isin(duckdb.ConstantExpression("infinity"),
@@ -357,7 +361,6 @@ class DuckDBEngine(_Common):
             # (concat reads NULL as '')
             text = duckdb.CaseExpression(far, text).otherwise(duckdb.FunctionExpression(
                 "concat", text, duckdb.ConstantExpression("+00:00")))
-        relation = frame.to_native()
         return nw.from_native(relation.select(duckdb.StarExpression(exclude=[column]),
                                               text.alias(column)))
 

@@ -35,10 +35,15 @@ def numeric_dtype(dtype: Any) -> bool:
     return bool((dtype.is_numeric() and dtype != pl.Boolean) or isinstance(dtype, pl.Duration))
 
 
+#: (polars before 1.3x has no extension types)
+_MAPS_AND_EXTENSIONS = (pl.Map, *[t for t in (getattr(pl, "BaseExtension", None),) if t])
+
+
 def _uncountable(dtype: Any) -> bool:
-    """Maps, and durations in lists or structs: levels no engine writes alike (polars casts
-    neither to text: a raw InvalidOperationError)."""
-    return (nested_type(dtype, lambda t: isinstance(t, pl.Map)) is not None
+    """Maps, extension types (pyarrow's arrow.json, DuckDB's BIGNUM) and durations in lists or
+    structs: levels no engine writes alike (polars casts none to text: a raw
+    InvalidOperationError or ComputeError)."""
+    return (nested_type(dtype, lambda t: isinstance(t, _MAPS_AND_EXTENSIONS)) is not None
             or (not isinstance(dtype, pl.Duration)
                 and nested_type(dtype, lambda t: isinstance(t, pl.Duration)) is not None))
 
@@ -54,15 +59,15 @@ def _kind(dtype: Any) -> str:
 
 
 def check_countable(schema: Mapping[str, Any], cols: Sequence[str]) -> None:
-    """Refuse columns with no levels to count nor a mean: Python objects, maps and durations in
-    lists or structs (polars casts none to text, Spark and DuckDB each wrote them their own
-    way)."""
+    """Refuse columns with no levels to count nor a mean: Python objects, maps, extension types
+    and durations in lists or structs (polars casts none to text, Spark and DuckDB each wrote
+    them their own way)."""
     objects = [c for c in cols if _kind(schema[c]) == "object"]
     if objects:
         raise ColumnTypeError(
-            f"columns {names_shown(objects)} hold Python objects, durations within lists or "
-            "structs, or maps, which segments neither count nor average: leave them out "
-            "(columns=[...]) or convert them to text or numbers")
+            f"columns {names_shown(objects)} hold Python objects, extension types, durations "
+            "within lists or structs, or maps, which segments neither count nor average: "
+            "leave them out (columns=[...]) or convert them to text or numbers")
 
 
 def _number(column: str, dtype: Any) -> nw.Expr:

@@ -551,6 +551,39 @@ def test_spark_time_and_variant_columns_are_named_when_a_population_is_built(spa
     assert sorted(pop.select(seg.field("k") == 1).collect().ids.to_list()) == [1]
 
 
+def test_extension_types_are_refused_by_the_profile_in_every_engine() -> None:
+    # before: pyarrow's arrow.json column failed the profile with polars' raw ComputeError
+    # ('cannot cast extension types to String'); DuckDB's BIGNUM (an opaque extension in
+    # polars: DuckDB's own bytes) read as a number in DuckDB and as those bytes collected
+    import pyarrow as pa
+
+    table = pa.table({"user_id": [1, 2], "doc": pa.array(["{}", "[]"], type=pa.json_()),
+                      "n": [5, 6]})
+    rel = duckdb.connect().sql("SELECT i AS user_id, '12345678901234567890123456789012345678901'"
+                               "::BIGNUM AS doc, 5 AS n FROM range(1, 3) t(i)")
+    for source in (table, rel):
+        pop = seg.Population(source, now=NOW)
+        audience = pop.select(seg.field("user_id") < 2)
+        with pytest.raises(seg.ColumnTypeError, match=r"'doc' hold .*extension types"):
+            pop.profile(audience)
+        assert pop.profile(audience, ["n"])["value"].to_list() == ["mean"]
+    local = seg.Population(table, now=NOW)
+    with pytest.raises(seg.ColumnTypeError, match="extension types"):
+        seg.shareable_report(local.select(seg.field("n") > 0), local, profile=["doc"])
+
+
+def test_duckdb_times_with_a_zone_read_as_their_local_time_as_collected() -> None:
+    # before: DuckDB wrote a TIMETZ level '10:11:12+05:30' where the same table collected to
+    # polars (DuckDB hands TIMETZ to Arrow as its local time) read '10:11:12'
+    rel = duckdb.connect().sql("SELECT i AS user_id, '10:11:12.5+05:30'::TIMETZ AS t "
+                               "FROM range(2) t(i)")
+    pop = seg.Population(rel, now=NOW)
+    local = pop.to_polars()
+    for p in (pop, local):
+        got = p.profile(p.select(seg.field("user_id") < 1))
+        assert got.select("feature", "value").rows() == [("t", "10:11:12.5")]
+
+
 def test_odd_column_names_in_every_engine(spark) -> None:
     # before: a Spark population with a column named "device.model" (a flattened struct) or
     # holding a backtick failed every event segment with Spark's AnalysisException; polars and
