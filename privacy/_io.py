@@ -31,7 +31,8 @@ import polars as pl
 from ._errors import InputTypeError, InvalidInputError, ReadError, WriteError
 from ._redact import printable, safe_name, safe_names
 
-__all__ = ["TABLE_SUFFIXES", "arrow_unreadable", "atomic_write", "check_output", "nested_type",
+__all__ = ["TABLE_SUFFIXES", "arrow_unreadable", "atomic_write", "check_output", "dated_type",
+           "nested_type",
            "part_files", "polars_unreadable", "read_path", "read_regular", "read_table",
            "table_format", "temporal_text", "temporal_texts",
            "write_frame"]
@@ -218,7 +219,8 @@ def temporal_text(column: pl.Expr, format: str | None = None) -> pl.Expr:
     return pl.when(held | column.is_null()).then(text).otherwise(far)
 
 
-def _dated(dtype: Any) -> bool:
+def dated_type(dtype: Any) -> bool:
+    """A date, datetime or time of day (durations are not)."""
     return bool(dtype == pl.Date or dtype == pl.Time or isinstance(dtype, pl.Datetime))
 
 
@@ -232,9 +234,9 @@ def temporal_texts(column: pl.Expr, dtype: Any,
     lists and structs too, as ``leaf(values, their type)`` writes them (by default dates and
     datetimes as :func:`temporal_text`, times as they are): a struct's JSON panicked on dates
     past polars' years as well."""
-    if _dated(dtype):
+    if dated_type(dtype):
         return leaf(column, dtype)
-    if nested_type(dtype, _dated) is None:
+    if nested_type(dtype, dated_type) is None:
         return column
     if isinstance(dtype, (pl.List, pl.Array)):
         items = column.cast(pl.List(dtype.inner)) if isinstance(dtype, pl.Array) else column

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import narwhals as nw
 import polars as pl
 
-from privacy._io import nested_type
+from privacy._io import dated_type, nested_type
 
 from ._checks import names_shown
 from ._engines import polars_level_text
@@ -104,12 +104,6 @@ def _holds_temporal(dtype: Any) -> bool:
     return nested_type(dtype, lambda t: t.is_temporal()) is not None
 
 
-def _temporal(dtype: Any) -> bool:
-    """A date, datetime or time: its levels written alike in every engine
-    (:meth:`Engine.temporal_text`)."""
-    return bool(dtype == pl.Date or dtype == pl.Time or isinstance(dtype, pl.Datetime))
-
-
 def _polars_safe(frame: nw.LazyFrame[Any], column: str, dtype: Any, engine: str
                  ) -> tuple[nw.LazyFrame[Any], Any]:
     """In polars, a column holding dates within structs or arrays with those dates written
@@ -175,7 +169,7 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
         dtype = schema[c]
         if kind == "list":
             inner = dtype.inner  # type: ignore[attr-defined]
-            if isinstance(dtype, pl.List) and _temporal(inner):  # items written alike
+            if isinstance(dtype, pl.List) and dated_type(inner):  # items written alike
                 items = frame.select(nw.col(c).list.unique().alias("v"), member).explode("v")
                 items = engine.temporal_text(items, "v", inner)
             else:
@@ -187,7 +181,7 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
                     values = values.cast(nw.List(nw.String))
                 items = part.select(values.list.unique().alias("v"), member).explode("v")
             table = _level_counts(items, nw.col("v"), population, top)
-        elif _temporal(dtype):
+        elif dated_type(dtype):
             table = _level_counts(engine.temporal_text(frame, c, dtype), nw.col(c).alias("v"),
                                   population, top)
         else:
