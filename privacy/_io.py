@@ -32,10 +32,8 @@ from ._errors import InputTypeError, InvalidInputError, ReadError, WriteError
 from ._redact import printable, safe_name, safe_names
 
 __all__ = ["TABLE_SUFFIXES", "arrow_unreadable", "atomic_write", "check_output", "dated_type",
-           "nested_type",
-           "part_files", "polars_unreadable", "read_path", "read_regular", "read_table",
-           "table_format", "temporal_text", "temporal_texts",
-           "write_frame"]
+           "nested_type", "part_files", "polars_unreadable", "read_path", "read_regular",
+           "read_table", "table_format", "temporal_text", "temporal_texts", "write_frame"]
 
 _SNIFF = 64 * 1024
 _PEM = b"-----BEGIN"

@@ -40,7 +40,9 @@ import polars as pl
 
 from privacy._io import (
     bookkeeping,
+    dated_type,
     is_glob,
+    nested_type,
     polars_unreadable,
     temporal_text,
     temporal_texts,
@@ -77,6 +79,13 @@ class Engine(Protocol):
                       ) -> nw.LazyFrame[Any]:
         """``frame`` with ``column`` (a date, datetime or time) as text, the same in every
         engine (the module's docstring says how)."""
+        ...
+
+    def nested_dates_as_text(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType
+                             ) -> tuple[nw.LazyFrame[Any], pl.DataType]:
+        """``frame`` with the dates in ``column``'s lists and structs as text, and the column's
+        type then: polars writes them as ``temporal_text`` does (its cast to text panicked
+        past the years it writes); DuckDB and Spark keep their own text (unchanged)."""
         ...
 
     def window(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType,
@@ -137,6 +146,10 @@ class _Common:
     def temporal_text(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType
                       ) -> nw.LazyFrame[Any]:
         raise NotImplementedError
+
+    def nested_dates_as_text(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType
+                             ) -> tuple[nw.LazyFrame[Any], pl.DataType]:
+        return frame, dtype
 
     def duration_us(self, frame: nw.LazyFrame[Any], column: str) -> nw.LazyFrame[Any]:
         # whatever the column's unit (a cast to a number read milliseconds as they are)
@@ -215,6 +228,14 @@ class PolarsEngine(_Common):
         native = frame.to_native()
         return nw.from_native(native.with_columns(
             polars_level_text(pl.col(column), dtype).alias(column)))
+
+    def nested_dates_as_text(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType
+                             ) -> tuple[nw.LazyFrame[Any], pl.DataType]:
+        if nested_type(dtype, dated_type) is None:
+            return frame, dtype
+        native = frame.to_native().with_columns(
+            polars_level_text(pl.col(column), dtype).alias(column))
+        return nw.from_native(native), native.collect_schema()[column]
 
     def window(self, frame: nw.LazyFrame[Any], column: str, dtype: pl.DataType,
                lower_us: int | None, upper_us: int, upper_inclusive: bool
@@ -404,8 +425,8 @@ class SparkEngine(_Common):
         from pyspark.sql import functions as F
 
         native = frame.to_native()
-        loose = {f.name: _nullable(f.dataType) for f in native.schema.fields}
-        loose = {c: kind for c, kind in loose.items() if kind != native.schema[c].dataType}
+        loose = {f.name: kind for f in native.schema.fields
+                 if (kind := _nullable(f.dataType)) != f.dataType}
         if loose:
             frame = nw.from_native(native.withColumns({
                 c: F.col("`" + c.replace("`", "``") + "`").cast(kind)

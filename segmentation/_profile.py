@@ -16,7 +16,6 @@ import polars as pl
 from privacy._io import dated_type, nested_type
 
 from ._checks import names_shown
-from ._engines import polars_level_text
 from ._errors import ColumnTypeError
 from ._reserved import MEMBER, working
 
@@ -104,17 +103,6 @@ def _holds_temporal(dtype: Any) -> bool:
     return nested_type(dtype, lambda t: t.is_temporal()) is not None
 
 
-def _polars_safe(frame: nw.LazyFrame[Any], column: str, dtype: Any, engine: str
-                 ) -> tuple[nw.LazyFrame[Any], Any]:
-    """In polars, a column holding dates within structs or arrays with those dates written
-    first (polars' cast to text panicked on DuckDB's 'infinity'), and its type then; other
-    engines write their own text."""
-    if engine != "polars" or not _holds_temporal(dtype):
-        return frame, dtype
-    native = frame.to_native().with_columns(polars_level_text(pl.col(column), dtype).alias(column))
-    return nw.from_native(native), native.collect_schema()[column]
-
-
 def grouped_raw(dtype: Any) -> bool:
     """Levels grouped as they are, then written by :func:`level_text`."""
     return dtype == pl.Binary or (isinstance(dtype, pl.Struct) and not _holds_temporal(dtype))
@@ -175,7 +163,7 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
             else:
                 # polars has no list functions for arrays; other items holding dates as the
                 # engine writes them (polars': never panicking)
-                part, dtype = _polars_safe(frame, c, dtype, engine.name)
+                part, dtype = engine.nested_dates_as_text(frame, c, dtype)
                 values = nw.col(c)
                 if isinstance(dtype, pl.Array) or _holds_temporal(dtype):
                     values = values.cast(nw.List(nw.String))
@@ -185,7 +173,7 @@ def profile_rows(population: Population, audience: Audience, cols: Sequence[str]
             table = _level_counts(engine.temporal_text(frame, c, dtype), nw.col(c).alias("v"),
                                   population, top)
         else:
-            part, dtype = _polars_safe(frame, c, dtype, engine.name)
+            part, dtype = engine.nested_dates_as_text(frame, c, dtype)
             values = nw.col(c) if grouped_raw(dtype) else nw.col(c).cast(nw.String)
             table = _level_counts(part, values.alias("v"), population, top)
         for level, has, has_member in table.select("v", "n", "k").iter_rows():
