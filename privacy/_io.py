@@ -32,7 +32,8 @@ from ._errors import InputTypeError, InvalidInputError, ReadError, WriteError
 from ._redact import printable, safe_name, safe_names
 
 __all__ = ["TABLE_SUFFIXES", "arrow_unreadable", "atomic_write", "check_output", "dated_type",
-           "nested_type", "part_files", "polars_unreadable", "read_path", "read_regular",
+           "long_row", "nested_type", "part_files", "polars_unreadable", "read_path",
+           "read_regular",
            "read_table", "table_format", "temporal_text", "temporal_texts", "write_frame"]
 
 _SNIFF = 64 * 1024
@@ -320,10 +321,15 @@ def read_path(path: Path, what: str, encoding: str, separator: str | None,
         frame = pl.read_csv(source, infer_schema=False, separator=sep, encoding="utf8-lossy",
                             glob=False)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        long = "more fields" in str(exc)
         raise ReadError(
-            f"could not read {what} {safe_name(path.name)}: {type(exc).__name__}; expected a "
-            f"CSV with a header row and {_describe(sep)} between fields (another delimiter: "
-            "separator= / --delimiter)"
+            f"could not read {what} {safe_name(path.name)}: "
+            + (f"{long_row(source, sep) or 'a row'} has more fields than its header: quote "
+               f"fields that hold {_describe(sep)}, or give the file's delimiter (separator= / "
+               "--delimiter)"
+               if long else
+               f"{type(exc).__name__}; expected a CSV with a header row and {_describe(sep)} "
+               "between fields (another delimiter: separator= / --delimiter)")
         ) from None
     numbered = _check_headers(names, what, sep, repeats)
     if numbered != names and len(numbered) == frame.width:
@@ -382,6 +388,29 @@ def _utf8_source(path: Path, what: str, encoding: str) -> Path | io.BytesIO:
             "check --encoding"
         ) from None
     return io.BytesIO(text.lstrip("\ufeff").encode("utf-8"))
+
+
+def long_row(source: Path | io.BytesIO, sep: str = ",") -> str | None:
+    """Where a CSV first has a row with more fields than its header, said without its cells:
+    'line 4 (5 fields, the header 3)'; None when the csv module reads none (it and polars can
+    differ on a stray quote)."""
+    handle: IO[bytes] = open(source, "rb") if isinstance(source, Path) else source  # noqa: SIM115
+    text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="")
+    try:
+        reader = csv.reader(text, delimiter=sep, strict=False)
+        width = len(next(reader, []))
+        for row in reader:
+            if len(row) > width:
+                return f"line {reader.line_num:,} ({len(row):,} fields, the header {width:,})"
+    except csv.Error:
+        pass
+    finally:
+        if isinstance(source, Path):
+            text.close()
+        else:
+            text.detach()
+            source.seek(0)
+    return None
 
 
 def _describe(sep: str) -> str:

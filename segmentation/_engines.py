@@ -42,6 +42,7 @@ from privacy._io import (
     bookkeeping,
     dated_type,
     is_glob,
+    long_row,
     nested_type,
     polars_unreadable,
     temporal_text,
@@ -608,7 +609,9 @@ def _scan_csv(path: Path, what: str, text_column: str | None = None) -> pl.LazyF
             f"{what} file {safe_name(path.name)} " + (
                 "holds bytes that are not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8)"
                 if "utf-8" in reason or "utf8" in reason else
-                "has a row with more fields than its header: quote fields that hold commas"
+                f"has a row with more fields than its header"
+                f"{f', at {where}' if (where := long_row(path)) else ''}: quote fields that "
+                "hold commas"
                 if "more fields" in reason else
                 f"could not be read as a CSV with a header row ({type(exc).__name__})")) from None
     return pl.scan_csv(path, glob=False, schema=schema)

@@ -179,6 +179,39 @@ def test_cli_unreadable_input_exits_2(tmp_path: Path) -> None:
     assert "not found" in done.stderr
 
 
+@pytest.mark.parametrize(("text", "sep", "where"), [
+    (b"email,phone\na@example.com,+14155550100\nb@example.com,+1415,5550101\n", None,
+     "line 3 (3 fields, the header 2)"),
+    # a quoted field over two lines: the row ends on line 4
+    (b"email,phone\na@example.com,+14155550100\n\"b@\nexample.com\",+1,4155550101\n", None,
+     "line 4 (3 fields, the header 2)"),
+    (b"email;phone\na@example.com;+14155550100\nb@example.com;+1;4155550101\n", ";",
+     "line 3 (3 fields, the header 2)"),
+])
+def test_a_row_longer_than_the_header_is_named_by_its_line(
+        tmp_path: Path, text: bytes, sep: str | None, where: str) -> None:
+    """A row with more fields than the header stops the read with its line and field counts,
+    never its cells; a short row is read, its missing fields counted as empty."""
+    crm = tmp_path / "crm.csv"
+    crm.write_bytes(text)
+    with pytest.raises(privacy.ReadError, match="more fields than its header") as caught:
+        privacy.prepare_upload(crm, "meta", separator=sep)
+    assert where in str(caught.value)
+    assert "example" not in str(caught.value)
+    assert "5550101" not in str(caught.value)
+    done = _cli("hash", "crm.csv", "--platform", "meta", "-o", "up.csv",
+                *(("--delimiter", sep) if sep else ()), cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ")
+    assert where in done.stderr
+    assert "example" not in done.stderr
+    assert not (tmp_path / "up.csv").exists()
+    crm.write_bytes(b"email,phone\na@example.com,+14155550100\nb@example.com\n")
+    phone = next(c for c in privacy.prepare_upload(crm, "meta").report.columns
+                 if c.kind == "phone")
+    assert (phone.valid, phone.rejected) == (1, {"empty": 1})
+
+
 @pytest.mark.parametrize("ahead", [1, 2, 3, 20])
 def test_prepare_values_any_normalize_ahead(ahead: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """However many chunks are normalized ahead (more than there are, too), each chunk's
