@@ -26,7 +26,7 @@ from ._checks import (
     shown,
 )
 from ._clock import checked_now, default_now
-from ._compile import compile_mask, condition_expr
+from ._compile import check_event_names, compile_mask, condition_expr
 from ._conditions import And, Condition, Field, aggregates_used, as_condition, conditions_of
 from ._engines import as_lazy, as_table, as_tables
 from ._errors import (
@@ -642,10 +642,13 @@ class Population:
     def to_sql(self, segment: Segment | Condition | Field, dialect: str = "duckdb",
                profiles: str = "profiles", events: str = "events") -> str:
         """The segment as SQL over tables of these names (list columns known from here);
-        checked against this population's columns and types as :meth:`select` is."""
+        checked against this population's columns, types and event names as :meth:`select`
+        is (a misspelt event would otherwise select nobody, silently)."""
         segment = _as_segment(segment)
         validate(segment.condition, self._p.schema,
                  self._e.schema if self._e is not None else None, self.id)
+        check_event_names(aggregates_used(segment.condition),
+                          self._known_events(segment.condition))
         return segment.to_sql(
             dialect, profiles, events, self.id, self.now, schema=self.schema,  # type: ignore[arg-type]
             event_schema=dict(self._e.schema) if self._e is not None else None)

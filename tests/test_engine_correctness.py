@@ -273,6 +273,15 @@ def test_unknown_event_name_is_an_error_listing_the_known() -> None:
     with pytest.raises(seg.InvalidSegmentError, match="game_session"):
         pop.select(seg.event("gamesession").count(within="30d") >= 1)
     assert pop.select(seg.event("game_session").did(within="30d")).ids.to_list() == [1]
+    # the population's SQL is checked as its select is: a typo would select nobody, silently
+    typo = seg.Segment("t", (seg.field("user_id") >= 1)
+                       & ~seg.event("gamesession").did(within="30d"))
+    with pytest.raises(seg.InvalidSegmentError, match=r"unknown event 'gamesession'.*game_session"):
+        pop.to_sql(typo, dialect="spark")
+    assert "game_session" in pop.to_sql(seg.event("game_session").did(within="30d"))
+    declared = seg.Population(profiles, events, now=NOW, event_types=["gamesession"])
+    assert "gamesession" in declared.to_sql(typo)
+    assert "gamesession" in typo.to_sql("duckdb", now=NOW)  # no table to check against
 
 
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
