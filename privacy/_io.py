@@ -31,10 +31,10 @@ import polars as pl
 from ._errors import InputTypeError, InvalidInputError, ReadError, WriteError
 from ._redact import printable, safe_name, safe_names
 
-__all__ = ["TABLE_SUFFIXES", "arrow_unreadable", "atomic_write", "check_output", "dated_type",
-           "long_row", "nested_type", "part_files", "polars_unreadable", "read_path",
-           "read_regular",
-           "read_table", "table_format", "temporal_text", "temporal_texts", "write_frame"]
+__all__ = ["TABLE_SUFFIXES", "arrow_unreadable", "atomic_write", "check_output", "csv_problem",
+           "dated_type", "lf_source", "nested_type", "part_files", "polars_unreadable",
+           "read_path", "read_regular", "read_table", "table_format", "temporal_text",
+           "temporal_texts", "write_frame"]
 
 _SNIFF = 64 * 1024
 _PEM = b"-----BEGIN"
@@ -321,13 +321,14 @@ def read_path(path: Path, what: str, encoding: str, separator: str | None,
         frame = pl.read_csv(source, infer_schema=False, separator=sep, encoding="utf8-lossy",
                             glob=False)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        long = "more fields" in str(exc)
+        problem = (
+            "it is empty; a CSV needs a header row" if isinstance(exc, pl.exceptions.NoDataError)
+            else csv_problem(source, sep, ", or give the file's delimiter (separator= / "
+                             "--delimiter)") if isinstance(exc, pl.exceptions.PolarsError)
+            else None)
         raise ReadError(
             f"could not read {what} {safe_name(path.name)}: "
-            + (f"{long_row(source, sep) or 'a row'} has more fields than its header: quote "
-               f"fields that hold {_describe(sep)}, or give the file's delimiter (separator= / "
-               "--delimiter)"
-               if long else
+            + (problem if problem else
                f"{type(exc).__name__}; expected a CSV with a header row and {_describe(sep)} "
                "between fields (another delimiter: separator= / --delimiter)")
         ) from None
@@ -376,41 +377,136 @@ def _utf8_source(path: Path, what: str, encoding: str) -> Path | io.BytesIO:
                 "bytes between characters), not UTF-8; pass encoding='utf-16' "
                 "(--encoding utf-16) or save it as UTF-8"
             )
-        if head.startswith(codecs.BOM_UTF8):
-            return io.BytesIO(path.read_bytes()[len(codecs.BOM_UTF8):])
+        if head.startswith(codecs.BOM_UTF8) or _bare_cr(head):
+            data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
+            return io.BytesIO(data.replace(b"\r", b"\n") if _bare_cr(head) else data)
         return path
     data = path.read_bytes()
     try:
-        text = data.decode(codec)
+        text = data.decode(codec).lstrip("\ufeff")
     except UnicodeDecodeError as exc:
         raise ReadError(
             f"{what} {safe_name(path.name)} is not valid {codec} (byte {exc.start:,}); "
             "check --encoding"
         ) from None
-    return io.BytesIO(text.lstrip("\ufeff").encode("utf-8"))
+    if _bare_cr(text[:_SNIFF]):
+        text = text.replace("\r", "\n")
+    return io.BytesIO(text.encode("utf-8"))
 
 
-def long_row(source: Path | io.BytesIO, sep: str = ",") -> str | None:
-    """Where a CSV first has a row with more fields than its header, said without its cells:
-    'line 4 (5 fields, the header 3)'; None when the csv module reads none (it and polars can
-    differ on a stray quote)."""
-    handle: IO[bytes] = open(source, "rb") if isinstance(source, Path) else source  # noqa: SIM115
-    text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="")
+def _bare_cr(head: str | bytes) -> bool:
+    """Whether a file's first bytes end their lines in a carriage return alone (classic Mac OS,
+    Excel's "CSV (Macintosh)"): polars reads such a file as one line, its header."""
+    if isinstance(head, str):
+        return "\r" in head and "\n" not in head
+    return b"\r" in head and b"\n" not in head
+
+
+def lf_source(path: Path) -> Path | bytes:
+    """A CSV file to read: the path itself, or its bytes with line feeds where its lines end
+    in a carriage return alone (:func:`_bare_cr`)."""
+    with open(path, "rb") as handle:
+        head = handle.read(_SNIFF)
+    return path.read_bytes().replace(b"\r", b"\n") if _bare_cr(head) else path
+
+
+class _RawLines:
+    """The lines a csv reader takes, kept until the row they make is read (its raw text).
+
+    Lines end at a line feed, as polars reads them: a carriage return elsewhere than before one
+    is a character of its field there (the csv module would end a line at it), so it is given
+    to the reader as another character that is neither a quote nor a delimiter."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines = lines
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _RawLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        end = len(line) - (2 if line.endswith("\r\n") else 1 if line.endswith("\n") else 0)
+        if "\r" in line[:end]:
+            line = line[:end].replace("\r", "\ue000") + line[end:]
+        self.taken.append(line)
+        return line
+
+    def row(self) -> str:
+        text = "".join(self.taken)
+        self.taken.clear()
+        return text
+
+
+_QUOTE_DOUBLED = 'quote the whole field and double each quote inside it ("a ""b"" c")'
+
+
+def csv_problem(source: Path | bytes | io.BytesIO, sep: str = ",", hint: str = ""
+                ) -> str | None:
+    """What makes a CSV unreadable (polars stops at it), said by its line and never by its
+    cells, with the remedy; None when nothing here is wrong. Reads up to the first problem:
+    a row with more fields than the header, a quoted field never closed, text after a
+    closing quote, a double quote inside a field that does not begin with one ('a"b', which
+    RFC 4180 does not allow and polars refuses). ``hint`` ends the first one's remedy."""
+    handle: IO[bytes] = (open(source, "rb") if isinstance(source, Path)  # noqa: SIM115
+                         else io.BytesIO(source) if isinstance(source, bytes) else source)
+    text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="\n")
+    raw = _RawLines(text)
+    reader = csv.reader(raw, delimiter=sep, strict=True)
+    start = 1
     try:
-        reader = csv.reader(text, delimiter=sep, strict=False)
         width = len(next(reader, []))
+        raw.row()
+        start = reader.line_num + 1
         for row in reader:
+            line = raw.row()
             if len(row) > width:
-                return f"line {reader.line_num:,} ({len(row):,} fields, the header {width:,})"
-    except csv.Error:
-        pass
+                return (f"line {reader.line_num:,} ({len(row):,} fields, the header "
+                        f"{width:,}) has more fields than its header: quote fields that hold "
+                        f"{_describe(sep)}{hint}")
+            if any('"' in field for field in row) and _stray_quote(line, sep):
+                return (f"line {start:,} has a double quote inside a field that does not "
+                        f"begin with one: {_QUOTE_DOUBLED}")
+            start = reader.line_num + 1
+    except csv.Error as exc:  # its message names no cell
+        if "unexpected end of data" in str(exc):
+            return (f"a quoted field in the row that starts on line {start:,} is never "
+                    f"closed: end it with a double quote, or {_QUOTE_DOUBLED}")
+        if "expected after" in str(exc):
+            return (f"line {reader.line_num:,} has text after a field's closing quote: "
+                    f"{_QUOTE_DOUBLED}")
+        return None  # a field over the csv module's limit, say: not a problem of the file's
     finally:
-        if isinstance(source, Path):
-            text.close()
-        else:
+        if isinstance(source, io.BytesIO):
             text.detach()
             source.seek(0)
+        else:
+            text.close()
     return None
+
+
+def _stray_quote(row: str, sep: str) -> bool:
+    """Whether a row's raw text has a field that does not begin with a double quote but holds
+    one (the csv module reads it as written; polars refuses the file)."""
+    pos, end = 0, len(row.rstrip("\r\n"))
+    while pos <= end:
+        if row.startswith('"', pos):  # a quoted field: to its closing quote
+            pos = row.find('"', pos + 1)
+            while pos >= 0 and row.startswith('""', pos):
+                pos = row.find('"', pos + 2)
+            if pos < 0:
+                return False
+            pos = row.find(sep, pos + 1)
+        else:
+            nxt = row.find(sep, pos)
+            field = row[pos: nxt if nxt >= 0 else end]
+            if '"' in field:
+                return True
+            pos = nxt
+        if pos < 0:
+            return False
+        pos += 1
+    return False
 
 
 def _describe(sep: str) -> str:

@@ -40,9 +40,10 @@ import polars as pl
 
 from privacy._io import (
     bookkeeping,
+    csv_problem,
     dated_type,
     is_glob,
-    long_row,
+    lf_source,
     nested_type,
     polars_unreadable,
     temporal_text,
@@ -585,16 +586,18 @@ def _scan_csv(path: Path, what: str, text_column: str | None = None) -> pl.LazyF
     guessed at. Every cell is read here, so that bytes that are not UTF-8 and rows longer than
     the header are a clear error now, not a parse error at some later step; the scan returned
     has its schema given, so no later step infers it again. ``text_column``: a column read as
-    text whatever it holds."""
+    text whatever it holds. Lines that end in a carriage return alone (Excel's "CSV
+    (Macintosh)") are read as lines, not as one header row."""
+    source = lf_source(path)
     try:
         schema: dict[str, Any] = dict(
-            pl.scan_csv(path, glob=False, infer_schema_length=None).collect_schema())
-        dated = pl.scan_csv(path, glob=False, try_parse_dates=True).collect_schema()
+            pl.scan_csv(source, glob=False, infer_schema_length=None).collect_schema())
+        dated = pl.scan_csv(source, glob=False, try_parse_dates=True).collect_schema()
         temporal = [c for c, t in dated.items() if schema.get(c) == pl.Utf8
                     and (t == pl.Date or isinstance(t, pl.Datetime)) and c != text_column]
         numeric = [c for c, t in schema.items() if t.is_numeric()]
         cells = {c: pl.col(c).str.strip_chars() for c in temporal + numeric}
-        checks = (pl.scan_csv(path, glob=False, infer_schema=False)
+        checks = (pl.scan_csv(source, glob=False, infer_schema=False)
                   .select([cells[c].str.contains(_YEAR_FIRST).all() for c in temporal]
                           + [~cells[c].str.contains(_WRITTEN_AS_TEXT).any() for c in numeric]
                           + [pl.all().str.len_bytes().sum().name.prefix("\0")])
@@ -602,28 +605,29 @@ def _scan_csv(path: Path, what: str, text_column: str | None = None) -> pl.LazyF
         schema.update({c: pl.Utf8 for c in numeric if not checks[c]})
         if text_column in schema:
             schema[text_column] = pl.Utf8
-        _parse_times(path, schema, {c: dated[c] for c in temporal if checks[c]})
+        _parse_times(source, schema, {c: dated[c] for c in temporal if checks[c]})
     except pl.exceptions.PolarsError as exc:  # never str(exc): polars quotes the cells
         reason = str(exc).lower()
         raise SegmentationError(
             f"{what} file {safe_name(path.name)} " + (
                 "holds bytes that are not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8)"
                 if "utf-8" in reason or "utf8" in reason else
-                f"has a row with more fields than its header"
-                f"{f', at {where}' if (where := long_row(path)) else ''}: quote fields that "
-                "hold commas"
-                if "more fields" in reason else
+                "is empty; a CSV needs a header row"
+                if isinstance(exc, pl.exceptions.NoDataError) else
+                f"could not be read: {problem}"
+                if (problem := csv_problem(source)) else
                 f"could not be read as a CSV with a header row ({type(exc).__name__})")) from None
-    return pl.scan_csv(path, glob=False, schema=schema)
+    return pl.scan_csv(source, glob=False, schema=schema)
 
 
-def _parse_times(path: Path, schema: dict[str, Any], times: dict[str, Any]) -> None:
+def _parse_times(source: Path | bytes, schema: dict[str, Any], times: dict[str, Any]
+                 ) -> None:
     """Give ``schema`` the date/time types of ``times`` whose every cell parses as such (polars
     refuses a cell in another form, '2026-11-30' in a column of instants); the others stay
     text. One pass when all parse, as they usually do."""
     def parses(columns: dict[str, Any]) -> bool:
         try:
-            pl.scan_csv(path, glob=False, schema={**schema, **columns}) \
+            pl.scan_csv(source, glob=False, schema={**schema, **columns}) \
                 .select(pl.col(*columns).null_count()).collect()
         except pl.exceptions.ComputeError:
             return False

@@ -4,6 +4,7 @@ traceback; progress bars go to terminals only; long phases say what they are doi
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import subprocess
@@ -251,9 +252,16 @@ def test_csv_columns_are_typed_from_every_row_and_keep_what_cells_say(tmp_path: 
 
     (tmp_path / "latin1.csv").write_bytes(b"user_id,plan\n1,caf\xe9\n2,b\n")
     (tmp_path / "ragged.csv").write_text("user_id,plan\n1,a\n2,b,c\n")
-    for name, expected in (("latin1.csv", "not UTF-8"),
-                           ("ragged.csv", "more fields than its header, at line 3 (3 fields, "
-                                          "the header 2)")):
+    (tmp_path / "stray.csv").write_text('user_id,plan\n1,a\n2,"b,c"\n3,caf"e\n')
+    (tmp_path / "open.csv").write_text('user_id,plan\n1,a\n2,"caf\n3,b\n')
+    (tmp_path / "after.csv").write_text('user_id,plan\n1,"caf"e\n')
+    for name, expected in (
+            ("latin1.csv", "not UTF-8"),
+            ("ragged.csv", "line 3 (3 fields, the header 2) has more fields than its header"),
+            ("stray.csv", "line 4 has a double quote inside a field that does not begin with "
+                          "one"),
+            ("open.csv", "a quoted field in the row that starts on line 3 is never closed"),
+            ("after.csv", "line 2 has text after a field's closing quote")):
         with pytest.raises(seg.SegmentationError, match=re.escape(expected)) as caught:
             seg.Population(tmp_path / name)
         assert "caf" not in str(caught.value)  # no cell is quoted
@@ -264,6 +272,33 @@ def test_csv_columns_are_typed_from_every_row_and_keep_what_cells_say(tmp_path: 
         assert expected in done.stderr
         assert "Traceback" not in done.stderr
         assert "report it" not in done.stderr
+
+
+def test_csv_lines_ending_in_a_carriage_return_alone_are_rows(tmp_path: Path) -> None:
+    """Excel's "CSV (Macintosh)" ends lines in a carriage return alone: polars read such a
+    file as one header row, so a Population had no rows and columns named by cells ('plan\r1'),
+    and every segment was silently empty. Its rows are rows, typed as a line-feed file's."""
+    import segmentation as seg
+
+    profiles = ["user_id,plan,joined", "007,a,2026-01-02", "100,b,2026-03-04", "101,a,"]
+    events = ["user_id,event,ts", "100,game,2026-11-30T10:00:00Z", "007,game,2026-11-29T10:00:00Z",
+              "007,game,2026-11-28T10:00:00Z"]
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    for name, lines in (("p", profiles), ("e", events)):
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines) + "\n")
+        (tmp_path / f"{name}_mac.csv").write_bytes("\r".join(lines).encode())
+    unix = seg.Population(tmp_path / "p.csv", tmp_path / "e.csv", now=now)
+    mac = seg.Population(tmp_path / "p_mac.csv", tmp_path / "e_mac.csv", now=now)
+    assert mac.schema == unix.schema
+    assert mac.profiles.collect().equals(unix.profiles.collect())
+    assert mac.events.collect().equals(unix.events.collect())
+    segment = (seg.field("plan") == "a") & (seg.event("game").count(within="7d") >= 2)
+    assert mac.select(segment).ids.to_list() == unix.select(segment).ids.to_list() == ["007"]
+    (tmp_path / "s.json").write_text(seg.Segment("a", segment).to_json())
+    done = run("segmentation", "build", "s.json", "--profiles", "p_mac.csv", "--events",
+               "e_mac.csv", "--now", "2026-12-01T00:00:00Z", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["size"] == 1
 
 
 def test_two_csv_files_match_ids_as_written_when_one_kept_them_as_text(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import privacy
 
@@ -181,22 +184,34 @@ def test_cli_unreadable_input_exits_2(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "sep", "where"), [
     (b"email,phone\na@example.com,+14155550100\nb@example.com,+1415,5550101\n", None,
-     "line 3 (3 fields, the header 2)"),
+     "line 3 (3 fields, the header 2) has more fields than its header"),
     # a quoted field over two lines: the row ends on line 4
     (b"email,phone\na@example.com,+14155550100\n\"b@\nexample.com\",+1,4155550101\n", None,
-     "line 4 (3 fields, the header 2)"),
+     "line 4 (3 fields, the header 2) has more fields"),
     (b"email;phone\na@example.com;+14155550100\nb@example.com;+1;4155550101\n", ";",
-     "line 3 (3 fields, the header 2)"),
+     "line 3 (3 fields, the header 2) has more fields"),
+    # a quote inside an unquoted field (RFC 4180 has none; polars refuses the file), also after
+    # a quoted field that holds the delimiter
+    (b"email,phone\na@example.com,+14155550100\nb\"@example.com,+14155550101\n", None,
+     "line 3 has a double quote inside a field that does not begin with one"),
+    (b"email,phone,x\n\"a,b@example.com\",+14155550100,c\"d\n", None,
+     "line 2 has a double quote inside a field"),
+    (b"email,phone\n\"a@example.com\"x,+14155550100\n", None,
+     "line 2 has text after a field's closing quote"),
+    (b"email,phone\na@example.com,1\n\"b@example.com,+14155550100\nc@example.com,2\n", None,
+     "a quoted field in the row that starts on line 3 is never closed"),
+    (b"", None, "it is empty; a CSV needs a header row"),
+    (b"\xef\xbb\xbf", None, "it is empty"),
 ])
-def test_a_row_longer_than_the_header_is_named_by_its_line(
+def test_an_unreadable_csv_is_named_by_its_line_never_its_cells(
         tmp_path: Path, text: bytes, sep: str | None, where: str) -> None:
-    """A row with more fields than the header stops the read with its line and field counts,
-    never its cells; a short row is read, its missing fields counted as empty."""
+    """A CSV polars cannot read stops with what is wrong, where, and the remedy, never its
+    cells; a short row is read, its missing fields counted as empty; quotes written as RFC 4180
+    says are read."""
     crm = tmp_path / "crm.csv"
     crm.write_bytes(text)
-    with pytest.raises(privacy.ReadError, match="more fields than its header") as caught:
+    with pytest.raises(privacy.ReadError, match=re.escape(where)) as caught:
         privacy.prepare_upload(crm, "meta", separator=sep)
-    assert where in str(caught.value)
     assert "example" not in str(caught.value)
     assert "5550101" not in str(caught.value)
     done = _cli("hash", "crm.csv", "--platform", "meta", "-o", "up.csv",
@@ -210,6 +225,49 @@ def test_a_row_longer_than_the_header_is_named_by_its_line(
     phone = next(c for c in privacy.prepare_upload(crm, "meta").report.columns
                  if c.kind == "phone")
     assert (phone.valid, phone.rejected) == (1, {"empty": 1})
+    crm.write_bytes(b'fn,email\n"O""Brien",a@example.com\n"Mary\nAnn",b@example.com\n')
+    fn = next(c for c in privacy.prepare_upload(crm, "meta").report.columns
+              if c.kind == "first_name")
+    assert (fn.valid, fn.rejected) == (1, {"control_character": 1})
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.text('QJ,"\n\r ', max_size=8), min_size=1, max_size=5))
+def test_every_csv_polars_refuses_is_diagnosed_without_its_cells(rows: list[str]) -> None:
+    """Whatever stray quotes, delimiters and line ends a file holds, when polars refuses it the
+    diagnosis names a line and what is wrong there, and never a cell."""
+    from privacy._io import csv_problem
+
+    data = ("QQ,JJ\n" + "\n".join(rows) + "\n").encode()
+    try:
+        pl.read_csv(data, infer_schema=False)
+    except pl.exceptions.NoDataError:
+        return
+    except pl.exceptions.PolarsError:
+        problem = csv_problem(data)
+        assert problem is not None
+        assert "Q" not in problem
+        assert "J" not in problem
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_lines_ending_in_a_carriage_return_alone_are_lines(tmp_path: Path, encoding: str,
+                                                           bom: bytes) -> None:
+    """Excel's "CSV (Macintosh)" ends lines in a carriage return alone: polars read the whole
+    file as its header row ("no rows", with cells for column names). Its rows are rows."""
+    lines = ["email,phone,fn", "a@example.com,+14155550100,Zoë", "b@example.com,,\"Ann\rMarie\""]
+    unix = tmp_path / "unix.csv"
+    unix.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mac = tmp_path / "mac.csv"
+    mac.write_bytes((bom if encoding == "utf-8" else b"") + "\r".join(lines).encode(encoding))
+    want = privacy.prepare_upload(unix, "meta", key=KEY)
+    got = privacy.prepare_upload(mac, "meta", key=KEY, encoding=encoding)
+    assert got.report.rows_in == 2
+    assert got.frame.to_dicts() == want.frame.to_dicts()
+    assert {c.kind: c.rejected for c in got.report.columns} == {
+        "email": {}, "phone": {"empty": 1}, "first_name": {"control_character": 1}}
+    assert privacy.audit(mac, platform="meta").rows == 2
 
 
 @pytest.mark.parametrize("ahead", [1, 2, 3, 20])
