@@ -19,6 +19,7 @@ import polars as pl
 from privacy._redact import ArgumentParser, named, printable, safe_name
 
 from . import _format as fmt
+from ._clock import utc_text
 from ._errors import SegmentationError
 
 _STARTED = [time.perf_counter()]
@@ -253,7 +254,7 @@ def _build(args: argparse.Namespace) -> int:
     pop = seg.Population(args.profiles, args.events, id=args.id, now=now)
     audience = pop.select(segment, streaming=args.streaming)
     print(json.dumps({"segment": segment.name, "size": audience.size, "population": pop.n,
-                      "now": pop.now.isoformat()}))
+                      "now": utc_text(pop.now)}))
     if args.output:
         write_frame(pl.DataFrame({args.id: audience.ids}), args.output)
     return 0

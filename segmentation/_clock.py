@@ -13,7 +13,7 @@ from privacy._checks import standard_time
 from ._errors import InvalidSegmentError
 
 __all__ = ["DAY_US", "EARLIEST_NOW", "INFINITE_US", "MAX_WINDOW_DAYS", "checked_now", "default_now",
-           "epoch_us", "sql_time_text", "utc_now"]
+           "epoch_us", "sql_time_text", "utc_now", "utc_text"]
 
 #: Microseconds in a day: a UTC calendar day is ``floor(us / DAY_US)``.
 DAY_US = 86_400_000_000
@@ -68,6 +68,12 @@ def checked_now(now: object) -> dt.datetime:
             f"now must be on or after {EARLIEST_NOW:%Y-%m-%d} (a window reaches back up to 1,000 "
             f"years from it), got a time in the year {now.year}")
     return value
+
+
+def utc_text(value: dt.datetime) -> str:
+    """A naive UTC time (a population's ``now``) as ISO 8601 with its offset, '+00:00': a
+    pipeline reading the text cannot take it for local time."""
+    return value.replace(tzinfo=dt.timezone.utc).isoformat()
 
 
 def epoch_us(value: dt.date | dt.datetime) -> int:

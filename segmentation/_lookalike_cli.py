@@ -20,6 +20,7 @@ import polars as pl
 
 from privacy._redact import printable, safe_name
 
+from ._clock import utc_text
 from ._errors import SegmentationError, UnknownColumnError
 
 __all__ = ["add_parser"]
@@ -121,7 +122,7 @@ def _run(args: argparse.Namespace) -> int:
         "candidates": ranked.height, "bags": int(model.n_estimators_),
         "features": len(model.feature_names_in_),
         "left_out": [safe_name(c) for c in getattr(model, "left_out_", [])],
-        "now": pop.now.isoformat(), "tiers": {f"{f:g}": sizes[f] for f in shares},
+        "now": utc_text(pop.now), "tiers": {f"{f:g}": sizes[f] for f in shares},
         # what sets the seed apart, in the data's units (levels held by 1%+ of people)
         "apart": model.explain(args.explain)["reading"].to_list() if args.explain else [],
         "output": safe_name(Path(args.output).name),

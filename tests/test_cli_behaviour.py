@@ -296,9 +296,10 @@ def test_csv_lines_ending_in_a_carriage_return_alone_are_rows(tmp_path: Path) ->
     assert mac.select(segment).ids.to_list() == unix.select(segment).ids.to_list() == ["007"]
     (tmp_path / "s.json").write_text(seg.Segment("a", segment).to_json())
     done = run("segmentation", "build", "s.json", "--profiles", "p_mac.csv", "--events",
-               "e_mac.csv", "--now", "2026-12-01T00:00:00Z", cwd=tmp_path)
+               "e_mac.csv", "--now", "2026-12-01T01:00:00+01:00", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["size"] == 1
+    assert json.loads(done.stdout)["now"] == "2026-12-01T00:00:00+00:00"  # UTC, said so
 
 
 def test_two_csv_files_match_ids_as_written_when_one_kept_them_as_text(tmp_path: Path) -> None:

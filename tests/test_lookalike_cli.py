@@ -58,6 +58,7 @@ def test_the_output_is_the_librarys_ranking_with_nested_tiers(folder: Path) -> N
     ranked = model.ranked(pop, exclude=customers)
     assert summary["seeds"] == seeds.size
     assert summary["candidates"] == ranked.height
+    assert summary["now"] == NOW + "+00:00"  # naive --now is UTC, said so
     assert summary["tiers"] == {"0.01": tiers[0.01].size, "0.02": tiers[0.02].size,
                                 "0.05": tiers[0.05].size}
     assert summary["bags"] == model.n_estimators_
