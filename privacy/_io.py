@@ -377,9 +377,10 @@ def _utf8_source(path: Path, what: str, encoding: str) -> Path | io.BytesIO:
                 "bytes between characters), not UTF-8; pass encoding='utf-16' "
                 "(--encoding utf-16) or save it as UTF-8"
             )
-        if head.startswith(codecs.BOM_UTF8) or _bare_cr(head):
+        cr_lines = _bare_cr(head)
+        if head.startswith(codecs.BOM_UTF8) or cr_lines:
             data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
-            return io.BytesIO(data.replace(b"\r", b"\n") if _bare_cr(head) else data)
+            return io.BytesIO(data.replace(b"\r", b"\n") if cr_lines else data)
         return path
     data = path.read_bytes()
     try:
