@@ -465,7 +465,7 @@ def csv_problem(source: Path | bytes | io.BytesIO, sep: str = ",", hint: str = "
                 return (f"line {reader.line_num:,} ({len(row):,} fields, the header "
                         f"{width:,}) has more fields than its header: quote fields that hold "
                         f"{_describe(sep)}{hint}")
-            if any('"' in field for field in row) and _stray_quote(line, sep):
+            if '"' in line and _stray_quote(line, sep):
                 return (f"line {start:,} has a double quote inside a field that does not "
                         f"begin with one: {_QUOTE_DOUBLED}")
             start = reader.line_num + 1
