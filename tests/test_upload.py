@@ -250,8 +250,8 @@ def test_every_csv_polars_refuses_is_diagnosed_without_its_cells(rows: list[str]
         assert "J" not in problem
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
-@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+@pytest.mark.parametrize(("encoding", "bom"), [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"),
+                                              ("cp1252", b"")])
 def test_lines_ending_in_a_carriage_return_alone_are_lines(tmp_path: Path, encoding: str,
                                                            bom: bytes) -> None:
     """Excel's "CSV (Macintosh)" ends lines in a carriage return alone: polars read the whole
@@ -260,7 +260,7 @@ def test_lines_ending_in_a_carriage_return_alone_are_lines(tmp_path: Path, encod
     unix = tmp_path / "unix.csv"
     unix.write_text("\n".join(lines) + "\n", encoding="utf-8")
     mac = tmp_path / "mac.csv"
-    mac.write_bytes((bom if encoding == "utf-8" else b"") + "\r".join(lines).encode(encoding))
+    mac.write_bytes(bom + "\r".join(lines).encode(encoding))
     want = privacy.prepare_upload(unix, "meta", key=KEY)
     got = privacy.prepare_upload(mac, "meta", key=KEY, encoding=encoding)
     assert got.report.rows_in == 2
