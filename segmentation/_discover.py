@@ -10,7 +10,9 @@ and recall against the cluster say how faithful the explanation is.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
+from decimal import ROUND_CEILING, Decimal, localcontext
 from functools import reduce
 
 import numpy as np
@@ -33,23 +35,15 @@ __all__ = ["Cluster", "Discovery", "discover"]
 
 @dataclass(frozen=True)
 class _Column:
-    """One encoded feature and how to write a split on it as a condition."""
+    """One encoded feature, and what the tree saw of its source column's nulls."""
 
     name: str  # encoded name
     source: str  # profile column
     kind: str  # "numeric", "level", "item"
     value: object = None
-
-    def condition(self, le: bool, threshold: float) -> Condition:
-        f = field(self.source)
-        if self.kind == "numeric":
-            t = float(np.round(threshold, 4))
-            return f <= t if le else f > t
-        if self.kind == "level":
-            present = f == self.value
-            return ~present if le else present
-        present = f.contains(self.value)
-        return ~present if le else present
+    fill: float | None = None  # numeric: the value nulls were given (None: no nulls)
+    nulls: bool = False  # level/item: nulls were read as "not this level/item"
+    integer: bool = False  # numeric: the column holds integers
 
 
 @dataclass(frozen=True)
@@ -103,10 +97,11 @@ def _encode(frame: pl.DataFrame, features: Sequence[str], max_levels: int = 12
             items = s.explode().drop_nulls().value_counts(sort=True).head(max_levels)[name]
             for item in items:
                 cols.append(s.list.contains(item).fill_null(False).to_numpy().astype(float))
-                meta.append(_Column(f"{name}:{item}", name, "item", item))
+                meta.append(_Column(f"{name}:{item}", name, "item", item,
+                                    nulls=s.null_count() > 0))
         elif dtype == pl.Boolean:
             cols.append(s.fill_null(False).to_numpy().astype(float))
-            meta.append(_Column(name, name, "level", True))
+            meta.append(_Column(name, name, "level", True, nulls=s.null_count() > 0))
         elif dtype.is_numeric():
             x = s.cast(pl.Float64)
             bad = int((~x.is_finite()).sum())
@@ -114,39 +109,150 @@ def _encode(frame: pl.DataFrame, features: Sequence[str], max_levels: int = 12
                 raise InvalidSegmentError(
                     f"feature {name!r} holds {bad:,} NaN or infinite values: clusters need "
                     "finite numbers (fill or drop them, or leave the column out)")
-            cols.append(x.fill_null(x.median() or 0.0).to_numpy())
-            meta.append(_Column(name, name, "numeric"))
+            median = x.median()
+            fill = (float(median) if isinstance(median, float) else 0.0) if x.null_count() else None
+            cols.append(x.fill_null(fill if fill is not None else 0.0).to_numpy())
+            meta.append(_Column(name, name, "numeric", fill=fill, integer=dtype.is_integer()))
         else:
             text = s.cast(pl.Utf8)
             for level in text.drop_nulls().value_counts(sort=True).head(max_levels)[name]:
                 cols.append((text == level).fill_null(False).to_numpy().astype(float))
-                meta.append(_Column(f"{name}={level}", name, "level", level))
+                meta.append(_Column(f"{name}={level}", name, "level", level,
+                                    nulls=text.null_count() > 0))
     if not cols:
         raise InvalidSegmentError(
             f"features {list(features)} hold no values (every one is null): nothing to cluster")
     return np.column_stack(cols), meta
 
 
-def _rule(tree: DecisionTreeClassifier, meta: list[_Column]) -> Condition | None:
-    """OR of the paths to leaves that predict the cluster."""
+def _cut(below: float, above: float, integer: bool = False) -> float:
+    """A threshold ``d`` with ``below <= d < above`` (``below`` and ``above`` being the sample
+    values either side of the tree's split, so that ``<= d`` splits the sample exactly as the
+    tree does): the shortest decimal in the middle half of the gap, near the tree's own
+    midpoint, or for integers the shortest in the whole gap (``age <= 3`` for 3 and 4)."""
+    lo, hi = below, above
+    if not integer:  # halves first: a gap from -1e308 to 1e308 is past a double
+        mid, quarter = below / 2 + above / 2, above / 4 - below / 4
+        lo, hi = max(below, mid - quarter), min(above, mid + quarter)
+    exact = Decimal(lo)
+    with localcontext() as context:
+        context.prec = 60  # a double's exact value and a coarser rounding of it both fit
+        exp = max(exact.adjusted(), Decimal(hi).adjusted()) + 1
+        while exp >= exact.adjusted() - 17:
+            d = float(exact.quantize(Decimal(1).scaleb(exp), rounding=ROUND_CEILING)) + 0.0
+            if d <= hi and below <= d < above:
+                return d
+            exp -= 1
+    return below  # adjacent doubles: no shorter number between them
+
+
+@dataclass
+class _Bounds:
+    """What one path of the tree says of one source column."""
+
+    lo: float | None = None  # numeric: value > lo
+    hi: float | None = None  # numeric: value <= hi
+    nulls: bool = True  # the rows the tree saw as this column's nulls follow the path
+    equal: object = None  # level: the level the path requires
+    unequal: list[object] = dataclass_field(default_factory=list)  # levels it rules out
+    has: list[object] = dataclass_field(default_factory=list)  # items the list must hold
+    lacks: list[object] = dataclass_field(default_factory=list)  # items it must not hold
+
+
+def _written(col: _Column, b: _Bounds) -> Condition:
+    """One source column's part of a path, null rows included where the tree sent them."""
+    f = field(col.source)
+    parts: list[Condition] = []
+    if col.kind == "numeric":
+        def number(v: float) -> float | int:
+            return int(v) if col.integer and v.is_integer() else v
+        if b.lo is not None:
+            parts.append(f > number(b.lo))
+        if b.hi is not None:
+            parts.append(f <= number(b.hi))
+        nulls = col.fill is not None and b.nulls
+    elif col.kind == "level":
+        if b.equal is not None:
+            parts.append(f == b.equal)
+        else:
+            parts += [f == False if v is True else f != v for v in b.unequal]  # noqa: E712
+        nulls = col.nulls and b.equal is None
+    else:
+        parts += [f.contains(v) for v in b.has] + [~f.contains(v) for v in b.lacks]
+        nulls = col.nulls and not b.has
+    cond = reduce(lambda a, c: a & c, parts)
+    return cond | f.is_null() if nulls else cond
+
+
+def _rule(tree: DecisionTreeClassifier, meta: list[_Column], xs: np.ndarray,
+          scale: tuple[np.ndarray, np.ndarray] | None = None) -> Condition | None:
+    """The regions where the tree predicts the cluster, as a rule over the profile columns.
+
+    The rule selects exactly the sample rows ``xs`` (the tree's training rows) that the tree
+    predicts: thresholds are the shortest decimals between the sample values either side of the
+    tree's split (scikit-learn splits float32 copies at their midpoints, which rounded to a
+    fixed number of places had made ``tiny > 0.0 and tiny <= 0.0`` of a column in millionths),
+    the rows the tree saw with a filled-in null follow it, a subtree predicting the cluster
+    throughout is one path, and each path states each column once (its tightest bounds).
+    ``scale`` = (mean, std) when the tree learned from ``(xs - mean) / std``."""
     t = tree.tree_
+    positive = t.value[:, 0, :].argmax(axis=1) == 1
+    leaf = t.children_left == -1
+    everywhere = positive.copy()  # every leaf under the node predicts the cluster
+    for node in range(t.node_count - 1, -1, -1):  # children are numbered after parents
+        if not leaf[node]:
+            everywhere[node] = everywhere[t.children_left[node]] & everywhere[
+                t.children_right[node]]
+    mean, std = scale if scale is not None else (np.zeros(xs.shape[1]), np.ones(xs.shape[1]))
+
+    def seen(values: np.ndarray | float, j: int) -> np.ndarray:
+        """What the tree compared: float32 copies of the values it learned from."""
+        return np.asarray((np.asarray(values) - mean[j]) / std[j], dtype=np.float32
+                          ).astype(np.float64)
     paths: list[Condition] = []
 
-    def walk(node: int, path: list[Condition]) -> None:
-        if t.children_left[node] == -1:
-            counts = t.value[node][0]
-            if counts.argmax() == 1:
-                paths.append(reduce(lambda a, b: a & b, path) if path else field(meta[0].source)
-                             .is_not_null())
+    def walk(node: int, path: dict[int, _Bounds]) -> None:
+        if everywhere[node]:
+            parts = [_written(meta[key], b) for key, b in path.items()]
+            paths.append(reduce(lambda a, c: a & c, parts) if parts else
+                         field(meta[0].source).is_not_null() | field(meta[0].source).is_null())
             return
-        col = meta[t.feature[node]]
-        walk(t.children_left[node], [*path, col.condition(True, t.threshold[node])])
-        walk(t.children_right[node], [*path, col.condition(False, t.threshold[node])])
+        if leaf[node]:
+            return
+        j, thr = int(t.feature[node]), float(t.threshold[node])
+        col = meta[j]
+        for le, child in ((True, t.children_left[node]), (False, t.children_right[node])):
+            key = _source_first(meta, col.source)
+            b = replace(path.get(key, _Bounds()))
+            b.unequal, b.has, b.lacks = list(b.unequal), list(b.has), list(b.lacks)
+            if col.kind == "numeric":
+                values = xs[:, j]
+                left = seen(values, j) <= thr
+                d = _cut(float(values[left].max()), float(values[~left].min()), col.integer)
+                if le:
+                    b.hi = d if b.hi is None else min(b.hi, d)
+                else:
+                    b.lo = d if b.lo is None else max(b.lo, d)
+                if col.fill is not None:
+                    b.nulls = b.nulls and bool(seen(col.fill, j) <= thr) == le
+            elif col.kind == "level":
+                if le:
+                    b.unequal.append(col.value)
+                else:
+                    b.equal = col.value
+            else:
+                (b.lacks if le else b.has).append(col.value)
+            walk(child, {**path, key: b})
 
-    walk(0, [])
+    walk(0, {})
     if not paths:
         return None
-    return reduce(lambda a, b: a | b, paths)
+    return reduce(lambda a, c: a | c, paths)
+
+
+def _source_first(meta: list[_Column], source: str) -> int:
+    """The first encoded column of ``source``: one key per profile column in a path."""
+    return next(i for i, c in enumerate(meta) if c.source == source)
 
 
 def discover(population: Population, features: Sequence[str], k: int | None = None,
@@ -200,7 +306,8 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
     if not (std > 0).any():
         raise InvalidSegmentError(
             f"features {list(features)} are the same for everyone: nothing to cluster")
-    z = (x - mean) / np.where(std > 0, std, 1.0)
+    scaled = np.where(std > 0, std, 1.0)
+    z = (x - mean) / scaled
     rng = np.random.default_rng(random_state)
     idx = rng.choice(len(z), size=min(sample, len(z)), replace=False)
     zs = z[idx]
@@ -244,8 +351,9 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
         y = labels == c
         size = int(y.sum())
         tree = DecisionTreeClassifier(max_depth=max_depth, class_weight="balanced",
-                                      random_state=random_state).fit(x[idx], y[idx])
-        rule = _rule(tree, meta)
+                                      random_state=random_state).fit(zs, y[idx])
+        # on the scaled copy: scikit-learn's float32 copy of 1 + 1e-9 * x is all 1.0
+        rule = _rule(tree, meta, x[idx], (mean, scaled))
         if rule is None:
             continue
         segment = Segment(f"cluster {c}", rule, describe(rule))

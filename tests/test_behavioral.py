@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.tree import DecisionTreeClassifier
 
 import segmentation as seg
+from segmentation._discover import _cut, _encode, _rule
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +78,108 @@ def test_discover_chooses_k(pop: seg.Population) -> None:
     assert gmm.k == min(gmm.selection, key=gmm.selection.__getitem__)
     with pytest.raises(seg.UnknownColumnError):
         seg.discover(pop, ["nope"])
+
+
+@pytest.mark.parametrize(("scale", "offset"), [(1.0, 0.0), (1e-6, 0.0), (1e-9, 1.0),
+                                               (1e6, 2.0**40), (-3.0, 0.0), (1e-8, 5.0)])
+def test_discover_rules_split_at_any_scale(scale: float, offset: float) -> None:
+    # two clear blobs: the rule is one comparison that finds each cluster exactly; rounded to
+    # four places, a column in millionths had become "tiny > 0.0 and tiny <= 0.0 or ..."
+    rng = np.random.default_rng(0)
+    blobs = np.r_[rng.normal(0, 1, 1_000), rng.normal(8, 1, 1_000)]
+    values = blobs * scale + offset
+    pop = seg.Population(pl.DataFrame({"user_id": np.arange(2_000), "v": values}))
+    found = seg.discover(pop, ["v"], k=2, random_state=0)
+    assert len(found.clusters) == 2
+    for cluster in found.clusters:
+        assert (cluster.precision, cluster.recall) == (1.0, 1.0), cluster.segment.description
+        assert cluster.segment.description.count("v ") == 1, cluster.segment.description
+
+
+def test_discover_rules_state_each_column_once_per_path(pop: seg.Population) -> None:
+    found = seg.discover(pop, ["age", "data_gb_month", "interests", "device_os"],
+                         k=3, random_state=0, sample=4_000)
+    for cluster in found.clusters:
+        for path in cluster.segment.description.strip("()").split(" or "):
+            for name in ("age", "data_gb_month"):  # at most a lower and an upper bound
+                assert path.count(f"{name} <=") <= 1, path
+                assert path.count(f"{name} >") <= 1, path
+            assert "not (device_os ==" not in path, path  # != where the column has no nulls
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, width=64),
+       st.floats(allow_nan=False, allow_infinity=False, width=64), st.booleans())
+def test_a_rule_threshold_is_a_short_decimal_between_the_values_either_side(
+        a: float, b: float, integer: bool) -> None:
+    lo, hi = min(a, b), max(a, b)
+    if lo == hi:
+        return
+    if integer:
+        lo, hi = float(math.floor(lo)), float(math.floor(lo)) + 1 + math.floor(hi - lo)
+        if lo + 1 == lo or hi == lo:
+            return
+    d = _cut(lo, hi, integer)
+    assert lo <= d < hi
+    digits = len(repr(d).split("e")[0].replace("-", "").replace(".", "").strip("0"))
+    assert digits <= 17
+    if integer:
+        assert d.is_integer()
+        assert d == lo or hi > lo + 1  # 3 and 4 give "<= 3"
+    else:
+        mid = lo / 2 + hi / 2
+        quarter = hi / 4 - lo / 4
+        assert abs(d - mid) <= quarter or d == lo  # near the tree's own midpoint
+        rounded = float(f"{mid:.2g}")
+        if lo <= rounded < hi and abs(rounded - mid) <= quarter:
+            assert digits <= 2, (lo, hi, d)  # as short as a two-digit rounding that fits
+
+
+_SCALES = st.sampled_from([1e-9, 1e-6, 1e-3, 1.0, 1e3, 1e9, 1e15])
+
+
+@st.composite
+def _profiles(draw: st.DrawFn) -> pl.DataFrame:
+    n = draw(st.integers(20, 120))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    def holes(values: list) -> list:
+        share = draw(st.sampled_from([0.0, 0.0, 0.2]))
+        return [None if rng.random() < share else v for v in values]
+    scale = draw(_SCALES)
+    floats = (rng.normal(0, 3, n).round(draw(st.integers(0, 3))) * scale).tolist()
+    ints = rng.integers(-10**draw(st.integers(1, 15)), 10**6, n).tolist()
+    return pl.DataFrame({
+        "user_id": np.arange(n),
+        "f": pl.Series(holes(floats), dtype=pl.Float64),
+        "i": pl.Series(holes(ints), dtype=pl.Int64),
+        "plan": pl.Series(holes(rng.choice(["a", "b", "c'"], n).tolist()), dtype=pl.Utf8),
+        "vip": pl.Series(holes((rng.random(n) < 0.4).tolist()), dtype=pl.Boolean),
+        "tags": pl.Series(holes([rng.choice(["x", "y", "z"], rng.integers(0, 3)).tolist()
+                                 for _ in range(n)]), dtype=pl.List(pl.Utf8)),
+    })
+
+
+@given(_profiles(), st.integers(0, 2**32 - 1), st.integers(1, 4))
+def test_a_discovered_rule_selects_what_its_tree_predicts(frame: pl.DataFrame, labels: int,
+                                                          depth: int) -> None:
+    # the rule is the tree, on the rows it learned from: thresholds between the sample's own
+    # values, nulls where the tree sent their filled-in values (a rule once said
+    # "not (plan == 'a')", which in SQL's logic leaves out the people with no plan)
+    features = ["f", "i", "plan", "vip", "tags"]
+    x, meta = _encode(frame, features)
+    y = np.random.default_rng(labels).random(frame.height) < 0.5
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    scaled = depth % 2 == 0  # discover's trees learn from the scaled copy
+    tree = DecisionTreeClassifier(max_depth=depth, random_state=0).fit(
+        (x - mean) / std if scaled else x, y)
+    rule = _rule(tree, meta, x, (mean, std) if scaled else None)
+    predicted = frame["user_id"].filter(
+        pl.Series(tree.predict((x - mean) / std if scaled else x))).sort().to_list()
+    if rule is None:
+        assert predicted == []
+        return
+    chosen = seg.Population(frame).select(seg.Segment("rule", rule)).ids.sort().to_list()
+    assert chosen == predicted, seg.describe(rule)
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
