@@ -33,13 +33,33 @@ _CA_PROVINCES = {
     "sk": "saskatchewan", "yt": "yukon",
 }
 _COUNTRY_ALIASES = {
-    "usa": "us", "u s a": "us", "united states of america": "us", "america": "us",
+    "usa": "us", "u s a": "us", "u s": "us", "the united states": "us",
+    "the united kingdom": "gb", "united states of america": "us", "america": "us",
     "uk": "gb", "u k": "gb", "great britain": "gb", "england": "gb", "scotland": "gb",
     "wales": "gb", "northern ireland": "gb", "holland": "nl", "the netherlands": "nl",
     "deutschland": "de", "espana": "es", "south korea": "kr", "korea": "kr", "russia": "ru",
     "czech republic": "cz", "czechia": "cz", "ivory coast": "ci", "uae": "ae",
-    "vietnam": "vn", "turkey": "tr", "turkiye": "tr",
+    "vietnam": "vn", "turkey": "tr", "turkiye": "tr", "britain": "gb",
+    "republic of ireland": "ie", "burma": "mm", "dr congo": "cd", "drc": "cd", "macau": "mo",
+    "u a e": "ae", "ksa": "sa", "bosnia": "ba", "trinidad": "tt", "czech rep": "cz",
+    "st kitts": "kn", "st vincent": "vc",
 }
+#: How US and Canadian styles abbreviate states and provinces (the AP's and the GPO's 'Calif.',
+#: 'W. Va.', Canada Post's older 'Que.', 'Nfld.'), folded; codes are also read with their
+#: letters apart ('N.Y.', 'D.C.', 'B.C.', 'P.E.I.' as 'pei').
+_STATE_ABBREVIATIONS = {
+    "ala": "al", "ariz": "az", "ark": "ar", "calif": "ca", "cal": "ca", "colo": "co",
+    "conn": "ct", "del": "de", "fla": "fl", "ill": "il", "ind": "in", "kan": "ks",
+    "kans": "ks", "mass": "ma", "mich": "mi", "minn": "mn", "miss": "ms", "mont": "mt",
+    "neb": "ne", "nebr": "ne", "nev": "nv", "okla": "ok", "ore": "or", "oreg": "or",
+    "penn": "pa", "penna": "pa", "tenn": "tn", "tex": "tx", "wash": "wa", "w va": "wv",
+    "wis": "wi", "wisc": "wi", "wyo": "wy", "p r": "pr", "v i": "vi",
+    "alta": "ab", "man": "mb", "nfld": "nl", "n w t": "nt", "nwt": "nt", "nvt": "nu",
+    "ont": "on", "p e i": "pe", "pei": "pe", "que": "qc", "sask": "sk", "y t": "yt",
+    "yuk": "yt",
+}
+
+
 def fold(text: str) -> str:
     """Lower case, accents removed, punctuation as spaces, spaces collapsed (lookup keys)."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
@@ -80,6 +100,10 @@ def country_lookup() -> dict[str, str]:
         for name in names.values():
             if name and not name.startswith("*"):
                 table.setdefault(fold(name), code)
+    for name, code in list(table.items()):  # as CRMs write them: '&' and 'St.' for the words
+        for variant in (name.replace(" and ", " "), name.replace("saint ", "st "),
+                        name.replace(" and ", " ").replace("saint ", "st ")):
+            table.setdefault(variant, code)
     for code, country in current.items():
         table[code] = code
         table[country.alpha_3.lower()] = code
@@ -114,7 +138,9 @@ def state_lookup() -> dict[str, str]:
     for codes in (_US_STATES, _CA_PROVINCES):
         for code, name in codes.items():
             table[code] = code
+            table[" ".join(code)] = code  # 'N.Y.' folds to 'n y'
             table[fold(name)] = code
+    table.update(_STATE_ABBREVIATIONS)
     return table
 
 

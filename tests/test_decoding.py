@@ -247,6 +247,10 @@ def test_a_junk_country_column_is_counted_not_guessed() -> None:
     ("Russian Federation", "ru"), ("Korea, Republic of", "kr"), ("Viet Nam", "vn"),
     ("DZA", "dz"), ("NGA", "ng"), ("Mng", "mn"), ("ISL", "is"), ("Bo", "bo"), ("AO", "ao"),
     ("Macedonia", "mk"), ("Swaziland", "sz"), ("Deutschland", "de"), ("usa", "us"),
+    ("U.S.", "us"), ("U.S.A.", "us"), ("the United States", "us"), ("U.K.", "gb"),
+    ("Antigua & Barbuda", "ag"), ("St Kitts & Nevis", "kn"), ("St. Lucia", "lc"),
+    ("Trinidad & Tobago", "tt"), ("U.A.E.", "ae"), ("Burma", "mm"), ("DR Congo", "cd"),
+    ("Republic of Ireland", "ie"), ("Britain", "gb"), ("Macau", "mo"),
 ])
 def test_countries_by_their_iso_names_and_codes(value: str, code: str) -> None:
     """ISO 3166-1's current names and every alpha-3 code, not only the old or common ones; a

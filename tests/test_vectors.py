@@ -85,6 +85,28 @@ def test_state_of_its_own_country_passes(region: str, state: str, code: str) -> 
         assert privacy.normalize(state, "state", platform, region) == code
 
 
+@pytest.mark.parametrize(("region", "state", "code"), [
+    ("US", "N.Y.", "ny"), ("US", "n.y", "ny"), ("US", "Calif.", "ca"), ("US", "W. Va.", "wv"),
+    ("US", "D.C.", "dc"), ("US", "Mass", "ma"), ("US", "Wash.", "wa"), ("US", "P.R.", "pr"),
+    ("CA", "B.C.", "bc"), ("CA", "Que.", "qc"), ("CA", "P.E.I.", "pe"), ("CA", "Nfld.", "nl"),
+    ("CA", "N.W.T.", "nt"), ("CA", "Ont", "on"),
+])
+def test_states_abbreviated_as_styles_write_them(region: str, state: str, code: str) -> None:
+    """The AP's, the GPO's and Canada Post's older abbreviations, and codes written with
+    stops: 'N.Y.' folded to 'n y' had been an unknown_code, a real New Yorker left out."""
+    for platform in ("meta", "snap"):
+        assert privacy.normalize(state, "state", platform, region) == code
+
+
+@pytest.mark.parametrize(("region", "state", "reason"), [
+    ("US", "Ont.", "invalid_for_region"), ("CA", "N.Y.", "invalid_for_region"),
+    ("US", "N.Q.", "unknown_code"), ("US", "Cali", "unknown_code"), ("US", "N", "unknown_code"),
+])
+def test_abbreviations_of_no_state_or_of_the_other_country_are_rejected(
+        region: str, state: str, reason: str) -> None:
+    assert privacy.normalize(state, "state", "meta", region, reasons=True) == (None, reason)
+
+
 @pytest.mark.parametrize(("region", "state", "value"), [
     ("DE", "Texas", "texas"), ("DE", "BY", "by"), ("GB", "Ontario", "ontario"),
     ("AU", "New South Wales", "newsouthwales"), ("FR", "Île-de-France", "îledefrance"),
