@@ -15,7 +15,7 @@ from pathlib import Path
 from ._errors import InvalidInputError, PrivacyError
 from ._manifest import generate_signing_key, load_private_key, private_key_pem, public_key_pem
 from ._platforms import PLATFORMS
-from ._redact import ArgumentParser, printable, rows_text, safe_name
+from ._redact import ArgumentParser, path_arg, printable, rows_text, safe_name
 
 
 class _Progress:
@@ -116,7 +116,8 @@ def _audit(args: argparse.Namespace) -> int:
     from ._io import atomic_write, check_output
     from ._manifest import load_public_key, manifest_path
 
-    if args.json:
+    to_stdout = args.json == "-"  # the JSON for a pipeline, the summary for its log
+    if args.json and not to_stdout:
         check_output(args.json, inputs=[args.file, args.manifest, args.public_key,
                                         manifest_path(args.file), args.dictionary],
                      what="JSON report")
@@ -126,8 +127,12 @@ def _audit(args: argparse.Namespace) -> int:
     report = audit(args.file, platform=args.platform, manifest=args.manifest,
                    public_key=public_key, dictionary=args.dictionary, progress=progress,
                    batch_bytes=int(args.batch_mb * 2**20))
-    _out(report.to_text())
-    if args.json:
+    if to_stdout:
+        _say(report.to_text())
+        _out(report.to_json())
+    else:
+        _out(report.to_text())
+    if args.json and not to_stdout:
         with atomic_write(args.json, "w") as handle:
             handle.write(report.to_json() + "\n")
     return 0 if report.ok(args.fail_on) else 1
@@ -186,9 +191,10 @@ def build_parser() -> ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     h = sub.add_parser("hash", help="write a platform upload file and its manifest")
-    h.add_argument("crm", help="CRM table: CSV or Parquet with a header row")
+    h.add_argument("crm", type=path_arg, help="CRM table: CSV or Parquet with a header row")
     h.add_argument("--platform", required=True, choices=PLATFORMS)
-    h.add_argument("-o", "--output", required=True, help="upload file (.csv or .parquet)")
+    h.add_argument("-o", "--output", required=True, type=path_arg,
+                   help="upload file (.csv or .parquet)")
     h.add_argument("--region", default="US", help="default region for phones/ZIPs (ISO alpha-2)")
     h.add_argument("--column", action="append", metavar="CRM_COLUMN=KIND",
                    help="map a CRM column to an identifier kind (email, phone, first_name, "
@@ -200,7 +206,8 @@ def build_parser() -> ArgumentParser:
                        "1 February)")
     order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
                        help="read them month first (default: as the row's region writes them)")
-    h.add_argument("--signing-key", help="Ed25519 private key (PEM) to sign the manifest")
+    h.add_argument("--signing-key", type=path_arg,
+                   help="Ed25519 private key (PEM) to sign the manifest")
     h.add_argument("--operation", choices=["add", "remove"], default="add",
                    help="people to add to the platform's audience (default) or to remove "
                         "(an incremental sync); recorded in the manifest")
@@ -213,24 +220,30 @@ def build_parser() -> ArgumentParser:
     a = sub.add_parser(
         "audit", help="audit a hashed export (exit 0 clean, 1 findings, 2 unreadable)"
     )
-    a.add_argument("file", help="the export: CSV or Parquet, or a folder or glob of parts")
-    a.add_argument("--manifest", help="manifest JSON (default: <file>.manifest.json if present)")
-    a.add_argument("--public-key", help="Ed25519 public key (PEM) to verify the signature")
+    a.add_argument("file", type=path_arg,
+                   help="the export: CSV or Parquet, or a folder or glob of parts")
+    a.add_argument("--manifest", type=path_arg,
+                   help="manifest JSON (default: <file>.manifest.json if present)")
+    a.add_argument("--public-key", type=path_arg,
+                   help="Ed25519 public key (PEM) to verify the signature")
     a.add_argument("--platform", choices=(*PLATFORMS, "partner"),
                    help="destination (default: manifest, then headers); 'partner' for exports "
                    "that are not platform uploads")
     a.add_argument("--fail-on", default="high",
                    choices=("info", "low", "medium", "high", "critical"))
-    a.add_argument("--dictionary", help="a file of emails, one per line, to probe email columns")
-    a.add_argument("--json", help="also write the report as JSON here")
+    a.add_argument("--dictionary", type=path_arg,
+                   help="a file of emails, one per line, to probe email columns")
+    a.add_argument("--json", help="also write the report as JSON here ('-': to standard "
+                   "output, and the summary to standard error)")
     a.add_argument("--progress", action="store_true", help="show progress on small files too")
     a.add_argument("--batch-mb", type=_megabytes, default=64,
                    help="parts of a folder read together, in MB of files (default 64; 0: one "
                    "part at a time): the audit's memory is bounded by a batch")
     a.set_defaults(func=_audit)
     k = sub.add_parser("keygen", help="make an Ed25519 key pair for signing manifests")
-    k.add_argument("private", help="where to write the private key (PEM)")
-    k.add_argument("--public", help="where to write the public key (default: <private>.pub.pem)")
+    k.add_argument("private", type=path_arg, help="where to write the private key (PEM)")
+    k.add_argument("--public", type=path_arg,
+                   help="where to write the public key (default: <private>.pub.pem)")
     k.add_argument("--force", action="store_true",
                    help="replace an existing key pair (never one half with the other)")
     k.set_defaults(func=_keygen)

@@ -18,7 +18,7 @@ from ._errors import InvalidInputError, MissingColumnError
 from ._io import atomic_write, check_output, read_table, table_format, write_frame
 from ._platforms import KINDS, PLATFORMS
 from ._psi import MODES, Message, Receiver, Sender, read_key_file, report_text, respond
-from ._redact import safe_name
+from ._redact import path_arg, safe_name
 
 
 def _column(args: argparse.Namespace) -> Any:
@@ -145,7 +145,8 @@ def add_psi_parser(sub: Any, say: Any) -> None:
 
     def common(q: argparse.ArgumentParser, with_list: bool = True) -> None:
         if with_list:
-            q.add_argument("list", help="this side's list: CSV or Parquet with a header row")
+            q.add_argument("list", type=path_arg,
+                           help="this side's list: CSV or Parquet with a header row")
             q.add_argument("--kind", required=True, choices=KINDS, help="identifier kind")
             q.add_argument("--column", help="the identifier column (default: the kind's name)")
             q.add_argument("--platform", required=True, choices=PLATFORMS,
@@ -154,7 +155,7 @@ def add_psi_parser(sub: Any, say: Any) -> None:
             q.add_argument("--region", default="US", help="default region for phones")
             q.add_argument("--encoding", default="utf-8", help="the CSV's text encoding")
             q.add_argument("--delimiter", help="the CSV's delimiter")
-        q.add_argument("--key", required=True,
+        q.add_argument("--key", required=True, type=path_arg,
                        help="this side's PSI key file (in a folder of its own)")
 
     s = steps.add_parser("setup", help="sender, step 1: write the setup message")
@@ -166,22 +167,23 @@ def add_psi_parser(sub: Any, say: Any) -> None:
                    choices=("auto", "gcs", "bloom_filter", "raw"),
                    help="how the setup holds the set (auto: a GCS where openmined-psi can "
                         "build one, else the raw keyed points)")
-    s.add_argument("-o", "--output", required=True, help="the setup message file")
+    s.add_argument("-o", "--output", required=True, type=path_arg, help="the setup message file")
     s.set_defaults(func=lambda a: _setup(a, say))
     r = steps.add_parser("request", help="receiver, step 2: write the request message")
     common(r)
-    r.add_argument("--setup", required=True, help="the sender's setup message")
-    r.add_argument("-o", "--output", required=True, help="the request message file")
+    r.add_argument("--setup", required=True, type=path_arg, help="the sender's setup message")
+    r.add_argument("-o", "--output", required=True, type=path_arg, help="the request message file")
     r.set_defaults(func=lambda a: _request(a, say))
     d = steps.add_parser("respond", help="sender, step 3: write the response message")
     common(d, with_list=False)
-    d.add_argument("--request", required=True, help="the receiver's request message")
-    d.add_argument("-o", "--output", required=True, help="the response message file")
+    d.add_argument("--request", required=True, type=path_arg, help="the receiver's request message")
+    d.add_argument("-o", "--output", required=True, type=path_arg, help="the response message file")
     d.set_defaults(func=lambda a: _respond(a, say))
     f = steps.add_parser("finish", help="receiver, step 4: the result")
     common(f)
-    f.add_argument("--setup", required=True, help="the sender's setup message")
-    f.add_argument("--response", required=True, help="the sender's response message")
-    f.add_argument("-o", "--output", help="write this side's matched rows here (intersection)")
-    f.add_argument("--json", help="write the result as JSON here")
+    f.add_argument("--setup", required=True, type=path_arg, help="the sender's setup message")
+    f.add_argument("--response", required=True, type=path_arg, help="the sender's response message")
+    f.add_argument("-o", "--output", type=path_arg,
+                   help="write this side's matched rows here (intersection)")
+    f.add_argument("--json", type=path_arg, help="write the result as JSON here")
     f.set_defaults(func=lambda a: _finish(a, say))

@@ -22,6 +22,7 @@ __all__ = [
     "looks_like_identifier",
     "mask",
     "named",
+    "path_arg",
     "printable",
     "rows_text",
     "safe_name",
@@ -191,6 +192,16 @@ class ArgumentParser(argparse.ArgumentParser):
         shown = re.sub(r"'([^']*)'", lambda m: "'" + safe_name(m.group(1)) + "'", message)
         sys.stderr.write(f"error: {printable(shown)} (see {self.prog} --help)\n")
         sys.exit(2)
+
+
+def path_arg(text: str) -> str:
+    """An argparse type for a file path: ``-`` is refused, never a file named ``-`` written
+    or read where a command line's reader expects standard input or output (``./-`` is that
+    file)."""
+    if text == "-":
+        raise argparse.ArgumentTypeError(
+            "'-' (standard input or output) is not supported here; give a file path")
+    return text
 
 
 def rows_text(n: int) -> str:

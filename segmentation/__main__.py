@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from privacy._redact import ArgumentParser, named, printable, safe_name
+from privacy._redact import ArgumentParser, named, path_arg, printable, safe_name
 
 from . import _format as fmt
 from ._clock import utc_text
@@ -324,25 +324,26 @@ def build_parser() -> ArgumentParser:
     d = sub.add_parser("demo", help="the end-to-end demo on a synthetic population")
     d.add_argument("--n", type=int, default=200_000, help="people in the population")
     d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--out", default="audiencekit-demo", help="folder for the outputs")
+    d.add_argument("--out", type=path_arg,
+                   default="audiencekit-demo", help="folder for the outputs")
     d.set_defaults(func=_demo)
     b = sub.add_parser("build", help="evaluate a segment JSON file over tables")
-    b.add_argument("segment", help="a segment written by Segment.to_json()")
-    b.add_argument("--profiles", required=True, help="profiles (Parquet or CSV)")
-    b.add_argument("--events", help="events (Parquet or CSV)")
+    b.add_argument("segment", type=path_arg, help="a segment written by Segment.to_json()")
+    b.add_argument("--profiles", required=True, type=path_arg, help="profiles (Parquet or CSV)")
+    b.add_argument("--events", type=path_arg, help="events (Parquet or CSV)")
     b.add_argument("--id", default="user_id")
     b.add_argument("--now", help="reference time, ISO 8601 (default: now, UTC)")
     b.add_argument("--streaming", action="store_true", help="use polars' streaming engine")
-    b.add_argument("-o", "--output", help="write the ids (Parquet or CSV)")
+    b.add_argument("-o", "--output", type=path_arg, help="write the ids (Parquet or CSV)")
     b.set_defaults(func=_build)
     r = sub.add_parser("report", help="an audience report: one self-contained HTML page with "
                        "charts (PNG copies beside it)")
-    r.add_argument("segment", help="a segment written by Segment.to_json()")
-    r.add_argument("--profiles", required=True, help="profiles (Parquet or CSV)")
-    r.add_argument("--events", help="events (Parquet or CSV)")
+    r.add_argument("segment", type=path_arg, help="a segment written by Segment.to_json()")
+    r.add_argument("--profiles", required=True, type=path_arg, help="profiles (Parquet or CSV)")
+    r.add_argument("--events", type=path_arg, help="events (Parquet or CSV)")
     r.add_argument("--id", default="user_id")
     r.add_argument("--now", help="reference time, ISO 8601 (default: now, UTC)")
-    r.add_argument("--others", nargs="*", default=[],
+    r.add_argument("--others", nargs="*", default=[], type=path_arg,
                    help="more segment files: overlaps with them")
     r.add_argument("--profile", nargs="*", help="profile columns (default: all)")
     r.add_argument("--shareable", action="store_true",
@@ -350,7 +351,7 @@ def build_parser() -> ArgumentParser:
     r.add_argument("--k", type=int, default=100)
     r.add_argument("--epsilon", type=float,
                    help="differential privacy for the shareable variant (one budget)")
-    r.add_argument("-o", "--output", required=True, help="the HTML file")
+    r.add_argument("-o", "--output", required=True, type=path_arg, help="the HTML file")
     r.set_defaults(func=_report)
     from ._lookalike_cli import add_parser
 

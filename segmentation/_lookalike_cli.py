@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from privacy._redact import printable, safe_name
+from privacy._redact import path_arg, printable, safe_name
 
 from ._clock import utc_text
 from ._errors import SegmentationError, UnknownColumnError
@@ -33,14 +33,16 @@ def add_parser(sub: Any) -> None:
     """The ``lookalike`` subcommand on the CLI's subparsers."""
     p = sub.add_parser("lookalike", help="fit a lookalike on a seed and write the top of the "
                        "non-seeds, best first, with their tiers")
-    p.add_argument("seeds", help="the seed: a segment written by Segment.to_json() (.json), "
+    p.add_argument("seeds", type=path_arg,
+                   help="the seed: a segment written by Segment.to_json() (.json), "
                    "evaluated over the population, or a table of ids (Parquet or CSV with the "
                    "--id column)")
-    p.add_argument("--profiles", required=True, help="profiles (Parquet or CSV)")
-    p.add_argument("--events", help="events (Parquet or CSV)")
+    p.add_argument("--profiles", required=True, type=path_arg, help="profiles (Parquet or CSV)")
+    p.add_argument("--events", type=path_arg, help="events (Parquet or CSV)")
     p.add_argument("--id", default="user_id")
     p.add_argument("--now", help="reference time, ISO 8601 (default: now, UTC)")
-    p.add_argument("--exclude", help="people never to target (customers, say): a segment's "
+    p.add_argument("--exclude", type=path_arg,
+                   help="people never to target (customers, say): a segment's "
                    "JSON or a table of ids, as for the seed")
     p.add_argument("--tiers", nargs="+", type=float, default=[0.01, 0.02, 0.05, 0.10],
                    metavar="SHARE", help="nested tiers as shares of the candidates (default "
@@ -57,7 +59,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--evaluate", action="store_true",
                    help="also hide a fifth of the seeds three times and say where they rank "
                    "(recall and lift per tier)")
-    p.add_argument("-o", "--output", required=True,
+    p.add_argument("-o", "--output", required=True, type=path_arg,
                    help="the ranked top (Parquet or CSV): id, score, tier")
     p.set_defaults(func=run)
 

@@ -110,6 +110,87 @@ def test_every_failure_is_error_and_exit_2(folder: Path, name: str) -> None:
     assert not (folder / "x.json").exists()
 
 
+_HASH = ("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "x.csv")
+_PSI = ("--kind", "email", "--platform", "meta", "--key", "k.key")
+_DASHES = {  # every path a command line takes, given as '-'
+    "hash input": ("privacy", "hash", "-", "--platform", "meta", "-o", "x.csv"),
+    "hash output": (*_HASH[:-1], "-"),
+    "hash signing key": (*_HASH, "--signing-key", "-"),
+    "audit input": ("privacy", "audit", "-"),
+    "audit manifest": ("privacy", "audit", "up.csv", "--manifest", "-"),
+    "audit public key": ("privacy", "audit", "up.csv", "--public-key", "-"),
+    "audit dictionary": ("privacy", "audit", "up.csv", "--dictionary", "-"),
+    "keygen private": ("privacy", "keygen", "-"),
+    "keygen public": ("privacy", "keygen", "new.pem", "--public", "-"),
+    "psi setup list": ("privacy", "psi", "setup", "-", *_PSI, "-o", "x.psi"),
+    "psi setup key": ("privacy", "psi", "setup", "crm.csv", *_PSI[:-1], "-", "-o", "x.psi"),
+    "psi setup output": ("privacy", "psi", "setup", "crm.csv", *_PSI, "-o", "-"),
+    "psi request setup": ("privacy", "psi", "request", "crm.csv", *_PSI, "--setup", "-",
+                          "-o", "x.psi"),
+    "psi respond request": ("privacy", "psi", "respond", "--request", "-", "--key", "k.key",
+                            "-o", "x.psi"),
+    "psi finish response": ("privacy", "psi", "finish", "crm.csv", *_PSI, "--setup", "s.psi",
+                            "--response", "-"),
+    "psi finish json": ("privacy", "psi", "finish", "crm.csv", *_PSI, "--setup", "s.psi",
+                        "--response", "r.psi", "--json", "-"),
+    "build segment": ("segmentation", "build", "-", "--profiles", "p.csv"),
+    "build profiles": ("segmentation", "build", "adults.json", "--profiles", "-"),
+    "build events": ("segmentation", "build", "adults.json", "--profiles", "p.csv", "--events",
+                     "-"),
+    "build output": ("segmentation", "build", "adults.json", "--profiles", "p.csv", "-o", "-"),
+    "report others": ("segmentation", "report", "adults.json", "--profiles", "p.csv",
+                      "--others", "-", "-o", "r.html"),
+    "report output": ("segmentation", "report", "adults.json", "--profiles", "p.csv", "-o",
+                      "-"),
+    "demo folder": ("segmentation", "demo", "--out", "-"),
+    "lookalike seeds": ("segmentation", "lookalike", "-", "--profiles", "p.csv", "-o",
+                        "x.csv"),
+    "lookalike exclude": ("segmentation", "lookalike", "adults.json", "--profiles", "p.csv",
+                          "--exclude", "-", "-o", "x.csv"),
+    "lookalike output": ("segmentation", "lookalike", "adults.json", "--profiles", "p.csv",
+                         "-o", "-"),
+}
+
+
+@pytest.mark.parametrize("name", list(_DASHES))
+def test_a_dash_is_no_file_name(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+                                ) -> None:
+    # '-o -' had written an upload to a file named '-' (and 'hash -' then read it back as a
+    # CRM of hashes); '-' reads as standard input or output to a command line's user
+    import privacy.__main__
+    import segmentation.__main__
+
+    package, *argv = _DASHES[name]
+    main = (privacy.__main__ if package == "privacy" else segmentation.__main__).main
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+    finally:
+        os.chdir(cwd)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: argument "), err
+    assert "'-' (standard input or output) is not supported here" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_audit_writes_its_json_to_standard_output(folder: Path) -> None:
+    done = run("privacy", "audit", "up.csv", "--public-key", "k.pub.pem", "--json", "-",
+               cwd=folder)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # the JSON alone, for a pipeline
+    assert report["rows"] == 300
+    assert "audit of 300 rows" in done.stderr  # and the summary for its log
+    assert not (folder / "-").exists()
+    kept = run("privacy", "hash", "crm.csv", "--platform", "meta", "-o", "./-", cwd=folder)
+    assert kept.returncode == 0, kept.stderr  # a file of that name, said so
+    assert (folder / "-").is_file()
+    (folder / "-").unlink()
+    (folder / "-.manifest.json").unlink()
+
+
 def test_the_audit_gates_with_exit_1(folder: Path) -> None:
     done = run("privacy", "audit", "up.csv", "--public-key", "k.pub.pem", "--fail-on", "low",
                cwd=folder)
