@@ -94,7 +94,20 @@ def check_names(value: object, name: str, of: str = "column names",
     bad = [n for n in names if not isinstance(n, str)]
     if bad:
         raise InvalidSegmentError(f"{name} takes {of} (str), got {type(bad[0]).__name__}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:  # polars' DuplicateError from a select, before
+        raise InvalidSegmentError(f"{names_shown(twice)} is in {name} more than once; name "
+                                  "each once")
     return names
+
+
+def check_not_id(columns: Iterable[str], id_column: str, name: str) -> None:
+    """The id column asked for as a feature is refused: an id names a person, it is no trait
+    (selected beside itself, it was polars' DuplicateError)."""
+    if id_column in columns:
+        raise InvalidSegmentError(
+            f"the id column {names_shown([id_column])} is in {name}: an id names a person and "
+            "is no trait to describe or learn from; leave it out")
 
 
 def is_text(dtype: Any) -> bool:

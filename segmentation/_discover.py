@@ -297,7 +297,7 @@ def discover(population: Population, features: Sequence[str], k: int | None = No
     if not features:
         raise InvalidSegmentError("discover needs at least one feature column")
     population.local("discover")
-    population.known_columns(features)
+    population.known_columns(features, "features")
     frame = population.profiles.select([population.id, *features]).collect()
     if frame.height < 10:
         raise InvalidSegmentError(f"discover needs at least 10 people, got {frame.height}")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ._checks import check_names, named, names_shown
+from ._checks import check_names, check_not_id, named, names_shown
 from ._clock import DAY_US, epoch_us, utc_now
 from ._compile import aggregate_table
 from ._conditions import duration_text, event, parse_duration
@@ -224,6 +224,7 @@ class FeatureBuilder:
         schema = population.profiles.collect_schema()
         cols = self.columns if self.columns is not None else [
             c for c in schema if c != population.id]
+        check_not_id(cols, population.id, "features")
         missing = [c for c in cols if c not in schema]
         if missing:
             raise UnknownColumnError(f"unknown feature columns {names_shown(missing)}; the "

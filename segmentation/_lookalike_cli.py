@@ -69,7 +69,8 @@ _OPTIONS = (("pass allow_small_seed=True", "pass --allow-small-seed"),
             ("features= / event_types=", "--features / --event-types"),
             ("with features=", "with --features"), ("lists in features=", "lists in --features"),
             ("fractions must", "--tiers must"), ("event_types must", "--event-types must"),
-            ("features must", "--features must"))
+            ("features must", "--features must"), ("in features", "in --features"),
+            ("in event_types", "in --event-types"))
 
 
 def _in_cli_words(text: str) -> str:

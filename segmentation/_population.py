@@ -16,6 +16,7 @@ from ._checks import (
     check_instance,
     check_int,
     check_names,
+    check_not_id,
     check_number,
     check_random_state,
     is_text,
@@ -607,12 +608,14 @@ class Population:
         top = min(check_int(top, "top", 1), 2**32)  # more levels than any column has: all
         return profile_rows(self, audience, self.known_columns(columns), top)
 
-    def known_columns(self, columns: Sequence[str] | None) -> list[str]:
-        """``columns`` checked against the profiles (every column but the id when None)."""
+    def known_columns(self, columns: Sequence[str] | None, name: str = "columns") -> list[str]:
+        """``columns`` checked against the profiles (every column but the id when None);
+        ``name`` is the argument's, for the errors."""
         schema = self._p.schema
         if columns is not None:
-            columns = check_names(columns, "columns")
+            columns = check_names(columns, name)
         cols = list(columns) if columns is not None else [c for c in schema if c != self.id]
+        check_not_id(cols, self.id, name)
         unknown = [c for c in cols if c not in schema]
         if unknown:
             raise UnknownColumnError(f"unknown columns {names_shown(unknown)}; the profiles have: "

@@ -182,7 +182,7 @@ def write_report(
             f"{target.suffix or 'no suffix'!r}")
     population.local("a report")
     schema = population.profiles.collect_schema()
-    columns = population.known_columns(profile)
+    columns = population.known_columns(profile, "profile")
     segment = audience.segment
     groups = sum([1, shareable, bool(others), segment is not None, bool(columns),
                   rfm is not None,

@@ -162,7 +162,7 @@ def shareable_report(
     if profile and population is not None:
         population.local("a shareable report")
         schema = population.profiles.collect_schema()
-        known = population.known_columns(profile)
+        known = population.known_columns(profile, "profile")
         check_countable(schema, known)
         profiled = any(not numeric_dtype(schema[c]) for c in known)
     pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]

@@ -542,6 +542,40 @@ def test_discover_refuses_columns_it_cannot_write_rules_for(column: pl.Series, k
     assert seg.discover(pop, ["age", "odd"], k=2).k == 2  # must-pass beside it
 
 
+def _quiet_fit(pop: seg.Population, columns: list) -> object:
+    with warnings.catch_warnings():  # "100 seeds: platforms recommend 1,000 to 5,000"
+        warnings.simplefilter("ignore", UserWarning)
+        return seg.Lookalike(features=columns, random_state=0).fit(pop, list(range(100)))
+
+
+_NAMED = {  # each place that takes a list of profile columns
+    "discover": lambda pop, cols: seg.discover(pop, cols, k=2),
+    "profile": lambda pop, cols: pop.profile(pop.select(seg.field("age") > 30), columns=cols),
+    "lookalike": lambda pop, cols: _quiet_fit(pop, cols),
+    "shareable": lambda pop, cols: seg.shareable_report([pop.select(seg.field("age") > 30)],
+                                                        pop, profile=cols),
+}
+
+
+@pytest.mark.parametrize("place", list(_NAMED))
+@pytest.mark.parametrize(("columns", "says"), [
+    (["odd", "odd"], "'odd' is in .* more than once; name each once"),
+    (["age", "user_id"], "the id column 'user_id' is in .*: an id names a person"),
+    (["cust_ref"], "the id column 'cust_ref' is in"),
+])
+def test_a_column_named_twice_or_the_id_as_a_trait_is_refused(place: str, columns: list,
+                                                              says: str) -> None:
+    # polars' DuplicateError from a select of the id beside itself, or of a column twice
+    frame = _D.drop("empty", "same", "score")
+    if "cust_ref" in columns:
+        frame = frame.rename({"user_id": "cust_ref"})
+    pop = seg.Population(frame, id="cust_ref" if "cust_ref" in columns else "user_id",
+                         now=dt.datetime(2026, 11, 1))
+    with pytest.raises(seg.InvalidSegmentError, match=says):
+        _NAMED[place](pop, columns)
+    assert _NAMED[place](pop, ["age", "odd"]) is not None  # must-pass beside it
+
+
 def test_discover_takes_numpy_integers_and_skips_counts_past_the_distinct_values() -> None:
     pop = seg.Population(_D, now=dt.datetime(2026, 11, 1))
     assert seg.discover(pop, ["age"], k=np.int64(3)).k == 3
