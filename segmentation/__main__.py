@@ -37,6 +37,11 @@ def _table(frame: pl.DataFrame, rows: int = 12) -> None:
         print(frame.head(rows))
 
 
+#: The smallest demo population: about 160 high-value customers for the lookalike's seed (100
+#: is its minimum; 300 people had 23 and stopped at step 5, 10 people had no customer to upload)
+_DEMO_MIN_PEOPLE = 2_500
+
+
 def _demo(args: argparse.Namespace) -> int:
     import privacy
     import segmentation as seg
@@ -45,6 +50,11 @@ def _demo(args: argparse.Namespace) -> int:
 
     from ._format import human_frame
 
+    if args.n < _DEMO_MIN_PEOPLE:  # before any output: it had failed at step 3 or 5
+        raise SegmentationError(
+            f"the demo needs --n {_DEMO_MIN_PEOPLE:,} or more, got {args.n:,}: its lookalike "
+            "learns from the high-value customers (about 7% of the people), and a seed needs "
+            "100 of them")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = _STARTED[0] = time.perf_counter()
@@ -322,7 +332,8 @@ def build_parser() -> ArgumentParser:
                                      description="Audiences from profiles and events.")
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="the end-to-end demo on a synthetic population")
-    d.add_argument("--n", type=int, default=200_000, help="people in the population")
+    d.add_argument("--n", type=int, default=200_000,
+                   help="people in the population (2,500 or more)")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--out", type=path_arg,
                    default="audiencekit-demo", help="folder for the outputs")
