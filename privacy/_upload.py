@@ -141,14 +141,16 @@ def recognize_columns(headers: list[str], platform: str | None = None) -> dict[s
             raise MissingColumnError(
                 f"no identifier column recognized, and the header row looks like data "
                 f"({', '.join(shown[:6])}): the file seems to have no header row; add one "
-                "(email, phone, first_name, zip, dob...) or pass columns="
+                "(email, phone, first_name, zip, dob...) or pass columns= (--column "
+                "CRM_COLUMN=KIND)"
             )
         # with nothing recognized the first row may be data (a file without a header row):
         # the names are shown masked
         raise MissingColumnError(
             f"no identifier column recognized among the {len(headers)} headers "
             f"({', '.join(mask(str(h)) for h in headers[:8])}); name them like email, phone, "
-            "first_name, zip, dob... or pass columns={'crm column': 'email', ...}"
+            "first_name, zip, dob... or pass columns={'crm column': 'email', ...} (--column "
+            "'crm column=email')"
         )
 
     takes = rules_for_platform(platform) if platform is not None else None
@@ -165,8 +167,8 @@ def recognize_columns(headers: list[str], platform: str | None = None) -> dict[s
         several = [f"{k} (up to {most})" if (most := max_columns(platform, k)) else k
                    for k in clashes if platform is not None and max_columns(platform, k) != 1]
         raise InvalidInputError(
-            f"several columns look like the same identifier: {clashes}; pass columns= to say "
-            "which one to use" + (
+            f"several columns look like the same identifier: {clashes}; pass columns= "
+            "(--column CRM_COLUMN=KIND) to say which one to use" + (
                 f", or number them (email, email_2...): {platform} takes several columns of "
                 f"{', '.join(several)}" if several else "")
         )
@@ -431,7 +433,8 @@ def one_key_type(mapping: dict[str, str], ignored: list[str], platform: str, aut
     if platform == "x" and len(mapping) > 1:
         raise InvalidInputError(
             f"x takes one identifier type per list, got {sorted(mapping.values())}; "
-            "pass columns= with one of them and make one upload per type"
+            "pass columns= (--column CRM_COLUMN=KIND) with one of them and make one upload "
+            "per type"
         )
     notes: list[str] = []
     types = KEY_TYPES.get(platform)
@@ -446,7 +449,8 @@ def one_key_type(mapping: dict[str, str], ignored: list[str], platform: str, aut
             if not auto or first not in found:
                 raise InvalidInputError(
                     f"{platform}'s customer lists hold one kind of key ({', '.join(types)}), "
-                    f"got {listed}; pass columns= with one kind and make one upload per kind")
+                    f"got {listed}; pass columns= (--column CRM_COLUMN=KIND) with one kind "
+                    "and make one upload per kind")
             left = [c for name, cols in found.items() if name != first for c in cols]
             mapping = {c: k for c, k in mapping.items() if c not in left}
             ignored = [*ignored, *left]

@@ -178,6 +178,24 @@ def test_a_dash_is_no_file_name(tmp_path: Path, name: str, capsys: pytest.Captur
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("header", "says"), [
+    ("Email,EMAIL", "several columns look like the same identifier"),
+    ("a@example.com,b@example.com", "the file seems to have no header row"),
+    ("who,what", "no identifier column recognized"),
+])
+def test_the_hash_command_names_its_own_option(tmp_path: Path, header: str, says: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # the library's "pass columns=" is --column on the command line
+    import privacy.__main__
+
+    (tmp_path / "crm.csv").write_text(f"{header}\nc@example.com,d@example.com\n")
+    assert privacy.__main__.main(["hash", str(tmp_path / "crm.csv"), "--platform", "x", "-o",
+                                  str(tmp_path / "up.csv")]) == 2
+    err = capsys.readouterr().err
+    assert says in err
+    assert "(--column " in err
+
+
 def test_the_audit_writes_its_json_to_standard_output(folder: Path) -> None:
     done = run("privacy", "audit", "up.csv", "--public-key", "k.pub.pem", "--json", "-",
                cwd=folder)
