@@ -529,8 +529,9 @@ class Sender(_Side):
             raise PsiError(
                 f"a Bloom filter answering up to {receiver_max:,} identifiers at fpr {fpr:g} "
                 f"takes {_bloom_bytes(n, receiver_max, fpr) / 2**30:,.1f} GiB, more than a setup "
-                f"message can hold (1 GiB): agree on a smaller receiver_max or a larger fpr"
-                + (", or use data_structure='gcs'" if _gcs_fits(n, receiver_max, fpr) else ""))
+                "message can hold (1 GiB): agree on a smaller receiver_max (--receiver-max) or "
+                "a larger fpr (--fpr)" + (", or use data_structure='gcs' (--data-structure gcs)"
+                                          if _gcs_fits(n, receiver_max, fpr) else ""))
         psi = _psi()
         server = self._server()
         ds = {"gcs": psi.DataStructure.GCS, "bloom_filter": psi.DataStructure.BLOOM_FILTER,
@@ -542,8 +543,8 @@ class Sender(_Side):
             raise PsiError(
                 f"openmined-psi could not build a {data_structure} of {n:,} identifiers answering "
                 f"up to {receiver_max:,} at fpr {fpr:g} (a GCS needs more identifiers against so "
-                "large a receiver_max): use data_structure='auto' or 'raw', or a smaller "
-                "receiver_max") from None
+                "large a receiver_max): use data_structure='auto' or 'raw' (--data-structure), "
+                "or a smaller receiver_max (--receiver-max)") from None
         if not payload or len(payload) > _MAX_SETUP_BYTES:
             raise PsiError(f"the setup of {n:,} identifiers does not fit in a message (1 GiB at "
                            "most): split the list, or agree on a larger fpr")

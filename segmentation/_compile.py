@@ -545,7 +545,8 @@ def compile_mask(cond: Condition, profiles: Table, events: Table | None, id_col:
         frame = frame.filter(condition_expr(prefilter, {}, now, profiles.schema))
     if aggs:
         if events is None:
-            raise InvalidSegmentError("the condition uses events; pass events= to Population")
+            raise InvalidSegmentError("the condition uses events; pass events= to Population "
+                                      "(--events)")
         per_person = aggregate_table(aggs, events, id_col, now, aliases)
         frame = frame.join(per_person, on=id_col, how="left")
     return frame, aliases

@@ -65,4 +65,5 @@ def check_id_not_an_output(id_column: str, outputs: Iterable[str], what: str) ->
     if id_column in names:
         raise InvalidSegmentError(
             f"the id column {id_column!r} has the name of a column of {what} "
-            f"({', '.join(names)}); rename the id column (and pass id=) to get them apart")
+            f"({', '.join(names)}); rename the id column (and pass id=, --id) to get them "
+            "apart")

@@ -123,7 +123,7 @@ def validate(cond: Condition, schema: dict[str, Any], events_schema: dict[str, A
         if events_schema is None:
             raise InvalidSegmentError(
                 f"the condition uses event {named(agg.event)} but the population has no events "
-                "table; pass events= to Population"
+                "table; pass events= to Population (--events)"
             )
         for needed in (id_col, "event", "ts"):
             if needed not in events_schema:

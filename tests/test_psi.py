@@ -445,7 +445,8 @@ def test_a_setup_too_large_for_a_message_is_refused_before_it_is_built():
     # it (openmined-psi returned an empty payload after 90 s and 20 GB of memory)
     with pytest.raises(PsiError, match=r"takes 10\.0 GiB.*use data_structure='gcs'"):
         privacy.psi.Sender(_emails("x", 0, 600)).setup(10**9, data_structure="bloom_filter")
-    with pytest.raises(PsiError, match=r"smaller receiver_max or a larger fpr$"):
+    with pytest.raises(PsiError,
+                       match=r"smaller receiver_max \(--receiver-max\) or a larger fpr \(--fpr\)$"):
         privacy.psi.Sender(["a@example.com"]).setup(10**12, data_structure="bloom_filter")
     # the raw points do not grow with receiver_max
     assert privacy.psi.Sender(["a@example.com"]).setup(10**12).header["data_structure"] == "raw"
