@@ -1020,9 +1020,10 @@ def normalize(
     Returns
     -------
     str or None, or polars Series
-        A str input gives the normalized str, or None when invalid; anything else a Series with
-        nulls where invalid. With ``reasons=True``: a ``(value, reason)`` pair for a str, a
-        DataFrame with columns ``value`` and ``reason`` otherwise.
+        One value (a str, an int, a date) gives the normalized str, or None when invalid;
+        a column of values a Series with nulls where invalid. With ``reasons=True``: a
+        ``(value, reason)`` pair for one value, a DataFrame with columns ``value`` and
+        ``reason`` otherwise.
 
     Examples
     --------
@@ -1036,7 +1037,9 @@ def normalize(
     >>> privacy.normalize("not a phone", "phone", reasons=True)
     (None, 'malformed')
     """
-    scalar = isinstance(values, str) or values is None
+    # one value as a list of them takes it (a date of birth as a date, a phone as an int)
+    scalar = values is None or isinstance(values, (str, int, float, dt.date, np.integer,
+                                                   np.datetime64))
     platform, kind, series, regions = checked_inputs(
         [values] if scalar else values, kind, platform, default_region, dayfirst)
     out = normalize_frame(series, kind, platform, regions, dayfirst, reference_day(now, today))

@@ -582,3 +582,24 @@ def test_a_tables_mixed_cells_keep_a_floats_text() -> None:
     crm = pd.DataFrame({"phone": pd.Series([6505551234, "+1 650 555 1235", 16505551236.0],
                                            dtype=object)})
     assert privacy.prepare_upload(crm, "meta", default_region="US").report.rows_out == 3
+
+
+@pytest.mark.parametrize(("value", "kind", "expected"), [
+    (dt.date(1990, 1, 2), "dob", "19900102"), (dt.datetime(1990, 1, 2, 23, 30), "dob", "19900102"),
+    (np.datetime64("1990-01-02"), "dob", "19900102"), (6505551212, "phone", "16505551212"),
+    (np.int64(2139), "zip", "02139"), (6505551212.0, "phone", "16505551212"),
+    (16, "dob", None),
+])
+def test_one_value_of_any_kind_a_column_takes_is_one_value(value: object, kind: str,
+                                                           expected: str | None) -> None:
+    # a date of birth as a date, or a phone as an int, was an InputTypeError alone ("values
+    # must be a str, a sequence or a polars Series") and fine in a list
+    assert privacy.normalize(value, kind) == expected
+    assert privacy.normalize([value], kind).to_list() == [expected]
+    assert privacy.normalize(value, kind, reasons=True)[0] == expected
+
+
+@pytest.mark.parametrize("value", [6505551212.5, b"a@example.com", {"a@example.com"}])
+def test_one_value_a_column_refuses_is_refused_alone(value: object) -> None:
+    with pytest.raises(privacy.InputTypeError):
+        privacy.normalize(value, "phone")
