@@ -3,6 +3,7 @@ error naming what was received, never a comparison or attribute error from deep 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -94,7 +95,7 @@ def check_names(value: object, name: str, of: str = "column names",
     bad = [n for n in names if not isinstance(n, str)]
     if bad:
         raise InvalidSegmentError(f"{name} takes {of} (str), got {type(bad[0]).__name__}")
-    twice = sorted({n for n in names if names.count(n) > 1})
+    twice = sorted(n for n, count in Counter(names).items() if count > 1)
     if twice:  # polars' DuplicateError from a select, before
         raise InvalidSegmentError(f"{names_shown(twice)} is in {name} more than once; name "
                                   "each once")

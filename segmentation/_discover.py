@@ -210,6 +210,9 @@ def _rule(tree: DecisionTreeClassifier, meta: list[_Column], xs: np.ndarray,
         return np.asarray((np.asarray(values) - mean[j]) / std[j], dtype=np.float32
                           ).astype(np.float64)
     paths: list[Condition] = []
+    first: dict[str, int] = {}  # one key per profile column in a path: its first encoded one
+    for i, c in enumerate(meta):
+        first.setdefault(c.source, i)
 
     def walk(node: int, path: dict[int, _Bounds]) -> None:
         if everywhere[node]:
@@ -220,15 +223,15 @@ def _rule(tree: DecisionTreeClassifier, meta: list[_Column], xs: np.ndarray,
         if leaf[node]:
             return
         j, thr = int(t.feature[node]), float(t.threshold[node])
-        col = meta[j]
+        col, key = meta[j], first[meta[j].source]
+        if col.kind == "numeric":  # one threshold for both sides of the split
+            values = xs[:, j]
+            left = seen(values, j) <= thr
+            d = _cut(float(values[left].max()), float(values[~left].min()), col.integer)
         for le, child in ((True, t.children_left[node]), (False, t.children_right[node])):
-            key = _source_first(meta, col.source)
             b = replace(path.get(key, _Bounds()))
             b.unequal, b.has, b.lacks = list(b.unequal), list(b.has), list(b.lacks)
             if col.kind == "numeric":
-                values = xs[:, j]
-                left = seen(values, j) <= thr
-                d = _cut(float(values[left].max()), float(values[~left].min()), col.integer)
                 if le:
                     b.hi = d if b.hi is None else min(b.hi, d)
                 else:
@@ -249,10 +252,6 @@ def _rule(tree: DecisionTreeClassifier, meta: list[_Column], xs: np.ndarray,
         return None
     return reduce(lambda a, c: a | c, paths)
 
-
-def _source_first(meta: list[_Column], source: str) -> int:
-    """The first encoded column of ``source``: one key per profile column in a path."""
-    return next(i for i, c in enumerate(meta) if c.source == source)
 
 
 def discover(population: Population, features: Sequence[str], k: int | None = None,
