@@ -23,6 +23,7 @@ from ._audit_facts import ID_KINDS, ExportFacts
 from ._audit_report import Finding
 from ._errors import ManifestError
 from ._hashing import Hasher
+from ._headers import fold_header
 from ._manifest import file_sha256, manifest_problems, verify_manifest
 from ._platforms import MAX_ROWS, MIN_AUDIENCE, rules_for_platform
 from ._redact import mask, rows_text, safe_name
@@ -478,7 +479,8 @@ def check_plaintext(facts: ExportFacts) -> list[Finding]:
     def per_column(check: str) -> list[tuple[str, int, str]]:
         found = [(c, *facts.tally(check, c)) for c in facts.columns]
         return [(c, n, str(sample)) for c, n, sample in found
-                if n or (check == "phone" and facts.tally("phone_bare", c)[0])]
+                if n or (check == "phone" and (facts.tally("phone_bare", c)[0]
+                                               or facts.tally("phone_national", c)[0]))]
 
     for check, severity, words in (("email", "critical", "email addresses"),
                                    ("phone", "critical", "phone numbers"),
@@ -593,8 +595,6 @@ def _clear_columns(facts: ExportFacts, reported: set[str | None]) -> list[Findin
     does not take them, or a partner). The patterns find emails, phones and dates in clear;
     names, genders or cities have no pattern, so the column's name and the platform's layout
     say what they are (a column already reported in clear is not reported twice)."""
-    from ._upload import _fold_header
-
     out = _Findings(facts)
     rules = rules_for_platform(facts.platform) if facts.platform is not None else {}
     hashed = set(facts.hashed)
@@ -609,7 +609,7 @@ def _clear_columns(facts: ExportFacts, reported: set[str | None]) -> list[Findin
         # whole ('Mary Smith'), several different ones: the census' 1990 lists miss many
         # (Liam, Mateo, Priya), and a column of cities has a few per cent spelled like a name
         # ('Virginia Beach'), so a third is a column of names
-        named = (kind in ("first_name", "last_name") or _fold_header(c) in _NAME_COLUMNS
+        named = (kind in ("first_name", "last_name") or fold_header(c) in _NAME_COLUMNS
                  or facts.clear_tally("street", c)[0] >= 0.5 * n
                  or (facts.clear_tally("full_name", c)[0] >= n / 3
                      and facts.clear_tally("full_name_kinds", c)[0] >= _FEW_NAMES))
@@ -636,7 +636,12 @@ def _with_bare_phones(facts: ExportFacts, column: str, n: int,
     ('6505551212') when they are phones: in a column named for phones, or when nearly all
     of the column's digit-only values are phones (with their country code, or shaped like a
     US number). A column of counts, bytes or durations has such values by chance (seven in
-    ten 10-digit numbers have a US number's shape) among its other numbers."""
+    ten 10-digit numbers have a US number's shape) among its other numbers. Numbers in a
+    national form with a trunk 0 ('06 12 34 56 78', '0612345678') count in a column named
+    for phones only."""
+    national, national_sample = facts.tally("phone_national", column)
+    if national and _phone_named(facts, column):
+        n, sample = n + national, sample if n else str(national_sample)
     bare, bare_sample = facts.tally("phone_bare", column)
     if not bare:
         return n, sample

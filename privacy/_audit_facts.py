@@ -31,6 +31,7 @@ from . import _audit_patterns as pat
 from ._audit_counts import QUASI, ROWS, ValueCounts, row_hash
 from ._audit_domains import domain_table, name_lists, place_names
 from ._audit_scan import FileScan, only_hex
+from ._headers import ascii_name
 from ._io import temporal_text, temporal_texts
 from ._normalize import binary_text
 from ._platforms import PLATFORMS, file_header, rules_for_platform
@@ -86,7 +87,7 @@ def column_kind(header: str, platform: str | None) -> str | None:
                 return kind
     from ._upload import _ALIAS_TO_KIND
 
-    words = [w for w in _WORDS.split(header.lower()) if w and w not in _HASH_WORDS]
+    words = [w for w in _WORDS.split(ascii_name(header)) if w and w not in _HASH_WORDS]
     return _ALIAS_TO_KIND.get("_".join(words))
 
 
@@ -371,7 +372,8 @@ class ExportFacts:
         # share of the values written, and its sample one of them
         queries += [tally("formula", pl.col("formula")), tally("total", v.str.contains(r"\S")),
                     tally("undecodable", pl.col("undecodable")),
-                    tally("phone_bare", phone & whole), tally("whole_digits", whole)]
+                    tally("phone_bare", phone & whole), tally("whole_digits", whole),
+                    tally("phone_national", pat.national_phone(v) & ~phone & ~hex_id)]
         pieces = [q.select(*_TALLY) for q in pl.collect_all(queries)]
         pieces += (_digit_phones(flagged) + _cards(flagged) + _full_names(flagged)
                    + _telco_ids(flagged) + _ibans(flagged))

@@ -11,6 +11,8 @@ from functools import cache
 import numpy as np
 import polars as pl
 
+from ._headers import ascii_name
+
 __all__ = [
     "ADDRESS_WORDS",
     "CARD",
@@ -27,6 +29,7 @@ __all__ = [
     "IPV4",
     "IPV6",
     "MIDNIGHT",
+    "NATIONAL_PHONE",
     "NUMBER",
     "ODD_DIGEST",
     "PHONE",
@@ -49,6 +52,7 @@ __all__ = [
     "is_quasi_name",
     "is_version_name",
     "luhn",
+    "national_phone",
     "telco_id_name",
     "visible",
 ]
@@ -117,14 +121,34 @@ EMAIL = (r'[\w.%+\-\ufffd"]+@(?:[\w.\-]+\.[^\W\d_]{2,}|\[[0-9A-Za-z.:]+\])'
 PHONE = (r"(?:^|[^0-9])(?:\+|00)[1-9][0-9 ().\-]{7,17}[0-9](?:$|[^0-9])|"
          r"(?:^|[^0-9.\-]|(?:^|[^0-9])1?[.\-])\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?"
          r"[0-9]{4}(?:$|[^0-9.\-]|[.\-](?:$|[^0-9]))")
+#: A phone number in the national form of the many countries whose numbers start with a
+#: trunk ``0`` ('06 12 34 56 78', '07700 900123', '0151 1234567', '(030) 1234567'): no pattern
+#: tells it from other numbers, so it counts only in a column named for phones, with 9 to 13
+#: digits (see :func:`national_phone`).
+NATIONAL_PHONE = r"^\s*\(?0[1-9][0-9]*\)?(?:[ .\-/]?\(?[0-9]+\)?)*\s*$"
+#: A decimal number ('0123456.78' is an amount, not a phone).
+_DECIMAL = r"^\s*[0-9]+[.,][0-9]{1,2}\s*$"
+
+
+def national_phone(values: pl.Expr) -> pl.Expr:
+    """Whether each value has the shape of a national phone number (:data:`NATIONAL_PHONE`)."""
+    return (values.str.contains(NATIONAL_PHONE) & ~values.str.contains(_DECIMAL)
+            & values.str.count_matches("[0-9]").is_between(9, 13))
+
+
 #: Bare digits with a country code: tested as phone numbers by the library's phone rules.
 DIGITS = r"^\+?[1-9][0-9]{7,14}$"
 #: A whole value of digits only, after a short prefix of letters (a count, an amount, an id
 #: such as 'ORD-6505551212', or a phone without separators, 'tel:6505551212').
 WHOLE_DIGITS = r"^\s*(?:[A-Za-z]{1,6}[\-_#:/ ]?)?[0-9]+\s*$"
-DATE = (r"(?:^|[^0-9])(?:19|20)[0-9]{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])"
-        r"(?:$|[^0-9])|(?:^|[^0-9])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)"
-        r"[0-9]{2}(?:$|[^0-9])|^(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])$")
+_DAY = r"(?:0?[1-9]|[12][0-9]|3[01])"
+#: A date written year first ('1985-03-02'), as eight digits ('19850302'), or with the year
+#: last, month first as in the US ('03/02/1985') or day first as in Europe ('02.03.1985',
+#: '25/03/1985', '02-03-1985'), each with one separator twice.
+DATE = (r"(?:^|[^0-9])(?:19|20)[0-9]{2}[-/.](?:0?[1-9]|1[0-2])[-/.]" + _DAY + r"(?:$|[^0-9])|"
+        + "|".join(r"(?:^|[^0-9.])" + _DAY + sep + _DAY + sep + r"(?:19|20)[0-9]{2}(?:$|[^0-9.])"
+                   for sep in ("/", r"\.", "-"))
+        + r"|^(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])$")
 ZIP = r"^[0-9]{5}(?:-[0-9]{4})?$"
 IPV4 = (r"(?:^|[^0-9.])(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|"
         r"1?[0-9]?[0-9])){3}(?:$|[^0-9.])")
@@ -204,20 +228,22 @@ _EVENT_DATE_WORDS = {
     "contract", "renewal", "renewed", "churn", "churned", "ported", "install", "installed",
     "at", "on", "ts", "timestamp", "time", "billing", "payment", "paid", "invoice",
 }
-_BIRTH_WORDS = {"dob", "birth", "birthday", "birthdate", "born", "bday", "doby", "dobm", "dobd"}
+_BIRTH_WORDS = {"dob", "birth", "birthday", "birthdate", "born", "bday", "doby", "dobm", "dobd",
+                "naissance", "geburt", "geburtsdatum", "geburtstag", "nacimiento", "nascita",
+                "nascimento", "geboorte", "geboortedatum", "fodselsdato", "fodelsedatum",
+                "syntymaaika"}
 
 
 def _name_words(column: str) -> set[str]:
     """The words of a column name, snake, kebab, spaced or camelCase."""
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", column).lower()
+    words = ascii_name(re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", column))
     return set(re.split(r"[^a-z]+", words))
 
 
 #: Folded column names of a street address in the languages of European CRMs ('Adresse',
-#: 'Straße' is 'stra_e', 'Dirección').
-ADDRESS_WORDS = frozenset({"adresse", "anschrift", "strasse", "stra_e", "direccion",
-                           "direcci_n", "domicilio", "indirizzo", "endereco", "endere_o",
-                           "morada", "adres", "adresa"})
+#: 'Straße' is 'strasse', 'Dirección' 'direccion').
+ADDRESS_WORDS = frozenset({"adresse", "anschrift", "strasse", "direccion", "domicilio",
+                           "indirizzo", "endereco", "morada", "adres", "adresa"})
 #: What names a column of each telco identifier: a SIM's subscriber identity (IMSI), a
 #: handset's identity (IMEI) or a SIM card's serial number (ICCID).
 TELCO_ID_WORDS = {"imsi": {"imsi", "msin"}, "imei": {"imei", "imeisv", "meid"},
@@ -239,8 +265,15 @@ def is_version_name(column: str) -> bool:
 #: Words that name a column of phone numbers on their own; 'mobile' and 'cell' only with a
 #: number's word or alone ('cell_id', 'mobile_data_bytes' hold no phones).
 _PHONE_WORDS = {"phone", "phones", "msisdn", "telephone", "tel", "mdn", "cellphone",
-                "phonenumber", "mobilephone"}
-_NUMBER_WORDS = {"number", "no", "num", "nbr"}
+                "phonenumber", "mobilephone",
+                # the same in European CRMs (folded: 'Téléphone', 'Telemóvel')
+                "telefon", "telefonnummer", "handy", "handynummer", "mobilnummer",
+                "mobiltelefon", "telefono", "celular", "cellulare", "telefone", "telemovel",
+                "telefoon", "telefoonnummer", "mobielnummer", "natel", "puhelin",
+                "matkapuhelin"}
+#: Words of a mobile phone that name other things too ('mobile_data_bytes', 'cell_id').
+_MOBILE_WORDS = {"mobile", "cell", "mobil", "movil", "mobiel"}
+_NUMBER_WORDS = {"number", "no", "num", "nbr", "nummer", "numero"}  # not "nr": 5G NR
 
 
 def is_phone_name(column: str) -> bool:
@@ -248,8 +281,8 @@ def is_phone_name(column: str) -> bool:
     words = _name_words(column) - {""}
     if words & _PHONE_WORDS:
         return True
-    return bool(words & {"mobile", "cell"}) and (words <= {"mobile", "cell"}
-                                                 or bool(words & _NUMBER_WORDS))
+    return bool(words & _MOBILE_WORDS) and (words <= _MOBILE_WORDS
+                                            or bool(words & _NUMBER_WORDS))
 
 
 def is_event_date_name(column: str) -> bool:

@@ -130,11 +130,12 @@ def header_like(name: str) -> bool:
         return False
     if _HEADER_LIKE.match(name) or (len(name) <= 64 and _CAMEL_CASE.match(name)):
         return True
+    from ._headers import fold_header
     from ._platforms import file_header
-    from ._upload import _fold_header, _header_kind
+    from ._upload import _header_kind
 
     headers, aliases = _known_headers()
-    return (file_header(name) in headers or _fold_header(name) in aliases
+    return (file_header(name) in headers or fold_header(name) in aliases
             or _header_kind(name)[0] is not None)  # 'Email 2', 'Phone_3'
 
 

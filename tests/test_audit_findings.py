@@ -365,6 +365,9 @@ def test_numbers_shaped_like_us_phones_in_a_numeric_column_are_numbers() -> None
     # must-pass beside them: columns named for phones
     ("msisdn", True), ("MobilePhone", True), ("cell_no", True), ("mobile", True),
     ("tel", True),
+    # and in the languages of European CRMs, folded ('Téléphone', 'Numéro de téléphone')
+    ("Téléphone", True), ("Handynummer", True), ("numero_movil", True), ("Telemóvel", True),
+    ("mobil_daten", False), ("numero_cellulare", True),
 ])
 def test_a_phone_column_is_named_by_its_words(column: str, phones: bool) -> None:
     rng = random.Random(7)
@@ -372,6 +375,60 @@ def test_a_phone_column_is_named_by_its_words(column: str, phones: bool) -> None
                           column: [rng.randrange(10**9, 10**10) for _ in range(500)]})
     report = privacy.audit(frame, platform="meta", today=TODAY)
     assert bool([f for f in report.findings if f.check == "plaintext"]) == phones
+
+
+def test_european_columns_in_clear_are_found_by_their_names_and_forms() -> None:
+    # before: with no platform, a column named 'telephone' of French numbers in their
+    # national form, UK and German mobiles, and dates of birth written day first
+    # ('25.03.1985', '25/03/1985') drew no finding, and neither did any column named in
+    # French or German ('Téléphone', 'Prénom', 'Geburtsdatum')
+    rng = random.Random(11)
+    n = 400
+
+    def pairs() -> str:
+        return " ".join(f"{rng.randrange(10, 100)}" for _ in range(4))
+
+    frame = pl.DataFrame({
+        "email": [sha(f"p{i}@example.org") for i in range(n)],
+        "telephone": [f"06 {pairs()}" for _ in range(n)],
+        "Téléphone": [f"06{pairs().replace(' ', '')}" for _ in range(n)],
+        "tel_uk": [f"07{rng.randrange(100, 1000)} {rng.randrange(10**5, 10**6)}"
+                   for _ in range(n)],
+        "Handynummer": [f"(0151) {rng.randrange(10**7, 10**8)}" for _ in range(n)],
+        "birthdate": [f"{rng.randrange(13, 29)}/{rng.randrange(1, 13):02d}/19"
+                      f"{rng.randrange(50, 100)}" for _ in range(n)],
+        "Geburtsdatum": [f"{rng.randrange(1, 29):02d}.{rng.randrange(1, 13):02d}."
+                         f"19{rng.randrange(50, 100)}" for _ in range(n)],
+        "fecha-nac": [f"{rng.randrange(1, 29):02d}-{rng.randrange(1, 13):02d}-19"
+                      f"{rng.randrange(50, 100)}" for _ in range(n)],
+    })
+    report = privacy.audit(frame, today=TODAY)
+    found = {f.column: (f.severity, f.message) for f in report.findings
+             if f.check == "plaintext"}
+    # (a header the library knows is shown as it is)
+    for column in ("telephone", "Téléphone", "tel_uk", "Handynummer"):
+        assert found[column][0] == "critical", column
+        assert "phone numbers" in found[column][1], column
+    for column in ("birthdate", "Geburtsdatum", "fecha-nac"):
+        assert found[column][0] == "high", column
+        assert "dates" in found[column][1], column
+    # with the platform named, the columns' names say what meta would have taken hashed
+    named = privacy.audit(frame.rename({"telephone": "Prénom"}), platform="meta", today=TODAY)
+    assert any(f.check == "plaintext" and "(fn)" in f.message for f in named.findings)
+
+
+@pytest.mark.parametrize("values", [
+    # must-pass beside it: national-looking numbers in columns not named for phones (ids,
+    # amounts, counters), decimals in a phone-named column, and versions and day-first
+    # shapes that are no date
+    {"account_ref": "0612345678", "invoice_total": "0123456.78", "fw_version": "1.02.2019",
+     "phone_bill": "01234567.5", "ratio": "31.12.1999.5"},
+])
+def test_national_shapes_outside_phone_columns_are_not_phones(values: dict[str, str]) -> None:
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(500)],
+                          **{c: [v] * 500 for c, v in values.items()}})
+    report = privacy.audit(frame, platform="meta", today=TODAY)
+    assert not [f for f in report.findings if f.check == "plaintext"]
 
 
 def test_bare_us_numbers_are_phones_where_they_are_a_column_of_phones() -> None:

@@ -125,6 +125,55 @@ def test_crm_exports_headers_are_recognized(headers: list[str], want: list[str])
     assert up.report.unrecognized_columns == (["O***"] if "Other City" in headers else [])
 
 
+@pytest.mark.parametrize(("headers", "want"), [
+    # a French, a German, a Spanish, an Italian, a Portuguese and a Dutch CRM's headers
+    (["Courriel", "Téléphone", "Prénom", "Nom de famille", "Code postal", "Ville", "Pays",
+      "Date de naissance", "Sexe"],
+     ["email", "phone", "fn", "ln", "zip", "ct", "country", "dob", "gen"]),
+    (["E-Mail-Adresse", "Handynummer", "Vorname", "Nachname", "PLZ", "Ort", "Land",
+      "Geburtsdatum", "Geschlecht"],
+     ["email", "phone", "fn", "ln", "zip", "ct", "country", "dob", "gen"]),
+    (["Correo electrónico", "Teléfono móvil", "Apellidos", "Código Postal", "Ciudad", "País",
+      "Fecha de nacimiento"], ["email", "phone", "ln", "zip", "ct", "country", "dob"]),
+    (["Cognome", "Cellulare", "Città", "Data di nascita", "Sesso"],
+     ["ln", "phone", "ct", "dob", "gen"]),
+    (["Telemóvel", "Sobrenome", "Cidade", "Data de nascimento"], ["phone", "ln", "ct", "dob"]),
+    (["Telefoonnummer", "Voornaam", "Achternaam", "Woonplaats", "Geboortedatum", "Geslacht"],
+     ["phone", "fn", "ln", "ct", "dob", "gen"]),
+    # full-width letters, and letters without a decomposition ('Fødselsdato')
+    (["ＥＭＡＩＬ", "Fødselsdato"], ["email", "dob"]),
+])
+def test_european_crm_headers_are_recognized(headers: list[str], want: list[str]) -> None:
+    # before: only English headers were known, and accents broke the folding ('Téléphone'
+    # folded to 't_l_phone'): a French CRM's phones were left out of the upload as an
+    # unrecognized column
+    values = {"Courriel": "ana@example.com", "E-Mail-Adresse": "ana@example.com",
+              "Correo electrónico": "ana@example.com", "ＥＭＡＩＬ": "ana@example.com",
+              "Téléphone": "+33 6 12 34 56 78", "Handynummer": "+49 151 23456789",
+              "Teléfono móvil": "+34 612 345 678", "Cellulare": "+39 347 123 4567",
+              "Telemóvel": "+351 912 345 678", "Telefoonnummer": "+31 6 12345678"}
+    crm = pl.DataFrame({h: [values.get(h, "x")] for h in headers})
+    up = privacy.prepare_upload(crm, "meta")
+    assert sorted(up.frame.columns) == sorted(want)
+    assert up.report.unrecognized_columns == []
+    # the phones were read, not only named: a valid number in each
+    if "phone" in want:
+        assert up.frame["phone"].null_count() == 0
+
+
+@pytest.mark.parametrize("header", [
+    # words that also name something else stay unrecognized (pass columns=): a full name as
+    # often as a part of it, Italy's postcode and a data cap, a status, a video's genre, a
+    # telco's own columns
+    "Nom", "Nome", "Nombre", "Name", "CAP", "Estado", "Genre", "Portable", "GSM", "Region",
+])
+def test_ambiguous_header_words_are_not_guessed(header: str) -> None:
+    crm = pl.DataFrame({"email": ["ana@example.com"], header: ["x"]})
+    up = privacy.prepare_upload(crm, "meta")
+    assert up.frame.columns == ["email"]
+    assert len(up.report.unrecognized_columns) == 1
+
+
 def test_a_sales_region_is_not_a_state() -> None:
     crm = pl.DataFrame({"email": ["ana@example.com"], "region": ["North"],
                         "billing_city": ["Paris"]})
