@@ -31,7 +31,7 @@ from . import _audit_patterns as pat
 from ._audit_counts import QUASI, ROWS, ValueCounts, row_hash
 from ._audit_domains import domain_table, name_lists, place_names
 from ._audit_scan import FileScan, only_hex
-from ._headers import ascii_name
+from ._headers import ALIAS_TO_KIND, ascii_name
 from ._io import temporal_text, temporal_texts
 from ._normalize import binary_text
 from ._platforms import PLATFORMS, file_header, rules_for_platform
@@ -85,10 +85,8 @@ def column_kind(header: str, platform: str | None) -> str | None:
         for kind, rule in rules_for_platform(platform).items():
             if rule.header == file_header(header):
                 return kind
-    from ._upload import _ALIAS_TO_KIND
-
     words = [w for w in _WORDS.split(ascii_name(header)) if w and w not in _HASH_WORDS]
-    return _ALIAS_TO_KIND.get("_".join(words))
+    return ALIAS_TO_KIND.get("_".join(words))
 
 
 def _guess(stats: dict[str, int]) -> str:

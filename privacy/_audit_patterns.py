@@ -11,7 +11,7 @@ from functools import cache
 import numpy as np
 import polars as pl
 
-from ._headers import ascii_name
+from ._headers import ALIAS_TO_KIND, ascii_name, fold_header
 
 __all__ = [
     "ADDRESS_WORDS",
@@ -204,13 +204,22 @@ SENSITIVE = (
 )
 QUASI_NAMES = {"age", "age_band", "ageband", "age_group", "zip", "zipcode", "zip_code",
                "postcode", "postal_code", "gender", "sex", "city", "town", "state", "province",
-               "country", "region", "birth_year", "yob", "year_of_birth", "county"}
+               "country", "region", "birth_year", "yob", "year_of_birth", "county",
+               # an age and a year of birth in the languages of European CRMs (folded: 'Âge')
+               "alter", "altersgruppe", "geburtsjahr", "tranche_d_age", "annee_de_naissance",
+               "edad", "rango_de_edad", "ano_de_nacimiento", "fascia_d_eta",
+               "anno_di_nascita", "idade", "faixa_etaria", "ano_de_nascimento", "leeftijd",
+               "geboortejaar", "fodselsar"}
+#: Identifier kinds that are quasi-identifiers in clear: a column whose name says one of them
+#: in any language the upload reads ('PLZ', 'Geschlecht', 'Ville') is one.
+_QUASI_KINDS = ("zip", "gender", "city", "state", "country")
 _LABELLED = ("segment", "audience", "label", "list", "tag")
 
 
 def is_quasi_name(column: str) -> bool:
-    """A column named like a quasi-identifier (age, zip, gender, city...)."""
-    return re.sub(r"[^a-z]+", "_", column.lower()).strip("_") in QUASI_NAMES
+    """A column named like a quasi-identifier (age, zip, gender, city...; 'Âge', 'PLZ')."""
+    folded = fold_header(column)
+    return folded in QUASI_NAMES or ALIAS_TO_KIND.get(folded) in _QUASI_KINDS
 
 
 #: Words that name a column of software versions: "10.3.1.2" there is a firmware, not an

@@ -144,14 +144,16 @@ def header_like(name: str) -> bool:
 def _known_headers() -> tuple[frozenset[str], frozenset[str]]:
     """Every platform's upload headers, and the CRM header aliases (folded) with the header
     words written capitalized or in capitals that are no value: a telco's identifier columns
-    (acronyms: 'IMSI') and an address in the languages of European CRMs ('Adresse')."""
-    from ._audit_patterns import ADDRESS_WORDS
+    (acronyms: 'IMSI'), an address in the languages of European CRMs ('Adresse') and the
+    quasi-identifiers' names ('Alter')."""
+    from ._audit_patterns import ADDRESS_WORDS, QUASI_NAMES
+    from ._headers import ALIAS_TO_KIND
     from ._platforms import PLATFORMS, rules_for_platform
-    from ._upload import _ALIAS_TO_KIND
 
     headers = {r.header for p in PLATFORMS for r in rules_for_platform(p).values()}
-    words = {"imsi", "imei", "imeisv", "iccid", "msisdn", "meid", "mdn"} | ADDRESS_WORDS
-    return frozenset(headers), frozenset(_ALIAS_TO_KIND) | words
+    words = ({"imsi", "imei", "imeisv", "iccid", "msisdn", "meid", "mdn"} | ADDRESS_WORDS
+             | QUASI_NAMES)
+    return frozenset(headers), frozenset(ALIAS_TO_KIND) | words
 
 
 def safe_names(names: object) -> list[str]:

@@ -22,7 +22,7 @@ from ._errors import (
     UnsupportedIdentifierError,
 )
 from ._hashing import Hasher
-from ._headers import fold_header
+from ._headers import ALIAS_TO_KIND, fold_header
 from ._io import (
     check_header,
     check_output,
@@ -64,66 +64,8 @@ from ._platforms import (
 )
 from ._redact import looks_like_identifier, mask, rows_text, safe_name, safe_names
 
-__all__ = ["HEADER_ALIASES", "Upload", "UploadReport", "prepare_upload", "recognize_columns"]
+__all__ = ["Upload", "UploadReport", "prepare_upload", "recognize_columns"]
 
-#: Header names recognized when ``columns`` is not given (compared folded, see
-#: :func:`privacy._headers.fold_header`: "E-Mail", "e_mail" and "EMAIL" are the same, and
-#: "Téléphone" is "telephone"). Beside English, the words of French, German, Spanish,
-#: Italian, Portuguese, Dutch and Nordic CRMs. Words that also name something else are left
-#: out: "name", "nom", "nome" and "nombre" (a full name as often as a part of it), "cap"
-#: (Italy's postcode, and a data cap), "estado" (a state, and a status), "region", "genre"
-#: (a gender in French, and a video's genre), "portable" and "gsm" (a telco's own columns).
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "email": ("email", "e_mail", "mail", "email_address", "emailaddress", "e_mail_address",
-              "em",
-              "courriel", "adresse_email", "adresse_mail", "adresse_e_mail",
-              "e_mail_adresse", "emailadresse", "mailadresse", "correo", "correo_electronico",
-              "email_adres", "e_mailadres", "emailadres", "indirizzo_email", "posta_elettronica",
-              "endereco_de_email", "endereco_email", "e_post", "epost", "sahkoposti"),
-    "phone": ("phone", "mobile", "msisdn", "phone_number", "phonenumber", "cell", "cellphone",
-              "cell_phone", "mobile_phone", "mobile_number", "mobile_phone_number", "phone_no",
-              "mobile_no", "tel", "telephone", "ph",
-              "numero_de_telephone", "telephone_portable", "tel_portable",
-              "telefon", "telefonnummer", "handy", "handynummer", "mobil", "mobilnummer",
-              "mobiltelefon", "telefono", "numero_de_telefono", "telefono_movil", "movil",
-              "celular", "cellulare", "numero_di_telefono", "telefone", "telemovel",
-              "telefoon", "telefoonnummer", "mobiel", "mobiel_nummer", "mobielnummer", "natel",
-              "puhelin", "matkapuhelin"),
-    "first_name": ("first_name", "firstname", "fname", "given_name", "givenname", "forename",
-                   "fn",
-                   "prenom", "vorname", "voornaam", "primeiro_nome", "fornavn", "fornamn",
-                   "etunimi"),
-    "last_name": ("last_name", "lastname", "lname", "surname", "family_name", "familyname", "ln",
-                  "nom_de_famille", "nachname", "familienname", "achternaam", "apellido",
-                  "apellidos", "cognome", "sobrenome", "apelido", "efternavn", "etternavn",
-                  "efternamn", "sukunimi"),
-    "city": ("city", "town", "ct",
-             "ville", "stadt", "ort", "wohnort", "ciudad", "localidad", "citta", "cidade",
-             "plaats", "woonplaats", "stad", "kaupunki"),
-    # Salesforce's "State/Province" and "Zip/Postal Code", HubSpot's "State/Region" and
-    # "Country/Region"
-    "state": ("state", "province", "state_code", "state_province", "state_or_province",
-              "state_region", "st",
-              "bundesland", "provincia", "provincie"),
-    "zip": ("zip", "zipcode", "zip_code", "postcode", "post_code", "postal_code", "postalcode",
-            "zip_postal_code",
-            "code_postal", "codepostal", "plz", "postleitzahl", "codigo_postal", "cep",
-            "codice_postale", "postnummer", "postinumero"),
-    "country": ("country", "country_code", "countrycode", "country_region",
-                "pays", "land", "pais", "paese", "nazione"),
-    "gender": ("gender", "sex", "gen",
-               "sexe", "geschlecht", "sexo", "genero", "sesso", "geslacht", "kjonn",
-               "sukupuoli"),
-    "dob": ("dob", "birthdate", "birth_date", "date_of_birth", "dateofbirth", "birthday",
-            "date_de_naissance", "date_naissance", "geburtsdatum", "geburtstag",
-            "fecha_de_nacimiento", "fecha_nacimiento", "data_di_nascita", "data_nascita",
-            "data_de_nascimento", "data_nascimento", "geboortedatum", "fodselsdato",
-            "fodelsedatum", "syntymaaika"),
-    "maid": ("maid", "madid", "idfa", "gaid", "aaid", "mobile_ad_id", "advertising_id"),
-    "external_id": ("external_id", "extern_id", "customer_id", "crm_id", "subscriber_id",
-                    "account_id"),
-}
-_ALIAS_TO_KIND = {alias: kind for kind, aliases in HEADER_ALIASES.items() for alias in aliases}
 #: Identifiers a platform can match on their own; the rest only help alongside them.
 _MATCH_KEYS = ("email", "phone", "maid", "external_id")
 
@@ -134,14 +76,14 @@ def _header_kind(header: str) -> tuple[str | None, bool]:
     folded = fold_header(header)
     # an address's own prefix: Salesforce's "Mailing City", "Mailing Zip/Postal Code"
     prefix = re.match(r"(?:mailing|primary)_(.+)$", folded)
-    if prefix is not None and prefix.group(1) in _ALIAS_TO_KIND:
+    if prefix is not None and prefix.group(1) in ALIAS_TO_KIND:
         folded = prefix.group(1)
-    kind = _ALIAS_TO_KIND.get(folded)
+    kind = ALIAS_TO_KIND.get(folded)
     if kind is not None:
         return kind, False
     numbered = _NUMBERED_HEADER.match(folded)
-    if numbered is not None and _ALIAS_TO_KIND.get(numbered.group(1)) in _NUMBERED_KINDS:
-        return _ALIAS_TO_KIND[numbered.group(1)], True
+    if numbered is not None and ALIAS_TO_KIND.get(numbered.group(1)) in _NUMBERED_KINDS:
+        return ALIAS_TO_KIND[numbered.group(1)], True
     return None, False
 
 
@@ -540,7 +482,7 @@ def region_column(frame: pl.DataFrame, mapping: Mapping[str, str]) -> str | None
     if mapped is not None:
         return mapped
     return next(
-        (c for c in frame.columns if _ALIAS_TO_KIND.get(fold_header(c)) == "country"), None)
+        (c for c in frame.columns if ALIAS_TO_KIND.get(fold_header(c)) == "country"), None)
 
 
 def row_regions(frame: pl.DataFrame, country_col: str | None, default_region: str) -> pl.Series:

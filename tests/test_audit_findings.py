@@ -417,6 +417,29 @@ def test_european_columns_in_clear_are_found_by_their_names_and_forms() -> None:
     assert any(f.check == "plaintext" and "(fn)" in f.message for f in named.findings)
 
 
+@pytest.mark.parametrize("names", [
+    ["zip", "gender", "age"], ["PLZ", "Geschlecht", "Alter"], ["Code postal", "Sexe", "Âge"],
+    ["Código Postal", "Sexo", "Edad"], ["Woonplaats", "Geslacht", "Leeftijd"],
+])
+def test_quasi_identifiers_are_named_in_the_languages_of_european_crms(names) -> None:
+    # before: 'PLZ', 'Geschlecht' and 'Alter' in clear were no quasi-identifiers, so an
+    # export that singles out every person drew no k-anonymity finding (the English names
+    # did)
+    rng = random.Random(3)
+    frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(2000)],
+                          names[0]: [f"{rng.randrange(10000, 10400)}" for _ in range(2000)],
+                          names[1]: [rng.choice(["m", "f"]) for _ in range(2000)],
+                          names[2]: [rng.randrange(18, 90) for _ in range(2000)]})
+    report = privacy.audit(frame, today=TODAY)
+    found = [f for f in report.findings if f.check == "k_anonymity"]
+    assert [f.severity for f in found] == ["high"]
+    assert f"{names}" in found[0].message  # the names as written, none masked
+    # must-pass beside it: the same columns under names of something else are no quasi-
+    # identifiers ('Genre' is a video's genre too, 'CAP' a data cap)
+    other = frame.rename(dict(zip(names, ["CAP", "Genre", "eta"], strict=True)))
+    assert not any(f.check == "k_anonymity" for f in privacy.audit(other, today=TODAY).findings)
+
+
 @pytest.mark.parametrize("values", [
     # must-pass beside it: national-looking numbers in columns not named for phones (ids,
     # amounts, counters), decimals in a phone-named column, and versions and day-first
