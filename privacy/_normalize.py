@@ -29,7 +29,7 @@ from ._redact import mask, safe_name
 __all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
 
 #: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
-NORMALIZATION_VERSION = "2026.12.11"
+NORMALIZATION_VERSION = "2026.12.12"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
@@ -286,8 +286,30 @@ def _gender(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tupl
     return g, _reason_chain((g.is_null(), "unsupported_value"))
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+#: Month names and their usual abbreviations, in English and in the languages of European
+#: CRMs (French, German, Spanish, Italian, Portuguese, Dutch), lower case without accents
+#: ('février' is 'fevrier', 'März' 'marz'). Only these words are months: a word that merely
+#: starts like one ('junk', 'decimal', 'marzipan') is no month, never guessed as one.
+_MONTH_WORDS: dict[int, tuple[str, ...]] = {
+    1: ("january", "jan", "janvier", "janv", "januar", "janner", "enero", "ene", "gennaio",
+        "gen", "janeiro", "januari"),
+    2: ("february", "feb", "fevrier", "fevr", "fev", "februar", "febrero", "febbraio",
+        "fevereiro", "februari"),
+    3: ("march", "mar", "mars", "marz", "marzo", "marco", "maart", "mrt"),
+    4: ("april", "apr", "avril", "avr", "abril", "abr", "aprile"),
+    5: ("may", "mai", "mayo", "maggio", "mag", "maio", "mei"),
+    6: ("june", "jun", "juin", "juni", "junio", "giugno", "giu", "junho"),
+    7: ("july", "jul", "juillet", "juil", "juli", "julio", "luglio", "lug", "julho"),
+    8: ("august", "aug", "aout", "agosto", "ago", "augustus"),
+    9: ("september", "sep", "sept", "septembre", "septiembre", "setiembre", "settembre",
+        "set", "setembro"),
+    10: ("october", "oct", "octobre", "oktober", "okt", "octubre", "ottobre", "ott",
+         "outubro", "out"),
+    11: ("november", "nov", "novembre", "noviembre", "novembro"),
+    12: ("december", "dec", "decembre", "dezember", "dez", "diciembre", "dic", "dicembre",
+         "dezembro"),
+}
+_MONTHS = {word: month for month, words in _MONTH_WORDS.items() for word in words}
 
 
 #: Dates no birth date can be: 'infinity' (DuckDB's and PostgreSQL's, and a date column's values
@@ -301,17 +323,22 @@ def _dob(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
     today = today or dt.date.today()
     # the stripped and lower-cased text once, as columns (shared by the four patterns)
     frame = frame.with_columns(_e=pl.col("raw").str.strip_chars())
-    frame = frame.with_columns(_low=pl.col("_e").str.to_lowercase())
+    # lower case without accents, for month names ('16 février 1997' reads 'fevrier')
+    frame = frame.with_columns(_low=pl.col("_e").str.to_lowercase().str.normalize("NFKD")
+                               .str.replace_all(r"\p{Mn}", ""))
     e, low = pl.col("_e"), pl.col("_low")
     frame = frame.with_columns(
         _iso=e.str.extract_groups(r"^([0-9]{4})[-/.]?([0-9]{1,2})[-/.]?([0-9]{1,2})(?:[T ].*)?$"),
         _num=e.str.extract_groups(r"^([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4}|[0-9]{2})$"),
-        # "16 Feb 1997", "February 16, 1997", "16-feb-1997"
+        # "16 Feb 1997", "16-feb-1997", "16. Februar 1997", "1er mars 1997",
+        # "16 de febrero de 1997"
         _word1=low.str.extract_groups(
-            r"^([0-9]{1,2})[\s\-]+([a-z]{3})[a-z]*\.?[\s\-,]+([0-9]{4})$"
+            r"^([0-9]{1,2})(?:\.|er|st|nd|rd|th)?[\s\-]+(?:de\s+)?([a-z]+)\.?[\s\-,]+"
+            r"(?:de\s+)?([0-9]{4})$"
         ),
+        # "February 16, 1997", "Feb. 16th 1997"
         _word2=low.str.extract_groups(
-            r"^([a-z]{3})[a-z]*\.?[\s\-]+([0-9]{1,2})(?:st|nd|rd|th)?,?[\s\-]+([0-9]{4})$"
+            r"^([a-z]+)\.?[\s\-]+([0-9]{1,2})(?:st|nd|rd|th)?,?[\s\-]+([0-9]{4})$"
         ),
     )
     iso, num, word1, word2 = (pl.col(c) for c in ("_iso", "_num", "_word1", "_word2"))

@@ -320,6 +320,31 @@ def test_text_that_is_no_date_stays_malformed(value: str) -> None:
     assert reasons([value], "dob") == ["malformed"]
 
 
+@pytest.mark.parametrize(("value", "region", "want"), [
+    # month names as European CRMs write them (before: 'malformed', or right by chance when
+    # the first three letters were an English abbreviation: 'mars', 'marzo')
+    ("25. März 1985", "DE", "19850325"), ("2 Jänner 1980", "AT", "19800102"),
+    ("3 février 1985", "FR", "19850203"), ("1er mai 1985", "FR", "19850501"),
+    ("25 de marzo de 1985", "ES", "19850325"), ("7 de outubro de 1971", "PT", "19711007"),
+    ("25 maart 1985", "NL", "19850325"), ("12 dicembre 1966", "IT", "19661212"),
+    # must-pass beside them: the English forms
+    ("16 Feb 1997", "US", "19970216"), ("February 16, 1997", "US", "19970216"),
+    ("Feb. 16th 1997", "US", "19970216"), ("Sept 3 1990", "US", "19900903"),
+])
+def test_month_names_are_read_in_the_languages_of_european_crms(value: str, region: str,
+                                                                 want: str) -> None:
+    assert privacy.normalize(value, "dob", default_region=region) == want
+
+
+@pytest.mark.parametrize("value", ["1 junk 1990", "3 decimal 1990", "5 octopus 1990",
+                                   "25 marzipan 1985", "4 novel 1980", "16 Febuary 1997"])
+def test_a_word_that_starts_like_a_month_is_no_month(value: str) -> None:
+    # before: any word whose first three letters were an English month's was that month,
+    # so '1 junk 1990' was hashed as the 1st of June 1990: a guess, never made now (a
+    # misspelt month is malformed, counted, and not hashed)
+    assert reasons([value], "dob") == ["malformed"]
+
+
 # --- columns never disappear ------------------------------------------------------------------
 
 
