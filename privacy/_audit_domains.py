@@ -35,7 +35,7 @@ from ._errors import PrivacyError
 from ._geo import country_lookup, state_lookup
 from ._hashing import Hasher
 from ._io import atomic_write
-from ._normalize import NORMALIZATION_VERSION, PLACEHOLDERS
+from ._normalize import GENDER_WORDS, NORMALIZATION_VERSION, PLACEHOLDERS
 
 __all__ = ["DOMAIN_KINDS", "JUNK_VALUES", "WRITTEN", "city_digests", "city_names",
            "domain_table", "domain_values", "static_digests"]
@@ -206,11 +206,11 @@ def _unnormalized(written: dict[str, list[str]], normalized: dict[str, list[str]
 
 @functools.lru_cache(maxsize=1)
 def _written_static() -> dict[str, list[str]]:
-    """Genders as words and in capitals, state and country names and upper-case codes, names
-    capitalized and in capitals."""
+    """Genders as words (in the languages the normalizer reads) and in capitals, state and
+    country names and upper-case codes, names capitalized and in capitals."""
     normalized = _static_values()
     return _unnormalized({
-        "gender": _cases(["m", "f", "male", "female", "man", "woman"]),
+        "gender": _cases(list(GENDER_WORDS)),
         "state": _cases(list(state_lookup())),
         "country": _cases(list(country_lookup())),
         "first_name": _cases(normalized["first_name"]),

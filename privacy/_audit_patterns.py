@@ -236,6 +236,14 @@ _EVENT_DATE_WORDS = {
     "order", "ordered", "event", "login", "seen", "signup", "registered", "registration",
     "contract", "renewal", "renewed", "churn", "churned", "ported", "install", "installed",
     "at", "on", "ts", "timestamp", "time", "billing", "payment", "paid", "invoice",
+    # the same in European CRMs, folded ('fecha de activación', 'Kaufdatum'); German and
+    # Dutch write one word
+    "activacion", "alta", "compra", "pedido", "creacion", "baja", "attivazione", "acquisto",
+    "ordine", "creazione", "ativacao", "criacao", "commande", "achat",
+    "resiliation", "activatie", "aankoop", "bestelling", "aktivierung", "kauf", "bestellung",
+    "erstellung", "vertrag", "kundigung", "anmeldung", "aktivierungsdatum", "kaufdatum",
+    "bestelldatum", "erstellungsdatum", "vertragsbeginn", "vertragsende", "kundigungsdatum",
+    "anmeldedatum", "activatiedatum", "aankoopdatum", "aanmaakdatum", "besteldatum",
 }
 _BIRTH_WORDS = {"dob", "birth", "birthday", "birthdate", "born", "bday", "doby", "dobm", "dobd",
                 "naissance", "geburt", "geburtsdatum", "geburtstag", "nacimiento", "nascita",

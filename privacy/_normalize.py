@@ -26,10 +26,11 @@ from ._phone import SUPPORTED_REGIONS, express_lane, normalize_phones, run_lanes
 from ._platforms import check_kind, check_platform, rule_for
 from ._redact import mask, safe_name
 
-__all__ = ["NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame", "resolve_regions"]
+__all__ = ["GENDER_WORDS", "NORMALIZATION_VERSION", "REASONS", "normalize", "normalize_frame",
+           "resolve_regions"]
 
 #: Bumped whenever a rule changes the output of an accepted input; recorded in manifests.
-NORMALIZATION_VERSION = "2026.12.12"
+NORMALIZATION_VERSION = "2026.12.13"
 
 #: Why a value can be rejected. Stable strings: reports and manifests count by them.
 REASONS: tuple[str, ...] = (
@@ -278,7 +279,17 @@ def _zip(frame: pl.LazyFrame, platform: str, dayfirst: bool | None) -> pl.LazyFr
 _GENDERS = {
     "f": "f", "female": "f", "woman": "f", "fem": "f", "girl": "f",
     "m": "m", "male": "m", "man": "m", "boy": "m",
+    # the words of European CRMs, folded ('féminin' 'feminin'); never their one-letter codes,
+    # which collide: Spain's 'M' is mujer (a woman), Germany's 'W' weiblich, France's 'H' homme
+    "femme": "f", "feminin": "f", "weiblich": "f", "frau": "f", "mujer": "f", "femenino": "f",
+    "femmina": "f", "femminile": "f", "donna": "f", "feminino": "f", "mulher": "f",
+    "vrouw": "f", "vrouwelijk": "f", "kvinde": "f", "kvinne": "f", "kvinna": "f",
+    "homme": "m", "masculin": "m", "mannlich": "m", "mann": "m", "hombre": "m",
+    "masculino": "m", "maschio": "m", "maschile": "m", "uomo": "m", "homem": "m",
+    "mannelijk": "m", "mand": "m",
 }
+#: The words read as a gender (the audit hashes them as CRMs write them).
+GENDER_WORDS: tuple[str, ...] = tuple(_GENDERS)
 
 
 def _gender(s: Expr, platform: str, region: Expr, dayfirst: bool | None) -> tuple[Expr, Expr]:

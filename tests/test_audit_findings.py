@@ -483,17 +483,24 @@ def test_bare_us_numbers_are_phones_where_they_are_a_column_of_phones() -> None:
 
 
 @pytest.mark.parametrize("column", ["activation_date", "createdAt", "renewed_on", "last_seen",
-                                    "contract start"])
+                                    "contract start",
+                                    # and in the languages of European CRMs, dates day first
+                                    "Aktivierungsdatum", "Kaufdatum", "fecha de activación",
+                                    "Fecha_alta", "data_attivazione", "date de création",
+                                    "Aankoopdatum"])
 def test_dates_of_events_are_not_dates_of_birth(column: str) -> None:
     # before: every account's activation or renewal date was a high 'dates (of birth?)'
+    written = ("{d}.0{m}.2023" if column[0].isupper() else "2023-0{m}-{d}")
     frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
-                          column: [f"2023-0{1 + i % 9}-1{i % 9}" for i in range(300)]})
+                          column: [written.format(m=1 + i % 9, d=10 + i % 9)
+                                   for i in range(300)]})
     report = privacy.audit(frame, platform="meta", today=TODAY)
     assert not [f for f in report.findings if f.check == "plaintext"]
 
 
 @pytest.mark.parametrize("column", ["dob", "birth_date", "Date Of Birth", "date",
-                                    "customer_since", "created_birth"])
+                                    "customer_since", "created_birth", "Geburtsdatum",
+                                    "fecha_nacimiento", "Datum"])
 def test_dates_in_columns_not_named_for_events_are_found(column: str) -> None:
     frame = pl.DataFrame({"email": [sha(f"p{i}@example.org") for i in range(300)],
                           column: [f"19{60 + i % 30}-0{1 + i % 9}-1{i % 9}" for i in range(300)]})

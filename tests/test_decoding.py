@@ -345,6 +345,27 @@ def test_a_word_that_starts_like_a_month_is_no_month(value: str) -> None:
     assert reasons([value], "dob") == ["malformed"]
 
 
+@pytest.mark.parametrize(("value", "want"), [
+    # genders as European CRMs write them (before: unsupported_value, left out of the upload)
+    ("Femme", "f"), ("Féminin", "f"), ("weiblich", "f"), ("Mujer", "f"), ("Femmina", "f"),
+    ("Feminino", "f"), ("Vrouw", "f"), ("Homme", "m"), ("Männlich", "m"), ("Hombre", "m"),
+    ("Maschio", "m"), ("Masculino", "m"), ("Mannelijk", "m"),
+    # must-pass beside them: the English words; one-letter codes that mean another gender
+    # in another language stay unread (Spain's 'M' is mujer, Germany's 'W' weiblich,
+    # France's 'H' homme): 'M' is male as the platforms define it, 'H' and 'W' are refused
+    ("Female", "f"), ("man", "m"), ("M", "m"), ("H", None), ("W", None), ("D", None),
+])
+def test_genders_are_read_in_the_languages_of_european_crms(value: str, want: str | None
+                                                             ) -> None:
+    assert privacy.normalize(value, "gender") == want
+
+
+def test_the_audit_reverses_hashes_of_genders_written_in_those_languages() -> None:
+    frame = pl.DataFrame({"gen": [privacy.Hasher().hash(v) for v in ["Femme", "Homme"] * 200]})
+    report = privacy.audit(frame, platform="meta")
+    assert any(f.check == "reversible" and f.count == 400 for f in report.findings)
+
+
 # --- columns never disappear ------------------------------------------------------------------
 
 
