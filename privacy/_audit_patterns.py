@@ -11,7 +11,7 @@ from functools import cache
 import numpy as np
 import polars as pl
 
-from ._headers import ALIAS_TO_KIND, ascii_name, fold_header
+from ._headers import ALIAS_TO_KIND, UNDECOMPOSED, ascii_name, fold_header
 
 __all__ = [
     "ADDRESS_WORDS",
@@ -169,17 +169,11 @@ HEX_ID = (r"^\s*(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
           r"[0-9a-fA-F]{12}|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*)\s*$")
 
 
-#: Latin letters that Unicode does not decompose into a base letter and a mark, as names
-#: are written without them ('Łukasz' 'lukasz', 'Søren' 'soren', 'Weiß' 'weiss').
-_UNDECOMPOSED = {"ł": "l", "ø": "o", "ß": "ss", "đ": "d", "æ": "ae", "œ": "oe", "ı": "i",
-                 "þ": "th", "ð": "d", "ħ": "h", "ŧ": "t"}
-
-
 def folded(values: pl.Expr) -> pl.Expr:
     """``values`` in lower case without accents: 'José García' 'jose garcia', 'Łukasz'
     'lukasz' (letters of other scripts are left as they are)."""
     low = values.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{Mn}", "")
-    return low.str.replace_many(list(_UNDECOMPOSED), list(_UNDECOMPOSED.values()))
+    return low.str.replace_many(list(UNDECOMPOSED), list(UNDECOMPOSED.values()))
 
 
 def is_hex_id(values: pl.Expr) -> pl.Expr:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["ALIAS_TO_KIND", "HEADER_ALIASES", "ascii_name", "fold_header"]
+__all__ = ["ALIAS_TO_KIND", "HEADER_ALIASES", "UNDECOMPOSED", "ascii_name", "fold_header"]
 
 
-#: Latin letters that have no decomposition into an ASCII base and an accent.
-_LATIN = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d",
-                        "þ": "th", "ı": "i"})
+#: Latin letters that Unicode does not decompose into a base letter and a mark, as names
+#: are written without them ('Łukasz' 'lukasz', 'Søren' 'soren', 'Weiß' 'weiss').
+UNDECOMPOSED = {"ł": "l", "ø": "o", "ß": "ss", "đ": "d", "æ": "ae", "œ": "oe", "ı": "i",
+                "þ": "th", "ð": "d", "ħ": "h", "ŧ": "t"}
+_LATIN = str.maketrans(UNDECOMPOSED)
 
 
 def ascii_name(name: str) -> str:
