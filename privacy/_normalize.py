@@ -121,10 +121,14 @@ def _squash_spaces(e: Expr) -> Expr:
     return e.str.replace_all(r"\s+", " ").str.strip_chars()
 
 
+def _unaccented(e: Expr) -> Expr:
+    """Lower case with accents removed ('Février' 'fevrier')."""
+    return e.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{Mn}", "")
+
+
 def _fold(e: Expr) -> Expr:
     """Lookup key: lower case, accents removed, punctuation as spaces, spaces collapsed."""
-    decomposed = e.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{Mn}", "")
-    return _squash_spaces(decomposed.str.replace_all(r"[^\p{L}\p{N}]+", " "))
+    return _squash_spaces(_unaccented(e).str.replace_all(r"[^\p{L}\p{N}]+", " "))
 
 
 # --- kinds -------------------------------------------------------------------------------------
@@ -335,8 +339,7 @@ def _dob(frame: pl.LazyFrame, platform: str, dayfirst: bool | None,
     # the stripped and lower-cased text once, as columns (shared by the four patterns)
     frame = frame.with_columns(_e=pl.col("raw").str.strip_chars())
     # lower case without accents, for month names ('16 février 1997' reads 'fevrier')
-    frame = frame.with_columns(_low=pl.col("_e").str.to_lowercase().str.normalize("NFKD")
-                               .str.replace_all(r"\p{Mn}", ""))
+    frame = frame.with_columns(_low=_unaccented(pl.col("_e")))
     e, low = pl.col("_e"), pl.col("_low")
     frame = frame.with_columns(
         _iso=e.str.extract_groups(r"^([0-9]{4})[-/.]?([0-9]{1,2})[-/.]?([0-9]{1,2})(?:[T ].*)?$"),

@@ -253,7 +253,6 @@ def _rule(tree: DecisionTreeClassifier, meta: list[_Column], xs: np.ndarray,
     return reduce(lambda a, c: a | c, paths)
 
 
-
 def discover(population: Population, features: Sequence[str], k: int | None = None,
              random_state: int = 0, method: str = "kmeans", k_range: Sequence[int] = range(2, 9),
              sample: int = 20_000, max_depth: int = 3) -> Discovery:
